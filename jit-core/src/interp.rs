@@ -1,0 +1,393 @@
+//! The reference interpreter: the oracle every backend is compared with.
+//!
+//! It runs a verified trace on inputs, a [`Memory`] and a table of [`Externs`], and returns
+//! how the trace left (a `finish` or a failing guard, with its values), the number of
+//! steps, and the log of calls. A step budget turns a runaway loop into an error.
+
+use std::fmt;
+
+use smallvec::SmallVec;
+
+use crate::externs::Externs;
+use crate::ir::{EntityRef, ExitId, Opcode, Operand, Scalar, Sig, Trace, Type};
+use crate::memory::{effective_address, Memory, MemoryError};
+use crate::sem;
+use crate::verify::{verify, VerifyErrors};
+
+/// The default step budget: operations executed before a run is stopped.
+pub const DEFAULT_STEP_BUDGET: u64 = 50_000_000;
+/// Calls recorded in [`Outcome::calls`] at most; later ones are only counted.
+pub const CALL_LOG_LIMIT: usize = 100_000;
+
+/// How to run a trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Operations executed before the run stops with [`InterpError::StepBudget`].
+    pub step_budget: u64,
+    /// Whether the trace counts as invalidated (`guard_not_invalidated` then fails).
+    pub invalidated: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> RunOptions {
+        RunOptions {
+            step_budget: DEFAULT_STEP_BUDGET,
+            invalidated: false,
+        }
+    }
+}
+
+/// How a run left the trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ExitKind {
+    /// Through `finish`.
+    Finish,
+    /// Through a failing guard.
+    Guard,
+}
+
+/// One call to an external function.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallRecord {
+    /// The function's name.
+    pub name: String,
+    /// The arguments.
+    pub args: Vec<Scalar>,
+    /// The result.
+    pub result: Option<Scalar>,
+}
+
+/// The result of a run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// Finish or guard.
+    pub kind: ExitKind,
+    /// The exit id of the `finish` or failing guard.
+    pub exit: ExitId,
+    /// The index of that operation.
+    pub op: usize,
+    /// The finish values, or the guard's fail-arg values.
+    pub values: Vec<Scalar>,
+    /// Operations executed.
+    pub steps: u64,
+    /// Times the `jump` was taken.
+    pub iterations: u64,
+    /// The first [`CALL_LOG_LIMIT`] calls, in order.
+    pub calls: Vec<CallRecord>,
+    /// All calls made.
+    pub call_count: u64,
+}
+
+impl Outcome {
+    /// Whether another outcome agrees with this one as docs/ir.md says results compare:
+    /// same exit, same values (NaNs alike), same calls. Steps are not compared.
+    pub fn same_result(&self, other: &Outcome) -> bool {
+        let same = |a: &[Scalar], b: &[Scalar]| {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same_result(*y))
+        };
+        self.kind == other.kind
+            && self.exit == other.exit
+            && same(&self.values, &other.values)
+            && self.call_count == other.call_count
+            && self.calls.len() == other.calls.len()
+            && self.calls.iter().zip(&other.calls).all(|(a, b)| {
+                a.name == b.name
+                    && same(&a.args, &b.args)
+                    && same(a.result.as_slice(), b.result.as_slice())
+            })
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let values: Vec<String> = self.values.iter().map(|v| v.to_string()).collect();
+        match self.kind {
+            ExitKind::Finish => write!(f, "finish [{}]", values.join(", "))?,
+            ExitKind::Guard => write!(
+                f,
+                "guard exit {} (op {}) failed with [{}]",
+                self.exit,
+                self.op,
+                values.join(", ")
+            )?,
+        }
+        write!(
+            f,
+            " after {} steps, {} iterations",
+            self.steps, self.iterations
+        )?;
+        if self.call_count > 0 {
+            write!(f, ", {} calls", self.call_count)?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a run could not finish.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InterpError {
+    /// The trace does not verify.
+    Invalid(VerifyErrors),
+    /// The number of inputs differs from the trace's.
+    InputCount {
+        /// Inputs the trace takes.
+        expected: usize,
+        /// Inputs given.
+        found: usize,
+    },
+    /// An input has the wrong type.
+    InputType {
+        /// Which input.
+        index: usize,
+        /// The trace's type.
+        expected: Type,
+        /// The given type.
+        found: Type,
+    },
+    /// A load or store went outside memory or was misaligned.
+    Memory {
+        /// The operation.
+        op: usize,
+        /// What went wrong.
+        error: MemoryError,
+    },
+    /// The step budget ran out: the trace loops too long or forever.
+    StepBudget {
+        /// The budget.
+        steps: u64,
+    },
+    /// A call names a function the table does not have.
+    UnknownExtern {
+        /// The operation.
+        op: usize,
+        /// The name.
+        name: String,
+    },
+    /// A call's declaration differs from the table's signature.
+    ExternSignature {
+        /// The operation.
+        op: usize,
+        /// The name.
+        name: String,
+    },
+    /// An external function returned something other than its declared result.
+    ExternResult {
+        /// The operation.
+        op: usize,
+        /// The name.
+        name: String,
+    },
+}
+
+impl fmt::Display for InterpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InterpError::Invalid(e) => write!(f, "the trace is not valid:\n{e}"),
+            InterpError::InputCount { expected, found } => {
+                write!(f, "the trace takes {expected} input(s), {found} given")
+            }
+            InterpError::InputType {
+                index,
+                expected,
+                found,
+            } => {
+                write!(f, "input {index} must be {expected}, {found} given")
+            }
+            InterpError::Memory { op, error } => write!(f, "op {op}: {error}"),
+            InterpError::StepBudget { steps } => write!(
+                f,
+                "step budget of {steps} operations exhausted (a runaway loop?)"
+            ),
+            InterpError::UnknownExtern { op, name } => {
+                write!(f, "op {op}: no external function @{name}")
+            }
+            InterpError::ExternSignature { op, name } => write!(
+                f,
+                "op {op}: @{name} is declared with a signature its implementation does not have"
+            ),
+            InterpError::ExternResult { op, name } => {
+                write!(f, "op {op}: @{name} returned a value of the wrong type")
+            }
+        }
+    }
+}
+
+impl std::error::Error for InterpError {}
+
+/// Runs `trace` on `inputs`, reading and writing `memory`.
+pub fn run(
+    trace: &Trace,
+    inputs: &[Scalar],
+    memory: &mut Memory,
+    externs: &Externs,
+    options: RunOptions,
+) -> Result<Outcome, InterpError> {
+    verify(trace).map_err(InterpError::Invalid)?;
+    if inputs.len() != trace.inputs.len() {
+        return Err(InterpError::InputCount {
+            expected: trace.inputs.len(),
+            found: inputs.len(),
+        });
+    }
+    let mut env: Vec<Scalar> = trace.values.values().map(|d| Scalar::zero(d.ty)).collect();
+    for (index, (&v, &x)) in trace.inputs.iter().zip(inputs).enumerate() {
+        let expected = trace.ty(v);
+        if x.ty() != expected {
+            return Err(InterpError::InputType {
+                index,
+                expected,
+                found: x.ty(),
+            });
+        }
+        env[v.index()] = x;
+    }
+    let label = trace.label_index();
+    let mut out = Outcome {
+        kind: ExitKind::Finish,
+        exit: ExitId(0),
+        op: 0,
+        values: Vec::new(),
+        steps: 0,
+        iterations: 0,
+        calls: Vec::new(),
+        call_count: 0,
+    };
+    let get = |env: &[Scalar], a: Operand| match a {
+        Operand::Value(v) => env[v.index()],
+        Operand::Const(c) => c,
+    };
+    let mut overflow = false;
+    let mut pc = 0;
+    loop {
+        if out.steps >= options.step_budget {
+            return Err(InterpError::StepBudget {
+                steps: options.step_budget,
+            });
+        }
+        out.steps += 1;
+        let op = &trace.ops[pc];
+        let args: SmallVec<[Scalar; 4]> = op.args.iter().map(|&a| get(&env, a)).collect();
+        let mut result = None;
+        match op.opcode.sig() {
+            Sig::IntOverflow => {
+                let (r, o) = sem::int_overflow(op.opcode, args[0], args[1])
+                    .expect("verified: integer operands of one type");
+                overflow = o;
+                result = Some(r);
+            }
+            Sig::Load(m) => {
+                let addr = address(&args, op.mem().expect("verified: load has MemArg"));
+                let x = memory
+                    .load(addr, m)
+                    .map_err(|error| InterpError::Memory { op: pc, error })?;
+                result = Some(x);
+            }
+            Sig::Store(m) => {
+                let addr = address(&args, op.mem().expect("verified: store has MemArg"));
+                memory
+                    .store(addr, m, args[2])
+                    .map_err(|error| InterpError::Memory { op: pc, error })?;
+            }
+            Sig::Call => result = call(trace, pc, &args, externs, &mut out)?,
+            Sig::GuardCond | Sig::GuardValue | Sig::GuardRef | Sig::GuardFlag => {
+                let passes = sem::guard_passes(op.opcode, &args, overflow, options.invalidated)
+                    .expect("verified: guard operands");
+                if !passes {
+                    out.kind = ExitKind::Guard;
+                    out.exit = op.exit_id().expect("verified: guard has exit");
+                    out.op = pc;
+                    out.values = op.fail_args().iter().map(|v| env[v.index()]).collect();
+                    return Ok(out);
+                }
+            }
+            Sig::Label => {}
+            Sig::Jump => {
+                let l = label.expect("verified: jump has a label");
+                for (t, x) in trace.ops[l].args.iter().zip(args) {
+                    if let Operand::Value(v) = *t {
+                        env[v.index()] = x;
+                    }
+                }
+                out.iterations += 1;
+                pc = l + 1;
+                continue;
+            }
+            Sig::Finish => {
+                out.kind = ExitKind::Finish;
+                out.exit = op.exit_id().expect("verified: finish has exit");
+                out.op = pc;
+                out.values = args.to_vec();
+                return Ok(out);
+            }
+            _ => {
+                result = Some(sem::eval(op.opcode, &args).expect("verified: operand types"));
+            }
+        }
+        if let (Some(r), Some(x)) = (op.result, result) {
+            env[r.index()] = x;
+        }
+        pc += 1;
+    }
+}
+
+fn address(args: &[Scalar], mem: crate::ir::MemArg) -> i128 {
+    effective_address(args[0].bits() as u64, args[1].bits() as i32, mem)
+}
+
+fn call(
+    trace: &Trace,
+    pc: usize,
+    args: &[Scalar],
+    externs: &Externs,
+    out: &mut Outcome,
+) -> Result<Option<Scalar>, InterpError> {
+    let op = &trace.ops[pc];
+    let decl = &trace.funcs[op.func().expect("verified: call has callee")];
+    let name = || decl.name.clone();
+    let f = externs
+        .get(&decl.name)
+        .ok_or_else(|| InterpError::UnknownExtern {
+            op: pc,
+            name: name(),
+        })?;
+    if f.params != decl.params || f.ret != decl.ret {
+        return Err(InterpError::ExternSignature {
+            op: pc,
+            name: name(),
+        });
+    }
+    let result = (f.body)(args);
+    if result.map(|r| r.ty()) != decl.ret {
+        return Err(InterpError::ExternResult {
+            op: pc,
+            name: name(),
+        });
+    }
+    out.call_count += 1;
+    if out.calls.len() < CALL_LOG_LIMIT {
+        out.calls.push(CallRecord {
+            name: decl.name.clone(),
+            args: args.to_vec(),
+            result,
+        });
+    }
+    Ok(result)
+}
+
+/// Whether an opcode's result in the interpreter depends only on its arguments (no memory,
+/// calls, control flow or guard).
+pub fn is_pure(op: Opcode) -> bool {
+    !matches!(
+        op.sig(),
+        Sig::Load(_)
+            | Sig::Store(_)
+            | Sig::Call
+            | Sig::GuardCond
+            | Sig::GuardValue
+            | Sig::GuardRef
+            | Sig::GuardFlag
+            | Sig::Label
+            | Sig::Jump
+            | Sig::Finish
+    )
+}

@@ -1,0 +1,742 @@
+//! The trace IR: value types, scalars, operands, operations and the trace that holds them.
+//!
+//! A trace is PyPy's shape: input arguments, a linear list of SSA operations, an optional
+//! `label` (the loop header) and a closing `jump` back to it or a `finish`. docs/ir.md is
+//! the reference for what each operation means.
+
+use std::fmt;
+
+pub use cranelift_entity::EntityRef;
+use cranelift_entity::{entity_impl, PrimaryMap};
+use smallvec::SmallVec;
+
+/// The type of a value. Every value has exactly one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Type {
+    /// A 32-bit integer; signedness is chosen by the operation.
+    I32,
+    /// A 64-bit integer; 32-bit targets hold it in a pair of registers.
+    I64,
+    /// An IEEE 754 binary64 float.
+    F64,
+    /// A pointer-sized address into memory; only `null` exists as a constant.
+    Ref,
+}
+
+impl Type {
+    /// All types, in declaration order.
+    pub const ALL: [Type; 4] = [Type::I32, Type::I64, Type::F64, Type::Ref];
+
+    /// The letter that starts a variable of this type in the text format (`i`, `l`, `f`, `p`).
+    pub fn prefix(self) -> char {
+        match self {
+            Type::I32 => 'i',
+            Type::I64 => 'l',
+            Type::F64 => 'f',
+            Type::Ref => 'p',
+        }
+    }
+
+    /// The type whose variables start with `c`, if any.
+    pub fn from_prefix(c: char) -> Option<Type> {
+        Some(match c {
+            'i' => Type::I32,
+            'l' => Type::I64,
+            'f' => Type::F64,
+            'p' => Type::Ref,
+            _ => return None,
+        })
+    }
+
+    /// The type's name in the text format (`i32`, `i64`, `f64`, `ref`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Type::I32 => "i32",
+            Type::I64 => "i64",
+            Type::F64 => "f64",
+            Type::Ref => "ref",
+        }
+    }
+
+    /// The type named `s` in the text format.
+    pub fn from_name(s: &str) -> Option<Type> {
+        Type::ALL.into_iter().find(|t| t.name() == s)
+    }
+
+    /// True for `i32` and `i64`.
+    pub fn is_int(self) -> bool {
+        matches!(self, Type::I32 | Type::I64)
+    }
+}
+
+impl fmt::Display for Type {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An SSA value of a trace: an input argument or the result of an operation.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Value(u32);
+entity_impl!(Value, "v");
+
+/// An external function declared by a trace.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FuncRef(u32);
+entity_impl!(FuncRef, "fn");
+
+/// The identifier a compiled trace returns when it leaves through a guard or `finish`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ExitId(pub u32);
+
+impl fmt::Display for ExitId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// A concrete value: a constant in the IR, an input, or a result of running a trace.
+///
+/// Floats are held as their bit pattern so that equality is exact (NaN payloads and the
+/// sign of zero included); [`Scalar::same_result`] is the comparison docs/ir.md prescribes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scalar {
+    /// An `i32`.
+    I32(i32),
+    /// An `i64`.
+    I64(i64),
+    /// An `f64`, as its IEEE 754 bits.
+    F64(u64),
+    /// A `ref`: an address, 0 being null.
+    Ref(u64),
+}
+
+/// The quiet NaN with a clear sign bit and no payload: the interpreter's NaN result.
+pub const CANONICAL_NAN_BITS: u64 = 0x7ff8_0000_0000_0000;
+
+impl Scalar {
+    /// An `f64` scalar.
+    pub fn f64(x: f64) -> Scalar {
+        Scalar::F64(x.to_bits())
+    }
+
+    /// The null `ref`.
+    pub const NULL: Scalar = Scalar::Ref(0);
+
+    /// The type of this scalar.
+    pub fn ty(self) -> Type {
+        match self {
+            Scalar::I32(_) => Type::I32,
+            Scalar::I64(_) => Type::I64,
+            Scalar::F64(_) => Type::F64,
+            Scalar::Ref(_) => Type::Ref,
+        }
+    }
+
+    /// The zero of type `ty` (0, 0L, +0.0, null).
+    pub fn zero(ty: Type) -> Scalar {
+        match ty {
+            Type::I32 => Scalar::I32(0),
+            Type::I64 => Scalar::I64(0),
+            Type::F64 => Scalar::F64(0),
+            Type::Ref => Scalar::NULL,
+        }
+    }
+
+    /// The value as an `i64`: integers sign-extended, floats as bits, refs as addresses.
+    pub fn bits(self) -> i64 {
+        match self {
+            Scalar::I32(x) => x as i64,
+            Scalar::I64(x) => x,
+            Scalar::F64(b) | Scalar::Ref(b) => b as i64,
+        }
+    }
+
+    /// The float held by an `F64` scalar (`None` for other types).
+    pub fn as_f64(self) -> Option<f64> {
+        match self {
+            Scalar::F64(b) => Some(f64::from_bits(b)),
+            _ => None,
+        }
+    }
+
+    /// Whether two results agree as docs/ir.md defines it: same type and bits, except that
+    /// any two NaNs agree (the bits of a NaN made by arithmetic are not specified).
+    pub fn same_result(self, other: Scalar) -> bool {
+        match (self, other) {
+            (Scalar::F64(a), Scalar::F64(b)) => {
+                a == b || (f64::from_bits(a).is_nan() && f64::from_bits(b).is_nan())
+            }
+            _ => self == other,
+        }
+    }
+}
+
+/// Writes a float the way the text format reads it back bit for bit.
+pub(crate) fn fmt_f64(bits: u64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let x = f64::from_bits(bits);
+    if x.is_nan() {
+        if bits == CANONICAL_NAN_BITS {
+            f.write_str("nan")
+        } else {
+            write!(f, "f64bits(0x{bits:016x})")
+        }
+    } else {
+        // `{:?}` prints the shortest string that reads back to the same bits, always with
+        // a `.`, an exponent, or `inf`.
+        write!(f, "{x:?}")
+    }
+}
+
+impl fmt::Display for Scalar {
+    /// The text-format spelling: `5`, `5L`, `1.5`, `nan`, `null`; a non-null ref (which
+    /// only occurs as a run-time value) prints as `ref(0x…)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Scalar::I32(x) => write!(f, "{x}"),
+            Scalar::I64(x) => write!(f, "{x}L"),
+            Scalar::F64(b) => fmt_f64(b, f),
+            Scalar::Ref(0) => f.write_str("null"),
+            Scalar::Ref(a) => write!(f, "ref(0x{a:x})"),
+        }
+    }
+}
+
+/// An argument of an operation: a value or a constant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Operand {
+    /// An SSA value of the trace.
+    Value(Value),
+    /// A constant.
+    Const(Scalar),
+}
+
+impl Operand {
+    /// The value, if this operand is one.
+    pub fn value(self) -> Option<Value> {
+        match self {
+            Operand::Value(v) => Some(v),
+            Operand::Const(_) => None,
+        }
+    }
+}
+
+impl From<Value> for Operand {
+    fn from(v: Value) -> Operand {
+        Operand::Value(v)
+    }
+}
+impl From<Scalar> for Operand {
+    fn from(c: Scalar) -> Operand {
+        Operand::Const(c)
+    }
+}
+impl From<i32> for Operand {
+    fn from(x: i32) -> Operand {
+        Operand::Const(Scalar::I32(x))
+    }
+}
+impl From<i64> for Operand {
+    fn from(x: i64) -> Operand {
+        Operand::Const(Scalar::I64(x))
+    }
+}
+impl From<f64> for Operand {
+    fn from(x: f64) -> Operand {
+        Operand::Const(Scalar::f64(x))
+    }
+}
+
+/// The width and extension of a memory access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MemType {
+    /// 8 bits, sign-extended to `i32` when loaded.
+    I8,
+    /// 8 bits, zero-extended to `i32` when loaded.
+    U8,
+    /// 16 bits, sign-extended to `i32` when loaded.
+    I16,
+    /// 16 bits, zero-extended to `i32` when loaded.
+    U16,
+    /// 32 bits as `i32`.
+    I32,
+    /// 64 bits as `i64`.
+    I64,
+    /// 64 bits as `f64`.
+    F64,
+}
+
+impl MemType {
+    /// Bytes accessed; also the required alignment.
+    pub fn size(self) -> u32 {
+        match self {
+            MemType::I8 | MemType::U8 => 1,
+            MemType::I16 | MemType::U16 => 2,
+            MemType::I32 => 4,
+            MemType::I64 | MemType::F64 => 8,
+        }
+    }
+
+    /// The IR type of the value loaded or stored.
+    pub fn value_type(self) -> Type {
+        match self {
+            MemType::I64 => Type::I64,
+            MemType::F64 => Type::F64,
+            _ => Type::I32,
+        }
+    }
+}
+
+/// The addressing of a load or store: `base + index * scale + offset`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MemArg {
+    /// 1, 2, 4 or 8.
+    pub scale: u8,
+    /// A signed byte offset.
+    pub offset: i32,
+}
+
+/// How an operation's arguments and result are typed; shared by the verifier, the parser,
+/// the builder and the backends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Sig {
+    /// `(T, T) -> T` for `T` in `i32`, `i64`.
+    IntBinary,
+    /// `(T, T) -> T` for `T` in `i32`, `i64`; sets the overflow condition for the next guard.
+    IntOverflow,
+    /// `T -> T` for `T` in `i32`, `i64`.
+    IntUnary,
+    /// `(T, T) -> i32` (0 or 1) for `T` in `i32`, `i64`.
+    IntCompare,
+    /// `T -> i32` (0 or 1) for `T` in `i32`, `i64`.
+    IntTest,
+    /// `(f64, f64) -> f64`.
+    FloatBinary,
+    /// `f64 -> f64`.
+    FloatUnary,
+    /// `(f64, f64) -> i32` (0 or 1).
+    FloatCompare,
+    /// `(ref, ref) -> i32` (0 or 1).
+    RefCompare,
+    /// A conversion `from -> to`.
+    Convert(Type, Type),
+    /// `(ref base, i32 index) -> T`, with a [`MemArg`].
+    Load(MemType),
+    /// `(ref base, i32 index, T value)`, with a [`MemArg`].
+    Store(MemType),
+    /// Arguments and result given by the called function's declaration.
+    Call,
+    /// `T -> T` for any `T`.
+    SameAs,
+    /// A guard on an `i32` condition.
+    GuardCond,
+    /// A guard `(T, T)` for `T` in `i32`, `i64`.
+    GuardValue,
+    /// A guard on a `ref`.
+    GuardRef,
+    /// A guard with no arguments (overflow condition, invalidation).
+    GuardFlag,
+    /// The loop header: a list of distinct values.
+    Label,
+    /// Back to the label, with one operand per label value.
+    Jump,
+    /// Leave the trace with any operands.
+    Finish,
+}
+
+macro_rules! opcodes {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal : $sig:expr; )*) => {
+        /// An operation. Its text-format name is [`Opcode::name`]; docs/ir.md gives its meaning.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Opcode {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Opcode {
+            /// Every opcode.
+            pub const ALL: &'static [Opcode] = &[$(Opcode::$variant,)*];
+
+            /// The name in the text format.
+            pub fn name(self) -> &'static str {
+                match self { $(Opcode::$variant => $name,)* }
+            }
+
+            /// How arguments and result are typed.
+            pub fn sig(self) -> Sig {
+                match self { $(Opcode::$variant => $sig,)* }
+            }
+
+            /// The opcode named `name` in the text format.
+            pub fn from_name(name: &str) -> Option<Opcode> {
+                match name { $($name => Some(Opcode::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+opcodes! {
+    /// Wrapping addition.
+    IntAdd = "int_add": Sig::IntBinary;
+    /// Wrapping subtraction.
+    IntSub = "int_sub": Sig::IntBinary;
+    /// Wrapping multiplication (the low half of the product).
+    IntMul = "int_mul": Sig::IntBinary;
+    /// Bitwise and.
+    IntAnd = "int_and": Sig::IntBinary;
+    /// Bitwise or.
+    IntOr = "int_or": Sig::IntBinary;
+    /// Bitwise exclusive or.
+    IntXor = "int_xor": Sig::IntBinary;
+    /// Shift left; the count is taken modulo the width.
+    IntLshift = "int_lshift": Sig::IntBinary;
+    /// Arithmetic shift right; the count is taken modulo the width.
+    IntRshift = "int_rshift": Sig::IntBinary;
+    /// Logical shift right; the count is taken modulo the width.
+    UintRshift = "uint_rshift": Sig::IntBinary;
+    /// Signed division truncating toward zero; `x / 0 = 0`, `MIN / -1 = MIN`.
+    IntDiv = "int_div": Sig::IntBinary;
+    /// Signed remainder with the sign of the dividend; `x % 0 = x`, `MIN % -1 = 0`.
+    IntRem = "int_rem": Sig::IntBinary;
+    /// Unsigned division; `x / 0 = 0`.
+    UintDiv = "uint_div": Sig::IntBinary;
+    /// Unsigned remainder; `x % 0 = x`.
+    UintRem = "uint_rem": Sig::IntBinary;
+    /// Wrapping negation.
+    IntNeg = "int_neg": Sig::IntUnary;
+    /// Bitwise not.
+    IntInvert = "int_invert": Sig::IntUnary;
+    /// `x == 0`.
+    IntIsZero = "int_is_zero": Sig::IntTest;
+    /// `x != 0`.
+    IntIsTrue = "int_is_true": Sig::IntTest;
+    /// Equal.
+    IntEq = "int_eq": Sig::IntCompare;
+    /// Not equal.
+    IntNe = "int_ne": Sig::IntCompare;
+    /// Signed less than.
+    IntLt = "int_lt": Sig::IntCompare;
+    /// Signed less or equal.
+    IntLe = "int_le": Sig::IntCompare;
+    /// Signed greater than.
+    IntGt = "int_gt": Sig::IntCompare;
+    /// Signed greater or equal.
+    IntGe = "int_ge": Sig::IntCompare;
+    /// Unsigned less than.
+    UintLt = "uint_lt": Sig::IntCompare;
+    /// Unsigned less or equal.
+    UintLe = "uint_le": Sig::IntCompare;
+    /// Unsigned greater than.
+    UintGt = "uint_gt": Sig::IntCompare;
+    /// Unsigned greater or equal.
+    UintGe = "uint_ge": Sig::IntCompare;
+    /// Wrapping addition that records whether the signed sum overflowed.
+    IntAddOvf = "int_add_ovf": Sig::IntOverflow;
+    /// Wrapping subtraction that records whether the signed difference overflowed.
+    IntSubOvf = "int_sub_ovf": Sig::IntOverflow;
+    /// Wrapping multiplication that records whether the signed product overflowed.
+    IntMulOvf = "int_mul_ovf": Sig::IntOverflow;
+    /// Sign-extend an `i32` to `i64`.
+    CastI32ToI64 = "cast_i32_to_i64": Sig::Convert(Type::I32, Type::I64);
+    /// Zero-extend an `i32` to `i64`.
+    CastU32ToI64 = "cast_u32_to_i64": Sig::Convert(Type::I32, Type::I64);
+    /// Keep the low 32 bits of an `i64`.
+    CastI64ToI32 = "cast_i64_to_i32": Sig::Convert(Type::I64, Type::I32);
+    /// Signed `i32` to the exactly equal `f64`.
+    CastI32ToF64 = "cast_i32_to_f64": Sig::Convert(Type::I32, Type::F64);
+    /// Signed `i64` to `f64`, rounded to nearest even.
+    CastI64ToF64 = "cast_i64_to_f64": Sig::Convert(Type::I64, Type::F64);
+    /// `f64` to `i32` truncating toward zero, saturating; NaN gives 0.
+    CastF64ToI32 = "cast_f64_to_i32": Sig::Convert(Type::F64, Type::I32);
+    /// `f64` to `i64` truncating toward zero, saturating; NaN gives 0.
+    CastF64ToI64 = "cast_f64_to_i64": Sig::Convert(Type::F64, Type::I64);
+    /// IEEE addition, round to nearest even.
+    FloatAdd = "float_add": Sig::FloatBinary;
+    /// IEEE subtraction.
+    FloatSub = "float_sub": Sig::FloatBinary;
+    /// IEEE multiplication.
+    FloatMul = "float_mul": Sig::FloatBinary;
+    /// IEEE division.
+    FloatTruediv = "float_truediv": Sig::FloatBinary;
+    /// Flip the sign bit (NaNs included).
+    FloatNeg = "float_neg": Sig::FloatUnary;
+    /// Clear the sign bit (NaNs included).
+    FloatAbs = "float_abs": Sig::FloatUnary;
+    /// Correctly rounded square root.
+    FloatSqrt = "float_sqrt": Sig::FloatUnary;
+    /// Ordered equal (false if either is NaN).
+    FloatEq = "float_eq": Sig::FloatCompare;
+    /// Unordered or not equal (true if either is NaN).
+    FloatNe = "float_ne": Sig::FloatCompare;
+    /// Ordered less than.
+    FloatLt = "float_lt": Sig::FloatCompare;
+    /// Ordered less or equal.
+    FloatLe = "float_le": Sig::FloatCompare;
+    /// Ordered greater than.
+    FloatGt = "float_gt": Sig::FloatCompare;
+    /// Ordered greater or equal.
+    FloatGe = "float_ge": Sig::FloatCompare;
+    /// Same address.
+    PtrEq = "ptr_eq": Sig::RefCompare;
+    /// Different addresses.
+    PtrNe = "ptr_ne": Sig::RefCompare;
+    /// Load a signed byte.
+    LoadI8 = "load_i8": Sig::Load(MemType::I8);
+    /// Load an unsigned byte.
+    LoadU8 = "load_u8": Sig::Load(MemType::U8);
+    /// Load a signed 16-bit integer.
+    LoadI16 = "load_i16": Sig::Load(MemType::I16);
+    /// Load an unsigned 16-bit integer.
+    LoadU16 = "load_u16": Sig::Load(MemType::U16);
+    /// Load a 32-bit integer.
+    LoadI32 = "load_i32": Sig::Load(MemType::I32);
+    /// Load a 64-bit integer.
+    LoadI64 = "load_i64": Sig::Load(MemType::I64);
+    /// Load an `f64`.
+    LoadF64 = "load_f64": Sig::Load(MemType::F64);
+    /// Store the low 8 bits of an `i32`.
+    StoreI8 = "store_i8": Sig::Store(MemType::I8);
+    /// Store the low 16 bits of an `i32`.
+    StoreI16 = "store_i16": Sig::Store(MemType::I16);
+    /// Store an `i32`.
+    StoreI32 = "store_i32": Sig::Store(MemType::I32);
+    /// Store an `i64`.
+    StoreI64 = "store_i64": Sig::Store(MemType::I64);
+    /// Store an `f64`.
+    StoreF64 = "store_f64": Sig::Store(MemType::F64);
+    /// Call an external function.
+    Call = "call": Sig::Call;
+    /// The same value under a new name.
+    SameAs = "same_as": Sig::SameAs;
+    /// Leave unless the `i32` is non-zero.
+    GuardTrue = "guard_true": Sig::GuardCond;
+    /// Leave unless the `i32` is zero.
+    GuardFalse = "guard_false": Sig::GuardCond;
+    /// Leave unless the two integers are equal.
+    GuardValue = "guard_value": Sig::GuardValue;
+    /// Leave if the ref is null.
+    GuardNonnull = "guard_nonnull": Sig::GuardRef;
+    /// Leave unless the ref is null.
+    GuardIsnull = "guard_isnull": Sig::GuardRef;
+    /// Leave if the preceding `*_ovf` operation overflowed.
+    GuardNoOverflow = "guard_no_overflow": Sig::GuardFlag;
+    /// Leave unless the preceding `*_ovf` operation overflowed.
+    GuardOverflow = "guard_overflow": Sig::GuardFlag;
+    /// Leave if the compiled trace has been invalidated.
+    GuardNotInvalidated = "guard_not_invalidated": Sig::GuardFlag;
+    /// The loop header.
+    Label = "label": Sig::Label;
+    /// Back to the label.
+    Jump = "jump": Sig::Jump;
+    /// Leave the trace with results.
+    Finish = "finish": Sig::Finish;
+}
+
+impl Opcode {
+    /// True for the `guard_*` operations.
+    pub fn is_guard(self) -> bool {
+        matches!(
+            self.sig(),
+            Sig::GuardCond | Sig::GuardValue | Sig::GuardRef | Sig::GuardFlag
+        )
+    }
+
+    /// True for operations that leave the trace with an exit id: guards and `finish`.
+    pub fn is_exit(self) -> bool {
+        self.is_guard() || self == Opcode::Finish
+    }
+
+    /// True for `jump` and `finish`, which end a trace.
+    pub fn is_terminator(self) -> bool {
+        matches!(self, Opcode::Jump | Opcode::Finish)
+    }
+
+    /// True for the overflow-checked arithmetic that a `guard_(no_)overflow` must follow.
+    pub fn is_overflow_op(self) -> bool {
+        self.sig() == Sig::IntOverflow
+    }
+
+    /// True for the guards that read the overflow condition.
+    pub fn reads_overflow(self) -> bool {
+        matches!(self, Opcode::GuardNoOverflow | Opcode::GuardOverflow)
+    }
+
+    /// The number of fixed arguments, or `None` for variadic ones (label, jump, finish,
+    /// call). Loads count base and index; stores base, index and value.
+    pub fn arity(self) -> Option<usize> {
+        Some(match self.sig() {
+            Sig::IntBinary
+            | Sig::IntOverflow
+            | Sig::IntCompare
+            | Sig::FloatBinary
+            | Sig::FloatCompare
+            | Sig::RefCompare
+            | Sig::GuardValue
+            | Sig::Load(_) => 2,
+            Sig::IntUnary
+            | Sig::IntTest
+            | Sig::FloatUnary
+            | Sig::Convert(..)
+            | Sig::SameAs
+            | Sig::GuardCond
+            | Sig::GuardRef => 1,
+            Sig::Store(_) => 3,
+            Sig::GuardFlag => 0,
+            Sig::Call | Sig::Label | Sig::Jump | Sig::Finish => return None,
+        })
+    }
+
+    /// The result type for these argument types, for opcodes whose result is fixed by
+    /// their arguments (`None` if they have no result or the arguments don't fit; calls are
+    /// typed by their declaration instead).
+    pub fn result_type(self, args: &[Type]) -> Option<Type> {
+        let first = args.first().copied();
+        match self.sig() {
+            Sig::IntBinary | Sig::IntOverflow | Sig::IntUnary => first.filter(|t| t.is_int()),
+            Sig::IntCompare | Sig::IntTest | Sig::FloatCompare | Sig::RefCompare => Some(Type::I32),
+            Sig::FloatBinary | Sig::FloatUnary => Some(Type::F64),
+            Sig::Convert(_, to) => Some(to),
+            Sig::Load(m) => Some(m.value_type()),
+            Sig::SameAs => first,
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Opcode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What an operation carries beyond its opcode, operands and result.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Extra {
+    /// Nothing more.
+    None,
+    /// Addressing of a load or store.
+    Mem(MemArg),
+    /// The function a `call` calls.
+    Call(FuncRef),
+    /// The exit of a guard or `finish`: its id and, for guards, the values handed back.
+    Exit {
+        /// The id the trace returns when it leaves here.
+        id: ExitId,
+        /// The values handed back when a guard fails, in order (empty for `finish`).
+        fail_args: Vec<Value>,
+    },
+}
+
+/// One operation of a trace.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Op {
+    /// What it does.
+    pub opcode: Opcode,
+    /// Its arguments; for loads base and index, for stores base, index and value.
+    pub args: SmallVec<[Operand; 3]>,
+    /// The value it defines, if any.
+    pub result: Option<Value>,
+    /// Addressing, callee or exit.
+    pub extra: Extra,
+}
+
+impl Op {
+    /// The addressing of a load or store.
+    pub fn mem(&self) -> Option<MemArg> {
+        match self.extra {
+            Extra::Mem(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The callee of a call.
+    pub fn func(&self) -> Option<FuncRef> {
+        match self.extra {
+            Extra::Call(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// The exit id of a guard or finish.
+    pub fn exit_id(&self) -> Option<ExitId> {
+        match self.extra {
+            Extra::Exit { id, .. } => Some(id),
+            _ => None,
+        }
+    }
+
+    /// The fail args of a guard (empty for other operations).
+    pub fn fail_args(&self) -> &[Value] {
+        match &self.extra {
+            Extra::Exit { fail_args, .. } => fail_args,
+            _ => &[],
+        }
+    }
+}
+
+/// Where a value comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ValueDef {
+    /// The n-th input argument.
+    Input(u32),
+    /// The result of the n-th operation.
+    Op(u32),
+}
+
+/// What the trace knows about a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ValueData {
+    /// Its type.
+    pub ty: Type,
+    /// Its definition.
+    pub def: ValueDef,
+}
+
+/// The declaration of an external function a trace calls.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct FuncDecl {
+    /// The symbol, resolved against the run-time table of external functions.
+    pub name: String,
+    /// Parameter types.
+    pub params: Vec<Type>,
+    /// Result type, if it returns one.
+    pub ret: Option<Type>,
+}
+
+/// A trace: declarations, input arguments and operations.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Trace {
+    /// External functions the trace calls.
+    pub funcs: PrimaryMap<FuncRef, FuncDecl>,
+    /// Every value: inputs and operation results.
+    pub values: PrimaryMap<Value, ValueData>,
+    /// The input arguments, in order.
+    pub inputs: Vec<Value>,
+    /// The operations, in order; the last is a `jump` or `finish`.
+    pub ops: Vec<Op>,
+}
+
+impl Trace {
+    /// The type of `v`. Panics if `v` is not a value of this trace; the verifier reports
+    /// such values before anything calls this.
+    pub fn ty(&self, v: Value) -> Type {
+        self.values[v].ty
+    }
+
+    /// The type of an operand.
+    pub fn operand_type(&self, a: Operand) -> Type {
+        match a {
+            Operand::Value(v) => self.ty(v),
+            Operand::Const(c) => c.ty(),
+        }
+    }
+
+    /// The index of the `label` operation, if there is one.
+    pub fn label_index(&self) -> Option<usize> {
+        self.ops.iter().position(|op| op.opcode == Opcode::Label)
+    }
+
+    /// The number of guards.
+    pub fn guard_count(&self) -> usize {
+        self.ops.iter().filter(|op| op.opcode.is_guard()).count()
+    }
+}

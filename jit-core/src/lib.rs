@@ -1,0 +1,31 @@
+//! tracejit's shared core: the trace IR, its text format, the verifier and the reference
+//! interpreter. It knows no instruction set; backends build on it.
+//!
+//! The pipeline a trace goes through, and where each stage lives:
+//!
+//! ```text
+//!  text ──text::parse──┐
+//!                      ├─► Trace ──verify──► interp::run ──► Outcome
+//!  builder::TraceBuilder┘              └────► (backends: legalize, allocate, emit)
+//! ```
+//!
+//! docs/ir.md is the reference for what every operation means; [`sem`] and [`interp`] are
+//! its executable form.
+
+#![warn(missing_docs)]
+
+pub mod builder;
+pub mod externs;
+pub mod interp;
+pub mod ir;
+pub mod memory;
+pub mod sem;
+pub mod text;
+pub mod verify;
+
+pub use builder::TraceBuilder;
+pub use externs::Externs;
+pub use interp::{run, ExitKind, InterpError, Outcome, RunOptions};
+pub use ir::{ExitId, MemType, Opcode, Operand, Scalar, Trace, Type, Value};
+pub use memory::Memory;
+pub use verify::{verify, VerifyError, VerifyErrors};

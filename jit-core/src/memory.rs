@@ -1,0 +1,178 @@
+//! The interpreter's memory: buffers at fixed addresses that loads and stores address.
+//!
+//! Addresses are the same on every target: buffers are placed from [`MEMORY_BASE`] up, all
+//! below 4 GiB, 64-byte aligned and 64 bytes apart, so an access just past a buffer is out
+//! of bounds rather than inside its neighbour. Out-of-bounds and misaligned accesses are
+//! errors, never undefined behaviour.
+
+use std::fmt;
+
+use crate::ir::{MemArg, MemType, Scalar};
+
+/// The address of the first buffer.
+pub const MEMORY_BASE: u64 = 0x1000_0000;
+/// The most bytes all buffers of one memory may hold together.
+pub const MEMORY_LIMIT: u64 = 256 << 20;
+const ALIGN: u64 = 64;
+const GAP: u64 = 64;
+
+/// What went wrong with an access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemoryError {
+    /// The bytes accessed are not all inside one buffer.
+    OutOfBounds {
+        /// The effective address (may be negative or past 2^64 when computed).
+        addr: i128,
+        /// Bytes accessed.
+        size: u32,
+    },
+    /// The effective address is not a multiple of the access size.
+    Misaligned {
+        /// The effective address.
+        addr: u64,
+        /// Bytes accessed.
+        size: u32,
+    },
+    /// An allocation would take the memory past [`MEMORY_LIMIT`].
+    TooLarge {
+        /// Bytes asked for.
+        size: u64,
+    },
+    /// A value of the wrong type was stored.
+    WrongType,
+}
+
+impl fmt::Display for MemoryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            MemoryError::OutOfBounds { addr, size } => {
+                write!(f, "{size}-byte access at {addr:#x} is outside every buffer")
+            }
+            MemoryError::Misaligned { addr, size } => {
+                write!(
+                    f,
+                    "{size}-byte access at {addr:#x} is not {size}-byte aligned"
+                )
+            }
+            MemoryError::TooLarge { size } => write!(
+                f,
+                "allocating {size} bytes would exceed the {MEMORY_LIMIT}-byte memory limit"
+            ),
+            MemoryError::WrongType => write!(f, "stored value has the wrong type"),
+        }
+    }
+}
+
+impl std::error::Error for MemoryError {}
+
+/// One buffer: its address and contents.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Buffer {
+    /// Address of the first byte.
+    pub addr: u64,
+    /// Contents.
+    pub bytes: Vec<u8>,
+}
+
+/// A set of buffers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Memory {
+    buffers: Vec<Buffer>,
+    used: u64,
+}
+
+/// `base + index * scale + offset`, exactly (no wrap-around).
+pub fn effective_address(base: u64, index: i32, mem: MemArg) -> i128 {
+    base as i128 + index as i128 * mem.scale as i128 + mem.offset as i128
+}
+
+impl Memory {
+    /// No buffers.
+    pub fn new() -> Memory {
+        Memory::default()
+    }
+
+    /// Adds a buffer holding `bytes`; returns its address.
+    pub fn alloc_bytes(&mut self, bytes: Vec<u8>) -> Result<u64, MemoryError> {
+        let size = bytes.len() as u64;
+        if self.used + size > MEMORY_LIMIT {
+            return Err(MemoryError::TooLarge { size });
+        }
+        let addr = match self.buffers.last() {
+            Some(b) => (b.addr + b.bytes.len() as u64 + GAP).next_multiple_of(ALIGN),
+            None => MEMORY_BASE,
+        };
+        self.used += size;
+        self.buffers.push(Buffer { addr, bytes });
+        Ok(addr)
+    }
+
+    /// Adds a zeroed buffer of `size` bytes; returns its address.
+    pub fn alloc(&mut self, size: usize) -> Result<u64, MemoryError> {
+        if self.used + size as u64 > MEMORY_LIMIT {
+            return Err(MemoryError::TooLarge { size: size as u64 });
+        }
+        self.alloc_bytes(vec![0; size])
+    }
+
+    /// The buffers, in address order.
+    pub fn buffers(&self) -> &[Buffer] {
+        &self.buffers
+    }
+
+    /// The buffer that holds every byte of `[addr, addr + size)` and the offset into it.
+    fn locate(&self, addr: i128, size: u32) -> Result<(usize, usize), MemoryError> {
+        let oob = MemoryError::OutOfBounds { addr, size };
+        let a = u64::try_from(addr).map_err(|_| oob)?;
+        if a % size as u64 != 0 {
+            return Err(MemoryError::Misaligned { addr: a, size });
+        }
+        let i = self.buffers.partition_point(|b| b.addr <= a);
+        let b = i.checked_sub(1).map(|i| (i, &self.buffers[i])).ok_or(oob)?;
+        let off = a - b.1.addr;
+        if off + size as u64 <= b.1.bytes.len() as u64 {
+            Ok((b.0, off as usize))
+        } else {
+            Err(oob)
+        }
+    }
+
+    /// Reads `size` bytes at an exact address (aligned to `size`).
+    pub fn read(&self, addr: i128, size: u32) -> Result<&[u8], MemoryError> {
+        let (b, off) = self.locate(addr, size)?;
+        Ok(&self.buffers[b].bytes[off..off + size as usize])
+    }
+
+    /// Writes bytes at an exact address (aligned to their length).
+    pub fn write(&mut self, addr: i128, data: &[u8]) -> Result<(), MemoryError> {
+        let (b, off) = self.locate(addr, data.len() as u32)?;
+        self.buffers[b].bytes[off..off + data.len()].copy_from_slice(data);
+        Ok(())
+    }
+
+    /// Loads a value of memory type `ty` (little-endian), extended as the type says.
+    pub fn load(&self, addr: i128, ty: MemType) -> Result<Scalar, MemoryError> {
+        let b = self.read(addr, ty.size())?;
+        let mut w = [0u8; 8];
+        w[..b.len()].copy_from_slice(b);
+        let raw = u64::from_le_bytes(w);
+        Ok(match ty {
+            MemType::I8 => Scalar::I32(raw as u8 as i8 as i32),
+            MemType::U8 => Scalar::I32(raw as u8 as i32),
+            MemType::I16 => Scalar::I32(raw as u16 as i16 as i32),
+            MemType::U16 => Scalar::I32(raw as u16 as i32),
+            MemType::I32 => Scalar::I32(raw as u32 as i32),
+            MemType::I64 => Scalar::I64(raw as i64),
+            MemType::F64 => Scalar::F64(raw),
+        })
+    }
+
+    /// Stores the low `ty.size()` bytes of `value` (little-endian).
+    pub fn store(&mut self, addr: i128, ty: MemType, value: Scalar) -> Result<(), MemoryError> {
+        if value.ty() != ty.value_type() {
+            return Err(MemoryError::WrongType);
+        }
+        let raw = (value.bits() as u64).to_le_bytes();
+        self.write(addr, &raw[..ty.size() as usize])
+    }
+}

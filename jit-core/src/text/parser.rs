@@ -1,0 +1,617 @@
+//! Text → [`Trace`]. Checks syntax, names and constant types; the verifier does the rest.
+
+use std::collections::HashMap;
+
+use smallvec::SmallVec;
+
+use super::lexer::{lex, Tok};
+use super::{ParseError, ParseErrorKind as K, Pos};
+use crate::ir::{
+    ExitId, Extra, FuncDecl, FuncRef, MemArg, Op, Opcode, Operand, Scalar, Sig, Trace, Type, Value,
+    ValueData, ValueDef,
+};
+
+/// Parses a trace. The result is not verified: see [`super::parse_verified`].
+pub fn parse(src: &str) -> Result<Trace, ParseError> {
+    parse_with_positions(src).map(|(t, _)| t)
+}
+
+/// Parses a trace, also returning where each operation starts.
+pub fn parse_with_positions(src: &str) -> Result<(Trace, Vec<Pos>), ParseError> {
+    let mut p = Parser {
+        toks: lex(src)?,
+        i: 0,
+        trace: Trace::default(),
+        names: HashMap::new(),
+        funcs: HashMap::new(),
+        positions: Vec::new(),
+        inputs_seen: false,
+        exits: 0,
+    };
+    p.statements()?;
+    Ok((p.trace, p.positions))
+}
+
+/// A literal before its type is known.
+#[derive(Clone, Debug)]
+enum Lit {
+    Int { value: i128, long: bool },
+    Float(u64),
+    Null,
+}
+
+impl Lit {
+    /// The type a literal has where nothing else decides.
+    fn own_type(&self) -> Type {
+        match self {
+            Lit::Int { long: true, .. } => Type::I64,
+            Lit::Int { .. } => Type::I32,
+            Lit::Float(_) => Type::F64,
+            Lit::Null => Type::Ref,
+        }
+    }
+
+    fn text(&self) -> String {
+        match self {
+            Lit::Int { value, long } => format!("{value}{}", if *long { "L" } else { "" }),
+            Lit::Float(b) => Scalar::F64(*b).to_string(),
+            Lit::Null => "null".into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Raw {
+    Var(Value, Pos),
+    Lit(Lit, Pos),
+}
+
+struct Parser {
+    toks: Vec<(Tok, Pos)>,
+    i: usize,
+    trace: Trace,
+    names: HashMap<String, (Value, Pos)>,
+    funcs: HashMap<String, FuncRef>,
+    positions: Vec<Pos>,
+    inputs_seen: bool,
+    exits: u32,
+}
+
+fn err<T>(pos: Pos, kind: K) -> Result<T, ParseError> {
+    Err(ParseError::new(pos, kind))
+}
+
+impl Parser {
+    fn peek(&self) -> &Tok {
+        &self.toks[self.i].0
+    }
+
+    fn peek_at(&self, k: usize) -> &Tok {
+        &self.toks[(self.i + k).min(self.toks.len() - 1)].0
+    }
+
+    fn pos(&self) -> Pos {
+        self.toks[self.i].1
+    }
+
+    fn bump(&mut self) -> (Tok, Pos) {
+        let t = self.toks[self.i].clone();
+        if self.i + 1 < self.toks.len() {
+            self.i += 1;
+        }
+        t
+    }
+
+    fn expected<T>(&self, what: &str) -> Result<T, ParseError> {
+        err(
+            self.pos(),
+            K::Expected {
+                expected: what.to_string(),
+                found: self.peek().describe(),
+            },
+        )
+    }
+
+    fn expect(&mut self, t: Tok, what: &str) -> Result<Pos, ParseError> {
+        if *self.peek() == t {
+            Ok(self.bump().1)
+        } else {
+            self.expected(what)
+        }
+    }
+
+    fn eat(&mut self, t: &Tok) -> bool {
+        if self.peek() == t {
+            self.bump();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn statements(&mut self) -> Result<(), ParseError> {
+        loop {
+            match self.peek().clone() {
+                Tok::Eof => return Ok(()),
+                Tok::Ident(s) if s == "extern" => self.declaration()?,
+                Tok::LBracket => {
+                    if self.inputs_seen || !self.trace.ops.is_empty() {
+                        return err(self.pos(), K::MisplacedInputs);
+                    }
+                    self.inputs_seen = true;
+                    self.bump();
+                    for (name, pos) in self.name_list()? {
+                        let ty = var_type(&name, pos)?;
+                        let v = self.trace.values.push(ValueData {
+                            ty,
+                            def: ValueDef::Input(self.trace.inputs.len() as u32),
+                        });
+                        self.bind(name, v, pos)?;
+                        self.trace.inputs.push(v);
+                    }
+                }
+                Tok::Ident(_) => self.operation()?,
+                _ => return self.expected("an operation, 'extern' or the input list '['"),
+            }
+        }
+    }
+
+    /// `extern @name(type, ...) [-> type]`
+    fn declaration(&mut self) -> Result<(), ParseError> {
+        self.bump();
+        let pos = self.pos();
+        let Tok::Func(name) = self.peek().clone() else {
+            return self.expected("a function name '@name'");
+        };
+        self.bump();
+        if self.funcs.contains_key(&name) {
+            return err(pos, K::DuplicateFunc(name));
+        }
+        self.expect(Tok::LParen, "'('")?;
+        let mut params = Vec::new();
+        if !self.eat(&Tok::RParen) {
+            loop {
+                params.push(self.type_name()?);
+                if self.eat(&Tok::RParen) {
+                    break;
+                }
+                self.expect(Tok::Comma, "',' or ')'")?;
+            }
+        }
+        let ret = if self.eat(&Tok::Arrow) {
+            Some(self.type_name()?)
+        } else {
+            None
+        };
+        let f = self.trace.funcs.push(FuncDecl {
+            name: name.clone(),
+            params,
+            ret,
+        });
+        self.funcs.insert(name, f);
+        Ok(())
+    }
+
+    fn type_name(&mut self) -> Result<Type, ParseError> {
+        let pos = self.pos();
+        match self.peek().clone() {
+            Tok::Ident(s) => {
+                self.bump();
+                Type::from_name(&s).ok_or_else(|| ParseError::new(pos, K::UnknownType(s)))
+            }
+            _ => self.expected("a type (i32, i64, f64 or ref)"),
+        }
+    }
+
+    /// `name, name, ... ]` after a `[`.
+    fn name_list(&mut self) -> Result<Vec<(String, Pos)>, ParseError> {
+        let mut names = Vec::new();
+        if self.eat(&Tok::RBracket) {
+            return Ok(names);
+        }
+        loop {
+            let pos = self.pos();
+            match self.peek().clone() {
+                Tok::Ident(s) => {
+                    self.bump();
+                    names.push((s, pos));
+                }
+                _ => return self.expected("a variable"),
+            }
+            if self.eat(&Tok::RBracket) {
+                return Ok(names);
+            }
+            self.expect(Tok::Comma, "',' or ']'")?;
+        }
+    }
+
+    fn bind(&mut self, name: String, v: Value, pos: Pos) -> Result<(), ParseError> {
+        if let Some(&(_, first)) = self.names.get(&name) {
+            return err(pos, K::Redefined { name, first });
+        }
+        self.names.insert(name, (v, pos));
+        Ok(())
+    }
+
+    fn lookup(&self, name: &str, pos: Pos) -> Result<Value, ParseError> {
+        var_type(name, pos)?;
+        match self.names.get(name) {
+            Some(&(v, _)) => Ok(v),
+            None => err(pos, K::Undefined(name.to_string())),
+        }
+    }
+
+    /// `[name =] opname(args [, descr=<..>]) [[fail args]]`
+    fn operation(&mut self) -> Result<(), ParseError> {
+        let start = self.pos();
+        let result = if *self.peek_at(1) == Tok::Eq {
+            let (Tok::Ident(name), pos) = self.bump() else {
+                unreachable!("peeked an identifier")
+            };
+            let ty = var_type(&name, pos)?;
+            self.bump();
+            Some((name, pos, ty))
+        } else {
+            None
+        };
+        let op_pos = self.pos();
+        let Tok::Ident(op_name) = self.peek().clone() else {
+            return self.expected("an operation name");
+        };
+        let opcode = Opcode::from_name(&op_name)
+            .ok_or_else(|| ParseError::new(op_pos, K::UnknownOp(op_name.clone())))?;
+        self.bump();
+        self.expect(Tok::LParen, "'('")?;
+
+        let mut func = None;
+        let mut raws: Vec<Raw> = Vec::new();
+        let mut descr: Option<(u32, Pos)> = None;
+        if !self.eat(&Tok::RParen) {
+            loop {
+                if let Tok::Func(name) = self.peek().clone() {
+                    let pos = self.pos();
+                    if opcode != Opcode::Call || func.is_some() || !raws.is_empty() {
+                        return self.expected("an operand");
+                    }
+                    self.bump();
+                    func = Some(
+                        *self
+                            .funcs
+                            .get(&name)
+                            .ok_or_else(|| ParseError::new(pos, K::UnknownFunc(name)))?,
+                    );
+                } else if *self.peek() == Tok::Ident("descr".into()) && *self.peek_at(1) == Tok::Eq
+                {
+                    descr = Some(self.descr(opcode)?);
+                    self.expect(Tok::RParen, "')' after descr")?;
+                    break;
+                } else {
+                    raws.push(self.operand()?);
+                }
+                if self.eat(&Tok::RParen) {
+                    break;
+                }
+                self.expect(Tok::Comma, "',' or ')'")?;
+            }
+        }
+        if opcode == Opcode::Call && func.is_none() {
+            return err(
+                op_pos,
+                K::Expected {
+                    expected: "the callee '@name' as call's first argument".into(),
+                    found: "none".into(),
+                },
+            );
+        }
+
+        let mut fail_args = Vec::new();
+        if *self.peek() == Tok::LBracket {
+            if !opcode.is_guard() {
+                return err(self.pos(), K::FailArgsOnNonGuard(op_name));
+            }
+            self.bump();
+            for (name, pos) in self.name_list()? {
+                fail_args.push(self.lookup(&name, pos)?);
+            }
+        }
+
+        // Loads and stores carry scale and offset as their 3rd and 4th arguments.
+        let mut mem = None;
+        if let Sig::Load(_) | Sig::Store(_) = opcode.sig() {
+            let n = if matches!(opcode.sig(), Sig::Load(_)) {
+                4
+            } else {
+                5
+            };
+            if raws.len() != n {
+                let shape = if n == 4 {
+                    "(base, index, scale, offset)"
+                } else {
+                    "(base, index, scale, offset, value)"
+                };
+                return err(
+                    op_pos,
+                    K::Expected {
+                        expected: format!("{op_name}{shape}"),
+                        found: format!("{} argument(s)", raws.len()),
+                    },
+                );
+            }
+            let scale = imm(&raws[2], 0, 255)? as u8;
+            let offset = imm(&raws[3], i32::MIN as i128, i32::MAX as i128)? as i32;
+            raws.drain(2..4);
+            mem = Some(MemArg { scale, offset });
+        }
+
+        let args = self.resolve(opcode, func, &raws)?;
+        let index = self.trace.ops.len() as u32;
+        let extra = if let Some(m) = mem {
+            Extra::Mem(m)
+        } else if let Some(f) = func {
+            Extra::Call(f)
+        } else if opcode.is_exit() {
+            let id = descr.map_or(self.exits, |(id, _)| id);
+            Extra::Exit {
+                id: ExitId(id),
+                fail_args,
+            }
+        } else {
+            Extra::None
+        };
+        if opcode.is_exit() {
+            self.exits += 1;
+        } else if let Some((_, pos)) = descr {
+            return err(pos, K::BadDescr(format!("{op_name} has no exit")));
+        }
+        let result = match result {
+            Some((name, pos, ty)) => {
+                let v = self.trace.values.push(ValueData {
+                    ty,
+                    def: ValueDef::Op(index),
+                });
+                self.bind(name, v, pos)?;
+                Some(v)
+            }
+            None => None,
+        };
+        self.trace.ops.push(Op {
+            opcode,
+            args,
+            result,
+            extra,
+        });
+        self.positions.push(start);
+        Ok(())
+    }
+
+    /// `descr=<Guard3>` or `descr=<Finish3>`.
+    fn descr(&mut self, opcode: Opcode) -> Result<(u32, Pos), ParseError> {
+        let pos = self.pos();
+        self.bump();
+        self.bump();
+        self.expect(Tok::Lt, "'<'")?;
+        let Tok::Ident(s) = self.peek().clone() else {
+            return self.expected("'Guard<N>' or 'Finish<N>'");
+        };
+        let want = if opcode == Opcode::Finish {
+            "Finish"
+        } else {
+            "Guard"
+        };
+        let id = s
+            .strip_prefix(want)
+            .and_then(|d| {
+                if d.bytes().all(|b| b.is_ascii_digit()) {
+                    d.parse::<u32>().ok()
+                } else {
+                    None
+                }
+            })
+            .ok_or_else(|| {
+                ParseError::new(
+                    self.pos(),
+                    K::BadDescr(format!("expected {want}<N>, found '{s}'")),
+                )
+            })?;
+        self.bump();
+        self.expect(Tok::Gt, "'>'")?;
+        Ok((id, pos))
+    }
+
+    fn operand(&mut self) -> Result<Raw, ParseError> {
+        let (tok, pos) = self.bump();
+        Ok(match tok {
+            Tok::Int { value, long } => Raw::Lit(Lit::Int { value, long }, pos),
+            Tok::Float(b) => Raw::Lit(Lit::Float(b), pos),
+            Tok::Ident(s) => match s.as_str() {
+                "null" => Raw::Lit(Lit::Null, pos),
+                "inf" => Raw::Lit(Lit::Float(f64::INFINITY.to_bits()), pos),
+                "nan" => Raw::Lit(Lit::Float(crate::ir::CANONICAL_NAN_BITS), pos),
+                "f64bits" => {
+                    self.expect(Tok::LParen, "'(' after f64bits")?;
+                    let bits = match self.bump() {
+                        (Tok::Int { value, long: false }, _)
+                            if (0..=u64::MAX as i128).contains(&value) =>
+                        {
+                            value as u64
+                        }
+                        (t, p) => {
+                            return err(
+                                p,
+                                K::Expected {
+                                    expected: "a 64-bit pattern like 0x7ff8000000000001".into(),
+                                    found: t.describe(),
+                                },
+                            )
+                        }
+                    };
+                    self.expect(Tok::RParen, "')'")?;
+                    Raw::Lit(Lit::Float(bits), pos)
+                }
+                _ => Raw::Var(self.lookup(&s, pos)?, pos),
+            },
+            t => {
+                return err(
+                    pos,
+                    K::Expected {
+                        expected: "an operand".into(),
+                        found: t.describe(),
+                    },
+                );
+            }
+        })
+    }
+
+    /// Gives each literal its type from its place and turns raw operands into operands.
+    fn resolve(
+        &self,
+        opcode: Opcode,
+        func: Option<FuncRef>,
+        raws: &[Raw],
+    ) -> Result<SmallVec<[Operand; 3]>, ParseError> {
+        let trace = &self.trace;
+        let poly_int = || {
+            raws.iter()
+                .find_map(|r| match r {
+                    Raw::Var(v, _) if trace.ty(*v).is_int() => Some(trace.ty(*v)),
+                    _ => None,
+                })
+                .or_else(|| {
+                    raws.iter()
+                        .any(|r| matches!(r, Raw::Lit(Lit::Int { long: true, .. }, _)))
+                        .then_some(Type::I64)
+                })
+                .unwrap_or(Type::I32)
+        };
+        let label_types: Vec<Type> = match (opcode, trace.label_index()) {
+            (Opcode::Jump, Some(l)) => trace.ops[l]
+                .args
+                .iter()
+                .map(|&a| trace.operand_type(a))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let mut out = SmallVec::new();
+        for (k, raw) in raws.iter().enumerate() {
+            let (lit, pos) = match raw {
+                Raw::Var(v, _) => {
+                    out.push(Operand::Value(*v));
+                    continue;
+                }
+                Raw::Lit(l, p) => (l, *p),
+            };
+            let want = match opcode.sig() {
+                Sig::IntBinary
+                | Sig::IntOverflow
+                | Sig::IntUnary
+                | Sig::IntCompare
+                | Sig::IntTest
+                | Sig::GuardValue => poly_int(),
+                Sig::FloatBinary | Sig::FloatUnary | Sig::FloatCompare => Type::F64,
+                Sig::RefCompare | Sig::GuardRef => Type::Ref,
+                Sig::Convert(from, _) => from,
+                Sig::Load(_) => [Type::Ref, Type::I32]
+                    .get(k)
+                    .copied()
+                    .unwrap_or(lit.own_type()),
+                Sig::Store(m) => [Type::Ref, Type::I32, m.value_type()]
+                    .get(k)
+                    .copied()
+                    .unwrap_or(lit.own_type()),
+                Sig::GuardCond => Type::I32,
+                Sig::Call => func
+                    .and_then(|f| trace.funcs[f].params.get(k).copied())
+                    .unwrap_or(lit.own_type()),
+                Sig::Jump => label_types.get(k).copied().unwrap_or(lit.own_type()),
+                Sig::SameAs | Sig::Finish | Sig::Label | Sig::GuardFlag => lit.own_type(),
+            };
+            out.push(Operand::Const(literal(lit, want, pos)?));
+        }
+        Ok(out)
+    }
+}
+
+/// The type a variable name declares.
+fn var_type(name: &str, pos: Pos) -> Result<Type, ParseError> {
+    let mut chars = name.chars();
+    let ty = chars.next().and_then(Type::from_prefix);
+    let digits = chars.as_str();
+    match ty {
+        Some(t) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => Ok(t),
+        _ => err(pos, K::BadVarName(name.to_string())),
+    }
+}
+
+/// A literal as a constant of type `ty`.
+fn literal(lit: &Lit, ty: Type, pos: Pos) -> Result<Scalar, ParseError> {
+    let wrong = || {
+        err(
+            pos,
+            K::ConstType {
+                expected: ty,
+                found: lit.text(),
+            },
+        )
+    };
+    let range = |lo: i128, hi: i128, v: i128| {
+        if (lo..=hi).contains(&v) {
+            Ok(v)
+        } else {
+            err(
+                pos,
+                K::ConstOutOfRange {
+                    text: lit.text(),
+                    ty: Some(ty),
+                },
+            )
+        }
+    };
+    match (ty, lit) {
+        (Type::I32, Lit::Int { value, long: false }) => {
+            Ok(Scalar::I32(
+                range(i32::MIN as i128, u32::MAX as i128, *value)? as u32 as i32,
+            ))
+        }
+        (Type::I64, Lit::Int { value, .. }) => {
+            Ok(Scalar::I64(
+                range(i64::MIN as i128, u64::MAX as i128, *value)? as u64 as i64,
+            ))
+        }
+        (Type::F64, Lit::Float(b)) => Ok(Scalar::F64(*b)),
+        (Type::Ref, Lit::Null) => Ok(Scalar::NULL),
+        _ => wrong(),
+    }
+}
+
+/// A scale or offset: an unsuffixed integer literal within `lo..=hi`.
+fn imm(raw: &Raw, lo: i128, hi: i128) -> Result<i128, ParseError> {
+    match raw {
+        Raw::Lit(Lit::Int { value, long: false }, pos) => {
+            if (lo..=hi).contains(value) {
+                Ok(*value)
+            } else {
+                err(
+                    *pos,
+                    K::ConstOutOfRange {
+                        text: value.to_string(),
+                        ty: Some(Type::I32),
+                    },
+                )
+            }
+        }
+        Raw::Lit(l, pos) => err(
+            *pos,
+            K::ConstType {
+                expected: Type::I32,
+                found: l.text(),
+            },
+        ),
+        Raw::Var(_, pos) => Err(ParseError::new(
+            *pos,
+            K::Expected {
+                expected: "a constant scale and offset".into(),
+                found: "a variable".into(),
+            },
+        )),
+    }
+}

@@ -1,0 +1,82 @@
+//! [`Trace`] → text, in the canonical form the parser reads back to the same trace.
+
+use std::fmt::Write;
+
+use crate::ir::{Extra, Op, Operand, Trace};
+use crate::verify::value_name;
+
+/// Writes `trace` in the text format, one statement per line.
+pub fn print(trace: &Trace) -> String {
+    let mut s = String::new();
+    for decl in trace.funcs.values() {
+        let params: Vec<&str> = decl.params.iter().map(|t| t.name()).collect();
+        let _ = write!(s, "extern @{}({})", decl.name, params.join(", "));
+        if let Some(r) = decl.ret {
+            let _ = write!(s, " -> {r}");
+        }
+        s.push('\n');
+    }
+    let inputs: Vec<String> = trace.inputs.iter().map(|&v| value_name(trace, v)).collect();
+    let _ = writeln!(s, "[{}]", inputs.join(", "));
+    let mut ordinal = 0u32;
+    for op in &trace.ops {
+        print_op(trace, op, ordinal, &mut s);
+        s.push('\n');
+        if op.opcode.is_exit() {
+            ordinal += 1;
+        }
+    }
+    s
+}
+
+fn operand(trace: &Trace, a: Operand) -> String {
+    match a {
+        Operand::Value(v) => value_name(trace, v),
+        Operand::Const(c) => c.to_string(),
+    }
+}
+
+/// Appends one operation; `ordinal` is the exit id it gets if it names none.
+fn print_op(trace: &Trace, op: &Op, ordinal: u32, s: &mut String) {
+    if let Some(r) = op.result {
+        let _ = write!(s, "{} = ", value_name(trace, r));
+    }
+    let mut args: Vec<String> = Vec::with_capacity(op.args.len() + 2);
+    match &op.extra {
+        Extra::Call(f) => {
+            let name = trace.funcs.get(*f).map_or("?", |d| d.name.as_str());
+            args.push(format!("@{name}"));
+        }
+        Extra::Mem(_) | Extra::Exit { .. } | Extra::None => {}
+    }
+    for (k, &a) in op.args.iter().enumerate() {
+        if let (Extra::Mem(m), 2) = (&op.extra, k) {
+            args.push(m.scale.to_string());
+            args.push(m.offset.to_string());
+        }
+        args.push(operand(trace, a));
+    }
+    if let (Extra::Mem(m), 2) = (&op.extra, op.args.len()) {
+        args.push(m.scale.to_string());
+        args.push(m.offset.to_string());
+    }
+    if let Extra::Exit { id, .. } = &op.extra {
+        if id.0 != ordinal {
+            let kind = if op.opcode.is_guard() {
+                "Guard"
+            } else {
+                "Finish"
+            };
+            args.push(format!("descr=<{kind}{}>", id.0));
+        }
+    }
+    let _ = write!(s, "{}({})", op.opcode.name(), args.join(", "));
+    if op.opcode.is_guard() {
+        let fail: Vec<String> = op
+            .fail_args()
+            .iter()
+            .map(|&v| value_name(trace, v))
+            .collect();
+        let _ = write!(s, " [{}]", fail.join(", "));
+    }
+}

@@ -1,0 +1,698 @@
+//! The verifier: every rule a trace must satisfy before anything runs or compiles it.
+//!
+//! [`verify`] returns every error it finds, not just the first. It never panics, whatever
+//! the trace holds (dangling values and function references included).
+
+use std::collections::HashMap;
+use std::fmt;
+
+use crate::ir::{EntityRef, Extra, Op, Opcode, Operand, Scalar, Sig, Trace, Type, Value, ValueDef};
+
+/// One broken rule. `op` is the index of the operation in [`Trace::ops`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VerifyError {
+    /// An input's recorded definition is not that input.
+    BadInput {
+        /// Position in the input list.
+        index: usize,
+        /// The value's name.
+        name: String,
+    },
+    /// An operation has the wrong number of arguments.
+    ArgCount {
+        /// The operation.
+        op: usize,
+        /// Its opcode.
+        opcode: Opcode,
+        /// How many it takes.
+        expected: usize,
+        /// How many it has.
+        found: usize,
+    },
+    /// An argument has the wrong type.
+    ArgType {
+        /// The operation.
+        op: usize,
+        /// Its opcode.
+        opcode: Opcode,
+        /// Which argument, from 0.
+        index: usize,
+        /// What it should be, in words.
+        expected: String,
+        /// What it is.
+        found: Type,
+    },
+    /// A value is used where it is not defined: later in the trace, or not at all.
+    UseBeforeDef {
+        /// The operation.
+        op: usize,
+        /// The value's name.
+        name: String,
+    },
+    /// A guard's fail arg is not defined at the guard.
+    FailArgUndefined {
+        /// The guard.
+        op: usize,
+        /// The value's name.
+        name: String,
+    },
+    /// After the label, a value defined before it is used without being a label argument.
+    NotLoopCarried {
+        /// The operation.
+        op: usize,
+        /// The value's name.
+        name: String,
+    },
+    /// An operation that produces a value has no result.
+    MissingResult {
+        /// The operation.
+        op: usize,
+        /// Its opcode.
+        opcode: Opcode,
+    },
+    /// An operation that produces nothing has a result.
+    UnexpectedResult {
+        /// The operation.
+        op: usize,
+        /// Its opcode.
+        opcode: Opcode,
+    },
+    /// The result's type differs from what the operation produces.
+    ResultType {
+        /// The operation.
+        op: usize,
+        /// The result's name.
+        name: String,
+        /// The type the operation produces.
+        expected: Type,
+    },
+    /// A result's recorded definition is not this operation (defined twice, or dangling).
+    BadResult {
+        /// The operation.
+        op: usize,
+    },
+    /// A load or store lacks its addressing, a call its callee, a guard or finish its exit;
+    /// or an operation carries one it should not.
+    BadExtra {
+        /// The operation.
+        op: usize,
+        /// Its opcode.
+        opcode: Opcode,
+    },
+    /// A load or store scale other than 1, 2, 4 or 8.
+    BadScale {
+        /// The operation.
+        op: usize,
+        /// The scale.
+        scale: u8,
+    },
+    /// A `ref` constant other than null.
+    RefConstant {
+        /// The operation.
+        op: usize,
+        /// Which argument.
+        index: usize,
+    },
+    /// A call names a function the trace does not declare.
+    UnknownFunc {
+        /// The operation.
+        op: usize,
+    },
+    /// A call passes the wrong number of arguments.
+    CallArity {
+        /// The operation.
+        op: usize,
+        /// The function.
+        name: String,
+        /// Parameters declared.
+        expected: usize,
+        /// Arguments passed.
+        found: usize,
+    },
+    /// Two exits share an id.
+    DuplicateExit {
+        /// The later exit.
+        op: usize,
+        /// The id.
+        id: u32,
+        /// The earlier exit.
+        first: usize,
+    },
+    /// A second label.
+    DuplicateLabel {
+        /// The second label.
+        op: usize,
+    },
+    /// A label argument is a constant or repeats another.
+    BadLabelArg {
+        /// The label.
+        op: usize,
+        /// Which argument.
+        index: usize,
+    },
+    /// A jump in a trace without a label.
+    JumpWithoutLabel {
+        /// The jump.
+        op: usize,
+    },
+    /// A jump whose argument count differs from the label's.
+    JumpArity {
+        /// The jump.
+        op: usize,
+        /// Label arguments.
+        expected: usize,
+        /// Jump arguments.
+        found: usize,
+    },
+    /// A trace that does not end with `jump` or `finish`.
+    MissingTerminator,
+    /// An operation after `jump` or `finish`.
+    AfterTerminator {
+        /// The operation.
+        op: usize,
+    },
+    /// An overflow-checked operation not followed at once by `guard_(no_)overflow`.
+    UncheckedOverflow {
+        /// The operation.
+        op: usize,
+    },
+    /// A `guard_(no_)overflow` not right after an overflow-checked operation.
+    StrayOverflowGuard {
+        /// The guard.
+        op: usize,
+    },
+}
+
+impl VerifyError {
+    /// The operation the error is about, if any.
+    pub fn op(&self) -> Option<usize> {
+        use VerifyError::*;
+        match *self {
+            BadInput { .. } | MissingTerminator => None,
+            ArgCount { op, .. }
+            | ArgType { op, .. }
+            | UseBeforeDef { op, .. }
+            | FailArgUndefined { op, .. }
+            | NotLoopCarried { op, .. }
+            | MissingResult { op, .. }
+            | UnexpectedResult { op, .. }
+            | ResultType { op, .. }
+            | BadResult { op }
+            | BadExtra { op, .. }
+            | BadScale { op, .. }
+            | RefConstant { op, .. }
+            | UnknownFunc { op }
+            | CallArity { op, .. }
+            | DuplicateExit { op, .. }
+            | DuplicateLabel { op }
+            | BadLabelArg { op, .. }
+            | JumpWithoutLabel { op }
+            | JumpArity { op, .. }
+            | AfterTerminator { op }
+            | UncheckedOverflow { op }
+            | StrayOverflowGuard { op } => Some(op),
+        }
+    }
+}
+
+impl fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use VerifyError::*;
+        match self {
+            BadInput { index, name } => write!(f, "input {index} ({name}) is not defined as that input"),
+            ArgCount { opcode, expected, found, .. } => {
+                write!(f, "{opcode} takes {expected} argument(s), found {found}")
+            }
+            ArgType { opcode, index, expected, found, .. } => {
+                write!(f, "argument {index} of {opcode} must be {expected}, found {found}")
+            }
+            UseBeforeDef { name, .. } => write!(f, "{name} is used before it is defined"),
+            FailArgUndefined { name, .. } => write!(f, "fail arg {name} is not defined at this guard"),
+            NotLoopCarried { name, .. } => write!(
+                f,
+                "{name} is defined before the label and used after it, but is not a label argument"
+            ),
+            MissingResult { opcode, .. } => write!(f, "{opcode} produces a value but has no result"),
+            UnexpectedResult { opcode, .. } => write!(f, "{opcode} produces no value but has a result"),
+            ResultType { name, expected, .. } => write!(
+                f,
+                "result {name} has the wrong type: the operation produces {expected}"
+            ),
+            BadResult { .. } => write!(f, "the result's definition does not point at this operation"),
+            BadExtra { opcode, .. } => write!(
+                f,
+                "{opcode} is missing its addressing, callee or exit, or has one it cannot take"
+            ),
+            BadScale { scale, .. } => write!(f, "scale {scale} is not 1, 2, 4 or 8"),
+            RefConstant { index, .. } => {
+                write!(f, "argument {index} is a ref constant other than null")
+            }
+            UnknownFunc { .. } => write!(f, "the call names an undeclared function"),
+            CallArity { name, expected, found, .. } => write!(
+                f,
+                "@{name} takes {expected} argument(s), the call passes {found}"
+            ),
+            DuplicateExit { id, first, .. } => {
+                write!(f, "exit id {id} is already used by op {first}")
+            }
+            DuplicateLabel { .. } => write!(f, "a trace has at most one label"),
+            BadLabelArg { index, .. } => write!(
+                f,
+                "label argument {index} must be a variable that appears only once in the label"
+            ),
+            JumpWithoutLabel { .. } => write!(f, "jump needs a label to go back to"),
+            JumpArity { expected, found, .. } => write!(
+                f,
+                "jump passes {found} value(s), the label takes {expected}"
+            ),
+            MissingTerminator => write!(f, "the trace must end with jump or finish"),
+            AfterTerminator { .. } => write!(f, "nothing may follow jump or finish"),
+            UncheckedOverflow { .. } => write!(
+                f,
+                "an overflow-checked operation must be followed at once by guard_no_overflow or guard_overflow"
+            ),
+            StrayOverflowGuard { .. } => write!(
+                f,
+                "guard_no_overflow and guard_overflow must directly follow an *_ovf operation"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for VerifyError {}
+
+/// All the errors of one trace; displayed one per line, with the operation index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifyErrors(pub Vec<VerifyError>);
+
+impl fmt::Display for VerifyErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            match e.op() {
+                Some(op) => write!(f, "op {op}: {e}")?,
+                None => write!(f, "{e}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for VerifyErrors {}
+
+/// The text-format name of a value, or `v<N>?` for one the trace does not define.
+pub fn value_name(trace: &Trace, v: Value) -> String {
+    match trace.values.get(v) {
+        Some(d) => format!("{}{}", d.ty.prefix(), v.as_u32()),
+        None => format!("v{}?", v.as_u32()),
+    }
+}
+
+/// What an argument must be, as a type or a rule.
+#[derive(Clone, Copy)]
+enum Want {
+    Ty(Type),
+    /// `i32` or `i64`, the same as argument 0 if that is one.
+    Int,
+    Any,
+}
+
+/// Checks every rule docs/ir.md states for a well-formed trace.
+pub fn verify(trace: &Trace) -> Result<(), VerifyErrors> {
+    let mut v = Verifier {
+        trace,
+        errors: Vec::new(),
+        defined: vec![false; trace.values.len()],
+        pre_label: vec![false; trace.values.len()],
+        carried: vec![false; trace.values.len()],
+        after_label: false,
+    };
+    v.run();
+    if v.errors.is_empty() {
+        Ok(())
+    } else {
+        Err(VerifyErrors(v.errors))
+    }
+}
+
+struct Verifier<'a> {
+    trace: &'a Trace,
+    errors: Vec<VerifyError>,
+    /// Defined so far.
+    defined: Vec<bool>,
+    /// Defined before the label.
+    pre_label: Vec<bool>,
+    /// A label argument.
+    carried: Vec<bool>,
+    after_label: bool,
+}
+
+impl Verifier<'_> {
+    fn err(&mut self, e: VerifyError) {
+        self.errors.push(e);
+    }
+
+    fn name(&self, v: Value) -> String {
+        value_name(self.trace, v)
+    }
+
+    fn define(&mut self, v: Value) {
+        if let Some(d) = self.defined.get_mut(v.index()) {
+            *d = true;
+            if !self.after_label {
+                self.pre_label[v.index()] = true;
+            }
+        }
+    }
+
+    /// Checks that `v` can be used here; returns its type if it exists at all.
+    fn use_value(&mut self, op: usize, v: Value, fail_arg: bool) -> Option<Type> {
+        let i = v.index();
+        if !self.defined.get(i).copied().unwrap_or(false) {
+            let name = self.name(v);
+            self.err(if fail_arg {
+                VerifyError::FailArgUndefined { op, name }
+            } else {
+                VerifyError::UseBeforeDef { op, name }
+            });
+            return self.trace.values.get(v).map(|d| d.ty);
+        }
+        if self.after_label && self.pre_label[i] && !self.carried[i] {
+            let name = self.name(v);
+            self.err(VerifyError::NotLoopCarried { op, name });
+        }
+        Some(self.trace.values[v].ty)
+    }
+
+    fn operand_type(&mut self, op: usize, index: usize, a: Operand) -> Option<Type> {
+        match a {
+            Operand::Value(v) => self.use_value(op, v, false),
+            Operand::Const(c) => {
+                if matches!(c, Scalar::Ref(x) if x != 0) {
+                    self.err(VerifyError::RefConstant { op, index });
+                }
+                Some(c.ty())
+            }
+        }
+    }
+
+    fn run(&mut self) {
+        let trace = self.trace;
+        for (index, &v) in trace.inputs.iter().enumerate() {
+            match trace.values.get(v) {
+                Some(d) if d.def == ValueDef::Input(index as u32) => self.define(v),
+                _ => {
+                    let name = self.name(v);
+                    self.err(VerifyError::BadInput { index, name });
+                }
+            }
+        }
+        let mut exits: HashMap<u32, usize> = HashMap::new();
+        let mut label: Option<usize> = None;
+        let mut terminated = false;
+        for (i, op) in trace.ops.iter().enumerate() {
+            if terminated {
+                self.err(VerifyError::AfterTerminator { op: i });
+            }
+            terminated |= op.opcode.is_terminator();
+            self.check_extra(i, op);
+            if let Extra::Exit { id, .. } = op.extra {
+                if let Some(&first) = exits.get(&id.0) {
+                    self.err(VerifyError::DuplicateExit {
+                        op: i,
+                        id: id.0,
+                        first,
+                    });
+                } else {
+                    exits.insert(id.0, i);
+                }
+            }
+            let prev_ovf = i > 0 && trace.ops[i - 1].opcode.is_overflow_op();
+            if op.opcode.reads_overflow() && !prev_ovf {
+                self.err(VerifyError::StrayOverflowGuard { op: i });
+            }
+            if op.opcode.is_overflow_op()
+                && !trace
+                    .ops
+                    .get(i + 1)
+                    .is_some_and(|n| n.opcode.reads_overflow())
+            {
+                self.err(VerifyError::UncheckedOverflow { op: i });
+            }
+            match op.opcode {
+                Opcode::Label => {
+                    if label.is_some() {
+                        self.err(VerifyError::DuplicateLabel { op: i });
+                    } else {
+                        label = Some(i);
+                    }
+                    self.check_label(i, op);
+                }
+                Opcode::Jump => self.check_jump(i, op, label),
+                _ => self.check_op(i, op),
+            }
+            for &fa in op.fail_args() {
+                self.use_value(i, fa, true);
+            }
+            if let Some(r) = op.result {
+                match trace.values.get(r) {
+                    Some(d) if d.def == ValueDef::Op(i as u32) && !self.defined[r.index()] => {
+                        self.define(r)
+                    }
+                    _ => self.err(VerifyError::BadResult { op: i }),
+                }
+            }
+        }
+        if !terminated {
+            self.err(VerifyError::MissingTerminator);
+        }
+    }
+
+    fn check_extra(&mut self, i: usize, op: &Op) {
+        let ok = match (&op.extra, op.opcode.sig()) {
+            (Extra::Mem(m), Sig::Load(_) | Sig::Store(_)) => {
+                if !matches!(m.scale, 1 | 2 | 4 | 8) {
+                    self.err(VerifyError::BadScale {
+                        op: i,
+                        scale: m.scale,
+                    });
+                }
+                true
+            }
+            (Extra::Call(_), Sig::Call) => true,
+            (Extra::Exit { .. }, _) => op.opcode.is_exit(),
+            (Extra::None, sig) => {
+                !matches!(sig, Sig::Load(_) | Sig::Store(_) | Sig::Call) && !op.opcode.is_exit()
+            }
+            _ => false,
+        };
+        if !ok {
+            self.err(VerifyError::BadExtra {
+                op: i,
+                opcode: op.opcode,
+            });
+        }
+    }
+
+    fn check_label(&mut self, i: usize, op: &Op) {
+        let mut seen = vec![false; self.trace.values.len()];
+        for (index, &a) in op.args.iter().enumerate() {
+            if let Operand::Value(v) = a {
+                self.use_value(i, v, false);
+                if let Some(s) = seen.get_mut(v.index()) {
+                    if !*s {
+                        *s = true;
+                        continue;
+                    }
+                }
+            }
+            self.err(VerifyError::BadLabelArg { op: i, index });
+        }
+        self.after_label = true;
+        for &a in &op.args {
+            if let Some(c) = a.value().and_then(|v| self.carried.get_mut(v.index())) {
+                *c = true;
+            }
+        }
+        self.no_result(i, op);
+    }
+
+    fn check_jump(&mut self, i: usize, op: &Op, label: Option<usize>) {
+        let Some(l) = label else {
+            self.err(VerifyError::JumpWithoutLabel { op: i });
+            for (index, &a) in op.args.iter().enumerate() {
+                self.operand_type(i, index, a);
+            }
+            return;
+        };
+        let targets = &self.trace.ops[l].args;
+        if targets.len() != op.args.len() {
+            self.err(VerifyError::JumpArity {
+                op: i,
+                expected: targets.len(),
+                found: op.args.len(),
+            });
+        }
+        for (index, &a) in op.args.iter().enumerate() {
+            let found = self.operand_type(i, index, a);
+            let want = targets
+                .get(index)
+                .map(|&t| self.trace.operand_type_checked(t));
+            if let (Some(found), Some(Some(want))) = (found, want) {
+                if found != want {
+                    self.err(VerifyError::ArgType {
+                        op: i,
+                        opcode: op.opcode,
+                        index,
+                        expected: format!("{want} like label argument {index}"),
+                        found,
+                    });
+                }
+            }
+        }
+        self.no_result(i, op);
+    }
+
+    fn no_result(&mut self, i: usize, op: &Op) {
+        if op.result.is_some() {
+            self.err(VerifyError::UnexpectedResult {
+                op: i,
+                opcode: op.opcode,
+            });
+        }
+    }
+
+    fn check_op(&mut self, i: usize, op: &Op) {
+        let trace = self.trace;
+        let sig = op.opcode.sig();
+        // What each argument must be, and the result type (None: no result).
+        let (wants, result): (Vec<Want>, Option<Option<Type>>) = match sig {
+            Sig::IntBinary | Sig::IntOverflow => (vec![Want::Int, Want::Int], Some(None)),
+            Sig::IntUnary => (vec![Want::Int], Some(None)),
+            Sig::IntCompare => (vec![Want::Int, Want::Int], Some(Some(Type::I32))),
+            Sig::IntTest => (vec![Want::Int], Some(Some(Type::I32))),
+            Sig::FloatBinary => (vec![Want::Ty(Type::F64); 2], Some(Some(Type::F64))),
+            Sig::FloatUnary => (vec![Want::Ty(Type::F64)], Some(Some(Type::F64))),
+            Sig::FloatCompare => (vec![Want::Ty(Type::F64); 2], Some(Some(Type::I32))),
+            Sig::RefCompare => (vec![Want::Ty(Type::Ref); 2], Some(Some(Type::I32))),
+            Sig::Convert(from, to) => (vec![Want::Ty(from)], Some(Some(to))),
+            Sig::Load(m) => (
+                vec![Want::Ty(Type::Ref), Want::Ty(Type::I32)],
+                Some(Some(m.value_type())),
+            ),
+            Sig::Store(m) => (
+                vec![
+                    Want::Ty(Type::Ref),
+                    Want::Ty(Type::I32),
+                    Want::Ty(m.value_type()),
+                ],
+                None,
+            ),
+            Sig::SameAs => (vec![Want::Any], Some(None)),
+            Sig::GuardCond => (vec![Want::Ty(Type::I32)], None),
+            Sig::GuardValue => (vec![Want::Int, Want::Int], None),
+            Sig::GuardRef => (vec![Want::Ty(Type::Ref)], None),
+            Sig::GuardFlag => (vec![], None),
+            Sig::Finish => (op.args.iter().map(|_| Want::Any).collect(), None),
+            Sig::Call => match op.func().and_then(|f| trace.funcs.get(f)) {
+                Some(decl) => {
+                    if decl.params.len() != op.args.len() {
+                        self.err(VerifyError::CallArity {
+                            op: i,
+                            name: decl.name.clone(),
+                            expected: decl.params.len(),
+                            found: op.args.len(),
+                        });
+                    }
+                    let wants = op
+                        .args
+                        .iter()
+                        .enumerate()
+                        .map(|(k, _)| decl.params.get(k).map_or(Want::Any, |&t| Want::Ty(t)))
+                        .collect();
+                    (wants, decl.ret.map(Some))
+                }
+                None => {
+                    if matches!(op.extra, Extra::Call(_)) {
+                        self.err(VerifyError::UnknownFunc { op: i });
+                    }
+                    let own = op.result.map(|r| trace.values.get(r).map(|d| d.ty));
+                    (op.args.iter().map(|_| Want::Any).collect(), own)
+                }
+            },
+            Sig::Label | Sig::Jump => unreachable!("checked separately"),
+        };
+        if sig != Sig::Call && wants.len() != op.args.len() {
+            self.err(VerifyError::ArgCount {
+                op: i,
+                opcode: op.opcode,
+                expected: wants.len(),
+                found: op.args.len(),
+            });
+        }
+        let mut first: Option<Type> = None;
+        for (index, &a) in op.args.iter().enumerate() {
+            let Some(found) = self.operand_type(i, index, a) else {
+                continue;
+            };
+            let expected = match wants.get(index) {
+                Some(Want::Ty(t)) => (found != *t).then(|| t.to_string()),
+                Some(Want::Int) => match first {
+                    Some(t) if t.is_int() && t != found => Some(format!("{t} like argument 0")),
+                    _ if !found.is_int() => Some("i32 or i64".to_string()),
+                    _ => None,
+                },
+                Some(Want::Any) | None => None,
+            };
+            if index == 0 {
+                first = Some(found);
+            }
+            if let Some(expected) = expected {
+                self.err(VerifyError::ArgType {
+                    op: i,
+                    opcode: op.opcode,
+                    index,
+                    expected,
+                    found,
+                });
+            }
+        }
+        match (result, op.result) {
+            (None, Some(_)) => self.err(VerifyError::UnexpectedResult {
+                op: i,
+                opcode: op.opcode,
+            }),
+            (Some(_), None) => self.err(VerifyError::MissingResult {
+                op: i,
+                opcode: op.opcode,
+            }),
+            (Some(want), Some(r)) => {
+                // A result typed by its arguments takes argument 0's type.
+                let want = want.or(first);
+                if let (Some(want), Some(d)) = (want, trace.values.get(r)) {
+                    if d.ty != want {
+                        let name = self.name(r);
+                        self.err(VerifyError::ResultType {
+                            op: i,
+                            name,
+                            expected: want,
+                        });
+                    }
+                }
+            }
+            (None, None) => {}
+        }
+    }
+}
+
+impl Trace {
+    /// The type of an operand, or `None` for a value the trace does not define.
+    pub fn operand_type_checked(&self, a: Operand) -> Option<Type> {
+        match a {
+            Operand::Value(v) => self.values.get(v).map(|d| d.ty),
+            Operand::Const(c) => Some(c.ty()),
+        }
+    }
+}

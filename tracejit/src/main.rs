@@ -1,0 +1,174 @@
+//! `tracejit`: run, check and format traces from the command line.
+//!
+//! ```text
+//! tracejit run examples/*.trace            # each with the inputs of its `# args:` line
+//! tracejit run examples/sum.trace --args 10,0
+//! tracejit check FILE...                   # parse and verify, report every error
+//! tracejit fmt FILE                        # print the canonical text form
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use jit_core::interp::{run, RunOptions, DEFAULT_STEP_BUDGET};
+use jit_core::text::{self, buffer_elements, default_args, parse_args, resolve_args};
+use jit_core::{Externs, Memory, Trace};
+
+#[derive(Parser)]
+#[command(
+    name = "tracejit",
+    version,
+    about = "A retargetable tracing-JIT backend: run and inspect traces"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run traces through the reference interpreter and show how each left.
+    Run {
+        /// Trace files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Inputs, e.g. "3, 4L, 1.5, null, i32[1, 2, 3], zeros(64)"; defaults to the
+        /// file's `# args:` line.
+        #[arg(long, allow_hyphen_values = true)]
+        args: Option<String>,
+        /// Operations executed before a run is stopped as a runaway loop.
+        #[arg(long, default_value_t = DEFAULT_STEP_BUDGET)]
+        budget: u64,
+        /// Run as if the trace had been invalidated (guard_not_invalidated fails).
+        #[arg(long)]
+        invalidated: bool,
+    },
+    /// Parse and verify traces, reporting every error with its line and column.
+    Check {
+        /// Trace files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Print a trace in the canonical text form.
+    Fmt {
+        /// The trace file.
+        file: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let ok = match cli.command {
+        Command::Run {
+            files,
+            args,
+            budget,
+            invalidated,
+        } => {
+            let options = RunOptions {
+                step_budget: budget,
+                invalidated,
+            };
+            let mut ok = true;
+            for f in &files {
+                ok &= run_file(f, args.as_deref(), options);
+            }
+            ok
+        }
+        Command::Check { files } => {
+            let mut ok = true;
+            for f in &files {
+                if load(f).is_some() {
+                    println!("{}: ok", f.display());
+                } else {
+                    ok = false;
+                }
+            }
+            ok
+        }
+        Command::Fmt { file } => match load(&file) {
+            Some((trace, _)) => {
+                print!("{}", text::print(&trace));
+                true
+            }
+            None => false,
+        },
+    };
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// Reads, parses and verifies a file; reports errors on stderr.
+fn load(path: &Path) -> Option<(Trace, String)> {
+    let src = match std::fs::read_to_string(path) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{}: cannot read: {e}", path.display());
+            return None;
+        }
+    };
+    match text::parse_verified(&src) {
+        Ok(t) => Some((t, src)),
+        Err(e) => {
+            for line in e.to_string().lines() {
+                eprintln!("{}:{line}", path.display());
+            }
+            None
+        }
+    }
+}
+
+fn run_file(path: &Path, args: Option<&str>, options: RunOptions) -> bool {
+    let Some((trace, src)) = load(path) else {
+        return false;
+    };
+    let args = args.or(default_args(&src)).unwrap_or("");
+    println!("{} ({} ops) args: {args}", path.display(), trace.ops.len());
+    let fail = |msg: String| {
+        eprintln!("{}: {msg}", path.display());
+        false
+    };
+    let specs = match parse_args(args) {
+        Ok(s) => s,
+        Err(e) => return fail(format!("in the inputs, {e}")),
+    };
+    let mut memory = Memory::new();
+    let inputs = match resolve_args(&specs, &trace, &mut memory) {
+        Ok(i) => i,
+        Err(e) => return fail(e.to_string()),
+    };
+    match run(
+        &trace,
+        &inputs.values,
+        &mut memory,
+        &Externs::standard(),
+        options,
+    ) {
+        Ok(out) => {
+            println!("  {out}");
+            for b in &inputs.buffers {
+                let elems: Vec<String> = buffer_elements(&memory, b)
+                    .iter()
+                    .map(|x| match x {
+                        jit_core::Scalar::I32(v) => v.to_string(),
+                        jit_core::Scalar::I64(v) => v.to_string(),
+                        other => other.to_string(),
+                    })
+                    .collect();
+                let shown = if elems.len() > 16 {
+                    format!("{}, ... ({} elements)", elems[..16].join(", "), elems.len())
+                } else {
+                    elems.join(", ")
+                };
+                let name = jit_core::verify::value_name(&trace, trace.inputs[b.input]);
+                println!("  {name} -> [{shown}]");
+            }
+            true
+        }
+        Err(e) => fail(e.to_string()),
+    }
+}
