@@ -213,6 +213,11 @@ impl TraceBuilder {
         self.push(opcode, args, result, extra)
     }
 
+    /// The trace so far.
+    pub fn trace(&self) -> &Trace {
+        &self.trace
+    }
+
     /// The trace so far, verified.
     pub fn build(self) -> Result<Trace, VerifyErrors> {
         verify(&self.trace)?;

@@ -670,7 +670,8 @@ impl Verifier<'_> {
             }),
             (Some(want), Some(r)) => {
                 // A result typed by its arguments takes argument 0's type.
-                let want = want.or(first);
+                // (Unknown when argument 0 is already reported as not an integer.)
+                let want = want.or(first.filter(|t| sig == Sig::SameAs || t.is_int()));
                 if let (Some(want), Some(d)) = (want, trace.values.get(r)) {
                     if d.ty != want {
                         let name = self.name(r);

@@ -304,8 +304,10 @@ impl Parser {
             );
         }
 
+        // Fail args start on the guard's line; a `[` on a later line begins a statement.
+        let close_line = self.toks[self.i.saturating_sub(1)].1.line;
         let mut fail_args = Vec::new();
-        if *self.peek() == Tok::LBracket {
+        if *self.peek() == Tok::LBracket && self.pos().line == close_line {
             if !opcode.is_guard() {
                 return err(self.pos(), K::FailArgsOnNonGuard(op_name));
             }

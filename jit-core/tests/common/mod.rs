@@ -1,0 +1,342 @@
+//! A small generator of random valid traces for the property tests of this crate: every
+//! opcode, all four types, interesting constants, loops, guards, calls and memory.
+
+use jit_core::builder::TraceBuilder;
+use jit_core::ir::{FuncRef, Opcode, Operand, Scalar, Sig, Type, Value};
+use jit_core::{Externs, Trace};
+
+/// Draws numbers from a byte string; past its end, zeros.
+pub struct Choices<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Choices<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Choices { bytes, at: 0 }
+    }
+    pub fn u32(&mut self) -> u32 {
+        let mut x = 0u32;
+        for _ in 0..4 {
+            x = (x << 8) | *self.bytes.get(self.at).unwrap_or(&0) as u32;
+            self.at += 1;
+        }
+        x
+    }
+    pub fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            0
+        } else {
+            self.u32() as usize % n
+        }
+    }
+    pub fn chance(&mut self, percent: u32) -> bool {
+        self.u32() % 100 < percent
+    }
+    pub fn done(&self) -> bool {
+        self.at >= self.bytes.len()
+    }
+}
+
+const I32S: &[i32] = &[
+    0,
+    1,
+    -1,
+    2,
+    31,
+    32,
+    33,
+    255,
+    256,
+    0x7fff_ffff,
+    i32::MIN,
+    0x1234_5678,
+    -4096,
+    0xff00_0000u32 as i32,
+];
+const I64S: &[i64] = &[
+    0,
+    1,
+    -1,
+    63,
+    64,
+    i64::MAX,
+    i64::MIN,
+    0xffff_ffff,
+    0x1_0000_0000,
+    -0x1234_5678_9abc,
+];
+const F64S: &[f64] = &[
+    0.0,
+    -0.0,
+    1.0,
+    -1.5,
+    0.1,
+    f64::INFINITY,
+    f64::NEG_INFINITY,
+    f64::NAN,
+    5e-324,
+    2.2250738585072014e-308,
+    1e300,
+    2147483648.0,
+];
+
+pub fn constant(c: &mut Choices, ty: Type) -> Scalar {
+    match ty {
+        Type::I32 => Scalar::I32(if c.chance(70) {
+            I32S[c.below(I32S.len())]
+        } else {
+            c.u32() as i32
+        }),
+        Type::I64 => Scalar::I64(if c.chance(70) {
+            I64S[c.below(I64S.len())]
+        } else {
+            ((c.u32() as i64) << 32) | c.u32() as i64
+        }),
+        Type::F64 => Scalar::f64(F64S[c.below(F64S.len())]),
+        Type::Ref => Scalar::NULL,
+    }
+}
+
+/// The functions from `Externs::standard()` that a generated trace declares.
+fn declare_all(b: &mut TraceBuilder) -> Vec<(FuncRef, Vec<Type>)> {
+    Externs::standard()
+        .iter()
+        .map(|(name, f)| (b.declare(name, &f.params, f.ret), f.params.clone()))
+        .collect()
+}
+
+struct Gen<'a, 'b> {
+    c: &'a mut Choices<'b>,
+    b: TraceBuilder,
+    /// Values usable now, with their types.
+    pool: Vec<(Value, Type)>,
+    /// A buffer input and its size in bytes (memory ops index within it).
+    buffer: Option<Value>,
+}
+
+pub const BUFFER_BYTES: usize = 64;
+
+impl Gen<'_, '_> {
+    fn operand(&mut self, ty: Type) -> Operand {
+        let have: Vec<Value> = self
+            .pool
+            .iter()
+            .filter(|(_, t)| *t == ty)
+            .map(|(v, _)| *v)
+            .collect();
+        if !have.is_empty() && self.c.chance(80) {
+            Operand::Value(have[self.c.below(have.len())])
+        } else {
+            Operand::Const(constant(self.c, ty))
+        }
+    }
+
+    fn add(&mut self, v: Value) {
+        let ty = self.b.operand_type(v.into());
+        self.pool.push((v, ty));
+    }
+
+    fn fail_args(&mut self) -> Vec<Value> {
+        if self.pool.is_empty() {
+            return Vec::new();
+        }
+        let n = self.c.below(5);
+        (0..n).map(|_| self.pool[self.c.below(self.pool.len())].0).collect()
+    }
+
+    fn op(&mut self, funcs: &[(FuncRef, Vec<Type>)]) {
+        let ops: Vec<Opcode> = Opcode::ALL
+            .iter()
+            .copied()
+            .filter(|o| {
+                !matches!(o.sig(), Sig::Label | Sig::Jump | Sig::Finish) && !o.reads_overflow()
+            })
+            .collect();
+        let op = ops[self.c.below(ops.len())];
+        let int = if self.c.chance(50) {
+            Type::I32
+        } else {
+            Type::I64
+        };
+        match op.sig() {
+            Sig::IntBinary | Sig::IntCompare | Sig::IntOverflow => {
+                let (a, b) = (self.operand(int), self.operand(int));
+                let v = self.b.binary(op, a, b);
+                self.add(v);
+                if op.is_overflow_op() {
+                    let g = if self.c.chance(80) {
+                        Opcode::GuardNoOverflow
+                    } else {
+                        Opcode::GuardOverflow
+                    };
+                    let fa = self.fail_args();
+                    self.b.guard(g, &[], &fa);
+                }
+            }
+            Sig::IntUnary | Sig::IntTest => {
+                let a = self.operand(int);
+                let v = self.b.unary(op, a);
+                self.add(v);
+            }
+            Sig::FloatBinary | Sig::FloatCompare => {
+                let (a, b) = (self.operand(Type::F64), self.operand(Type::F64));
+                let v = self.b.binary(op, a, b);
+                self.add(v);
+            }
+            Sig::FloatUnary => {
+                let a = self.operand(Type::F64);
+                let v = self.b.unary(op, a);
+                self.add(v);
+            }
+            Sig::RefCompare => {
+                let (a, b) = (self.operand(Type::Ref), self.operand(Type::Ref));
+                let v = self.b.binary(op, a, b);
+                self.add(v);
+            }
+            Sig::Convert(from, _) => {
+                let a = self.operand(from);
+                let v = self.b.unary(op, a);
+                self.add(v);
+            }
+            Sig::SameAs => {
+                let ty = Type::ALL[self.c.below(4)];
+                let a = self.operand(ty);
+                let v = self.b.unary(op, a);
+                self.add(v);
+            }
+            Sig::Load(m) | Sig::Store(m) => {
+                let Some(buf) = self
+                    .buffer
+                    .filter(|b| self.pool.iter().any(|(v, _)| v == b))
+                else {
+                    return;
+                };
+                let size = m.size() as usize;
+                let slots = BUFFER_BYTES / size;
+                let scale = [1u8, 2, 4, 8][self.c.below(4)].max(size as u8);
+                // index * scale + offset stays inside the buffer and aligned.
+                let index = self.c.below(BUFFER_BYTES / scale as usize) as i32;
+                let offset = -(index * scale as i32) + (self.c.below(slots) * size) as i32;
+                if let Sig::Load(_) = op.sig() {
+                    let v = self.b.load(op, buf, index, scale, offset);
+                    self.add(v);
+                } else {
+                    let val = self.operand(m.value_type());
+                    self.b.store(op, buf, index, scale, offset, val);
+                }
+            }
+            Sig::Call => {
+                let (f, params) = funcs[self.c.below(funcs.len())].clone();
+                let args: Vec<Operand> = params.iter().map(|&t| self.operand(t)).collect();
+                if let Some(v) = self.b.call(f, &args) {
+                    self.add(v);
+                }
+            }
+            Sig::GuardCond => {
+                let a = self.operand(Type::I32);
+                let fa = self.fail_args();
+                self.b.guard(op, &[a], &fa);
+            }
+            Sig::GuardValue => {
+                let (a, b) = (self.operand(int), self.operand(int));
+                let fa = self.fail_args();
+                self.b.guard(op, &[a, b], &fa);
+            }
+            Sig::GuardRef => {
+                let a = self.operand(Type::Ref);
+                let fa = self.fail_args();
+                self.b.guard(op, &[a], &fa);
+            }
+            Sig::GuardFlag => {
+                let fa = self.fail_args();
+                self.b.guard(op, &[], &fa);
+            }
+            Sig::Label | Sig::Jump | Sig::Finish => unreachable!("filtered out"),
+        }
+    }
+}
+
+/// A random valid trace and inputs for it (the first ref input, if any, is a buffer the
+/// caller allocates with `BUFFER_BYTES` bytes).
+pub fn trace(bytes: &[u8]) -> (Trace, Vec<Scalar>) {
+    let mut c = Choices::new(bytes);
+    let mut b = TraceBuilder::new();
+    let funcs = declare_all(&mut b);
+    let mut gen = Gen {
+        c: &mut c,
+        b,
+        pool: Vec::new(),
+        buffer: None,
+    };
+    let mut inputs = Vec::new();
+    for _ in 0..1 + gen.c.below(5) {
+        let ty = Type::ALL[gen.c.below(4)];
+        let v = gen.b.input(ty);
+        gen.pool.push((v, ty));
+        if ty == Type::Ref && gen.buffer.is_none() {
+            gen.buffer = Some(v);
+            inputs.push(Scalar::Ref(0)); // Patched by the caller to the buffer's address.
+        } else {
+            inputs.push(constant(gen.c, ty));
+        }
+    }
+    let looping = gen.c.chance(50);
+    let pre = if looping { gen.c.below(4) } else { 0 };
+    for _ in 0..pre {
+        gen.op(&funcs);
+    }
+    if looping {
+        // The label carries a random distinct subset of what is defined, the buffer kept.
+        let mut carried: Vec<(Value, Type)> = Vec::new();
+        for &(v, t) in &gen.pool.clone() {
+            if Some(v) == gen.buffer || gen.c.chance(60) {
+                carried.push((v, t));
+            }
+        }
+        let label: Vec<Value> = carried.iter().map(|(v, _)| *v).collect();
+        gen.b.label(&label);
+        gen.pool = carried;
+    }
+    let body = 1 + gen.c.below(30);
+    for _ in 0..body {
+        if gen.c.done() {
+            break;
+        }
+        gen.op(&funcs);
+    }
+    if looping {
+        // A counter-free loop: the fuel is the step budget, or a guard that fails.
+        let label: Vec<Operand> = {
+            let t = gen.b.trace();
+            t.ops[t.label_index().expect("label was added")]
+                .args
+                .to_vec()
+        };
+        let args: Vec<Operand> = label
+            .iter()
+            .map(|&a| match a {
+                Operand::Value(v) if Some(v) == gen.buffer => a,
+                _ => {
+                    let ty = gen.b.operand_type(a);
+                    gen.operand(ty)
+                }
+            })
+            .collect();
+        gen.b.jump(&args);
+    } else {
+        let n = gen.c.below(4);
+        let args: Vec<Operand> = (0..n)
+            .map(|_| {
+                let ty = Type::ALL[gen.c.below(4)];
+                gen.operand(ty)
+            })
+            .collect();
+        gen.b.finish(&args);
+    }
+    let trace = gen
+        .b
+        .build()
+        .unwrap_or_else(|e| panic!("generator made an invalid trace: {e}"));
+    (trace, inputs)
+}

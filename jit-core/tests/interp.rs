@@ -1,0 +1,340 @@
+//! The reference interpreter: guards, loops, memory, calls, and the errors that stop a run.
+
+use jit_core::interp::{run, ExitKind, InterpError, Outcome, RunOptions};
+use jit_core::ir::{ExitId, Scalar};
+use jit_core::memory::{MemoryError, MEMORY_BASE, MEMORY_LIMIT};
+use jit_core::text::parse_verified;
+use jit_core::{Externs, Memory, Type};
+
+fn go(src: &str, inputs: &[Scalar], mem: &mut Memory) -> Result<Outcome, InterpError> {
+    let t = parse_verified(src).unwrap_or_else(|e| panic!("{e}"));
+    run(&t, inputs, mem, &Externs::standard(), RunOptions::default())
+}
+
+fn ok(src: &str, inputs: &[Scalar]) -> Outcome {
+    go(src, inputs, &mut Memory::new()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn runaway_loop_ends_by_the_step_budget() {
+    let t = parse_verified("[i0]\nlabel(i0)\ni1 = int_add(i0, 1)\njump(i1)").unwrap();
+    let opts = RunOptions {
+        step_budget: 10_000,
+        ..RunOptions::default()
+    };
+    let e = run(
+        &t,
+        &[Scalar::I32(0)],
+        &mut Memory::new(),
+        &Externs::new(),
+        opts,
+    )
+    .unwrap_err();
+    assert_eq!(e, InterpError::StepBudget { steps: 10_000 });
+    assert_eq!(
+        e.to_string(),
+        "step budget of 10000 operations exhausted (a runaway loop?)"
+    );
+}
+
+#[test]
+fn jump_rebinds_label_values_in_parallel() {
+    // Swapping through the jump must not see a half-updated state.
+    let src = "[i0, i1, i2]\nlabel(i0, i1, i2)\ni3 = int_sub(i2, 1)\ni4 = int_gt(i3, 0)\nguard_true(i4) [i0, i1]\njump(i1, i0, i3)";
+    let out = ok(src, &[Scalar::I32(1), Scalar::I32(2), Scalar::I32(4)]);
+    assert_eq!(out.values, [Scalar::I32(2), Scalar::I32(1)]);
+    assert_eq!(out.iterations, 3);
+    let out = ok(src, &[Scalar::I32(1), Scalar::I32(2), Scalar::I32(5)]);
+    assert_eq!(out.values, [Scalar::I32(1), Scalar::I32(2)]);
+}
+
+#[test]
+fn guards_hand_back_their_fail_args_and_exit_id() {
+    let src = "[i0, l1, f2, p3]\ni4 = int_add(i0, 1)\nguard_value(l1, 7L, descr=<Guard5>) [p3, f2, i4, l1]\nfinish(i4)";
+    let out = ok(
+        src,
+        &[
+            Scalar::I32(1),
+            Scalar::I64(8),
+            Scalar::f64(-0.0),
+            Scalar::NULL,
+        ],
+    );
+    assert_eq!(out.kind, ExitKind::Guard);
+    assert_eq!(out.exit, ExitId(5));
+    assert_eq!(out.op, 1);
+    assert_eq!(
+        out.values,
+        [
+            Scalar::NULL,
+            Scalar::f64(-0.0),
+            Scalar::I32(2),
+            Scalar::I64(8)
+        ]
+    );
+    let out = ok(
+        src,
+        &[
+            Scalar::I32(1),
+            Scalar::I64(7),
+            Scalar::f64(0.0),
+            Scalar::NULL,
+        ],
+    );
+    assert_eq!(
+        (out.kind, out.exit, out.values.clone()),
+        (ExitKind::Finish, ExitId(1), vec![Scalar::I32(2)])
+    );
+}
+
+#[test]
+fn overflow_guards_read_the_flag_of_the_operation_before() {
+    let src = "[i0]\ni1 = int_mul_ovf(i0, i0)\nguard_overflow() [i1]\nfinish(i1)";
+    assert_eq!(ok(src, &[Scalar::I32(3)]).kind, ExitKind::Guard);
+    let out = ok(src, &[Scalar::I32(65536)]);
+    assert_eq!(
+        (out.kind, out.values.clone()),
+        (ExitKind::Finish, vec![Scalar::I32(0)])
+    );
+}
+
+#[test]
+fn guard_not_invalidated_fails_only_when_invalidated() {
+    let t = parse_verified("[i0]\nguard_not_invalidated() [i0]\nfinish(i0)").unwrap();
+    let run_with = |invalidated| {
+        let opts = RunOptions {
+            invalidated,
+            ..RunOptions::default()
+        };
+        run(
+            &t,
+            &[Scalar::I32(4)],
+            &mut Memory::new(),
+            &Externs::new(),
+            opts,
+        )
+        .unwrap()
+        .kind
+    };
+    assert_eq!(run_with(false), ExitKind::Finish);
+    assert_eq!(run_with(true), ExitKind::Guard);
+}
+
+#[test]
+fn ref_guards() {
+    let src = "[p0]\nguard_nonnull(p0) []\nguard_isnull(p0) []\nfinish()";
+    assert_eq!(ok(src, &[Scalar::NULL]).exit, ExitId(0));
+    assert_eq!(ok(src, &[Scalar::Ref(MEMORY_BASE)]).exit, ExitId(1));
+}
+
+#[test]
+fn loads_extend_and_stores_truncate() {
+    let mut mem = Memory::new();
+    let p = mem
+        .alloc_bytes(vec![
+            0x80, 0xff, 0x01, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        ])
+        .unwrap();
+    let src = "[p0]\ni1 = load_i8(p0, 0, 1, 0)\ni2 = load_u8(p0, 0, 1, 0)\ni3 = load_i16(p0, 1, 2, 0)\n\
+               i4 = load_u16(p0, 1, 2, 0)\ni5 = load_i32(p0, 0, 4, 0)\nstore_i8(p0, 0, 1, 8, 0x1ff)\n\
+               store_i16(p0, 5, 2, 0, -2)\nstore_i32(p0, 3, 4, 0, 0x12345678)\nl6 = load_i64(p0, 1, 8, 0)\nfinish(i1, i2, i3, i4, i5, l6)";
+    let out = go(src, &[Scalar::Ref(p)], &mut mem).unwrap();
+    assert_eq!(
+        out.values,
+        [
+            Scalar::I32(-128),
+            Scalar::I32(128),
+            Scalar::I32(-32767),
+            Scalar::I32(0x8001),
+            Scalar::I32(0x8001ff80u32 as i32),
+            Scalar::I64(0x1234_5678_fffe_00ff),
+        ]
+    );
+    assert_eq!(
+        &mem.buffers()[0].bytes[8..],
+        &[0xff, 0, 0xfe, 0xff, 0x78, 0x56, 0x34, 0x12]
+    );
+}
+
+#[test]
+fn f64_round_trips_through_memory_bit_for_bit() {
+    let mut mem = Memory::new();
+    let p = mem.alloc(16).unwrap();
+    let src = "[p0, f1]\nstore_f64(p0, 1, 8, 0, f1)\nf2 = load_f64(p0, 0, 1, 8)\nl3 = load_i64(p0, 0, 1, 8)\nfinish(f2, l3)";
+    let nan = 0x7ff0_0000_0000_0001u64;
+    let out = go(src, &[Scalar::Ref(p), Scalar::F64(nan)], &mut mem).unwrap();
+    assert_eq!(out.values, [Scalar::F64(nan), Scalar::I64(nan as i64)]);
+}
+
+#[test]
+fn out_of_bounds_and_misaligned_accesses_are_errors() {
+    let mut mem = Memory::new();
+    let p = mem.alloc(16).unwrap();
+    let q = mem.alloc(16).unwrap();
+    assert!(q >= p + 16 + 64, "buffers are kept apart");
+    let cases: &[(&str, MemoryError)] = &[
+        (
+            "i1 = load_i32(p0, 4, 4, 0)",
+            MemoryError::OutOfBounds {
+                addr: p as i128 + 16,
+                size: 4,
+            },
+        ),
+        (
+            "i1 = load_i32(p0, -1, 4, 0)",
+            MemoryError::OutOfBounds {
+                addr: p as i128 - 4,
+                size: 4,
+            },
+        ),
+        (
+            "i1 = load_i32(p0, 1, 1, 0)",
+            MemoryError::Misaligned {
+                addr: p + 1,
+                size: 4,
+            },
+        ),
+        (
+            "l1 = load_i64(p0, 1, 4, 0)",
+            MemoryError::Misaligned {
+                addr: p + 4,
+                size: 8,
+            },
+        ),
+        (
+            "store_i16(p0, 0, 1, 15, 1)",
+            MemoryError::Misaligned {
+                addr: p + 15,
+                size: 2,
+            },
+        ),
+        (
+            "store_i8(p0, 0, 1, 16, 1)",
+            MemoryError::OutOfBounds {
+                addr: p as i128 + 16,
+                size: 1,
+            },
+        ),
+        (
+            "i1 = load_i32(null, 0, 1, 0)",
+            MemoryError::OutOfBounds { addr: 0, size: 4 },
+        ),
+        (
+            "i1 = load_i32(p0, -2147483648, 8, -2147483648)",
+            MemoryError::OutOfBounds {
+                addr: p as i128 - 8 * (1i128 << 31) - (1i128 << 31),
+                size: 4,
+            },
+        ),
+    ];
+    for (op, want) in cases {
+        let src = format!("[p0]\n{op}\nfinish()");
+        let e = go(&src, &[Scalar::Ref(p)], &mut mem).unwrap_err();
+        assert_eq!(
+            e,
+            InterpError::Memory {
+                op: 0,
+                error: *want
+            },
+            "{op}"
+        );
+    }
+    let e = go(
+        "[p0]\ni1 = load_i32(p0, 4, 4, 0)\nfinish()",
+        &[Scalar::Ref(p)],
+        &mut mem,
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "op 0: 4-byte access at {:#x} is outside every buffer",
+            p + 16
+        )
+    );
+}
+
+#[test]
+fn memory_is_limited() {
+    let mut mem = Memory::new();
+    assert!(mem.alloc(MEMORY_LIMIT as usize).is_ok());
+    assert_eq!(mem.alloc(1), Err(MemoryError::TooLarge { size: 1 }));
+    let mut mem = Memory::new();
+    assert!(
+        mem.alloc(1 << 20).unwrap() < 1 << 32,
+        "addresses fit 32-bit targets"
+    );
+}
+
+#[test]
+fn calls_are_logged() {
+    let src = "extern @gcd(i32, i32) -> i32\nextern @record(i32)\n[i0]\ni1 = call(@gcd, i0, 36)\ncall(@record, i1)\nfinish(i1)";
+    let out = ok(src, &[Scalar::I32(-84)]);
+    assert_eq!(out.values, [Scalar::I32(12)]);
+    assert_eq!(out.call_count, 2);
+    assert_eq!(out.calls[0].name, "gcd");
+    assert_eq!(out.calls[0].args, [Scalar::I32(-84), Scalar::I32(36)]);
+    assert_eq!(out.calls[1].result, None);
+}
+
+#[test]
+fn call_errors() {
+    let e = go(
+        "extern @nope()\n[]\ncall(@nope)\nfinish()",
+        &[],
+        &mut Memory::new(),
+    )
+    .unwrap_err();
+    assert_eq!(e.to_string(), "op 0: no external function @nope");
+    let e = go(
+        "extern @gcd(i32, i64) -> i32\n[]\ni0 = call(@gcd, 1, 2L)\nfinish()",
+        &[],
+        &mut Memory::new(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "op 0: @gcd is declared with a signature its implementation does not have"
+    );
+    let mut ext = Externs::new();
+    ext.insert("liar", &[], Some(Type::I32), |_| Some(Scalar::f64(1.0)));
+    let t = parse_verified("extern @liar() -> i32\n[]\ni0 = call(@liar)\nfinish(i0)").unwrap();
+    let e = run(&t, &[], &mut Memory::new(), &ext, RunOptions::default()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "op 0: @liar returned a value of the wrong type"
+    );
+}
+
+#[test]
+fn bad_inputs_and_invalid_traces_are_errors() {
+    let src = "[i0, f1]\nfinish(i0)";
+    assert_eq!(
+        go(src, &[Scalar::I32(1)], &mut Memory::new()).unwrap_err(),
+        InterpError::InputCount {
+            expected: 2,
+            found: 1
+        }
+    );
+    assert_eq!(
+        go(src, &[Scalar::I32(1), Scalar::I32(2)], &mut Memory::new())
+            .unwrap_err()
+            .to_string(),
+        "input 1 must be f64, i32 given"
+    );
+    let mut b = jit_core::TraceBuilder::new();
+    let x = b.input(Type::I32);
+    b.jump(&[x.into()]);
+    let e = run(
+        &b.build_unverified(),
+        &[Scalar::I32(0)],
+        &mut Memory::new(),
+        &Externs::new(),
+        RunOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "the trace is not valid:\nop 0: jump needs a label to go back to"
+    );
+}

@@ -1,0 +1,65 @@
+//! Property tests: random valid traces round-trip through the text format and run in the
+//! interpreter without panicking; the parser never panics on any input.
+
+mod common;
+
+use jit_core::interp::{run, RunOptions};
+use jit_core::ir::Scalar;
+use jit_core::text::{parse, parse_args, print};
+use jit_core::{Externs, Memory};
+use proptest::prelude::*;
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_traces_round_trip_through_text(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
+        let (trace, _) = common::trace(&bytes);
+        let text = print(&trace);
+        let back = parse(&text).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+        prop_assert_eq!(&back, &trace, "{}", text);
+        prop_assert_eq!(print(&back), text);
+    }
+
+    #[test]
+    fn random_traces_run_without_panicking(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
+        let (trace, mut inputs) = common::trace(&bytes);
+        let mut mem = Memory::new();
+        let buf = mem.alloc(common::BUFFER_BYTES).unwrap();
+        for x in inputs.iter_mut() {
+            if *x == Scalar::Ref(0) { *x = Scalar::Ref(buf); break; }
+        }
+        let opts = RunOptions { step_budget: 20_000, ..RunOptions::default() };
+        // Any outcome or error is fine; a panic is not.
+        let _ = run(&trace, &inputs, &mut mem, &Externs::standard(), opts);
+    }
+
+    #[test]
+    fn parser_never_panics_on_bytes(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+        let text = String::from_utf8_lossy(&bytes);
+        let _ = parse(&text);
+        let _ = parse_args(&text);
+    }
+
+    #[test]
+    fn parser_never_panics_on_near_miss_text(
+        bytes in prop::collection::vec(any::<u8>(), 0..300),
+        edits in prop::collection::vec((any::<u16>(), 0usize..24), 1..6),
+    ) {
+        // Valid text, then a few characters replaced by grammar characters.
+        const ALPHABET: &[&str] = &["(", ")", "[", "]", ",", "=", "-", "@", "<", ">", "L", ".", "e", "i", "9", "\n", " ", "#", "descr=", "nan", "0x", "f64bits(", "->", "_ovf"];
+        let (trace, _) = common::trace(&bytes);
+        let mut text: Vec<char> = print(&trace).chars().collect();
+        for (at, what) in edits {
+            let at = at as usize % (text.len() + 1);
+            let ins: Vec<char> = ALPHABET[what].chars().collect();
+            text.splice(at..(at + 1).min(text.len()), ins);
+        }
+        let text: String = text.into_iter().collect();
+        if let Ok(t) = parse(&text) {
+            // Whatever parses, prints and verifies without panicking.
+            let _ = jit_core::verify(&t);
+            let _ = print(&t);
+        }
+    }
+}

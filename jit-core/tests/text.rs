@@ -1,0 +1,131 @@
+//! The text format: errors with line and column for malformed text, and print/parse
+//! round trips of the examples.
+
+use jit_core::text::{parse, parse_verified, print};
+
+/// Malformed text and exactly what the parser says about it.
+const ERRORS: &[(&str, &str)] = &[
+    ("[i0]\ni1 = int_add(i0, $)", "2:18: unexpected character '$'"),
+    ("[i0]\ni1 = int_add(i0, 12abc)", "2:18: '12abc' is not a number"),
+    ("[i0]\ni1 = int_add(i0, 1.2.3)", "2:18: '1.2.3' is not a number"),
+    ("[i0]\ni1 = int_frob(i0, 1)", "2:6: unknown operation 'int_frob'"),
+    ("[i0]\ni1 = int_add(i0 1)", "2:17: expected ',' or ')', found '1'"),
+    ("[i0]\ni1 = int_add(i0,", "2:17: expected an operand, found end of input"),
+    ("[i0]\ni1 = int_add(i0, x7)", "2:18: 'x7' is not a variable: a variable is i, l, f or p (i32, i64, f64, ref) followed by digits"),
+    ("[i0]\nfoo = int_add(i0, 1)", "2:1: 'foo' is not a variable: a variable is i, l, f or p (i32, i64, f64, ref) followed by digits"),
+    ("[i0, i0]", "1:6: i0 is already defined at 1:2"),
+    ("[i0]\ni0 = int_add(i0, 1)", "2:1: i0 is already defined at 1:2"),
+    ("[i0]\ni1 = int_add(i0, i5)", "2:18: i5 is not defined before this use"),
+    ("[i0]\nguard_true(i0) [i9]", "2:17: i9 is not defined before this use"),
+    ("[i0]\ni1 = call(@nope, i0)", "2:11: @nope is not declared (add 'extern @nope(...) -> type')"),
+    ("extern @f()\nextern @f()", "2:8: @f is declared twice"),
+    ("extern @f(i33)", "1:11: unknown type 'i33' (expected i32, i64, f64 or ref)"),
+    ("[i0]\ni1 = int_add(i0, 4294967296)", "2:18: 4294967296 does not fit in i32"),
+    ("[i0]\ni1 = int_add(i0, -2147483649)", "2:18: -2147483649 does not fit in i32"),
+    ("[l0]\nl1 = int_add(l0, 18446744073709551616)", "2:18: 18446744073709551616 does not fit in 64 bits"),
+    ("[i0]\ni1 = int_add(i0, 1.5)", "2:18: expected a constant of type i32, found 1.5"),
+    ("[i0]\ni1 = int_add(i0, 1L)", "2:18: expected a constant of type i32, found 1L"),
+    ("[f0]\nf1 = float_add(f0, 1)", "2:20: expected a constant of type f64, found 1"),
+    ("[p0]\ni1 = ptr_eq(p0, 0)", "2:17: expected a constant of type ref, found 0"),
+    ("[i0]\ni1 = int_add(i0, 1)\n[i2]", "3:1: the input list [..] must come once, before the operations"),
+    ("[i0]\ni1 = int_add(i0, 1, descr=<Guard0>)", "2:21: bad descr: int_add has no exit"),
+    ("[i0]\nguard_true(i0, descr=<Exit0>) []", "2:23: bad descr: expected Guard<N>, found 'Exit0'"),
+    ("[i0]\nfinish(i0, descr=<Guard0>)", "2:19: bad descr: expected Finish<N>, found 'Guard0'"),
+    ("[i0]\ni1 = int_add(i0, 1) [i0]", "2:21: int_add is not a guard and takes no fail args"),
+    ("[i0]\nguard_true(i0)\n[i0]", "3:1: the input list [..] must come once, before the operations"),
+    ("[p0]\ni1 = load_i32(p0, 0, 4)", "2:6: expected load_i32(base, index, scale, offset), found 3 argument(s)"),
+    ("[p0]\ni1 = load_i32(p0, 0, i9, 0)", "2:22: i9 is not defined before this use"),
+    ("[p0, i1]\ni2 = load_i32(p0, 0, i1, 0)", "2:22: expected a constant scale and offset, found a variable"),
+    ("[p0]\ni1 = load_i32(p0, 0, 4, 2147483648)", "2:25: 2147483648 does not fit in i32"),
+    ("[i0]\ni1 = call(i0)", "2:6: expected the callee '@name' as call's first argument, found none"),
+    ("[i0]\ni1 = int_add(@f, i0)", "2:14: expected an operand, found '@f'"),
+    ("[i0]\n@", "2:1: expected a function name after '@', found end of input"),
+    ("[i0]\n)", "2:1: expected an operation, 'extern' or the input list '[', found ')'"),
+    ("[i0]\nf1 = same_as(f64bits(1.5))", "2:22: expected a 64-bit pattern like 0x7ff8000000000001, found '1.5'"),
+    ("# just a comment\n[i0]\ni1 = int_add(i0, 1) # trailing\ni2 = int_mul(i1, 1e)", "4:18: '1e' is not a number"),
+];
+
+#[test]
+fn malformed_text_gives_line_column_and_what_was_expected() {
+    let mut wrong = Vec::new();
+    for (src, want) in ERRORS {
+        match parse(src) {
+            Ok(t) => wrong.push(format!("{src:?} parsed:\n{}", print(&t))),
+            Err(e) if e.to_string() != *want => {
+                wrong.push(format!("{src:?}\n  got:  {e}\n  want: {want}"))
+            }
+            Err(_) => {}
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
+}
+
+fn examples() -> Vec<(String, String)> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples");
+    let mut out: Vec<(String, String)> = std::fs::read_dir(dir)
+        .expect("examples/ exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "trace"))
+        .map(|p| {
+            (
+                p.display().to_string(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    assert!(out.len() >= 10, "at least 10 examples");
+    out
+}
+
+#[test]
+fn examples_verify_and_round_trip() {
+    for (name, src) in examples() {
+        let t = parse_verified(&src).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let printed = print(&t);
+        let t2 = parse(&printed).unwrap_or_else(|e| panic!("{name}: reparse: {e}\n{printed}"));
+        assert_eq!(t, t2, "{name}: parse(print(t)) != t");
+        assert_eq!(print(&t2), printed, "{name}: print is not stable");
+    }
+}
+
+#[test]
+fn printer_writes_the_canonical_form() {
+    let src = "extern @f(i32, f64) -> f64\n[i0, l1, f2, p3]\nlabel(i0, l1, f2, p3)\n\
+               i4 = load_u8(p3, i0, 1, -4)\nstore_f64(p3, 2, 8, 16, f2)\nl5 = int_add(l1, 7)\n\
+               f6 = call(@f, i4, -0.0)\ni7 = int_add_ovf(i0, i4)\nguard_no_overflow() [i0, l5]\n\
+               guard_true(i7, descr=<Guard9>) []\nf8 = same_as(f64bits(0xfff8000000000001))\n\
+               f9 = float_add(f6, nan)\njump(i7, l5, f9, p3)\n";
+    let want = "extern @f(i32, f64) -> f64\n[i0, l1, f2, p3]\nlabel(i0, l1, f2, p3)\n\
+                i4 = load_u8(p3, i0, 1, -4)\nstore_f64(p3, 2, 8, 16, f2)\nl5 = int_add(l1, 7L)\n\
+                f6 = call(@f, i4, -0.0)\ni7 = int_add_ovf(i0, i4)\nguard_no_overflow() [i0, l5]\n\
+                guard_true(i7, descr=<Guard9>) []\nf8 = same_as(f64bits(0xfff8000000000001))\n\
+                f9 = float_add(f6, nan)\njump(i7, l5, f9, p3)\n";
+    let t = parse_verified(src).unwrap();
+    assert_eq!(print(&t), want);
+}
+
+#[test]
+fn names_are_renumbered_canonically() {
+    let t =
+        parse_verified("[i7, f3]\ni100 = cast_f64_to_i32(f3)\ni5 = int_add(i100, i7)\nfinish(i5)")
+            .unwrap();
+    assert_eq!(
+        print(&t),
+        "[i0, f1]\ni2 = cast_f64_to_i32(f1)\ni3 = int_add(i2, i0)\nfinish(i3)\n"
+    );
+}
+
+#[test]
+fn pypy_log_lines_read_as_is() {
+    // Lines in the shape of PyPy's jit-log-opt, with our types.
+    let src = "# Loop 0 : loop with 6 ops\n[i0, i1]\nlabel(i0, i1, descr=<Guard0>)\n";
+    assert!(parse(src).is_err(), "label takes no descr");
+    let src = "[p0, i1]\n+42: label(p0, i1)";
+    assert_eq!(
+        parse(src).unwrap_err().to_string(),
+        "2:4: unexpected character ':'"
+    );
+    let t = parse_verified("[i0, i1]\nlabel(i0, i1)\ni2 = int_lt(i0, i1)\nguard_true(i2) [i0, i1]\ni3 = int_add(i0, 1)\njump(i3, i1)").unwrap();
+    assert_eq!(t.ops.len(), 5);
+}

@@ -1,0 +1,165 @@
+//! The command-line tool, run as a user runs it. Each example's output is a golden file
+//! `examples/NAME.out`; `TRACEJIT_BLESS=1 cargo test -p tracejit` rewrites them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn tracejit(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tracejit"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("tracejit runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn temp_trace(name: &str, src: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tracejit-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, src).unwrap();
+    p
+}
+
+#[test]
+fn every_example_runs_and_matches_its_golden_output() {
+    let bless = std::env::var_os("TRACEJIT_BLESS").is_some();
+    let mut examples: Vec<PathBuf> = std::fs::read_dir(root().join("examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "trace"))
+        .collect();
+    examples.sort();
+    assert!(examples.len() >= 10);
+    let mut stale = Vec::new();
+    for path in examples {
+        let rel = format!("examples/{}", path.file_name().unwrap().to_string_lossy());
+        let out = tracejit(&["run", &rel]);
+        assert!(out.status.success(), "{rel}: {}", text(&out.stderr));
+        let got = text(&out.stdout);
+        let golden = path.with_extension("out");
+        if bless {
+            std::fs::write(&golden, &got).unwrap();
+        } else if std::fs::read_to_string(&golden).ok().as_deref() != Some(got.as_str()) {
+            stale.push(format!("{rel}:\n{got}"));
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "output differs from the golden file (TRACEJIT_BLESS=1 to accept):\n{}",
+        stale.join("\n")
+    );
+}
+
+#[test]
+fn args_on_the_command_line_override_the_file() {
+    let out = tracejit(&["run", "examples/sum.trace", "--args", "4, 0"]);
+    assert!(out.status.success());
+    assert!(
+        text(&out.stdout).contains("guard exit 0 (op 4) failed with [0, 10]"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = tracejit(&[
+        "run",
+        "examples/prefix_sum.trace",
+        "--args",
+        "i32[1, 2, 3], 3, 0, 0",
+    ]);
+    assert!(
+        text(&out.stdout).contains("p0 -> [1, 3, 6]"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn malformed_text_reports_file_line_and_column() {
+    let p = temp_trace("bad.trace", "[i0]\ni1 = int_add(i0, 1.5)\nfinish(i1)\n");
+    let out = tracejit(&["run", p.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert_eq!(
+        text(&out.stderr).trim(),
+        format!(
+            "{}:2:18: expected a constant of type i32, found 1.5",
+            p.display()
+        )
+    );
+}
+
+#[test]
+fn ill_typed_traces_report_every_error_with_its_position() {
+    let p = temp_trace(
+        "ill.trace",
+        "[i0, f1]\ni2 = int_add(i0, f1)\nf3 = float_neg(i0)\nfinish(i2, f3)\n",
+    );
+    let out = tracejit(&["check", p.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let d = p.display();
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "{d}:2:1: argument 1 of int_add must be i32 like argument 0, found f64\n\
+             {d}:3:1: argument 0 of float_neg must be f64, found i32\n"
+        )
+    );
+}
+
+#[test]
+fn runaway_loops_stop_with_an_error() {
+    let p = temp_trace(
+        "forever.trace",
+        "# args: 0\n[i0]\nlabel(i0)\ni1 = int_add(i0, 1)\njump(i1)\n",
+    );
+    let out = tracejit(&["run", p.to_str().unwrap(), "--budget", "100000"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("step budget of 100000 operations exhausted"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn bad_inputs_are_reported() {
+    let out = tracejit(&["run", "examples/sum.trace", "--args", "1"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("the trace takes 2 input(s), 1 given"));
+    let out = tracejit(&["run", "examples/sum.trace", "--args", "1, 2.5"]);
+    assert!(
+        text(&out.stderr).contains("input 1 must be i32, found the float 2.5"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = tracejit(&["run", "examples/sum.trace", "--args", "1, ]"]);
+    assert!(
+        text(&out.stderr).contains("in the inputs, 1:4: expected an input"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = tracejit(&["run", "no/such/file.trace"]);
+    assert!(text(&out.stderr).contains("no/such/file.trace: cannot read"));
+}
+
+#[test]
+fn fmt_prints_the_canonical_form_and_check_accepts_examples() {
+    let p = temp_trace(
+        "messy.trace",
+        "[i7]   # input\n  i9=int_add( i7,1 )\nfinish(i9)",
+    );
+    let out = tracejit(&["fmt", p.to_str().unwrap()]);
+    assert_eq!(text(&out.stdout), "[i0]\ni1 = int_add(i0, 1)\nfinish(i1)\n");
+    let out = tracejit(&["check", "examples/sum.trace", "examples/calls.trace"]);
+    assert!(out.status.success());
+    assert_eq!(
+        text(&out.stdout),
+        "examples/sum.trace: ok\nexamples/calls.trace: ok\n"
+    );
+}
