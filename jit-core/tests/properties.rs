@@ -57,9 +57,13 @@ proptest! {
         }
         let text: String = text.into_iter().collect();
         if let Ok(t) = parse(&text) {
-            // Whatever parses, prints and verifies without panicking.
-            let _ = jit_core::verify(&t);
-            let _ = print(&t);
+            // Whatever parses, prints and verifies without panicking, and whatever verifies
+            // round-trips.
+            let printed = print(&t);
+            if jit_core::verify(&t).is_ok() {
+                let back = parse(&printed).map_err(|e| TestCaseError::fail(format!("{e}\n{printed}")))?;
+                prop_assert_eq!(back, t, "{}", printed);
+            }
         }
     }
 }
