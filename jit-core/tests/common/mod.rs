@@ -142,7 +142,9 @@ impl Gen<'_, '_> {
             return Vec::new();
         }
         let n = self.c.below(5);
-        (0..n).map(|_| self.pool[self.c.below(self.pool.len())].0).collect()
+        (0..n)
+            .map(|_| self.pool[self.c.below(self.pool.len())].0)
+            .collect()
     }
 
     fn op(&mut self, funcs: &[(FuncRef, Vec<Type>)]) {
