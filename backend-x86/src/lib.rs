@@ -1,5 +1,95 @@
 //! The x86-64 backend of tracejit: System V ABI, integers natively, f64 in SSE2.
 //!
-//! Not written yet: it arrives with the `Backend` trait and the shared register allocator
-//! (see ARCHITECTURE.md). Until then this crate holds nothing, so that the workspace
-//! already has its final shape.
+//! - `enc` — the pure encoder (bytes out of operands).
+//! - `lower` — constraints for the shared register allocator and the lowering of each op.
+//! - `abi` — registers, the frame, and the System V calling convention.
+//!
+//! The compiled trace is `extern "C" fn(frame: *mut u64) -> u64`; see
+//! [`jit_core::runtime`] for how it is entered and left.
+
+#![warn(missing_docs)]
+
+pub mod abi;
+pub mod enc;
+mod lower;
+
+use jit_core::backend::{
+    Backend, Capabilities, CompileError, CompiledTrace, OpConstraints, RegisterInfo,
+};
+use jit_core::externs::Externs;
+use jit_core::liveness::Liveness;
+use jit_core::regalloc::Allocation;
+use jit_core::Trace;
+use target_lexicon::Triple;
+
+/// The x86-64 System V backend.
+#[derive(Debug)]
+pub struct X86Backend {
+    regs: RegisterInfo,
+}
+
+impl Default for X86Backend {
+    fn default() -> X86Backend {
+        X86Backend::new()
+    }
+}
+
+impl X86Backend {
+    /// The backend.
+    pub fn new() -> X86Backend {
+        X86Backend {
+            regs: abi::register_info(),
+        }
+    }
+
+    /// The triple this backend compiles for.
+    pub fn default_triple() -> Triple {
+        "x86_64-unknown-linux-gnu".parse().expect("a valid triple")
+    }
+}
+
+impl Backend for X86Backend {
+    fn name(&self) -> &'static str {
+        "x86-64"
+    }
+
+    fn triple(&self) -> Triple {
+        X86Backend::default_triple()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            word_bits: 64,
+            fpu: true,
+            hw_divide: true,
+        }
+    }
+
+    fn registers(&self) -> &RegisterInfo {
+        &self.regs
+    }
+
+    fn max_frame_slots(&self) -> u32 {
+        abi::MAX_SLOTS
+    }
+
+    fn constraints(
+        &self,
+        trace: &Trace,
+        live: &Liveness,
+        index: usize,
+        out: &mut OpConstraints,
+    ) -> Result<(), CompileError> {
+        lower::constraints(trace, live, index, out)
+    }
+
+    fn emit(
+        &self,
+        trace: &Trace,
+        live: &Liveness,
+        alloc: &Allocation,
+        externs: &Externs,
+    ) -> Result<CompiledTrace, CompileError> {
+        lower::emit(trace, live, alloc, externs, self.triple())
+    }
+}

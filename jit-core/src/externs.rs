@@ -1,16 +1,21 @@
-//! External functions a trace can call, as the interpreter sees them.
+//! External functions a trace can call.
 //!
 //! A trace declares what it calls (`extern @gcd(i32, i32) -> i32`); at run time each name
 //! is looked up in an [`Externs`] table and the signatures must agree. Functions compute
-//! from their arguments alone, so every target can provide the same ones.
+//! from their arguments alone, so every target can provide the same ones. A function
+//! defined with [`define_externs!`] exists twice from one body: as a closure the
+//! interpreter calls, and as an `extern "C"` function native code calls, which logs each call
+//! so both call logs can be compared.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::interp::CallRecord;
 use crate::ir::{Scalar, Type};
 
-/// The body of an external function: arguments in, result (if any) out.
+/// The body of an external function for the interpreter: arguments in, result out.
 pub type ExternBody = Arc<dyn Fn(&[Scalar]) -> Option<Scalar> + Send + Sync>;
 
 /// One external function.
@@ -20,8 +25,10 @@ pub struct ExternFn {
     pub params: Vec<Type>,
     /// Result type.
     pub ret: Option<Type>,
-    /// What it computes.
+    /// What it computes, for the interpreter.
     pub body: ExternBody,
+    /// The address of a host `extern "C"` function computing the same, for native code.
+    pub native: Option<usize>,
 }
 
 impl fmt::Debug for ExternFn {
@@ -29,6 +36,7 @@ impl fmt::Debug for ExternFn {
         f.debug_struct("ExternFn")
             .field("params", &self.params)
             .field("ret", &self.ret)
+            .field("native", &self.native.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -45,7 +53,7 @@ impl Externs {
         Externs::default()
     }
 
-    /// Adds (or replaces) a function.
+    /// Adds (or replaces) a function the interpreter can call.
     pub fn insert(
         &mut self,
         name: &str,
@@ -59,8 +67,24 @@ impl Externs {
                 params: params.to_vec(),
                 ret,
                 body: Arc::new(body),
+                native: None,
             },
         );
+    }
+
+    /// Adds (or replaces) a function with both an interpreter body and a native address.
+    pub fn insert_native(
+        &mut self,
+        name: &str,
+        params: &[Type],
+        ret: Option<Type>,
+        body: impl Fn(&[Scalar]) -> Option<Scalar> + Send + Sync + 'static,
+        native: usize,
+    ) {
+        self.insert(name, params, ret, body);
+        if let Some(f) = self.map.get_mut(name) {
+            f.native = Some(native);
+        }
     }
 
     /// The function called `name`.
@@ -73,57 +97,171 @@ impl Externs {
         self.map.iter().map(|(k, v)| (k.as_str(), v))
     }
 
+    /// Adds every function of `other`.
+    pub fn extend(&mut self, other: &Externs) {
+        for (k, v) in &other.map {
+            self.map.insert(k.clone(), v.clone());
+        }
+    }
+
     /// The functions the examples and the command-line tool use; docs/ir.md lists them.
     pub fn standard() -> Externs {
-        use Type::*;
         let mut t = Externs::new();
-        t.insert("answer", &[], Some(I32), |_| Some(Scalar::I32(42)));
-        t.insert("gcd", &[I32, I32], Some(I32), |a| {
-            let (mut x, mut y) = (
-                a[0].bits().unsigned_abs() as u32,
-                a[1].bits().unsigned_abs() as u32,
-            );
+        standard::register(&mut t);
+        t
+    }
+}
+
+thread_local! {
+    static NATIVE_LOG: RefCell<Vec<CallRecord>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Records a call made by native code (used by [`define_externs!`]).
+pub fn log_native_call(name: &str, args: Vec<Scalar>, result: Option<Scalar>) {
+    NATIVE_LOG.with(|l| {
+        let mut l = l.borrow_mut();
+        if l.len() < crate::interp::CALL_LOG_LIMIT {
+            l.push(CallRecord {
+                name: name.to_string(),
+                args,
+                result,
+            });
+        }
+    });
+}
+
+/// Takes the calls native code made on this thread since the last take.
+pub fn take_native_calls() -> Vec<CallRecord> {
+    NATIVE_LOG.with(|l| std::mem::take(&mut *l.borrow_mut()))
+}
+
+/// A Rust type an external function may take or return.
+pub trait ExternType: Copy {
+    /// Its IR type.
+    const TY: Type;
+    /// From a scalar of that type (anything else reads as zero).
+    fn from_scalar(s: Scalar) -> Self;
+    /// To a scalar.
+    fn to_scalar(self) -> Scalar;
+}
+
+impl ExternType for i32 {
+    const TY: Type = Type::I32;
+    fn from_scalar(s: Scalar) -> i32 {
+        s.bits() as i32
+    }
+    fn to_scalar(self) -> Scalar {
+        Scalar::I32(self)
+    }
+}
+
+impl ExternType for i64 {
+    const TY: Type = Type::I64;
+    fn from_scalar(s: Scalar) -> i64 {
+        s.bits()
+    }
+    fn to_scalar(self) -> Scalar {
+        Scalar::I64(self)
+    }
+}
+
+impl ExternType for f64 {
+    const TY: Type = Type::F64;
+    fn from_scalar(s: Scalar) -> f64 {
+        f64::from_bits(s.bits() as u64)
+    }
+    fn to_scalar(self) -> Scalar {
+        Scalar::F64(self.to_bits())
+    }
+}
+
+/// Defines external functions once for both the interpreter and native code, and a
+/// `register(&mut Externs)` function that adds them all.
+///
+/// ```
+/// mod mine {
+///     jit_core::define_externs! {
+///         fn twice(x: i32) -> i32 { x.wrapping_mul(2) }
+///     }
+/// }
+/// let mut t = jit_core::Externs::new();
+/// mine::register(&mut t);
+/// assert!(t.get("twice").unwrap().native.is_some());
+/// ```
+#[macro_export]
+macro_rules! define_externs {
+    ($( fn $name:ident ( $( $arg:ident : $t:ty ),* ) $( -> $ret:ty )? $body:block )*) => {
+        $(
+            #[allow(non_snake_case, unused_imports)]
+            mod $name {
+                use super::*;
+                /// What the function computes.
+                #[allow(clippy::too_many_arguments, unused_variables)]
+                pub fn imp( $( $arg : $t ),* ) $( -> $ret )? $body
+                /// The same, for native code; logs the call.
+                #[allow(clippy::too_many_arguments, clippy::unused_unit)]
+                pub extern "C" fn native( $( $arg : $t ),* ) $( -> $ret )? {
+                    let r = imp( $( $arg ),* );
+                    $crate::externs::log_native_call(
+                        stringify!($name),
+                        vec![ $( <$t as $crate::externs::ExternType>::to_scalar($arg) ),* ],
+                        $crate::define_externs!(@ret r $( $ret )?),
+                    );
+                    r
+                }
+            }
+        )*
+        /// Adds every function defined here to `t`.
+        pub fn register(t: &mut $crate::externs::Externs) {
+            $(
+                t.insert_native(
+                    stringify!($name),
+                    &[ $( <$t as $crate::externs::ExternType>::TY ),* ],
+                    $crate::define_externs!(@rty $( $ret )?),
+                    |a: &[$crate::ir::Scalar]| {
+                        #[allow(unused_mut, unused_variables)]
+                        let mut it = a.iter();
+                        let r = $name::imp( $( <$t as $crate::externs::ExternType>::from_scalar(*it.next()?) ),* );
+                        $crate::define_externs!(@ret r $( $ret )?)
+                    },
+                    $name::native as *const () as usize,
+                );
+            )*
+        }
+    };
+    (@ret $r:ident $ret:ty) => { Some(<$ret as $crate::externs::ExternType>::to_scalar($r)) };
+    (@ret $r:ident) => { { let () = $r; None } };
+    (@rty $ret:ty) => { Some(<$ret as $crate::externs::ExternType>::TY) };
+    (@rty) => { None };
+}
+
+/// The standard functions.
+mod standard {
+    crate::define_externs! {
+        fn answer() -> i32 { 42 }
+        fn gcd(a: i32, b: i32) -> i32 {
+            let (mut x, mut y) = (a.unsigned_abs(), b.unsigned_abs());
             while y != 0 {
                 (x, y) = (y, x % y);
             }
-            Some(Scalar::I32(x as i32))
-        });
-        t.insert("add3", &[I32, I32, I32], Some(I32), |a| {
-            Some(Scalar::I32(
-                (a[0].bits() as i32)
-                    .wrapping_add(a[1].bits() as i32)
-                    .wrapping_add(a[2].bits() as i32),
-            ))
-        });
-        t.insert("mix64", &[I64, I64], Some(I64), |a| {
-            let mut h = (a[0].bits() ^ a[1].bits()) as u64;
+            x as i32
+        }
+        fn add3(a: i32, b: i32, c: i32) -> i32 { a.wrapping_add(b).wrapping_add(c) }
+        fn mix64(a: i64, b: i64) -> i64 {
+            let mut h = (a ^ b) as u64;
             h ^= h >> 33;
             h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
             h ^= h >> 33;
-            Some(Scalar::I64(h as i64))
-        });
-        t.insert("dot2", &[F64, F64, F64, F64], Some(F64), |a| {
-            let f = |i: usize| a[i].as_f64().unwrap_or(0.0);
-            Some(Scalar::f64(f(0) * f(1) + f(2) * f(3)))
-        });
-        t.insert("scale", &[F64, I32], Some(F64), |a| {
-            Some(Scalar::f64(
-                a[0].as_f64().unwrap_or(0.0) * a[1].bits() as f64,
-            ))
-        });
-        t.insert("sum8", &[I32; 8], Some(I32), |a| {
-            Some(Scalar::I32(
-                a.iter().fold(0i32, |s, x| s.wrapping_add(x.bits() as i32)),
-            ))
-        });
-        t.insert("mixed", &[I32, F64, I64, F64, I32, I64], Some(F64), |a| {
-            let f = |i: usize| a[i].as_f64().unwrap_or(0.0);
-            let n = |i: usize| a[i].bits() as f64;
-            Some(Scalar::f64(
-                n(0) + f(1) * 2.0 + n(2) * 3.0 + f(3) * 4.0 + n(4) * 5.0 + n(5) * 6.0,
-            ))
-        });
-        t.insert("record", &[I32], None, |_| None);
-        t
+            h as i64
+        }
+        fn dot2(a: f64, b: f64, c: f64, d: f64) -> f64 { a * b + c * d }
+        fn scale(x: f64, n: i32) -> f64 { x * n as f64 }
+        fn sum8(a: i32, b: i32, c: i32, d: i32, e: i32, f: i32, g: i32, h: i32) -> i32 {
+            [b, c, d, e, f, g, h].iter().fold(a, |s, x| s.wrapping_add(*x))
+        }
+        fn mixed(a: i32, b: f64, c: i64, d: f64, e: i32, f: i64) -> f64 {
+            a as f64 + b * 2.0 + c as f64 * 3.0 + d * 4.0 + e as f64 * 5.0 + f as f64 * 6.0
+        }
+        fn record(x: i32) { let _ = x; }
     }
 }

@@ -14,11 +14,18 @@
 
 #![warn(missing_docs)]
 
+pub mod backend;
 pub mod builder;
+pub mod codebuf;
+pub mod compile;
 pub mod externs;
 pub mod interp;
 pub mod ir;
+pub mod liveness;
 pub mod memory;
+pub mod regalloc;
+pub mod regcheck;
+pub mod runtime;
 pub mod sem;
 pub mod text;
 pub mod verify;

@@ -120,6 +120,32 @@ impl Memory {
         &self.buffers
     }
 
+    /// The contents of the buffer that starts at `addr`.
+    pub fn contents_mut(&mut self, addr: u64) -> Option<&mut [u8]> {
+        self.buffers
+            .iter_mut()
+            .find(|b| b.addr == addr)
+            .map(|b| &mut b.bytes[..])
+    }
+
+    /// Whether two memories agree as docs/ir.md §10 says: the same buffers with the same
+    /// bytes, except that an aligned 8-byte word holding a NaN in both agrees.
+    pub fn same_contents(&self, other: &Memory) -> bool {
+        let nan = |w: &[u8]| {
+            let bits = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+            f64::from_bits(bits).is_nan()
+        };
+        self.buffers.len() == other.buffers.len()
+            && self.buffers.iter().zip(&other.buffers).all(|(a, b)| {
+                a.addr == b.addr
+                    && a.bytes.len() == b.bytes.len()
+                    && a.bytes
+                        .chunks(8)
+                        .zip(b.bytes.chunks(8))
+                        .all(|(x, y)| x == y || (x.len() == 8 && nan(x) && nan(y)))
+            })
+    }
+
     /// The buffer that holds every byte of `[addr, addr + size)` and the offset into it.
     fn locate(&self, addr: i128, size: u32) -> Result<(usize, usize), MemoryError> {
         let oob = MemoryError::OutOfBounds { addr, size };

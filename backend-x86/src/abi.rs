@@ -1,0 +1,90 @@
+//! Registers, the frame layout, and the System V calling convention.
+//!
+//! The frame is an array of 64-bit words that `rbp` points at while the trace runs:
+//!
+//! ```text
+//! word 0..16    general registers, saved here by the common exit (index = register number)
+//! word 16..32   xmm registers, saved likewise
+//! word 32       loop budget (iterations left)
+//! word 33       invalidation flag
+//! word 34..     frame slots: the inputs first, then spills
+//! ```
+//!
+//! `r10`, `r11` and `xmm14`, `xmm15` are scratch registers the lowering uses inside one op;
+//! `rsp` and `rbp` are reserved; everything else is allocatable.
+
+use jit_core::backend::{Reg, RegSet, RegisterInfo};
+
+use crate::enc::reg::*;
+
+/// Frame word of the loop budget.
+pub const BUDGET_WORD: u32 = 32;
+/// Frame word of the invalidation flag.
+pub const INVALIDATED_WORD: u32 = 33;
+/// Frame word of slot 0.
+pub const SLOT_BASE: u32 = 34;
+/// The most frame slots: their displacements from `rbp` must fit a signed 32-bit field.
+pub const MAX_SLOTS: u32 = (i32::MAX as u32 / 8) - SLOT_BASE - 1;
+
+/// Integer scratch registers (not allocatable).
+pub const SCRATCH: u8 = R11;
+/// The second integer scratch register.
+pub const SCRATCH2: u8 = R10;
+/// Float scratch register.
+pub const FSCRATCH: u8 = 15;
+/// The second float scratch register.
+pub const FSCRATCH2: u8 = 14;
+
+/// Integer argument registers, in order.
+pub const INT_ARGS: [u8; 6] = [RDI, RSI, RDX, RCX, R8, R9];
+/// Float argument registers: xmm0..xmm7.
+pub const FLOAT_ARGS: usize = 8;
+/// Callee-saved registers the prologue saves (rbp included).
+pub const CALLEE_SAVED: [u8; 6] = [RBP, RBX, R12, R13, R14, R15];
+
+/// The frame word where register `r` is saved on exit.
+pub fn save_word(r: Reg) -> u32 {
+    match r.class {
+        jit_core::backend::RegClass::Int => r.hw as u32,
+        jit_core::backend::RegClass::Float => 16 + r.hw as u32,
+    }
+}
+
+/// The byte displacement of frame slot `s` from `rbp`.
+pub fn slot_disp(s: u32) -> i32 {
+    ((SLOT_BASE + s) * 8) as i32
+}
+
+fn name(r: Reg) -> &'static str {
+    const G: [&str; 16] = [
+        "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12",
+        "r13", "r14", "r15",
+    ];
+    const X: [&str; 16] = [
+        "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
+        "xmm11", "xmm12", "xmm13", "xmm14", "xmm15",
+    ];
+    match r.class {
+        jit_core::backend::RegClass::Int => G[r.hw as usize & 15],
+        jit_core::backend::RegClass::Float => X[r.hw as usize & 15],
+    }
+}
+
+/// The allocator's view of the register file.
+pub fn register_info() -> RegisterInfo {
+    let int: Vec<Reg> = [RAX, RCX, RDX, RSI, RDI, R8, R9, RBX, R12, R13, R14, R15]
+        .iter()
+        .map(|&r| Reg::int(r))
+        .collect();
+    let float: Vec<Reg> = (0..14).map(Reg::float).collect();
+    let mut caller_saved = RegSet::of(&[RAX, RCX, RDX, RSI, RDI, R8, R9, R10, R11].map(Reg::int));
+    for x in 0..16 {
+        caller_saved = caller_saved.with(Reg::float(x));
+    }
+    RegisterInfo {
+        int,
+        float,
+        caller_saved,
+        names: name,
+    }
+}

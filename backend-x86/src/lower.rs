@@ -1,0 +1,884 @@
+//! Constraints for the register allocator, and the lowering of each op to x86-64.
+
+use jit_core::backend::{
+    CompileError, CompiledTrace, Def, ExitInfo, ExitLoc, Loc, OpConstraints, Reg as PReg, RegClass,
+    RegSet, Use,
+};
+use jit_core::codebuf::{CodeBuffer, FixupError, Label};
+use jit_core::externs::Externs;
+use jit_core::ir::{MemType, Opcode, Operand, Scalar, Sig, Trace, Type};
+use jit_core::liveness::Liveness;
+use jit_core::regalloc::{Allocation, Move};
+use target_lexicon::Triple;
+
+use crate::abi::{self, FSCRATCH, SCRATCH, SCRATCH2};
+use crate::enc::{reg::*, Alu, Cond, Enc, Mem, Rm, Shift, Sse};
+
+/// Fixup kinds: a rel32 field whose value is `target - (field + 4)`.
+const REL32: u8 = 0;
+
+fn is_wide(ty: Type) -> bool {
+    !matches!(ty, Type::I32)
+}
+
+/// The allocator constraints of op `i`.
+pub fn constraints(
+    trace: &Trace,
+    live: &Liveness,
+    i: usize,
+    out: &mut OpConstraints,
+) -> Result<(), CompileError> {
+    use Use::*;
+    let op = &trace.ops[i];
+    out.uses.clear();
+    out.clobbers = RegSet::EMPTY;
+    let fused = live.fuses_with_next_guard(trace, i);
+    let cmp_def = if fused { Def::Flags } else { Def::Reg };
+    let (uses, def): (&[Use], Def) = match op.opcode.sig() {
+        Sig::IntBinary => match op.opcode {
+            Opcode::IntLshift | Opcode::IntRshift | Opcode::UintRshift => {
+                if matches!(op.args[1], Operand::Const(_)) {
+                    (&[Any, Any], Def::ReuseInput(0))
+                } else {
+                    (&[Any, Fixed(PReg::int(RCX))], Def::ReuseInput(0))
+                }
+            }
+            Opcode::IntDiv | Opcode::IntRem | Opcode::UintDiv | Opcode::UintRem => {
+                out.clobbers = RegSet::of(&[PReg::int(RAX), PReg::int(RDX)]);
+                let res = if matches!(op.opcode, Opcode::IntDiv | Opcode::UintDiv) {
+                    RAX
+                } else {
+                    RDX
+                };
+                (&[Fixed(PReg::int(RAX)), Reg], Def::Fixed(PReg::int(res)))
+            }
+            _ => (&[Any, Any], Def::ReuseInput(0)),
+        },
+        Sig::IntOverflow => (&[Any, Any], Def::ReuseInput(0)),
+        Sig::IntUnary => (&[Any], Def::ReuseInput(0)),
+        Sig::IntCompare | Sig::RefCompare => (&[Reg, Any], cmp_def),
+        Sig::IntTest => (&[Reg], cmp_def),
+        Sig::FloatBinary => (&[Any, Any], Def::ReuseInput(0)),
+        Sig::FloatUnary => match op.opcode {
+            Opcode::FloatSqrt => (&[Any], Def::Reg),
+            _ => (&[Any], Def::ReuseInput(0)),
+        },
+        Sig::FloatCompare => match op.opcode {
+            Opcode::FloatLt | Opcode::FloatLe => (&[Any, Reg], cmp_def),
+            _ => (&[Reg, Any], cmp_def),
+        },
+        Sig::Convert(Type::F64, _) => (&[Reg], Def::Reg),
+        Sig::Convert(..) => (&[RegOrSlot], Def::Reg),
+        Sig::Load(_) => (&[Reg, Any], Def::Reg),
+        Sig::Store(_) => (&[Reg, Any, Any], Def::None),
+        Sig::SameAs => (&[Any], Def::ReuseInput(0)),
+        Sig::GuardCond => (&[Any], Def::None),
+        Sig::GuardValue => (&[Reg, Any], Def::None),
+        Sig::GuardRef => (&[RegOrSlot], Def::None),
+        Sig::GuardFlag => (&[], Def::None),
+        Sig::Finish => {
+            out.uses.extend(op.args.iter().map(|_| Any));
+            out.def = Some(Def::None);
+            return Ok(());
+        }
+        Sig::Call => {
+            let decl = &trace.funcs[op.func().expect("verified")];
+            let (mut ni, mut nf) = (0, 0);
+            for &t in &decl.params {
+                let u = if t == Type::F64 {
+                    nf += 1;
+                    if nf <= abi::FLOAT_ARGS {
+                        Fixed(PReg::float(nf as u8 - 1))
+                    } else {
+                        Any
+                    }
+                } else {
+                    ni += 1;
+                    if ni <= abi::INT_ARGS.len() {
+                        Fixed(PReg::int(abi::INT_ARGS[ni - 1]))
+                    } else {
+                        Any
+                    }
+                };
+                out.uses.push(u);
+            }
+            out.clobbers = abi::register_info().caller_saved;
+            out.def = Some(match decl.ret {
+                None => Def::None,
+                Some(Type::F64) => Def::Fixed(PReg::float(0)),
+                Some(_) => Def::Fixed(PReg::int(RAX)),
+            });
+            return Ok(());
+        }
+        Sig::Label | Sig::Jump => {
+            return Err(CompileError::Unsupported {
+                op: i,
+                opcode: op.opcode,
+                reason: "label and jump are handled by the allocator".into(),
+            })
+        }
+    };
+    out.uses.extend_from_slice(uses);
+    out.def = Some(def);
+    Ok(())
+}
+
+/// A condition left in the flags by a fused comparison.
+#[derive(Clone, Copy, Debug)]
+enum Flags {
+    /// True when this condition code holds.
+    Cond(Cond),
+    /// `ucomisd` equal: ZF = 1 and PF = 0.
+    FloatEq,
+    /// `ucomisd` not equal: ZF = 0 or PF = 1.
+    FloatNe,
+}
+
+struct Emitter<'a> {
+    buf: CodeBuffer,
+    trace: &'a Trace,
+    alloc: &'a Allocation,
+    externs: &'a Externs,
+    exits: Vec<ExitInfo>,
+    exit_labels: Vec<Label>,
+    budget: Label,
+    loop_label: Option<Label>,
+    flags: Option<Flags>,
+    calls: Vec<String>,
+}
+
+fn slot_mem(s: u32) -> Mem {
+    Mem::base(RBP, abi::slot_disp(s))
+}
+
+fn gpr(l: Loc) -> u8 {
+    match l {
+        Loc::Reg(r) => r.hw,
+        other => panic!("expected a register, found {other:?}"),
+    }
+}
+
+/// The bits an integer-class constant loads as (i32 zero-extended).
+fn int_bits(c: Scalar) -> i64 {
+    match c {
+        Scalar::I32(x) => x as u32 as i64,
+        other => other.bits(),
+    }
+}
+
+/// A constant as an x86 immediate for an operation of type `ty`, if it fits.
+fn imm(c: Scalar) -> Option<i32> {
+    match c {
+        Scalar::I32(x) => Some(x),
+        other => i32::try_from(other.bits()).ok(),
+    }
+}
+
+impl Emitter<'_> {
+    fn enc(&mut self) -> Enc<'_> {
+        Enc(&mut self.buf.bytes)
+    }
+
+    fn rel32(&mut self, at: u32, l: Label) {
+        self.buf.fixup(at, l, REL32);
+    }
+
+    fn jcc_to(&mut self, c: Cond, l: Label) {
+        let at = self.enc().jcc(c);
+        self.rel32(at, l);
+    }
+
+    fn jmp_to(&mut self, l: Label) {
+        let at = self.enc().jmp();
+        self.rel32(at, l);
+    }
+
+    /// A RIP-relative reference to a pooled 8-byte constant, given the field offset.
+    fn pool_ref(&mut self, at: Option<u32>, bits: u64) {
+        let l = self.buf.constant(bits, 8);
+        self.rel32(at.expect("a RIP operand has a displacement"), l);
+    }
+
+    fn rm(&self, l: Loc) -> Rm {
+        match l {
+            Loc::Reg(r) => Rm::Reg(r.hw),
+            Loc::Slot(s) => Rm::Mem(slot_mem(s)),
+            other => panic!("expected a register or slot, found {other:?}"),
+        }
+    }
+
+    fn emit_move(&mut self, m: &Move) {
+        match (m.from, m.to, m.class) {
+            (Loc::Reg(a), Loc::Reg(b), RegClass::Int) => self.enc().mov_rr(true, b.hw, a.hw),
+            (Loc::Reg(a), Loc::Reg(b), RegClass::Float) => self.enc().movapd(b.hw, a.hw),
+            (Loc::Reg(a), Loc::Slot(s), RegClass::Int) => self.enc().store(64, slot_mem(s), a.hw),
+            (Loc::Reg(a), Loc::Slot(s), RegClass::Float) => {
+                self.enc().movsd_store(slot_mem(s), a.hw)
+            }
+            (Loc::Slot(s), Loc::Reg(b), RegClass::Int) => {
+                self.enc().load(true, b.hw, slot_mem(s));
+            }
+            (Loc::Slot(s), Loc::Reg(b), RegClass::Float) => {
+                self.enc().movsd_load(b.hw, Rm::Mem(slot_mem(s)));
+            }
+            (Loc::Slot(s), Loc::Slot(t), _) => {
+                self.enc().load(true, SCRATCH, slot_mem(s));
+                self.enc().store(64, slot_mem(t), SCRATCH);
+            }
+            (Loc::Const(c), Loc::Reg(b), RegClass::Int) => self.enc().mov_ri(b.hw, int_bits(c)),
+            (Loc::Const(c), Loc::Reg(b), RegClass::Float) => {
+                self.load_f64_const(b.hw, c.bits() as u64)
+            }
+            (Loc::Const(c), Loc::Slot(t), _) => {
+                let bits = int_bits(c);
+                match i32::try_from(bits) {
+                    Ok(x) => self.enc().store_imm(64, slot_mem(t), x),
+                    Err(_) => {
+                        self.enc().mov_ri(SCRATCH, bits);
+                        self.enc().store(64, slot_mem(t), SCRATCH);
+                    }
+                }
+            }
+            (from, to, class) => {
+                panic!("the allocator asked for an impossible move {from:?} -> {to:?} ({class:?})")
+            }
+        }
+    }
+
+    /// Loads an f64 constant into an xmm register without touching the flags.
+    fn load_f64_const(&mut self, x: u8, bits: u64) {
+        if bits == 0 {
+            self.enc().xorpd(x, x);
+        } else {
+            let at = self.enc().movsd_load(x, Rm::Mem(Mem::Rip));
+            self.pool_ref(at, bits);
+        }
+    }
+
+    /// An integer second operand: a register, memory, or an immediate; constants that do
+    /// not fit go through the scratch register.
+    fn int_src(&mut self, l: Loc) -> Result<Rm, i32> {
+        match l {
+            Loc::Const(c) => match imm(c) {
+                Some(x) => Err(x),
+                None => {
+                    self.enc().mov_ri(SCRATCH, int_bits(c));
+                    Ok(Rm::Reg(SCRATCH))
+                }
+            },
+            other => Ok(self.rm(other)),
+        }
+    }
+
+    /// A float second operand: a register, a slot, or a pooled constant.
+    fn float_src(&mut self, l: Loc, f: impl FnOnce(&mut Enc<'_>, Rm) -> Option<u32>) {
+        match l {
+            Loc::Const(c) => {
+                let at = f(&mut self.enc(), Rm::Mem(Mem::Rip));
+                self.pool_ref(at, c.bits() as u64);
+            }
+            other => {
+                let rm = self.rm(other);
+                f(&mut self.enc(), rm);
+            }
+        }
+    }
+
+    fn alu(&mut self, op: Alu, w: bool, dst: u8, src: Loc) {
+        match self.int_src(src) {
+            Ok(Rm::Reg(r)) => self.enc().alu_rr(op, w, dst, r),
+            Ok(Rm::Mem(m)) => {
+                self.enc().alu_rm(op, w, dst, m);
+            }
+            Err(x) => self.enc().alu_ri(op, w, Rm::Reg(dst), x),
+        }
+    }
+
+    /// `cmp a, b` for integers and refs.
+    fn cmp(&mut self, w: bool, a: u8, b: Loc) {
+        self.alu(Alu::Cmp, w, a, b);
+    }
+
+    /// The address `base + index * scale + offset` of a load or store (uses `r11`).
+    fn address(&mut self, base: Loc, index: Loc, scale: u8, offset: i32) -> Mem {
+        let base = gpr(base);
+        match index {
+            Loc::Const(c) => {
+                let disp = c.bits() as i32 as i64 * scale as i64 + offset as i64;
+                match i32::try_from(disp) {
+                    Ok(d) => Mem::base(base, d),
+                    Err(_) => {
+                        self.enc().mov_ri(SCRATCH, disp);
+                        Mem::Base {
+                            base,
+                            index: Some((SCRATCH, 1)),
+                            disp: 0,
+                        }
+                    }
+                }
+            }
+            other => {
+                let rm = self.rm(other);
+                self.enc().movsxd(SCRATCH, rm);
+                Mem::Base {
+                    base,
+                    index: Some((SCRATCH, scale)),
+                    disp: offset,
+                }
+            }
+        }
+    }
+
+    fn exit_values(&self, ty: impl Fn(usize) -> Type, locs: &[Loc]) -> Vec<(Type, ExitLoc)> {
+        locs.iter()
+            .enumerate()
+            .map(|(k, &l)| {
+                let e = match l {
+                    Loc::Reg(r) => ExitLoc::Frame(abi::save_word(r)),
+                    Loc::Slot(s) => ExitLoc::Frame(abi::SLOT_BASE + s),
+                    Loc::Const(c) => ExitLoc::Const(c),
+                    Loc::Flags => panic!("an exit value in the flags"),
+                };
+                (ty(k), e)
+            })
+            .collect()
+    }
+
+    /// Registers an exit for op `i` and returns its stub label.
+    fn new_exit(&mut self, i: usize, finish: bool) -> Label {
+        let op = &self.trace.ops[i];
+        let values = if finish {
+            let trace = self.trace;
+            self.exit_values(|k| trace.operand_type(op.args[k]), self.alloc.args(i))
+        } else {
+            let trace = self.trace;
+            self.exit_values(|k| trace.ty(op.fail_args()[k]), self.alloc.fail_locs(i))
+        };
+        self.exits.push(ExitInfo {
+            id: op.exit_id().expect("verified"),
+            op: i,
+            finish,
+            values,
+        });
+        let l = self.buf.label();
+        self.exit_labels.push(l);
+        l
+    }
+
+    fn guard(&mut self, i: usize) {
+        let op = &self.trace.ops[i];
+        let args = self.alloc.args(i).to_vec();
+        let exit = self.new_exit(i, false);
+        match op.opcode {
+            Opcode::GuardTrue | Opcode::GuardFalse => {
+                let fail_if_true = op.opcode == Opcode::GuardFalse;
+                match args[0] {
+                    Loc::Flags => match self.flags.take().expect("flags set by the previous op") {
+                        Flags::Cond(c) => {
+                            self.jcc_to(if fail_if_true { c } else { c.invert() }, exit)
+                        }
+                        Flags::FloatEq if !fail_if_true => {
+                            self.jcc_to(Cond::Ne, exit);
+                            self.jcc_to(Cond::P, exit);
+                        }
+                        Flags::FloatNe if fail_if_true => {
+                            self.jcc_to(Cond::Ne, exit);
+                            self.jcc_to(Cond::P, exit);
+                        }
+                        Flags::FloatEq | Flags::FloatNe => {
+                            // Leave when ZF = 1 and PF = 0.
+                            self.enc().jcc8(Cond::P, 6);
+                            self.jcc_to(Cond::E, exit);
+                        }
+                    },
+                    Loc::Const(c) => {
+                        if (c.bits() != 0) == fail_if_true {
+                            self.jmp_to(exit);
+                        }
+                    }
+                    Loc::Reg(r) => {
+                        self.enc().test_rr(false, r.hw, r.hw);
+                        self.jcc_to(if fail_if_true { Cond::Ne } else { Cond::E }, exit);
+                    }
+                    Loc::Slot(s) => {
+                        self.enc().alu_ri(Alu::Cmp, false, Rm::Mem(slot_mem(s)), 0);
+                        self.jcc_to(if fail_if_true { Cond::Ne } else { Cond::E }, exit);
+                    }
+                }
+            }
+            Opcode::GuardValue => {
+                let w = is_wide(self.trace.operand_type(op.args[0]));
+                self.cmp(w, gpr(args[0]), args[1]);
+                self.jcc_to(Cond::Ne, exit);
+            }
+            Opcode::GuardNonnull | Opcode::GuardIsnull => {
+                match args[0] {
+                    Loc::Reg(r) => self.enc().test_rr(true, r.hw, r.hw),
+                    other => {
+                        let rm = self.rm(other);
+                        self.enc().alu_ri(Alu::Cmp, true, rm, 0);
+                    }
+                }
+                self.jcc_to(
+                    if op.opcode == Opcode::GuardNonnull {
+                        Cond::E
+                    } else {
+                        Cond::Ne
+                    },
+                    exit,
+                );
+            }
+            Opcode::GuardNoOverflow => self.jcc_to(Cond::O, exit),
+            Opcode::GuardOverflow => self.jcc_to(Cond::No, exit),
+            Opcode::GuardNotInvalidated => {
+                let m = Mem::base(RBP, (abi::INVALIDATED_WORD * 8) as i32);
+                self.enc().alu_ri(Alu::Cmp, true, Rm::Mem(m), 0);
+                self.jcc_to(Cond::Ne, exit);
+            }
+            other => unreachable!("{other} is not a guard"),
+        }
+    }
+
+    fn int_compare_cond(op: Opcode) -> Cond {
+        match op {
+            Opcode::IntEq | Opcode::PtrEq | Opcode::IntIsZero => Cond::E,
+            Opcode::IntNe | Opcode::PtrNe | Opcode::IntIsTrue => Cond::Ne,
+            Opcode::IntLt => Cond::L,
+            Opcode::IntLe => Cond::Le,
+            Opcode::IntGt => Cond::G,
+            Opcode::IntGe => Cond::Ge,
+            Opcode::UintLt => Cond::B,
+            Opcode::UintLe => Cond::Be,
+            Opcode::UintGt => Cond::A,
+            _ => Cond::Ae,
+        }
+    }
+
+    /// Leaves `flags` in the result register as 0 or 1, or keeps them for the next guard.
+    fn set_result(&mut self, flags: Flags, res: Option<Loc>) {
+        match res {
+            Some(Loc::Flags) => self.flags = Some(flags),
+            Some(Loc::Reg(r)) => {
+                let r = r.hw;
+                match flags {
+                    Flags::Cond(c) => self.enc().setcc(c, r),
+                    Flags::FloatEq => {
+                        self.enc().setcc(Cond::Np, SCRATCH);
+                        self.enc().setcc(Cond::E, r);
+                        self.enc().alu_rr8(Alu::And, r, SCRATCH);
+                    }
+                    Flags::FloatNe => {
+                        self.enc().setcc(Cond::P, SCRATCH);
+                        self.enc().setcc(Cond::Ne, r);
+                        self.enc().alu_rr8(Alu::Or, r, SCRATCH);
+                    }
+                }
+                self.enc().movzx_rr8(r, r);
+            }
+            other => panic!("a comparison result in {other:?}"),
+        }
+    }
+
+    fn div(&mut self, i: usize) {
+        let op = &self.trace.ops[i];
+        let w = is_wide(self.trace.ty(op.result.expect("verified")));
+        let b = gpr(self.alloc.args(i)[1]);
+        let signed = matches!(op.opcode, Opcode::IntDiv | Opcode::IntRem);
+        let rem = matches!(op.opcode, Opcode::IntRem | Opcode::UintRem);
+        let (zero, done) = (self.buf.label(), self.buf.label());
+        self.enc().test_rr(w, b, b);
+        self.jcc_to(Cond::E, zero);
+        if signed {
+            let normal = self.buf.label();
+            self.enc().alu_ri(Alu::Cmp, w, Rm::Reg(b), -1);
+            self.jcc_to(Cond::Ne, normal);
+            if rem {
+                self.enc().mov_ri(RDX, 0);
+            } else {
+                self.enc().neg(w, RAX);
+            }
+            self.jmp_to(done);
+            self.buf.bind(normal);
+            self.enc().sign_extend_ax(w);
+        } else {
+            self.enc().mov_ri(RDX, 0);
+        }
+        self.enc().div(w, signed, b);
+        self.jmp_to(done);
+        self.buf.bind(zero);
+        if rem {
+            self.enc().mov_rr(true, RDX, RAX);
+        } else {
+            self.enc().mov_ri(RAX, 0);
+        }
+        self.buf.bind(done);
+    }
+
+    /// `cvttsd2si` with the fix-ups docs/ir.md §4 asks for: NaN → 0, too large → MAX.
+    fn f64_to_int(&mut self, w: bool, res: u8, src: u8) {
+        let (done, nan) = (self.buf.label(), self.buf.label());
+        self.enc().cvttsd2si(w, res, Rm::Reg(src));
+        if w {
+            self.enc().mov_ri(SCRATCH, i64::MIN);
+            self.enc().alu_rr(Alu::Cmp, true, res, SCRATCH);
+        } else {
+            self.enc().alu_ri(Alu::Cmp, false, Rm::Reg(res), i32::MIN);
+        }
+        self.jcc_to(Cond::Ne, done);
+        self.enc().ucomisd(src, Rm::Reg(src));
+        self.jcc_to(Cond::P, nan);
+        self.enc().xorpd(FSCRATCH, FSCRATCH);
+        self.enc().ucomisd(src, Rm::Reg(FSCRATCH));
+        self.jcc_to(Cond::Be, done);
+        self.enc()
+            .mov_ri(res, if w { i64::MAX } else { i32::MAX as i64 });
+        self.jmp_to(done);
+        self.buf.bind(nan);
+        self.enc().mov_ri(res, 0);
+        self.buf.bind(done);
+    }
+
+    fn call(&mut self, i: usize) -> Result<(), CompileError> {
+        let op = &self.trace.ops[i];
+        let decl = &self.trace.funcs[op.func().expect("verified")];
+        let addr = self
+            .externs
+            .get(&decl.name)
+            .and_then(|f| f.native)
+            .ok_or_else(|| CompileError::UnknownExtern(decl.name.clone()))?;
+        let args = self.alloc.args(i).to_vec();
+        let (mut ni, mut nf, mut stack) = (0usize, 0usize, 0i32);
+        for (k, &t) in decl.params.iter().enumerate() {
+            let in_reg = if t == Type::F64 {
+                nf += 1;
+                nf <= abi::FLOAT_ARGS
+            } else {
+                ni += 1;
+                ni <= abi::INT_ARGS.len()
+            };
+            if in_reg {
+                continue;
+            }
+            let dst = Mem::base(RSP, stack * 8);
+            stack += 1;
+            match (args[k], t) {
+                (Loc::Reg(r), Type::F64) => self.enc().movsd_store(dst, r.hw),
+                (Loc::Reg(r), _) => self.enc().store(64, dst, r.hw),
+                (Loc::Slot(s), _) => {
+                    self.enc().load(true, SCRATCH, slot_mem(s));
+                    self.enc().store(64, dst, SCRATCH);
+                }
+                (Loc::Const(c), _) => {
+                    self.enc().mov_ri(SCRATCH, int_bits(c));
+                    self.enc().store(64, dst, SCRATCH);
+                }
+                (Loc::Flags, _) => panic!("a call argument in the flags"),
+            }
+        }
+        self.enc().mov_ri(SCRATCH, addr as i64);
+        self.enc().call_r(SCRATCH);
+        self.calls.push(decl.name.clone());
+        Ok(())
+    }
+
+    fn op(&mut self, i: usize) -> Result<(), CompileError> {
+        let trace = self.trace;
+        let op = &trace.ops[i];
+        let args = self.alloc.args(i).to_vec();
+        let res = self.alloc.result(i);
+        let ty0 = op.args.first().map(|&a| trace.operand_type(a));
+        let w = ty0.is_some_and(is_wide);
+        match op.opcode.sig() {
+            Sig::IntBinary | Sig::IntOverflow => {
+                let dst = gpr(res.expect("verified"));
+                match op.opcode {
+                    Opcode::IntAdd | Opcode::IntAddOvf => self.alu(Alu::Add, w, dst, args[1]),
+                    Opcode::IntSub | Opcode::IntSubOvf => self.alu(Alu::Sub, w, dst, args[1]),
+                    Opcode::IntAnd => self.alu(Alu::And, w, dst, args[1]),
+                    Opcode::IntOr => self.alu(Alu::Or, w, dst, args[1]),
+                    Opcode::IntXor => self.alu(Alu::Xor, w, dst, args[1]),
+                    Opcode::IntMul | Opcode::IntMulOvf => match self.int_src(args[1]) {
+                        Ok(rm) => self.enc().imul_rr(w, dst, rm),
+                        Err(x) => self.enc().imul_rri(w, dst, Rm::Reg(dst), x),
+                    },
+                    Opcode::IntLshift | Opcode::IntRshift | Opcode::UintRshift => {
+                        let sh = match op.opcode {
+                            Opcode::IntLshift => Shift::Shl,
+                            Opcode::IntRshift => Shift::Sar,
+                            _ => Shift::Shr,
+                        };
+                        match args[1] {
+                            Loc::Const(c) => {
+                                let n = (c.bits() as u8) & if w { 63 } else { 31 };
+                                if n != 0 {
+                                    self.enc().shift_ri(sh, w, dst, n);
+                                }
+                            }
+                            _ => self.enc().shift_cl(sh, w, dst),
+                        }
+                    }
+                    _ => self.div(i),
+                }
+            }
+            Sig::IntUnary => {
+                let dst = gpr(res.expect("verified"));
+                if op.opcode == Opcode::IntNeg {
+                    self.enc().neg(w, dst);
+                } else {
+                    self.enc().not(w, dst);
+                }
+            }
+            Sig::IntCompare | Sig::RefCompare => {
+                self.cmp(w, gpr(args[0]), args[1]);
+                self.set_result(Flags::Cond(Self::int_compare_cond(op.opcode)), res);
+            }
+            Sig::IntTest => {
+                let a = gpr(args[0]);
+                self.enc().test_rr(w, a, a);
+                self.set_result(Flags::Cond(Self::int_compare_cond(op.opcode)), res);
+            }
+            Sig::FloatBinary => {
+                let dst = gpr(res.expect("verified"));
+                let sse = match op.opcode {
+                    Opcode::FloatAdd => Sse::Addsd,
+                    Opcode::FloatSub => Sse::Subsd,
+                    Opcode::FloatMul => Sse::Mulsd,
+                    _ => Sse::Divsd,
+                };
+                self.float_src(args[1], |e, rm| e.sse(sse, dst, rm));
+            }
+            Sig::FloatUnary => {
+                let dst = gpr(res.expect("verified"));
+                match op.opcode {
+                    Opcode::FloatSqrt => {
+                        self.float_src(args[0], |e, rm| e.sse(Sse::Sqrtsd, dst, rm))
+                    }
+                    Opcode::FloatNeg => {
+                        self.load_f64_const(FSCRATCH, 1 << 63);
+                        self.enc().xorpd(dst, FSCRATCH);
+                    }
+                    _ => {
+                        self.load_f64_const(FSCRATCH, !(1 << 63));
+                        self.enc().andpd(dst, FSCRATCH);
+                    }
+                }
+            }
+            Sig::FloatCompare => {
+                let (a, b, flags) = match op.opcode {
+                    Opcode::FloatEq => (args[0], args[1], Flags::FloatEq),
+                    Opcode::FloatNe => (args[0], args[1], Flags::FloatNe),
+                    Opcode::FloatGt => (args[0], args[1], Flags::Cond(Cond::A)),
+                    Opcode::FloatGe => (args[0], args[1], Flags::Cond(Cond::Ae)),
+                    Opcode::FloatLt => (args[1], args[0], Flags::Cond(Cond::A)),
+                    _ => (args[1], args[0], Flags::Cond(Cond::Ae)),
+                };
+                let a = gpr(a);
+                self.float_src(b, |e, rm| e.ucomisd(a, rm));
+                self.set_result(flags, res);
+            }
+            Sig::Convert(..) => {
+                let dst = gpr(res.expect("verified"));
+                match op.opcode {
+                    Opcode::CastI32ToI64 => {
+                        let rm = self.rm(args[0]);
+                        self.enc().movsxd(dst, rm);
+                    }
+                    Opcode::CastU32ToI64 | Opcode::CastI64ToI32 => {
+                        let rm = self.rm(args[0]);
+                        self.enc().mov32(dst, rm);
+                    }
+                    Opcode::CastI32ToF64 | Opcode::CastI64ToF64 => {
+                        let rm = self.rm(args[0]);
+                        self.enc().xorpd(dst, dst);
+                        self.enc()
+                            .cvtsi2sd(op.opcode == Opcode::CastI64ToF64, dst, rm);
+                    }
+                    Opcode::CastF64ToI32 => self.f64_to_int(false, dst, gpr(args[0])),
+                    _ => self.f64_to_int(true, dst, gpr(args[0])),
+                }
+            }
+            Sig::Load(m) => {
+                let mem = op.mem().expect("verified");
+                let addr = self.address(args[0], args[1], mem.scale, mem.offset);
+                let dst = gpr(res.expect("verified"));
+                match m {
+                    MemType::I8 => self.enc().load_ext(8, true, dst, addr),
+                    MemType::U8 => self.enc().load_ext(8, false, dst, addr),
+                    MemType::I16 => self.enc().load_ext(16, true, dst, addr),
+                    MemType::U16 => self.enc().load_ext(16, false, dst, addr),
+                    MemType::I32 => {
+                        self.enc().load(false, dst, addr);
+                    }
+                    MemType::I64 => {
+                        self.enc().load(true, dst, addr);
+                    }
+                    MemType::F64 => {
+                        self.enc().movsd_load(dst, Rm::Mem(addr));
+                    }
+                }
+            }
+            Sig::Store(m) => {
+                let mem = op.mem().expect("verified");
+                let addr = self.address(args[0], args[1], mem.scale, mem.offset);
+                let bits = (m.size() * 8) as u8;
+                match (args[2], m) {
+                    (Loc::Reg(r), MemType::F64) => self.enc().movsd_store(addr, r.hw),
+                    (Loc::Reg(r), _) => self.enc().store(bits, addr, r.hw),
+                    (Loc::Slot(s), _) => {
+                        self.enc().load(true, SCRATCH2, slot_mem(s));
+                        self.enc().store(bits, addr, SCRATCH2);
+                    }
+                    (Loc::Const(c), _) => {
+                        let v = int_bits(c);
+                        if bits <= 32 {
+                            self.enc().store_imm(bits, addr, v as i32);
+                        } else if let Ok(x) = i32::try_from(v) {
+                            self.enc().store_imm(64, addr, x);
+                        } else {
+                            self.enc().mov_ri(SCRATCH2, v);
+                            self.enc().store(64, addr, SCRATCH2);
+                        }
+                    }
+                    (Loc::Flags, _) => panic!("a stored value in the flags"),
+                }
+            }
+            Sig::Call => self.call(i)?,
+            Sig::SameAs => {}
+            Sig::GuardCond | Sig::GuardValue | Sig::GuardRef | Sig::GuardFlag => self.guard(i),
+            Sig::Finish => {
+                let exit = self.new_exit(i, true);
+                self.jmp_to(exit);
+            }
+            Sig::Label => {
+                let l = self.buf.label();
+                self.buf.bind(l);
+                self.loop_label = Some(l);
+            }
+            Sig::Jump => {
+                let m = Mem::base(RBP, (abi::BUDGET_WORD * 8) as i32);
+                self.enc().alu_ri(Alu::Sub, true, Rm::Mem(m), 1);
+                let budget = self.budget;
+                self.jcc_to(Cond::E, budget);
+                let l = self.loop_label.expect("verified: jump has a label");
+                self.jmp_to(l);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The bytes of the outgoing argument area the calls need, a multiple of 16.
+fn outgoing_bytes(trace: &Trace) -> u32 {
+    let mut most = 0u32;
+    for op in &trace.ops {
+        if let Some(f) = op.func() {
+            let d = &trace.funcs[f];
+            let floats = d.params.iter().filter(|&&t| t == Type::F64).count();
+            let ints = d.params.len() - floats;
+            let stack =
+                floats.saturating_sub(abi::FLOAT_ARGS) + ints.saturating_sub(abi::INT_ARGS.len());
+            most = most.max(stack as u32 * 8);
+        }
+    }
+    most.next_multiple_of(16)
+}
+
+fn patch(kind: u8, code: &mut [u8], at: u32, target: u32) -> Result<(), FixupError> {
+    debug_assert_eq!(kind, REL32);
+    let rel = target as i64 - (at as i64 + 4);
+    let rel = i32::try_from(rel).map_err(|_| FixupError::OutOfRange { at, target })?;
+    code[at as usize..at as usize + 4].copy_from_slice(&rel.to_le_bytes());
+    Ok(())
+}
+
+/// Lowers and encodes an allocated trace.
+pub fn emit(
+    trace: &Trace,
+    _live: &Liveness,
+    alloc: &Allocation,
+    externs: &Externs,
+    triple: Triple,
+) -> Result<CompiledTrace, CompileError> {
+    let mut buf = CodeBuffer::new();
+    buf.bytes.reserve(trace.ops.len() * 12 + 256);
+    let common_exit = buf.label();
+    let budget = buf.label();
+    let mut e = Emitter {
+        buf,
+        trace,
+        alloc,
+        externs,
+        exits: Vec::new(),
+        exit_labels: Vec::new(),
+        budget,
+        loop_label: None,
+        flags: None,
+        calls: Vec::new(),
+    };
+    // Prologue: save callee-saved registers, keep rsp 16-byte aligned at calls.
+    let adjust = outgoing_bytes(trace) as i32 + 8;
+    for r in abi::CALLEE_SAVED {
+        e.enc().push(r);
+    }
+    e.enc().rsp_adjust(Alu::Sub, adjust);
+    e.enc().mov_rr(true, RBP, RDI);
+    let mut op_offsets = Vec::with_capacity(trace.ops.len());
+    for i in 0..trace.ops.len() {
+        op_offsets.push(e.buf.offset());
+        for m in alloc.edits(i) {
+            e.emit_move(m);
+        }
+        e.op(i)?;
+    }
+    // Exit stubs: the exit index in r11, then the common exit.
+    let labels = std::mem::take(&mut e.exit_labels);
+    for (k, l) in labels.into_iter().enumerate() {
+        e.buf.bind(l);
+        e.enc().mov_ri(SCRATCH, k as i64);
+        e.jmp_to(common_exit);
+    }
+    let budget_exit = e.exits.len() as u32;
+    e.buf.bind(budget);
+    e.enc().mov_ri(SCRATCH, budget_exit as i64);
+    e.buf.bind(common_exit);
+    let info = abi::register_info();
+    for &r in &info.int {
+        e.enc()
+            .store(64, Mem::base(RBP, (abi::save_word(r) * 8) as i32), r.hw);
+    }
+    for &r in &info.float {
+        e.enc()
+            .movsd_store(Mem::base(RBP, (abi::save_word(r) * 8) as i32), r.hw);
+    }
+    e.enc().mov_rr(false, RAX, SCRATCH);
+    e.enc().rsp_adjust(Alu::Add, adjust);
+    for r in abi::CALLEE_SAVED.iter().rev() {
+        e.enc().pop(*r);
+    }
+    e.enc().ret();
+    e.buf.place_pool(0xcc);
+    let Emitter {
+        buf, exits, calls, ..
+    } = e;
+    let code = buf.finish(patch).map_err(|err| match err {
+        FixupError::OutOfRange { .. } => CompileError::CodeTooLarge { bytes: 0 },
+        FixupError::Unbound(_) => CompileError::Allocation(err.to_string()),
+    })?;
+    let looping = trace.label_index().is_some();
+    Ok(CompiledTrace {
+        triple,
+        code,
+        op_offsets,
+        exits,
+        frame_words: abi::SLOT_BASE + alloc.slots,
+        input_words: alloc
+            .input_slots
+            .iter()
+            .map(|s| abi::SLOT_BASE + s)
+            .collect(),
+        budget_word: looping.then_some(abi::BUDGET_WORD),
+        budget_exit,
+        invalidated_word: abi::INVALIDATED_WORD,
+        calls,
+    })
+}

@@ -1,0 +1,332 @@
+//! What an instruction set provides to the shared pipeline: the [`Backend`] trait, its
+//! register file, its per-operation constraints for the register allocator, and what a
+//! compiled trace looks like.
+//!
+//! Adding an ISA means one `Backend` impl plus an encoder. The shared driver
+//! ([`crate::compile::compile`]) verifies, asks the backend for constraints, allocates
+//! registers (and, in tests, checks the allocation), then hands the trace and allocation to
+//! [`Backend::emit`].
+
+use std::fmt;
+
+use target_lexicon::Triple;
+
+use crate::ir::{ExitId, Opcode, Scalar, Trace, Type};
+use crate::liveness::Liveness;
+use crate::regalloc::Allocation;
+
+/// A register class.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RegClass {
+    /// General-purpose integer registers (also refs; i64 on 64-bit targets).
+    Int,
+    /// Floating-point registers holding an f64.
+    Float,
+}
+
+/// A physical register: its class and its number in the ISA's encoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Reg {
+    /// Int or float.
+    pub class: RegClass,
+    /// The encoding number (x86: 0 = rax …; ARM: 0 = r0 / d0 …).
+    pub hw: u8,
+}
+
+impl Reg {
+    /// An integer register.
+    pub const fn int(hw: u8) -> Reg {
+        Reg {
+            class: RegClass::Int,
+            hw,
+        }
+    }
+    /// A float register.
+    pub const fn float(hw: u8) -> Reg {
+        Reg {
+            class: RegClass::Float,
+            hw,
+        }
+    }
+    /// A dense index over both classes (ints 0..32, floats 32..64), for bit sets.
+    pub fn index(self) -> usize {
+        self.hw as usize + if self.class == RegClass::Float { 32 } else { 0 }
+    }
+    /// The register with this dense index.
+    pub fn from_index(i: usize) -> Reg {
+        if i >= 32 {
+            Reg::float((i - 32) as u8)
+        } else {
+            Reg::int(i as u8)
+        }
+    }
+}
+
+/// A set of registers as a bit mask over [`Reg::index`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct RegSet(pub u64);
+
+impl RegSet {
+    /// No registers.
+    pub const EMPTY: RegSet = RegSet(0);
+    /// Whether `r` is in the set.
+    pub fn contains(self, r: Reg) -> bool {
+        self.0 & (1 << r.index()) != 0
+    }
+    /// The set with `r` added.
+    pub fn with(self, r: Reg) -> RegSet {
+        RegSet(self.0 | 1 << r.index())
+    }
+    /// The set made of these registers.
+    pub fn of(regs: &[Reg]) -> RegSet {
+        regs.iter().fold(RegSet::EMPTY, |s, &r| s.with(r))
+    }
+    /// The registers in the set, in index order.
+    pub fn iter(self) -> impl Iterator<Item = Reg> {
+        (0..64)
+            .filter(move |i| self.0 & (1 << i) != 0)
+            .map(Reg::from_index)
+    }
+}
+
+/// The register file as the allocator sees it.
+#[derive(Clone, Debug)]
+pub struct RegisterInfo {
+    /// Allocatable integer registers, in order of preference.
+    pub int: Vec<Reg>,
+    /// Allocatable float registers, in order of preference (empty without an FPU).
+    pub float: Vec<Reg>,
+    /// Registers a call may destroy.
+    pub caller_saved: RegSet,
+    /// Register names, indexed by [`Reg::index`], for printing.
+    pub names: fn(Reg) -> &'static str,
+}
+
+impl RegisterInfo {
+    /// The allocatable registers of a class.
+    pub fn allocatable(&self, class: RegClass) -> &[Reg] {
+        match class {
+            RegClass::Int => &self.int,
+            RegClass::Float => &self.float,
+        }
+    }
+}
+
+/// What a target can do, which decides the legalization passes it needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Pointer and general register width in bits (32 or 64).
+    pub word_bits: u32,
+    /// Whether f64 arithmetic has hardware (otherwise soft-float calls).
+    pub fpu: bool,
+    /// Whether integer division has hardware (otherwise helper calls).
+    pub hw_divide: bool,
+}
+
+/// Where an operand must be for an operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Use {
+    /// In a register of its class, not one the operation clobbers.
+    Reg,
+    /// In a register (not clobbered) or a frame slot.
+    RegOrSlot,
+    /// Anywhere: register, slot or constant; read before anything is clobbered.
+    Any,
+    /// In this register.
+    Fixed(Reg),
+}
+
+/// Where an operation's result goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Def {
+    /// No result.
+    None,
+    /// Any register of its class; it may be the register of an input that dies here, so
+    /// the lowering reads all inputs before it writes the result.
+    Reg,
+    /// The register of input `n`, which the operation overwrites (two-address forms).
+    ReuseInput(u8),
+    /// This register.
+    Fixed(Reg),
+    /// The condition flags: the result is consumed by the next operation (a guard) only.
+    Flags,
+}
+
+/// The constraints of one operation.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OpConstraints {
+    /// One per argument of the op (for jumps: ignored, jumps move to the label's places).
+    pub uses: smallvec::SmallVec<[Use; 4]>,
+    /// The result.
+    pub def: Option<Def>,
+    /// Registers the operation destroys.
+    pub clobbers: RegSet,
+}
+
+/// Where a value is at an operation, as the allocator decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Loc {
+    /// A register.
+    Reg(Reg),
+    /// A frame slot (8 bytes each).
+    Slot(u32),
+    /// A constant operand.
+    Const(Scalar),
+    /// The condition flags, set by the previous operation.
+    Flags,
+}
+
+/// Where the runtime finds an exit value after the trace returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ExitLoc {
+    /// In this 64-bit word of the frame (registers are saved there on exit).
+    Frame(u32),
+    /// A constant.
+    Const(Scalar),
+}
+
+/// One way out of a compiled trace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExitInfo {
+    /// The IR exit id.
+    pub id: ExitId,
+    /// The guard or finish that leaves here.
+    pub op: usize,
+    /// Whether this is `finish` (else a guard).
+    pub finish: bool,
+    /// Where each fail arg (or finish value) is, with its type.
+    pub values: Vec<(Type, ExitLoc)>,
+}
+
+/// Machine code for a trace and what the runtime needs to run it.
+#[derive(Clone, Debug)]
+pub struct CompiledTrace {
+    /// The triple it was compiled for.
+    pub triple: Triple,
+    /// The code; the entry point is at offset 0. Not yet executable.
+    pub code: Vec<u8>,
+    /// For each IR op, the code offset where its instructions start (for disassembly).
+    pub op_offsets: Vec<u32>,
+    /// Exits, indexed by what the code returns.
+    pub exits: Vec<ExitInfo>,
+    /// Frame size in 64-bit words.
+    pub frame_words: u32,
+    /// The frame word where each input goes.
+    pub input_words: Vec<u32>,
+    /// The frame word holding the loop budget (iterations left), if the trace loops.
+    pub budget_word: Option<u32>,
+    /// The value the code returns when the loop budget runs out.
+    pub budget_exit: u32,
+    /// The frame word holding the invalidation flag (non-zero: invalidated).
+    pub invalidated_word: u32,
+    /// Addresses of external functions, by name, that the code calls (for ARM runtimes
+    /// that trap calls; native code has them built in).
+    pub calls: Vec<String>,
+}
+
+/// Why a trace could not be compiled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CompileError {
+    /// The trace does not verify.
+    Invalid(crate::verify::VerifyErrors),
+    /// The target cannot compile this operation (as it stands after legalization).
+    Unsupported {
+        /// The operation.
+        op: usize,
+        /// Its opcode.
+        opcode: Opcode,
+        /// Why.
+        reason: String,
+    },
+    /// The frame would be larger than the target can address.
+    FrameTooLarge {
+        /// Slots needed.
+        slots: u32,
+        /// Slots the target allows.
+        limit: u32,
+    },
+    /// The code would be larger than the target's branches reach.
+    CodeTooLarge {
+        /// Bytes.
+        bytes: usize,
+    },
+    /// An external function the trace calls has no address in the given table.
+    UnknownExtern(String),
+    /// The allocation checker found an error (a register allocator bug).
+    Allocation(String),
+}
+
+impl fmt::Display for CompileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CompileError::Invalid(e) => write!(f, "the trace is not valid:\n{e}"),
+            CompileError::Unsupported { op, opcode, reason } => {
+                write!(
+                    f,
+                    "op {op}: {opcode} is not supported by this target: {reason}"
+                )
+            }
+            CompileError::FrameTooLarge { slots, limit } => write!(
+                f,
+                "the trace needs {slots} frame slots, more than the {limit} this target allows"
+            ),
+            CompileError::CodeTooLarge { bytes } => {
+                write!(
+                    f,
+                    "the code would be {bytes} bytes, more than branches reach"
+                )
+            }
+            CompileError::UnknownExtern(name) => {
+                write!(f, "no native address for external function @{name}")
+            }
+            CompileError::Allocation(e) => write!(f, "register allocation is wrong: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for CompileError {}
+
+/// An instruction set the pipeline can compile for.
+pub trait Backend {
+    /// A short name: `x86-64`, `armv7-hf`, ….
+    fn name(&self) -> &'static str;
+
+    /// The target triple.
+    fn triple(&self) -> Triple;
+
+    /// What the target can do (chooses legalization passes).
+    fn capabilities(&self) -> Capabilities;
+
+    /// The register file.
+    fn registers(&self) -> &RegisterInfo;
+
+    /// The most frame slots the target's addressing reaches.
+    fn max_frame_slots(&self) -> u32;
+
+    /// The constraints of op `index` for the register allocator, or why the target cannot
+    /// compile it.
+    fn constraints(
+        &self,
+        trace: &Trace,
+        live: &Liveness,
+        index: usize,
+        out: &mut OpConstraints,
+    ) -> Result<(), CompileError>;
+
+    /// Lowers and encodes the allocated trace.
+    fn emit(
+        &self,
+        trace: &Trace,
+        live: &Liveness,
+        alloc: &Allocation,
+        externs: &crate::externs::Externs,
+    ) -> Result<CompiledTrace, CompileError>;
+}
+
+/// The register class that holds values of `ty` on a target with these capabilities.
+pub fn class_of(ty: Type) -> RegClass {
+    match ty {
+        Type::F64 => RegClass::Float,
+        _ => RegClass::Int,
+    }
+}

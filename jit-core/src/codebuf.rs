@@ -1,0 +1,159 @@
+//! A code buffer: bytes, labels, fixups and a deduplicated constant pool.
+//!
+//! ISA independent: a fixup records where a reference is, to which label, and a
+//! backend-defined kind; at the end the backend's patch function writes each one, failing
+//! cleanly if the target is out of reach. Constants are collected into a pool that the
+//! backend places where it can (at the end on x86; as islands within the reach of literal
+//! loads on ARM, using [`CodeBuffer::pool_first_use`] to know when one is due).
+
+use std::collections::HashMap;
+
+/// A position in the code, bound once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Label(pub u32);
+
+/// A reference to patch once its label is bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fixup {
+    /// Offset of the instruction or field to patch.
+    pub at: u32,
+    /// What it refers to.
+    pub label: Label,
+    /// How to patch, as the backend defines it.
+    pub kind: u8,
+}
+
+/// Why the code could not be finished.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FixupError {
+    /// A label was referred to but never bound.
+    Unbound(Label),
+    /// A reference does not reach its target.
+    OutOfRange {
+        /// Offset of the reference.
+        at: u32,
+        /// Offset of the target.
+        target: u32,
+    },
+}
+
+impl std::fmt::Display for FixupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FixupError::Unbound(l) => write!(f, "label {} is never bound", l.0),
+            FixupError::OutOfRange { at, target } => {
+                write!(f, "the reference at {at:#x} does not reach {target:#x}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for FixupError {}
+
+const UNBOUND: u32 = u32::MAX;
+
+/// Bytes being assembled, with labels, fixups and pending constants.
+#[derive(Clone, Debug, Default)]
+pub struct CodeBuffer {
+    /// The code so far.
+    pub bytes: Vec<u8>,
+    labels: Vec<u32>,
+    fixups: Vec<Fixup>,
+    pending: Vec<(u64, u8, Label)>,
+    pending_index: HashMap<(u64, u8), Label>,
+    first_use: Option<u32>,
+}
+
+impl CodeBuffer {
+    /// An empty buffer.
+    pub fn new() -> CodeBuffer {
+        CodeBuffer::default()
+    }
+
+    /// The current offset.
+    pub fn offset(&self) -> u32 {
+        self.bytes.len() as u32
+    }
+
+    /// A new, unbound label.
+    pub fn label(&mut self) -> Label {
+        self.labels.push(UNBOUND);
+        Label(self.labels.len() as u32 - 1)
+    }
+
+    /// Binds `l` here.
+    pub fn bind(&mut self, l: Label) {
+        self.labels[l.0 as usize] = self.offset();
+    }
+
+    /// Where `l` is bound, if it is.
+    pub fn bound(&self, l: Label) -> Option<u32> {
+        self.labels
+            .get(l.0 as usize)
+            .copied()
+            .filter(|&x| x != UNBOUND)
+    }
+
+    /// Appends bytes.
+    pub fn put(&mut self, b: &[u8]) {
+        self.bytes.extend_from_slice(b);
+    }
+
+    /// Appends a little-endian 32-bit word.
+    pub fn put_u32(&mut self, w: u32) {
+        self.bytes.extend_from_slice(&w.to_le_bytes());
+    }
+
+    /// Records a reference at `at` to `label`.
+    pub fn fixup(&mut self, at: u32, label: Label, kind: u8) {
+        self.fixups.push(Fixup { at, label, kind });
+    }
+
+    /// The label of a pool constant of `size` bytes (4 or 8) with these bits, shared with
+    /// any identical pending constant. The caller records the fixup.
+    pub fn constant(&mut self, bits: u64, size: u8) -> Label {
+        if let Some(&l) = self.pending_index.get(&(bits, size)) {
+            return l;
+        }
+        let l = self.label();
+        self.pending.push((bits, size, l));
+        self.pending_index.insert((bits, size), l);
+        if self.first_use.is_none() {
+            self.first_use = Some(self.offset());
+        }
+        l
+    }
+
+    /// The offset of the first instruction that refers to a constant not yet placed.
+    pub fn pool_first_use(&self) -> Option<u32> {
+        self.first_use
+    }
+
+    /// Places all pending constants here, aligned to their size, padding with `pad`.
+    pub fn place_pool(&mut self, pad: u8) {
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.sort_by_key(|&(_, size, _)| std::cmp::Reverse(size));
+        for (bits, size, l) in pending {
+            while !self.bytes.len().is_multiple_of(size as usize) {
+                self.bytes.push(pad);
+            }
+            self.bind(l);
+            self.bytes
+                .extend_from_slice(&bits.to_le_bytes()[..size as usize]);
+        }
+        self.pending_index.clear();
+        self.first_use = None;
+    }
+
+    /// Patches every fixup with `patch(kind, code, at, target)` and returns the code.
+    pub fn finish(
+        mut self,
+        patch: impl Fn(u8, &mut [u8], u32, u32) -> Result<(), FixupError>,
+    ) -> Result<Vec<u8>, FixupError> {
+        for f in &self.fixups {
+            let target = self.bound(f.label).ok_or(FixupError::Unbound(f.label))?;
+            patch(f.kind, &mut self.bytes, f.at, target)?;
+        }
+        Ok(self.bytes)
+    }
+}

@@ -1,0 +1,70 @@
+//! The shared compilation driver: verify, constrain, allocate, check, emit.
+
+use crate::backend::{Backend, CompileError, CompiledTrace, OpConstraints};
+use crate::externs::Externs;
+use crate::ir::{Opcode, Trace};
+use crate::liveness::Liveness;
+use crate::regalloc::{allocate, Allocation};
+use crate::verify::verify;
+
+/// How to compile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CompileOptions {
+    /// Run the allocation checker on the result (tests do; it costs about as much as the
+    /// allocation itself).
+    pub check_allocation: bool,
+}
+
+impl Default for CompileOptions {
+    fn default() -> CompileOptions {
+        CompileOptions {
+            check_allocation: cfg!(debug_assertions),
+        }
+    }
+}
+
+/// Everything the pipeline decided for one trace, kept for inspection and tests.
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    /// The code and runtime metadata.
+    pub code: CompiledTrace,
+    /// The constraints the backend gave, per op.
+    pub constraints: Vec<OpConstraints>,
+    /// The register allocation.
+    pub allocation: Allocation,
+}
+
+/// Compiles `trace` for `backend`. Calls resolve against `externs`.
+pub fn compile(
+    backend: &dyn Backend,
+    trace: &Trace,
+    externs: &Externs,
+    options: CompileOptions,
+) -> Result<Compiled, CompileError> {
+    verify(trace).map_err(CompileError::Invalid)?;
+    let live = Liveness::compute(trace);
+    let mut constraints = vec![OpConstraints::default(); trace.ops.len()];
+    for (i, c) in constraints.iter_mut().enumerate() {
+        if !matches!(trace.ops[i].opcode, Opcode::Label | Opcode::Jump) {
+            backend.constraints(trace, &live, i, c)?;
+        }
+    }
+    let allocation = allocate(trace, &live, &constraints, backend.registers())
+        .map_err(|e| CompileError::Allocation(e.to_string()))?;
+    if options.check_allocation {
+        crate::regcheck::check(trace, &constraints, &allocation)
+            .map_err(CompileError::Allocation)?;
+    }
+    if allocation.slots > backend.max_frame_slots() {
+        return Err(CompileError::FrameTooLarge {
+            slots: allocation.slots,
+            limit: backend.max_frame_slots(),
+        });
+    }
+    let code = backend.emit(trace, &live, &allocation, externs)?;
+    Ok(Compiled {
+        code,
+        constraints,
+        allocation,
+    })
+}

@@ -1,0 +1,656 @@
+//! The register allocator every backend shares: one forward pass over the trace.
+//!
+//! **Why forward.** A trace is one straight line with at most one back edge, and its loop
+//! body is closed over the label (docs/ir.md §1). A forward pass, as PyPy's backends do it,
+//! sees values in the order the code runs: it can keep the loop-header layout fixed when it
+//! reaches the label and make `jump` a parallel move back into that layout, and it can decide
+//! a guard's fail-arg locations at the guard. (LuaJIT's backward pass suits its SSA snapshots
+//! better; ours has none.) Lifetimes come from [`Liveness`]; when registers run out, the
+//! value whose next use is furthest away is spilled to its frame slot, once: a value keeps
+//! its slot, so spilling it again costs nothing.
+//!
+//! The allocator only reads the trace and the backend's [`OpConstraints`] and returns plain
+//! data, an [`Allocation`]: operand and result locations per op, the moves to make before
+//! each op, fail-arg locations, and the loop-header layout. [`crate::regcheck`] checks any
+//! allocation against the same inputs.
+
+use crate::backend::{class_of, Def, Loc, OpConstraints, Reg, RegClass, RegSet, RegisterInfo, Use};
+use crate::ir::{EntityRef, Opcode, Operand, Trace, Value};
+use crate::liveness::Liveness;
+
+/// A move the lowering emits before an op, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Move {
+    /// Source: register, slot or constant.
+    pub from: Loc,
+    /// Destination: register or slot.
+    pub to: Loc,
+    /// The class of the value moved (decides the instruction).
+    pub class: RegClass,
+}
+
+/// The allocator's decisions for a whole trace.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Allocation {
+    arg_start: Vec<u32>,
+    args: Vec<Loc>,
+    results: Vec<Option<Loc>>,
+    edit_start: Vec<u32>,
+    edits: Vec<Move>,
+    fail_start: Vec<u32>,
+    fails: Vec<Loc>,
+    /// Where each label argument lives at the loop header.
+    pub label_locs: Vec<Loc>,
+    /// The frame slot of each input when the trace is entered.
+    pub input_slots: Vec<u32>,
+    /// Frame slots used (8 bytes each).
+    pub slots: u32,
+}
+
+impl Allocation {
+    /// Where op `i`'s arguments are when it runs (for a jump: where its values come from).
+    pub fn args(&self, i: usize) -> &[Loc] {
+        &self.args[self.arg_start[i] as usize..self.arg_start[i + 1] as usize]
+    }
+    /// Where op `i` puts its result.
+    pub fn result(&self, i: usize) -> Option<Loc> {
+        self.results[i]
+    }
+    /// The moves to make before op `i` (for a jump: into the loop-header layout).
+    pub fn edits(&self, i: usize) -> &[Move] {
+        &self.edits[self.edit_start[i] as usize..self.edit_start[i + 1] as usize]
+    }
+    /// Where guard `i`'s fail args are when it fails.
+    pub fn fail_locs(&self, i: usize) -> &[Loc] {
+        &self.fails[self.fail_start[i] as usize..self.fail_start[i + 1] as usize]
+    }
+}
+
+/// Why allocation failed: the constraints cannot be met.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AllocError {
+    /// The op.
+    pub op: usize,
+    /// What could not be done.
+    pub reason: String,
+}
+
+impl std::fmt::Display for AllocError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "op {}: {}", self.op, self.reason)
+    }
+}
+
+impl std::error::Error for AllocError {}
+
+const NONE: u32 = u32::MAX;
+
+struct Alloc<'a> {
+    trace: &'a Trace,
+    live: &'a Liveness,
+    regs: &'a RegisterInfo,
+    /// The value owning each register (by `Reg::index`), `NONE` if free.
+    owner: [u32; 64],
+    /// Registers pinned for the current op: its inputs and temporaries.
+    busy: RegSet,
+    vreg: Vec<Option<Reg>>,
+    vslot: Vec<u32>,
+    slot_valid: Vec<bool>,
+    free_slots: Vec<u32>,
+    nslots: u32,
+    out: Allocation,
+    op: usize,
+}
+
+/// Allocates registers for `trace`, given the constraints of each op.
+pub fn allocate(
+    trace: &Trace,
+    live: &Liveness,
+    constraints: &[OpConstraints],
+    regs: &RegisterInfo,
+) -> Result<Allocation, AllocError> {
+    let n = trace.values.len();
+    let nops = trace.ops.len();
+    if constraints.len() != nops {
+        return Err(AllocError {
+            op: 0,
+            reason: format!("{} constraints for {nops} ops", constraints.len()),
+        });
+    }
+    let mut a = Alloc {
+        trace,
+        live,
+        regs,
+        owner: [NONE; 64],
+        busy: RegSet::EMPTY,
+        vreg: vec![None; n],
+        vslot: vec![NONE; n],
+        slot_valid: vec![false; n],
+        free_slots: Vec::new(),
+        nslots: trace.inputs.len() as u32,
+        out: Allocation {
+            arg_start: Vec::with_capacity(nops + 1),
+            args: Vec::with_capacity(nops * 2),
+            results: Vec::with_capacity(nops),
+            edit_start: Vec::with_capacity(nops + 1),
+            edits: Vec::new(),
+            fail_start: Vec::with_capacity(nops + 1),
+            fails: Vec::new(),
+            label_locs: Vec::new(),
+            input_slots: (0..trace.inputs.len() as u32).collect(),
+            slots: 0,
+        },
+        op: 0,
+    };
+    for (k, &v) in trace.inputs.iter().enumerate() {
+        a.vslot[v.index()] = k as u32;
+        a.slot_valid[v.index()] = true;
+    }
+    // Inputs nobody uses free their slots at once.
+    for &v in &trace.inputs {
+        if live.last_use[v.index()] == NONE {
+            a.free_value(v);
+        }
+    }
+    for (i, cons) in constraints.iter().enumerate().take(nops) {
+        a.op = i;
+        a.out.arg_start.push(a.out.args.len() as u32);
+        a.out.edit_start.push(a.out.edits.len() as u32);
+        a.out.fail_start.push(a.out.fails.len() as u32);
+        match trace.ops[i].opcode {
+            Opcode::Label => a.label(i)?,
+            Opcode::Jump => a.jump(i)?,
+            _ => a.op(i, cons)?,
+        }
+        a.busy = RegSet::EMPTY;
+    }
+    a.out.arg_start.push(a.out.args.len() as u32);
+    a.out.edit_start.push(a.out.edits.len() as u32);
+    a.out.fail_start.push(a.out.fails.len() as u32);
+    a.out.slots = a.nslots;
+    Ok(a.out)
+}
+
+impl Alloc<'_> {
+    fn err<T>(&self, reason: impl Into<String>) -> Result<T, AllocError> {
+        Err(AllocError {
+            op: self.op,
+            reason: reason.into(),
+        })
+    }
+
+    fn class(&self, v: Value) -> RegClass {
+        class_of(self.trace.ty(v))
+    }
+
+    fn emit(&mut self, from: Loc, to: Loc, class: RegClass) {
+        if from != to {
+            self.out.edits.push(Move { from, to, class });
+        }
+    }
+
+    /// Where `v` is now.
+    fn loc(&self, v: Value) -> Loc {
+        match self.vreg[v.index()] {
+            Some(r) => Loc::Reg(r),
+            None => {
+                debug_assert!(self.slot_valid[v.index()], "value without a location");
+                Loc::Slot(self.vslot[v.index()])
+            }
+        }
+    }
+
+    fn take_slot(&mut self) -> u32 {
+        self.free_slots.pop().unwrap_or_else(|| {
+            self.nslots += 1;
+            self.nslots - 1
+        })
+    }
+
+    fn set_reg(&mut self, v: Value, r: Reg) {
+        if let Some(old) = self.vreg[v.index()] {
+            if self.owner[old.index()] == v.as_u32() {
+                self.owner[old.index()] = NONE;
+            }
+        }
+        self.vreg[v.index()] = Some(r);
+        self.owner[r.index()] = v.as_u32();
+    }
+
+    fn drop_reg(&mut self, v: Value) {
+        if let Some(r) = self.vreg[v.index()].take() {
+            if self.owner[r.index()] == v.as_u32() {
+                self.owner[r.index()] = NONE;
+            }
+        }
+    }
+
+    /// Makes sure `v`'s slot holds it, then takes it out of its register.
+    fn spill(&mut self, v: Value) {
+        let Some(r) = self.vreg[v.index()] else {
+            return;
+        };
+        if !self.slot_valid[v.index()] {
+            if self.vslot[v.index()] == NONE {
+                self.vslot[v.index()] = self.take_slot();
+            }
+            let class = self.class(v);
+            self.emit(Loc::Reg(r), Loc::Slot(self.vslot[v.index()]), class);
+            self.slot_valid[v.index()] = true;
+        }
+        self.drop_reg(v);
+    }
+
+    /// Forgets `v` entirely: its register and its slot.
+    fn free_value(&mut self, v: Value) {
+        self.drop_reg(v);
+        let s = std::mem::replace(&mut self.vslot[v.index()], NONE);
+        if s != NONE {
+            self.free_slots.push(s);
+        }
+        self.slot_valid[v.index()] = false;
+    }
+
+    fn free_reg(&self, class: RegClass, avoid: RegSet, callee_saved: bool) -> Option<Reg> {
+        let usable = |r: &&Reg| {
+            self.owner[r.index()] == NONE && !self.busy.contains(**r) && !avoid.contains(**r)
+        };
+        let all = self.regs.allocatable(class);
+        if callee_saved {
+            if let Some(r) = all
+                .iter()
+                .filter(usable)
+                .find(|r| !self.regs.caller_saved.contains(**r))
+            {
+                return Some(*r);
+            }
+        }
+        all.iter().find(usable).copied()
+    }
+
+    /// A register of `class` outside `avoid`, spilling the value used furthest ahead if
+    /// none is free.
+    fn get_reg(
+        &mut self,
+        class: RegClass,
+        avoid: RegSet,
+        callee_saved: bool,
+    ) -> Result<Reg, AllocError> {
+        if let Some(r) = self.free_reg(class, avoid, callee_saved) {
+            return Ok(r);
+        }
+        let mut best: Option<(u32, Reg, Value)> = None;
+        for &r in self.regs.allocatable(class) {
+            let o = self.owner[r.index()];
+            if o == NONE || self.busy.contains(r) || avoid.contains(r) {
+                continue;
+            }
+            let w = Value::from_u32(o);
+            let next = self
+                .live
+                .next_use_after(w, self.op.saturating_sub(1))
+                .unwrap_or(NONE);
+            if best.is_none_or(|(d, _, _)| next > d) {
+                best = Some((next, r, w));
+            }
+        }
+        match best {
+            Some((_, r, w)) => {
+                self.spill(w);
+                Ok(r)
+            }
+            None => self.err(format!("no {class:?} register left")),
+        }
+    }
+
+    /// Moves `w` out of its register into another free one outside `avoid`, or to its slot.
+    fn relocate(&mut self, w: Value, avoid: RegSet) {
+        let Some(r) = self.vreg[w.index()] else {
+            return;
+        };
+        let callee = self.live.crosses_call(w, self.op);
+        match self.free_reg(self.class(w), avoid.with(r), callee) {
+            Some(n) => {
+                let class = self.class(w);
+                self.emit(Loc::Reg(r), Loc::Reg(n), class);
+                self.set_reg(w, n);
+            }
+            None => self.spill(w),
+        }
+    }
+
+    fn op(&mut self, i: usize, cons: &OpConstraints) -> Result<(), AllocError> {
+        let op = &self.trace.ops[i];
+        if cons.uses.len() != op.args.len() {
+            return self.err(format!(
+                "the backend gave {} constraints for {} arguments",
+                cons.uses.len(),
+                op.args.len()
+            ));
+        }
+        let mut locs: smallvec::SmallVec<[Loc; 4]> = smallvec::smallvec![Loc::Flags; op.args.len()];
+        let fixed = RegSet::of(
+            &cons
+                .uses
+                .iter()
+                .filter_map(|u| match u {
+                    Use::Fixed(r) => Some(*r),
+                    _ => None,
+                })
+                .collect::<smallvec::SmallVec<[Reg; 8]>>(),
+        );
+        // 1. Inputs in fixed registers.
+        for (k, (&arg, &u)) in op.args.iter().zip(&cons.uses).enumerate() {
+            let Use::Fixed(r) = u else { continue };
+            let holder = self.owner[r.index()];
+            match arg {
+                Operand::Value(v) if self.vreg[v.index()] == Some(r) => {}
+                _ if holder != NONE => {
+                    let w = Value::from_u32(holder);
+                    self.relocate(w, cons.clobbers.union(fixed));
+                }
+                _ => {}
+            }
+            match arg {
+                Operand::Value(v) => {
+                    let class = self.class(v);
+                    match self.vreg[v.index()] {
+                        Some(q) if q == r => {}
+                        Some(q) if self.busy.contains(q) => {
+                            self.emit(Loc::Reg(q), Loc::Reg(r), class)
+                        }
+                        Some(q) => {
+                            self.emit(Loc::Reg(q), Loc::Reg(r), class);
+                            self.set_reg(v, r);
+                        }
+                        None => {
+                            let from = self.loc(v);
+                            self.emit(from, Loc::Reg(r), class);
+                            self.set_reg(v, r);
+                        }
+                    }
+                }
+                Operand::Const(c) => self.emit(Loc::Const(c), Loc::Reg(r), class_of(c.ty())),
+            }
+            self.busy = self.busy.with(r);
+            locs[k] = Loc::Reg(r);
+        }
+        let avoid = cons.clobbers.union(fixed);
+        // 2. Inputs in registers (or slots).
+        for (k, (&arg, &u)) in op.args.iter().zip(&cons.uses).enumerate() {
+            if !matches!(u, Use::Reg | Use::RegOrSlot) {
+                continue;
+            }
+            match arg {
+                Operand::Value(v) => {
+                    let class = self.class(v);
+                    let callee = self.live.crosses_call(v, i);
+                    match self.vreg[v.index()] {
+                        Some(q) if !avoid.contains(q) => locs[k] = Loc::Reg(q),
+                        Some(q) => {
+                            let n = self.get_reg(class, avoid, callee)?;
+                            self.emit(Loc::Reg(q), Loc::Reg(n), class);
+                            self.set_reg(v, n);
+                            locs[k] = Loc::Reg(n);
+                        }
+                        None if u == Use::RegOrSlot => locs[k] = self.loc(v),
+                        None => {
+                            let n = self.get_reg(class, avoid, callee)?;
+                            let from = self.loc(v);
+                            self.emit(from, Loc::Reg(n), class);
+                            self.set_reg(v, n);
+                            locs[k] = Loc::Reg(n);
+                        }
+                    }
+                }
+                Operand::Const(c) => {
+                    let class = class_of(c.ty());
+                    let n = self.get_reg(class, avoid, false)?;
+                    self.emit(Loc::Const(c), Loc::Reg(n), class);
+                    locs[k] = Loc::Reg(n);
+                }
+            }
+            if let Loc::Reg(r) = locs[k] {
+                self.busy = self.busy.with(r);
+            }
+        }
+        // 3. Inputs anywhere.
+        for (k, (&arg, &u)) in op.args.iter().zip(&cons.uses).enumerate() {
+            if u != Use::Any {
+                continue;
+            }
+            locs[k] = match arg {
+                Operand::Value(v) if self.in_flags(v) => Loc::Flags,
+                Operand::Value(v) => self.loc(v),
+                Operand::Const(c) => Loc::Const(c),
+            };
+            if let Loc::Reg(r) = locs[k] {
+                self.busy = self.busy.with(r);
+            }
+        }
+        // 4. Values in clobbered registers: moved away if they live on.
+        for r in cons.clobbers.iter() {
+            let o = self.owner[r.index()];
+            if o == NONE {
+                continue;
+            }
+            let w = Value::from_u32(o);
+            if self.live.live_after(w, i) {
+                self.relocate(w, cons.clobbers);
+            } else {
+                self.drop_reg(w);
+            }
+        }
+        // 5. Fail args where they are now.
+        for &v in op.fail_args() {
+            let l = self.loc(v);
+            self.out.fails.push(l);
+        }
+        // 6. Values that die here.
+        let mut reuse_dies = false;
+        if let Some(Def::ReuseInput(k)) = cons.def {
+            if let Some(Operand::Value(v)) = op.args.get(k as usize) {
+                reuse_dies = !self.live.live_after(*v, i)
+                    && locs[k as usize] == self.vreg[v.index()].map_or(Loc::Flags, Loc::Reg);
+            }
+        }
+        // Their registers are free for the result (read before it is written); their slots
+        // only after the op, as a spill before it must not overwrite an operand.
+        let mut dying: smallvec::SmallVec<[Value; 4]> = smallvec::SmallVec::new();
+        for v in op
+            .args
+            .iter()
+            .filter_map(|a| a.value())
+            .chain(op.fail_args().iter().copied())
+        {
+            if !self.live.live_after(v, i) && !dying.contains(&v) {
+                dying.push(v);
+                self.drop_reg(v);
+            }
+        }
+        // 7. The result.
+        let result = match (op.result, cons.def) {
+            (None, None | Some(Def::None)) => None,
+            (Some(_), None | Some(Def::None)) => {
+                return self.err("the backend gave no place for the result")
+            }
+            (None, Some(_)) => {
+                return self.err("the backend gave a place for a result the op lacks")
+            }
+            (Some(v), Some(def)) => {
+                let class = self.class(v);
+                let callee = self.live.crosses_call(v, i);
+                let loc = match def {
+                    Def::None => unreachable!("matched above"),
+                    Def::Flags => Loc::Flags,
+                    Def::Fixed(r) => {
+                        let o = self.owner[r.index()];
+                        if o != NONE {
+                            self.relocate(Value::from_u32(o), self.busy.with(r));
+                        }
+                        self.set_reg(v, r);
+                        Loc::Reg(r)
+                    }
+                    Def::Reg => {
+                        // A late def: registers of inputs read by this op are fine too.
+                        let pinned = std::mem::replace(&mut self.busy, RegSet::EMPTY);
+                        let free = self.free_reg(class, RegSet::EMPTY, callee);
+                        self.busy = pinned;
+                        let r = match free {
+                            Some(r) => r,
+                            None => self.get_reg(class, RegSet::EMPTY, callee)?,
+                        };
+                        self.set_reg(v, r);
+                        Loc::Reg(r)
+                    }
+                    Def::ReuseInput(k) => {
+                        let k = k as usize;
+                        match locs.get(k) {
+                            Some(&Loc::Reg(q)) if reuse_dies && !cons.clobbers.contains(q) => {
+                                self.set_reg(v, q);
+                                Loc::Reg(q)
+                            }
+                            Some(&from) => {
+                                let n = self.get_reg(class, cons.clobbers, callee)?;
+                                self.emit(from, Loc::Reg(n), class);
+                                locs[k] = Loc::Reg(n);
+                                self.busy = self.busy.with(n);
+                                self.set_reg(v, n);
+                                Loc::Reg(n)
+                            }
+                            None => return self.err("the result reuses an input the op lacks"),
+                        }
+                    }
+                };
+                if loc == Loc::Flags {
+                    self.vslot[v.index()] = NONE;
+                }
+                if !self.live.live_after(v, i) {
+                    self.free_value(v);
+                }
+                Some(loc)
+            }
+        };
+        for v in dying {
+            self.free_value(v);
+        }
+        self.out.args.extend_from_slice(&locs);
+        self.out.results.push(result);
+        Ok(())
+    }
+
+    fn in_flags(&self, v: Value) -> bool {
+        self.vreg[v.index()].is_none() && !self.slot_valid[v.index()]
+    }
+
+    fn label(&mut self, i: usize) -> Result<(), AllocError> {
+        let op = &self.trace.ops[i];
+        let mut locs = Vec::with_capacity(op.args.len());
+        for &arg in &op.args {
+            let Operand::Value(v) = arg else {
+                return self.err("label argument is not a value");
+            };
+            // Run the loop from registers where there are free ones.
+            if self.vreg[v.index()].is_none() && self.live.live_after(v, i) {
+                let class = self.class(v);
+                if let Some(r) = self.free_reg(class, RegSet::EMPTY, false) {
+                    let from = self.loc(v);
+                    self.emit(from, Loc::Reg(r), class);
+                    self.set_reg(v, r);
+                }
+            }
+            let l = self.loc(v);
+            if let Loc::Reg(_) = l {
+                // The back edge only refills the register: the slot copy would be stale.
+                self.slot_valid[v.index()] = false;
+            }
+            locs.push(l);
+            self.out.args.push(l);
+        }
+        for &arg in &op.args {
+            if let Operand::Value(v) = arg {
+                if !self.live.live_after(v, i) {
+                    self.free_value(v);
+                }
+            }
+        }
+        self.out.label_locs = locs;
+        self.out.results.push(None);
+        Ok(())
+    }
+
+    fn jump(&mut self, i: usize) -> Result<(), AllocError> {
+        let op = &self.trace.ops[i];
+        let targets = self.out.label_locs.clone();
+        let mut moves: Vec<Move> = Vec::with_capacity(op.args.len());
+        for (k, &arg) in op.args.iter().enumerate() {
+            let (from, class) = match arg {
+                Operand::Value(v) => (self.loc(v), self.class(v)),
+                Operand::Const(c) => (Loc::Const(c), class_of(c.ty())),
+            };
+            self.out.args.push(from);
+            let Some(&to) = targets.get(k) else {
+                return self.err("jump has more arguments than the label");
+            };
+            if from != to {
+                moves.push(Move { from, to, class });
+            }
+        }
+        self.parallel_moves(moves);
+        self.out.results.push(None);
+        Ok(())
+    }
+
+    /// Emits `moves` (all reading before any writing) as a sequence, breaking cycles
+    /// through a free register or a fresh slot.
+    fn parallel_moves(&mut self, mut pending: Vec<Move>) {
+        while !pending.is_empty() {
+            let ready = (0..pending.len()).find(|&m| {
+                let to = pending[m].to;
+                !pending.iter().any(|o| o.from == to)
+            });
+            match ready {
+                Some(m) => {
+                    let mv = pending.swap_remove(m);
+                    self.emit(mv.from, mv.to, mv.class);
+                }
+                None => {
+                    // Every destination is still to be read: a cycle. Park one source.
+                    let mv = pending[0];
+                    let used: RegSet = pending.iter().fold(RegSet::EMPTY, |s, m| {
+                        let s = if let Loc::Reg(r) = m.from {
+                            s.with(r)
+                        } else {
+                            s
+                        };
+                        if let Loc::Reg(r) = m.to {
+                            s.with(r)
+                        } else {
+                            s
+                        }
+                    });
+                    let temp = self
+                        .regs
+                        .allocatable(mv.class)
+                        .iter()
+                        .find(|r| !used.contains(**r) && self.owner[r.index()] == NONE)
+                        .map(|&r| Loc::Reg(r))
+                        .unwrap_or_else(|| Loc::Slot(self.take_slot()));
+                    self.emit(mv.from, temp, mv.class);
+                    for p in pending.iter_mut() {
+                        if p.from == mv.from {
+                            p.from = temp;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl RegSet {
+    /// Both sets together.
+    pub fn union(self, other: RegSet) -> RegSet {
+        RegSet(self.0 | other.0)
+    }
+}

@@ -1,0 +1,324 @@
+//! Running compiled traces on this machine.
+//!
+//! A compiled trace is entered as `extern "C" fn(frame: *mut u64) -> u64`: the frame holds
+//! its inputs (where [`CompiledTrace::input_words`] says), the loop budget and the
+//! invalidation flag; the trace returns the index of the exit it left by, with registers
+//! saved into the frame, and the runtime reads the exit's values through the exit's
+//! location records. Code lives in memory that is writable while it is copied in and
+//! executable afterwards, never both at once.
+//!
+//! Memory is the interpreter's [`Memory`]: each buffer is copied to real host memory for the
+//! run and back afterwards, and refs are translated both ways, so an [`Outcome`] of native
+//! code compares directly with the interpreter's.
+
+use std::fmt;
+
+use crate::backend::{CompiledTrace, ExitLoc};
+use crate::externs::take_native_calls;
+use crate::interp::{ExitKind, Outcome, RunOptions};
+use crate::ir::{ExitId, Scalar, Type};
+use crate::memory::Memory;
+
+/// Why a compiled trace could not run to an exit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunError {
+    /// The code is for another architecture than this machine's.
+    WrongHost {
+        /// The code's architecture.
+        code: String,
+    },
+    /// Executable memory could not be mapped.
+    Map(String),
+    /// The number or types of inputs differ from the trace's.
+    Inputs(String),
+    /// The loop budget ran out: the trace loops too long or forever.
+    StepBudget {
+        /// The budget, in loop iterations.
+        iterations: u64,
+    },
+    /// The code returned an exit index it does not have.
+    BadExit(u64),
+    /// Emulated code faulted (bad memory access, bad jump, undefined instruction).
+    Fault(String),
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RunError::WrongHost { code } => {
+                write!(f, "code for {code} cannot run natively on this machine")
+            }
+            RunError::Map(e) => write!(f, "cannot map executable memory: {e}"),
+            RunError::Inputs(e) => write!(f, "bad inputs: {e}"),
+            RunError::StepBudget { iterations } => {
+                write!(
+                    f,
+                    "loop budget of {iterations} iterations exhausted (a runaway loop?)"
+                )
+            }
+            RunError::BadExit(i) => {
+                write!(f, "the code returned exit index {i}, which does not exist")
+            }
+            RunError::Fault(e) => write!(f, "the code faulted: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+/// Something that runs a compiled trace: native code here, or an emulated CPU.
+pub trait Runner {
+    /// Runs once on `inputs`, reading and writing `memory`.
+    fn run(
+        &mut self,
+        inputs: &[Scalar],
+        memory: &mut Memory,
+        options: RunOptions,
+    ) -> Result<Outcome, RunError>;
+}
+
+/// Executable memory holding one piece of code.
+pub struct ExecutableCode {
+    map: memmap2::Mmap,
+}
+
+impl ExecutableCode {
+    /// Copies `code` into fresh memory, then makes it executable and read-only.
+    pub fn new(code: &[u8]) -> Result<ExecutableCode, RunError> {
+        let mut m = memmap2::MmapMut::map_anon(code.len().max(1))
+            .map_err(|e| RunError::Map(e.to_string()))?;
+        m[..code.len()].copy_from_slice(code);
+        let map = m.make_exec().map_err(|e| RunError::Map(e.to_string()))?;
+        Ok(ExecutableCode { map })
+    }
+
+    /// The address of the first byte.
+    pub fn addr(&self) -> *const u8 {
+        self.map.as_ptr()
+    }
+}
+
+/// The interpreter's buffers copied to host memory, with both-way ref translation.
+pub struct HostMemory {
+    /// (virtual address, length in bytes, storage) per buffer.
+    buffers: Vec<(u64, usize, Box<[u64]>)>,
+}
+
+impl HostMemory {
+    /// Copies every buffer of `memory` to host memory (8-byte aligned).
+    pub fn new(memory: &Memory) -> HostMemory {
+        let buffers = memory
+            .buffers()
+            .iter()
+            .map(|b| {
+                let mut words = vec![0u64; b.bytes.len().div_ceil(8)].into_boxed_slice();
+                for (k, chunk) in b.bytes.chunks(8).enumerate() {
+                    let mut w = [0u8; 8];
+                    w[..chunk.len()].copy_from_slice(chunk);
+                    words[k] = u64::from_le_bytes(w);
+                }
+                (b.addr, b.bytes.len(), words)
+            })
+            .collect();
+        HostMemory { buffers }
+    }
+
+    /// The host address for an interpreter address (unchanged if it is in no buffer).
+    pub fn to_host(&self, virt: u64) -> u64 {
+        for (addr, len, words) in &self.buffers {
+            if virt >= *addr && virt <= addr + *len as u64 {
+                return words.as_ptr() as u64 + (virt - addr);
+            }
+        }
+        virt
+    }
+
+    /// The interpreter address for a host address (unchanged if it is in no buffer).
+    pub fn to_virtual(&self, host: u64) -> u64 {
+        for (addr, len, words) in &self.buffers {
+            let base = words.as_ptr() as u64;
+            if host >= base && host <= base + *len as u64 {
+                return addr + (host - base);
+            }
+        }
+        host
+    }
+
+    /// Copies the host buffers back into `memory`.
+    pub fn copy_back(&self, memory: &mut Memory) {
+        for (addr, len, words) in &self.buffers {
+            if let Some(dst) = memory.contents_mut(*addr) {
+                for (k, b) in words
+                    .iter()
+                    .flat_map(|w| w.to_le_bytes())
+                    .take(*len)
+                    .enumerate()
+                {
+                    dst[k] = b;
+                }
+            }
+        }
+    }
+}
+
+/// Fills a frame for `code` from `inputs`, translating refs with `to_host`.
+pub fn fill_frame(
+    code: &CompiledTrace,
+    inputs: &[Scalar],
+    input_types: &[Type],
+    options: RunOptions,
+    to_host: impl Fn(u64) -> u64,
+) -> Result<Vec<u64>, RunError> {
+    if inputs.len() != code.input_words.len() || inputs.len() != input_types.len() {
+        return Err(RunError::Inputs(format!(
+            "the trace takes {} input(s), {} given",
+            code.input_words.len(),
+            inputs.len()
+        )));
+    }
+    let mut frame = vec![0u64; code.frame_words as usize];
+    for (k, ((&x, &w), &ty)) in inputs
+        .iter()
+        .zip(&code.input_words)
+        .zip(input_types)
+        .enumerate()
+    {
+        if x.ty() != ty {
+            return Err(RunError::Inputs(format!(
+                "input {k} must be {ty}, {} given",
+                x.ty()
+            )));
+        }
+        frame[w as usize] = match x {
+            Scalar::I32(v) => v as u32 as u64,
+            Scalar::I64(v) => v as u64,
+            Scalar::F64(b) => b,
+            Scalar::Ref(a) => to_host(a),
+        };
+    }
+    if let Some(b) = code.budget_word {
+        frame[b as usize] = options.step_budget.max(1);
+    }
+    frame[code.invalidated_word as usize] = options.invalidated as u64;
+    Ok(frame)
+}
+
+/// Reads the outcome of a run that returned exit index `index` with `frame`.
+pub fn read_exit(
+    code: &CompiledTrace,
+    index: u64,
+    frame: &[u64],
+    options: RunOptions,
+    to_virtual: impl Fn(u64) -> u64,
+) -> Result<Outcome, RunError> {
+    if index == code.budget_exit as u64 {
+        return Err(RunError::StepBudget {
+            iterations: options.step_budget.max(1),
+        });
+    }
+    let exit = code
+        .exits
+        .get(index as usize)
+        .ok_or(RunError::BadExit(index))?;
+    let values = exit
+        .values
+        .iter()
+        .map(|&(ty, loc)| match loc {
+            ExitLoc::Const(c) => c,
+            ExitLoc::Frame(w) => {
+                let bits = frame[w as usize];
+                match ty {
+                    Type::I32 => Scalar::I32(bits as u32 as i32),
+                    Type::I64 => Scalar::I64(bits as i64),
+                    Type::F64 => Scalar::F64(bits),
+                    Type::Ref => Scalar::Ref(if bits == 0 { 0 } else { to_virtual(bits) }),
+                }
+            }
+        })
+        .collect();
+    let iterations = code
+        .budget_word
+        .map_or(0, |b| options.step_budget.max(1) - frame[b as usize]);
+    Ok(Outcome {
+        kind: if exit.finish {
+            ExitKind::Finish
+        } else {
+            ExitKind::Guard
+        },
+        exit: ExitId(exit.id.0),
+        op: exit.op,
+        values,
+        steps: 0,
+        iterations,
+        calls: Vec::new(),
+        call_count: 0,
+    })
+}
+
+/// A compiled trace loaded into executable memory of this machine.
+pub struct NativeTrace {
+    code: CompiledTrace,
+    exec: ExecutableCode,
+    input_types: Vec<Type>,
+}
+
+impl NativeTrace {
+    /// Loads code compiled for this machine; `input_types` are the trace's input types.
+    pub fn load(code: CompiledTrace, input_types: Vec<Type>) -> Result<NativeTrace, RunError> {
+        if code.triple.architecture != target_lexicon::HOST.architecture {
+            return Err(RunError::WrongHost {
+                code: code.triple.to_string(),
+            });
+        }
+        let exec = ExecutableCode::new(&code.code)?;
+        Ok(NativeTrace {
+            code,
+            exec,
+            input_types,
+        })
+    }
+
+    /// The compiled trace.
+    pub fn code(&self) -> &CompiledTrace {
+        &self.code
+    }
+
+    /// Runs with a frame already filled; returns the exit index. For benchmarks, which
+    /// fill the frame once and re-run.
+    pub fn run_raw(&self, frame: &mut [u64]) -> u64 {
+        assert!(
+            frame.len() >= self.code.frame_words as usize,
+            "frame too small"
+        );
+        // SAFETY: the code was produced by a backend for this architecture (checked in
+        // `load`) for exactly this frame layout, the frame is at least as large as the code
+        // addresses, and the code only touches memory through refs the caller placed in
+        // the frame and through the external functions the trace declared.
+        unsafe {
+            let f: extern "C" fn(*mut u64) -> u64 = std::mem::transmute(self.exec.addr());
+            f(frame.as_mut_ptr())
+        }
+    }
+}
+
+impl Runner for NativeTrace {
+    fn run(
+        &mut self,
+        inputs: &[Scalar],
+        memory: &mut Memory,
+        options: RunOptions,
+    ) -> Result<Outcome, RunError> {
+        let host = HostMemory::new(memory);
+        let mut frame = fill_frame(&self.code, inputs, &self.input_types, options, |a| {
+            host.to_host(a)
+        })?;
+        take_native_calls();
+        let index = self.run_raw(&mut frame);
+        let calls = take_native_calls();
+        host.copy_back(memory);
+        let mut out = read_exit(&self.code, index, &frame, options, |a| host.to_virtual(a))?;
+        out.call_count = calls.len() as u64;
+        out.calls = calls;
+        Ok(out)
+    }
+}
