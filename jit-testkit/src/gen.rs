@@ -1,9 +1,9 @@
-//! A small generator of random valid traces for the property tests of this crate: every
-//! opcode, all four types, interesting constants, loops, guards, calls and memory.
+//! Random valid traces for property tests: every opcode, all four types, constants that
+//! matter, loops, guards that pass and fail, calls and in-bounds memory accesses.
 
 use jit_core::builder::TraceBuilder;
 use jit_core::ir::{FuncRef, Opcode, Operand, Scalar, Sig, Type, Value};
-use jit_core::{Externs, Trace};
+use jit_core::Trace;
 
 /// Draws numbers from a byte string; past its end, zeros.
 pub struct Choices<'a> {
@@ -12,9 +12,11 @@ pub struct Choices<'a> {
 }
 
 impl<'a> Choices<'a> {
+    /// Choices read from `bytes`.
     pub fn new(bytes: &'a [u8]) -> Self {
         Choices { bytes, at: 0 }
     }
+    /// The next 32-bit number.
     pub fn u32(&mut self) -> u32 {
         let mut x = 0u32;
         for _ in 0..4 {
@@ -23,6 +25,7 @@ impl<'a> Choices<'a> {
         }
         x
     }
+    /// A number in `0..n` (0 if `n` is 0).
     pub fn below(&mut self, n: usize) -> usize {
         if n == 0 {
             0
@@ -30,9 +33,11 @@ impl<'a> Choices<'a> {
             self.u32() as usize % n
         }
     }
+    /// True with about this chance.
     pub fn chance(&mut self, percent: u32) -> bool {
         self.u32() % 100 < percent
     }
+    /// Whether the bytes are used up.
     pub fn done(&self) -> bool {
         self.at >= self.bytes.len()
     }
@@ -81,6 +86,7 @@ const F64S: &[f64] = &[
     2147483648.0,
 ];
 
+/// A constant of `ty`, usually one of the values that matter at the edges.
 pub fn constant(c: &mut Choices, ty: Type) -> Scalar {
     match ty {
         Type::I32 => Scalar::I32(if c.chance(70) {
@@ -98,11 +104,11 @@ pub fn constant(c: &mut Choices, ty: Type) -> Scalar {
     }
 }
 
-/// The functions from `Externs::standard()` that a generated trace declares.
-fn declare_all(b: &mut TraceBuilder) -> Vec<(FuncRef, Vec<Type>)> {
-    Externs::standard()
+/// Functions a generated trace may call: name, parameters, result.
+fn callable() -> Vec<(String, Vec<Type>, Option<Type>)> {
+    crate::externs()
         .iter()
-        .map(|(name, f)| (b.declare(name, &f.params, f.ret), f.params.clone()))
+        .map(|(name, f)| (name.to_string(), f.params.clone(), f.ret))
         .collect()
 }
 
@@ -113,8 +119,11 @@ struct Gen<'a, 'b> {
     pool: Vec<(Value, Type)>,
     /// A buffer input and its size in bytes (memory ops index within it).
     buffer: Option<Value>,
+    /// Functions declared so far.
+    declared: Vec<(usize, FuncRef)>,
 }
 
+/// Size of the buffer that a generated trace's first ref input points at.
 pub const BUFFER_BYTES: usize = 64;
 
 impl Gen<'_, '_> {
@@ -147,7 +156,7 @@ impl Gen<'_, '_> {
             .collect()
     }
 
-    fn op(&mut self, funcs: &[(FuncRef, Vec<Type>)]) {
+    fn op(&mut self, funcs: &[(String, Vec<Type>, Option<Type>)]) {
         let ops: Vec<Opcode> = Opcode::ALL
             .iter()
             .copied()
@@ -229,7 +238,16 @@ impl Gen<'_, '_> {
                 }
             }
             Sig::Call => {
-                let (f, params) = funcs[self.c.below(funcs.len())].clone();
+                let k = self.c.below(funcs.len());
+                let (name, params, ret) = &funcs[k];
+                let f = match self.declared.iter().find(|(d, _)| *d == k) {
+                    Some(&(_, f)) => f,
+                    None => {
+                        let f = self.b.declare(name, params, *ret);
+                        self.declared.push((k, f));
+                        f
+                    }
+                };
                 let args: Vec<Operand> = params.iter().map(|&t| self.operand(t)).collect();
                 if let Some(v) = self.b.call(f, &args) {
                     self.add(v);
@@ -259,17 +277,19 @@ impl Gen<'_, '_> {
     }
 }
 
-/// A random valid trace and inputs for it (the first ref input, if any, is a buffer the
-/// caller allocates with `BUFFER_BYTES` bytes).
+/// A random valid trace and inputs for it, drawn from `bytes`. The first ref input, if
+/// any, stands for a buffer of [`BUFFER_BYTES`] bytes: its input is `Ref(0)` until the
+/// caller allocates the buffer and puts its address there.
 pub fn trace(bytes: &[u8]) -> (Trace, Vec<Scalar>) {
     let mut c = Choices::new(bytes);
-    let mut b = TraceBuilder::new();
-    let funcs = declare_all(&mut b);
+    let b = TraceBuilder::new();
+    let funcs = callable();
     let mut gen = Gen {
         c: &mut c,
         b,
         pool: Vec::new(),
         buffer: None,
+        declared: Vec::new(),
     };
     let mut inputs = Vec::new();
     for _ in 0..1 + gen.c.below(5) {

@@ -1,12 +1,10 @@
 //! Property tests: random valid traces round-trip through the text format and run in the
 //! interpreter without panicking; the parser never panics on any input.
 
-mod common;
-
 use jit_core::interp::{run, RunOptions};
 use jit_core::ir::Scalar;
 use jit_core::text::{parse, parse_args, print};
-use jit_core::{Externs, Memory};
+use jit_core::Memory;
 use proptest::prelude::*;
 
 proptest! {
@@ -14,7 +12,7 @@ proptest! {
 
     #[test]
     fn random_traces_round_trip_through_text(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
-        let (trace, _) = common::trace(&bytes);
+        let (trace, _) = jit_testkit::gen::trace(&bytes);
         let text = print(&trace);
         let back = parse(&text).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
         prop_assert_eq!(&back, &trace, "{}", text);
@@ -23,15 +21,15 @@ proptest! {
 
     #[test]
     fn random_traces_run_without_panicking(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
-        let (trace, mut inputs) = common::trace(&bytes);
+        let (trace, mut inputs) = jit_testkit::gen::trace(&bytes);
         let mut mem = Memory::new();
-        let buf = mem.alloc(common::BUFFER_BYTES).unwrap();
+        let buf = mem.alloc(jit_testkit::gen::BUFFER_BYTES).unwrap();
         for x in inputs.iter_mut() {
             if *x == Scalar::Ref(0) { *x = Scalar::Ref(buf); break; }
         }
         let opts = RunOptions { step_budget: 20_000, ..RunOptions::default() };
         // Any outcome or error is fine; a panic is not.
-        let _ = run(&trace, &inputs, &mut mem, &Externs::standard(), opts);
+        let _ = run(&trace, &inputs, &mut mem, &jit_testkit::externs(), opts);
     }
 
     #[test]
@@ -48,7 +46,7 @@ proptest! {
     ) {
         // Valid text, then a few characters replaced by grammar characters.
         const ALPHABET: &[&str] = &["(", ")", "[", "]", ",", "=", "-", "@", "<", ">", "L", ".", "e", "i", "9", "\n", " ", "#", "descr=", "nan", "0x", "f64bits(", "->", "_ovf"];
-        let (trace, _) = common::trace(&bytes);
+        let (trace, _) = jit_testkit::gen::trace(&bytes);
         let mut text: Vec<char> = print(&trace).chars().collect();
         for (at, what) in edits {
             let at = at as usize % (text.len() + 1);

@@ -1,0 +1,41 @@
+//! The shared conformance suite and random traces, natively on x86-64, each compared with
+//! the reference interpreter, with the register-allocation checker on.
+
+use backend_x86::X86Backend;
+use jit_core::interp::RunOptions;
+use jit_core::ir::Scalar;
+use jit_core::Memory;
+use jit_testkit::{compare, gen, NativeTarget, Verdict};
+use proptest::prelude::*;
+
+fn target() -> NativeTarget {
+    NativeTarget::new(Box::new(X86Backend::new()))
+}
+
+#[test]
+fn conformance_suite_passes_natively() {
+    let n = jit_testkit::assert_conformance(&target());
+    assert!(n >= 150, "{n} cases");
+    eprintln!("{n} conformance cases passed");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_traces_agree_with_the_interpreter(bytes in prop::collection::vec(any::<u8>(), 0..800)) {
+        let (trace, mut inputs) = gen::trace(&bytes);
+        let mut memory = Memory::new();
+        let buf = memory.alloc(gen::BUFFER_BYTES).unwrap();
+        if let Some(x) = inputs.iter_mut().find(|x| **x == Scalar::Ref(0)) {
+            *x = Scalar::Ref(buf);
+        }
+        let options = RunOptions { step_budget: 5_000, ..RunOptions::default() };
+        match compare(&target(), &trace, &inputs, &memory, options) {
+            Ok(Verdict::Same(_)) | Ok(Verdict::InterpreterError(_)) => {}
+            Err(e) => {
+                return Err(TestCaseError::fail(format!("{e}\ninputs: {inputs:?}\n{}", jit_core::text::print(&trace))));
+            }
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! Functions with 0 to 16 arguments of mixed types, for the call conformance cases.
+//! Each result mixes every argument with its position, so an argument in the wrong
+//! place changes it. Generated once by a script; edit the pattern here by hand.
+
+use jit_core::externs::ExternType;
+
+/// The i64 "fingerprint" of argument `k`: its bits times its position.
+fn mix(k: u64, bits: i64) -> i64 {
+    (bits as u64)
+        .wrapping_mul(2 * k + 1)
+        .rotate_left(k as u32 * 7) as i64
+}
+
+/// The bits of an argument, i32 sign-extended.
+fn bits<T: ExternType>(x: T) -> i64 {
+    x.to_scalar().bits()
+}
+
+jit_core::define_externs! {
+    fn c0() -> i64 { 0x1234_5678_9abc_def0 }
+    fn ci1(a0: i32) -> i64 { mix(0, bits(a0)) }
+    fn cl1(a0: i64) -> i32 { (mix(0, bits(a0))) as i32 }
+    fn cf1(a0: f64) -> f64 { a0 * 1.0 }
+    fn cm1(a0: i32) -> i64 { mix(0, bits(a0)) }
+    fn ci2(a0: i32, a1: i32) -> i64 { mix(0, bits(a0)) ^ mix(1, bits(a1)) }
+    fn cl2(a0: i64, a1: i64) -> i32 { (mix(0, bits(a0)) ^ mix(1, bits(a1))) as i32 }
+    fn cf2(a0: f64, a1: f64) -> f64 { a0 * 1.0 + a1 * 2.0 }
+    fn cm2(a0: i32, a1: f64) -> i64 { mix(0, bits(a0)) ^ mix(1, bits(a1)) }
+    fn ci3(a0: i32, a1: i32, a2: i32) -> i64 { mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) }
+    fn cl3(a0: i64, a1: i64, a2: i64) -> i32 { (mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2))) as i32 }
+    fn cf3(a0: f64, a1: f64, a2: f64) -> f64 { a0 * 1.0 + a1 * 2.0 + a2 * 3.0 }
+    fn cm3(a0: i32, a1: f64, a2: i64) -> i64 { mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) }
+    fn ci4(a0: i32, a1: i32, a2: i32, a3: i32) -> i64 { mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) }
+    fn cl4(a0: i64, a1: i64, a2: i64, a3: i64) -> i32 { (mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3))) as i32 }
+    fn cf4(a0: f64, a1: f64, a2: f64, a3: f64) -> f64 { a0 * 1.0 + a1 * 2.0 + a2 * 3.0 + a3 * 4.0 }
+    fn cm4(a0: i32, a1: f64, a2: i64, a3: f64) -> i64 { mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) }
+    fn ci5(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32) -> i64 { mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) ^ mix(4, bits(a4)) }
+    fn cl5(a0: i64, a1: i64, a2: i64, a3: i64, a4: i64) -> i32 { (mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) ^ mix(4, bits(a4))) as i32 }
+    fn cf5(a0: f64, a1: f64, a2: f64, a3: f64, a4: f64) -> f64 { a0 * 1.0 + a1 * 2.0 + a2 * 3.0 + a3 * 4.0 + a4 * 5.0 }
+    fn cm5(a0: i32, a1: f64, a2: i64, a3: f64, a4: i32) -> i64 { mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) ^ mix(4, bits(a4)) }
+    fn ci6(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32) -> i64 { mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) ^ mix(4, bits(a4)) ^ mix(5, bits(a5)) }
+    fn cl6(a0: i64, a1: i64, a2: i64, a3: i64, a4: i64, a5: i64) -> i32 { (mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) ^ mix(4, bits(a4)) ^ mix(5, bits(a5))) as i32 }
+    fn cf6(a0: f64, a1: f64, a2: f64, a3: f64, a4: f64, a5: f64) -> f64 { a0 * 1.0 + a1 * 2.0 + a2 * 3.0 + a3 * 4.0 + a4 * 5.0 + a5 * 6.0 }
+    fn cm6(a0: i32, a1: f64, a2: i64, a3: f64, a4: i32, a5: i64) -> i64 { mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) ^ mix(4, bits(a4)) ^ mix(5, bits(a5)) }
+    fn ci7(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32, a6: i32) -> i64 { mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) ^ mix(4, bits(a4)) ^ mix(5, bits(a5)) ^ mix(6, bits(a6)) }
+    fn cl7(a0: i64, a1: i64, a2: i64, a3: i64, a4: i64, a5: i64, a6: i64) -> i32 { (mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) ^ mix(4, bits(a4)) ^ mix(5, bits(a5)) ^ mix(6, bits(a6))) as i32 }
+    fn cf7(a0: f64, a1: f64, a2: f64, a3: f64, a4: f64, a5: f64, a6: f64) -> f64 { a0 * 1.0 + a1 * 2.0 + a2 * 3.0 + a3 * 4.0 + a4 * 5.0 + a5 * 6.0 + a6 * 7.0 }
+    fn cm7(a0: i32, a1: f64, a2: i64, a3: f64, a4: i32, a5: i64, a6: f64) -> i64 { mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) ^ mix(4, bits(a4)) ^ mix(5, bits(a5)) ^ mix(6, bits(a6)) }
+    fn ci8(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32, a6: i32, a7: i32) -> i64 { mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) ^ mix(4, bits(a4)) ^ mix(5, bits(a5)) ^ mix(6, bits(a6)) ^ mix(7, bits(a7)) }
+    fn cl8(a0: i64, a1: i64, a2: i64, a3: i64, a4: i64, a5: i64, a6: i64, a7: i64) -> i32 { (mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) ^ mix(4, bits(a4)) ^ mix(5, bits(a5)) ^ mix(6, bits(a6)) ^ mix(7, bits(a7))) as i32 }
+    fn cf8(a0: f64, a1: f64, a2: f64, a3: f64, a4: f64, a5: f64, a6: f64, a7: f64) -> f64 { a0 * 1.0 + a1 * 2.0 + a2 * 3.0 + a3 * 4.0 + a4 * 5.0 + a5 * 6.0 + a6 * 7.0 + a7 * 8.0 }
+    fn cm8(a0: i32, a1: f64, a2: i64, a3: f64, a4: i32, a5: i64, a6: f64, a7: f64) -> i64 { mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) ^ mix(4, bits(a4)) ^ mix(5, bits(a5)) ^ mix(6, bits(a6)) ^ mix(7, bits(a7)) }
+    fn ci9(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32, a6: i32, a7: i32, a8: i32) -> i64 { mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) ^ mix(4, bits(a4)) ^ mix(5, bits(a5)) ^ mix(6, bits(a6)) ^ mix(7, bits(a7)) ^ mix(8, bits(a8)) }
+    fn cl9(a0: i64, a1: i64, a2: i64, a3: i64, a4: i64, a5: i64, a6: i64, a7: i64, a8: i64) -> i32 { (mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) ^ mix(4, bits(a4)) ^ mix(5, bits(a5)) ^ mix(6, bits(a6)) ^ mix(7, bits(a7)) ^ mix(8, bits(a8))) as i32 }
+    fn cf9(a0: f64, a1: f64, a2: f64, a3: f64, a4: f64, a5: f64, a6: f64, a7: f64, a8: f64) -> f64 { a0 * 1.0 + a1 * 2.0 + a2 * 3.0 + a3 * 4.0 + a4 * 5.0 + a5 * 6.0 + a6 * 7.0 + a7 * 8.0 + a8 * 9.0 }
+    fn cm9(a0: i32, a1: f64, a2: i64, a3: f64, a4: i32, a5: i64, a6: f64, a7: f64, a8: i32) -> i64 { mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) ^ mix(4, bits(a4)) ^ mix(5, bits(a5)) ^ mix(6, bits(a6)) ^ mix(7, bits(a7)) ^ mix(8, bits(a8)) }
+    fn ci10(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32, a6: i32, a7: i32, a8: i32, a9: i32) -> i64 { mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) ^ mix(4, bits(a4)) ^ mix(5, bits(a5)) ^ mix(6, bits(a6)) ^ mix(7, bits(a7)) ^ mix(8, bits(a8)) ^ mix(9, bits(a9)) }
+    fn cl10(a0: i64, a1: i64, a2: i64, a3: i64, a4: i64, a5: i64, a6: i64, a7: i64, a8: i64, a9: i64) -> i32 { (mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) ^ mix(4, bits(a4)) ^ mix(5, bits(a5)) ^ mix(6, bits(a6)) ^ mix(7, bits(a7)) ^ mix(8, bits(a8)) ^ mix(9, bits(a9))) as i32 }
+    fn cf10(a0: f64, a1: f64, a2: f64, a3: f64, a4: f64, a5: f64, a6: f64, a7: f64, a8: f64, a9: f64) -> f64 { a0 * 1.0 + a1 * 2.0 + a2 * 3.0 + a3 * 4.0 + a4 * 5.0 + a5 * 6.0 + a6 * 7.0 + a7 * 8.0 + a8 * 9.0 + a9 * 10.0 }
+    fn cm10(a0: i32, a1: f64, a2: i64, a3: f64, a4: i32, a5: i64, a6: f64, a7: f64, a8: i32, a9: i64) -> i64 { mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) ^ mix(4, bits(a4)) ^ mix(5, bits(a5)) ^ mix(6, bits(a6)) ^ mix(7, bits(a7)) ^ mix(8, bits(a8)) ^ mix(9, bits(a9)) }
+    fn ci11(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32, a6: i32, a7: i32, a8: i32, a9: i32, a10: i32) -> i64 { mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) ^ mix(4, bits(a4)) ^ mix(5, bits(a5)) ^ mix(6, bits(a6)) ^ mix(7, bits(a7)) ^ mix(8, bits(a8)) ^ mix(9, bits(a9)) ^ mix(10, bits(a10)) }
+    fn cl11(a0: i64, a1: i64, a2: i64, a3: i64, a4: i64, a5: i64, a6: i64, a7: i64, a8: i64, a9: i64, a10: i64) -> i32 { (mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) ^ mix(4, bits(a4)) ^ mix(5, bits(a5)) ^ mix(6, bits(a6)) ^ mix(7, bits(a7)) ^ mix(8, bits(a8)) ^ mix(9, bits(a9)) ^ mix(10, bits(a10))) as i32 }
+    fn cf11(a0: f64, a1: f64, a2: f64, a3: f64, a4: f64, a5: f64, a6: f64, a7: f64, a8: f64, a9: f64, a10: f64) -> f64 { a0 * 1.0 + a1 * 2.0 + a2 * 3.0 + a3 * 4.0 + a4 * 5.0 + a5 * 6.0 + a6 * 7.0 + a7 * 8.0 + a8 * 9.0 + a9 * 10.0 + a10 * 11.0 }
+    fn cm11(a0: i32, a1: f64, a2: i64, a3: f64, a4: i32, a5: i64, a6: f64, a7: f64, a8: i32, a9: i64, a10: f64) -> i64 { mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) ^ mix(4, bits(a4)) ^ mix(5, bits(a5)) ^ mix(6, bits(a6)) ^ mix(7, bits(a7)) ^ mix(8, bits(a8)) ^ mix(9, bits(a9)) ^ mix(10, bits(a10)) }
+    fn ci12(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32, a6: i32, a7: i32, a8: i32, a9: i32, a10: i32, a11: i32) -> i64 { mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) ^ mix(4, bits(a4)) ^ mix(5, bits(a5)) ^ mix(6, bits(a6)) ^ mix(7, bits(a7)) ^ mix(8, bits(a8)) ^ mix(9, bits(a9)) ^ mix(10, bits(a10)) ^ mix(11, bits(a11)) }
+    fn cl12(a0: i64, a1: i64, a2: i64, a3: i64, a4: i64, a5: i64, a6: i64, a7: i64, a8: i64, a9: i64, a10: i64, a11: i64) -> i32 { (mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) ^ mix(4, bits(a4)) ^ mix(5, bits(a5)) ^ mix(6, bits(a6)) ^ mix(7, bits(a7)) ^ mix(8, bits(a8)) ^ mix(9, bits(a9)) ^ mix(10, bits(a10)) ^ mix(11, bits(a11))) as i32 }
+    fn cf12(a0: f64, a1: f64, a2: f64, a3: f64, a4: f64, a5: f64, a6: f64, a7: f64, a8: f64, a9: f64, a10: f64, a11: f64) -> f64 { a0 * 1.0 + a1 * 2.0 + a2 * 3.0 + a3 * 4.0 + a4 * 5.0 + a5 * 6.0 + a6 * 7.0 + a7 * 8.0 + a8 * 9.0 + a9 * 10.0 + a10 * 11.0 + a11 * 12.0 }
+    fn cm12(a0: i32, a1: f64, a2: i64, a3: f64, a4: i32, a5: i64, a6: f64, a7: f64, a8: i32, a9: i64, a10: f64, a11: i32) -> i64 { mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) ^ mix(4, bits(a4)) ^ mix(5, bits(a5)) ^ mix(6, bits(a6)) ^ mix(7, bits(a7)) ^ mix(8, bits(a8)) ^ mix(9, bits(a9)) ^ mix(10, bits(a10)) ^ mix(11, bits(a11)) }
+    fn ci13(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32, a6: i32, a7: i32, a8: i32, a9: i32, a10: i32, a11: i32, a12: i32) -> i64 { mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) ^ mix(4, bits(a4)) ^ mix(5, bits(a5)) ^ mix(6, bits(a6)) ^ mix(7, bits(a7)) ^ mix(8, bits(a8)) ^ mix(9, bits(a9)) ^ mix(10, bits(a10)) ^ mix(11, bits(a11)) ^ mix(12, bits(a12)) }
+    fn cl13(a0: i64, a1: i64, a2: i64, a3: i64, a4: i64, a5: i64, a6: i64, a7: i64, a8: i64, a9: i64, a10: i64, a11: i64, a12: i64) -> i32 { (mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) ^ mix(4, bits(a4)) ^ mix(5, bits(a5)) ^ mix(6, bits(a6)) ^ mix(7, bits(a7)) ^ mix(8, bits(a8)) ^ mix(9, bits(a9)) ^ mix(10, bits(a10)) ^ mix(11, bits(a11)) ^ mix(12, bits(a12))) as i32 }
+    fn cf13(a0: f64, a1: f64, a2: f64, a3: f64, a4: f64, a5: f64, a6: f64, a7: f64, a8: f64, a9: f64, a10: f64, a11: f64, a12: f64) -> f64 { a0 * 1.0 + a1 * 2.0 + a2 * 3.0 + a3 * 4.0 + a4 * 5.0 + a5 * 6.0 + a6 * 7.0 + a7 * 8.0 + a8 * 9.0 + a9 * 10.0 + a10 * 11.0 + a11 * 12.0 + a12 * 13.0 }
+    fn cm13(a0: i32, a1: f64, a2: i64, a3: f64, a4: i32, a5: i64, a6: f64, a7: f64, a8: i32, a9: i64, a10: f64, a11: i32, a12: i64) -> i64 { mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) ^ mix(4, bits(a4)) ^ mix(5, bits(a5)) ^ mix(6, bits(a6)) ^ mix(7, bits(a7)) ^ mix(8, bits(a8)) ^ mix(9, bits(a9)) ^ mix(10, bits(a10)) ^ mix(11, bits(a11)) ^ mix(12, bits(a12)) }
+    fn ci14(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32, a6: i32, a7: i32, a8: i32, a9: i32, a10: i32, a11: i32, a12: i32, a13: i32) -> i64 { mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) ^ mix(4, bits(a4)) ^ mix(5, bits(a5)) ^ mix(6, bits(a6)) ^ mix(7, bits(a7)) ^ mix(8, bits(a8)) ^ mix(9, bits(a9)) ^ mix(10, bits(a10)) ^ mix(11, bits(a11)) ^ mix(12, bits(a12)) ^ mix(13, bits(a13)) }
+    fn cl14(a0: i64, a1: i64, a2: i64, a3: i64, a4: i64, a5: i64, a6: i64, a7: i64, a8: i64, a9: i64, a10: i64, a11: i64, a12: i64, a13: i64) -> i32 { (mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) ^ mix(4, bits(a4)) ^ mix(5, bits(a5)) ^ mix(6, bits(a6)) ^ mix(7, bits(a7)) ^ mix(8, bits(a8)) ^ mix(9, bits(a9)) ^ mix(10, bits(a10)) ^ mix(11, bits(a11)) ^ mix(12, bits(a12)) ^ mix(13, bits(a13))) as i32 }
+    fn cf14(a0: f64, a1: f64, a2: f64, a3: f64, a4: f64, a5: f64, a6: f64, a7: f64, a8: f64, a9: f64, a10: f64, a11: f64, a12: f64, a13: f64) -> f64 { a0 * 1.0 + a1 * 2.0 + a2 * 3.0 + a3 * 4.0 + a4 * 5.0 + a5 * 6.0 + a6 * 7.0 + a7 * 8.0 + a8 * 9.0 + a9 * 10.0 + a10 * 11.0 + a11 * 12.0 + a12 * 13.0 + a13 * 14.0 }
+    fn cm14(a0: i32, a1: f64, a2: i64, a3: f64, a4: i32, a5: i64, a6: f64, a7: f64, a8: i32, a9: i64, a10: f64, a11: i32, a12: i64, a13: f64) -> i64 { mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) ^ mix(4, bits(a4)) ^ mix(5, bits(a5)) ^ mix(6, bits(a6)) ^ mix(7, bits(a7)) ^ mix(8, bits(a8)) ^ mix(9, bits(a9)) ^ mix(10, bits(a10)) ^ mix(11, bits(a11)) ^ mix(12, bits(a12)) ^ mix(13, bits(a13)) }
+    fn ci15(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32, a6: i32, a7: i32, a8: i32, a9: i32, a10: i32, a11: i32, a12: i32, a13: i32, a14: i32) -> i64 { mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) ^ mix(4, bits(a4)) ^ mix(5, bits(a5)) ^ mix(6, bits(a6)) ^ mix(7, bits(a7)) ^ mix(8, bits(a8)) ^ mix(9, bits(a9)) ^ mix(10, bits(a10)) ^ mix(11, bits(a11)) ^ mix(12, bits(a12)) ^ mix(13, bits(a13)) ^ mix(14, bits(a14)) }
+    fn cl15(a0: i64, a1: i64, a2: i64, a3: i64, a4: i64, a5: i64, a6: i64, a7: i64, a8: i64, a9: i64, a10: i64, a11: i64, a12: i64, a13: i64, a14: i64) -> i32 { (mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) ^ mix(4, bits(a4)) ^ mix(5, bits(a5)) ^ mix(6, bits(a6)) ^ mix(7, bits(a7)) ^ mix(8, bits(a8)) ^ mix(9, bits(a9)) ^ mix(10, bits(a10)) ^ mix(11, bits(a11)) ^ mix(12, bits(a12)) ^ mix(13, bits(a13)) ^ mix(14, bits(a14))) as i32 }
+    fn cf15(a0: f64, a1: f64, a2: f64, a3: f64, a4: f64, a5: f64, a6: f64, a7: f64, a8: f64, a9: f64, a10: f64, a11: f64, a12: f64, a13: f64, a14: f64) -> f64 { a0 * 1.0 + a1 * 2.0 + a2 * 3.0 + a3 * 4.0 + a4 * 5.0 + a5 * 6.0 + a6 * 7.0 + a7 * 8.0 + a8 * 9.0 + a9 * 10.0 + a10 * 11.0 + a11 * 12.0 + a12 * 13.0 + a13 * 14.0 + a14 * 15.0 }
+    fn cm15(a0: i32, a1: f64, a2: i64, a3: f64, a4: i32, a5: i64, a6: f64, a7: f64, a8: i32, a9: i64, a10: f64, a11: i32, a12: i64, a13: f64, a14: i32) -> i64 { mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) ^ mix(4, bits(a4)) ^ mix(5, bits(a5)) ^ mix(6, bits(a6)) ^ mix(7, bits(a7)) ^ mix(8, bits(a8)) ^ mix(9, bits(a9)) ^ mix(10, bits(a10)) ^ mix(11, bits(a11)) ^ mix(12, bits(a12)) ^ mix(13, bits(a13)) ^ mix(14, bits(a14)) }
+    fn ci16(a0: i32, a1: i32, a2: i32, a3: i32, a4: i32, a5: i32, a6: i32, a7: i32, a8: i32, a9: i32, a10: i32, a11: i32, a12: i32, a13: i32, a14: i32, a15: i32) -> i64 { mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) ^ mix(4, bits(a4)) ^ mix(5, bits(a5)) ^ mix(6, bits(a6)) ^ mix(7, bits(a7)) ^ mix(8, bits(a8)) ^ mix(9, bits(a9)) ^ mix(10, bits(a10)) ^ mix(11, bits(a11)) ^ mix(12, bits(a12)) ^ mix(13, bits(a13)) ^ mix(14, bits(a14)) ^ mix(15, bits(a15)) }
+    fn cl16(a0: i64, a1: i64, a2: i64, a3: i64, a4: i64, a5: i64, a6: i64, a7: i64, a8: i64, a9: i64, a10: i64, a11: i64, a12: i64, a13: i64, a14: i64, a15: i64) -> i32 { (mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) ^ mix(4, bits(a4)) ^ mix(5, bits(a5)) ^ mix(6, bits(a6)) ^ mix(7, bits(a7)) ^ mix(8, bits(a8)) ^ mix(9, bits(a9)) ^ mix(10, bits(a10)) ^ mix(11, bits(a11)) ^ mix(12, bits(a12)) ^ mix(13, bits(a13)) ^ mix(14, bits(a14)) ^ mix(15, bits(a15))) as i32 }
+    fn cf16(a0: f64, a1: f64, a2: f64, a3: f64, a4: f64, a5: f64, a6: f64, a7: f64, a8: f64, a9: f64, a10: f64, a11: f64, a12: f64, a13: f64, a14: f64, a15: f64) -> f64 { a0 * 1.0 + a1 * 2.0 + a2 * 3.0 + a3 * 4.0 + a4 * 5.0 + a5 * 6.0 + a6 * 7.0 + a7 * 8.0 + a8 * 9.0 + a9 * 10.0 + a10 * 11.0 + a11 * 12.0 + a12 * 13.0 + a13 * 14.0 + a14 * 15.0 + a15 * 16.0 }
+    fn cm16(a0: i32, a1: f64, a2: i64, a3: f64, a4: i32, a5: i64, a6: f64, a7: f64, a8: i32, a9: i64, a10: f64, a11: i32, a12: i64, a13: f64, a14: i32, a15: f64) -> i64 { mix(0, bits(a0)) ^ mix(1, bits(a1)) ^ mix(2, bits(a2)) ^ mix(3, bits(a3)) ^ mix(4, bits(a4)) ^ mix(5, bits(a5)) ^ mix(6, bits(a6)) ^ mix(7, bits(a7)) ^ mix(8, bits(a8)) ^ mix(9, bits(a9)) ^ mix(10, bits(a10)) ^ mix(11, bits(a11)) ^ mix(12, bits(a12)) ^ mix(13, bits(a13)) ^ mix(14, bits(a14)) ^ mix(15, bits(a15)) }
+    fn cv5(a0: i32, a1: f64, a2: i64, a3: f64, a4: i32) { let _ = (a0, a1, a2, a3, a4,); }
+    fn cv16(a0: i32, a1: f64, a2: i64, a3: f64, a4: i32, a5: i64, a6: f64, a7: f64, a8: i32, a9: i64, a10: f64, a11: i32, a12: i64, a13: f64, a14: i32, a15: f64) { let _ = (a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15,); }
+}

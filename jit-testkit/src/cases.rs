@@ -1,0 +1,522 @@
+//! The conformance cases, as traces in the text format with their inputs.
+
+use std::fmt::Write;
+
+use jit_core::interp::DEFAULT_STEP_BUDGET;
+use jit_core::ir::{Operand, Scalar, Type};
+use jit_core::text::parse;
+
+/// One conformance case.
+#[derive(Clone, Debug)]
+pub struct Case {
+    /// A name that says what it covers.
+    pub name: String,
+    /// The trace, with its inputs on a `# args:` line.
+    pub src: String,
+    /// Step budget (the interpreter's; loop iterations on targets).
+    pub budget: u64,
+}
+
+impl Case {
+    fn new(name: impl Into<String>, src: impl Into<String>) -> Case {
+        Case {
+            name: name.into(),
+            src: src.into(),
+            budget: DEFAULT_STEP_BUDGET,
+        }
+    }
+}
+
+const SEMANTICS: &str = include_str!("../../jit-core/tests/data/semantics.txt");
+
+/// Every case.
+pub fn all_cases() -> Vec<Case> {
+    let mut v = Vec::new();
+    v.extend(examples());
+    v.extend(semantics());
+    v.extend(guards());
+    v.extend(pressure());
+    v.extend(calls());
+    v.extend(loops());
+    v.extend(memory());
+    v.extend(big());
+    v
+}
+
+/// The traces in `examples/`.
+pub fn examples() -> Vec<Case> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples");
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    paths.retain(|p: &std::path::PathBuf| p.extension().is_some_and(|e| e == "trace"));
+    paths.sort();
+    paths
+        .iter()
+        .filter_map(|p| {
+            let src = std::fs::read_to_string(p).ok()?;
+            Some(Case::new(
+                format!("example {}", p.file_name()?.to_string_lossy()),
+                src,
+            ))
+        })
+        .collect()
+}
+
+/// Text of a scalar as an input (`# args:`) value.
+fn arg_text(s: Scalar) -> String {
+    match s {
+        Scalar::F64(b) => format!("{}", Scalar::F64(b))
+            .replace("f64bits(", "")
+            .replace(')', ""),
+        other => other.to_string(),
+    }
+}
+
+/// Each row of the semantics table twice: with constant operands (immediate forms) and
+/// with its operands as inputs (register forms).
+pub fn semantics() -> Vec<Case> {
+    let mut out = Vec::new();
+    for (n, line) in SEMANTICS.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((expr, rhs)) = line.split_once("->") else {
+            continue;
+        };
+        let expr = expr.trim();
+        let rhs = rhs.trim().split(' ').next().unwrap_or("");
+        let Ok(want) = parse(&format!("[]\nfinish({rhs})")) else {
+            continue;
+        };
+        let Operand::Const(want) = want.ops[0].args[0] else {
+            continue;
+        };
+        let p = want.ty().prefix();
+        let ovf = expr.contains("_ovf(");
+        let check = if ovf {
+            format!("guard_no_overflow() [{p}0]\n")
+        } else {
+            String::new()
+        };
+        out.push(Case::new(
+            format!("semantics line {} constants: {expr}", n + 1),
+            format!("# args:\n[]\n{p}0 = {expr}\n{check}finish({p}0)\n"),
+        ));
+        // The same with every operand an input.
+        let Ok(t) = parse(&format!("[]\n{p}0 = {expr}\n{check}finish({p}0)")) else {
+            continue;
+        };
+        let op = &t.ops[0];
+        let consts: Vec<Scalar> = op
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                Operand::Const(c) => Some(*c),
+                Operand::Value(_) => None,
+            })
+            .collect();
+        if consts.iter().any(|c| c.ty() == Type::Ref || matches!(c, Scalar::F64(b) if f64::from_bits(*b).is_nan() && *b != jit_core::ir::CANONICAL_NAN_BITS)) {
+            continue;
+        }
+        let names: Vec<String> = consts
+            .iter()
+            .enumerate()
+            .map(|(k, c)| format!("{}{}", c.ty().prefix(), k + 1))
+            .collect();
+        let r = format!("{p}{}", consts.len() + 1);
+        let check = if ovf {
+            format!("guard_no_overflow() [{r}]\n")
+        } else {
+            String::new()
+        };
+        let args: Vec<String> = consts.iter().map(|&c| arg_text(c)).collect();
+        out.push(Case::new(
+            format!("semantics line {} inputs: {expr}", n + 1),
+            format!(
+                "# args: {}\n[{}]\n{r} = {}({})\n{check}finish({r})\n",
+                args.join(", "),
+                names.join(", "),
+                op.opcode,
+                names.join(", ")
+            ),
+        ));
+    }
+    out
+}
+
+/// Guards that pass and fail, with fail args of every type.
+pub fn guards() -> Vec<Case> {
+    let mut out = Vec::new();
+    let head = "[i0, l1, f2, p3, i4]";
+    let fail = "[i0, l1, f2, p3, i4, f2, i0]";
+    let guards: &[(&str, &str, &str)] = &[
+        ("guard_true", "guard_true(i0)", "0"),
+        ("guard_false", "guard_false(i0)", "1"),
+        ("guard_value i32", "guard_value(i0, 7)", "8"),
+        ("guard_value i64", "guard_value(l1, 0x123456789L)", "8"),
+        ("guard_nonnull", "guard_nonnull(p3)", "null"),
+        ("guard_isnull", "guard_isnull(p3)", "buffer"),
+    ];
+    for (name, g, failing) in guards {
+        for fails in [false, true] {
+            let i0 = if fails && !failing.contains("null") && *failing != "buffer" {
+                failing
+            } else {
+                "7"
+            };
+            let i0 = if *name == "guard_false" && !fails {
+                "0"
+            } else {
+                i0
+            };
+            let i0 = if *name == "guard_true" && fails {
+                "0"
+            } else {
+                i0
+            };
+            let p3 = match (*name, fails) {
+                ("guard_nonnull", true) | ("guard_isnull", false) => "null",
+                _ => "i64[5, 6]",
+            };
+            let l1 = if *name == "guard_value i64" && !fails {
+                "0x123456789"
+            } else {
+                "-3"
+            };
+            out.push(Case::new(
+                format!("{name} {}", if fails { "fails" } else { "passes" }),
+                format!("# args: {i0}, {l1}, -0.0, {p3}, 99\n{head}\n{g} {fail}\nl5 = int_add(l1, 1)\nfinish(l5, f2, p3)\n"),
+            ));
+        }
+    }
+    for (name, cond) in [
+        ("lt", "int_lt"),
+        ("ule", "uint_le"),
+        ("ptr", "ptr_eq"),
+        ("flt", "float_lt"),
+        ("feq", "float_eq"),
+        ("fne", "float_ne"),
+    ] {
+        for (a, b) in [("3", "5"), ("5", "3"), ("-1", "1"), ("4", "4")] {
+            for g in ["guard_true", "guard_false"] {
+                let (ty, x, y) = match name {
+                    "ptr" => ("p", if a == b { "null" } else { "i32[1]" }, "null"),
+                    "flt" | "feq" | "fne" => ("f", a, b),
+                    _ => ("i", a, b),
+                };
+                let (xa, ya) = if ty == "f" {
+                    (format!("{x}.0"), format!("{y}.0"))
+                } else {
+                    (x.to_string(), y.to_string())
+                };
+                out.push(Case::new(
+                    format!("fused {cond}({a}, {b}) {g}"),
+                    format!("# args: {xa}, {ya}\n[{ty}0, {ty}1]\ni2 = {cond}({ty}0, {ty}1)\n{g}(i2) [{ty}0, {ty}1]\nfinish({ty}0)\n"),
+                ));
+            }
+        }
+    }
+    for nan in ["nan", "1.0"] {
+        for cond in [
+            "float_eq", "float_ne", "float_lt", "float_le", "float_gt", "float_ge",
+        ] {
+            for g in ["guard_true", "guard_false"] {
+                out.push(Case::new(
+                    format!("fused {cond} with {nan} {g}"),
+                    format!("# args: {nan}, 1.0\n[f0, f1]\ni2 = {cond}(f0, f1)\n{g}(i2) [f1]\ni3 = {cond}(f1, f0)\nfinish(i3)\n"),
+                ));
+            }
+        }
+    }
+    for (flag, args) in [
+        ("guard_no_overflow", "2147483647, 1"),
+        ("guard_overflow", "2147483647, 1"),
+        ("guard_no_overflow", "5, 6"),
+        ("guard_overflow", "5, 6"),
+    ] {
+        out.push(Case::new(
+            format!("{flag} after int_add_ovf({args})"),
+            format!("# args: {args}\n[i0, i1]\ni2 = int_add_ovf(i0, i1)\n{flag}() [i0, i1]\ni3 = int_mul_ovf(i2, i1)\n{flag}() [i2]\nfinish(i3)\n"),
+        ));
+    }
+    out.push(Case::new(
+        "guard_not_invalidated passes",
+        "# args: 5\n[i0]\nguard_not_invalidated() [i0]\nfinish(i0)\n",
+    ));
+    out.push(Case::new(
+        "guard on a constant that fails",
+        "# args: 5\n[i0]\ni1 = int_add(i0, 1)\nguard_true(0) [i1, i0]\nfinish(i1)\n",
+    ));
+    out.push(Case::new(
+        "fail args include a fused comparison's value",
+        "# args: 5, 6\n[i0, i1]\ni2 = int_lt(i0, i1)\nguard_false(i2) [i2, i0]\nfinish(i2)\n",
+    ));
+    out
+}
+
+/// More live values than registers: ints, floats, and both across a call.
+pub fn pressure() -> Vec<Case> {
+    let mut out = Vec::new();
+    for (n, ty) in [(30usize, 'i'), (40, 'l'), (24, 'f')] {
+        let mut s = String::new();
+        let args: Vec<String> = (0..n)
+            .map(|k| {
+                if ty == 'f' {
+                    format!("{}.5", k)
+                } else {
+                    format!("{}", k * 7 + 1)
+                }
+            })
+            .collect();
+        let _ = writeln!(s, "# args: {}", args.join(", "));
+        let names: Vec<String> = (0..n).map(|k| format!("{ty}{k}")).collect();
+        let _ = writeln!(s, "[{}]", names.join(", "));
+        let add = if ty == 'f' { "float_mul" } else { "int_mul" };
+        let sum = if ty == 'f' { "float_add" } else { "int_add" };
+        // Make n new values, all live at once, then sum them in reverse order.
+        for k in 0..n {
+            let _ = writeln!(s, "{ty}{} = {add}({ty}{k}, {ty}{})", n + k, (k + 1) % n);
+        }
+        let mut acc = format!("{ty}{}", 2 * n - 1);
+        for k in (0..2 * n - 1).rev() {
+            let _ = writeln!(s, "{ty}{} = {sum}({acc}, {ty}{k})", 2 * n + (2 * n - 2 - k));
+            acc = format!("{ty}{}", 2 * n + (2 * n - 2 - k));
+        }
+        let _ = writeln!(s, "guard_true(0) [{}]", names.join(", "));
+        let _ = writeln!(s, "finish({acc})");
+        out.push(Case::new(format!("{n} live {ty} values"), s));
+    }
+    // Values live across calls, and a loop keeping 20 values in its header.
+    let mut s = String::from("extern @gcd(i32, i32) -> i32\nextern @dot2(f64, f64, f64, f64) -> f64\n# args: 1, 2, 3, 4, 5, 6, 7, 8, 1.5, 2.5, 3.5, 4.5\n[i0, i1, i2, i3, i4, i5, i6, i7, f8, f9, f10, f11]\n");
+    s.push_str("i12 = call(@gcd, i0, i1)\nf13 = call(@dot2, f8, f9, f10, f11)\ni14 = int_add(i2, i3)\ni15 = call(@gcd, i14, i4)\nf16 = call(@dot2, f13, f8, f9, f10)\n");
+    s.push_str("i17 = int_add(i5, i6)\ni18 = int_add(i17, i7)\ni19 = int_add(i18, i12)\ni20 = int_add(i19, i15)\nf21 = float_add(f16, f11)\nfinish(i20, f21, i0, i7, f8, f11)\n");
+    out.push(Case::new("values live across calls", s));
+    let n = 20;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "# args: 1000, {}",
+        (1..=n)
+            .map(|k| k.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let names: Vec<String> = (1..=n).map(|k| format!("i{k}")).collect();
+    let _ = writeln!(s, "[i0, {}]", names.join(", "));
+    let _ = writeln!(s, "label(i0, {})", names.join(", "));
+    for k in 1..=n {
+        let _ = writeln!(
+            s,
+            "i{} = int_add(i{k}, i{})",
+            n + k,
+            if k == n { 1 } else { k + 1 }
+        );
+    }
+    let _ = writeln!(s, "i{} = int_sub(i0, 1)", 2 * n + 1);
+    let _ = writeln!(s, "i{} = int_gt(i{}, 0)", 2 * n + 2, 2 * n + 1);
+    let rotated: Vec<String> = (1..=n).map(|k| format!("i{}", n + k)).collect();
+    let _ = writeln!(s, "guard_true(i{}) [{}]", 2 * n + 2, rotated.join(", "));
+    let _ = writeln!(s, "jump(i{}, {})", 2 * n + 1, rotated.join(", "));
+    out.push(Case::new("a loop carrying 21 values", s));
+    out
+}
+
+/// Calls with 0 to 16 arguments of every mix of types.
+pub fn calls() -> Vec<Case> {
+    let pat = [
+        "i32", "f64", "i64", "f64", "i32", "i64", "f64", "f64", "i32", "i64", "f64", "i32", "i64",
+        "f64", "i32", "f64",
+    ];
+    let value = |t: &str, k: usize| match t {
+        "i32" => format!("{}", -(k as i64) * 1_000_003 + 17),
+        "i64" => format!(
+            "{}",
+            (k as i64 + 1) * 0x1_0000_0001 * if k % 2 == 1 { -1 } else { 1 }
+        ),
+        _ => format!("{}.25", k as i64 - 5),
+    };
+    let prefix = |t: &str| match t {
+        "i32" => 'i',
+        "i64" => 'l',
+        _ => 'f',
+    };
+    let mut out = vec![Case::new(
+        "call with no arguments",
+        "extern @c0() -> i64\n# args:\n[]\nl0 = call(@c0)\nfinish(l0)\n",
+    )];
+    for n in 1..=16 {
+        for (fam, types, ret) in [
+            ("ci", vec!["i32"; n], "i64"),
+            ("cl", vec!["i64"; n], "i32"),
+            ("cf", vec!["f64"; n], "f64"),
+            ("cm", pat[..n].to_vec(), "i64"),
+        ] {
+            let mut s = String::new();
+            let _ = writeln!(s, "extern @{fam}{n}({}) -> {ret}", types.join(", "));
+            let args: Vec<String> = types.iter().enumerate().map(|(k, t)| value(t, k)).collect();
+            let _ = writeln!(s, "# args: {}", args.join(", "));
+            let names: Vec<String> = types
+                .iter()
+                .enumerate()
+                .map(|(k, t)| format!("{}{k}", prefix(t)))
+                .collect();
+            let _ = writeln!(s, "[{}]", names.join(", "));
+            let r = format!("{}{n}", prefix(ret));
+            let _ = writeln!(s, "{r} = call(@{fam}{n}, {})", names.join(", "));
+            // The inputs must survive the call too.
+            let _ = writeln!(s, "finish({r}, {})", names.join(", "));
+            out.push(Case::new(format!("call {fam}{n}"), s));
+        }
+    }
+    // Constants as arguments, in registers and on the stack.
+    let consts: Vec<String> = pat
+        .iter()
+        .enumerate()
+        .map(|(k, t)| match *t {
+            "i64" => format!("{}L", value(t, k)),
+            _ => value(t, k),
+        })
+        .collect();
+    out.push(Case::new(
+        "call with 16 constant arguments",
+        format!(
+            "extern @cm16({}) -> i64\n# args:\n[]\nl0 = call(@cm16, {})\nfinish(l0)\n",
+            pat.join(", "),
+            consts.join(", ")
+        ),
+    ));
+    out.push(Case::new(
+        "calls without results",
+        format!("extern @cv16({})\nextern @cv5({})\n# args:\n[]\ncall(@cv16, {})\ncall(@cv5, {})\nfinish()\n", pat.join(", "), pat[..5].join(", "), consts.join(", "), consts[..5].join(", ")),
+    ));
+    out.push(Case::new(
+        "a call whose argument is also its neighbour",
+        "extern @ci2(i32, i32) -> i64\nextern @ci3(i32, i32, i32) -> i64\n# args: 5, 9\n[i0, i1]\nl2 = call(@ci2, i1, i0)\nl3 = call(@ci3, i0, i0, i1)\nl4 = int_add(l2, l3)\nfinish(l4, i0, i1)\n",
+    ));
+    out
+}
+
+/// Loops: many iterations, swaps through the back edge, floats, constants in jumps.
+pub fn loops() -> Vec<Case> {
+    vec![
+        Case::new(
+            "a loop of 100000 iterations",
+            "# args: 100000, 0\n[i0, l1]\nlabel(i0, l1)\nl2 = cast_i32_to_i64(i0)\nl3 = int_add(l1, l2)\ni4 = int_sub(i0, 1)\ni5 = int_gt(i4, 0)\nguard_true(i5) [l3]\njump(i4, l3)\n",
+        ),
+        Case::new(
+            "a loop swapping its values",
+            "# args: 1, 2, 3, 7\n[i0, i1, i2, i3]\nlabel(i0, i1, i2, i3)\ni4 = int_sub(i3, 1)\ni5 = int_gt(i4, 0)\nguard_true(i5) [i0, i1, i2]\njump(i2, i0, i1, i4)\n",
+        ),
+        Case::new(
+            "a loop with constants in its jump",
+            "# args: 5, 9\n[i0, i1]\nlabel(i0, i1)\ni2 = int_add(i0, i1)\ni3 = int_lt(i2, 100)\nguard_true(i3) [i2, i0, i1]\njump(i2, 3)\n",
+        ),
+        Case::new(
+            "a float loop (Newton's square root)",
+            "# args: 2.0, 1.0, 20\n[f0, f1, i2]\nlabel(f0, f1, i2)\nf3 = float_truediv(f0, f1)\nf4 = float_add(f1, f3)\nf5 = float_mul(f4, 0.5)\ni6 = int_sub(i2, 1)\ni7 = int_gt(i6, 0)\nguard_true(i7) [f5]\njump(f0, f5, i6)\n",
+        ),
+        Case::new(
+            "a loop with a preamble",
+            "# args: 10\n[i0]\ni1 = int_mul(i0, 3)\nl2 = cast_i32_to_i64(i1)\nlabel(i0, l2)\nl3 = int_add(l2, 1000000007L)\ni4 = int_sub(i0, 1)\ni5 = int_ge(i4, 0)\nguard_true(i5) [l3, i0]\njump(i4, l3)\n",
+        ),
+        Case {
+            name: "a runaway loop stopped by its budget is not compared".into(),
+            src: "# args: 0\n[i0]\nlabel(i0)\ni1 = int_add(i0, 1)\ni2 = int_lt(i1, 1000)\nguard_true(i2) [i1]\njump(i1)\n".into(),
+            budget: 1_000_000,
+        },
+    ]
+}
+
+/// Loads and stores of every width, with constant, register and negative indices.
+pub fn memory() -> Vec<Case> {
+    let mut out = Vec::new();
+    for (load, store, scale) in [
+        ("load_i8", "store_i8", 1),
+        ("load_u8", "store_i8", 1),
+        ("load_i16", "store_i16", 2),
+        ("load_u16", "store_i16", 2),
+        ("load_i32", "store_i32", 4),
+        ("load_i64", "store_i64", 8),
+        ("load_f64", "store_f64", 8),
+    ] {
+        let p = match load {
+            "load_i64" => 'l',
+            "load_f64" => 'f',
+            _ => 'i',
+        };
+        let v = match p {
+            'l' => "-81985529216486896",
+            'f' => "-2.5",
+            _ => "-12345",
+        };
+        out.push(Case::new(
+            format!("{load} and {store}"),
+            format!(
+                "# args: zeros(64), 3, {v}\n[p0, i1, {p}2]\n{store}(p0, i1, {scale}, 8, {p}2)\n{p}3 = {load}(p0, i1, {scale}, 8)\n\
+                 {p}4 = {load}(p0, 0, {scale}, {off})\n{store}(p0, 5, {scale}, 0, {p}3)\ni5 = int_add(i1, 2)\n\
+                 {p}6 = {load}(p0, i5, {scale}, -{s2})\nfinish({p}3, {p}4, {p}6)\n",
+                off = 8 + 3 * scale,
+                s2 = 2 * scale
+            ),
+        ));
+    }
+    out.push(Case::new(
+        "stores of constants of every width",
+        "# args: zeros(64)\n[p0]\nstore_i8(p0, 0, 1, 0, -1)\nstore_i16(p0, 1, 2, 0, 0x12345)\nstore_i32(p0, 1, 4, 0, -7)\n\
+         store_i64(p0, 1, 8, 0, 0x123456789abcdefL)\nstore_i64(p0, 2, 8, 0, -2L)\nstore_f64(p0, 3, 8, 0, 1.5)\n\
+         store_f64(p0, 4, 8, 0, -0.0)\nl1 = load_i64(p0, 0, 8, 0)\nfinish(l1)\n",
+    ));
+    out.push(Case::new(
+        "a store through an index loaded from memory",
+        "# args: i32[3, 2, 1, 0], zeros(32)\n[p0, p1]\ni2 = load_i32(p0, 1, 4, 0)\nstore_i64(p1, i2, 8, 0, 77L)\ni3 = load_i32(p0, i2, 4, 4)\nfinish(i3)\n",
+    ));
+    out
+}
+
+/// A 10,000-op trace: a long chain of mixed arithmetic with guards.
+pub fn big() -> Vec<Case> {
+    let mut s = String::from("# args: 12345, 678, 0.5\n[i0, i1, f2]\n");
+    let mut n = 3;
+    let (mut x, mut y, mut f) = (0, 1, 2);
+    let mut ops = 0;
+    while ops < 10_000 {
+        let _ = writeln!(s, "i{n} = int_add(i{x}, i{y})");
+        let _ = writeln!(
+            s,
+            "i{} = int_xor(i{n}, {})",
+            n + 1,
+            n * 2654435761u32 as usize % 1000
+        );
+        let _ = writeln!(s, "f{} = float_add(f{f}, 0.25)", n + 2);
+        let _ = writeln!(s, "i{} = int_ne(i{}, 12345678)", n + 3, n + 1);
+        let _ = writeln!(s, "guard_true(i{}) [i{}, f{}]", n + 3, n + 1, n + 2);
+        x = y;
+        y = n + 1;
+        f = n + 2;
+        n += 4;
+        ops += 5;
+    }
+    let _ = writeln!(s, "finish(i{y}, f{f})");
+    vec![Case::new("a 10000-op trace", s)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jit_core::text::parse_verified;
+
+    #[test]
+    fn every_case_verifies_and_there_are_enough() {
+        let cases = all_cases();
+        assert!(cases.len() >= 150, "only {} cases", cases.len());
+        for c in &cases {
+            if let Err(e) = parse_verified(&c.src) {
+                panic!("{}: {e}\n{}", c.name, c.src);
+            }
+        }
+        let big = parse_verified(&big()[0].src).unwrap();
+        assert!(big.ops.len() >= 10_000);
+    }
+}

@@ -1,0 +1,186 @@
+//! tracejit's shared conformance suite: cases every backend runs with one call, each
+//! compared with the reference interpreter, with the register-allocation checker on.
+//!
+//! ```ignore
+//! // In a backend's tests:
+//! jit_testkit::assert_conformance(&jit_testkit::NativeTarget::new(Box::new(MyBackend::new())));
+//! ```
+//!
+//! A case is a trace in the text format with its inputs (`# args:` line). The families:
+//! the examples; every row of the semantics table with constant operands and with input
+//! operands; guards passing and failing with fail args of every type; more live values
+//! than registers; calls with 0 to 16 arguments of mixed types; loops; memory accesses of
+//! every width; and a 10,000-op trace. [`gen`] makes random traces for property tests.
+
+#![warn(missing_docs)]
+
+pub mod callees;
+pub mod cases;
+pub mod gen;
+
+use std::fmt::Write;
+
+use jit_core::backend::{Backend, CompiledTrace};
+use jit_core::compile::{compile, CompileOptions};
+use jit_core::interp::{run, InterpError, Outcome, RunOptions};
+use jit_core::runtime::{NativeTrace, RunError, Runner};
+use jit_core::text::{default_args, parse_args, parse_verified, resolve_args};
+use jit_core::{Externs, Memory, Trace};
+
+pub use cases::{all_cases, Case};
+
+/// Where compiled code runs: a backend plus a way to load its code.
+pub trait Target {
+    /// A short name for reports.
+    fn name(&self) -> String;
+    /// The backend compiling for this target.
+    fn backend(&self) -> &dyn Backend;
+    /// Loads compiled code, ready to run.
+    fn load(&self, code: CompiledTrace, trace: &Trace) -> Result<Box<dyn Runner>, RunError>;
+}
+
+/// A backend for this machine, whose code runs natively.
+pub struct NativeTarget {
+    backend: Box<dyn Backend>,
+}
+
+impl NativeTarget {
+    /// Wraps a backend for the host.
+    pub fn new(backend: Box<dyn Backend>) -> NativeTarget {
+        NativeTarget { backend }
+    }
+}
+
+impl Target for NativeTarget {
+    fn name(&self) -> String {
+        format!("{} (native)", self.backend.name())
+    }
+    fn backend(&self) -> &dyn Backend {
+        &*self.backend
+    }
+    fn load(&self, code: CompiledTrace, trace: &Trace) -> Result<Box<dyn Runner>, RunError> {
+        let types = trace.inputs.iter().map(|&v| trace.ty(v)).collect();
+        Ok(Box::new(NativeTrace::load(code, types)?))
+    }
+}
+
+/// Every external function a case may call: the standard ones and [`callees`].
+pub fn externs() -> Externs {
+    let mut t = Externs::standard();
+    callees::register(&mut t);
+    t
+}
+
+/// What happened when a trace ran on a target and in the interpreter.
+#[derive(Debug)]
+pub enum Verdict {
+    /// Both agree.
+    Same(Outcome),
+    /// The interpreter stopped with an error (memory, budget): nothing to compare.
+    InterpreterError(InterpError),
+}
+
+/// Runs `trace` on `inputs` (buffers already in `memory`) in the interpreter and on
+/// `target`, and compares outcome, call log and memory. The error explains a mismatch.
+pub fn compare(
+    target: &dyn Target,
+    trace: &Trace,
+    inputs: &[jit_core::Scalar],
+    memory: &Memory,
+    options: RunOptions,
+) -> Result<Verdict, String> {
+    let ext = externs();
+    let mut m_interp = memory.clone();
+    let want = match run(trace, inputs, &mut m_interp, &ext, options) {
+        Ok(o) => o,
+        Err(e) => return Ok(Verdict::InterpreterError(e)),
+    };
+    let compiled = compile(
+        target.backend(),
+        trace,
+        &ext,
+        CompileOptions {
+            check_allocation: true,
+        },
+    )
+    .map_err(|e| format!("compile error: {e}"))?;
+    let mut runner = target
+        .load(compiled.code, trace)
+        .map_err(|e| format!("load error: {e}"))?;
+    let mut m_target = memory.clone();
+    let got = runner
+        .run(inputs, &mut m_target, options)
+        .map_err(|e| format!("run error: {e}\n  interpreter: {want}"))?;
+    let mut why = String::new();
+    if !want.same_result(&got) {
+        let _ = write!(why, "\n  interpreter: {want}\n  target:      {got}");
+        if want.calls != got.calls {
+            let _ = write!(
+                why,
+                "\n  calls: interpreter {:?}\n         target      {:?}",
+                want.calls, got.calls
+            );
+        }
+    }
+    if !m_interp.same_contents(&m_target) {
+        for (a, b) in m_interp.buffers().iter().zip(m_target.buffers()) {
+            if a.bytes != b.bytes {
+                let _ = write!(
+                    why,
+                    "\n  memory at {:#x}: interpreter {:?}\n                   target      {:?}",
+                    a.addr, a.bytes, b.bytes
+                );
+            }
+        }
+    }
+    if why.is_empty() {
+        Ok(Verdict::Same(want))
+    } else {
+        Err(why)
+    }
+}
+
+/// Runs one case on `target`; the error is a report ready to print.
+pub fn check_case(target: &dyn Target, case: &Case) -> Result<(), String> {
+    let report = |e: String| format!("case {} on {}: {e}\n{}", case.name, target.name(), case.src);
+    let trace = parse_verified(&case.src).map_err(|e| report(format!("bad case: {e}")))?;
+    let specs =
+        parse_args(default_args(&case.src).unwrap_or("")).map_err(|e| report(e.to_string()))?;
+    let mut memory = Memory::new();
+    let inputs = resolve_args(&specs, &trace, &mut memory).map_err(|e| report(e.to_string()))?;
+    let options = RunOptions {
+        step_budget: case.budget,
+        ..RunOptions::default()
+    };
+    match compare(target, &trace, &inputs.values, &memory, options).map_err(report)? {
+        Verdict::Same(_) => Ok(()),
+        Verdict::InterpreterError(e) => Err(report(format!("the interpreter fails the case: {e}"))),
+    }
+}
+
+/// Runs every conformance case on `target`; returns the number run, or every failure.
+pub fn run_conformance(target: &dyn Target) -> Result<usize, Vec<String>> {
+    let cases = all_cases();
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|c| check_case(target, c).err())
+        .collect();
+    if failures.is_empty() {
+        Ok(cases.len())
+    } else {
+        Err(failures)
+    }
+}
+
+/// Runs every conformance case on `target` and panics with a report of all failures.
+pub fn assert_conformance(target: &dyn Target) -> usize {
+    match run_conformance(target) {
+        Ok(n) => n,
+        Err(f) => panic!(
+            "{} conformance case(s) fail on {}:\n\n{}",
+            f.len(),
+            target.name(),
+            f.join("\n\n")
+        ),
+    }
+}
