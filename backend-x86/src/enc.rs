@@ -450,10 +450,9 @@ impl Enc<'_> {
         self.byte(0xc3);
     }
 
-    /// `sub/add rsp, imm32`.
+    /// `sub/add rsp, imm`.
     pub fn rsp_adjust(&mut self, op: Alu, imm: i32) {
-        self.modrm(None, true, &[0x81], op as u8, Rm::Reg(reg::RSP), false);
-        self.i32(imm);
+        self.alu_ri(op, true, Rm::Reg(reg::RSP), imm);
     }
 
     /// `movsd xmm, xmm/m64` (a register move uses `movapd`, see [`Enc::movapd`]).
