@@ -294,9 +294,12 @@ impl Emitter<'_> {
         }
     }
 
-    /// `cmp a, b` for integers and refs.
+    /// `cmp a, b` for integers and refs (`test a, a` against zero: same flags, shorter).
     fn cmp(&mut self, w: bool, a: u8, b: Loc) {
-        self.alu(Alu::Cmp, w, a, b);
+        match b {
+            Loc::Const(c) if c.bits() == 0 => self.enc().test_rr(w, a, a),
+            _ => self.alu(Alu::Cmp, w, a, b),
+        }
     }
 
     /// The address `base + index * scale + offset` of a load or store (uses `r11`).
@@ -757,10 +760,10 @@ impl Emitter<'_> {
             Sig::Jump => {
                 let m = Mem::base(RBP, (abi::BUDGET_WORD * 8) as i32);
                 self.enc().alu_ri(Alu::Sub, true, Rm::Mem(m), 1);
-                let budget = self.budget;
-                self.jcc_to(Cond::E, budget);
                 let l = self.loop_label.expect("verified: jump has a label");
-                self.jmp_to(l);
+                self.jcc_to(Cond::Ne, l);
+                let budget = self.budget;
+                self.jmp_to(budget);
             }
         }
         Ok(())
@@ -830,6 +833,7 @@ pub fn emit(
         }
         e.op(i)?;
     }
+    op_offsets.push(e.buf.offset());
     // Exit stubs: the exit index in r11, then the common exit.
     let labels = std::mem::take(&mut e.exit_labels);
     for (k, l) in labels.into_iter().enumerate() {
@@ -856,6 +860,7 @@ pub fn emit(
         e.enc().pop(*r);
     }
     e.enc().ret();
+    let text_len = e.buf.offset();
     e.buf.place_pool(0xcc);
     let Emitter {
         buf, exits, calls, ..
@@ -880,5 +885,6 @@ pub fn emit(
         budget_exit,
         invalidated_word: abi::INVALIDATED_WORD,
         calls,
+        text_len,
     })
 }

@@ -205,7 +205,8 @@ pub struct CompiledTrace {
     pub triple: Triple,
     /// The code; the entry point is at offset 0. Not yet executable.
     pub code: Vec<u8>,
-    /// For each IR op, the code offset where its instructions start (for disassembly).
+    /// For each IR op, the code offset where its instructions start, and one more entry
+    /// where the code after the last op (exit stubs) starts. For disassembly.
     pub op_offsets: Vec<u32>,
     /// Exits, indexed by what the code returns.
     pub exits: Vec<ExitInfo>,
@@ -219,9 +220,10 @@ pub struct CompiledTrace {
     pub budget_exit: u32,
     /// The frame word holding the invalidation flag (non-zero: invalidated).
     pub invalidated_word: u32,
-    /// Addresses of external functions, by name, that the code calls (for ARM runtimes
-    /// that trap calls; native code has them built in).
+    /// The external functions the code calls, in order of their call sites.
     pub calls: Vec<String>,
+    /// Where instructions end and the constant pool (if placed at the end) begins.
+    pub text_len: u32,
 }
 
 /// Why a trace could not be compiled.

@@ -3,6 +3,7 @@
 //! ```text
 //! tracejit run examples/*.trace            # each with the inputs of its `# args:` line
 //! tracejit run examples/sum.trace --args 10,0
+//! tracejit run examples/sum.trace --target x86_64-unknown-linux-gnu --disasm
 //! tracejit check FILE...                   # parse and verify, report every error
 //! tracejit fmt FILE                        # print the canonical text form
 //! ```
@@ -11,9 +12,31 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use jit_core::compile::{compile, CompileOptions};
 use jit_core::interp::{run, RunOptions, DEFAULT_STEP_BUDGET};
 use jit_core::text::{self, buffer_elements, default_args, parse_args, resolve_args};
 use jit_core::{Externs, Memory, Trace};
+use jit_testkit::Target;
+
+/// `println!` that ends the program quietly when stdout is closed (`tracejit … | head`).
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout().lock(), $($t)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
+/// `print!` likewise.
+macro_rules! put {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        if write!(std::io::stdout().lock(), $($t)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
 
 #[derive(Parser)]
 #[command(
@@ -43,6 +66,12 @@ enum Command {
         /// Run as if the trace had been invalidated (guard_not_invalidated fails).
         #[arg(long)]
         invalidated: bool,
+        /// Compile for this target triple and run the machine code (else interpret).
+        #[arg(long)]
+        target: Option<String>,
+        /// With --target: print the machine code next to the IR ops it came from.
+        #[arg(long, requires = "target")]
+        disasm: bool,
     },
     /// Parse and verify traces, reporting every error with its line and column.
     Check {
@@ -65,14 +94,23 @@ fn main() -> ExitCode {
             args,
             budget,
             invalidated,
+            target,
+            disasm,
         } => {
             let options = RunOptions {
                 step_budget: budget,
                 invalidated,
             };
+            let target = match target.as_deref().map(tracejit::targets::target).transpose() {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("tracejit: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
             let mut ok = true;
             for f in &files {
-                ok &= run_file(f, args.as_deref(), options);
+                ok &= run_file(f, args.as_deref(), options, target.as_deref(), disasm);
             }
             ok
         }
@@ -80,7 +118,7 @@ fn main() -> ExitCode {
             let mut ok = true;
             for f in &files {
                 if load(f).is_some() {
-                    println!("{}: ok", f.display());
+                    say!("{}: ok", f.display());
                 } else {
                     ok = false;
                 }
@@ -89,7 +127,7 @@ fn main() -> ExitCode {
         }
         Command::Fmt { file } => match load(&file) {
             Some((trace, _)) => {
-                print!("{}", text::print(&trace));
+                put!("{}", text::print(&trace));
                 true
             }
             None => false,
@@ -122,12 +160,18 @@ fn load(path: &Path) -> Option<(Trace, String)> {
     }
 }
 
-fn run_file(path: &Path, args: Option<&str>, options: RunOptions) -> bool {
+fn run_file(
+    path: &Path,
+    args: Option<&str>,
+    options: RunOptions,
+    target: Option<&dyn Target>,
+    disasm: bool,
+) -> bool {
     let Some((trace, src)) = load(path) else {
         return false;
     };
     let args = args.or(default_args(&src)).unwrap_or("");
-    println!("{} ({} ops) args: {args}", path.display(), trace.ops.len());
+    say!("{} ({} ops) args: {args}", path.display(), trace.ops.len());
     let fail = |msg: String| {
         eprintln!("{}: {msg}", path.display());
         false
@@ -141,15 +185,20 @@ fn run_file(path: &Path, args: Option<&str>, options: RunOptions) -> bool {
         Ok(i) => i,
         Err(e) => return fail(e.to_string()),
     };
-    match run(
-        &trace,
-        &inputs.values,
-        &mut memory,
-        &Externs::standard(),
-        options,
-    ) {
+    let result = match target {
+        None => run(
+            &trace,
+            &inputs.values,
+            &mut memory,
+            &Externs::standard(),
+            options,
+        )
+        .map_err(|e| e.to_string()),
+        Some(t) => run_on(t, &trace, &inputs.values, &mut memory, options, disasm),
+    };
+    match result {
         Ok(out) => {
-            println!("  {out}");
+            say!("  {out}");
             for b in &inputs.buffers {
                 let elems: Vec<String> = buffer_elements(&memory, b)
                     .iter()
@@ -165,10 +214,50 @@ fn run_file(path: &Path, args: Option<&str>, options: RunOptions) -> bool {
                     elems.join(", ")
                 };
                 let name = jit_core::verify::value_name(&trace, trace.inputs[b.input]);
-                println!("  {name} -> [{shown}]");
+                say!("  {name} -> [{shown}]");
             }
             true
         }
-        Err(e) => fail(e.to_string()),
+        Err(e) => fail(e),
+    }
+}
+
+/// Compiles for `target`, optionally prints the code, runs it, and checks the result
+/// against the interpreter.
+fn run_on(
+    target: &dyn Target,
+    trace: &Trace,
+    inputs: &[jit_core::Scalar],
+    memory: &mut Memory,
+    options: RunOptions,
+    disasm: bool,
+) -> Result<jit_core::Outcome, String> {
+    let externs = jit_testkit::externs();
+    let compiled = compile(target.backend(), trace, &externs, CompileOptions::default())
+        .map_err(|e| format!("cannot compile for {}: {e}", target.name()))?;
+    if disasm {
+        put!("{}", tracejit::disasm::disassemble(trace, &compiled.code));
+    }
+    let mut interp_memory = memory.clone();
+    let want = run(trace, inputs, &mut interp_memory, &externs, options);
+    let mut runner = target
+        .load(compiled.code, trace)
+        .map_err(|e| e.to_string())?;
+    let got = runner
+        .run(inputs, memory, options)
+        .map_err(|e| e.to_string())?;
+    match want {
+        Ok(w) if w.same_result(&got) && interp_memory.same_contents(memory) => {
+            say!("  on {}: agrees with the interpreter", target.name());
+            Ok(got)
+        }
+        Ok(w) => Err(format!(
+            "{} disagrees with the interpreter:\n  target:      {got}\n  interpreter: {w}",
+            target.name()
+        )),
+        Err(e) => {
+            say!("  on {}: (the interpreter stops: {e})", target.name());
+            Ok(got)
+        }
     }
 }

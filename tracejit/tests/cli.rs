@@ -163,3 +163,66 @@ fn fmt_prints_the_canonical_form_and_check_accepts_examples() {
         "examples/sum.trace: ok\nexamples/calls.trace: ok\n"
     );
 }
+
+#[test]
+fn target_runs_machine_code_and_disasm_shows_it_under_each_op() {
+    let out = tracejit(&[
+        "run",
+        "examples/sum.trace",
+        "--target",
+        "x86_64-unknown-linux-gnu",
+        "--disasm",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(
+        s.contains("on x86-64 (native): agrees with the interpreter"),
+        "{s}"
+    );
+    assert!(
+        s.contains("guard exit 0 (op 4) failed with [0, 5050]"),
+        "{s}"
+    );
+    let add = s.find("# 1: i2 = int_add(i1, i0)").expect("op 1 is shown");
+    let sub = s.find("# 2: i3 = int_sub(i0, 1)").expect("op 2 is shown");
+    assert!(s[add..sub].contains("add "), "an add under int_add:\n{s}");
+    assert!(
+        s.contains("# exit stubs and the common exit") && s.contains("ret"),
+        "{s}"
+    );
+}
+
+#[test]
+fn every_example_agrees_natively() {
+    let mut args = vec!["run", "--target", "x86_64-unknown-linux-gnu"];
+    let files: Vec<String> = std::fs::read_dir(root().join("examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "trace"))
+        .map(|p| format!("examples/{}", p.file_name().unwrap().to_string_lossy()))
+        .collect();
+    args.extend(files.iter().map(String::as_str));
+    let out = tracejit(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout)
+            .matches("agrees with the interpreter")
+            .count(),
+        files.len()
+    );
+}
+
+#[test]
+fn unsupported_targets_are_reported() {
+    let out = tracejit(&[
+        "run",
+        "examples/sum.trace",
+        "--target",
+        "riscv64gc-unknown-linux-gnu",
+    ]);
+    assert!(!out.status.success());
+    assert_eq!(
+        text(&out.stderr).trim(),
+        "tracejit: no backend for riscv64gc-unknown-linux-gnu; supported: x86_64-unknown-linux-gnu"
+    );
+}

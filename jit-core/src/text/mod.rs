@@ -34,7 +34,7 @@ pub use args::{
     ResolvedArgs,
 };
 pub use parser::{parse, parse_with_positions};
-pub use printer::print;
+pub use printer::{print, print_op_line};
 
 use crate::ir::{Trace, Type};
 use crate::verify::{verify, VerifyError};

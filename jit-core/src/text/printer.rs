@@ -29,6 +29,15 @@ pub fn print(trace: &Trace) -> String {
     s
 }
 
+/// Op `index` of `trace` as one line of the text format (exit ids always shown).
+pub fn print_op_line(trace: &Trace, index: usize) -> String {
+    let mut s = String::new();
+    if let Some(op) = trace.ops.get(index) {
+        print_op(trace, op, u32::MAX, &mut s);
+    }
+    s
+}
+
 fn operand(trace: &Trace, a: Operand) -> String {
     match a {
         Operand::Value(v) => value_name(trace, v),

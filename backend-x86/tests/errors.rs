@@ -1,0 +1,109 @@
+//! Traces the backend cannot compile get errors, never panics.
+
+use backend_x86::X86Backend;
+use jit_core::backend::{
+    Backend, Capabilities, CompileError, CompiledTrace, OpConstraints, RegisterInfo,
+};
+use jit_core::compile::{compile, CompileOptions};
+use jit_core::externs::Externs;
+use jit_core::liveness::Liveness;
+use jit_core::regalloc::Allocation;
+use jit_core::text::parse_verified;
+use jit_core::{Trace, TraceBuilder, Type};
+
+/// x86-64 with a frame of at most 8 slots, to reach the limit with a small trace.
+struct SmallFrame(X86Backend);
+
+impl Backend for SmallFrame {
+    fn name(&self) -> &'static str {
+        "x86-64 with 8 frame slots"
+    }
+    fn triple(&self) -> target_lexicon::Triple {
+        self.0.triple()
+    }
+    fn capabilities(&self) -> Capabilities {
+        self.0.capabilities()
+    }
+    fn registers(&self) -> &RegisterInfo {
+        self.0.registers()
+    }
+    fn max_frame_slots(&self) -> u32 {
+        8
+    }
+    fn constraints(
+        &self,
+        t: &Trace,
+        l: &Liveness,
+        i: usize,
+        o: &mut OpConstraints,
+    ) -> Result<(), CompileError> {
+        self.0.constraints(t, l, i, o)
+    }
+    fn emit(
+        &self,
+        t: &Trace,
+        l: &Liveness,
+        a: &Allocation,
+        e: &Externs,
+    ) -> Result<CompiledTrace, CompileError> {
+        self.0.emit(t, l, a, e)
+    }
+}
+
+#[test]
+fn a_frame_too_large_is_an_error() {
+    let t = parse_verified(&jit_testkit::cases::pressure()[0].src).unwrap();
+    let e = compile(
+        &SmallFrame(X86Backend::new()),
+        &t,
+        &Externs::new(),
+        CompileOptions::default(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, CompileError::FrameTooLarge { limit: 8, .. }),
+        "{e}"
+    );
+    assert!(
+        e.to_string().contains("more than the 8 this target allows"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_call_without_a_native_function_is_an_error() {
+    let t =
+        parse_verified("extern @nowhere(i32) -> i32\n[i0]\ni1 = call(@nowhere, i0)\nfinish(i1)")
+            .unwrap();
+    let e = compile(
+        &X86Backend::new(),
+        &t,
+        &Externs::standard(),
+        CompileOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "no native address for external function @nowhere"
+    );
+    // Interpreter-only functions have no native address either.
+    let mut ext = Externs::new();
+    ext.insert("nowhere", &[Type::I32], Some(Type::I32), |a| Some(a[0]));
+    let e = compile(&X86Backend::new(), &t, &ext, CompileOptions::default()).unwrap_err();
+    assert_eq!(e, CompileError::UnknownExtern("nowhere".into()));
+}
+
+#[test]
+fn an_invalid_trace_is_an_error() {
+    let mut b = TraceBuilder::new();
+    let x = b.input(Type::F64);
+    b.unary(jit_core::Opcode::IntNeg, x);
+    let e = compile(
+        &X86Backend::new(),
+        &b.build_unverified(),
+        &Externs::new(),
+        CompileOptions::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(e, CompileError::Invalid(_)), "{e}");
+}

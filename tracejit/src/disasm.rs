@@ -1,0 +1,87 @@
+//! Machine code shown with the IR it came from.
+
+use std::fmt::Write;
+
+use iced_x86::{Decoder, DecoderOptions, Formatter, IntelFormatter};
+use jit_core::backend::CompiledTrace;
+use jit_core::text::print_op_line;
+use jit_core::Trace;
+use target_lexicon::Architecture;
+
+/// One instruction per line: offset, bytes, text.
+fn x86_lines(code: &[u8], start: u32, end: u32, out: &mut String) {
+    let bytes = &code[start as usize..end as usize];
+    let mut d = Decoder::with_ip(64, bytes, start as u64, DecoderOptions::NONE);
+    let mut f = IntelFormatter::new();
+    f.options_mut().set_hex_prefix("0x");
+    f.options_mut().set_hex_suffix("");
+    f.options_mut().set_space_after_operand_separator(true);
+    f.options_mut()
+        .set_memory_size_options(iced_x86::MemorySizeOptions::Always);
+    f.options_mut().set_small_hex_numbers_in_decimal(false);
+    f.options_mut().set_branch_leading_zeros(false);
+    f.options_mut().set_show_branch_size(false);
+    f.options_mut().set_uppercase_hex(false);
+    let mut text = String::new();
+    while d.can_decode() {
+        let ins = d.decode();
+        text.clear();
+        f.format(&ins, &mut text);
+        let at = ins.ip() as usize;
+        let hex: String = code[at..at + ins.len()]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let _ = writeln!(out, "  {at:6x}:  {hex:<24} {text}");
+    }
+}
+
+/// The code of `compiled`, each op's instructions under the op, then exits and constants.
+pub fn disassemble(trace: &Trace, compiled: &CompiledTrace) -> String {
+    let mut out = String::new();
+    let lines = |out: &mut String, a: u32, b: u32| match compiled.triple.architecture {
+        Architecture::X86_64 => x86_lines(&compiled.code, a, b, out),
+        other => {
+            let _ = writeln!(out, "  (no disassembler for {other})");
+        }
+    };
+    let first = compiled
+        .op_offsets
+        .first()
+        .copied()
+        .unwrap_or(compiled.text_len);
+    let _ = writeln!(out, "# entry");
+    lines(&mut out, 0, first);
+    let ops = compiled.op_offsets.len().saturating_sub(1);
+    for i in 0..ops {
+        let (start, end) = (
+            compiled.op_offsets[i],
+            compiled.op_offsets[i + 1].max(compiled.op_offsets[i]),
+        );
+        let _ = writeln!(out, "# {i}: {}", print_op_line(trace, i));
+        lines(&mut out, start, end);
+    }
+    let _ = writeln!(out, "# exit stubs and the common exit");
+    lines(
+        &mut out,
+        compiled.op_offsets.last().copied().unwrap_or(0),
+        compiled.text_len,
+    );
+    let pool = (compiled.text_len as usize).next_multiple_of(8);
+    if pool < compiled.code.len() {
+        let _ = writeln!(out, "# constant pool");
+        for (k, chunk) in compiled.code[pool..].chunks(8).enumerate() {
+            let hex: String = chunk.iter().rev().map(|b| format!("{b:02x}")).collect();
+            let _ = writeln!(out, "  {:6x}:  .quad 0x{hex}", pool + 8 * k);
+        }
+    }
+    let _ = writeln!(
+        out,
+        "# {} bytes of code, {} of constants, {} exits, frame {} words",
+        compiled.text_len,
+        compiled.code.len() - compiled.text_len as usize,
+        compiled.exits.len(),
+        compiled.frame_words
+    );
+    out
+}

@@ -1,0 +1,71 @@
+//! The targets the tool knows, found by their triple.
+
+use std::fmt;
+
+use backend_x86::X86Backend;
+use jit_testkit::{NativeTarget, Target};
+use target_lexicon::{Architecture, OperatingSystem, Triple};
+
+/// A triple no backend compiles for (or that cannot run here).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TargetError {
+    /// The text is not a target triple.
+    BadTriple(String),
+    /// No backend compiles for this triple.
+    Unsupported(String),
+}
+
+impl fmt::Display for TargetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TargetError::BadTriple(t) => write!(f, "'{t}' is not a target triple"),
+            TargetError::Unsupported(t) => {
+                write!(f, "no backend for {t}; supported: {}", SUPPORTED.join(", "))
+            }
+        }
+    }
+}
+
+impl std::error::Error for TargetError {}
+
+/// The triples there are backends for.
+pub const SUPPORTED: &[&str] = &["x86_64-unknown-linux-gnu"];
+
+/// The target for `triple`: its backend and where its code runs.
+pub fn target(triple: &str) -> Result<Box<dyn Target>, TargetError> {
+    let t: Triple = triple
+        .parse()
+        .map_err(|_| TargetError::BadTriple(triple.to_string()))?;
+    match (t.architecture, t.operating_system) {
+        (Architecture::X86_64, os) if os != OperatingSystem::Windows => {
+            Ok(Box::new(NativeTarget::new(Box::new(X86Backend::new()))))
+        }
+        _ => Err(TargetError::Unsupported(triple.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsupported_and_malformed_triples_are_errors() {
+        assert_eq!(
+            target("mips-unknown-linux-gnu")
+                .err()
+                .map(|e| e.to_string()),
+            Some(
+                "no backend for mips-unknown-linux-gnu; supported: x86_64-unknown-linux-gnu".into()
+            )
+        );
+        assert!(matches!(
+            target("x86_64-pc-windows-msvc"),
+            Err(TargetError::Unsupported(_))
+        ));
+        assert_eq!(
+            target("not a triple!").err(),
+            Some(TargetError::BadTriple("not a triple!".into()))
+        );
+        assert!(target("x86_64-unknown-linux-gnu").is_ok());
+    }
+}
