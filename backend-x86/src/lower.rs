@@ -349,12 +349,11 @@ impl Emitter<'_> {
 
     /// Registers an exit for op `i` and returns its stub label.
     fn new_exit(&mut self, i: usize, finish: bool) -> Label {
-        let op = &self.trace.ops[i];
+        let trace = self.trace;
+        let op = &trace.ops[i];
         let values = if finish {
-            let trace = self.trace;
             self.exit_values(|k| trace.operand_type(op.args[k]), self.alloc.args(i))
         } else {
-            let trace = self.trace;
             self.exit_values(|k| trace.ty(op.fail_args()[k]), self.alloc.fail_locs(i))
         };
         self.exits.push(ExitInfo {
@@ -370,7 +369,8 @@ impl Emitter<'_> {
 
     fn guard(&mut self, i: usize) {
         let op = &self.trace.ops[i];
-        let args = self.alloc.args(i).to_vec();
+        let alloc = self.alloc;
+        let args = alloc.args(i);
         let exit = self.new_exit(i, false);
         match op.opcode {
             Opcode::GuardTrue | Opcode::GuardFalse => {
@@ -549,7 +549,8 @@ impl Emitter<'_> {
             .get(&decl.name)
             .and_then(|f| f.native)
             .ok_or_else(|| CompileError::UnknownExtern(decl.name.clone()))?;
-        let args = self.alloc.args(i).to_vec();
+        let alloc = self.alloc;
+        let args = alloc.args(i);
         let (mut ni, mut nf, mut stack) = (0usize, 0usize, 0i32);
         for (k, &t) in decl.params.iter().enumerate() {
             let in_reg = if t == Type::F64 {
@@ -587,7 +588,8 @@ impl Emitter<'_> {
     fn op(&mut self, i: usize) -> Result<(), CompileError> {
         let trace = self.trace;
         let op = &trace.ops[i];
-        let args = self.alloc.args(i).to_vec();
+        let alloc = self.alloc;
+        let args = alloc.args(i);
         let res = self.alloc.result(i);
         let ty0 = op.args.first().map(|&a| trace.operand_type(a));
         let w = ty0.is_some_and(is_wide);

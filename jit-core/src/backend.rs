@@ -83,9 +83,14 @@ impl RegSet {
     }
     /// The registers in the set, in index order.
     pub fn iter(self) -> impl Iterator<Item = Reg> {
-        (0..64)
-            .filter(move |i| self.0 & (1 << i) != 0)
-            .map(Reg::from_index)
+        let mut bits = self.0;
+        std::iter::from_fn(move || {
+            (bits != 0).then(|| {
+                let i = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                Reg::from_index(i)
+            })
+        })
     }
 }
 

@@ -357,11 +357,13 @@ macro_rules! opcodes {
             pub const ALL: &'static [Opcode] = &[$(Opcode::$variant,)*];
 
             /// The name in the text format.
+            #[inline]
             pub fn name(self) -> &'static str {
                 match self { $(Opcode::$variant => $name,)* }
             }
 
             /// How arguments and result are typed.
+            #[inline]
             pub fn sig(self) -> Sig {
                 match self { $(Opcode::$variant => $sig,)* }
             }
@@ -718,11 +720,13 @@ pub struct Trace {
 impl Trace {
     /// The type of `v`. Panics if `v` is not a value of this trace; the verifier reports
     /// such values before anything calls this.
+    #[inline]
     pub fn ty(&self, v: Value) -> Type {
         self.values[v].ty
     }
 
     /// The type of an operand.
+    #[inline]
     pub fn operand_type(&self, a: Operand) -> Type {
         match a {
             Operand::Value(v) => self.ty(v),

@@ -86,12 +86,14 @@ impl Liveness {
     }
 
     /// The op indices that use `v`, in order.
+    #[inline]
     pub fn uses(&self, v: Value) -> &[u32] {
         let k = v.index();
         &self.uses[self.use_start[k] as usize..self.use_start[k + 1] as usize]
     }
 
     /// The first use of `v` after op `i`, if any.
+    #[inline]
     pub fn next_use_after(&self, v: Value, i: usize) -> Option<u32> {
         let u = self.uses(v);
         let p = u.partition_point(|&x| x <= i as u32);
@@ -99,12 +101,14 @@ impl Liveness {
     }
 
     /// Whether `v` is still needed after op `i`.
+    #[inline]
     pub fn live_after(&self, v: Value, i: usize) -> bool {
         let l = self.last_use[v.index()];
         l != u32::MAX && l > i as u32
     }
 
     /// Whether a value live after op `i` crosses a call before its last use.
+    #[inline]
     pub fn crosses_call(&self, v: Value, i: usize) -> bool {
         let c = self.next_call.get(i + 1).copied().unwrap_or(u32::MAX);
         c != u32::MAX && c < self.last_use[v.index()]

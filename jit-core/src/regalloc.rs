@@ -49,18 +49,22 @@ pub struct Allocation {
 
 impl Allocation {
     /// Where op `i`'s arguments are when it runs (for a jump: where its values come from).
+    #[inline]
     pub fn args(&self, i: usize) -> &[Loc] {
         &self.args[self.arg_start[i] as usize..self.arg_start[i + 1] as usize]
     }
     /// Where op `i` puts its result.
+    #[inline]
     pub fn result(&self, i: usize) -> Option<Loc> {
         self.results[i]
     }
     /// The moves to make before op `i` (for a jump: into the loop-header layout).
+    #[inline]
     pub fn edits(&self, i: usize) -> &[Move] {
         &self.edits[self.edit_start[i] as usize..self.edit_start[i + 1] as usize]
     }
     /// Where guard `i`'s fail args are when it fails.
+    #[inline]
     pub fn fail_locs(&self, i: usize) -> &[Loc] {
         &self.fails[self.fail_start[i] as usize..self.fail_start[i + 1] as usize]
     }
@@ -133,7 +137,7 @@ pub fn allocate(
             args: Vec::with_capacity(nops * 2),
             results: Vec::with_capacity(nops),
             edit_start: Vec::with_capacity(nops + 1),
-            edits: Vec::new(),
+            edits: Vec::with_capacity(nops / 2),
             fail_start: Vec::with_capacity(nops + 1),
             fails: Vec::new(),
             label_locs: Vec::new(),
@@ -329,16 +333,10 @@ impl Alloc<'_> {
             ));
         }
         let mut locs: smallvec::SmallVec<[Loc; 4]> = smallvec::smallvec![Loc::Flags; op.args.len()];
-        let fixed = RegSet::of(
-            &cons
-                .uses
-                .iter()
-                .filter_map(|u| match u {
-                    Use::Fixed(r) => Some(*r),
-                    _ => None,
-                })
-                .collect::<smallvec::SmallVec<[Reg; 8]>>(),
-        );
+        let fixed = cons.uses.iter().fold(RegSet::EMPTY, |s, u| match u {
+            Use::Fixed(r) => s.with(*r),
+            _ => s,
+        });
         // 1. Inputs in fixed registers.
         for (k, (&arg, &u)) in op.args.iter().zip(&cons.uses).enumerate() {
             let Use::Fixed(r) = u else { continue };

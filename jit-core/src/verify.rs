@@ -3,8 +3,9 @@
 //! [`verify`] returns every error it finds, not just the first. It never panics, whatever
 //! the trace holds (dangling values and function references included).
 
-use std::collections::HashMap;
 use std::fmt;
+
+use smallvec::{smallvec, SmallVec};
 
 use crate::ir::{EntityRef, Extra, Op, Opcode, Operand, Scalar, Sig, Trace, Type, Value, ValueDef};
 
@@ -409,7 +410,7 @@ impl Verifier<'_> {
                 }
             }
         }
-        let mut exits: HashMap<u32, usize> = HashMap::new();
+        let mut exits: Vec<(u32, usize)> = Vec::new();
         let mut label: Option<usize> = None;
         let mut terminated = false;
         for (i, op) in trace.ops.iter().enumerate() {
@@ -419,15 +420,7 @@ impl Verifier<'_> {
             terminated |= op.opcode.is_terminator();
             self.check_extra(i, op);
             if let Extra::Exit { id, .. } = op.extra {
-                if let Some(&first) = exits.get(&id.0) {
-                    self.err(VerifyError::DuplicateExit {
-                        op: i,
-                        id: id.0,
-                        first,
-                    });
-                } else {
-                    exits.insert(id.0, i);
-                }
+                exits.push((id.0, i));
             }
             let prev_ovf = i > 0 && trace.ops[i - 1].opcode.is_overflow_op();
             if op.opcode.reads_overflow() && !prev_ovf {
@@ -464,6 +457,37 @@ impl Verifier<'_> {
                     _ => self.err(VerifyError::BadResult { op: i }),
                 }
             }
+        }
+        // Duplicate exit ids, each reported at its later use. Ids are usually small
+        // (0, 1, 2, … by default): a table finds duplicates without sorting.
+        let max = exits.iter().map(|e| e.0).max().unwrap_or(0) as usize;
+        if max <= 4 * exits.len() + 64 {
+            let mut first = vec![u32::MAX; max + 1];
+            for &(id, op) in &exits {
+                let f = &mut first[id as usize];
+                if *f == u32::MAX {
+                    *f = op as u32;
+                } else {
+                    self.errors.push(VerifyError::DuplicateExit {
+                        op,
+                        id,
+                        first: *f as usize,
+                    });
+                }
+            }
+        } else {
+            let mut seen: std::collections::HashMap<u32, usize> = std::collections::HashMap::new();
+            for &(id, op) in &exits {
+                if let Some(&first) = seen.get(&id) {
+                    self.errors
+                        .push(VerifyError::DuplicateExit { op, id, first });
+                } else {
+                    seen.insert(id, op);
+                }
+            }
+        }
+        if !self.errors.is_empty() {
+            self.errors.sort_by_key(|e| e.op().map_or(0, |o| o + 1));
         }
         if !terminated {
             self.err(VerifyError::MissingTerminator);
@@ -568,33 +592,33 @@ impl Verifier<'_> {
         let trace = self.trace;
         let sig = op.opcode.sig();
         // What each argument must be, and the result type (None: no result).
-        let (wants, result): (Vec<Want>, Option<Option<Type>>) = match sig {
-            Sig::IntBinary | Sig::IntOverflow => (vec![Want::Int, Want::Int], Some(None)),
-            Sig::IntUnary => (vec![Want::Int], Some(None)),
-            Sig::IntCompare => (vec![Want::Int, Want::Int], Some(Some(Type::I32))),
-            Sig::IntTest => (vec![Want::Int], Some(Some(Type::I32))),
-            Sig::FloatBinary => (vec![Want::Ty(Type::F64); 2], Some(Some(Type::F64))),
-            Sig::FloatUnary => (vec![Want::Ty(Type::F64)], Some(Some(Type::F64))),
-            Sig::FloatCompare => (vec![Want::Ty(Type::F64); 2], Some(Some(Type::I32))),
-            Sig::RefCompare => (vec![Want::Ty(Type::Ref); 2], Some(Some(Type::I32))),
-            Sig::Convert(from, to) => (vec![Want::Ty(from)], Some(Some(to))),
+        let (wants, result): (SmallVec<[Want; 4]>, Option<Option<Type>>) = match sig {
+            Sig::IntBinary | Sig::IntOverflow => (smallvec![Want::Int, Want::Int], Some(None)),
+            Sig::IntUnary => (smallvec![Want::Int], Some(None)),
+            Sig::IntCompare => (smallvec![Want::Int, Want::Int], Some(Some(Type::I32))),
+            Sig::IntTest => (smallvec![Want::Int], Some(Some(Type::I32))),
+            Sig::FloatBinary => (smallvec![Want::Ty(Type::F64); 2], Some(Some(Type::F64))),
+            Sig::FloatUnary => (smallvec![Want::Ty(Type::F64)], Some(Some(Type::F64))),
+            Sig::FloatCompare => (smallvec![Want::Ty(Type::F64); 2], Some(Some(Type::I32))),
+            Sig::RefCompare => (smallvec![Want::Ty(Type::Ref); 2], Some(Some(Type::I32))),
+            Sig::Convert(from, to) => (smallvec![Want::Ty(from)], Some(Some(to))),
             Sig::Load(m) => (
-                vec![Want::Ty(Type::Ref), Want::Ty(Type::I32)],
+                smallvec![Want::Ty(Type::Ref), Want::Ty(Type::I32)],
                 Some(Some(m.value_type())),
             ),
             Sig::Store(m) => (
-                vec![
+                smallvec![
                     Want::Ty(Type::Ref),
                     Want::Ty(Type::I32),
                     Want::Ty(m.value_type()),
                 ],
                 None,
             ),
-            Sig::SameAs => (vec![Want::Any], Some(None)),
-            Sig::GuardCond => (vec![Want::Ty(Type::I32)], None),
-            Sig::GuardValue => (vec![Want::Int, Want::Int], None),
-            Sig::GuardRef => (vec![Want::Ty(Type::Ref)], None),
-            Sig::GuardFlag => (vec![], None),
+            Sig::SameAs => (smallvec![Want::Any], Some(None)),
+            Sig::GuardCond => (smallvec![Want::Ty(Type::I32)], None),
+            Sig::GuardValue => (smallvec![Want::Int, Want::Int], None),
+            Sig::GuardRef => (smallvec![Want::Ty(Type::Ref)], None),
+            Sig::GuardFlag => (smallvec![], None),
             Sig::Finish => (op.args.iter().map(|_| Want::Any).collect(), None),
             Sig::Call => match op.func().and_then(|f| trace.funcs.get(f)) {
                 Some(decl) => {

@@ -27,6 +27,7 @@ pub fn parse_with_positions(src: &str) -> Result<(Trace, Vec<Pos>), ParseError> 
         positions: Vec::new(),
         inputs_seen: false,
         exits: 0,
+        label: None,
     };
     p.statements()?;
     Ok((p.trace, p.positions))
@@ -75,6 +76,8 @@ struct Parser {
     positions: Vec<Pos>,
     inputs_seen: bool,
     exits: u32,
+    /// The index of the label op, once parsed.
+    label: Option<usize>,
 }
 
 fn err<T>(pos: Pos, kind: K) -> Result<T, ParseError> {
@@ -376,6 +379,9 @@ impl Parser {
             }
             None => None,
         };
+        if opcode == Opcode::Label && self.label.is_none() {
+            self.label = Some(self.trace.ops.len());
+        }
         self.trace.ops.push(Op {
             opcode,
             args,
@@ -485,7 +491,7 @@ impl Parser {
                 })
                 .unwrap_or(Type::I32)
         };
-        let label_types: Vec<Type> = match (opcode, trace.label_index()) {
+        let label_types: Vec<Type> = match (opcode, self.label) {
             (Opcode::Jump, Some(l)) => trace.ops[l]
                 .args
                 .iter()
