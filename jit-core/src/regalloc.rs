@@ -602,6 +602,20 @@ impl Alloc<'_> {
     /// Emits `moves` (all reading before any writing) as a sequence, breaking cycles
     /// through a free register or a fresh slot.
     fn parallel_moves(&mut self, mut pending: Vec<Move>) {
+        // A cycle's temporary must not be any register this move set reads or writes, even
+        // one whose move is already done (it holds a value the header expects).
+        let touched: RegSet = pending.iter().fold(RegSet::EMPTY, |s, m| {
+            let s = if let Loc::Reg(r) = m.from {
+                s.with(r)
+            } else {
+                s
+            };
+            if let Loc::Reg(r) = m.to {
+                s.with(r)
+            } else {
+                s
+            }
+        });
         while !pending.is_empty() {
             let ready = (0..pending.len()).find(|&m| {
                 let to = pending[m].to;
@@ -613,27 +627,20 @@ impl Alloc<'_> {
                     self.emit(mv.from, mv.to, mv.class);
                 }
                 None => {
-                    // Every destination is still to be read: a cycle. Park one source.
+                    // Every destination is still to be read: a cycle. Park one source in a
+                    // register nobody uses here, or in a fresh slot (never a reused one: it
+                    // may be a destination already written).
                     let mv = pending[0];
-                    let used: RegSet = pending.iter().fold(RegSet::EMPTY, |s, m| {
-                        let s = if let Loc::Reg(r) = m.from {
-                            s.with(r)
-                        } else {
-                            s
-                        };
-                        if let Loc::Reg(r) = m.to {
-                            s.with(r)
-                        } else {
-                            s
-                        }
-                    });
                     let temp = self
                         .regs
                         .allocatable(mv.class)
                         .iter()
-                        .find(|r| !used.contains(**r) && self.owner[r.index()] == NONE)
+                        .find(|r| !touched.contains(**r) && self.owner[r.index()] == NONE)
                         .map(|&r| Loc::Reg(r))
-                        .unwrap_or_else(|| Loc::Slot(self.take_slot()));
+                        .unwrap_or_else(|| {
+                            self.nslots += 1;
+                            Loc::Slot(self.nslots - 1)
+                        });
                     self.emit(mv.from, temp, mv.class);
                     for p in pending.iter_mut() {
                         if p.from == mv.from {

@@ -33,6 +33,7 @@ const SEMANTICS: &str = include_str!("../../jit-core/tests/data/semantics.txt");
 pub fn all_cases() -> Vec<Case> {
     let mut v = Vec::new();
     v.extend(examples());
+    v.extend(regressions());
     v.extend(semantics());
     v.extend(guards());
     v.extend(pressure());
@@ -45,7 +46,21 @@ pub fn all_cases() -> Vec<Case> {
 
 /// The traces in `examples/`.
 pub fn examples() -> Vec<Case> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples");
+    trace_files(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../examples"),
+        "example",
+    )
+}
+
+/// Every bug found so far, as the trace that showed it (`jit-testkit/regressions/`).
+pub fn regressions() -> Vec<Case> {
+    trace_files(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/regressions"),
+        "regression",
+    )
+}
+
+fn trace_files(dir: &str, kind: &str) -> Vec<Case> {
     let mut paths: Vec<_> = std::fs::read_dir(dir)
         .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
         .unwrap_or_default();
