@@ -1,6 +1,7 @@
 //! Functions with 0 to 16 arguments of mixed types, for the call conformance cases.
 //! Each result mixes every argument with its position, so an argument in the wrong
-//! place changes it. Generated once by a script; edit the pattern here by hand.
+//! place changes it (NaN arguments all count as the same NaN). Generated once by a script;
+//! edit here by hand.
 
 use jit_core::externs::ExternType;
 
@@ -11,9 +12,13 @@ fn mix(k: u64, bits: i64) -> i64 {
         .rotate_left(k as u32 * 7) as i64
 }
 
-/// The bits of an argument, i32 sign-extended.
+/// The bits of an argument, i32 sign-extended; every NaN reads as the canonical one,
+/// since which NaN arithmetic makes differs between targets (docs/ir.md §5).
 fn bits<T: ExternType>(x: T) -> i64 {
-    x.to_scalar().bits()
+    match x.to_scalar().as_f64() {
+        Some(f) if f.is_nan() => jit_core::ir::CANONICAL_NAN_BITS as i64,
+        _ => x.to_scalar().bits(),
+    }
 }
 
 jit_core::define_externs! {

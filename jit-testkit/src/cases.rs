@@ -71,7 +71,7 @@ fn trace_files(dir: &str, kind: &str) -> Vec<Case> {
         .filter_map(|p| {
             let src = std::fs::read_to_string(p).ok()?;
             Some(Case::new(
-                format!("example {}", p.file_name()?.to_string_lossy()),
+                format!("{kind} {}", p.file_name()?.to_string_lossy()),
                 src,
             ))
         })
