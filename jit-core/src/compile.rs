@@ -1,4 +1,4 @@
-//! The shared compilation driver: verify, constrain, allocate, check, emit.
+//! The shared compilation driver: verify, legalize, constrain, allocate, check, emit.
 
 use crate::backend::{Backend, CompileError, CompiledTrace, OpConstraints};
 use crate::externs::Externs;
@@ -32,6 +32,16 @@ pub struct Compiled {
     pub constraints: Vec<OpConstraints>,
     /// The register allocation.
     pub allocation: Allocation,
+    /// The trace as legalized for the target, when legalization changed it (the code's
+    /// op offsets refer to its ops).
+    pub legalized: Option<Trace>,
+}
+
+impl Compiled {
+    /// The trace the code was made from: the legalized one, or `original`.
+    pub fn trace<'a>(&'a self, original: &'a Trace) -> &'a Trace {
+        self.legalized.as_ref().unwrap_or(original)
+    }
 }
 
 /// Compiles `trace` for `backend`. Calls resolve against `externs`.
@@ -42,6 +52,11 @@ pub fn compile(
     options: CompileOptions,
 ) -> Result<Compiled, CompileError> {
     verify(trace).map_err(CompileError::Invalid)?;
+    let legal = crate::legalize::legalize(
+        trace,
+        crate::legalize::Passes::for_target(backend.capabilities()),
+    );
+    let trace: &Trace = &legal;
     let live = Liveness::compute(trace);
     let mut constraints = vec![OpConstraints::default(); trace.ops.len()];
     for (i, c) in constraints.iter_mut().enumerate() {
@@ -62,9 +77,14 @@ pub fn compile(
         });
     }
     let code = backend.emit(trace, &live, &allocation, externs)?;
+    let legalized = match legal {
+        std::borrow::Cow::Owned(t) => Some(t),
+        std::borrow::Cow::Borrowed(_) => None,
+    };
     Ok(Compiled {
         code,
         constraints,
         allocation,
+        legalized,
     })
 }

@@ -116,8 +116,12 @@ thread_local! {
     static NATIVE_LOG: RefCell<Vec<CallRecord>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Records a call made by native code (used by [`define_externs!`]).
+/// Records a call made by native code (used by [`define_externs!`]); legalization
+/// helpers are not recorded, as in the interpreter.
 pub fn log_native_call(name: &str, args: Vec<Scalar>, result: Option<Scalar>) {
+    if crate::legalize::is_helper(name) {
+        return;
+    }
     NATIVE_LOG.with(|l| {
         let mut l = l.borrow_mut();
         if l.len() < crate::interp::CALL_LOG_LIMIT {

@@ -21,6 +21,7 @@ pub mod compile;
 pub mod externs;
 pub mod interp;
 pub mod ir;
+pub mod legalize;
 pub mod liveness;
 pub mod memory;
 pub mod regalloc;

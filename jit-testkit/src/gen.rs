@@ -108,6 +108,7 @@ pub fn constant(c: &mut Choices, ty: Type) -> Scalar {
 fn callable() -> Vec<(String, Vec<Type>, Option<Type>)> {
     crate::externs()
         .iter()
+        .filter(|(name, _)| !jit_core::legalize::is_helper(name))
         .map(|(name, f)| (name.to_string(), f.params.clone(), f.ret))
         .collect()
 }

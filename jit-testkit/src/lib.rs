@@ -64,10 +64,12 @@ impl Target for NativeTarget {
     }
 }
 
-/// Every external function a case may call: the standard ones and [`callees`].
+/// Every external function a case may call: the standard ones, [`callees`], and the
+/// legalization helpers (so legalized traces run too).
 pub fn externs() -> Externs {
     let mut t = Externs::standard();
     callees::register(&mut t);
+    t.extend(&jit_core::legalize::helpers());
     t
 }
 

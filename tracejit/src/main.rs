@@ -236,7 +236,10 @@ fn run_on(
     let compiled = compile(target.backend(), trace, &externs, CompileOptions::default())
         .map_err(|e| format!("cannot compile for {}: {e}", target.name()))?;
     if disasm {
-        put!("{}", tracejit::disasm::disassemble(trace, &compiled.code));
+        put!(
+            "{}",
+            tracejit::disasm::disassemble(compiled.trace(trace), &compiled.code)
+        );
     }
     let mut interp_memory = memory.clone();
     let want = run(trace, inputs, &mut interp_memory, &externs, options);
