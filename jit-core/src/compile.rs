@@ -57,6 +57,11 @@ pub fn compile(
         crate::legalize::Passes::for_target(backend.capabilities()),
     );
     let trace: &Trace = &legal;
+    check_supported(
+        trace,
+        backend.capabilities(),
+        !backend.registers().float.is_empty(),
+    )?;
     let live = Liveness::compute(trace);
     let mut constraints = vec![OpConstraints::default(); trace.ops.len()];
     for (i, c) in constraints.iter_mut().enumerate() {
@@ -87,4 +92,41 @@ pub fn compile(
         allocation,
         legalized,
     })
+}
+
+/// Refuses values a target cannot hold after legalization: i64 on a 32-bit target and f64
+/// on one without float registers both need the split into i32 pairs, which this pipeline
+/// does not have yet.
+fn check_supported(
+    trace: &Trace,
+    caps: crate::backend::Capabilities,
+    float_regs: bool,
+) -> Result<(), CompileError> {
+    use crate::ir::{Operand, Type};
+    for (i, op) in trace.ops.iter().enumerate() {
+        let types = op
+            .args
+            .iter()
+            .map(|&a| trace.operand_type(a))
+            .chain(op.result.map(|r| trace.ty(r)))
+            .chain(op.args.iter().filter_map(|a| match a {
+                Operand::Const(c) => Some(c.ty()),
+                Operand::Value(_) => None,
+            }));
+        for ty in types {
+            let reason = match ty {
+                Type::I64 if caps.word_bits < 64 => "i64 values on a 32-bit target need the i64 split pass, not yet written",
+                Type::F64 if !float_regs => {
+                    "f64 values without float registers need the split into i32 pairs, not yet written"
+                }
+                _ => continue,
+            };
+            return Err(CompileError::Unsupported {
+                op: i,
+                opcode: op.opcode,
+                reason: reason.into(),
+            });
+        }
+    }
+    Ok(())
 }
