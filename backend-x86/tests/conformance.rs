@@ -40,53 +40,22 @@ proptest! {
     }
 }
 
-/// x86-64 claiming neither an FPU nor a divide instruction: the driver then legalizes f64
-/// arithmetic and division into helper calls, and the whole suite must still pass.
-struct Legalized(X86Backend);
-
-impl jit_core::backend::Backend for Legalized {
-    fn name(&self) -> &'static str {
-        "x86-64 with soft-float and division helpers"
-    }
-    fn triple(&self) -> target_lexicon::Triple {
-        self.0.triple()
-    }
-    fn capabilities(&self) -> jit_core::backend::Capabilities {
-        jit_core::backend::Capabilities {
-            fpu: false,
-            hw_divide: false,
-            ..self.0.capabilities()
-        }
-    }
-    fn registers(&self) -> &jit_core::backend::RegisterInfo {
-        self.0.registers()
-    }
-    fn max_frame_slots(&self) -> u32 {
-        self.0.max_frame_slots()
-    }
-    fn constraints(
-        &self,
-        t: &jit_core::Trace,
-        l: &jit_core::liveness::Liveness,
-        i: usize,
-        o: &mut jit_core::backend::OpConstraints,
-    ) -> Result<(), jit_core::backend::CompileError> {
-        self.0.constraints(t, l, i, o)
-    }
-    fn emit(
-        &self,
-        t: &jit_core::Trace,
-        l: &jit_core::liveness::Liveness,
-        a: &jit_core::regalloc::Allocation,
-        e: &jit_core::Externs,
-    ) -> Result<jit_core::backend::CompiledTrace, jit_core::backend::CompileError> {
-        self.0.emit(t, l, a, e)
-    }
-}
-
 #[test]
 fn conformance_suite_passes_with_soft_float_and_division_helpers() {
-    let n =
-        jit_testkit::assert_conformance(&NativeTarget::new(Box::new(Legalized(X86Backend::new()))));
+    // x86-64 claiming neither an FPU nor a divide instruction: the driver then legalizes
+    // f64 arithmetic and division into helper calls, and the whole suite must still pass.
+    use jit_core::backend::{Backend, Capabilities};
+    let caps = Capabilities {
+        fpu: false,
+        hw_divide: false,
+        ..X86Backend::new().capabilities()
+    };
+    let backend = jit_testkit::Tweaked {
+        inner: X86Backend::new(),
+        name: "x86-64 with soft-float and division helpers",
+        capabilities: Some(caps),
+        max_frame_slots: None,
+    };
+    let n = jit_testkit::assert_conformance(&NativeTarget::new(Box::new(backend)));
     assert!(n >= 150);
 }

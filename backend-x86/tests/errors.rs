@@ -1,52 +1,35 @@
 //! Traces the backend cannot compile get errors, never panics.
 
 use backend_x86::X86Backend;
-use jit_core::backend::{
-    Backend, Capabilities, CompileError, CompiledTrace, OpConstraints, RegisterInfo,
-};
+use jit_core::backend::{Backend, Capabilities, CompileError};
 use jit_core::compile::{compile, CompileOptions};
 use jit_core::externs::Externs;
-use jit_core::liveness::Liveness;
-use jit_core::regalloc::Allocation;
 use jit_core::text::parse_verified;
-use jit_core::{Trace, TraceBuilder, Type};
+use jit_core::{TraceBuilder, Type};
+use jit_testkit::Tweaked;
 
 /// x86-64 with a frame of at most 8 slots, to reach the limit with a small trace.
-struct SmallFrame(X86Backend);
+fn small_frame() -> Tweaked<X86Backend> {
+    Tweaked {
+        inner: X86Backend::new(),
+        name: "x86-64 with 8 frame slots",
+        capabilities: None,
+        max_frame_slots: Some(8),
+    }
+}
 
-impl Backend for SmallFrame {
-    fn name(&self) -> &'static str {
-        "x86-64 with 8 frame slots"
-    }
-    fn triple(&self) -> target_lexicon::Triple {
-        self.0.triple()
-    }
-    fn capabilities(&self) -> Capabilities {
-        self.0.capabilities()
-    }
-    fn registers(&self) -> &RegisterInfo {
-        self.0.registers()
-    }
-    fn max_frame_slots(&self) -> u32 {
-        8
-    }
-    fn constraints(
-        &self,
-        t: &Trace,
-        l: &Liveness,
-        i: usize,
-        o: &mut OpConstraints,
-    ) -> Result<(), CompileError> {
-        self.0.constraints(t, l, i, o)
-    }
-    fn emit(
-        &self,
-        t: &Trace,
-        l: &Liveness,
-        a: &Allocation,
-        e: &Externs,
-    ) -> Result<CompiledTrace, CompileError> {
-        self.0.emit(t, l, a, e)
+/// x86-64 pretending to be a 32-bit target: i64 values need the split pass, which does
+/// not exist yet, so compiling them is refused with a reason.
+fn narrow() -> Tweaked<X86Backend> {
+    let caps = Capabilities {
+        word_bits: 32,
+        ..X86Backend::new().capabilities()
+    };
+    Tweaked {
+        inner: X86Backend::new(),
+        name: "x86-64 claiming 32-bit words",
+        capabilities: Some(caps),
+        max_frame_slots: None,
     }
 }
 
@@ -54,7 +37,7 @@ impl Backend for SmallFrame {
 fn a_frame_too_large_is_an_error() {
     let t = parse_verified(&jit_testkit::cases::pressure()[0].src).unwrap();
     let e = compile(
-        &SmallFrame(X86Backend::new()),
+        &small_frame(),
         &t,
         &Externs::new(),
         CompileOptions::default(),
@@ -108,70 +91,15 @@ fn an_invalid_trace_is_an_error() {
     assert!(matches!(e, CompileError::Invalid(_)), "{e}");
 }
 
-/// x86-64 pretending to be a 32-bit target: i64 values need the split pass, which does not
-/// exist yet, so compiling them is refused with a reason.
-struct Narrow(X86Backend);
-
-impl Backend for Narrow {
-    fn name(&self) -> &'static str {
-        "x86-64 claiming 32-bit words"
-    }
-    fn triple(&self) -> target_lexicon::Triple {
-        self.0.triple()
-    }
-    fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            word_bits: 32,
-            ..self.0.capabilities()
-        }
-    }
-    fn registers(&self) -> &RegisterInfo {
-        self.0.registers()
-    }
-    fn max_frame_slots(&self) -> u32 {
-        self.0.max_frame_slots()
-    }
-    fn constraints(
-        &self,
-        t: &Trace,
-        l: &Liveness,
-        i: usize,
-        o: &mut OpConstraints,
-    ) -> Result<(), CompileError> {
-        self.0.constraints(t, l, i, o)
-    }
-    fn emit(
-        &self,
-        t: &Trace,
-        l: &Liveness,
-        a: &Allocation,
-        e: &Externs,
-    ) -> Result<CompiledTrace, CompileError> {
-        self.0.emit(t, l, a, e)
-    }
-}
-
 #[test]
 fn an_op_the_target_cannot_hold_is_an_error() {
     let t = parse_verified("[i0]\nl1 = cast_i32_to_i64(i0)\nfinish(l1)").unwrap();
-    let e = compile(
-        &Narrow(X86Backend::new()),
-        &t,
-        &Externs::new(),
-        CompileOptions::default(),
-    )
-    .unwrap_err();
+    let e = compile(&narrow(), &t, &Externs::new(), CompileOptions::default()).unwrap_err();
     assert_eq!(
         e.to_string(),
         "op 0: cast_i32_to_i64 is not supported by this target: i64 values on a 32-bit target need the i64 split pass, not yet written"
     );
     // Without i64, the same pretend target compiles fine.
     let t = parse_verified("[i0]\ni1 = int_add(i0, 1)\nfinish(i1)").unwrap();
-    assert!(compile(
-        &Narrow(X86Backend::new()),
-        &t,
-        &Externs::new(),
-        CompileOptions::default()
-    )
-    .is_ok());
+    assert!(compile(&narrow(), &t, &Externs::new(), CompileOptions::default()).is_ok());
 }

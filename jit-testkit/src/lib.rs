@@ -186,3 +186,54 @@ pub fn assert_conformance(target: &dyn Target) -> usize {
         ),
     }
 }
+
+/// A backend with some of its answers changed, for tests: other capabilities (forcing
+/// legalization passes on a target that does not need them) or a smaller frame limit.
+pub struct Tweaked<B> {
+    /// The backend doing the work.
+    pub inner: B,
+    /// Its name in reports.
+    pub name: &'static str,
+    /// Capabilities to claim instead of the backend's.
+    pub capabilities: Option<jit_core::backend::Capabilities>,
+    /// A frame limit to claim instead of the backend's.
+    pub max_frame_slots: Option<u32>,
+}
+
+impl<B: Backend> Backend for Tweaked<B> {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn triple(&self) -> target_lexicon::Triple {
+        self.inner.triple()
+    }
+    fn capabilities(&self) -> jit_core::backend::Capabilities {
+        self.capabilities
+            .unwrap_or_else(|| self.inner.capabilities())
+    }
+    fn registers(&self) -> &jit_core::backend::RegisterInfo {
+        self.inner.registers()
+    }
+    fn max_frame_slots(&self) -> u32 {
+        self.max_frame_slots
+            .unwrap_or_else(|| self.inner.max_frame_slots())
+    }
+    fn constraints(
+        &self,
+        trace: &Trace,
+        live: &jit_core::liveness::Liveness,
+        index: usize,
+        out: &mut jit_core::backend::OpConstraints,
+    ) -> Result<(), jit_core::backend::CompileError> {
+        self.inner.constraints(trace, live, index, out)
+    }
+    fn emit(
+        &self,
+        trace: &Trace,
+        live: &jit_core::liveness::Liveness,
+        alloc: &jit_core::regalloc::Allocation,
+        externs: &Externs,
+    ) -> Result<CompiledTrace, jit_core::backend::CompileError> {
+        self.inner.emit(trace, live, alloc, externs)
+    }
+}
