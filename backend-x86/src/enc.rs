@@ -385,6 +385,11 @@ impl Enc<'_> {
         );
     }
 
+    /// `mul r` (unsigned: rdx:rax = rax * r).
+    pub fn mul(&mut self, w: bool, src: Gpr) {
+        self.modrm(None, w, &[0xf7], 4, Rm::Reg(src), false);
+    }
+
     /// `setcc r8`.
     pub fn setcc(&mut self, c: Cond, dst: Gpr) {
         self.modrm(None, false, &[0x0f, 0x90 | c as u8], 0, Rm::Reg(dst), true);

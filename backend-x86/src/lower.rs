@@ -43,6 +43,10 @@ pub fn constraints(
                     (&[Any, Fixed(PReg::int(RCX))], Def::ReuseInput(0))
                 }
             }
+            Opcode::UintMulHigh => {
+                out.clobbers = RegSet::of(&[PReg::int(RAX), PReg::int(RDX)]);
+                (&[Fixed(PReg::int(RAX)), Reg], Def::Fixed(PReg::int(RDX)))
+            }
             Opcode::IntDiv | Opcode::IntRem | Opcode::UintDiv | Opcode::UintRem => {
                 out.clobbers = RegSet::of(&[PReg::int(RAX), PReg::int(RDX)]);
                 let res = if matches!(op.opcode, Opcode::IntDiv | Opcode::UintDiv) {
@@ -54,7 +58,7 @@ pub fn constraints(
             }
             _ => (&[Any, Any], Def::ReuseInput(0)),
         },
-        Sig::IntOverflow => (&[Any, Any], Def::ReuseInput(0)),
+        Sig::IntOverflow | Sig::CarryOut | Sig::CarryIn => (&[Any, Any], Def::ReuseInput(0)),
         Sig::IntUnary => (&[Any], Def::ReuseInput(0)),
         Sig::IntCompare | Sig::RefCompare => (&[Reg, Any], cmp_def),
         Sig::IntTest => (&[Reg], cmp_def),
@@ -594,11 +598,20 @@ impl Emitter<'_> {
         let ty0 = op.args.first().map(|&a| trace.operand_type(a));
         let w = ty0.is_some_and(is_wide);
         match op.opcode.sig() {
-            Sig::IntBinary | Sig::IntOverflow => {
+            Sig::IntBinary | Sig::IntOverflow | Sig::CarryOut | Sig::CarryIn => {
                 let dst = gpr(res.expect("verified"));
                 match op.opcode {
-                    Opcode::IntAdd | Opcode::IntAddOvf => self.alu(Alu::Add, w, dst, args[1]),
-                    Opcode::IntSub | Opcode::IntSubOvf => self.alu(Alu::Sub, w, dst, args[1]),
+                    Opcode::IntAdd | Opcode::IntAddOvf | Opcode::IntAddCo => {
+                        self.alu(Alu::Add, w, dst, args[1])
+                    }
+                    Opcode::IntSub | Opcode::IntSubOvf | Opcode::IntSubBo => {
+                        self.alu(Alu::Sub, w, dst, args[1])
+                    }
+                    // The carry (borrow) of the op just before is still in CF: edits between
+                    // the two are moves, which leave the flags alone.
+                    Opcode::IntAddCi => self.alu(Alu::Adc, w, dst, args[1]),
+                    Opcode::IntSubBi => self.alu(Alu::Sbb, w, dst, args[1]),
+                    Opcode::UintMulHigh => self.enc().mul(w, gpr(args[1])),
                     Opcode::IntAnd => self.alu(Alu::And, w, dst, args[1]),
                     Opcode::IntOr => self.alu(Alu::Or, w, dst, args[1]),
                     Opcode::IntXor => self.alu(Alu::Xor, w, dst, args[1]),

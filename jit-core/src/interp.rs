@@ -257,6 +257,7 @@ pub fn run(
         Operand::Const(c) => c,
     };
     let mut overflow = false;
+    let mut carry = false;
     let mut pc = 0;
     loop {
         if out.steps >= options.step_budget {
@@ -274,6 +275,18 @@ pub fn run(
                     .expect("verified: integer operands of one type");
                 overflow = o;
                 result = Some(r);
+            }
+            Sig::CarryOut => {
+                let (r, c) =
+                    sem::carry_out(op.opcode, args[0], args[1]).expect("verified: i32 operands");
+                carry = c;
+                result = Some(r);
+            }
+            Sig::CarryIn => {
+                result = Some(
+                    sem::carry_in(op.opcode, args[0], args[1], carry)
+                        .expect("verified: i32 operands"),
+                );
             }
             Sig::Load(m) => {
                 let addr = address(&args, op.mem().expect("verified: load has MemArg"));

@@ -304,6 +304,10 @@ pub enum Sig {
     IntBinary,
     /// `(T, T) -> T` for `T` in `i32`, `i64`; sets the overflow condition for the next guard.
     IntOverflow,
+    /// `(i32, i32) -> i32`; sets the carry (add) or borrow (sub) for the next op.
+    CarryOut,
+    /// `(i32, i32) -> i32`; adds the carry or subtracts the borrow of the op before.
+    CarryIn,
     /// `T -> T` for `T` in `i32`, `i64`.
     IntUnary,
     /// `(T, T) -> i32` (0 or 1) for `T` in `i32`, `i64`.
@@ -403,6 +407,16 @@ opcodes! {
     UintDiv = "uint_div": Sig::IntBinary;
     /// Unsigned remainder; `x % 0 = x`.
     UintRem = "uint_rem": Sig::IntBinary;
+    /// The high half of the unsigned double-width product.
+    UintMulHigh = "uint_mul_high": Sig::IntBinary;
+    /// Wrapping `i32` addition that records the unsigned carry out (for 64-bit pairs).
+    IntAddCo = "int_add_co": Sig::CarryOut;
+    /// `i32` addition of the two and the carry of the `int_add_co` just before.
+    IntAddCi = "int_add_ci": Sig::CarryIn;
+    /// Wrapping `i32` subtraction that records the unsigned borrow out.
+    IntSubBo = "int_sub_bo": Sig::CarryOut;
+    /// `i32` subtraction of the second and the borrow of the `int_sub_bo` just before.
+    IntSubBi = "int_sub_bi": Sig::CarryIn;
     /// Wrapping negation.
     IntNeg = "int_neg": Sig::IntUnary;
     /// Bitwise not.
@@ -557,6 +571,15 @@ impl Opcode {
         self.sig() == Sig::IntOverflow
     }
 
+    /// The op that must come right after this one (`int_add_co` → `int_add_ci`, …).
+    pub fn carry_partner(self) -> Option<Opcode> {
+        match self {
+            Opcode::IntAddCo => Some(Opcode::IntAddCi),
+            Opcode::IntSubBo => Some(Opcode::IntSubBi),
+            _ => None,
+        }
+    }
+
     /// True for the guards that read the overflow condition.
     pub fn reads_overflow(self) -> bool {
         matches!(self, Opcode::GuardNoOverflow | Opcode::GuardOverflow)
@@ -568,6 +591,8 @@ impl Opcode {
         Some(match self.sig() {
             Sig::IntBinary
             | Sig::IntOverflow
+            | Sig::CarryOut
+            | Sig::CarryIn
             | Sig::IntCompare
             | Sig::FloatBinary
             | Sig::FloatCompare

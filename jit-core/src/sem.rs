@@ -16,6 +16,7 @@ macro_rules! int_ops {
                 Opcode::IntAdd => a.wrapping_add(b),
                 Opcode::IntSub => a.wrapping_sub(b),
                 Opcode::IntMul => a.wrapping_mul(b),
+                Opcode::UintMulHigh => (((a as $u as u128) * (b as $u as u128)) >> $bits) as $t,
                 Opcode::IntAnd => a & b,
                 Opcode::IntOr => a | b,
                 Opcode::IntXor => a ^ b,
@@ -110,6 +111,31 @@ pub fn int_overflow(op: Opcode, a: Scalar, b: Scalar) -> Option<(Scalar, bool)> 
     }
 }
 
+/// The result of `int_add_co` / `int_sub_bo` and the carry (borrow) it leaves.
+pub fn carry_out(op: Opcode, a: Scalar, b: Scalar) -> Option<(Scalar, bool)> {
+    let (Scalar::I32(a), Scalar::I32(b)) = (a, b) else {
+        return None;
+    };
+    let (r, c) = match op {
+        Opcode::IntAddCo => (a as u32).overflowing_add(b as u32),
+        Opcode::IntSubBo => (a as u32).overflowing_sub(b as u32),
+        _ => return None,
+    };
+    Some((Scalar::I32(r as i32), c))
+}
+
+/// The result of `int_add_ci` / `int_sub_bi` given the carry (borrow) before it.
+pub fn carry_in(op: Opcode, a: Scalar, b: Scalar, carry: bool) -> Option<Scalar> {
+    let (Scalar::I32(a), Scalar::I32(b)) = (a, b) else {
+        return None;
+    };
+    Some(Scalar::I32(match op {
+        Opcode::IntAddCi => a.wrapping_add(b).wrapping_add(carry as i32),
+        Opcode::IntSubBi => a.wrapping_sub(b).wrapping_sub(carry as i32),
+        _ => return None,
+    }))
+}
+
 /// Replaces any NaN by the canonical one: how the interpreter writes arithmetic NaNs.
 /// Other targets may produce other NaNs; [`Scalar::same_result`] treats all NaNs alike.
 fn arith(x: f64) -> Scalar {
@@ -129,6 +155,8 @@ pub fn eval(op: Opcode, args: &[Scalar]) -> Option<Scalar> {
     match op.sig() {
         Sig::IntBinary | Sig::IntCompare => int_binary(op, a, b?),
         Sig::IntOverflow => int_overflow(op, a, b?).map(|(r, _)| r),
+        Sig::CarryOut => carry_out(op, a, b?).map(|(r, _)| r),
+        Sig::CarryIn => carry_in(op, a, b?, false),
         Sig::IntUnary => match (op, a) {
             (Opcode::IntNeg, Scalar::I32(x)) => Some(Scalar::I32(x.wrapping_neg())),
             (Opcode::IntNeg, Scalar::I64(x)) => Some(Scalar::I64(x.wrapping_neg())),

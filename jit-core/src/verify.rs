@@ -182,6 +182,12 @@ pub enum VerifyError {
         /// The guard.
         op: usize,
     },
+    /// An `int_add_co`/`int_sub_bo` not followed at once by its `int_add_ci`/`int_sub_bi`,
+    /// or one of those not right after its partner.
+    UnpairedCarry {
+        /// The operation.
+        op: usize,
+    },
 }
 
 impl VerifyError {
@@ -211,7 +217,8 @@ impl VerifyError {
             | JumpArity { op, .. }
             | AfterTerminator { op }
             | UncheckedOverflow { op }
-            | StrayOverflowGuard { op } => Some(op),
+            | StrayOverflowGuard { op }
+            | UnpairedCarry { op } => Some(op),
         }
     }
 }
@@ -275,6 +282,10 @@ impl fmt::Display for VerifyError {
             StrayOverflowGuard { .. } => write!(
                 f,
                 "guard_no_overflow and guard_overflow must directly follow an *_ovf operation"
+            ),
+            UnpairedCarry { .. } => write!(
+                f,
+                "int_add_co and int_sub_bo must be followed at once by int_add_ci and int_sub_bi, and those must directly follow them"
             ),
         }
     }
@@ -425,6 +436,16 @@ impl Verifier<'_> {
             let prev_ovf = i > 0 && trace.ops[i - 1].opcode.is_overflow_op();
             if op.opcode.reads_overflow() && !prev_ovf {
                 self.err(VerifyError::StrayOverflowGuard { op: i });
+            }
+            let partner_before =
+                i > 0 && trace.ops[i - 1].opcode.carry_partner() == Some(op.opcode);
+            let is_carry_in = op.opcode.sig() == Sig::CarryIn;
+            let partner_after = op
+                .opcode
+                .carry_partner()
+                .is_none_or(|p| trace.ops.get(i + 1).is_some_and(|n| n.opcode == p));
+            if (is_carry_in && !partner_before) || !partner_after {
+                self.err(VerifyError::UnpairedCarry { op: i });
             }
             if op.opcode.is_overflow_op()
                 && !trace
@@ -594,6 +615,10 @@ impl Verifier<'_> {
         // What each argument must be, and the result type (None: no result).
         let (wants, result): (SmallVec<[Want; 4]>, Option<Option<Type>>) = match sig {
             Sig::IntBinary | Sig::IntOverflow => (smallvec![Want::Int, Want::Int], Some(None)),
+            Sig::CarryOut | Sig::CarryIn => (
+                smallvec![Want::Ty(Type::I32), Want::Ty(Type::I32)],
+                Some(Some(Type::I32)),
+            ),
             Sig::IntUnary => (smallvec![Want::Int], Some(None)),
             Sig::IntCompare => (smallvec![Want::Int, Want::Int], Some(Some(Type::I32))),
             Sig::IntTest => (smallvec![Want::Int], Some(Some(Type::I32))),

@@ -119,6 +119,19 @@ const TEXT_CASES: &[(&str, &str)] = &[
         "2:1: guard_no_overflow and guard_overflow must directly follow an *_ovf operation",
     ),
     (
+        "[i0]\ni1 = int_add_co(i0, 1)\ni2 = int_add(i0, 1)\nfinish(i1, i2)",
+        "2:1: int_add_co and int_sub_bo must be followed at once by int_add_ci and int_sub_bi, and those must directly follow them",
+    ),
+    (
+        "[i0]\ni1 = int_add_co(i0, 1)\ni2 = int_sub_bi(i0, 1)\nfinish(i1, i2)",
+        "2:1: int_add_co and int_sub_bo must be followed at once by int_add_ci and int_sub_bi, and those must directly follow them\n\
+         3:1: int_add_co and int_sub_bo must be followed at once by int_add_ci and int_sub_bi, and those must directly follow them",
+    ),
+    (
+        "[l0]\nl1 = int_add_co(l0, 1)\ni2 = int_add_ci(0, 0)\nfinish(l1, i2)",
+        "2:1: argument 0 of int_add_co must be i32, found i64\n2:1: result l1 has the wrong type: the operation produces i32",
+    ),
+    (
         // Every error is reported, not just the first.
         "[i0, f1]\ni2 = int_add(i0, f1)\nf3 = float_neg(i0)\nguard_true(f3) []\njump(i2)",
         "2:1: argument 1 of int_add must be i32 like argument 0, found f64\n\

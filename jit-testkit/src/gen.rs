@@ -162,7 +162,8 @@ impl Gen<'_, '_> {
             .iter()
             .copied()
             .filter(|o| {
-                !matches!(o.sig(), Sig::Label | Sig::Jump | Sig::Finish) && !o.reads_overflow()
+                !matches!(o.sig(), Sig::Label | Sig::Jump | Sig::Finish | Sig::CarryIn)
+                    && !o.reads_overflow()
             })
             .collect();
         let op = ops[self.c.below(ops.len())];
@@ -186,6 +187,20 @@ impl Gen<'_, '_> {
                     self.b.guard(g, &[], &fa);
                 }
             }
+            Sig::CarryOut => {
+                // A 64-bit add or subtract on i32 halves: the pair stays together.
+                let (a, b) = (self.operand(Type::I32), self.operand(Type::I32));
+                let lo = self.b.binary(op, a, b);
+                let (c, d) = (self.operand(Type::I32), self.operand(Type::I32));
+                let hi = self.b.binary(
+                    op.carry_partner().expect("a carry-out op has a partner"),
+                    c,
+                    d,
+                );
+                self.add(lo);
+                self.add(hi);
+            }
+            Sig::CarryIn => unreachable!("filtered out"),
             Sig::IntUnary | Sig::IntTest => {
                 let a = self.operand(int);
                 let v = self.b.unary(op, a);

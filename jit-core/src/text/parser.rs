@@ -516,6 +516,7 @@ impl Parser {
                 | Sig::IntTest
                 | Sig::GuardValue => poly_int(),
                 Sig::FloatBinary | Sig::FloatUnary | Sig::FloatCompare => Type::F64,
+                Sig::CarryOut | Sig::CarryIn => Type::I32,
                 Sig::RefCompare | Sig::GuardRef => Type::Ref,
                 Sig::Convert(from, _) => from,
                 Sig::Load(_) => [Type::Ref, Type::I32]
