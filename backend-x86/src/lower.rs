@@ -114,6 +114,14 @@ pub fn constraints(
             });
             return Ok(());
         }
+        Sig::CallSplit | Sig::CallHi => {
+            return Err(CompileError::Unsupported {
+                op: i,
+                opcode: op.opcode,
+                reason: "x86-64 passes 64-bit values whole; split calls are for 32-bit targets"
+                    .into(),
+            })
+        }
         Sig::Label | Sig::Jump => {
             return Err(CompileError::Unsupported {
                 op: i,
@@ -761,6 +769,7 @@ impl Emitter<'_> {
                 }
             }
             Sig::Call => self.call(i)?,
+            Sig::CallSplit | Sig::CallHi => unreachable!("refused by constraints"),
             Sig::SameAs => {}
             Sig::GuardCond | Sig::GuardValue | Sig::GuardRef | Sig::GuardFlag => self.guard(i),
             Sig::Finish => {

@@ -258,6 +258,7 @@ pub fn run(
     };
     let mut overflow = false;
     let mut carry = false;
+    let mut call_hi = Scalar::I32(0);
     let mut pc = 0;
     loop {
         if out.steps >= options.step_budget {
@@ -302,6 +303,32 @@ pub fn run(
                     .map_err(|error| InterpError::Memory { op: pc, error })?;
             }
             Sig::Call => result = call(trace, pc, &args, externs, &mut out)?,
+            Sig::CallSplit => {
+                let decl = &trace.funcs[op.func().expect("verified: call has callee")];
+                let types: SmallVec<[Type; 8]> = args.iter().map(|a| a.ty()).collect();
+                let layout = crate::ir::split_call_layout(&decl.params, &types)
+                    .expect("verified: operands fit");
+                let mut joined: SmallVec<[Scalar; 8]> = SmallVec::new();
+                let mut at = 0;
+                for (&n, &ty) in layout.iter().zip(&decl.params) {
+                    joined.push(if n == 2 {
+                        join(ty, args[at], args[at + 1])
+                    } else {
+                        args[at]
+                    });
+                    at += n;
+                }
+                let r = call(trace, pc, &joined, externs, &mut out)?;
+                result = match (r, op.result.map(|v| trace.ty(v))) {
+                    (Some(x), Some(Type::I32)) if matches!(x.ty(), Type::I64 | Type::F64) => {
+                        let bits = x.bits() as u64;
+                        call_hi = Scalar::I32((bits >> 32) as u32 as i32);
+                        Some(Scalar::I32(bits as u32 as i32))
+                    }
+                    (r, _) => r,
+                };
+            }
+            Sig::CallHi => result = Some(call_hi),
             Sig::GuardCond | Sig::GuardValue | Sig::GuardRef | Sig::GuardFlag => {
                 let passes = sem::guard_passes(op.opcode, &args, overflow, options.invalidated)
                     .expect("verified: guard operands");
@@ -340,6 +367,15 @@ pub fn run(
             env[r.index()] = x;
         }
         pc += 1;
+    }
+}
+
+/// A 64-bit value of type `ty` from its `i32` halves.
+fn join(ty: Type, lo: Scalar, hi: Scalar) -> Scalar {
+    let bits = lo.bits() as u32 as u64 | (hi.bits() as u32 as u64) << 32;
+    match ty {
+        Type::F64 => Scalar::F64(bits),
+        _ => Scalar::I64(bits as i64),
     }
 }
 
@@ -398,6 +434,8 @@ pub fn is_pure(op: Opcode) -> bool {
         Sig::Load(_)
             | Sig::Store(_)
             | Sig::Call
+            | Sig::CallSplit
+            | Sig::CallHi
             | Sig::GuardCond
             | Sig::GuardValue
             | Sig::GuardRef

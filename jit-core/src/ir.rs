@@ -330,6 +330,11 @@ pub enum Sig {
     Store(MemType),
     /// Arguments and result given by the called function's declaration.
     Call,
+    /// A call whose 64-bit arguments may come as (lo, hi) `i32` pairs and whose 64-bit
+    /// result may come back split (low half here, high half from `call_hi`).
+    CallSplit,
+    /// `() -> i32`: the high half of the split result of the `call_split` just before.
+    CallHi,
     /// `T -> T` for any `T`.
     SameAs,
     /// A guard on an `i32` condition.
@@ -521,6 +526,10 @@ opcodes! {
     StoreF64 = "store_f64": Sig::Store(MemType::F64);
     /// Call an external function.
     Call = "call": Sig::Call;
+    /// Call an external function with 64-bit values split into `i32` pairs (32-bit targets).
+    CallSplit = "call_split": Sig::CallSplit;
+    /// The high half of the split 64-bit result of the `call_split` just before.
+    CallHi = "call_hi": Sig::CallHi;
     /// The same value under a new name.
     SameAs = "same_as": Sig::SameAs;
     /// Leave unless the `i32` is non-zero.
@@ -580,6 +589,11 @@ impl Opcode {
         }
     }
 
+    /// True for `call` and `call_split`.
+    pub fn is_call(self) -> bool {
+        matches!(self, Opcode::Call | Opcode::CallSplit)
+    }
+
     /// True for the guards that read the overflow condition.
     pub fn reads_overflow(self) -> bool {
         matches!(self, Opcode::GuardNoOverflow | Opcode::GuardOverflow)
@@ -607,8 +621,8 @@ impl Opcode {
             | Sig::GuardCond
             | Sig::GuardRef => 1,
             Sig::Store(_) => 3,
-            Sig::GuardFlag => 0,
-            Sig::Call | Sig::Label | Sig::Jump | Sig::Finish => return None,
+            Sig::GuardFlag | Sig::CallHi => 0,
+            Sig::Call | Sig::CallSplit | Sig::Label | Sig::Jump | Sig::Finish => return None,
         })
     }
 
@@ -622,6 +636,7 @@ impl Opcode {
             Sig::IntCompare | Sig::IntTest | Sig::FloatCompare | Sig::RefCompare => Some(Type::I32),
             Sig::FloatBinary | Sig::FloatUnary => Some(Type::F64),
             Sig::Convert(_, to) => Some(to),
+            Sig::CallHi => Some(Type::I32),
             Sig::Load(m) => Some(m.value_type()),
             Sig::SameAs => first,
             _ => None,
@@ -768,4 +783,28 @@ impl Trace {
     pub fn guard_count(&self) -> usize {
         self.ops.iter().filter(|op| op.opcode.is_guard()).count()
     }
+}
+
+/// How the operands of a `call_split` fall on the callee's parameters: for each parameter,
+/// how many operands pass it (2 for an `i64`, or an `f64` as two `i32` halves). `None` if the
+/// operand types do not fit the parameters.
+pub fn split_call_layout(params: &[Type], operands: &[Type]) -> Option<Vec<usize>> {
+    let mut at = 0;
+    let mut layout = Vec::with_capacity(params.len());
+    for &p in params {
+        let here = operands.get(at).copied()?;
+        let n = match (p, here) {
+            (Type::I64, Type::I32) | (Type::F64, Type::I32) => {
+                if operands.get(at + 1) != Some(&Type::I32) {
+                    return None;
+                }
+                2
+            }
+            (p, t) if p == t => 1,
+            _ => return None,
+        };
+        layout.push(n);
+        at += n;
+    }
+    (at == operands.len()).then_some(layout)
 }

@@ -247,5 +247,631 @@ mod helper_fns {
         fn tracejit_srem64(a: i64, b: i64) -> i64 { i64op(Opcode::IntRem, a, b) }
         fn tracejit_udiv64(a: i64, b: i64) -> i64 { i64op(Opcode::UintDiv, a, b) }
         fn tracejit_urem64(a: i64, b: i64) -> i64 { i64op(Opcode::UintRem, a, b) }
+        fn tracejit_umulh64(a: i64, b: i64) -> i64 { i64op(Opcode::UintMulHigh, a, b) }
+        fn tracejit_mul64(a: i64, b: i64) -> i64 { a.wrapping_mul(b) }
+        fn tracejit_mul64_overflows(a: i64, b: i64) -> i32 { a.overflowing_mul(b).1 as i32 }
     }
+}
+
+/// Which 64-bit types the split pass turns into `(lo, hi)` pairs of `i32`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct SplitMode {
+    /// `i64` (every 32-bit target).
+    pub i64: bool,
+    /// `f64` (targets without float registers, after the soft-float pass).
+    pub f64: bool,
+}
+
+impl SplitMode {
+    /// Whether values of `ty` become pairs.
+    pub fn splits(self, ty: Type) -> bool {
+        (ty == Type::I64 && self.i64) || (ty == Type::F64 && self.f64)
+    }
+}
+
+/// The scalars a split trace takes for `values` of these types: each split value as its low
+/// then its high half.
+pub fn split_scalars(values: &[crate::ir::Scalar], mode: SplitMode) -> Vec<crate::ir::Scalar> {
+    use crate::ir::Scalar;
+    let mut out = Vec::with_capacity(values.len() * 2);
+    for &v in values {
+        if mode.splits(v.ty()) {
+            let bits = v.bits() as u64;
+            out.push(Scalar::I32(bits as u32 as i32));
+            out.push(Scalar::I32((bits >> 32) as u32 as i32));
+        } else {
+            out.push(v);
+        }
+    }
+    out
+}
+
+/// The values of types `types` from a split trace's scalars (the inverse of
+/// [`split_scalars`]); `None` if the counts do not fit.
+pub fn join_scalars(
+    types: &[Type],
+    halves: &[crate::ir::Scalar],
+    mode: SplitMode,
+) -> Option<Vec<crate::ir::Scalar>> {
+    use crate::ir::Scalar;
+    let mut out = Vec::with_capacity(types.len());
+    let mut at = 0;
+    for &t in types {
+        if mode.splits(t) {
+            let (lo, hi) = (
+                halves.get(at)?.bits() as u32 as u64,
+                halves.get(at + 1)?.bits() as u32 as u64,
+            );
+            let bits = lo | hi << 32;
+            out.push(if t == Type::F64 {
+                Scalar::F64(bits)
+            } else {
+                Scalar::I64(bits as i64)
+            });
+            at += 2;
+        } else {
+            out.push(*halves.get(at)?);
+            at += 1;
+        }
+    }
+    (at == halves.len()).then_some(out)
+}
+
+/// A value of the original trace in the split one: whole, or as (lo, hi).
+#[derive(Clone, Copy, Debug)]
+enum Parts {
+    One(Operand),
+    Two(Operand, Operand),
+}
+
+impl Parts {
+    fn halves(self) -> (Operand, Operand) {
+        match self {
+            Parts::Two(lo, hi) => (lo, hi),
+            Parts::One(a) => (a, a),
+        }
+    }
+    fn push_to(self, out: &mut Vec<Operand>) {
+        match self {
+            Parts::One(a) => out.push(a),
+            Parts::Two(lo, hi) => {
+                out.push(lo);
+                out.push(hi);
+            }
+        }
+    }
+}
+
+struct Splitter<'a> {
+    trace: &'a Trace,
+    mode: SplitMode,
+    b: TraceBuilder,
+    map: Vec<Option<Parts>>,
+    helpers: HashMap<&'static str, FuncRef>,
+    funcs: Vec<FuncRef>,
+    /// The overflow condition (1 = overflowed) of an i64 `*_ovf` op waiting for its guard.
+    overflow: Option<Value>,
+}
+
+impl Splitter<'_> {
+    fn parts(&self, a: Operand) -> Parts {
+        match a {
+            Operand::Value(v) => self.map[v.index()].expect("verified: defined before use"),
+            Operand::Const(c) if self.mode.splits(c.ty()) => {
+                let bits = c.bits() as u64;
+                Parts::Two(
+                    Operand::from(bits as u32 as i32),
+                    Operand::from((bits >> 32) as u32 as i32),
+                )
+            }
+            c => Parts::One(c),
+        }
+    }
+
+    fn bin(&mut self, op: Opcode, a: impl Into<Operand>, b: impl Into<Operand>) -> Value {
+        self.b.binary(op, a, b)
+    }
+
+    fn helper(&mut self, name: &'static str) -> FuncRef {
+        if let Some(&f) = self.helpers.get(name) {
+            return f;
+        }
+        let h = helpers();
+        let d = h.get(name).expect("every helper is in the table");
+        let f = self.b.declare(name, &d.params, d.ret);
+        self.helpers.insert(name, f);
+        f
+    }
+
+    /// A call with split arguments; its result as parts.
+    fn call(&mut self, f: FuncRef, args: &[Parts], ret: Option<Type>) -> Option<Parts> {
+        let mut ops = Vec::new();
+        for &p in args {
+            p.push_to(&mut ops);
+        }
+        let split_ret = ret.is_some_and(|t| self.mode.splits(t));
+        let rty = ret.map(|t| if split_ret { Type::I32 } else { t });
+        let lo = self.b.raw(Opcode::CallSplit, &ops, rty, Extra::Call(f))?;
+        if split_ret {
+            let hi = self
+                .b
+                .raw(Opcode::CallHi, &[], Some(Type::I32), Extra::None)?;
+            Some(Parts::Two(lo.into(), hi.into()))
+        } else {
+            Some(Parts::One(lo.into()))
+        }
+    }
+
+    /// Signed (or unsigned) `a < b` style comparison of pairs: `hi_cmp(ahi, bhi) |
+    /// (ahi == bhi & lo_cmp(alo, blo))`.
+    fn compare(&mut self, hi_cmp: Opcode, lo_cmp: Opcode, a: Parts, b: Parts) -> Value {
+        let ((alo, ahi), (blo, bhi)) = (a.halves(), b.halves());
+        let h = self.bin(hi_cmp, ahi, bhi);
+        let e = self.bin(Opcode::IntEq, ahi, bhi);
+        let l = self.bin(lo_cmp, alo, blo);
+        let el = self.bin(Opcode::IntAnd, e, l);
+        self.bin(Opcode::IntOr, h, el)
+    }
+
+    /// `(alo ^ blo) | (ahi ^ bhi)`: zero exactly when the pairs are equal.
+    fn differ(&mut self, a: Parts, b: Parts) -> Value {
+        let ((alo, ahi), (blo, bhi)) = (a.halves(), b.halves());
+        let x = self.bin(Opcode::IntXor, alo, blo);
+        let y = self.bin(Opcode::IntXor, ahi, bhi);
+        self.bin(Opcode::IntOr, x, y)
+    }
+
+    fn shift(&mut self, op: Opcode, a: Parts, n: Parts) -> Parts {
+        use Opcode::*;
+        let (lo, hi) = a.halves();
+        let (n, _) = n.halves();
+        if let Operand::Const(c) = n {
+            let k = (c.bits() & 63) as i32;
+            let two = |lo: Value, hi: Value| Parts::Two(lo.into(), hi.into());
+            return match (op, k) {
+                (_, 0) => a,
+                (IntLshift, k) if k < 32 => {
+                    let l = self.bin(IntLshift, lo, k);
+                    let h = self.bin(IntLshift, hi, k);
+                    let c = self.bin(UintRshift, lo, 32 - k);
+                    let h = self.bin(IntOr, h, c);
+                    two(l, h)
+                }
+                (IntLshift, k) => {
+                    let h = self.bin(IntLshift, lo, k - 32);
+                    Parts::Two(Operand::from(0), h.into())
+                }
+                (_, k) if k < 32 => {
+                    let l = self.bin(UintRshift, lo, k);
+                    let c = self.bin(IntLshift, hi, 32 - k);
+                    let l = self.bin(IntOr, l, c);
+                    let h = self.bin(op, hi, k);
+                    two(l, h)
+                }
+                (UintRshift, k) => {
+                    let l = self.bin(UintRshift, hi, k - 32);
+                    Parts::Two(l.into(), Operand::from(0))
+                }
+                (_, k) => {
+                    let l = self.bin(IntRshift, hi, k - 32);
+                    let h = self.bin(IntRshift, hi, 31);
+                    two(l, h)
+                }
+            };
+        }
+        // A variable count: both cases computed, the right one picked by a mask.
+        let s = self.bin(IntAnd, n, 31);
+        let big = self.bin(IntAnd, n, 32);
+        let t = self.b.unary(IntIsTrue, big);
+        let m = self.b.unary(IntNeg, t);
+        let nm = self.b.unary(IntInvert, m);
+        let k = self.bin(IntXor, s, 31);
+        let pick = |sp: &mut Self, small: Value, large: Operand| {
+            let x = sp.bin(IntAnd, small, nm);
+            let y = sp.bin(IntAnd, large, m);
+            sp.bin(IntOr, x, y)
+        };
+        if op == IntLshift {
+            let lo_s = self.bin(IntLshift, lo, s);
+            let t1 = self.bin(UintRshift, lo, 1);
+            let t2 = self.bin(UintRshift, t1, k);
+            let h0 = self.bin(IntLshift, hi, s);
+            let hi_s = self.bin(IntOr, h0, t2);
+            let h = pick(self, hi_s, lo_s.into());
+            let l = self.bin(IntAnd, lo_s, nm);
+            Parts::Two(l.into(), h.into())
+        } else {
+            let hi_s = self.bin(op, hi, s);
+            let t1 = self.bin(IntLshift, hi, 1);
+            let t2 = self.bin(IntLshift, t1, k);
+            let l0 = self.bin(UintRshift, lo, s);
+            let lo_s = self.bin(IntOr, l0, t2);
+            let l = pick(self, lo_s, hi_s.into());
+            let h = if op == UintRshift {
+                self.bin(IntAnd, hi_s, nm)
+            } else {
+                let sign = self.bin(IntRshift, hi, 31);
+                pick(self, hi_s, sign.into())
+            };
+            Parts::Two(l.into(), h.into())
+        }
+    }
+
+    /// The parts of op `op`'s result, or `None` to copy the op unchanged.
+    fn op(&mut self, op: &crate::ir::Op) -> Option<Option<Parts>> {
+        use Opcode::*;
+        let trace = self.trace;
+        let a: Vec<Parts> = op.args.iter().map(|&x| self.parts(x)).collect();
+        let arg_split = op
+            .args
+            .iter()
+            .any(|&x| self.mode.splits(trace.operand_type(x)));
+        let res_split = op.result.is_some_and(|r| self.mode.splits(trace.ty(r)));
+        let is_call = op.opcode == Call
+            && op.func().is_some_and(|f| {
+                let d = &trace.funcs[f];
+                d.params
+                    .iter()
+                    .chain(d.ret.iter())
+                    .any(|&t| self.mode.splits(t))
+            });
+        let always = matches!(op.opcode, GuardNoOverflow | GuardOverflow | Label);
+        if !arg_split && !res_split && !is_call && !always {
+            return None;
+        }
+        let two = |l: Value, h: Value| Some(Parts::Two(l.into(), h.into()));
+        let one = |v: Value| Some(Parts::One(v.into()));
+        Some(match op.opcode {
+            IntAdd | IntSub | IntAddOvf | IntSubOvf => {
+                let ((alo, ahi), (blo, bhi)) = (a[0].halves(), a[1].halves());
+                let add = matches!(op.opcode, IntAdd | IntAddOvf);
+                let (co, ci) = if add {
+                    (IntAddCo, IntAddCi)
+                } else {
+                    (IntSubBo, IntSubBi)
+                };
+                let l = self.bin(co, alo, blo);
+                let h = self.bin(ci, ahi, bhi);
+                if matches!(op.opcode, IntAddOvf | IntSubOvf) {
+                    // Overflow: the result's sign differs from what both (add) or the first
+                    // (sub, when the signs differ) operands say.
+                    let x = self.bin(IntXor, ahi, h);
+                    let y = if add {
+                        self.bin(IntXor, bhi, h)
+                    } else {
+                        self.bin(IntXor, ahi, bhi)
+                    };
+                    let z = self.bin(IntAnd, x, y);
+                    self.overflow = Some(self.bin(IntLt, z, 0));
+                }
+                two(l, h)
+            }
+            IntAnd | IntOr | IntXor => {
+                let ((alo, ahi), (blo, bhi)) = (a[0].halves(), a[1].halves());
+                let l = self.bin(op.opcode, alo, blo);
+                let h = self.bin(op.opcode, ahi, bhi);
+                two(l, h)
+            }
+            IntMul => {
+                let ((alo, ahi), (blo, bhi)) = (a[0].halves(), a[1].halves());
+                let l = self.bin(IntMul, alo, blo);
+                let t = self.bin(UintMulHigh, alo, blo);
+                let c1 = self.bin(IntMul, alo, bhi);
+                let c2 = self.bin(IntMul, ahi, blo);
+                let h = self.bin(IntAdd, t, c1);
+                let h = self.bin(IntAdd, h, c2);
+                two(l, h)
+            }
+            IntMulOvf => {
+                let f = self.helper("tracejit_mul64");
+                let r = self.call(f, &a, Some(Type::I64));
+                let g = self.helper("tracejit_mul64_overflows");
+                let o = self.call(g, &a, Some(Type::I32)).map(|p| p.halves().0);
+                self.overflow = o.and_then(|o| o.value());
+                r
+            }
+            IntLshift | IntRshift | UintRshift => Some(self.shift(op.opcode, a[0], a[1])),
+            IntDiv | IntRem | UintDiv | UintRem | UintMulHigh => {
+                let name = match op.opcode {
+                    IntDiv => "tracejit_sdiv64",
+                    IntRem => "tracejit_srem64",
+                    UintDiv => "tracejit_udiv64",
+                    UintRem => "tracejit_urem64",
+                    _ => "tracejit_umulh64",
+                };
+                let f = self.helper(name);
+                self.call(f, &a, Some(Type::I64))
+            }
+            IntNeg => {
+                let (lo, hi) = a[0].halves();
+                let l = self.bin(IntSubBo, 0, lo);
+                let h = self.bin(IntSubBi, 0, hi);
+                two(l, h)
+            }
+            IntInvert => {
+                let (lo, hi) = a[0].halves();
+                let l = self.b.unary(IntInvert, lo);
+                let h = self.b.unary(IntInvert, hi);
+                two(l, h)
+            }
+            IntEq | IntNe => {
+                let d = self.differ(a[0], a[1]);
+                one(self.b.unary(
+                    if op.opcode == IntEq {
+                        IntIsZero
+                    } else {
+                        IntIsTrue
+                    },
+                    d,
+                ))
+            }
+            IntLt => one(self.compare(IntLt, UintLt, a[0], a[1])),
+            IntLe => one(self.compare(IntLt, UintLe, a[0], a[1])),
+            IntGt => one(self.compare(IntGt, UintGt, a[0], a[1])),
+            IntGe => one(self.compare(IntGt, UintGe, a[0], a[1])),
+            UintLt => one(self.compare(UintLt, UintLt, a[0], a[1])),
+            UintLe => one(self.compare(UintLt, UintLe, a[0], a[1])),
+            UintGt => one(self.compare(UintGt, UintGt, a[0], a[1])),
+            UintGe => one(self.compare(UintGt, UintGe, a[0], a[1])),
+            IntIsZero | IntIsTrue => {
+                let (lo, hi) = a[0].halves();
+                let o = self.bin(IntOr, lo, hi);
+                one(self.b.unary(op.opcode, o))
+            }
+            CastI32ToI64 => {
+                let (x, _) = a[0].halves();
+                let h = self.bin(IntRshift, x, 31);
+                Some(Parts::Two(x, h.into()))
+            }
+            CastU32ToI64 => Some(Parts::Two(a[0].halves().0, Operand::from(0))),
+            CastI64ToI32 => {
+                let (lo, _) = a[0].halves();
+                one(self.b.unary(SameAs, lo))
+            }
+            CastI64ToF64 | CastF64ToI64 | CastI32ToF64 | CastF64ToI32 => {
+                let (name, ret) = match op.opcode {
+                    CastI64ToF64 => ("__aeabi_l2d", Type::F64),
+                    CastF64ToI64 => ("tracejit_d2l", Type::I64),
+                    CastI32ToF64 => ("__aeabi_i2d", Type::F64),
+                    _ => ("tracejit_d2i", Type::I32),
+                };
+                let f = self.helper(name);
+                self.call(f, &a, Some(ret))
+            }
+            FloatNeg | FloatAbs => {
+                let (lo, hi) = a[0].halves();
+                let h = if op.opcode == FloatNeg {
+                    self.bin(IntXor, hi, i32::MIN)
+                } else {
+                    self.bin(IntAnd, hi, i32::MAX)
+                };
+                Some(Parts::Two(lo, h.into()))
+            }
+            SameAs => {
+                let (lo, hi) = a[0].halves();
+                let l = self.b.unary(SameAs, lo);
+                let h = self.b.unary(SameAs, hi);
+                two(l, h)
+            }
+            LoadI64 | LoadF64 => {
+                let m = op.mem().expect("verified");
+                let (base, _) = a[0].halves();
+                let (index, _) = a[1].halves();
+                let l = self.b.load(LoadI32, base, index, m.scale, m.offset);
+                let h = self
+                    .b
+                    .load(LoadI32, base, index, m.scale, m.offset.wrapping_add(4));
+                two(l, h)
+            }
+            StoreI64 | StoreF64 => {
+                let m = op.mem().expect("verified");
+                let (base, _) = a[0].halves();
+                let (index, _) = a[1].halves();
+                let (lo, hi) = a[2].halves();
+                self.b.store(StoreI32, base, index, m.scale, m.offset, lo);
+                self.b
+                    .store(StoreI32, base, index, m.scale, m.offset.wrapping_add(4), hi);
+                None
+            }
+            Call => {
+                let f = self.funcs[op.func().expect("verified").index()];
+                let ret = trace.funcs[op.func().expect("verified")].ret;
+                self.call(f, &a, ret)
+            }
+            GuardValue => {
+                let d = self.differ(a[0], a[1]);
+                self.guard(op, GuardValue, &[d.into(), Operand::from(0)]);
+                None
+            }
+            GuardNoOverflow | GuardOverflow => match self.overflow.take() {
+                Some(o) => {
+                    self.guard(
+                        op,
+                        if op.opcode == GuardNoOverflow {
+                            GuardFalse
+                        } else {
+                            GuardTrue
+                        },
+                        &[o.into()],
+                    );
+                    None
+                }
+                None => return None,
+            },
+            Label | Jump | Finish | GuardTrue | GuardFalse | GuardNonnull | GuardIsnull
+            | GuardNotInvalidated => {
+                let mut args = Vec::new();
+                for p in &a {
+                    p.push_to(&mut args);
+                }
+                if op.opcode == Label {
+                    // Label values must be distinct variables, but a half may be another
+                    // value (the low half of a sign extension is its input): copy those.
+                    let mut vals: Vec<Value> = Vec::new();
+                    for (k, &orig) in op.args.iter().enumerate() {
+                        let fresh = |sp: &mut Self, x: Operand, vals: &[Value]| -> Operand {
+                            match x {
+                                Operand::Value(v) if !vals.contains(&v) => x,
+                                other => Operand::Value(sp.b.unary(SameAs, other)),
+                            }
+                        };
+                        let p = match a[k] {
+                            Parts::One(x) => {
+                                let x = fresh(self, x, &vals);
+                                vals.extend(x.value());
+                                Parts::One(x)
+                            }
+                            Parts::Two(l, h) => {
+                                let l = fresh(self, l, &vals);
+                                vals.extend(l.value());
+                                let h = fresh(self, h, &vals);
+                                vals.extend(h.value());
+                                Parts::Two(l, h)
+                            }
+                        };
+                        if let Operand::Value(v) = orig {
+                            self.map[v.index()] = Some(p);
+                        }
+                    }
+                    self.b.label(&vals);
+                } else if op.opcode == Jump {
+                    self.b.jump(&args);
+                } else {
+                    self.guard(op, op.opcode, &args);
+                }
+                None
+            }
+            // Nothing else has 64-bit operands once f64 arithmetic is calls; copy it.
+            _ => return None,
+        })
+    }
+
+    /// Appends an exit op (guard or finish) with `op`'s exit id and its fail args split.
+    fn guard(&mut self, op: &crate::ir::Op, opcode: Opcode, args: &[Operand]) {
+        let mut fail = Vec::new();
+        for &v in op.fail_args() {
+            match self.map[v.index()].expect("verified: fail args defined") {
+                Parts::One(Operand::Value(x)) => fail.push(x),
+                Parts::Two(Operand::Value(l), Operand::Value(h)) => {
+                    fail.push(l);
+                    fail.push(h);
+                }
+                // A value that became a constant half (e.g. the high word of a zero
+                // extension) is kept as a value so it can be a fail arg.
+                p => {
+                    let (l, h) = p.halves();
+                    let l = self.b.unary(Opcode::SameAs, l);
+                    fail.push(l);
+                    if let Parts::Two(..) = p {
+                        let h = self.b.unary(Opcode::SameAs, h);
+                        fail.push(h);
+                    }
+                }
+            }
+        }
+        let id = op.exit_id().expect("verified: exits have ids");
+        self.b.raw(
+            opcode,
+            args,
+            None,
+            Extra::Exit {
+                id,
+                fail_args: fail,
+            },
+        );
+    }
+}
+
+/// Splits every `i64` (and, as `mode` says, `f64`) value of `trace` into a pair of `i32`
+/// values, low half first: inputs, fail args, label values, jump and finish values, and
+/// call arguments and results (through `call_split`/`call_hi`). Arithmetic becomes `i32`
+/// arithmetic (carry pairs for add and subtract, `uint_mul_high` for multiply, masks for
+/// variable shifts) or helper calls (division, 64-bit overflow-checked multiply). With
+/// `mode.f64` the soft-float pass runs first, so no f64 arithmetic is left to split.
+pub fn split(trace: &Trace, mode: SplitMode) -> Cow<'_, Trace> {
+    if mode.f64 {
+        let soft = legalize(
+            trace,
+            Passes {
+                soft_float: true,
+                divide: false,
+            },
+        );
+        if let Cow::Owned(t) = soft {
+            return Cow::Owned(split(&t, mode).into_owned());
+        }
+    }
+    let touches = |t: Type| mode.splits(t);
+    let needed = trace.values.values().any(|d| touches(d.ty))
+        || trace
+            .ops
+            .iter()
+            .any(|o| o.args.iter().any(|&a| touches(trace.operand_type(a))))
+        || trace
+            .funcs
+            .values()
+            .any(|d| d.params.iter().chain(d.ret.iter()).any(|&t| touches(t)));
+    if !needed {
+        return Cow::Borrowed(trace);
+    }
+    let mut sp = Splitter {
+        trace,
+        mode,
+        b: TraceBuilder::new(),
+        map: vec![None; trace.values.len()],
+        helpers: HashMap::new(),
+        funcs: Vec::new(),
+        overflow: None,
+    };
+    for d in trace.funcs.values() {
+        let f = sp.b.declare(&d.name, &d.params, d.ret);
+        sp.funcs.push(f);
+    }
+    for &v in &trace.inputs {
+        let ty = trace.ty(v);
+        sp.map[v.index()] = Some(if mode.splits(ty) {
+            let l = sp.b.input(Type::I32);
+            let h = sp.b.input(Type::I32);
+            Parts::Two(l.into(), h.into())
+        } else {
+            Parts::One(sp.b.input(ty).into())
+        });
+    }
+    for op in &trace.ops {
+        let parts = match sp.op(op) {
+            Some(p) => p,
+            None => {
+                // Unchanged: copy with operands renamed.
+                let args: Vec<Operand> = op.args.iter().map(|&a| sp.parts(a).halves().0).collect();
+                if op.opcode.is_exit() {
+                    sp.guard(op, op.opcode, &args);
+                    None
+                } else {
+                    let f = op.func().map(|f| sp.funcs[f.index()]);
+                    let extra = match (&op.extra, f) {
+                        (Extra::Call(_), Some(f)) => Extra::Call(f),
+                        (e, _) => e.clone(),
+                    };
+                    let rty = op.result.map(|r| trace.ty(r));
+                    sp.b.raw(op.opcode, &args, rty, extra)
+                        .map(|v| Parts::One(v.into()))
+                }
+            }
+        };
+        if let (Some(r), Some(p)) = (op.result, parts) {
+            // Both halves of a value are values, so they can be fail args and label values.
+            let p = match p {
+                Parts::Two(l, h) => {
+                    let mut val = |x: Operand| match x {
+                        Operand::Const(_) => Operand::Value(sp.b.unary(Opcode::SameAs, x)),
+                        v => v,
+                    };
+                    Parts::Two(val(l), val(h))
+                }
+                one => one,
+            };
+            sp.map[r.index()] = Some(p);
+        }
+    }
+    Cow::Owned(sp.b.build_unverified())
 }

@@ -71,7 +71,7 @@ impl Liveness {
             .collect();
         let mut next_call = vec![u32::MAX; trace.ops.len() + 1];
         for i in (0..trace.ops.len()).rev() {
-            next_call[i] = if trace.ops[i].opcode == Opcode::Call {
+            next_call[i] = if trace.ops[i].opcode.is_call() {
                 i as u32
             } else {
                 next_call[i + 1]

@@ -182,6 +182,19 @@ pub enum VerifyError {
         /// The guard.
         op: usize,
     },
+    /// The operands of a `call_split` do not fit the callee's parameters.
+    SplitCallOperands {
+        /// The operation.
+        op: usize,
+        /// The function.
+        name: String,
+    },
+    /// A `call_split` with a split result not followed at once by `call_hi`, or a `call_hi`
+    /// not right after one.
+    UnpairedCallHi {
+        /// The operation.
+        op: usize,
+    },
     /// An `int_add_co`/`int_sub_bo` not followed at once by its `int_add_ci`/`int_sub_bi`,
     /// or one of those not right after its partner.
     UnpairedCarry {
@@ -218,7 +231,9 @@ impl VerifyError {
             | AfterTerminator { op }
             | UncheckedOverflow { op }
             | StrayOverflowGuard { op }
-            | UnpairedCarry { op } => Some(op),
+            | UnpairedCarry { op }
+            | UnpairedCallHi { op }
+            | SplitCallOperands { op, .. } => Some(op),
         }
     }
 }
@@ -282,6 +297,14 @@ impl fmt::Display for VerifyError {
             StrayOverflowGuard { .. } => write!(
                 f,
                 "guard_no_overflow and guard_overflow must directly follow an *_ovf operation"
+            ),
+            SplitCallOperands { name, .. } => write!(
+                f,
+                "the operands of call_split do not fit @{name}'s parameters (an i64, or a split f64, takes two i32 operands, low half first)"
+            ),
+            UnpairedCallHi { .. } => write!(
+                f,
+                "a call_split whose result is split must be followed at once by call_hi, which stands nowhere else"
             ),
             UnpairedCarry { .. } => write!(
                 f,
@@ -437,6 +460,23 @@ impl Verifier<'_> {
             if op.opcode.reads_overflow() && !prev_ovf {
                 self.err(VerifyError::StrayOverflowGuard { op: i });
             }
+            let splits_result = |o: &crate::ir::Op| {
+                o.opcode == Opcode::CallSplit
+                    && o.result
+                        .is_some_and(|r| trace.values.get(r).is_some_and(|d| d.ty == Type::I32))
+                    && o.func()
+                        .and_then(|f| trace.funcs.get(f))
+                        .is_some_and(|d| matches!(d.ret, Some(Type::I64 | Type::F64)))
+            };
+            if (op.opcode == Opcode::CallHi && !(i > 0 && splits_result(&trace.ops[i - 1])))
+                || (splits_result(op)
+                    && trace
+                        .ops
+                        .get(i + 1)
+                        .is_none_or(|n| n.opcode != Opcode::CallHi))
+            {
+                self.err(VerifyError::UnpairedCallHi { op: i });
+            }
             let partner_before =
                 i > 0 && trace.ops[i - 1].opcode.carry_partner() == Some(op.opcode);
             let is_carry_in = op.opcode.sig() == Sig::CarryIn;
@@ -526,10 +566,13 @@ impl Verifier<'_> {
                 }
                 true
             }
-            (Extra::Call(_), Sig::Call) => true,
+            (Extra::Call(_), Sig::Call | Sig::CallSplit) => true,
             (Extra::Exit { .. }, _) => op.opcode.is_exit(),
             (Extra::None, sig) => {
-                !matches!(sig, Sig::Load(_) | Sig::Store(_) | Sig::Call) && !op.opcode.is_exit()
+                !matches!(
+                    sig,
+                    Sig::Load(_) | Sig::Store(_) | Sig::Call | Sig::CallSplit
+                ) && !op.opcode.is_exit()
             }
             _ => false,
         };
@@ -671,9 +714,38 @@ impl Verifier<'_> {
                     (op.args.iter().map(|_| Want::Any).collect(), own)
                 }
             },
+            Sig::CallHi => (smallvec![], Some(Some(Type::I32))),
+            Sig::CallSplit => match op.func().and_then(|f| trace.funcs.get(f)) {
+                Some(decl) => {
+                    let types: SmallVec<[Type; 8]> = op
+                        .args
+                        .iter()
+                        .map(|&a| trace.operand_type_checked(a).unwrap_or(Type::Ref))
+                        .collect();
+                    if crate::ir::split_call_layout(&decl.params, &types).is_none() {
+                        self.err(VerifyError::SplitCallOperands {
+                            op: i,
+                            name: decl.name.clone(),
+                        });
+                    }
+                    let own = op.result.and_then(|r| trace.values.get(r)).map(|d| d.ty);
+                    let ret = match (decl.ret, own) {
+                        (Some(Type::I64 | Type::F64), Some(Type::I32)) => Some(Some(Type::I32)),
+                        (r, _) => r.map(Some),
+                    };
+                    (op.args.iter().map(|_| Want::Any).collect(), ret)
+                }
+                None => {
+                    if matches!(op.extra, Extra::Call(_)) {
+                        self.err(VerifyError::UnknownFunc { op: i });
+                    }
+                    let own = op.result.map(|r| trace.values.get(r).map(|d| d.ty));
+                    (op.args.iter().map(|_| Want::Any).collect(), own)
+                }
+            },
             Sig::Label | Sig::Jump => unreachable!("checked separately"),
         };
-        if sig != Sig::Call && wants.len() != op.args.len() {
+        if !matches!(sig, Sig::Call | Sig::CallSplit) && wants.len() != op.args.len() {
             self.err(VerifyError::ArgCount {
                 op: i,
                 opcode: op.opcode,

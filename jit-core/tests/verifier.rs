@@ -132,6 +132,18 @@ const TEXT_CASES: &[(&str, &str)] = &[
         "2:1: argument 0 of int_add_co must be i32, found i64\n2:1: result l1 has the wrong type: the operation produces i32",
     ),
     (
+        "extern @f(i64) -> i64\n[i0, i1]\ni2 = call_split(@f, i0, i1)\nfinish(i2)",
+        "3:1: a call_split whose result is split must be followed at once by call_hi, which stands nowhere else",
+    ),
+    (
+        "[i0]\ni1 = call_hi()\nfinish(i1)",
+        "2:1: a call_split whose result is split must be followed at once by call_hi, which stands nowhere else",
+    ),
+    (
+        "extern @f(i64, i32)\n[i0, i1]\ncall_split(@f, i0, i1)\nfinish()",
+        "3:1: the operands of call_split do not fit @f's parameters (an i64, or a split f64, takes two i32 operands, low half first)",
+    ),
+    (
         // Every error is reported, not just the first.
         "[i0, f1]\ni2 = int_add(i0, f1)\nf3 = float_neg(i0)\nguard_true(f3) []\njump(i2)",
         "2:1: argument 1 of int_add must be i32 like argument 0, found f64\n\

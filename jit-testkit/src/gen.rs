@@ -162,8 +162,15 @@ impl Gen<'_, '_> {
             .iter()
             .copied()
             .filter(|o| {
-                !matches!(o.sig(), Sig::Label | Sig::Jump | Sig::Finish | Sig::CarryIn)
-                    && !o.reads_overflow()
+                !matches!(
+                    o.sig(),
+                    Sig::Label
+                        | Sig::Jump
+                        | Sig::Finish
+                        | Sig::CarryIn
+                        | Sig::CallSplit
+                        | Sig::CallHi
+                ) && !o.reads_overflow()
             })
             .collect();
         let op = ops[self.c.below(ops.len())];
@@ -200,7 +207,7 @@ impl Gen<'_, '_> {
                 self.add(lo);
                 self.add(hi);
             }
-            Sig::CarryIn => unreachable!("filtered out"),
+            Sig::CarryIn | Sig::CallSplit | Sig::CallHi => unreachable!("filtered out"),
             Sig::IntUnary | Sig::IntTest => {
                 let a = self.operand(int);
                 let v = self.b.unary(op, a);

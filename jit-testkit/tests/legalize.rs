@@ -115,3 +115,87 @@ fn soft_float_and_division_read_as_helper_calls() {
          guard_true(i6) [f10, i7]\nfinish(i9, l8)\n"
     );
 }
+
+mod split {
+    use super::*;
+    use jit_core::interp::ExitKind;
+    use jit_core::ir::Type;
+    use jit_core::legalize::{join_scalars, split, split_scalars, SplitMode};
+
+    const MODES: [SplitMode; 2] = [
+        SplitMode {
+            i64: true,
+            f64: false,
+        },
+        SplitMode {
+            i64: true,
+            f64: true,
+        },
+    ];
+
+    /// The types of the values an exit of `trace` hands back.
+    fn exit_types(trace: &jit_core::Trace, id: jit_core::ExitId) -> Vec<Type> {
+        let op = trace
+            .ops
+            .iter()
+            .find(|o| o.exit_id() == Some(id))
+            .expect("the exit exists");
+        if op.opcode == jit_core::Opcode::Finish {
+            op.args.iter().map(|&a| trace.operand_type(a)).collect()
+        } else {
+            op.fail_args().iter().map(|&v| trace.ty(v)).collect()
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn split_traces_agree_with_the_original(bytes in prop::collection::vec(any::<u8>(), 0..800)) {
+            let (trace, inputs, memory) = inputs_with_buffer(&bytes);
+            let ext = jit_testkit::externs();
+            let options = RunOptions { step_budget: 5_000, ..RunOptions::default() };
+            let mut m0 = memory.clone();
+            let Ok(want) = run(&trace, &inputs, &mut m0, &ext, options) else { return Ok(()) };
+            for mode in MODES {
+                let s = split(&trace, mode);
+                prop_assert!(verify(&s).is_ok(), "{mode:?}: split trace does not verify: {}\n{}", verify(&s).unwrap_err(), print(&s));
+                for v in s.values.values() {
+                    prop_assert!(!mode.splits(v.ty), "{mode:?}: a {} value is left:\n{}", v.ty, print(&s));
+                }
+                let mut m1 = memory.clone();
+                let got = match run(&s, &split_scalars(&inputs, mode), &mut m1, &ext, options) {
+                    Ok(g) => g,
+                    // The budget counts ops, which the split multiplies.
+                    Err(jit_core::InterpError::StepBudget { .. }) => continue,
+                    Err(e) => return Err(TestCaseError::fail(format!("{mode:?}: {e}\n{}", print(&s)))),
+                };
+                prop_assert_eq!(want.kind, got.kind);
+                prop_assert_eq!(want.exit, got.exit);
+                let joined = join_scalars(&exit_types(&trace, want.exit), &got.values, mode);
+                let same = joined.as_ref().is_some_and(|j| j.len() == want.values.len() && j.iter().zip(&want.values).all(|(a, b)| a.same_result(*b)));
+                prop_assert!(same, "{mode:?}\noriginal: {want}\nsplit:    {got} -> {joined:?}\n{}", print(&s));
+                prop_assert!(want.calls.len() == got.calls.len() && want.calls.iter().zip(&got.calls).all(|(a, b)| a.name == b.name && a.args.iter().zip(&b.args).all(|(x, y)| x.same_result(*y))), "calls differ");
+                prop_assert!(m0.same_contents(&m1), "{mode:?}: memory differs\n{}", print(&s));
+                let _ = ExitKind::Finish;
+            }
+        }
+    }
+
+    #[test]
+    fn sixty_four_bit_arithmetic_reads_as_pairs() {
+        let t = parse_verified(
+            "extern @mix64(i64, i64) -> i64\n[l0, l1, i2]\nl3 = int_add(l0, l1)\nl4 = call(@mix64, l3, 5L)\n\
+             i5 = int_lt(l4, l0)\nguard_true(i5) [l3, i2]\nl6 = cast_u32_to_i64(i2)\nfinish(l6)",
+        )
+        .unwrap();
+        let s = split(&t, MODES[0]);
+        assert_eq!(
+            print(&s),
+            "extern @mix64(i64, i64) -> i64\n[i0, i1, i2, i3, i4]\ni5 = int_add_co(i0, i2)\ni6 = int_add_ci(i1, i3)\n\
+             i7 = call_split(@mix64, i5, i6, 5, 0)\ni8 = call_hi()\ni9 = int_lt(i8, i1)\ni10 = int_eq(i8, i1)\n\
+             i11 = uint_lt(i7, i0)\ni12 = int_and(i10, i11)\ni13 = int_or(i9, i12)\nguard_true(i13) [i5, i6, i4]\n\
+             i14 = same_as(0)\nfinish(i4, i14)\n"
+        );
+    }
+}

@@ -273,7 +273,7 @@ impl Parser {
             loop {
                 if let Tok::Func(name) = self.peek().clone() {
                     let pos = self.pos();
-                    if opcode != Opcode::Call || func.is_some() || !raws.is_empty() {
+                    if !opcode.is_call() || func.is_some() || !raws.is_empty() {
                         return self.expected("an operand");
                     }
                     self.bump();
@@ -297,7 +297,7 @@ impl Parser {
                 self.expect(Tok::Comma, "',' or ')'")?;
             }
         }
-        if opcode == Opcode::Call && func.is_none() {
+        if opcode.is_call() && func.is_none() {
             return err(
                 op_pos,
                 K::Expected {
@@ -532,7 +532,12 @@ impl Parser {
                     .and_then(|f| trace.funcs[f].params.get(k).copied())
                     .unwrap_or(lit.own_type()),
                 Sig::Jump => label_types.get(k).copied().unwrap_or(lit.own_type()),
-                Sig::SameAs | Sig::Finish | Sig::Label | Sig::GuardFlag => lit.own_type(),
+                Sig::SameAs
+                | Sig::Finish
+                | Sig::Label
+                | Sig::GuardFlag
+                | Sig::CallSplit
+                | Sig::CallHi => lit.own_type(),
             };
             out.push(Operand::Const(literal(lit, want, pos)?));
         }
