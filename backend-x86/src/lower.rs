@@ -900,10 +900,10 @@ pub fn emit(
         op_offsets,
         exits,
         frame_words: abi::SLOT_BASE + alloc.slots,
-        input_words: alloc
+        inputs: alloc
             .input_slots
             .iter()
-            .map(|s| abi::SLOT_BASE + s)
+            .map(|s| ExitLoc::Frame(abi::SLOT_BASE + s))
             .collect(),
         budget_word: looping.then_some(abi::BUDGET_WORD),
         budget_exit,

@@ -181,11 +181,14 @@ pub enum Loc {
     Flags,
 }
 
-/// Where the runtime finds an exit value after the trace returned.
+/// Where the runtime finds an exit value after the trace returned (or puts an input).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ExitLoc {
     /// In this 64-bit word of the frame (registers are saved there on exit).
     Frame(u32),
+    /// A 64-bit value split in two on a 32-bit target: low half in the first word, high
+    /// half in the second (each in the word's low 32 bits).
+    Pair(u32, u32),
     /// A constant.
     Const(Scalar),
 }
@@ -217,8 +220,8 @@ pub struct CompiledTrace {
     pub exits: Vec<ExitInfo>,
     /// Frame size in 64-bit words.
     pub frame_words: u32,
-    /// The frame word where each input goes.
-    pub input_words: Vec<u32>,
+    /// Where each input goes: a frame word, or a pair of words for a split 64-bit value.
+    pub inputs: Vec<ExitLoc>,
     /// The frame word holding the loop budget (iterations left), if the trace loops.
     pub budget_word: Option<u32>,
     /// The value the code returns when the loop budget runs out.

@@ -3,6 +3,7 @@
 use crate::backend::{Backend, CompileError, CompiledTrace, OpConstraints};
 use crate::externs::Externs;
 use crate::ir::{Opcode, Trace};
+use crate::legalize::SplitMode;
 use crate::liveness::Liveness;
 use crate::regalloc::{allocate, Allocation};
 use crate::verify::verify;
@@ -52,16 +53,20 @@ pub fn compile(
     options: CompileOptions,
 ) -> Result<Compiled, CompileError> {
     verify(trace).map_err(CompileError::Invalid)?;
-    let legal = crate::legalize::legalize(
-        trace,
-        crate::legalize::Passes::for_target(backend.capabilities()),
-    );
+    let original = trace;
+    let caps = backend.capabilities();
+    let float_regs = !backend.registers().float.is_empty();
+    let legal = crate::legalize::legalize(trace, crate::legalize::Passes::for_target(caps));
+    let mode = SplitMode {
+        i64: caps.word_bits < 64,
+        f64: !float_regs,
+    };
+    let legal = match crate::legalize::split(&legal, mode) {
+        std::borrow::Cow::Owned(t) => std::borrow::Cow::Owned(t),
+        std::borrow::Cow::Borrowed(_) => legal,
+    };
     let trace: &Trace = &legal;
-    check_supported(
-        trace,
-        backend.capabilities(),
-        !backend.registers().float.is_empty(),
-    )?;
+    check_supported(trace, caps, float_regs)?;
     let live = Liveness::compute(trace);
     let mut constraints = vec![OpConstraints::default(); trace.ops.len()];
     for (i, c) in constraints.iter_mut().enumerate() {
@@ -81,7 +86,10 @@ pub fn compile(
             limit: backend.max_frame_slots(),
         });
     }
-    let code = backend.emit(trace, &live, &allocation, externs)?;
+    let mut code = backend.emit(trace, &live, &allocation, externs)?;
+    if matches!(legal, std::borrow::Cow::Owned(_)) {
+        rejoin(&mut code, original, mode);
+    }
     let legalized = match legal {
         std::borrow::Cow::Owned(t) => Some(t),
         std::borrow::Cow::Borrowed(_) => None,
@@ -94,9 +102,9 @@ pub fn compile(
     })
 }
 
-/// Refuses values a target cannot hold after legalization: i64 on a 32-bit target and f64
-/// on one without float registers both need the split into i32 pairs, which this pipeline
-/// does not have yet.
+/// Refuses values a target cannot hold, should legalization have left any: i64 on a 32-bit
+/// target, f64 on one without float registers. (The split pass removes both; this keeps a
+/// legalization bug from reaching a backend as a panic.)
 fn check_supported(
     trace: &Trace,
     caps: crate::backend::Capabilities,
@@ -115,9 +123,11 @@ fn check_supported(
             }));
         for ty in types {
             let reason = match ty {
-                Type::I64 if caps.word_bits < 64 => "i64 values on a 32-bit target need the i64 split pass, not yet written",
+                Type::I64 if caps.word_bits < 64 => {
+                    "an i64 value is left on a 32-bit target after legalization"
+                }
                 Type::F64 if !float_regs => {
-                    "f64 values without float registers need the split into i32 pairs, not yet written"
+                    "an f64 value is left on a target without float registers after legalization"
                 }
                 _ => continue,
             };
@@ -129,4 +139,62 @@ fn check_supported(
         }
     }
     Ok(())
+}
+
+/// Describes `code`, compiled from a legalized trace, in terms of the `original` trace: split
+/// inputs and exit values become pairs of frame words again, and exits name the original
+/// ops. (Soft-float and division legalization keep inputs and exits as they are.)
+fn rejoin(code: &mut CompiledTrace, original: &Trace, mode: SplitMode) {
+    use crate::backend::ExitLoc;
+    use crate::ir::{Opcode, Type};
+    fn group(types: &[Type], locs: &[ExitLoc], mode: SplitMode) -> Vec<ExitLoc> {
+        let mut out = Vec::with_capacity(types.len());
+        let mut at = 0;
+        for &t in types {
+            if mode.splits(t) {
+                out.push(match (locs.get(at), locs.get(at + 1)) {
+                    (Some(&ExitLoc::Frame(lo)), Some(&ExitLoc::Frame(hi))) => ExitLoc::Pair(lo, hi),
+                    (Some(&ExitLoc::Const(lo)), Some(&ExitLoc::Const(hi))) => {
+                        let joined = crate::legalize::join_scalars(&[t], &[lo, hi], mode);
+                        ExitLoc::Const(joined.map_or(lo, |j| j[0]))
+                    }
+                    (Some(&l), _) => l,
+                    (None, _) => ExitLoc::Const(crate::ir::Scalar::zero(t)),
+                });
+                at += 2;
+            } else {
+                out.push(
+                    locs.get(at)
+                        .copied()
+                        .unwrap_or(ExitLoc::Const(crate::ir::Scalar::zero(t))),
+                );
+                at += 1;
+            }
+        }
+        out
+    }
+    let input_types: Vec<Type> = original.inputs.iter().map(|&v| original.ty(v)).collect();
+    code.inputs = group(&input_types, &code.inputs, mode);
+    for exit in &mut code.exits {
+        let Some((index, op)) = original
+            .ops
+            .iter()
+            .enumerate()
+            .find(|(_, o)| o.exit_id() == Some(exit.id))
+        else {
+            continue;
+        };
+        let types: Vec<Type> = if op.opcode == Opcode::Finish {
+            op.args.iter().map(|&a| original.operand_type(a)).collect()
+        } else {
+            op.fail_args().iter().map(|&v| original.ty(v)).collect()
+        };
+        let locs: Vec<ExitLoc> = exit.values.iter().map(|&(_, l)| l).collect();
+        exit.values = types
+            .iter()
+            .copied()
+            .zip(group(&types, &locs, mode))
+            .collect();
+        exit.op = index;
+    }
 }

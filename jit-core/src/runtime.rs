@@ -1,7 +1,7 @@
 //! Running compiled traces on this machine.
 //!
 //! A compiled trace is entered as `extern "C" fn(frame: *mut u64) -> u64`: the frame holds
-//! its inputs (where [`CompiledTrace::input_words`] says), the loop budget and the
+//! its inputs (where [`CompiledTrace::inputs`] says), the loop budget and the
 //! invalidation flag; the trace returns the index of the exit it left by, with registers
 //! saved into the frame, and the runtime reads the exit's values through the exit's
 //! location records. Code lives in memory that is writable while it is copied in and
@@ -169,32 +169,35 @@ pub fn fill_frame(
     options: RunOptions,
     to_host: impl Fn(u64) -> u64,
 ) -> Result<Vec<u64>, RunError> {
-    if inputs.len() != code.input_words.len() || inputs.len() != input_types.len() {
+    if inputs.len() != code.inputs.len() || inputs.len() != input_types.len() {
         return Err(RunError::Inputs(format!(
             "the trace takes {} input(s), {} given",
-            code.input_words.len(),
+            code.inputs.len(),
             inputs.len()
         )));
     }
     let mut frame = vec![0u64; code.frame_words as usize];
-    for (k, ((&x, &w), &ty)) in inputs
-        .iter()
-        .zip(&code.input_words)
-        .zip(input_types)
-        .enumerate()
-    {
+    for (k, ((&x, &loc), &ty)) in inputs.iter().zip(&code.inputs).zip(input_types).enumerate() {
         if x.ty() != ty {
             return Err(RunError::Inputs(format!(
                 "input {k} must be {ty}, {} given",
                 x.ty()
             )));
         }
-        frame[w as usize] = match x {
+        let bits = match x {
             Scalar::I32(v) => v as u32 as u64,
             Scalar::I64(v) => v as u64,
             Scalar::F64(b) => b,
             Scalar::Ref(a) => to_host(a),
         };
+        match loc {
+            ExitLoc::Frame(w) => frame[w as usize] = bits,
+            ExitLoc::Pair(lo, hi) => {
+                frame[lo as usize] = bits & 0xffff_ffff;
+                frame[hi as usize] = bits >> 32;
+            }
+            ExitLoc::Const(_) => {}
+        }
     }
     if let Some(b) = code.budget_word {
         frame[b as usize] = options.step_budget.max(1);
@@ -225,6 +228,13 @@ pub fn read_exit(
         .iter()
         .map(|&(ty, loc)| match loc {
             ExitLoc::Const(c) => c,
+            ExitLoc::Pair(lo, hi) => {
+                let bits = (frame[lo as usize] & 0xffff_ffff) | frame[hi as usize] << 32;
+                match ty {
+                    Type::F64 => Scalar::F64(bits),
+                    _ => Scalar::I64(bits as i64),
+                }
+            }
             ExitLoc::Frame(w) => {
                 let bits = frame[w as usize];
                 match ty {

@@ -160,9 +160,8 @@ pub fn check_case(target: &dyn Target, case: &Case) -> Result<(), String> {
     }
 }
 
-/// Runs every conformance case on `target`; returns the number run, or every failure.
-pub fn run_conformance(target: &dyn Target) -> Result<usize, Vec<String>> {
-    let cases = all_cases();
+/// Runs `cases` on `target`; returns the number run, or every failure.
+pub fn run_cases(target: &dyn Target, cases: &[Case]) -> Result<usize, Vec<String>> {
     let failures: Vec<String> = cases
         .iter()
         .filter_map(|c| check_case(target, c).err())
@@ -174,9 +173,9 @@ pub fn run_conformance(target: &dyn Target) -> Result<usize, Vec<String>> {
     }
 }
 
-/// Runs every conformance case on `target` and panics with a report of all failures.
-pub fn assert_conformance(target: &dyn Target) -> usize {
-    match run_conformance(target) {
+/// Runs `cases` on `target` and panics with a report of all failures.
+pub fn assert_cases(target: &dyn Target, cases: &[Case]) -> usize {
+    match run_cases(target, cases) {
         Ok(n) => n,
         Err(f) => panic!(
             "{} conformance case(s) fail on {}:\n\n{}",
@@ -185,6 +184,16 @@ pub fn assert_conformance(target: &dyn Target) -> usize {
             f.join("\n\n")
         ),
     }
+}
+
+/// Runs every conformance case on `target`; returns the number run, or every failure.
+pub fn run_conformance(target: &dyn Target) -> Result<usize, Vec<String>> {
+    run_cases(target, &all_cases())
+}
+
+/// Runs every conformance case on `target` and panics with a report of all failures.
+pub fn assert_conformance(target: &dyn Target) -> usize {
+    assert_cases(target, &all_cases())
 }
 
 /// A backend with some of its answers changed, for tests: other capabilities (forcing
