@@ -157,3 +157,89 @@ impl CodeBuffer {
         Ok(self.bytes)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A toy fixup kind: a little-endian u16 holding the target offset minus the field's,
+    /// failing beyond 1000 bytes (like a short literal load).
+    fn patch(_: u8, code: &mut [u8], at: u32, target: u32) -> Result<(), FixupError> {
+        let d = target as i64 - at as i64;
+        if !(0..=1000).contains(&d) {
+            return Err(FixupError::OutOfRange { at, target });
+        }
+        code[at as usize..at as usize + 2].copy_from_slice(&(d as u16).to_le_bytes());
+        Ok(())
+    }
+
+    #[test]
+    fn labels_and_fixups_resolve_forward_and_backward() {
+        let mut b = CodeBuffer::new();
+        let top = b.label();
+        b.bind(top);
+        b.put(&[0xaa; 4]);
+        let fwd = b.label();
+        let at = b.offset();
+        b.put(&[0, 0]);
+        b.fixup(at, fwd, 0);
+        b.put(&[0xbb; 6]);
+        b.bind(fwd);
+        assert_eq!(b.bound(fwd), Some(12));
+        let code = b.finish(patch).unwrap();
+        assert_eq!(&code[4..6], &8u16.to_le_bytes());
+    }
+
+    #[test]
+    fn constants_are_shared_and_placed_where_asked() {
+        let mut b = CodeBuffer::new();
+        b.put(&[1]);
+        let c1 = b.constant(0x1122_3344_5566_7788, 8);
+        let at1 = b.offset();
+        b.put(&[0, 0]);
+        b.fixup(at1, c1, 0);
+        assert_eq!(b.pool_first_use(), Some(1));
+        let c2 = b.constant(0x1122_3344_5566_7788, 8);
+        assert_eq!(c1, c2, "identical pending constants share one slot");
+        let c3 = b.constant(7, 4);
+        let at3 = b.offset();
+        b.put(&[0, 0]);
+        b.fixup(at3, c3, 0);
+        // An island mid-code: 8-byte constants first, each aligned.
+        b.place_pool(0xcc);
+        assert_eq!(b.pool_first_use(), None);
+        assert_eq!(b.bound(c1), Some(8));
+        assert_eq!(b.bound(c3), Some(16));
+        // After the island, the same value is a new constant.
+        let c4 = b.constant(0x1122_3344_5566_7788, 8);
+        assert_ne!(c4, c1);
+        b.place_pool(0xcc);
+        let code = b.finish(patch).unwrap();
+        assert_eq!(&code[5..8], &[0xcc, 0xcc, 0xcc]);
+        assert_eq!(&code[8..16], &0x1122_3344_5566_7788u64.to_le_bytes());
+        assert_eq!(&code[16..20], &7u32.to_le_bytes());
+        assert_eq!(&code[1..3], &7u16.to_le_bytes());
+    }
+
+    #[test]
+    fn out_of_reach_and_unbound_references_are_errors() {
+        let mut b = CodeBuffer::new();
+        let far = b.label();
+        b.put(&[0, 0]);
+        b.fixup(0, far, 0);
+        b.put(&[0; 2000]);
+        b.bind(far);
+        assert_eq!(
+            b.finish(patch),
+            Err(FixupError::OutOfRange {
+                at: 0,
+                target: 2002
+            })
+        );
+        let mut b = CodeBuffer::new();
+        let nowhere = b.label();
+        b.put(&[0, 0]);
+        b.fixup(0, nowhere, 0);
+        assert_eq!(b.finish(patch), Err(FixupError::Unbound(nowhere)));
+    }
+}
