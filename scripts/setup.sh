@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
 # Installs what building and testing tracejit needs on a fresh Debian machine, skipping
 # whatever is already there. Run by both README commands.
+#   - a C toolchain (gcc, g++, make) for crates that build C;
+#   - cmake and libclang for unicorn-engine (jit-emu builds QEMU's ARM CPU models and
+#     generates their bindings with bindgen);
+#   - GNU binutils (as) for scripts/x86-emit-table.py.
 set -euo pipefail
 
 need=()
 command -v cc >/dev/null 2>&1 || need+=(gcc)
 command -v c++ >/dev/null 2>&1 || need+=(g++)
 command -v make >/dev/null 2>&1 || need+=(make)
+command -v cmake >/dev/null 2>&1 || need+=(cmake)
+command -v as >/dev/null 2>&1 || need+=(binutils)
+if ! ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 && ! ls /usr/lib/x86_64-linux-gnu/libclang*.so* >/dev/null 2>&1; then
+  need+=(libclang-dev)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"

@@ -1,0 +1,359 @@
+//! Runs ARM (A32) code in-process on QEMU's CPU models, through unicorn-engine, so the ARM
+//! backends' code runs on every test run on this x86 machine.
+//!
+//! A [`Machine`] is one emulated CPU with tracejit's memory map:
+//!
+//! ```text
+//! 0x0001_0000  code (read + execute), up to 16 MiB
+//! 0x0400_0000  the frame a compiled trace is entered with (read + write)
+//! 0x0800_0000  the stack, 1 MiB, growing down from 0x0810_0000
+//! 0x0f00_0000  the return address: reaching it ends a run (never mapped)
+//! 0x1000_0000  the interpreter's buffers, at the interpreter's own addresses
+//! ```
+//!
+//! Buffers live at the same addresses as in the interpreter, so refs need no translation.
+//! A Cortex-A8 runs ARMv7-A with VFPv3 enabled (FPEXC.EN set); an ARM926 runs ARMv5TE with
+//! VFP left disabled, so a stray VFP instruction traps. An instruction budget turns a
+//! runaway loop into an error, and every fault — an access outside mapped memory, a jump
+//! to nowhere, an undefined instruction — becomes an [`EmuError`] naming the address.
+//!
+//! This crate is GPL-2.0 because it links unicorn; the rest of the workspace is not.
+
+#![warn(missing_docs)]
+
+use std::fmt;
+
+use jit_core::backend::CompiledTrace;
+use jit_core::interp::{Outcome, RunOptions};
+use jit_core::ir::{Scalar, Type};
+use jit_core::memory::Memory;
+use jit_core::runtime::{fill_frame, read_exit, RunError, Runner};
+use unicorn_engine::unicorn_const::{Arch, HookType, MemType, Mode, Prot};
+use unicorn_engine::{ArmCpuModel, RegisterARM, Unicorn};
+
+/// Where code is loaded.
+pub const CODE_BASE: u64 = 0x0001_0000;
+/// The most code a machine holds.
+pub const CODE_LIMIT: u64 = 16 << 20;
+/// Where the frame is.
+pub const FRAME_BASE: u64 = 0x0400_0000;
+/// The most frame bytes.
+pub const FRAME_LIMIT: u64 = 32 << 20;
+/// The lowest stack address.
+pub const STACK_BASE: u64 = 0x0800_0000;
+/// Stack bytes.
+pub const STACK_SIZE: u64 = 1 << 20;
+/// The address code returns to; reaching it ends a run.
+pub const RETURN_ADDR: u64 = 0x0f00_0000;
+const PAGE: u64 = 4096;
+
+/// An emulated CPU model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cpu {
+    /// ARMv7-A with VFPv3-D16 (the seed's BeagleBoard-xM CPU).
+    CortexA8,
+    /// ARMv5TE without an FPU; VFP instructions trap.
+    Arm926,
+}
+
+impl Cpu {
+    fn model(self) -> ArmCpuModel {
+        match self {
+            Cpu::CortexA8 => ArmCpuModel::CORTEX_A8,
+            Cpu::Arm926 => ArmCpuModel::Model_926,
+        }
+    }
+
+    /// Whether VFP is enabled on this model.
+    pub fn has_vfp(self) -> bool {
+        self == Cpu::CortexA8
+    }
+}
+
+/// Why emulated code did not return normally.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EmuError {
+    /// The emulator could not be set up (a mapping or register write failed).
+    Setup(String),
+    /// A read, write or instruction fetch outside mapped (or allowed) memory.
+    BadAccess {
+        /// `read`, `write` or `fetch`.
+        kind: &'static str,
+        /// The address accessed.
+        addr: u64,
+        /// The instruction that accessed it.
+        pc: u64,
+    },
+    /// An undefined instruction (or a VFP instruction where VFP is disabled).
+    BadInstruction {
+        /// Its address.
+        pc: u64,
+    },
+    /// The instruction budget ran out.
+    Budget {
+        /// The budget.
+        instructions: u64,
+        /// Where the code was.
+        pc: u64,
+    },
+    /// The code is larger than the code region.
+    CodeTooLarge(usize),
+}
+
+impl fmt::Display for EmuError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EmuError::Setup(e) => write!(f, "emulator setup failed: {e}"),
+            EmuError::BadAccess { kind, addr, pc } => {
+                write!(
+                    f,
+                    "{kind} of unmapped address {addr:#x} by the instruction at {pc:#x}"
+                )
+            }
+            EmuError::BadInstruction { pc } => write!(f, "undefined instruction at {pc:#x}"),
+            EmuError::Budget { instructions, pc } => write!(
+                f,
+                "instruction budget of {instructions} exhausted at {pc:#x} (a runaway loop?)"
+            ),
+            EmuError::CodeTooLarge(n) => write!(
+                f,
+                "{n} bytes of code exceed the {CODE_LIMIT}-byte code region"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for EmuError {}
+
+/// What the memory hook saw last: the kind of access and its address.
+type FaultInfo = Option<(&'static str, u64)>;
+
+fn setup<T, E: fmt::Debug>(r: Result<T, E>) -> Result<T, EmuError> {
+    r.map_err(|e| EmuError::Setup(format!("{e:?}")))
+}
+
+/// One emulated CPU with tracejit's memory map.
+pub struct Machine {
+    uc: Unicorn<'static, FaultInfo>,
+    cpu: Cpu,
+    code_len: u64,
+    frame_mapped: u64,
+    /// Pages mapped for buffers.
+    data_pages: std::collections::BTreeSet<u64>,
+}
+
+impl Machine {
+    /// A fresh machine of model `cpu`.
+    pub fn new(cpu: Cpu) -> Result<Machine, EmuError> {
+        let mut uc = setup(Unicorn::new_with_data(Arch::ARM, Mode::ARM, None))?;
+        setup(uc.ctl_set_cpu_model(cpu.model() as i32))?;
+        setup(uc.mem_map(CODE_BASE, CODE_LIMIT, Prot::READ | Prot::EXEC))?;
+        setup(uc.mem_map(STACK_BASE, STACK_SIZE, Prot::READ | Prot::WRITE))?;
+        if cpu.has_vfp() {
+            setup(uc.reg_write(RegisterARM::FPEXC, 1 << 30))?;
+        }
+        let hook =
+            |uc: &mut Unicorn<'_, FaultInfo>, t: MemType, addr: u64, _size: usize, _v: i64| {
+                let kind = match t {
+                    MemType::WRITE_UNMAPPED | MemType::WRITE_PROT => "write",
+                    MemType::FETCH_UNMAPPED | MemType::FETCH_PROT => "fetch",
+                    _ => "read",
+                };
+                *uc.get_data_mut() = Some((kind, addr));
+                false
+            };
+        setup(uc.add_mem_hook(HookType::MEM_INVALID, 0, u64::MAX, hook))?;
+        Ok(Machine {
+            uc,
+            cpu,
+            code_len: 0,
+            frame_mapped: 0,
+            data_pages: Default::default(),
+        })
+    }
+
+    /// The CPU model.
+    pub fn cpu(&self) -> Cpu {
+        self.cpu
+    }
+
+    /// Puts `code` at [`CODE_BASE`], dropping any translation of what was there before.
+    pub fn load_code(&mut self, code: &[u8]) -> Result<(), EmuError> {
+        if code.len() as u64 > CODE_LIMIT {
+            return Err(EmuError::CodeTooLarge(code.len()));
+        }
+        setup(self.uc.mem_write(CODE_BASE, code))?;
+        // Unicorn keeps translated blocks: without this a reload runs the old code.
+        let end = CODE_BASE + (code.len() as u64).max(self.code_len).max(4);
+        setup(self.uc.ctl_remove_cache(CODE_BASE, end))?;
+        self.code_len = code.len() as u64;
+        Ok(())
+    }
+
+    /// Writes the frame (64-bit words, little-endian) at [`FRAME_BASE`].
+    pub fn write_frame(&mut self, words: &[u64]) -> Result<(), EmuError> {
+        let bytes = (words.len() as u64 * 8).max(8).next_multiple_of(PAGE);
+        if bytes > FRAME_LIMIT {
+            return Err(EmuError::Setup(format!(
+                "a frame of {} words is too large",
+                words.len()
+            )));
+        }
+        if bytes > self.frame_mapped {
+            setup(self.uc.mem_map(
+                FRAME_BASE + self.frame_mapped,
+                bytes - self.frame_mapped,
+                Prot::READ | Prot::WRITE,
+            ))?;
+            self.frame_mapped = bytes;
+        }
+        let raw: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        setup(self.uc.mem_write(FRAME_BASE, &raw))
+    }
+
+    /// Reads `n` frame words back.
+    pub fn read_frame(&self, n: usize) -> Result<Vec<u64>, EmuError> {
+        let raw = setup(self.uc.mem_read_as_vec(FRAME_BASE, n * 8))?;
+        Ok(raw
+            .chunks(8)
+            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .collect())
+    }
+
+    /// Maps and fills the pages of every buffer of `memory` at its own address; pages of
+    /// earlier runs that no buffer uses now are unmapped.
+    pub fn write_memory(&mut self, memory: &Memory) -> Result<(), EmuError> {
+        let mut want = std::collections::BTreeSet::new();
+        for b in memory.buffers() {
+            let start = b.addr / PAGE * PAGE;
+            let end = (b.addr + b.bytes.len() as u64).next_multiple_of(PAGE);
+            let mut p = start;
+            while p < end {
+                want.insert(p);
+                p += PAGE;
+            }
+        }
+        for &p in self.data_pages.difference(&want) {
+            setup(self.uc.mem_unmap(p, PAGE))?;
+        }
+        for &p in want.difference(&self.data_pages) {
+            setup(self.uc.mem_map(p, PAGE, Prot::READ | Prot::WRITE))?;
+        }
+        for &p in &want {
+            setup(self.uc.mem_write(p, &[0u8; PAGE as usize]))?;
+        }
+        self.data_pages = want;
+        for b in memory.buffers() {
+            setup(self.uc.mem_write(b.addr, &b.bytes))?;
+        }
+        Ok(())
+    }
+
+    /// Copies every buffer of `memory` back from the machine.
+    pub fn read_memory(&self, memory: &mut Memory) -> Result<(), EmuError> {
+        let addrs: Vec<(u64, usize)> = memory
+            .buffers()
+            .iter()
+            .map(|b| (b.addr, b.bytes.len()))
+            .collect();
+        for (addr, len) in addrs {
+            let bytes = setup(self.uc.mem_read_as_vec(addr, len))?;
+            if let Some(dst) = memory.contents_mut(addr) {
+                dst.copy_from_slice(&bytes);
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the code at `CODE_BASE + entry` with `r0` set, the stack pointer at the top of
+    /// the stack and the link register at [`RETURN_ADDR`], for at most `budget`
+    /// instructions. Returns `r0` when the code returns.
+    pub fn call(&mut self, entry: u64, r0: u32, budget: u64) -> Result<u32, EmuError> {
+        setup(self.uc.reg_write(RegisterARM::R0, r0 as u64))?;
+        setup(self.uc.reg_write(RegisterARM::SP, STACK_BASE + STACK_SIZE))?;
+        setup(self.uc.reg_write(RegisterARM::LR, RETURN_ADDR))?;
+        *self.uc.get_data_mut() = None;
+        let r = self
+            .uc
+            .emu_start(CODE_BASE + entry, RETURN_ADDR, 0, budget as usize);
+        let pc = self.uc.pc_read().unwrap_or(0);
+        match r {
+            Ok(()) if pc == RETURN_ADDR => Ok(setup(self.uc.reg_read(RegisterARM::R0))? as u32),
+            Ok(()) => Err(EmuError::Budget {
+                instructions: budget,
+                pc,
+            }),
+            Err(e) => Err(match *self.uc.get_data() {
+                Some((kind, addr)) => EmuError::BadAccess { kind, addr, pc },
+                None if format!("{e:?}").contains("INSN_INVALID") => {
+                    EmuError::BadInstruction { pc }
+                }
+                None => EmuError::Setup(format!("{e:?} at {pc:#x}")),
+            }),
+        }
+    }
+}
+
+/// Emulated instructions allowed per interpreter step: a run's instruction budget is the
+/// step budget times this.
+pub const INSTRUCTIONS_PER_STEP: u64 = 64;
+
+/// A compiled trace loaded into an emulated machine: a [`Runner`] like native code.
+pub struct EmuTrace {
+    machine: Machine,
+    code: CompiledTrace,
+    input_types: Vec<Type>,
+}
+
+impl EmuTrace {
+    /// Loads ARM code compiled for `cpu`; `input_types` are the trace's input types.
+    pub fn load(
+        cpu: Cpu,
+        code: CompiledTrace,
+        input_types: Vec<Type>,
+    ) -> Result<EmuTrace, RunError> {
+        let fault = |e: EmuError| RunError::Fault(e.to_string());
+        let mut machine = Machine::new(cpu).map_err(fault)?;
+        machine.load_code(&code.code).map_err(fault)?;
+        Ok(EmuTrace {
+            machine,
+            code,
+            input_types,
+        })
+    }
+
+    /// The machine, for tests that look inside.
+    pub fn machine(&mut self) -> &mut Machine {
+        &mut self.machine
+    }
+}
+
+impl Runner for EmuTrace {
+    fn run(
+        &mut self,
+        inputs: &[Scalar],
+        memory: &mut Memory,
+        options: RunOptions,
+    ) -> Result<Outcome, RunError> {
+        let fault = |e: EmuError| match e {
+            EmuError::Budget { .. } => RunError::StepBudget {
+                iterations: options.step_budget,
+            },
+            other => RunError::Fault(other.to_string()),
+        };
+        self.machine.write_memory(memory).map_err(fault)?;
+        let frame = fill_frame(&self.code, inputs, &self.input_types, options, |a| a)?;
+        self.machine.write_frame(&frame).map_err(fault)?;
+        let budget = options
+            .step_budget
+            .saturating_mul(INSTRUCTIONS_PER_STEP)
+            .max(10_000);
+        let index = self
+            .machine
+            .call(0, FRAME_BASE as u32, budget)
+            .map_err(fault)?;
+        let frame = self.machine.read_frame(frame.len()).map_err(fault)?;
+        self.machine.read_memory(memory).map_err(fault)?;
+        read_exit(&self.code, index as u64, &frame, options, |a| a)
+    }
+}
