@@ -337,7 +337,7 @@ pub fn pop(c: Cond, regs: u16) -> u32 {
 /// `vldr`/`vstr dd, [rn, #±imm]` (a multiple of 4, at most 1020).
 pub fn vmem(c: Cond, load: bool, dd: D, rn: R, off: MemOffset) -> u32 {
     assert!(
-        off.magnitude % 4 == 0 && off.magnitude <= 1020,
+        off.magnitude.is_multiple_of(4) && off.magnitude <= 1020,
         "offset {}",
         off.magnitude
     );
@@ -347,7 +347,7 @@ pub fn vmem(c: Cond, load: bool, dd: D, rn: R, off: MemOffset) -> u32 {
         | (load as u32) << 20
         | r(rn) << 16
         | d(dd) << 12
-        | off.magnitude / 4
+        | (off.magnitude / 4)
 }
 
 /// VFP double-precision arithmetic with two sources.
