@@ -4,7 +4,9 @@
 #   - a C toolchain (gcc, g++, make) for crates that build C;
 #   - cmake and libclang for unicorn-engine (jit-emu builds QEMU's ARM CPU models and
 #     generates their bindings with bindgen);
-#   - GNU binutils (as) for scripts/x86-emit-table.py.
+#   - GNU binutils (as) for scripts/x86-emit-table.py;
+#   - the Debian ARM cross compilers, which build the C fixtures the ARM tests call
+#     (hard-float: gcc-arm-linux-gnueabihf; soft-float/softfp: gcc-arm-linux-gnueabi).
 set -euo pipefail
 
 need=()
@@ -13,6 +15,8 @@ command -v c++ >/dev/null 2>&1 || need+=(g++)
 command -v make >/dev/null 2>&1 || need+=(make)
 command -v cmake >/dev/null 2>&1 || need+=(cmake)
 command -v as >/dev/null 2>&1 || need+=(binutils)
+command -v arm-linux-gnueabihf-gcc >/dev/null 2>&1 || need+=(gcc-arm-linux-gnueabihf)
+command -v arm-linux-gnueabi-gcc >/dev/null 2>&1 || need+=(gcc-arm-linux-gnueabi)
 if ! ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 && ! ls /usr/lib/x86_64-linux-gnu/libclang*.so* >/dev/null 2>&1; then
   need+=(libclang-dev)
 fi

@@ -294,6 +294,133 @@ impl Machine {
     }
 }
 
+/// Registers passed to and read back from a call into emulated code.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CallRegs {
+    /// r0–r3.
+    pub r: [u32; 4],
+    /// d0–d7 (as bits).
+    pub d: [u64; 8],
+}
+
+/// Reads a little-endian integer of `N` bytes at `at`, if the bytes are there.
+fn le<const N: usize>(b: &[u8], at: usize) -> Option<u64> {
+    let s = b.get(at..at + N)?;
+    let mut w = [0u8; 8];
+    w[..N].copy_from_slice(s);
+    Some(u64::from_le_bytes(w))
+}
+
+impl Machine {
+    /// Loads a static 32-bit little-endian ARM ELF (such as a GCC-built fixture linked
+    /// away from the code region) and returns its symbols by name.
+    pub fn load_elf(
+        &mut self,
+        elf: &[u8],
+    ) -> Result<std::collections::HashMap<String, u64>, EmuError> {
+        let bad = |what: &str| EmuError::Setup(format!("not a usable ELF: {what}"));
+        if elf.get(0..4) != Some(b"\x7fELF") || elf.get(4) != Some(&1) || elf.get(5) != Some(&1) {
+            return Err(bad("not ELF32 little-endian"));
+        }
+        let phoff = le::<4>(elf, 0x1c).ok_or_else(|| bad("header"))? as usize;
+        let shoff = le::<4>(elf, 0x20).ok_or_else(|| bad("header"))? as usize;
+        let phnum = le::<2>(elf, 0x2c).ok_or_else(|| bad("header"))? as usize;
+        let shnum = le::<2>(elf, 0x30).ok_or_else(|| bad("header"))? as usize;
+        for k in 0..phnum {
+            let ph = phoff + 32 * k;
+            if le::<4>(elf, ph) != Some(1) {
+                continue; // Only PT_LOAD segments take memory.
+            }
+            let field = |o: usize| le::<4>(elf, ph + o).ok_or_else(|| bad("program header"));
+            let (off, vaddr, filesz, memsz) = (field(4)?, field(8)?, field(16)?, field(20)?);
+            let start = vaddr / PAGE * PAGE;
+            let end = (vaddr + memsz).next_multiple_of(PAGE);
+            setup(self.uc.mem_map(start, end - start, Prot::ALL))?;
+            let bytes = elf
+                .get(off as usize..(off + filesz) as usize)
+                .ok_or_else(|| bad("segment"))?;
+            setup(self.uc.mem_write(vaddr, bytes))?;
+            setup(self.uc.ctl_remove_cache(start, end))?;
+        }
+        let mut symbols = std::collections::HashMap::new();
+        for k in 0..shnum {
+            let sh = shoff + 40 * k;
+            if le::<4>(elf, sh + 4) != Some(2) {
+                continue; // SHT_SYMTAB only.
+            }
+            let field =
+                |base: usize, o: usize| le::<4>(elf, base + o).ok_or_else(|| bad("section header"));
+            let (off, size, link) = (
+                field(sh, 16)? as usize,
+                field(sh, 20)? as usize,
+                field(sh, 24)? as usize,
+            );
+            let strtab = field(shoff + 40 * link, 16)? as usize;
+            for s in (off..off + size).step_by(16) {
+                let name_at = strtab + field(s, 0)? as usize;
+                let end = elf
+                    .get(name_at..)
+                    .and_then(|t| t.iter().position(|&c| c == 0))
+                    .unwrap_or(0);
+                let name = String::from_utf8_lossy(&elf[name_at..name_at + end]).into_owned();
+                if !name.is_empty() {
+                    symbols.insert(name, field(s, 4)?);
+                }
+            }
+        }
+        Ok(symbols)
+    }
+
+    /// Calls ARM code at `addr` (anywhere mapped) with r0–r3 and d0–d7 from `regs` and
+    /// `stack` as the bytes at the stack pointer (the stacked arguments), for at most
+    /// `budget` instructions; returns r0–r3 and d0–d7 afterwards.
+    pub fn call_at(
+        &mut self,
+        addr: u64,
+        regs: &CallRegs,
+        stack: &[u8],
+        budget: u64,
+    ) -> Result<CallRegs, EmuError> {
+        use RegisterARM::*;
+        let sp = (STACK_BASE + STACK_SIZE - stack.len() as u64 - 64) / 8 * 8;
+        setup(self.uc.mem_write(sp, stack))?;
+        for (reg, v) in [R0, R1, R2, R3].into_iter().zip(regs.r) {
+            setup(self.uc.reg_write(reg, v as u64))?;
+        }
+        for (reg, v) in [D0, D1, D2, D3, D4, D5, D6, D7].into_iter().zip(regs.d) {
+            setup(self.uc.reg_write(reg, v))?;
+        }
+        setup(self.uc.reg_write(SP, sp))?;
+        setup(self.uc.reg_write(LR, RETURN_ADDR))?;
+        *self.uc.get_data_mut() = None;
+        let r = self.uc.emu_start(addr, RETURN_ADDR, 0, budget as usize);
+        let pc = self.uc.pc_read().unwrap_or(0);
+        match r {
+            Ok(()) if pc == RETURN_ADDR => {}
+            Ok(()) => {
+                return Err(EmuError::Budget {
+                    instructions: budget,
+                    pc,
+                })
+            }
+            Err(e) => {
+                return Err(match *self.uc.get_data() {
+                    Some((kind, addr)) => EmuError::BadAccess { kind, addr, pc },
+                    None => EmuError::Setup(format!("{e:?} at {pc:#x}")),
+                })
+            }
+        }
+        let mut out = CallRegs::default();
+        for (k, reg) in [R0, R1, R2, R3].into_iter().enumerate() {
+            out.r[k] = setup(self.uc.reg_read(reg))? as u32;
+        }
+        for (k, reg) in [D0, D1, D2, D3, D4, D5, D6, D7].into_iter().enumerate() {
+            out.d[k] = setup(self.uc.reg_read(reg))?;
+        }
+        Ok(out)
+    }
+}
+
 /// Emulated instructions allowed per interpreter step: a run's instruction budget is the
 /// step budget times this.
 pub const INSTRUCTIONS_PER_STEP: u64 = 64;

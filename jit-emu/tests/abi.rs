@@ -1,0 +1,129 @@
+//! The ARM calling convention against GCC: `fixtures/abi.c`, compiled by the Debian cross
+//! compilers for hard-float and for softfp, is called in the emulator with every argument
+//! placed where `backend_arm::abi` says, and every result read where it says, for all the
+//! test kit's functions of 0 to 16 arguments of mixed types (i64 pairs that skip a
+//! register, i64 in r2:r3 or on the stack, f64 past d7). Each result must equal the
+//! interpreter's body of the same function.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use backend_arm::abi::{assign, result, ArgLoc, FloatAbi};
+use jit_core::ir::{Scalar, Type};
+use jit_emu::{CallRegs, Cpu, Machine};
+
+/// Builds the fixture for `abi` (a static ARM-state ELF at 0x2000000).
+fn fixture(abi: FloatAbi) -> Vec<u8> {
+    let (gcc, float) = match abi {
+        FloatAbi::Hard => ("arm-linux-gnueabihf-gcc", "-mfloat-abi=hard"),
+        FloatAbi::Softfp => ("arm-linux-gnueabi-gcc", "-mfloat-abi=softfp"),
+    };
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/abi.c");
+    let dir = std::env::temp_dir().join(format!("tracejit-abi-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join(format!("abi-{abi:?}.elf"));
+    let status = Command::new(gcc)
+        .args(["-O2", "-marm", "-march=armv7-a", "-mfpu=vfpv3-d16", float])
+        .args([
+            "-ffreestanding",
+            "-nostdlib",
+            "-static",
+            "-Wl,-Ttext-segment=0x2000000",
+            "-Wl,-e,c0",
+        ])
+        .arg("-o")
+        .arg(&out)
+        .arg(&src)
+        .arg("-lgcc")
+        .status()
+        .unwrap_or_else(|e| panic!("{gcc} is needed (scripts/setup.sh installs it): {e}"));
+    assert!(status.success(), "{gcc} failed");
+    std::fs::read(&out).unwrap()
+}
+
+/// A value for argument `k` of type `t` (negative, large, fractional).
+fn value(t: Type, k: usize) -> Scalar {
+    match t {
+        Type::I32 => Scalar::I32(-(k as i32) * 1_000_003 + 17),
+        Type::I64 => Scalar::I64((k as i64 + 1) * 0x1_0000_0001 * if k % 2 == 1 { -1 } else { 1 }),
+        _ => Scalar::f64(k as f64 - 5.25),
+    }
+}
+
+fn check_abi(abi: FloatAbi) -> usize {
+    let mut m = Machine::new(Cpu::CortexA8).unwrap();
+    let symbols = m.load_elf(&fixture(abi)).unwrap();
+    let externs = jit_testkit::externs();
+    let mut checked = 0;
+    for (name, f) in externs.iter() {
+        let family = name.trim_end_matches(|c: char| c.is_ascii_digit());
+        if !matches!(family, "c" | "ci" | "cl" | "cf" | "cm") {
+            continue;
+        }
+        let addr = *symbols
+            .get(name)
+            .unwrap_or_else(|| panic!("the fixture lacks {name}"));
+        let args: Vec<Scalar> = f
+            .params
+            .iter()
+            .enumerate()
+            .map(|(k, &t)| value(t, k))
+            .collect();
+        let (locs, stack_bytes) = assign(&f.params, abi);
+        let mut regs = CallRegs::default();
+        let mut stack = vec![0u8; stack_bytes as usize];
+        for (loc, x) in locs.iter().zip(&args) {
+            let bits = x.bits() as u64;
+            match *loc {
+                ArgLoc::Core(r) => regs.r[r as usize] = bits as u32,
+                ArgLoc::CorePair(lo, hi) => {
+                    regs.r[lo as usize] = bits as u32;
+                    regs.r[hi as usize] = (bits >> 32) as u32;
+                }
+                ArgLoc::Vfp(d) => regs.d[d as usize] = bits,
+                ArgLoc::Stack(off) => {
+                    let n = if matches!(x.ty(), Type::I64 | Type::F64) {
+                        8
+                    } else {
+                        4
+                    };
+                    stack[off as usize..off as usize + n].copy_from_slice(&bits.to_le_bytes()[..n]);
+                }
+            }
+        }
+        let out = m
+            .call_at(addr, &regs, &stack, 100_000)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let ret = f.ret.expect("these functions return a value");
+        let bits = match result(ret, abi) {
+            ArgLoc::Core(r) => out.r[r as usize] as u64,
+            ArgLoc::CorePair(lo, hi) => {
+                out.r[lo as usize] as u64 | (out.r[hi as usize] as u64) << 32
+            }
+            ArgLoc::Vfp(d) => out.d[d as usize],
+            ArgLoc::Stack(_) => unreachable!("results come back in registers"),
+        };
+        let got = match ret {
+            Type::I32 => Scalar::I32(bits as u32 as i32),
+            Type::I64 => Scalar::I64(bits as i64),
+            _ => Scalar::F64(bits),
+        };
+        let want = (f.body)(&args).expect("a result");
+        assert!(
+            got.same_result(want),
+            "{name} under {abi:?}: GCC's code gives {got}, the interpreter {want}"
+        );
+        checked += 1;
+    }
+    checked
+}
+
+#[test]
+fn gcc_hard_float_code_agrees_with_the_abi_module() {
+    assert_eq!(check_abi(FloatAbi::Hard), 65);
+}
+
+#[test]
+fn gcc_softfp_code_agrees_with_the_abi_module() {
+    assert_eq!(check_abi(FloatAbi::Softfp), 65);
+}
