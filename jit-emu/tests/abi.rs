@@ -1,4 +1,4 @@
-//! The ARM calling convention against GCC: `fixtures/abi.c`, compiled by the Debian cross
+//! The ARM calling convention against GCC: `jit-fixtures/c/abi.c`, compiled by the Debian cross
 //! compilers for hard-float and for softfp, is called in the emulator with every argument
 //! placed where `backend_arm::abi` says, and every result read where it says, for all the
 //! test kit's functions of 0 to 16 arguments of mixed types (i64 pairs that skip a
@@ -18,7 +18,7 @@ fn fixture(abi: FloatAbi) -> Vec<u8> {
         FloatAbi::Hard => ("arm-linux-gnueabihf-gcc", "-mfloat-abi=hard"),
         FloatAbi::Softfp => ("arm-linux-gnueabi-gcc", "-mfloat-abi=softfp"),
     };
-    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/abi.c");
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../jit-fixtures/c/abi.c");
     let dir = std::env::temp_dir().join(format!("tracejit-abi-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join(format!("abi-{abi:?}.elf"));
