@@ -45,6 +45,10 @@ pub const STACK_BASE: u64 = 0x0800_0000;
 pub const STACK_SIZE: u64 = 1 << 20;
 /// The address code returns to; reaching it ends a run.
 pub const RETURN_ADDR: u64 = 0x0f00_0000;
+/// Host-call trap slots: slot `k` at `TRAP_BASE + 4 * k` holds `svc #k`.
+pub const TRAP_BASE: u64 = 0x0e00_0000;
+/// How many trap slots there are.
+pub const TRAP_SLOTS: u32 = 1024;
 const PAGE: u64 = 4096;
 
 /// An emulated CPU model.
@@ -84,6 +88,8 @@ pub enum EmuError {
         /// The instruction that accessed it.
         pc: u64,
     },
+    /// A host call through a trap slot failed (unknown function, wrong signature).
+    HostCall(String),
     /// An undefined instruction (or a VFP instruction where VFP is disabled).
     BadInstruction {
         /// Its address.
@@ -111,6 +117,7 @@ impl fmt::Display for EmuError {
                 )
             }
             EmuError::BadInstruction { pc } => write!(f, "undefined instruction at {pc:#x}"),
+            EmuError::HostCall(e) => write!(f, "host call failed: {e}"),
             EmuError::Budget { instructions, pc } => write!(
                 f,
                 "instruction budget of {instructions} exhausted at {pc:#x} (a runaway loop?)"
@@ -125,8 +132,26 @@ impl fmt::Display for EmuError {
 
 impl std::error::Error for EmuError {}
 
-/// What the memory hook saw last: the kind of access and its address.
-type FaultInfo = Option<(&'static str, u64)>;
+/// Handles a call that reached trap slot `index`: gets r0–r3, d0–d7 and the bytes at the
+/// stack pointer, returns r0–r3 and d0–d7 as the callee leaves them, or an error that ends
+/// the run.
+pub type TrapHandler = Box<dyn FnMut(u32, &CallRegs, &[u8]) -> Result<CallRegs, String>>;
+
+/// Bytes of stacked arguments a trap handler sees.
+pub const TRAP_STACK_BYTES: usize = 256;
+
+/// What hooks share with the machine.
+#[derive(Default)]
+pub struct MachineData {
+    /// The last bad access the memory hook saw: its kind and address.
+    fault: Option<(&'static str, u64)>,
+    /// Handles host calls.
+    trap: Option<TrapHandler>,
+    /// Why a host call failed.
+    trap_error: Option<String>,
+}
+
+type FaultInfo = MachineData;
 
 fn setup<T, E: fmt::Debug>(r: Result<T, E>) -> Result<T, EmuError> {
     r.map_err(|e| EmuError::Setup(format!("{e:?}")))
@@ -145,7 +170,11 @@ pub struct Machine {
 impl Machine {
     /// A fresh machine of model `cpu`.
     pub fn new(cpu: Cpu) -> Result<Machine, EmuError> {
-        let mut uc = setup(Unicorn::new_with_data(Arch::ARM, Mode::ARM, None))?;
+        let mut uc = setup(Unicorn::new_with_data(
+            Arch::ARM,
+            Mode::ARM,
+            MachineData::default(),
+        ))?;
         setup(uc.ctl_set_cpu_model(cpu.model() as i32))?;
         setup(uc.mem_map(CODE_BASE, CODE_LIMIT, Prot::READ | Prot::EXEC))?;
         setup(uc.mem_map(STACK_BASE, STACK_SIZE, Prot::READ | Prot::WRITE))?;
@@ -159,10 +188,18 @@ impl Machine {
                     MemType::FETCH_UNMAPPED | MemType::FETCH_PROT => "fetch",
                     _ => "read",
                 };
-                *uc.get_data_mut() = Some((kind, addr));
+                uc.get_data_mut().fault = Some((kind, addr));
                 false
             };
         setup(uc.add_mem_hook(HookType::MEM_INVALID, 0, u64::MAX, hook))?;
+        // The trap page: slot k is `svc #k`.
+        let trap_bytes = (TRAP_SLOTS as u64 * 4).next_multiple_of(PAGE);
+        setup(uc.mem_map(TRAP_BASE, trap_bytes, Prot::READ | Prot::EXEC))?;
+        let slots: Vec<u8> = (0..TRAP_SLOTS)
+            .flat_map(|k| (0xef00_0000u32 | k).to_le_bytes())
+            .collect();
+        setup(uc.mem_write(TRAP_BASE, &slots))?;
+        setup(uc.add_intr_hook(trap_hook))?;
         Ok(Machine {
             uc,
             cpu,
@@ -175,6 +212,16 @@ impl Machine {
     /// The CPU model.
     pub fn cpu(&self) -> Cpu {
         self.cpu
+    }
+
+    /// The address of trap slot `k`: calling it runs the trap handler with index `k`.
+    pub fn trap_address(k: u32) -> u64 {
+        TRAP_BASE + 4 * k as u64
+    }
+
+    /// Sets what handles calls into the trap slots.
+    pub fn set_trap_handler(&mut self, handler: TrapHandler) {
+        self.uc.get_data_mut().trap = Some(handler);
     }
 
     /// Puts `code` at [`CODE_BASE`], dropping any translation of what was there before.
@@ -272,10 +319,14 @@ impl Machine {
         setup(self.uc.reg_write(RegisterARM::R0, r0 as u64))?;
         setup(self.uc.reg_write(RegisterARM::SP, STACK_BASE + STACK_SIZE))?;
         setup(self.uc.reg_write(RegisterARM::LR, RETURN_ADDR))?;
-        *self.uc.get_data_mut() = None;
+        self.uc.get_data_mut().fault = None;
+        self.uc.get_data_mut().trap_error = None;
         let r = self
             .uc
             .emu_start(CODE_BASE + entry, RETURN_ADDR, 0, budget as usize);
+        if let Some(e) = self.uc.get_data_mut().trap_error.take() {
+            return Err(EmuError::HostCall(e));
+        }
         let pc = self.uc.pc_read().unwrap_or(0);
         match r {
             Ok(()) if pc == RETURN_ADDR => Ok(setup(self.uc.reg_read(RegisterARM::R0))? as u32),
@@ -283,7 +334,7 @@ impl Machine {
                 instructions: budget,
                 pc,
             }),
-            Err(e) => Err(match *self.uc.get_data() {
+            Err(e) => Err(match self.uc.get_data().fault {
                 Some((kind, addr)) => EmuError::BadAccess { kind, addr, pc },
                 None if format!("{e:?}").contains("INSN_INVALID") => {
                     EmuError::BadInstruction { pc }
@@ -301,6 +352,66 @@ pub struct CallRegs {
     pub r: [u32; 4],
     /// d0–d7 (as bits).
     pub d: [u64; 8],
+}
+
+/// A value left in a register a callee may clobber: an allocation bug that relies on one
+/// surviving a call shows up at once.
+const CLOBBER: u64 = 0xdead_beef_dead_beef;
+
+/// The interrupt hook: an `svc #k` in the trap page calls the handler, writes its results,
+/// clobbers every other caller-saved register and the flags, and returns to the caller.
+fn trap_hook(uc: &mut Unicorn<'_, MachineData>, intno: u32) {
+    use RegisterARM::*;
+    let fail = |uc: &mut Unicorn<'_, MachineData>, e: String| {
+        uc.get_data_mut().trap_error = Some(e);
+        let _ = uc.emu_stop();
+    };
+    let pc = uc.pc_read().unwrap_or(0);
+    // The hook runs after the svc: its address is 4 back (or the pc itself, by model).
+    let at = [pc.wrapping_sub(4), pc]
+        .into_iter()
+        .find(|a| (TRAP_BASE..TRAP_BASE + TRAP_SLOTS as u64 * 4).contains(a));
+    let (Some(at), 2) = (at, intno) else {
+        return fail(uc, format!("unexpected interrupt {intno} at {pc:#x}"));
+    };
+    let index = ((at - TRAP_BASE) / 4) as u32;
+    let mut regs = CallRegs::default();
+    for (k, reg) in [R0, R1, R2, R3].into_iter().enumerate() {
+        regs.r[k] = uc.reg_read(reg).unwrap_or(0) as u32;
+    }
+    for (k, reg) in [D0, D1, D2, D3, D4, D5, D6, D7].into_iter().enumerate() {
+        regs.d[k] = uc.reg_read(reg).unwrap_or(0);
+    }
+    let sp = uc.reg_read(SP).unwrap_or(0);
+    let avail = (STACK_BASE + STACK_SIZE)
+        .saturating_sub(sp)
+        .min(TRAP_STACK_BYTES as u64) as usize;
+    let stack = uc.mem_read_as_vec(sp, avail).unwrap_or_default();
+    let Some(mut handler) = uc.get_data_mut().trap.take() else {
+        return fail(
+            uc,
+            format!("a call reached trap slot {index}, but no handler is set"),
+        );
+    };
+    let out = handler(index, &regs, &stack);
+    uc.get_data_mut().trap = Some(handler);
+    match out {
+        Ok(out) => {
+            for (k, reg) in [R0, R1, R2, R3].into_iter().enumerate() {
+                let _ = uc.reg_write(reg, out.r[k] as u64);
+            }
+            for (k, reg) in [D0, D1, D2, D3, D4, D5, D6, D7].into_iter().enumerate() {
+                let _ = uc.reg_write(reg, out.d[k]);
+            }
+            let lr = uc.reg_read(LR).unwrap_or(0);
+            let _ = uc.reg_write(R12, CLOBBER);
+            let cpsr = uc.reg_read(CPSR).unwrap_or(0);
+            let _ = uc.reg_write(CPSR, cpsr ^ 0xf000_0000);
+            let _ = uc.reg_write(LR, CLOBBER);
+            let _ = uc.set_pc(lr);
+        }
+        Err(e) => fail(uc, e),
+    }
 }
 
 /// Reads a little-endian integer of `N` bytes at `at`, if the bytes are there.
@@ -392,8 +503,12 @@ impl Machine {
         }
         setup(self.uc.reg_write(SP, sp))?;
         setup(self.uc.reg_write(LR, RETURN_ADDR))?;
-        *self.uc.get_data_mut() = None;
+        self.uc.get_data_mut().fault = None;
+        self.uc.get_data_mut().trap_error = None;
         let r = self.uc.emu_start(addr, RETURN_ADDR, 0, budget as usize);
+        if let Some(e) = self.uc.get_data_mut().trap_error.take() {
+            return Err(EmuError::HostCall(e));
+        }
         let pc = self.uc.pc_read().unwrap_or(0);
         match r {
             Ok(()) if pc == RETURN_ADDR => {}
@@ -404,7 +519,7 @@ impl Machine {
                 })
             }
             Err(e) => {
-                return Err(match *self.uc.get_data() {
+                return Err(match self.uc.get_data().fault {
                     Some((kind, addr)) => EmuError::BadAccess { kind, addr, pc },
                     None => EmuError::Setup(format!("{e:?} at {pc:#x}")),
                 })

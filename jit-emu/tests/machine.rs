@@ -167,3 +167,37 @@ fn a_compiled_trace_runs_through_the_runner_interface() {
         .unwrap_err();
     assert_eq!(e, RunError::Inputs("input 0 must be i32, f64 given".into()));
 }
+
+#[test]
+fn calls_into_trap_slots_reach_the_host_and_clobber_what_a_callee_may() {
+    // push {lr}; movw ip, #8; movt ip, #0xe00; blx ip; add r0, r0, #1; pop {pc}
+    // (slot 2 is at TRAP_BASE + 8)
+    let prog = code(&[
+        0xe52d_e004,
+        0xe300_c008,
+        0xe340_ce00,
+        0xe12f_ff3c,
+        0xe280_0001,
+        0xe49d_f004,
+    ]);
+    let mut m = Machine::new(Cpu::CortexA8).unwrap();
+    m.load_code(&prog).unwrap();
+    let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let log = seen.clone();
+    m.set_trap_handler(Box::new(move |index, regs, _stack| {
+        log.borrow_mut().push((index, regs.r[0]));
+        let mut out = jit_emu::CallRegs::default();
+        out.r[0] = regs.r[0] * 3;
+        out.r[1] = 0xdead_beef;
+        Ok(out)
+    }));
+    assert_eq!(Machine::trap_address(2), jit_emu::TRAP_BASE + 8);
+    assert_eq!(m.call(0, 14, 1000), Ok(43));
+    assert_eq!(*seen.borrow(), [(2, 14)]);
+    // A handler's error ends the run with it.
+    m.set_trap_handler(Box::new(|_, _, _| Err("no such function".into())));
+    assert_eq!(
+        m.call(0, 1, 1000),
+        Err(EmuError::HostCall("no such function".into()))
+    );
+}
