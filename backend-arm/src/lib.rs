@@ -4,11 +4,103 @@
 //! - `abi` — the AAPCS: where arguments and results go, hard-float and softfp.
 //! - `enc` — the pure A32/VFP encoder (shared with backend-armv5), checked against GNU as
 //!   and capstone in `tests/emit_tests.rs`.
+//! - `lower` — constraints for the shared register allocator and the lowering of each op.
 //!
-//! The lowering and the `Backend` impl arrive with issue 4's remaining work (see
-//! ARCHITECTURE.md).
+//! The target has 32-bit words and no divide instruction (Cortex-A8), so the driver splits
+//! i64 values into pairs and turns division into helper calls before this backend sees the
+//! trace. Calls to external functions go through the emulator's trap slots: the code calls
+//! `TRAP_BASE + 4 * k` for the `k`-th function of `CompiledTrace::calls`.
 
 #![warn(missing_docs)]
 
 pub mod abi;
 pub mod enc;
+mod lower;
+
+use jit_core::backend::{
+    Backend, Capabilities, CompileError, CompiledTrace, OpConstraints, RegisterInfo,
+};
+use jit_core::externs::Externs;
+use jit_core::liveness::Liveness;
+use jit_core::regalloc::Allocation;
+use jit_core::Trace;
+use target_lexicon::Triple;
+
+pub use abi::FloatAbi;
+pub use lower::{MAX_SLOTS, TRAP_BASE};
+
+/// The ARMv7-A + VFPv3-D16 backend, for one float ABI.
+#[derive(Debug)]
+pub struct ArmBackend {
+    float: FloatAbi,
+    regs: RegisterInfo,
+}
+
+impl ArmBackend {
+    /// The backend for `float` (hard-float: gnueabihf; softfp: gnueabi).
+    pub fn new(float: FloatAbi) -> ArmBackend {
+        ArmBackend {
+            float,
+            regs: lower::register_info(),
+        }
+    }
+
+    /// The float ABI.
+    pub fn float_abi(&self) -> FloatAbi {
+        self.float
+    }
+}
+
+impl Backend for ArmBackend {
+    fn name(&self) -> &'static str {
+        match self.float {
+            FloatAbi::Hard => "armv7-hf",
+            FloatAbi::Softfp => "armv7-softfp",
+        }
+    }
+
+    fn triple(&self) -> Triple {
+        match self.float {
+            FloatAbi::Hard => "armv7-unknown-linux-gnueabihf",
+            FloatAbi::Softfp => "armv7-unknown-linux-gnueabi",
+        }
+        .parse()
+        .expect("a valid triple")
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            word_bits: 32,
+            fpu: true,
+            hw_divide: false,
+        }
+    }
+
+    fn registers(&self) -> &RegisterInfo {
+        &self.regs
+    }
+
+    fn max_frame_slots(&self) -> u32 {
+        MAX_SLOTS
+    }
+
+    fn constraints(
+        &self,
+        trace: &Trace,
+        live: &Liveness,
+        index: usize,
+        out: &mut OpConstraints,
+    ) -> Result<(), CompileError> {
+        lower::constraints(trace, live, self.float, index, out)
+    }
+
+    fn emit(
+        &self,
+        trace: &Trace,
+        _live: &Liveness,
+        alloc: &Allocation,
+        _externs: &Externs,
+    ) -> Result<CompiledTrace, CompileError> {
+        lower::emit(trace, alloc, self.float, self.triple())
+    }
+}

@@ -23,6 +23,8 @@
 
 use std::fmt;
 
+pub mod arm;
+
 use jit_core::backend::CompiledTrace;
 use jit_core::interp::{Outcome, RunOptions};
 use jit_core::ir::{Scalar, Type};

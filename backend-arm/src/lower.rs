@@ -1,0 +1,1152 @@
+//! Constraints for the register allocator, and the lowering of each op to A32 + VFP.
+//!
+//! The frame pointer is r11; ip (r12) and lr (r14) are scratch registers inside one op
+//! (lr is saved by the prologue); d14 and d15 (with s28–s31) are float scratch. The frame
+//! layout is the runtime's: registers saved on exit at word `n` (core) and `16 + n`
+//! (double), the loop budget at word 32, the invalidation flag at 33, slots from 34.
+
+use jit_core::backend::{
+    CompileError, CompiledTrace, Def, ExitInfo, ExitLoc, Loc, OpConstraints, Reg as PReg, RegClass,
+    RegSet, RegisterInfo, Use,
+};
+use jit_core::codebuf::{CodeBuffer, FixupError, Label};
+use jit_core::ir::{split_call_layout, MemType, Opcode, Scalar, Sig, Trace, Type};
+use jit_core::liveness::Liveness;
+use jit_core::regalloc::{Allocation, Move};
+use target_lexicon::Triple;
+
+use crate::abi::{self, ArgLoc, FloatAbi};
+use crate::enc::{self, ArmImm, Cond, Dp, Extra, MemOffset, Shift, Vop, Vun, LR, SP};
+
+/// Frame pointer.
+const FP: u8 = 11;
+/// Scratch core registers.
+const IP: u8 = 12;
+/// Float scratch registers.
+const DS: u8 = 15;
+/// s30, the low half of d15, for conversions.
+const S30: u8 = 30;
+/// Frame words.
+const BUDGET_WORD: u32 = 32;
+const INVALIDATED_WORD: u32 = 33;
+const SLOT_BASE: u32 = 34;
+/// Slots whose byte offsets an `ldr`/`str` immediate reaches.
+pub const MAX_SLOTS: u32 = 4088 / 8 - SLOT_BASE;
+/// Where host-call trap slot `k` is (the emulator's trap page).
+pub const TRAP_BASE: u32 = 0x0e00_0000;
+
+fn name(r: PReg) -> &'static str {
+    const C: [&str; 16] = [
+        "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "fp", "ip", "sp", "lr",
+        "pc",
+    ];
+    const D: [&str; 16] = [
+        "d0", "d1", "d2", "d3", "d4", "d5", "d6", "d7", "d8", "d9", "d10", "d11", "d12", "d13",
+        "d14", "d15",
+    ];
+    match r.class {
+        RegClass::Int => C[r.hw as usize & 15],
+        RegClass::Float => D[r.hw as usize & 15],
+    }
+}
+
+/// The allocator's view of the register file.
+pub fn register_info() -> RegisterInfo {
+    let int = (0..=10).map(PReg::int).collect();
+    let float = (0..14).map(PReg::float).collect();
+    let mut caller_saved = RegSet::of(&[0, 1, 2, 3, IP, LR].map(PReg::int));
+    for d in 0..8 {
+        caller_saved = caller_saved.with(PReg::float(d));
+    }
+    RegisterInfo {
+        int,
+        float,
+        caller_saved,
+        names: name,
+    }
+}
+
+fn save_word(r: PReg) -> u32 {
+    match r.class {
+        RegClass::Int => r.hw as u32,
+        RegClass::Float => 16 + r.hw as u32,
+    }
+}
+
+/// Where each operand of a call goes, by the callee's declaration and the ABI.
+fn call_operand_locs(trace: &Trace, op: &jit_core::ir::Op, float: FloatAbi) -> Vec<ArgLoc> {
+    let decl = &trace.funcs[op.func().expect("verified")];
+    let (locs, _) = abi::assign(&decl.params, float);
+    if op.opcode == Opcode::Call {
+        return locs;
+    }
+    let types: Vec<Type> = op.args.iter().map(|&a| trace.operand_type(a)).collect();
+    let layout = split_call_layout(&decl.params, &types).expect("verified");
+    let mut out = Vec::with_capacity(op.args.len());
+    for (&n, &loc) in layout.iter().zip(&locs) {
+        match (n, loc) {
+            (2, ArgLoc::CorePair(lo, hi)) => out.extend([ArgLoc::Core(lo), ArgLoc::Core(hi)]),
+            (2, ArgLoc::Stack(off)) => out.extend([ArgLoc::Stack(off), ArgLoc::Stack(off + 4)]),
+            (_, l) => out.push(l),
+        }
+    }
+    out
+}
+
+fn stack_bytes(trace: &Trace, float: FloatAbi) -> u32 {
+    trace
+        .ops
+        .iter()
+        .filter_map(|o| o.func())
+        .map(|f| abi::assign(&trace.funcs[f].params, float).1)
+        .max()
+        .unwrap_or(0)
+        .next_multiple_of(8)
+}
+
+/// The allocator constraints of op `i`.
+pub fn constraints(
+    trace: &Trace,
+    live: &Liveness,
+    float: FloatAbi,
+    i: usize,
+    out: &mut OpConstraints,
+) -> Result<(), CompileError> {
+    use Use::*;
+    let op = &trace.ops[i];
+    out.uses.clear();
+    out.clobbers = RegSet::EMPTY;
+    let cmp_def = if live.fuses_with_next_guard(trace, i) {
+        Def::Flags
+    } else {
+        Def::Reg
+    };
+    let unsupported = |reason: &str| {
+        Err(CompileError::Unsupported {
+            op: i,
+            opcode: op.opcode,
+            reason: reason.into(),
+        })
+    };
+    let has_i64 = op.args.iter().any(|&a| trace.operand_type(a) == Type::I64)
+        || op.result.is_some_and(|r| trace.ty(r) == Type::I64);
+    if has_i64 && !op.opcode.is_call() {
+        return unsupported("i64 values are split into pairs before lowering");
+    }
+    let (uses, def): (&[Use], Def) = match op.opcode.sig() {
+        Sig::IntBinary => match op.opcode {
+            Opcode::IntDiv | Opcode::IntRem | Opcode::UintDiv | Opcode::UintRem => {
+                return unsupported(
+                    "division is legalized into helper calls (no divide instruction)",
+                )
+            }
+            Opcode::IntMul | Opcode::UintMulHigh => (&[Reg, Reg], Def::Reg),
+            _ => (&[Reg, Any], Def::Reg),
+        },
+        Sig::IntOverflow => match op.opcode {
+            Opcode::IntMulOvf => (&[Reg, Reg], Def::Reg),
+            _ => (&[Reg, Any], Def::Reg),
+        },
+        Sig::CarryOut | Sig::CarryIn => (&[Reg, Any], Def::Reg),
+        Sig::IntUnary => (&[Reg], Def::Reg),
+        Sig::IntCompare | Sig::RefCompare => (&[Reg, Any], cmp_def),
+        Sig::IntTest => (&[Reg], cmp_def),
+        Sig::FloatBinary => (&[Reg, Reg], Def::Reg),
+        Sig::FloatUnary => (&[Reg], Def::Reg),
+        Sig::FloatCompare => (&[Reg, Reg], cmp_def),
+        Sig::Convert(..) => (&[Reg], Def::Reg),
+        Sig::Load(_) => (&[Reg, Any], Def::Reg),
+        Sig::Store(_) => (&[Reg, Any, Any], Def::None),
+        Sig::SameAs => (&[Any], Def::ReuseInput(0)),
+        Sig::GuardCond => (&[Any], Def::None),
+        Sig::GuardValue => (&[Reg, Any], Def::None),
+        Sig::GuardRef => (&[Reg], Def::None),
+        Sig::GuardFlag => (&[], Def::None),
+        Sig::CallHi => {
+            out.def = Some(Def::Fixed(PReg::int(1)));
+            return Ok(());
+        }
+        Sig::Finish => {
+            out.uses.extend(op.args.iter().map(|_| Any));
+            out.def = Some(Def::None);
+            return Ok(());
+        }
+        Sig::Call | Sig::CallSplit => {
+            let locs = call_operand_locs(trace, op, float);
+            let mut clobbers = register_info().caller_saved;
+            for (&a, loc) in op.args.iter().zip(&locs) {
+                let u = match (*loc, trace.operand_type(a)) {
+                    (ArgLoc::Core(r), _) => Fixed(PReg::int(r)),
+                    (ArgLoc::Vfp(d), _) => Fixed(PReg::float(d)),
+                    (ArgLoc::CorePair(lo, hi), _) => {
+                        // An f64 under softfp: moved into the pair just before the call.
+                        clobbers = clobbers.with(PReg::int(lo)).with(PReg::int(hi));
+                        Reg
+                    }
+                    (ArgLoc::Stack(_), _) => Any,
+                };
+                out.uses.push(u);
+            }
+            out.clobbers = clobbers;
+            let decl = &trace.funcs[op.func().expect("verified")];
+            out.def = Some(match (op.result.map(|r| trace.ty(r)), decl.ret) {
+                (None, _) => Def::None,
+                (Some(Type::F64), _) if float == FloatAbi::Hard => Def::Fixed(PReg::float(0)),
+                (Some(Type::F64), _) => Def::Reg,
+                (Some(_), _) => Def::Fixed(PReg::int(0)),
+            });
+            return Ok(());
+        }
+        Sig::Label | Sig::Jump => {
+            return unsupported("label and jump are handled by the allocator")
+        }
+    };
+    out.uses.extend_from_slice(uses);
+    out.def = Some(def);
+    Ok(())
+}
+
+/// A condition left in the flags by a fused comparison: true when `Cond` holds.
+type Flags = Cond;
+
+struct Emitter<'a> {
+    buf: CodeBuffer,
+    trace: &'a Trace,
+    alloc: &'a Allocation,
+    float: FloatAbi,
+    exits: Vec<ExitInfo>,
+    exit_labels: Vec<Label>,
+    budget: Label,
+    loop_label: Option<Label>,
+    flags: Option<Flags>,
+    calls: Vec<String>,
+}
+
+/// Fixup kind: a B/BL word offset.
+const BRANCH: u8 = 0;
+
+fn gpr(l: Loc) -> u8 {
+    match l {
+        Loc::Reg(r) => r.hw,
+        other => panic!("expected a register, found {other:?}"),
+    }
+}
+
+fn int_bits(c: Scalar) -> u32 {
+    c.bits() as u32
+}
+
+impl Emitter<'_> {
+    fn put(&mut self, w: u32) {
+        self.buf.put_u32(w);
+    }
+
+    fn branch_to(&mut self, c: Cond, link: bool, l: Label) {
+        let at = self.buf.offset();
+        self.put(enc::branch(c, link, 0));
+        self.buf.fixup(at, l, BRANCH);
+    }
+
+    /// Loads a 32-bit constant into `rd` without touching the flags.
+    fn mov_imm(&mut self, rd: u8, v: u32) {
+        if let Some(i) = ArmImm::encode(v) {
+            self.put(enc::dp_imm(Cond::Al, Dp::Mov, false, rd, 0, i));
+        } else if let Some(i) = ArmImm::encode(!v) {
+            self.put(enc::dp_imm(Cond::Al, Dp::Mvn, false, rd, 0, i));
+        } else {
+            self.put(enc::movw(Cond::Al, rd, v as u16));
+            if v >> 16 != 0 {
+                self.put(enc::movt(Cond::Al, rd, (v >> 16) as u16));
+            }
+        }
+    }
+
+    /// Loads f64 bits into `dd` (through ip and lr; flags untouched).
+    fn mov_f64(&mut self, dd: u8, bits: u64) {
+        self.mov_imm(IP, bits as u32);
+        self.mov_imm(LR, (bits >> 32) as u32);
+        self.put(enc::vmov_to_d(Cond::Al, dd, IP, LR));
+    }
+
+    /// `[fp, #word * 8 (+ extra)]` for an integer access.
+    fn frame_off(word: u32, extra: u32) -> MemOffset {
+        MemOffset::new((word * 8 + extra) as i32, 4095)
+            .expect("frame slots are limited to the ldr reach")
+    }
+
+    fn ldr_frame(&mut self, rt: u8, word: u32, extra: u32) {
+        self.put(enc::mem_imm(
+            Cond::Al,
+            true,
+            false,
+            rt,
+            FP,
+            Self::frame_off(word, extra),
+        ));
+    }
+
+    fn str_frame(&mut self, rt: u8, word: u32, extra: u32) {
+        self.put(enc::mem_imm(
+            Cond::Al,
+            false,
+            false,
+            rt,
+            FP,
+            Self::frame_off(word, extra),
+        ));
+    }
+
+    /// vldr/vstr `dd` at frame word `word` (through ip when past the 1020-byte reach).
+    fn vmem_frame(&mut self, load: bool, dd: u8, word: u32) {
+        let off = word * 8;
+        if off <= 1020 {
+            self.put(enc::vmem(
+                Cond::Al,
+                load,
+                dd,
+                FP,
+                MemOffset::new(off as i32, 1020).expect("checked"),
+            ));
+        } else {
+            self.mov_imm(IP, off);
+            self.put(enc::dp_reg(
+                Cond::Al,
+                Dp::Add,
+                false,
+                IP,
+                FP,
+                IP,
+                Shift::Lsl,
+                0,
+            ));
+            self.put(enc::vmem(
+                Cond::Al,
+                load,
+                dd,
+                IP,
+                MemOffset {
+                    up: true,
+                    magnitude: 0,
+                },
+            ));
+        }
+    }
+
+    fn emit_move(&mut self, m: &Move) {
+        match (m.from, m.to, m.class) {
+            (Loc::Reg(a), Loc::Reg(b), RegClass::Int) => self.put(enc::dp_reg(
+                Cond::Al,
+                Dp::Mov,
+                false,
+                b.hw,
+                0,
+                a.hw,
+                Shift::Lsl,
+                0,
+            )),
+            (Loc::Reg(a), Loc::Reg(b), RegClass::Float) => {
+                self.put(enc::vun(Cond::Al, Vun::Mov, b.hw, a.hw))
+            }
+            (Loc::Reg(a), Loc::Slot(s), RegClass::Int) => self.str_frame(a.hw, SLOT_BASE + s, 0),
+            (Loc::Reg(a), Loc::Slot(s), RegClass::Float) => {
+                self.vmem_frame(false, a.hw, SLOT_BASE + s)
+            }
+            (Loc::Slot(s), Loc::Reg(b), RegClass::Int) => self.ldr_frame(b.hw, SLOT_BASE + s, 0),
+            (Loc::Slot(s), Loc::Reg(b), RegClass::Float) => {
+                self.vmem_frame(true, b.hw, SLOT_BASE + s)
+            }
+            (Loc::Slot(s), Loc::Slot(t), _) => {
+                for half in [0, 4] {
+                    self.ldr_frame(LR, SLOT_BASE + s, half);
+                    self.str_frame(LR, SLOT_BASE + t, half);
+                }
+            }
+            (Loc::Const(c), Loc::Reg(b), RegClass::Int) => self.mov_imm(b.hw, int_bits(c)),
+            (Loc::Const(c), Loc::Reg(b), RegClass::Float) => self.mov_f64(b.hw, c.bits() as u64),
+            (Loc::Const(c), Loc::Slot(t), _) => {
+                let bits = c.bits() as u64;
+                self.mov_imm(LR, bits as u32);
+                self.str_frame(LR, SLOT_BASE + t, 0);
+                self.mov_imm(LR, (bits >> 32) as u32);
+                self.str_frame(LR, SLOT_BASE + t, 4);
+            }
+            (from, to, class) => {
+                panic!("the allocator asked for an impossible move {from:?} -> {to:?} ({class:?})")
+            }
+        }
+    }
+
+    /// An integer second operand as an immediate (if it fits) or a register (loading
+    /// constants and slots into lr).
+    fn op2(&mut self, l: Loc) -> Result<ArmImm, u8> {
+        match l {
+            Loc::Const(c) => match ArmImm::encode(int_bits(c)) {
+                Some(i) => Ok(i),
+                None => {
+                    self.mov_imm(LR, int_bits(c));
+                    Err(LR)
+                }
+            },
+            Loc::Slot(s) => {
+                self.ldr_frame(LR, SLOT_BASE + s, 0);
+                Err(LR)
+            }
+            Loc::Reg(r) => Err(r.hw),
+            Loc::Flags => panic!("an operand in the flags"),
+        }
+    }
+
+    fn dp(&mut self, op: Dp, s: bool, rd: u8, rn: u8, b: Loc) {
+        // Negative constants may fit the inverse operation.
+        if let Loc::Const(c) = b {
+            let v = int_bits(c);
+            // (Not for flag-setting add and subtract: their carry and overflow would differ.)
+            let alt = match (op, s) {
+                (Dp::Add, false) => Some((Dp::Sub, v.wrapping_neg())),
+                (Dp::Sub, false) => Some((Dp::Add, v.wrapping_neg())),
+                (Dp::Cmp, _) => Some((Dp::Cmn, v.wrapping_neg())),
+                (Dp::And, _) => Some((Dp::Bic, !v)),
+                _ => None,
+            };
+            if ArmImm::encode(v).is_none() {
+                if let Some((alt_op, alt_v)) = alt {
+                    if let Some(i) = ArmImm::encode(alt_v) {
+                        self.put(enc::dp_imm(Cond::Al, alt_op, s, rd, rn, i));
+                        return;
+                    }
+                }
+            }
+        }
+        match self.op2(b) {
+            Ok(i) => self.put(enc::dp_imm(Cond::Al, op, s, rd, rn, i)),
+            Err(rm) => self.put(enc::dp_reg(Cond::Al, op, s, rd, rn, rm, Shift::Lsl, 0)),
+        }
+    }
+
+    fn exit_values(&self, ty: impl Fn(usize) -> Type, locs: &[Loc]) -> Vec<(Type, ExitLoc)> {
+        locs.iter()
+            .enumerate()
+            .map(|(k, &l)| {
+                let e = match l {
+                    Loc::Reg(r) => ExitLoc::Frame(save_word(r)),
+                    Loc::Slot(s) => ExitLoc::Frame(SLOT_BASE + s),
+                    Loc::Const(c) => ExitLoc::Const(c),
+                    Loc::Flags => panic!("an exit value in the flags"),
+                };
+                (ty(k), e)
+            })
+            .collect()
+    }
+
+    fn new_exit(&mut self, i: usize, finish: bool) -> Label {
+        let trace = self.trace;
+        let op = &trace.ops[i];
+        let values = if finish {
+            self.exit_values(|k| trace.operand_type(op.args[k]), self.alloc.args(i))
+        } else {
+            self.exit_values(|k| trace.ty(op.fail_args()[k]), self.alloc.fail_locs(i))
+        };
+        self.exits.push(ExitInfo {
+            id: op.exit_id().expect("verified"),
+            op: i,
+            finish,
+            values,
+        });
+        let l = self.buf.label();
+        self.exit_labels.push(l);
+        l
+    }
+
+    fn int_cond(op: Opcode) -> Cond {
+        use Opcode::*;
+        match op {
+            IntEq | PtrEq | IntIsZero => Cond::Eq,
+            IntNe | PtrNe | IntIsTrue => Cond::Ne,
+            IntLt => Cond::Lt,
+            IntLe => Cond::Le,
+            IntGt => Cond::Gt,
+            IntGe => Cond::Ge,
+            UintLt => Cond::Lo,
+            UintLe => Cond::Ls,
+            UintGt => Cond::Hi,
+            _ => Cond::Hs,
+        }
+    }
+
+    fn float_cond(op: Opcode) -> Cond {
+        match op {
+            Opcode::FloatEq => Cond::Eq,
+            Opcode::FloatNe => Cond::Ne,
+            Opcode::FloatLt => Cond::Mi,
+            Opcode::FloatLe => Cond::Ls,
+            Opcode::FloatGt => Cond::Gt,
+            _ => Cond::Ge,
+        }
+    }
+
+    fn set_result(&mut self, c: Cond, res: Option<Loc>) {
+        match res {
+            Some(Loc::Flags) => self.flags = Some(c),
+            Some(Loc::Reg(r)) => {
+                self.put(enc::dp_imm(
+                    Cond::Al,
+                    Dp::Mov,
+                    false,
+                    r.hw,
+                    0,
+                    ArmImm::encode(0).expect("0"),
+                ));
+                self.put(enc::dp_imm(
+                    c,
+                    Dp::Mov,
+                    false,
+                    r.hw,
+                    0,
+                    ArmImm::encode(1).expect("1"),
+                ));
+            }
+            other => panic!("a comparison result in {other:?}"),
+        }
+    }
+
+    /// The address of a load or store as (base register, offset within `max`); uses ip.
+    fn address(
+        &mut self,
+        base: Loc,
+        index: Loc,
+        scale: u8,
+        offset: i32,
+        max: u32,
+    ) -> (u8, MemOffset) {
+        let base = gpr(base);
+        let fits = |o: i64| {
+            i32::try_from(o)
+                .ok()
+                .and_then(|o| MemOffset::new(o, max))
+                .filter(|m| max != 1020 || m.magnitude % 4 == 0)
+        };
+        match index {
+            Loc::Const(c) => {
+                let disp = c.bits() as i32 as i64 * scale as i64 + offset as i64;
+                if let Some(m) = fits(disp) {
+                    return (base, m);
+                }
+                self.mov_imm(IP, disp as u32);
+                self.put(enc::dp_reg(
+                    Cond::Al,
+                    Dp::Add,
+                    false,
+                    IP,
+                    base,
+                    IP,
+                    Shift::Lsl,
+                    0,
+                ));
+            }
+            other => {
+                let rm = match other {
+                    Loc::Slot(s) => {
+                        self.ldr_frame(IP, SLOT_BASE + s, 0);
+                        IP
+                    }
+                    l => gpr(l),
+                };
+                self.put(enc::dp_reg(
+                    Cond::Al,
+                    Dp::Add,
+                    false,
+                    IP,
+                    base,
+                    rm,
+                    Shift::Lsl,
+                    scale.trailing_zeros(),
+                ));
+                if let Some(m) = fits(offset as i64) {
+                    return (IP, m);
+                }
+                self.mov_imm(LR, offset as u32);
+                self.put(enc::dp_reg(
+                    Cond::Al,
+                    Dp::Add,
+                    false,
+                    IP,
+                    IP,
+                    LR,
+                    Shift::Lsl,
+                    0,
+                ));
+            }
+        }
+        (
+            IP,
+            MemOffset {
+                up: true,
+                magnitude: 0,
+            },
+        )
+    }
+
+    fn guard(&mut self, i: usize) {
+        let op = &self.trace.ops[i];
+        let alloc = self.alloc;
+        let args = alloc.args(i);
+        let exit = self.new_exit(i, false);
+        match op.opcode {
+            Opcode::GuardTrue | Opcode::GuardFalse => {
+                let fail_if_true = op.opcode == Opcode::GuardFalse;
+                let true_cond = match args[0] {
+                    Loc::Flags => self.flags.take().expect("flags set by the previous op"),
+                    Loc::Const(c) => {
+                        if (c.bits() != 0) == fail_if_true {
+                            self.branch_to(Cond::Al, false, exit);
+                        }
+                        return;
+                    }
+                    Loc::Reg(r) => {
+                        self.put(enc::dp_imm(
+                            Cond::Al,
+                            Dp::Cmp,
+                            true,
+                            0,
+                            r.hw,
+                            ArmImm::encode(0).expect("0"),
+                        ));
+                        Cond::Ne
+                    }
+                    Loc::Slot(s) => {
+                        self.ldr_frame(LR, SLOT_BASE + s, 0);
+                        self.put(enc::dp_imm(
+                            Cond::Al,
+                            Dp::Cmp,
+                            true,
+                            0,
+                            LR,
+                            ArmImm::encode(0).expect("0"),
+                        ));
+                        Cond::Ne
+                    }
+                };
+                self.branch_to(
+                    if fail_if_true {
+                        true_cond
+                    } else {
+                        true_cond.invert()
+                    },
+                    false,
+                    exit,
+                );
+            }
+            Opcode::GuardValue => {
+                self.dp(Dp::Cmp, true, 0, gpr(args[0]), args[1]);
+                self.branch_to(Cond::Ne, false, exit);
+            }
+            Opcode::GuardNonnull | Opcode::GuardIsnull => {
+                self.put(enc::dp_imm(
+                    Cond::Al,
+                    Dp::Cmp,
+                    true,
+                    0,
+                    gpr(args[0]),
+                    ArmImm::encode(0).expect("0"),
+                ));
+                self.branch_to(
+                    if op.opcode == Opcode::GuardNonnull {
+                        Cond::Eq
+                    } else {
+                        Cond::Ne
+                    },
+                    false,
+                    exit,
+                );
+            }
+            Opcode::GuardNoOverflow | Opcode::GuardOverflow => {
+                // After SMULL + CMP hi, lo, asr #31, overflow is NE; after ADDS/SUBS, VS.
+                let mul = i > 0 && self.trace.ops[i - 1].opcode == Opcode::IntMulOvf;
+                let ovf = if mul { Cond::Ne } else { Cond::Vs };
+                self.branch_to(
+                    if op.opcode == Opcode::GuardNoOverflow {
+                        ovf
+                    } else {
+                        ovf.invert()
+                    },
+                    false,
+                    exit,
+                );
+            }
+            Opcode::GuardNotInvalidated => {
+                self.ldr_frame(LR, INVALIDATED_WORD, 0);
+                self.put(enc::dp_imm(
+                    Cond::Al,
+                    Dp::Cmp,
+                    true,
+                    0,
+                    LR,
+                    ArmImm::encode(0).expect("0"),
+                ));
+                self.branch_to(Cond::Ne, false, exit);
+            }
+            other => unreachable!("{other} is not a guard"),
+        }
+    }
+
+    fn call(&mut self, i: usize) -> Result<(), CompileError> {
+        let op = &self.trace.ops[i];
+        let decl = &self.trace.funcs[op.func().expect("verified")];
+        let alloc = self.alloc;
+        let args = alloc.args(i);
+        let locs = call_operand_locs(self.trace, op, self.float);
+        // Stacked arguments first (their values may sit in registers the pairs use).
+        for (k, loc) in locs.iter().enumerate() {
+            let ArgLoc::Stack(off) = *loc else { continue };
+            let dst = MemOffset::new(off as i32, 4095).expect("small");
+            match (args[k], self.trace.operand_type(op.args[k])) {
+                (Loc::Reg(r), Type::F64) => self.put(enc::vmem(
+                    Cond::Al,
+                    false,
+                    r.hw,
+                    SP,
+                    MemOffset::new(off as i32, 1020).expect("aligned"),
+                )),
+                (Loc::Reg(r), _) => self.put(enc::mem_imm(Cond::Al, false, false, r.hw, SP, dst)),
+                (Loc::Slot(s), ty) => {
+                    let words = if ty == Type::F64 { 2 } else { 1 };
+                    for w in 0..words {
+                        self.ldr_frame(LR, SLOT_BASE + s, 4 * w);
+                        self.put(enc::mem_imm(
+                            Cond::Al,
+                            false,
+                            false,
+                            LR,
+                            SP,
+                            MemOffset::new((off + 4 * w) as i32, 4095).expect("small"),
+                        ));
+                    }
+                }
+                (Loc::Const(c), ty) => {
+                    let bits = c.bits() as u64;
+                    let words = if ty == Type::F64 { 2 } else { 1 };
+                    for w in 0..words {
+                        self.mov_imm(LR, (bits >> (32 * w)) as u32);
+                        self.put(enc::mem_imm(
+                            Cond::Al,
+                            false,
+                            false,
+                            LR,
+                            SP,
+                            MemOffset::new((off + 4 * w) as i32, 4095).expect("small"),
+                        ));
+                    }
+                }
+                (Loc::Flags, _) => panic!("a call argument in the flags"),
+            }
+        }
+        for (k, loc) in locs.iter().enumerate() {
+            if let ArgLoc::CorePair(lo, hi) = *loc {
+                self.put(enc::vmov_from_d(Cond::Al, lo, hi, gpr(args[k])));
+            }
+        }
+        let slot = match self.calls.iter().position(|c| *c == decl.name) {
+            Some(k) => k,
+            None => {
+                self.calls.push(decl.name.clone());
+                self.calls.len() - 1
+            }
+        };
+        self.mov_imm(IP, TRAP_BASE + 4 * slot as u32);
+        self.put(enc::blx(Cond::Al, IP));
+        // An f64 result under softfp comes back in r0:r1.
+        if let (Some(Loc::Reg(r)), Some(Type::F64)) =
+            (alloc.result(i), op.result.map(|v| self.trace.ty(v)))
+        {
+            if self.float == FloatAbi::Softfp {
+                self.put(enc::vmov_to_d(Cond::Al, r.hw, 0, 1));
+            }
+        }
+        Ok(())
+    }
+
+    fn op(&mut self, i: usize) -> Result<(), CompileError> {
+        use Opcode::*;
+        let trace = self.trace;
+        let op = &trace.ops[i];
+        let alloc = self.alloc;
+        let args = alloc.args(i);
+        let res = alloc.result(i);
+        let al = Cond::Al;
+        match op.opcode.sig() {
+            Sig::IntBinary | Sig::IntOverflow | Sig::CarryOut | Sig::CarryIn => {
+                let rd = gpr(res.expect("verified"));
+                let rn = gpr(args[0]);
+                match op.opcode {
+                    IntAdd => self.dp(Dp::Add, false, rd, rn, args[1]),
+                    IntAddOvf | IntAddCo => self.dp(Dp::Add, true, rd, rn, args[1]),
+                    IntAddCi => self.dp(Dp::Adc, false, rd, rn, args[1]),
+                    IntSub => self.dp(Dp::Sub, false, rd, rn, args[1]),
+                    IntSubOvf | IntSubBo => self.dp(Dp::Sub, true, rd, rn, args[1]),
+                    IntSubBi => self.dp(Dp::Sbc, false, rd, rn, args[1]),
+                    IntAnd => self.dp(Dp::And, false, rd, rn, args[1]),
+                    IntOr => self.dp(Dp::Orr, false, rd, rn, args[1]),
+                    IntXor => self.dp(Dp::Eor, false, rd, rn, args[1]),
+                    IntMul => self.put(enc::mul(al, false, rd, rn, gpr(args[1]))),
+                    UintMulHigh => self.put(enc::mull(al, false, LR, rd, rn, gpr(args[1]))),
+                    IntMulOvf => {
+                        self.put(enc::mull(al, true, rd, LR, rn, gpr(args[1])));
+                        self.put(enc::dp_reg(al, Dp::Cmp, true, 0, LR, rd, Shift::Asr, 31));
+                    }
+                    IntLshift | IntRshift | UintRshift => {
+                        let sh = match op.opcode {
+                            IntLshift => Shift::Lsl,
+                            IntRshift => Shift::Asr,
+                            _ => Shift::Lsr,
+                        };
+                        match args[1] {
+                            Loc::Const(c) => {
+                                let n = (c.bits() & 31) as u32;
+                                let sh = if n == 0 { Shift::Lsl } else { sh };
+                                self.put(enc::dp_reg(al, Dp::Mov, false, rd, 0, rn, sh, n));
+                            }
+                            other => {
+                                let rs = match self.op2(other) {
+                                    Err(r) => r,
+                                    Ok(_) => unreachable!("constants handled above"),
+                                };
+                                self.put(enc::dp_imm(
+                                    al,
+                                    Dp::And,
+                                    false,
+                                    LR,
+                                    rs,
+                                    ArmImm::encode(31).expect("31"),
+                                ));
+                                self.put(enc::dp_reg_shift(al, Dp::Mov, false, rd, 0, rn, sh, LR));
+                            }
+                        }
+                    }
+                    other => unreachable!("{other} is legalized away"),
+                }
+            }
+            Sig::IntUnary => {
+                let (rd, rn) = (gpr(res.expect("verified")), gpr(args[0]));
+                if op.opcode == IntNeg {
+                    self.put(enc::dp_imm(
+                        al,
+                        Dp::Rsb,
+                        false,
+                        rd,
+                        rn,
+                        ArmImm::encode(0).expect("0"),
+                    ));
+                } else {
+                    self.put(enc::dp_reg(al, Dp::Mvn, false, rd, 0, rn, Shift::Lsl, 0));
+                }
+            }
+            Sig::IntCompare | Sig::RefCompare => {
+                self.dp(Dp::Cmp, true, 0, gpr(args[0]), args[1]);
+                self.set_result(Self::int_cond(op.opcode), res);
+            }
+            Sig::IntTest => {
+                self.put(enc::dp_imm(
+                    al,
+                    Dp::Cmp,
+                    true,
+                    0,
+                    gpr(args[0]),
+                    ArmImm::encode(0).expect("0"),
+                ));
+                self.set_result(Self::int_cond(op.opcode), res);
+            }
+            Sig::FloatBinary => {
+                let v = match op.opcode {
+                    FloatAdd => Vop::Add,
+                    FloatSub => Vop::Sub,
+                    FloatMul => Vop::Mul,
+                    _ => Vop::Div,
+                };
+                self.put(enc::vop(
+                    al,
+                    v,
+                    gpr(res.expect("verified")),
+                    gpr(args[0]),
+                    gpr(args[1]),
+                ));
+            }
+            Sig::FloatUnary => {
+                let v = match op.opcode {
+                    FloatNeg => Vun::Neg,
+                    FloatAbs => Vun::Abs,
+                    _ => Vun::Sqrt,
+                };
+                self.put(enc::vun(al, v, gpr(res.expect("verified")), gpr(args[0])));
+            }
+            Sig::FloatCompare => {
+                self.put(enc::vcmp(al, gpr(args[0]), gpr(args[1])));
+                self.put(enc::vmrs_flags(al));
+                self.set_result(Self::float_cond(op.opcode), res);
+            }
+            Sig::Convert(..) => {
+                let (rd, rn) = (gpr(res.expect("verified")), gpr(args[0]));
+                match op.opcode {
+                    CastI32ToF64 => {
+                        self.put(enc::vmov_to_s(al, S30, rn));
+                        self.put(enc::vcvt_f64_s32(al, rd, S30));
+                    }
+                    CastF64ToI32 => {
+                        self.put(enc::vcvt_s32_f64(al, S30, rn));
+                        self.put(enc::vmov_from_s(al, rd, S30));
+                    }
+                    other => {
+                        return Err(CompileError::Unsupported {
+                            op: i,
+                            opcode: other,
+                            reason: "64-bit conversions are legalized into helper calls".into(),
+                        })
+                    }
+                }
+            }
+            Sig::Load(m) => {
+                let mem = op.mem().expect("verified");
+                let rd = gpr(res.expect("verified"));
+                let max = match m {
+                    MemType::I8 | MemType::I16 | MemType::U16 => 255,
+                    MemType::F64 => 1020,
+                    _ => 4095,
+                };
+                let (base, off) = self.address(args[0], args[1], mem.scale, mem.offset, max);
+                self.put(match m {
+                    MemType::I8 => enc::mem_extra_imm(al, Extra::Ldrsb, rd, base, off),
+                    MemType::U8 => enc::mem_imm(al, true, true, rd, base, off),
+                    MemType::I16 => enc::mem_extra_imm(al, Extra::Ldrsh, rd, base, off),
+                    MemType::U16 => enc::mem_extra_imm(al, Extra::Ldrh, rd, base, off),
+                    MemType::I32 => enc::mem_imm(al, true, false, rd, base, off),
+                    MemType::F64 => enc::vmem(al, true, rd, base, off),
+                    MemType::I64 => unreachable!("split"),
+                });
+            }
+            Sig::Store(m) => {
+                let mem = op.mem().expect("verified");
+                let max = match m {
+                    MemType::I16 => 255,
+                    MemType::F64 => 1020,
+                    _ => 4095,
+                };
+                // A float value is loaded first (that may use ip and lr), an integer one
+                // after the address (which may use them), into lr.
+                let fv = match (args[2], m) {
+                    (Loc::Slot(s), MemType::F64) => {
+                        self.vmem_frame(true, DS, SLOT_BASE + s);
+                        Some(DS)
+                    }
+                    (Loc::Const(c), MemType::F64) => {
+                        self.mov_f64(DS, c.bits() as u64);
+                        Some(DS)
+                    }
+                    _ => None,
+                };
+                let (base, off) = self.address(args[0], args[1], mem.scale, mem.offset, max);
+                let v = match (fv, args[2]) {
+                    (Some(d), _) => d,
+                    (None, Loc::Reg(r)) => r.hw,
+                    (None, Loc::Slot(s)) => {
+                        self.ldr_frame(LR, SLOT_BASE + s, 0);
+                        LR
+                    }
+                    (None, Loc::Const(c)) => {
+                        self.mov_imm(LR, int_bits(c));
+                        LR
+                    }
+                    (None, Loc::Flags) => panic!("a stored value in the flags"),
+                };
+                self.put(match m {
+                    MemType::I8 | MemType::U8 => enc::mem_imm(al, false, true, v, base, off),
+                    MemType::I16 | MemType::U16 => {
+                        enc::mem_extra_imm(al, Extra::Strh, v, base, off)
+                    }
+                    MemType::I32 => enc::mem_imm(al, false, false, v, base, off),
+                    MemType::F64 => enc::vmem(al, false, v, base, off),
+                    MemType::I64 => unreachable!("split"),
+                });
+            }
+            Sig::Call | Sig::CallSplit => self.call(i)?,
+            Sig::CallHi | Sig::SameAs => {}
+            Sig::GuardCond | Sig::GuardValue | Sig::GuardRef | Sig::GuardFlag => self.guard(i),
+            Sig::Finish => {
+                let exit = self.new_exit(i, true);
+                self.branch_to(Cond::Al, false, exit);
+            }
+            Sig::Label => {
+                let l = self.buf.label();
+                self.buf.bind(l);
+                self.loop_label = Some(l);
+            }
+            Sig::Jump => {
+                self.ldr_frame(IP, BUDGET_WORD, 0);
+                self.put(enc::dp_imm(
+                    al,
+                    Dp::Sub,
+                    true,
+                    IP,
+                    IP,
+                    ArmImm::encode(1).expect("1"),
+                ));
+                self.str_frame(IP, BUDGET_WORD, 0);
+                let l = self.loop_label.expect("verified: jump has a label");
+                self.branch_to(Cond::Ne, false, l);
+                let b = self.budget;
+                self.branch_to(Cond::Al, false, b);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn patch(_kind: u8, code: &mut [u8], at: u32, target: u32) -> Result<(), FixupError> {
+    let words = (target as i64 - (at as i64 + 8)) / 4;
+    let words = i32::try_from(words)
+        .ok()
+        .filter(|w| (-(1 << 23)..(1 << 23)).contains(w))
+        .ok_or(FixupError::OutOfRange { at, target })?;
+    let old = u32::from_le_bytes(
+        code[at as usize..at as usize + 4]
+            .try_into()
+            .expect("4 bytes"),
+    );
+    let new = (old & 0xff00_0000) | (words as u32 & 0x00ff_ffff);
+    code[at as usize..at as usize + 4].copy_from_slice(&new.to_le_bytes());
+    Ok(())
+}
+
+/// Lowers and encodes an allocated trace.
+pub fn emit(
+    trace: &Trace,
+    alloc: &Allocation,
+    float: FloatAbi,
+    triple: Triple,
+) -> Result<CompiledTrace, CompileError> {
+    let al = Cond::Al;
+    let mut buf = CodeBuffer::new();
+    let budget = buf.label();
+    let common = buf.label();
+    let mut e = Emitter {
+        buf,
+        trace,
+        alloc,
+        float,
+        exits: Vec::new(),
+        exit_labels: Vec::new(),
+        budget,
+        loop_label: None,
+        flags: None,
+        calls: Vec::new(),
+    };
+    // Prologue: r3 keeps the stack 8-byte aligned; d8-d15 below; the outgoing arguments.
+    let outgoing = stack_bytes(trace, float);
+    e.put(enc::push(al, 0b0100_1111_1111_1000));
+    e.put(enc::dp_imm(
+        al,
+        Dp::Sub,
+        false,
+        SP,
+        SP,
+        ArmImm::encode(64).expect("64"),
+    ));
+    for k in 0..8u8 {
+        e.put(enc::vmem(
+            al,
+            false,
+            8 + k,
+            SP,
+            MemOffset::new(8 * k as i32, 1020).expect("small"),
+        ));
+    }
+    if outgoing > 0 {
+        let i = ArmImm::encode(outgoing).ok_or(CompileError::Unsupported {
+            op: 0,
+            opcode: Opcode::Call,
+            reason: format!("{outgoing} bytes of stacked call arguments"),
+        })?;
+        e.put(enc::dp_imm(al, Dp::Sub, false, SP, SP, i));
+    }
+    e.put(enc::dp_reg(al, Dp::Mov, false, FP, 0, 0, Shift::Lsl, 0));
+    let mut op_offsets = Vec::with_capacity(trace.ops.len() + 1);
+    for i in 0..trace.ops.len() {
+        op_offsets.push(e.buf.offset());
+        for m in alloc.edits(i) {
+            e.emit_move(m);
+        }
+        e.op(i)?;
+    }
+    op_offsets.push(e.buf.offset());
+    let labels = std::mem::take(&mut e.exit_labels);
+    for (k, l) in labels.into_iter().enumerate() {
+        e.buf.bind(l);
+        e.mov_imm(IP, k as u32);
+        e.branch_to(al, false, common);
+    }
+    let budget_exit = e.exits.len() as u32;
+    e.buf.bind(budget);
+    e.mov_imm(IP, budget_exit);
+    e.buf.bind(common);
+    let info = register_info();
+    for &r in &info.int {
+        e.str_frame(r.hw, save_word(r), 0);
+    }
+    for &r in &info.float {
+        e.vmem_frame(false, r.hw, save_word(r));
+    }
+    e.put(enc::dp_reg(al, Dp::Mov, false, 0, 0, IP, Shift::Lsl, 0));
+    if outgoing > 0 {
+        e.put(enc::dp_imm(
+            al,
+            Dp::Add,
+            false,
+            SP,
+            SP,
+            ArmImm::encode(outgoing).expect("checked above"),
+        ));
+    }
+    for k in 0..8u8 {
+        e.put(enc::vmem(
+            al,
+            true,
+            8 + k,
+            SP,
+            MemOffset::new(8 * k as i32, 1020).expect("small"),
+        ));
+    }
+    e.put(enc::dp_imm(
+        al,
+        Dp::Add,
+        false,
+        SP,
+        SP,
+        ArmImm::encode(64).expect("64"),
+    ));
+    e.put(enc::pop(al, 0b1000_1111_1111_1000));
+    let text_len = e.buf.offset();
+    let Emitter {
+        buf, exits, calls, ..
+    } = e;
+    let code = buf.finish(patch).map_err(|err| match err {
+        FixupError::OutOfRange { .. } => CompileError::CodeTooLarge {
+            bytes: text_len as usize,
+        },
+        FixupError::Unbound(_) => CompileError::Allocation(err.to_string()),
+    })?;
+    Ok(CompiledTrace {
+        triple,
+        code,
+        op_offsets,
+        exits,
+        frame_words: SLOT_BASE + alloc.slots,
+        inputs: alloc
+            .input_slots
+            .iter()
+            .map(|s| ExitLoc::Frame(SLOT_BASE + s))
+            .collect(),
+        budget_word: trace.label_index().map(|_| BUDGET_WORD),
+        budget_exit,
+        invalidated_word: INVALIDATED_WORD,
+        calls,
+        text_len,
+    })
+}
