@@ -36,11 +36,40 @@ fn x86_lines(code: &[u8], start: u32, end: u32, out: &mut String) {
     }
 }
 
+/// One A32 instruction per line: offset, word, text (capstone).
+fn arm_lines(code: &[u8], start: u32, end: u32, out: &mut String) {
+    use capstone::arch::arm::ArchMode;
+    use capstone::prelude::*;
+    let Ok(cs) = Capstone::new().arm().mode(ArchMode::Arm).build() else {
+        let _ = writeln!(out, "  (capstone is unavailable)");
+        return;
+    };
+    for at in (start..end).step_by(4) {
+        let word = &code[at as usize..(at as usize + 4).min(code.len())];
+        let hex: String = word.iter().rev().map(|b| format!("{b:02x}")).collect();
+        let text = cs
+            .disasm_count(word, at as u64, 1)
+            .ok()
+            .and_then(|i| {
+                i.iter().next().map(|i| {
+                    format!(
+                        "{} {}",
+                        i.mnemonic().unwrap_or("?"),
+                        i.op_str().unwrap_or("")
+                    )
+                })
+            })
+            .unwrap_or_else(|| ".word".into());
+        let _ = writeln!(out, "  {at:6x}:  {hex:<24} {}", text.trim_end());
+    }
+}
+
 /// The code of `compiled`, each op's instructions under the op, then exits and constants.
 pub fn disassemble(trace: &Trace, compiled: &CompiledTrace) -> String {
     let mut out = String::new();
     let lines = |out: &mut String, a: u32, b: u32| match compiled.triple.architecture {
         Architecture::X86_64 => x86_lines(&compiled.code, a, b, out),
+        Architecture::Arm(_) => arm_lines(&compiled.code, a, b, out),
         other => {
             let _ = writeln!(out, "  (no disassembler for {other})");
         }

@@ -2,9 +2,11 @@
 
 use std::fmt;
 
+use backend_arm::FloatAbi;
 use backend_x86::X86Backend;
+use jit_emu::arm::ArmTarget;
 use jit_testkit::{NativeTarget, Target};
-use target_lexicon::{Architecture, OperatingSystem, Triple};
+use target_lexicon::{Architecture, ArmArchitecture, Environment, OperatingSystem, Triple};
 
 /// A triple no backend compiles for (or that cannot run here).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,17 +31,31 @@ impl fmt::Display for TargetError {
 impl std::error::Error for TargetError {}
 
 /// The triples there are backends for.
-pub const SUPPORTED: &[&str] = &["x86_64-unknown-linux-gnu"];
+pub const SUPPORTED: &[&str] = &[
+    "x86_64-unknown-linux-gnu",
+    "armv7-unknown-linux-gnueabihf",
+    "armv7-unknown-linux-gnueabi",
+];
 
 /// The target for `triple`: its backend and where its code runs.
 pub fn target(triple: &str) -> Result<Box<dyn Target>, TargetError> {
     let t: Triple = triple
         .parse()
         .map_err(|_| TargetError::BadTriple(triple.to_string()))?;
-    match (t.architecture, t.operating_system) {
-        (Architecture::X86_64, os) if os != OperatingSystem::Windows => {
+    match (t.architecture, t.operating_system, t.environment) {
+        (Architecture::X86_64, os, _) if os != OperatingSystem::Windows => {
             Ok(Box::new(NativeTarget::new(Box::new(X86Backend::new()))))
         }
+        (
+            Architecture::Arm(ArmArchitecture::Armv7),
+            OperatingSystem::Linux,
+            Environment::Gnueabihf,
+        ) => Ok(Box::new(ArmTarget::new(FloatAbi::Hard))),
+        (
+            Architecture::Arm(ArmArchitecture::Armv7),
+            OperatingSystem::Linux,
+            Environment::Gnueabi,
+        ) => Ok(Box::new(ArmTarget::new(FloatAbi::Softfp))),
         _ => Err(TargetError::Unsupported(triple.to_string())),
     }
 }
@@ -54,9 +70,7 @@ mod tests {
             target("mips-unknown-linux-gnu")
                 .err()
                 .map(|e| e.to_string()),
-            Some(
-                "no backend for mips-unknown-linux-gnu; supported: x86_64-unknown-linux-gnu".into()
-            )
+            Some("no backend for mips-unknown-linux-gnu; supported: x86_64-unknown-linux-gnu, armv7-unknown-linux-gnueabihf, armv7-unknown-linux-gnueabi".into())
         );
         assert!(matches!(
             target("x86_64-pc-windows-msvc"),
@@ -67,5 +81,19 @@ mod tests {
             Some(TargetError::BadTriple("not a triple!".into()))
         );
         assert!(target("x86_64-unknown-linux-gnu").is_ok());
+        assert_eq!(
+            target("armv7-unknown-linux-gnueabihf")
+                .unwrap()
+                .backend()
+                .name(),
+            "armv7-hf"
+        );
+        assert_eq!(
+            target("armv7-unknown-linux-gnueabi")
+                .unwrap()
+                .backend()
+                .name(),
+            "armv7-softfp"
+        );
     }
 }

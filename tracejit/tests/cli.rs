@@ -193,22 +193,49 @@ fn target_runs_machine_code_and_disasm_shows_it_under_each_op() {
 }
 
 #[test]
-fn every_example_agrees_natively() {
-    let mut args = vec!["run", "--target", "x86_64-unknown-linux-gnu"];
+fn every_example_agrees_on_every_target() {
     let files: Vec<String> = std::fs::read_dir(root().join("examples"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "trace"))
         .map(|p| format!("examples/{}", p.file_name().unwrap().to_string_lossy()))
         .collect();
-    args.extend(files.iter().map(String::as_str));
-    let out = tracejit(&args);
+    for triple in [
+        "x86_64-unknown-linux-gnu",
+        "armv7-unknown-linux-gnueabihf",
+        "armv7-unknown-linux-gnueabi",
+    ] {
+        let mut args = vec!["run", "--target", triple];
+        args.extend(files.iter().map(String::as_str));
+        let out = tracejit(&args);
+        assert!(out.status.success(), "{triple}: {}", text(&out.stderr));
+        assert_eq!(
+            text(&out.stdout)
+                .matches("agrees with the interpreter")
+                .count(),
+            files.len(),
+            "{triple}"
+        );
+    }
+}
+
+#[test]
+fn arm_disasm_shows_a32_code_under_each_op() {
+    let out = tracejit(&[
+        "run",
+        "examples/sum.trace",
+        "--target",
+        "armv7-unknown-linux-gnueabihf",
+        "--disasm",
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(
-        text(&out.stdout)
-            .matches("agrees with the interpreter")
-            .count(),
-        files.len()
+    let s = text(&out.stdout);
+    let add = s.find("# 1: i2 = int_add(i1, i0)").expect("op 1 is shown");
+    let sub = s.find("# 2: i3 = int_sub(i0, 1)").expect("op 2 is shown");
+    assert!(s[add..sub].contains(" add "), "an add under int_add:\n{s}");
+    assert!(
+        s.contains("vstr d8, [sp]") && s.contains("agrees with the interpreter"),
+        "{s}"
     );
 }
 
@@ -223,6 +250,7 @@ fn unsupported_targets_are_reported() {
     assert!(!out.status.success());
     assert_eq!(
         text(&out.stderr).trim(),
-        "tracejit: no backend for riscv64gc-unknown-linux-gnu; supported: x86_64-unknown-linux-gnu"
+        "tracejit: no backend for riscv64gc-unknown-linux-gnu; supported: x86_64-unknown-linux-gnu, \
+         armv7-unknown-linux-gnueabihf, armv7-unknown-linux-gnueabi"
     );
 }
