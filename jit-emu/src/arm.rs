@@ -14,12 +14,14 @@ use jit_core::runtime::{RunError, Runner};
 use jit_core::{Memory, Trace};
 use jit_testkit::Target;
 
-use crate::{CallRegs, Cpu, EmuTrace, TrapHandler};
+use crate::{CallRegs, Cpu, EmuTrace, TrapAction, TrapHandler};
 
 /// ARMv7-A code of backend-arm running on the emulated Cortex-A8.
 pub struct ArmTarget {
     backend: ArmBackend,
     externs: Externs,
+    /// A GCC-built ELF whose functions calls go to instead of the host, and its symbols.
+    fixture: Option<(Vec<u8>, std::collections::HashMap<String, u64>)>,
 }
 
 impl ArmTarget {
@@ -28,7 +30,20 @@ impl ArmTarget {
         ArmTarget {
             backend: ArmBackend::new(float),
             externs: jit_testkit::externs(),
+            fixture: None,
         }
+    }
+
+    /// The same, but calls to functions the ELF `fixture` defines (a static ARM-state
+    /// image away from the code region, built for this float ABI) run its code instead of
+    /// the host's: JIT code and GCC code then meet at the calling convention. Such calls
+    /// leave no call log.
+    pub fn with_fixture(float: FloatAbi, fixture: Vec<u8>) -> Result<ArmTarget, crate::EmuError> {
+        let symbols = crate::Machine::new(Cpu::CortexA8)?.load_elf(&fixture)?;
+        Ok(ArmTarget {
+            fixture: Some((fixture, symbols)),
+            ..ArmTarget::new(float)
+        })
     }
 }
 
@@ -110,7 +125,7 @@ pub fn host_calls(
                 ArgLoc::Stack(_) => return Err("results come back in registers".into()),
             }
         }
-        Ok(out)
+        Ok(TrapAction::Return(out))
     })
 }
 
@@ -145,15 +160,71 @@ impl Target for ArmTarget {
 
     fn load(&self, code: CompiledTrace, trace: &Trace) -> Result<Box<dyn Runner>, RunError> {
         let log = Rc::new(RefCell::new(Vec::new()));
-        let handler = host_calls(
-            code.calls.clone(),
+        let calls = code.calls.clone();
+        let mut host = host_calls(
+            calls.clone(),
             self.externs.clone(),
             self.backend.float_abi(),
             log.clone(),
         );
         let types = trace.inputs.iter().map(|&v| trace.ty(v)).collect();
         let mut inner = EmuTrace::load(Cpu::CortexA8, code, types)?;
+        let handler: TrapHandler = match &self.fixture {
+            None => host,
+            Some((elf, symbols)) => {
+                inner
+                    .machine()
+                    .load_elf(elf)
+                    .map_err(|e| RunError::Fault(e.to_string()))?;
+                let symbols = symbols.clone();
+                Box::new(move |index, regs, stack| {
+                    match calls.get(index as usize).and_then(|n| symbols.get(n)) {
+                        Some(&addr) => Ok(TrapAction::Jump(addr)),
+                        None => host(index, regs, stack),
+                    }
+                })
+            }
+        };
         inner.machine().set_trap_handler(handler);
         Ok(Box::new(ArmRunner { inner, log }))
     }
+}
+
+/// Builds `jit-fixtures/c/abi.c` for ARMv7 and `float` with the Debian cross compiler
+/// (`arm-linux-gnueabihf-gcc` or `arm-linux-gnueabi-gcc`): a static ARM-state image at
+/// 0x2000000 that [`crate::Machine::load_elf`] and [`ArmTarget::with_fixture`] take.
+pub fn build_abi_fixture(float: FloatAbi) -> Result<Vec<u8>, String> {
+    let (gcc, flag) = match float {
+        FloatAbi::Hard => ("arm-linux-gnueabihf-gcc", "-mfloat-abi=hard"),
+        FloatAbi::Softfp => ("arm-linux-gnueabi-gcc", "-mfloat-abi=softfp"),
+    };
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../jit-fixtures/c/abi.c");
+    let dir = std::env::temp_dir().join(format!("tracejit-fixture-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let out = dir.join(format!(
+        "abi-{float:?}-{}.elf",
+        std::thread::current()
+            .name()
+            .unwrap_or("t")
+            .replace("::", "-")
+    ));
+    let status = std::process::Command::new(gcc)
+        .args(["-O2", "-marm", "-march=armv7-a", "-mfpu=vfpv3-d16", flag])
+        .args([
+            "-ffreestanding",
+            "-nostdlib",
+            "-static",
+            "-Wl,-Ttext-segment=0x2000000",
+            "-Wl,-e,c0",
+        ])
+        .arg("-o")
+        .arg(&out)
+        .arg(&src)
+        .arg("-lgcc")
+        .status()
+        .map_err(|e| format!("{gcc} is needed (scripts/setup.sh installs it): {e}"))?;
+    if !status.success() {
+        return Err(format!("{gcc} failed on {}", src.display()));
+    }
+    std::fs::read(&out).map_err(|e| e.to_string())
 }

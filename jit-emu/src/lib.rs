@@ -134,10 +134,19 @@ impl fmt::Display for EmuError {
 
 impl std::error::Error for EmuError {}
 
+/// What a trap handler does with a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrapAction {
+    /// Return to the caller with r0–r3 and d0–d7 as the callee leaves them.
+    Return(CallRegs),
+    /// Continue at this address with everything untouched: a tail jump into emulated code
+    /// (a GCC-built function), which returns to the caller itself.
+    Jump(u64),
+}
+
 /// Handles a call that reached trap slot `index`: gets r0–r3, d0–d7 and the bytes at the
-/// stack pointer, returns r0–r3 and d0–d7 as the callee leaves them, or an error that ends
-/// the run.
-pub type TrapHandler = Box<dyn FnMut(u32, &CallRegs, &[u8]) -> Result<CallRegs, String>>;
+/// stack pointer; returns what to do, or an error that ends the run.
+pub type TrapHandler = Box<dyn FnMut(u32, &CallRegs, &[u8]) -> Result<TrapAction, String>>;
 
 /// Bytes of stacked arguments a trap handler sees.
 pub const TRAP_STACK_BYTES: usize = 256;
@@ -398,7 +407,10 @@ fn trap_hook(uc: &mut Unicorn<'_, MachineData>, intno: u32) {
     let out = handler(index, &regs, &stack);
     uc.get_data_mut().trap = Some(handler);
     match out {
-        Ok(out) => {
+        Ok(TrapAction::Jump(addr)) => {
+            let _ = uc.set_pc(addr);
+        }
+        Ok(TrapAction::Return(out)) => {
             for (k, reg) in [R0, R1, R2, R3].into_iter().enumerate() {
                 let _ = uc.reg_write(reg, out.r[k] as u64);
             }

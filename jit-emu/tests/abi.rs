@@ -5,40 +5,12 @@
 //! register, i64 in r2:r3 or on the stack, f64 past d7). Each result must equal the
 //! interpreter's body of the same function.
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use backend_arm::abi::{assign, result, ArgLoc, FloatAbi};
 use jit_core::ir::{Scalar, Type};
 use jit_emu::{CallRegs, Cpu, Machine};
 
-/// Builds the fixture for `abi` (a static ARM-state ELF at 0x2000000).
 fn fixture(abi: FloatAbi) -> Vec<u8> {
-    let (gcc, float) = match abi {
-        FloatAbi::Hard => ("arm-linux-gnueabihf-gcc", "-mfloat-abi=hard"),
-        FloatAbi::Softfp => ("arm-linux-gnueabi-gcc", "-mfloat-abi=softfp"),
-    };
-    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../jit-fixtures/c/abi.c");
-    let dir = std::env::temp_dir().join(format!("tracejit-abi-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let out = dir.join(format!("abi-{abi:?}.elf"));
-    let status = Command::new(gcc)
-        .args(["-O2", "-marm", "-march=armv7-a", "-mfpu=vfpv3-d16", float])
-        .args([
-            "-ffreestanding",
-            "-nostdlib",
-            "-static",
-            "-Wl,-Ttext-segment=0x2000000",
-            "-Wl,-e,c0",
-        ])
-        .arg("-o")
-        .arg(&out)
-        .arg(&src)
-        .arg("-lgcc")
-        .status()
-        .unwrap_or_else(|e| panic!("{gcc} is needed (scripts/setup.sh installs it): {e}"));
-    assert!(status.success(), "{gcc} failed");
-    std::fs::read(&out).unwrap()
+    jit_emu::arm::build_abi_fixture(abi).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A value for argument `k` of type `t` (negative, large, fractional).

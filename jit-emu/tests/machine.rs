@@ -189,7 +189,7 @@ fn calls_into_trap_slots_reach_the_host_and_clobber_what_a_callee_may() {
         let mut out = jit_emu::CallRegs::default();
         out.r[0] = regs.r[0] * 3;
         out.r[1] = 0xdead_beef;
-        Ok(out)
+        Ok(jit_emu::TrapAction::Return(out))
     }));
     assert_eq!(Machine::trap_address(2), jit_emu::TRAP_BASE + 8);
     assert_eq!(m.call(0, 14, 1000), Ok(43));
