@@ -76,6 +76,16 @@ pub fn assign(params: &[Type], abi: FloatAbi) -> (Vec<ArgLoc>, u32) {
     (out, nsaa.next_multiple_of(8))
 }
 
+/// The float ABI a call to `callee` uses: the AEABI runtime routines (`__aeabi_*`) always
+/// use the base standard, f64 in core registers, even in a hard-float program.
+pub fn for_callee(callee: &str, float: FloatAbi) -> FloatAbi {
+    if callee.starts_with("__aeabi_") {
+        FloatAbi::Softfp
+    } else {
+        float
+    }
+}
+
 /// Where a result of type `ret` comes back.
 pub fn result(ret: Type, abi: FloatAbi) -> ArgLoc {
     match (ret, abi) {
@@ -123,5 +133,17 @@ mod tests {
         assert_eq!(result(F64, FloatAbi::Hard), Vfp(0));
         assert_eq!(result(F64, FloatAbi::Softfp), CorePair(0, 1));
         assert_eq!(result(I64, FloatAbi::Hard), CorePair(0, 1));
+    }
+
+    #[test]
+    fn aeabi_routines_use_the_base_standard_even_under_hard_float() {
+        // Regression: __aeabi_l2d returns its f64 in r0:r1 in a hard-float program too
+        // (found when the helpers became libgcc's own code).
+        assert_eq!(for_callee("__aeabi_l2d", FloatAbi::Hard), FloatAbi::Softfp);
+        assert_eq!(for_callee("tracejit_d2l", FloatAbi::Hard), FloatAbi::Hard);
+        assert_eq!(
+            result(F64, for_callee("__aeabi_l2d", FloatAbi::Hard)),
+            CorePair(0, 1)
+        );
     }
 }

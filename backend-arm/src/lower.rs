@@ -76,6 +76,7 @@ fn save_word(r: PReg) -> u32 {
 /// Where each operand of a call goes, by the callee's declaration and the ABI.
 fn call_operand_locs(trace: &Trace, op: &jit_core::ir::Op, float: FloatAbi) -> Vec<ArgLoc> {
     let decl = &trace.funcs[op.func().expect("verified")];
+    let float = abi::for_callee(&decl.name, float);
     let (locs, _) = abi::assign(&decl.params, float);
     if op.opcode == Opcode::Call {
         return locs;
@@ -98,7 +99,10 @@ fn stack_bytes(trace: &Trace, float: FloatAbi) -> u32 {
         .ops
         .iter()
         .filter_map(|o| o.func())
-        .map(|f| abi::assign(&trace.funcs[f].params, float).1)
+        .map(|f| {
+            let d = &trace.funcs[f];
+            abi::assign(&d.params, abi::for_callee(&d.name, float)).1
+        })
         .max()
         .unwrap_or(0)
         .next_multiple_of(8)
@@ -189,9 +193,12 @@ pub fn constraints(
             }
             out.clobbers = clobbers;
             let decl = &trace.funcs[op.func().expect("verified")];
+            let callee_float = abi::for_callee(&decl.name, float);
             out.def = Some(match (op.result.map(|r| trace.ty(r)), decl.ret) {
                 (None, _) => Def::None,
-                (Some(Type::F64), _) if float == FloatAbi::Hard => Def::Fixed(PReg::float(0)),
+                (Some(Type::F64), _) if callee_float == FloatAbi::Hard => {
+                    Def::Fixed(PReg::float(0))
+                }
                 (Some(Type::F64), _) => Def::Reg,
                 (Some(_), _) => Def::Fixed(PReg::int(0)),
             });
@@ -758,7 +765,7 @@ impl Emitter<'_> {
         if let (Some(Loc::Reg(r)), Some(Type::F64)) =
             (alloc.result(i), op.result.map(|v| self.trace.ty(v)))
         {
-            if self.float == FloatAbi::Softfp {
+            if abi::for_callee(&decl.name, self.float) == FloatAbi::Softfp {
                 self.put(enc::vmov_to_d(Cond::Al, r.hw, 0, 1));
             }
         }

@@ -72,6 +72,7 @@ pub fn host_calls(
         let f = externs
             .get(name)
             .ok_or_else(|| format!("no external function @{name}"))?;
+        let float = backend_arm::abi::for_callee(name, float);
         let (locs, _) = assign(&f.params, float);
         let mut args = Vec::with_capacity(f.params.len());
         for (&ty, loc) in f.params.iter().zip(&locs) {
@@ -169,57 +170,74 @@ impl Target for ArmTarget {
         );
         let types = trace.inputs.iter().map(|&v| trace.ty(v)).collect();
         let mut inner = EmuTrace::load(Cpu::CortexA8, code, types)?;
-        let handler: TrapHandler = match &self.fixture {
-            None => host,
-            Some((elf, symbols)) => {
-                inner
-                    .machine()
-                    .load_elf(elf)
-                    .map_err(|e| RunError::Fault(e.to_string()))?;
-                let symbols = symbols.clone();
-                Box::new(move |index, regs, stack| {
-                    match calls.get(index as usize).and_then(|n| symbols.get(n)) {
-                        Some(&addr) => Ok(TrapAction::Jump(addr)),
-                        None => host(index, regs, stack),
-                    }
-                })
+        // Legalization helpers run as GCC-built code on top of libgcc, as they would in a
+        // process on the target; test functions run on the host unless a fixture has them.
+        let fault = |e: String| RunError::Fault(e);
+        let (runtime, runtime_symbols) =
+            runtime_fixture(self.backend.float_abi()).map_err(fault)?;
+        inner
+            .machine()
+            .load_elf(runtime)
+            .map_err(|e| fault(e.to_string()))?;
+        let mut symbols = runtime_symbols.clone();
+        if let Some((elf, more)) = &self.fixture {
+            inner
+                .machine()
+                .load_elf(elf)
+                .map_err(|e| fault(e.to_string()))?;
+            symbols.extend(more.iter().map(|(k, v)| (k.clone(), *v)));
+        }
+        let handler: TrapHandler = Box::new(move |index, regs, stack| {
+            match calls.get(index as usize).and_then(|n| symbols.get(n)) {
+                Some(&addr) => Ok(TrapAction::Jump(addr)),
+                None => host(index, regs, stack),
             }
-        };
+        });
         inner.machine().set_trap_handler(handler);
         Ok(Box::new(ArmRunner { inner, log }))
     }
 }
 
-/// Builds `jit-fixtures/c/abi.c` for ARMv7 and `float` with the Debian cross compiler
-/// (`arm-linux-gnueabihf-gcc` or `arm-linux-gnueabi-gcc`): a static ARM-state image at
-/// 0x2000000 that [`crate::Machine::load_elf`] and [`ArmTarget::with_fixture`] take.
-pub fn build_abi_fixture(float: FloatAbi) -> Result<Vec<u8>, String> {
+/// Builds a C file of `jit-fixtures/c/` for ARMv7 and `float` with the Debian cross
+/// compiler (`arm-linux-gnueabihf-gcc` or `arm-linux-gnueabi-gcc`) into a static
+/// ARM-state image at `base`, with libgcc, that [`crate::Machine::load_elf`] takes.
+pub fn build_fixture(
+    file: &str,
+    float: FloatAbi,
+    base: u32,
+    keep: &[&str],
+) -> Result<Vec<u8>, String> {
     let (gcc, flag) = match float {
         FloatAbi::Hard => ("arm-linux-gnueabihf-gcc", "-mfloat-abi=hard"),
         FloatAbi::Softfp => ("arm-linux-gnueabi-gcc", "-mfloat-abi=softfp"),
     };
-    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../jit-fixtures/c/abi.c");
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../jit-fixtures/c")
+        .join(file);
     let dir = std::env::temp_dir().join(format!("tracejit-fixture-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let out = dir.join(format!(
-        "abi-{float:?}-{}.elf",
-        std::thread::current()
-            .name()
-            .unwrap_or("t")
-            .replace("::", "-")
-    ));
-    let status = std::process::Command::new(gcc)
-        .args(["-O2", "-marm", "-march=armv7-a", "-mfpu=vfpv3-d16", flag])
-        .args([
-            "-ffreestanding",
-            "-nostdlib",
-            "-static",
-            "-Wl,-Ttext-segment=0x2000000",
-            "-Wl,-e,c0",
-        ])
-        .arg("-o")
-        .arg(&out)
-        .arg(&src)
+    let tag = format!("{:?}", std::thread::current().id())
+        .replace(|c: char| !c.is_ascii_alphanumeric(), "");
+    let out = dir.join(format!("{file}-{float:?}-{tag}.elf"));
+    let mut cmd = std::process::Command::new(gcc);
+    cmd.args([
+        "-O2",
+        "-marm",
+        "-march=armv7-a",
+        "-mfpu=vfpv3-d16",
+        flag,
+        "-fno-math-errno",
+    ])
+    .args(["-ffreestanding", "-nostdlib", "-static"])
+    .arg(format!("-Wl,-Ttext-segment={base:#x}"))
+    .arg("-Wl,-e,0")
+    .arg("-o")
+    .arg(&out)
+    .arg(&src);
+    for k in keep {
+        cmd.arg(format!("-Wl,--undefined={k}"));
+    }
+    let status = cmd
         .arg("-lgcc")
         .status()
         .map_err(|e| format!("{gcc} is needed (scripts/setup.sh installs it): {e}"))?;
@@ -227,4 +245,48 @@ pub fn build_abi_fixture(float: FloatAbi) -> Result<Vec<u8>, String> {
         return Err(format!("{gcc} failed on {}", src.display()));
     }
     std::fs::read(&out).map_err(|e| e.to_string())
+}
+
+/// `abi.c` (functions of 0 to 16 mixed arguments) for ARMv7 and `float`, at 0x2000000.
+pub fn build_abi_fixture(float: FloatAbi) -> Result<Vec<u8>, String> {
+    build_fixture("abi.c", float, 0x0200_0000, &[])
+}
+
+/// The AEABI routines legalized code calls directly (kept from libgcc).
+const AEABI: &[&str] = &[
+    "__aeabi_l2d",
+    "__aeabi_i2d",
+    "__aeabi_dadd",
+    "__aeabi_dsub",
+    "__aeabi_dmul",
+    "__aeabi_ddiv",
+    "__aeabi_dcmpeq",
+    "__aeabi_dcmplt",
+    "__aeabi_dcmple",
+    "__aeabi_dcmpgt",
+    "__aeabi_dcmpge",
+];
+
+/// `runtime.c` (the legalization helpers, with libgcc's AEABI routines) for ARMv7 and
+/// `float`, at 0x3000000; built once per process and float ABI.
+pub fn runtime_fixture(
+    float: FloatAbi,
+) -> Result<&'static (Vec<u8>, std::collections::HashMap<String, u64>), String> {
+    use std::sync::OnceLock;
+    type Built = Result<(Vec<u8>, std::collections::HashMap<String, u64>), String>;
+    static HARD: OnceLock<Built> = OnceLock::new();
+    static SOFTFP: OnceLock<Built> = OnceLock::new();
+    let cell = match float {
+        FloatAbi::Hard => &HARD,
+        FloatAbi::Softfp => &SOFTFP,
+    };
+    cell.get_or_init(|| {
+        let elf = build_fixture("runtime.c", float, 0x0300_0000, AEABI)?;
+        let symbols = crate::Machine::new(Cpu::CortexA8)
+            .and_then(|mut m| m.load_elf(&elf))
+            .map_err(|e| e.to_string())?;
+        Ok((elf, symbols))
+    })
+    .as_ref()
+    .map_err(Clone::clone)
 }
