@@ -27,22 +27,36 @@ use jit_core::Trace;
 use target_lexicon::Triple;
 
 pub use abi::FloatAbi;
-pub use lower::{MAX_SLOTS, TRAP_BASE};
+pub use lower::{Profile, MAX_SLOTS, TRAP_BASE};
 
-/// The ARMv7-A + VFPv3-D16 backend, for one float ABI.
+/// The ARMv7-A + VFPv3-D16 backend, for one float ABI. (With [`Profile::V5te`] it is the
+/// lowering backend-armv5 builds on.)
 #[derive(Debug)]
 pub struct ArmBackend {
     float: FloatAbi,
+    profile: Profile,
     regs: RegisterInfo,
 }
 
 impl ArmBackend {
     /// The backend for `float` (hard-float: gnueabihf; softfp: gnueabi).
     pub fn new(float: FloatAbi) -> ArmBackend {
+        ArmBackend::with_profile(float, Profile::V7Vfp)
+    }
+
+    /// The lowering for another A32 profile (backend-armv5 uses [`Profile::V5te`] with
+    /// the soft-float ABI).
+    pub fn with_profile(float: FloatAbi, profile: Profile) -> ArmBackend {
         ArmBackend {
             float,
-            regs: lower::register_info(),
+            profile,
+            regs: lower::register_info(profile),
         }
+    }
+
+    /// The profile.
+    pub fn profile(&self) -> Profile {
+        self.profile
     }
 
     /// The float ABI.
@@ -53,16 +67,18 @@ impl ArmBackend {
 
 impl Backend for ArmBackend {
     fn name(&self) -> &'static str {
-        match self.float {
-            FloatAbi::Hard => "armv7-hf",
-            FloatAbi::Softfp => "armv7-softfp",
+        match (self.profile, self.float) {
+            (Profile::V5te, _) => "armv5te",
+            (_, FloatAbi::Hard) => "armv7-hf",
+            (_, FloatAbi::Softfp) => "armv7-softfp",
         }
     }
 
     fn triple(&self) -> Triple {
-        match self.float {
-            FloatAbi::Hard => "armv7-unknown-linux-gnueabihf",
-            FloatAbi::Softfp => "armv7-unknown-linux-gnueabi",
+        match (self.profile, self.float) {
+            (Profile::V5te, _) => "armv5te-unknown-linux-gnueabi",
+            (_, FloatAbi::Hard) => "armv7-unknown-linux-gnueabihf",
+            (_, FloatAbi::Softfp) => "armv7-unknown-linux-gnueabi",
         }
         .parse()
         .expect("a valid triple")
@@ -101,6 +117,6 @@ impl Backend for ArmBackend {
         alloc: &Allocation,
         _externs: &Externs,
     ) -> Result<CompiledTrace, CompileError> {
-        lower::emit(trace, alloc, self.float, self.triple())
+        lower::emit(trace, alloc, self.float, self.profile, self.triple())
     }
 }

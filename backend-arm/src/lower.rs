@@ -35,6 +35,22 @@ pub const MAX_SLOTS: u32 = 4088 / 8 - SLOT_BASE;
 /// Where host-call trap slot `k` is (the emulator's trap page).
 pub const TRAP_BASE: u32 = 0x0e00_0000;
 
+/// Which A32 architecture the code is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Profile {
+    /// ARMv7-A with VFPv3-D16: MOVW/MOVT, d0–d15.
+    V7Vfp,
+    /// ARMv5TE without an FPU: no MOVW/MOVT, no VFP, and the ARMv5 register rules for
+    /// multiplies.
+    V5te,
+}
+
+impl Profile {
+    fn vfp(self) -> bool {
+        self == Profile::V7Vfp
+    }
+}
+
 fn name(r: PReg) -> &'static str {
     const C: [&str; 16] = [
         "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "fp", "ip", "sp", "lr",
@@ -51,9 +67,13 @@ fn name(r: PReg) -> &'static str {
 }
 
 /// The allocator's view of the register file.
-pub fn register_info() -> RegisterInfo {
+pub fn register_info(profile: Profile) -> RegisterInfo {
     let int = (0..=10).map(PReg::int).collect();
-    let float = (0..14).map(PReg::float).collect();
+    let float = if profile.vfp() {
+        (0..14).map(PReg::float).collect()
+    } else {
+        Vec::new()
+    };
     let mut caller_saved = RegSet::of(&[0, 1, 2, 3, IP, LR].map(PReg::int));
     for d in 0..8 {
         caller_saved = caller_saved.with(PReg::float(d));
@@ -177,7 +197,7 @@ pub fn constraints(
         }
         Sig::Call | Sig::CallSplit => {
             let locs = call_operand_locs(trace, op, float);
-            let mut clobbers = register_info().caller_saved;
+            let mut clobbers = register_info(Profile::V7Vfp).caller_saved;
             for (&a, loc) in op.args.iter().zip(&locs) {
                 let u = match (*loc, trace.operand_type(a)) {
                     (ArgLoc::Core(r), _) => Fixed(PReg::int(r)),
@@ -217,6 +237,7 @@ pub fn constraints(
 type Flags = Cond;
 
 struct Emitter<'a> {
+    profile: Profile,
     buf: CodeBuffer,
     trace: &'a Trace,
     alloc: &'a Allocation,
@@ -231,6 +252,19 @@ struct Emitter<'a> {
 
 /// Fixup kind: a B/BL word offset.
 const BRANCH: u8 = 0;
+
+/// `x` as rotated bytes (even-aligned 8-bit fields) whose OR is `x`.
+fn chunks(x: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut rest = x;
+    while rest != 0 {
+        let p = rest.trailing_zeros() & !1;
+        let c = rest & (0xffu32.checked_shl(p).unwrap_or(0));
+        out.push(c);
+        rest &= !c;
+    }
+    out
+}
 
 fn gpr(l: Loc) -> u8 {
     match l {
@@ -260,6 +294,21 @@ impl Emitter<'_> {
             self.put(enc::dp_imm(Cond::Al, Dp::Mov, false, rd, 0, i));
         } else if let Some(i) = ArmImm::encode(!v) {
             self.put(enc::dp_imm(Cond::Al, Dp::Mvn, false, rd, 0, i));
+        } else if self.profile == Profile::V5te {
+            // MOV then ORR of rotated bytes (MVN then BIC when the complement is shorter).
+            let (first, rest, x) = if chunks(!v).len() < chunks(v).len() {
+                (Dp::Mvn, Dp::Bic, !v)
+            } else {
+                (Dp::Mov, Dp::Orr, v)
+            };
+            for (k, c) in chunks(x).into_iter().enumerate() {
+                let i = ArmImm::encode(c).expect("a rotated byte");
+                self.put(if k == 0 {
+                    enc::dp_imm(Cond::Al, first, false, rd, 0, i)
+                } else {
+                    enc::dp_imm(Cond::Al, rest, false, rd, rd, i)
+                });
+            }
         } else {
             self.put(enc::movw(Cond::Al, rd, v as u16));
             if v >> 16 != 0 {
@@ -794,11 +843,35 @@ impl Emitter<'_> {
                     IntAnd => self.dp(Dp::And, false, rd, rn, args[1]),
                     IntOr => self.dp(Dp::Orr, false, rd, rn, args[1]),
                     IntXor => self.dp(Dp::Eor, false, rd, rn, args[1]),
-                    IntMul => self.put(enc::mul(al, false, rd, rn, gpr(args[1]))),
-                    UintMulHigh => self.put(enc::mull(al, false, LR, rd, rn, gpr(args[1]))),
-                    IntMulOvf => {
-                        self.put(enc::mull(al, true, rd, LR, rn, gpr(args[1])));
-                        self.put(enc::dp_reg(al, Dp::Cmp, true, 0, LR, rd, Shift::Asr, 31));
+                    // ARMv5: MUL's Rd must differ from its first operand (bits 3:0), and a
+                    // long multiply's RdHi, RdLo and first operand must all differ. Operands
+                    // commute; when both are the destination, multiply into lr first.
+                    IntMul => {
+                        let (a, b) = (rn, gpr(args[1]));
+                        let (a, b) = if a == rd { (b, a) } else { (a, b) };
+                        if a == rd {
+                            self.put(enc::mul(al, false, LR, a, b));
+                            self.put(enc::dp_reg(al, Dp::Mov, false, rd, 0, LR, Shift::Lsl, 0));
+                        } else {
+                            self.put(enc::mul(al, false, rd, a, b));
+                        }
+                    }
+                    UintMulHigh | IntMulOvf => {
+                        let signed = op.opcode == IntMulOvf;
+                        let (a, b) = (rn, gpr(args[1]));
+                        let (a, b) = if a == rd { (b, a) } else { (a, b) };
+                        // Low and high halves: uint_mul_high keeps the high one, the
+                        // overflow check needs both.
+                        let (lo, hi) = if signed { (rd, LR) } else { (LR, rd) };
+                        if a == rd {
+                            self.put(enc::dp_reg(al, Dp::Mov, false, IP, 0, a, Shift::Lsl, 0));
+                            self.put(enc::mull(al, signed, lo, hi, IP, b));
+                        } else {
+                            self.put(enc::mull(al, signed, lo, hi, a, b));
+                        }
+                        if signed {
+                            self.put(enc::dp_reg(al, Dp::Cmp, true, 0, LR, rd, Shift::Asr, 31));
+                        }
                     }
                     IntLshift | IntRshift | UintRshift => {
                         let sh = match op.opcode {
@@ -1027,6 +1100,7 @@ pub fn emit(
     trace: &Trace,
     alloc: &Allocation,
     float: FloatAbi,
+    profile: Profile,
     triple: Triple,
 ) -> Result<CompiledTrace, CompileError> {
     let al = Cond::Al;
@@ -1034,6 +1108,7 @@ pub fn emit(
     let budget = buf.label();
     let common = buf.label();
     let mut e = Emitter {
+        profile,
         buf,
         trace,
         alloc,
@@ -1048,22 +1123,24 @@ pub fn emit(
     // Prologue: r3 keeps the stack 8-byte aligned; d8-d15 below; the outgoing arguments.
     let outgoing = stack_bytes(trace, float);
     e.put(enc::push(al, 0b0100_1111_1111_1000));
-    e.put(enc::dp_imm(
-        al,
-        Dp::Sub,
-        false,
-        SP,
-        SP,
-        ArmImm::encode(64).expect("64"),
-    ));
-    for k in 0..8u8 {
-        e.put(enc::vmem(
+    if profile.vfp() {
+        e.put(enc::dp_imm(
             al,
+            Dp::Sub,
             false,
-            8 + k,
             SP,
-            MemOffset::new(8 * k as i32, 1020).expect("small"),
+            SP,
+            ArmImm::encode(64).expect("64"),
         ));
+        for k in 0..8u8 {
+            e.put(enc::vmem(
+                al,
+                false,
+                8 + k,
+                SP,
+                MemOffset::new(8 * k as i32, 1020).expect("small"),
+            ));
+        }
     }
     if outgoing > 0 {
         let i = ArmImm::encode(outgoing).ok_or(CompileError::Unsupported {
@@ -1093,7 +1170,7 @@ pub fn emit(
     e.buf.bind(budget);
     e.mov_imm(IP, budget_exit);
     e.buf.bind(common);
-    let info = register_info();
+    let info = register_info(profile);
     for &r in &info.int {
         e.str_frame(r.hw, save_word(r), 0);
     }
@@ -1111,23 +1188,25 @@ pub fn emit(
             ArmImm::encode(outgoing).expect("checked above"),
         ));
     }
-    for k in 0..8u8 {
-        e.put(enc::vmem(
+    if profile.vfp() {
+        for k in 0..8u8 {
+            e.put(enc::vmem(
+                al,
+                true,
+                8 + k,
+                SP,
+                MemOffset::new(8 * k as i32, 1020).expect("small"),
+            ));
+        }
+        e.put(enc::dp_imm(
             al,
-            true,
-            8 + k,
+            Dp::Add,
+            false,
             SP,
-            MemOffset::new(8 * k as i32, 1020).expect("small"),
+            SP,
+            ArmImm::encode(64).expect("64"),
         ));
     }
-    e.put(enc::dp_imm(
-        al,
-        Dp::Add,
-        false,
-        SP,
-        SP,
-        ArmImm::encode(64).expect("64"),
-    ));
     e.put(enc::pop(al, 0b1000_1111_1111_1000));
     let text_len = e.buf.offset();
     let Emitter {
