@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use backend_arm::abi::{assign, result, ArgLoc};
-use backend_arm::{ArmBackend, FloatAbi};
+use backend_arm::{ArmBackend, FloatAbi, Profile};
 use jit_core::backend::{Backend, CompiledTrace};
 use jit_core::externs::Externs;
 use jit_core::interp::{CallRecord, Outcome, RunOptions};
@@ -29,6 +29,16 @@ impl ArmTarget {
     pub fn new(float: FloatAbi) -> ArmTarget {
         ArmTarget {
             backend: ArmBackend::new(float),
+            externs: jit_testkit::externs(),
+            fixture: None,
+        }
+    }
+
+    /// ARMv5TE soft-float code (backend-armv5) on the emulated ARM926 with VFP off; every
+    /// compiled trace is also run through backend-armv5's ARMv5TE checker.
+    pub fn armv5te() -> ArmTarget {
+        ArmTarget {
+            backend: backend_armv5::backend(),
             externs: jit_testkit::externs(),
             fixture: None,
         }
@@ -152,7 +162,11 @@ impl Runner for ArmRunner {
 
 impl Target for ArmTarget {
     fn name(&self) -> String {
-        format!("{} (emulated Cortex-A8)", self.backend.name())
+        let cpu = match self.backend.profile() {
+            Profile::V5te => "ARM926",
+            Profile::V7Vfp => "Cortex-A8",
+        };
+        format!("{} (emulated {cpu})", self.backend.name())
     }
 
     fn backend(&self) -> &dyn Backend {
@@ -169,12 +183,23 @@ impl Target for ArmTarget {
             log.clone(),
         );
         let types = trace.inputs.iter().map(|&v| trace.ty(v)).collect();
-        let mut inner = EmuTrace::load(Cpu::CortexA8, code, types)?;
+        let cpu = match self.backend.profile() {
+            Profile::V5te => {
+                // Every compiled trace must be ARMv5TE with nothing UNPREDICTABLE in it.
+                let found = backend_armv5::check::check(&code.code[..code.text_len as usize]);
+                if let Some(v) = found.first() {
+                    return Err(RunError::Fault(format!("not ARMv5TE-safe code: {v}")));
+                }
+                Cpu::Arm926
+            }
+            Profile::V7Vfp => Cpu::CortexA8,
+        };
+        let mut inner = EmuTrace::load(cpu, code, types)?;
         // Legalization helpers run as GCC-built code on top of libgcc, as they would in a
         // process on the target; test functions run on the host unless a fixture has them.
         let fault = |e: String| RunError::Fault(e);
         let (runtime, runtime_symbols) =
-            runtime_fixture(self.backend.float_abi()).map_err(fault)?;
+            runtime_fixture(self.backend.profile(), self.backend.float_abi()).map_err(fault)?;
         inner
             .machine()
             .load_elf(runtime)
@@ -207,9 +232,36 @@ pub fn build_fixture(
     base: u32,
     keep: &[&str],
 ) -> Result<Vec<u8>, String> {
-    let (gcc, flag) = match float {
-        FloatAbi::Hard => ("arm-linux-gnueabihf-gcc", "-mfloat-abi=hard"),
-        FloatAbi::Softfp => ("arm-linux-gnueabi-gcc", "-mfloat-abi=softfp"),
+    build_fixture_for(file, Profile::V7Vfp, float, base, keep)
+}
+
+/// [`build_fixture`] for a profile: ARMv5TE builds use `-march=armv5te -mfloat-abi=soft`.
+pub fn build_fixture_for(
+    file: &str,
+    profile: Profile,
+    float: FloatAbi,
+    base: u32,
+    keep: &[&str],
+) -> Result<Vec<u8>, String> {
+    let (gcc, arch, fpu, flag) = match (profile, float) {
+        (Profile::V5te, _) => (
+            "arm-linux-gnueabi-gcc",
+            "-march=armv5te",
+            "-mfpu=auto",
+            "-mfloat-abi=soft",
+        ),
+        (_, FloatAbi::Hard) => (
+            "arm-linux-gnueabihf-gcc",
+            "-march=armv7-a",
+            "-mfpu=vfpv3-d16",
+            "-mfloat-abi=hard",
+        ),
+        (_, FloatAbi::Softfp) => (
+            "arm-linux-gnueabi-gcc",
+            "-march=armv7-a",
+            "-mfpu=vfpv3-d16",
+            "-mfloat-abi=softfp",
+        ),
     };
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../jit-fixtures/c")
@@ -218,22 +270,15 @@ pub fn build_fixture(
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let tag = format!("{:?}", std::thread::current().id())
         .replace(|c: char| !c.is_ascii_alphanumeric(), "");
-    let out = dir.join(format!("{file}-{float:?}-{tag}.elf"));
+    let out = dir.join(format!("{file}-{profile:?}-{float:?}-{tag}.elf"));
     let mut cmd = std::process::Command::new(gcc);
-    cmd.args([
-        "-O2",
-        "-marm",
-        "-march=armv7-a",
-        "-mfpu=vfpv3-d16",
-        flag,
-        "-fno-math-errno",
-    ])
-    .args(["-ffreestanding", "-nostdlib", "-static"])
-    .arg(format!("-Wl,-Ttext-segment={base:#x}"))
-    .arg("-Wl,-e,0")
-    .arg("-o")
-    .arg(&out)
-    .arg(&src);
+    cmd.args(["-O2", "-marm", arch, fpu, flag, "-fno-math-errno"])
+        .args(["-ffreestanding", "-nostdlib", "-static"])
+        .arg(format!("-Wl,-Ttext-segment={base:#x}"))
+        .arg("-Wl,-e,0")
+        .arg("-o")
+        .arg(&out)
+        .arg(&src);
     for k in keep {
         cmd.arg(format!("-Wl,--undefined={k}"));
     }
@@ -270,18 +315,21 @@ const AEABI: &[&str] = &[
 /// `runtime.c` (the legalization helpers, with libgcc's AEABI routines) for ARMv7 and
 /// `float`, at 0x3000000; built once per process and float ABI.
 pub fn runtime_fixture(
+    profile: Profile,
     float: FloatAbi,
 ) -> Result<&'static (Vec<u8>, std::collections::HashMap<String, u64>), String> {
     use std::sync::OnceLock;
     type Built = Result<(Vec<u8>, std::collections::HashMap<String, u64>), String>;
     static HARD: OnceLock<Built> = OnceLock::new();
     static SOFTFP: OnceLock<Built> = OnceLock::new();
-    let cell = match float {
-        FloatAbi::Hard => &HARD,
-        FloatAbi::Softfp => &SOFTFP,
+    static V5: OnceLock<Built> = OnceLock::new();
+    let cell = match (profile, float) {
+        (Profile::V5te, _) => &V5,
+        (_, FloatAbi::Hard) => &HARD,
+        (_, FloatAbi::Softfp) => &SOFTFP,
     };
     cell.get_or_init(|| {
-        let elf = build_fixture("runtime.c", float, 0x0300_0000, AEABI)?;
+        let elf = build_fixture_for("runtime.c", profile, float, 0x0300_0000, AEABI)?;
         let symbols = crate::Machine::new(Cpu::CortexA8)
             .and_then(|mut m| m.load_elf(&elf))
             .map_err(|e| e.to_string())?;

@@ -5,9 +5,11 @@
 typedef long long i64;
 typedef unsigned long long u64;
 
+#if defined(__arm__)
 /* libgcc's division-by-zero path (__aeabi_idiv0) calls raise(SIGFPE); the helpers below
- * never divide by zero, so this is never reached, but the link needs it. */
+ * never divide by zero, so this is never reached, but the freestanding link needs it. */
 int raise(int sig) { (void)sig; return 0; }
+#endif
 
 int tracejit_sdiv32(int a, int b) { return b == 0 ? 0 : b == -1 ? (int)(0u - (unsigned)a) : a / b; }
 int tracejit_srem32(int a, int b) { return b == 0 ? a : b == -1 ? 0 : a % b; }
@@ -32,7 +34,60 @@ i64 tracejit_d2l(double x) {
     return (i64)x;
 }
 
+/* The correctly rounded square root in integer arithmetic, for targets without an FPU
+ * (libgcc has none, and a static libm brings errno and TLS along). x = m * 2^e with m of
+ * 53 bits and e even; the root of m * 2^52 is found bit by bit (every partial value fits
+ * 64 bits), then rounded to nearest: the remainder exceeds the root exactly when the true
+ * root lies above root + 1/2 (it never lies on it). */
+double tracejit_dsqrt_soft(double x) {
+    u64 ix, out;
+    __builtin_memcpy(&ix, &x, 8);
+    u64 frac = ix & 0xfffffffffffffull;
+    int biased = (int)((ix >> 52) & 0x7ff);
+    if (biased == 0x7ff) {
+        if (frac != 0 || !(ix >> 63)) return x;          /* NaN, +inf */
+        ix = 0x7ff8000000000000ull;                       /* sqrt(-inf) */
+        __builtin_memcpy(&x, &ix, 8);
+        return x;
+    }
+    if ((ix << 1) == 0) return x;                         /* +-0 */
+    if (ix >> 63) {                                       /* negative */
+        ix = 0x7ff8000000000000ull;
+        __builtin_memcpy(&x, &ix, 8);
+        return x;
+    }
+    u64 m;
+    int e;
+    if (biased == 0) {                                    /* subnormal: normalize */
+        m = frac;
+        e = 1 - 1075;
+        while (m < (1ull << 52)) { m <<= 1; e--; }
+    } else {
+        m = frac | (1ull << 52);
+        e = biased - 1075;
+    }
+    if (e & 1) { m <<= 1; e--; }                          /* e even; m < 2^54 */
+    u64 res = 0, rem = 0;
+    for (int i = 52; i >= 0; i--) {                       /* N = m * 2^52: bits 105..0 */
+        int hi = 2 * i + 1 - 52, lo = 2 * i - 52;
+        u64 two = ((hi >= 0 ? (m >> hi) & 1 : 0) << 1) | (lo >= 0 ? (m >> lo) & 1 : 0);
+        rem = (rem << 2) | two;
+        u64 trial = (res << 2) | 1;
+        if (rem >= trial) { rem -= trial; res = (res << 1) | 1; } else { res <<= 1; }
+    }
+    u64 mant = res + (rem > res ? 1 : 0);
+    int exp2 = e / 2 - 26;                                /* value = mant * 2^exp2 */
+    if (mant == (1ull << 53)) { mant >>= 1; exp2++; }
+    out = ((u64)(exp2 + 52 + 1023) << 52) | (mant & 0xfffffffffffffull);
+    __builtin_memcpy(&x, &out, 8);
+    return x;
+}
+
+#ifdef __SOFTFP__
+double tracejit_dsqrt(double x) { return tracejit_dsqrt_soft(x); }
+#else
 double tracejit_dsqrt(double x) { return __builtin_sqrt(x); }
+#endif
 
 i64 tracejit_umulh64(i64 a, i64 b) {
     u64 x = (u64)a, y = (u64)b;

@@ -7,6 +7,9 @@
 use jit_core::Externs;
 
 extern "C" {
+    /// `runtime.c`'s integer-only, correctly rounded square root (what targets without an
+    /// FPU use), built for this machine so it can be checked against the host's.
+    pub fn tracejit_dsqrt_soft(x: f64) -> f64;
     fn c0() -> i64;
     fn ci1(a0: i32) -> i64;
     fn cl1(a0: i64) -> i32;
