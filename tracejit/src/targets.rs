@@ -35,6 +35,7 @@ pub const SUPPORTED: &[&str] = &[
     "x86_64-unknown-linux-gnu",
     "armv7-unknown-linux-gnueabihf",
     "armv7-unknown-linux-gnueabi",
+    "armv5te-unknown-linux-gnueabi",
 ];
 
 /// The target for `triple`: its backend and where its code runs.
@@ -56,6 +57,11 @@ pub fn target(triple: &str) -> Result<Box<dyn Target>, TargetError> {
             OperatingSystem::Linux,
             Environment::Gnueabi,
         ) => Ok(Box::new(ArmTarget::new(FloatAbi::Softfp))),
+        (
+            Architecture::Arm(ArmArchitecture::Armv5te),
+            OperatingSystem::Linux,
+            Environment::Gnueabi,
+        ) => Ok(Box::new(ArmTarget::armv5te())),
         _ => Err(TargetError::Unsupported(triple.to_string())),
     }
 }
@@ -70,7 +76,7 @@ mod tests {
             target("mips-unknown-linux-gnu")
                 .err()
                 .map(|e| e.to_string()),
-            Some("no backend for mips-unknown-linux-gnu; supported: x86_64-unknown-linux-gnu, armv7-unknown-linux-gnueabihf, armv7-unknown-linux-gnueabi".into())
+            Some("no backend for mips-unknown-linux-gnu; supported: x86_64-unknown-linux-gnu, armv7-unknown-linux-gnueabihf, armv7-unknown-linux-gnueabi, armv5te-unknown-linux-gnueabi".into())
         );
         assert!(matches!(
             target("x86_64-pc-windows-msvc"),
@@ -94,6 +100,13 @@ mod tests {
                 .backend()
                 .name(),
             "armv7-softfp"
+        );
+        assert_eq!(
+            target("armv5te-unknown-linux-gnueabi")
+                .unwrap()
+                .backend()
+                .name(),
+            "armv5te"
         );
     }
 }

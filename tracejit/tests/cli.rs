@@ -251,6 +251,7 @@ fn unsupported_targets_are_reported() {
     assert_eq!(
         text(&out.stderr).trim(),
         "tracejit: no backend for riscv64gc-unknown-linux-gnu; supported: x86_64-unknown-linux-gnu, \
-         armv7-unknown-linux-gnueabihf, armv7-unknown-linux-gnueabi"
+         armv7-unknown-linux-gnueabihf, armv7-unknown-linux-gnueabi, \
+         armv5te-unknown-linux-gnueabi"
     );
 }
