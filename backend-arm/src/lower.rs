@@ -16,7 +16,7 @@ use jit_core::regalloc::{Allocation, Move};
 use target_lexicon::Triple;
 
 use crate::abi::{self, ArgLoc, FloatAbi};
-use crate::enc::{self, ArmImm, Cond, Dp, Extra, MemOffset, Shift, Vop, Vun, LR, SP};
+use crate::enc::{self, ArmImm, Cond, Dp, Extra, MemOffset, Shift, Vop, Vun, LR, PC, SP};
 
 /// Frame pointer.
 const FP: u8 = 11;
@@ -238,6 +238,8 @@ type Flags = Cond;
 
 struct Emitter<'a> {
     profile: Profile,
+    /// Constant-pool islands placed in the code: (start, end).
+    islands: Vec<(u32, u32)>,
     buf: CodeBuffer,
     trace: &'a Trace,
     alloc: &'a Allocation,
@@ -252,6 +254,11 @@ struct Emitter<'a> {
 
 /// Fixup kind: a B/BL word offset.
 const BRANCH: u8 = 0;
+/// Fixup kind: an `ldr rd, [pc, #±imm12]` literal load.
+const LDR_LIT: u8 = 1;
+/// Bytes of code after the first use of a pending constant before an island is placed
+/// (an `ldr` literal reaches 4095 bytes past pc + 8; an op emits far less than the rest).
+const ISLAND_DISTANCE: u32 = 3000;
 
 /// `x` as rotated bytes (even-aligned 8-bit fields) whose OR is `x`.
 fn chunks(x: u32) -> Vec<u32> {
@@ -294,6 +301,22 @@ impl Emitter<'_> {
             self.put(enc::dp_imm(Cond::Al, Dp::Mov, false, rd, 0, i));
         } else if let Some(i) = ArmImm::encode(!v) {
             self.put(enc::dp_imm(Cond::Al, Dp::Mvn, false, rd, 0, i));
+        } else if self.profile == Profile::V5te && chunks(v).len().min(chunks(!v).len()) > 2 {
+            // A literal from the constant pool, shared by every load of the same value.
+            let l = self.buf.constant(v as u64, 4);
+            let at = self.buf.offset();
+            self.put(enc::mem_imm(
+                Cond::Al,
+                true,
+                false,
+                rd,
+                PC,
+                MemOffset {
+                    up: true,
+                    magnitude: 0,
+                },
+            ));
+            self.buf.fixup(at, l, LDR_LIT);
         } else if self.profile == Profile::V5te {
             // MOV then ORR of rotated bytes (MVN then BIC when the complement is shorter).
             let (first, rest, x) = if chunks(!v).len() < chunks(v).len() {
@@ -315,6 +338,23 @@ impl Emitter<'_> {
                 self.put(enc::movt(Cond::Al, rd, (v >> 16) as u16));
             }
         }
+    }
+
+    /// Places the pending constants here, jumping over them, once the first reference is
+    /// getting out of an `ldr`'s reach (or always, with `force`).
+    fn island(&mut self, force: bool) {
+        let Some(first) = self.buf.pool_first_use() else {
+            return;
+        };
+        if !force && self.buf.offset() - first < ISLAND_DISTANCE {
+            return;
+        }
+        let over = self.buf.label();
+        self.branch_to(Cond::Al, false, over);
+        let start = self.buf.offset();
+        self.buf.place_pool(0);
+        self.islands.push((start, self.buf.offset()));
+        self.buf.bind(over);
     }
 
     /// Loads f64 bits into `dd` (through ip and lr; flags untouched).
@@ -1079,7 +1119,21 @@ impl Emitter<'_> {
     }
 }
 
-fn patch(_kind: u8, code: &mut [u8], at: u32, target: u32) -> Result<(), FixupError> {
+fn patch(kind: u8, code: &mut [u8], at: u32, target: u32) -> Result<(), FixupError> {
+    if kind == LDR_LIT {
+        let off = target as i64 - (at as i64 + 8);
+        if !(-4095..=4095).contains(&off) {
+            return Err(FixupError::OutOfRange { at, target });
+        }
+        let old = u32::from_le_bytes(
+            code[at as usize..at as usize + 4]
+                .try_into()
+                .expect("4 bytes"),
+        );
+        let new = (old & !0x0080_0fff) | ((off >= 0) as u32) << 23 | off.unsigned_abs() as u32;
+        code[at as usize..at as usize + 4].copy_from_slice(&new.to_le_bytes());
+        return Ok(());
+    }
     let words = (target as i64 - (at as i64 + 8)) / 4;
     let words = i32::try_from(words)
         .ok()
@@ -1109,6 +1163,7 @@ pub fn emit(
     let common = buf.label();
     let mut e = Emitter {
         profile,
+        islands: Vec::new(),
         buf,
         trace,
         alloc,
@@ -1158,6 +1213,7 @@ pub fn emit(
             e.emit_move(m);
         }
         e.op(i)?;
+        e.island(false);
     }
     op_offsets.push(e.buf.offset());
     let labels = std::mem::take(&mut e.exit_labels);
@@ -1165,6 +1221,7 @@ pub fn emit(
         e.buf.bind(l);
         e.mov_imm(IP, k as u32);
         e.branch_to(al, false, common);
+        e.island(false);
     }
     let budget_exit = e.exits.len() as u32;
     e.buf.bind(budget);
@@ -1208,9 +1265,19 @@ pub fn emit(
         ));
     }
     e.put(enc::pop(al, 0b1000_1111_1111_1000));
+    // The last constants go after the epilogue, where nothing runs into them.
+    if e.buf.pool_first_use().is_some() {
+        let start = e.buf.offset();
+        e.buf.place_pool(0);
+        e.islands.push((start, e.buf.offset()));
+    }
     let text_len = e.buf.offset();
     let Emitter {
-        buf, exits, calls, ..
+        buf,
+        exits,
+        calls,
+        islands,
+        ..
     } = e;
     let code = buf.finish(patch).map_err(|err| match err {
         FixupError::OutOfRange { .. } => CompileError::CodeTooLarge {
@@ -1234,5 +1301,6 @@ pub fn emit(
         invalidated_word: INVALIDATED_WORD,
         calls,
         text_len,
+        data_ranges: islands,
     })
 }

@@ -85,10 +85,19 @@ fn bits(w: u32, hi: u32, lo: u32) -> u32 {
 
 /// Checks every word of `code` (little-endian; a trailing partial word is ignored).
 pub fn check(code: &[u8]) -> Vec<Violation> {
+    check_code(code, &[])
+}
+
+/// Checks every word of `code` outside the `data` byte ranges (constant-pool islands).
+pub fn check_code(code: &[u8], data: &[(u32, u32)]) -> Vec<Violation> {
     let mut out = Vec::new();
     for (k, chunk) in code.chunks_exact(4).enumerate() {
+        let at = k as u32 * 4;
+        if data.iter().any(|&(s, e)| (s..e).contains(&at)) {
+            continue;
+        }
         let w = u32::from_le_bytes(chunk.try_into().expect("4 bytes"));
-        check_word(k as u32 * 4, w, &mut out);
+        check_word(at, w, &mut out);
     }
     out
 }

@@ -910,5 +910,6 @@ pub fn emit(
         invalidated_word: abi::INVALIDATED_WORD,
         calls,
         text_len,
+        data_ranges: Vec::new(),
     })
 }

@@ -232,6 +232,9 @@ pub struct CompiledTrace {
     pub calls: Vec<String>,
     /// Where instructions end and the constant pool (if placed at the end) begins.
     pub text_len: u32,
+    /// Byte ranges inside the instructions that hold data (constant-pool islands), for
+    /// disassemblers and checkers to skip.
+    pub data_ranges: Vec<(u32, u32)>,
 }
 
 /// Why a trace could not be compiled.

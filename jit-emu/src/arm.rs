@@ -186,7 +186,10 @@ impl Target for ArmTarget {
         let cpu = match self.backend.profile() {
             Profile::V5te => {
                 // Every compiled trace must be ARMv5TE with nothing UNPREDICTABLE in it.
-                let found = backend_armv5::check::check(&code.code[..code.text_len as usize]);
+                let found = backend_armv5::check::check_code(
+                    &code.code[..code.text_len as usize],
+                    &code.data_ranges,
+                );
                 if let Some(v) = found.first() {
                     return Err(RunError::Fault(format!("not ARMv5TE-safe code: {v}")));
                 }

@@ -145,6 +145,7 @@ fn a_compiled_trace_runs_through_the_runner_interface() {
         invalidated_word: 33,
         calls: vec![],
         text_len: 20,
+        data_ranges: vec![],
     };
     let mut t = EmuTrace::load(Cpu::CortexA8, compiled, vec![Type::I32]).unwrap();
     let out = t

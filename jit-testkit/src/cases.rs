@@ -41,6 +41,7 @@ pub fn all_cases() -> Vec<Case> {
     v.extend(loops());
     v.extend(memory());
     v.extend(big());
+    v.extend(constants());
     v
 }
 
@@ -533,6 +534,35 @@ pub fn big() -> Vec<Case> {
     }
     let _ = writeln!(s, "finish(i{y}, f{f})");
     vec![Case::new("a 10000-op trace", s)]
+}
+
+/// A 20,000-op trace using thousands of distinct 32-bit and f64 constants that no ARM
+/// immediate can hold: literal pools, islands placed through long code, and branch reach.
+pub fn constants() -> Vec<Case> {
+    let mut s = String::from("# args: 7, 0.5\n[i0, f1]\n");
+    let (mut i, mut f, mut n) = (0usize, 1usize, 2usize);
+    let mut ops = 0;
+    let mut k: u32 = 0;
+    while ops < 20_000 {
+        // 0x12345678-like values: four significant bytes, so neither they nor their
+        // complements are rotated bytes.
+        let c = 0x1234_5679u32.wrapping_add(k.wrapping_mul(0x0101_0f0f)) | 0x0100_0001;
+        let d = 1.0 + k as f64 / 1048576.0 + 1.0 / 3.0;
+        let _ = writeln!(s, "i{n} = int_xor(i{i}, {})", c as i32);
+        let _ = writeln!(s, "f{} = float_add(f{f}, {d:?})", n + 1);
+        let _ = writeln!(s, "i{} = int_ne(i{n}, {})", n + 2, (c ^ 0x5a5a_5a5a) as i32);
+        let _ = writeln!(s, "guard_true(i{}) [i{n}, f{}]", n + 2, n + 1);
+        i = n;
+        f = n + 1;
+        n += 3;
+        ops += 4;
+        k += 1;
+    }
+    let _ = writeln!(s, "finish(i{i}, f{f})");
+    vec![Case::new(
+        "a 20000-op trace with thousands of distinct constants",
+        s,
+    )]
 }
 
 #[cfg(test)]

@@ -37,7 +37,7 @@ fn x86_lines(code: &[u8], start: u32, end: u32, out: &mut String) {
 }
 
 /// One A32 instruction per line: offset, word, text (capstone).
-fn arm_lines(code: &[u8], start: u32, end: u32, out: &mut String) {
+fn arm_lines(code: &[u8], start: u32, end: u32, data: &[(u32, u32)], out: &mut String) {
     use capstone::arch::arm::ArchMode;
     use capstone::prelude::*;
     let Ok(cs) = Capstone::new().arm().mode(ArchMode::Arm).build() else {
@@ -47,6 +47,10 @@ fn arm_lines(code: &[u8], start: u32, end: u32, out: &mut String) {
     for at in (start..end).step_by(4) {
         let word = &code[at as usize..(at as usize + 4).min(code.len())];
         let hex: String = word.iter().rev().map(|b| format!("{b:02x}")).collect();
+        if data.iter().any(|&(s, e)| (s..e).contains(&at)) {
+            let _ = writeln!(out, "  {at:6x}:  {hex:<24} .word 0x{hex}   ; constant pool");
+            continue;
+        }
         let text = cs
             .disasm_count(word, at as u64, 1)
             .ok()
@@ -69,7 +73,7 @@ pub fn disassemble(trace: &Trace, compiled: &CompiledTrace) -> String {
     let mut out = String::new();
     let lines = |out: &mut String, a: u32, b: u32| match compiled.triple.architecture {
         Architecture::X86_64 => x86_lines(&compiled.code, a, b, out),
-        Architecture::Arm(_) => arm_lines(&compiled.code, a, b, out),
+        Architecture::Arm(_) => arm_lines(&compiled.code, a, b, &compiled.data_ranges, out),
         other => {
             let _ = writeln!(out, "  (no disassembler for {other})");
         }
