@@ -255,3 +255,22 @@ fn unsupported_targets_are_reported() {
          armv5te-unknown-linux-gnueabi"
     );
 }
+
+#[test]
+fn armv5_disasm_shows_the_literal_pool() {
+    let out = tracejit(&[
+        "run",
+        "examples/murmur_mix.trace",
+        "--target",
+        "armv5te-unknown-linux-gnueabi",
+        "--disasm",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(s.contains(".word 0x85ebca6b   ; constant pool"), "{s}");
+    assert!(s.contains("ldr r") && s.contains("[pc, #"), "{s}");
+    assert!(
+        s.contains("on armv5te (emulated ARM926): agrees with the interpreter"),
+        "{s}"
+    );
+}
