@@ -4,4 +4,5 @@
 #![warn(missing_docs)]
 
 pub mod disasm;
+pub mod fuzz;
 pub mod targets;

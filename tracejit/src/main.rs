@@ -79,6 +79,21 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Differential fuzzing: random traces in the interpreter and on every target.
+    Fuzz {
+        /// How long to run.
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        /// Targets (default: all).
+        #[arg(long = "target")]
+        targets: Vec<String>,
+        /// Seed of the trace generator.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Threads (default: one per core).
+        #[arg(long)]
+        jobs: Option<usize>,
+    },
     /// Print a trace in the canonical text form.
     Fmt {
         /// The trace file.
@@ -124,6 +139,48 @@ fn main() -> ExitCode {
                 }
             }
             ok
+        }
+        Command::Fuzz {
+            seconds,
+            targets,
+            seed,
+            jobs,
+        } => {
+            let targets = if targets.is_empty() {
+                tracejit::targets::SUPPORTED
+                    .iter()
+                    .map(|t| t.to_string())
+                    .collect()
+            } else {
+                targets
+            };
+            let jobs =
+                jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            match tracejit::fuzz::run(seconds, &targets, seed, jobs, true) {
+                Ok(r) => {
+                    let secs = r.elapsed.as_secs_f64().max(1e-9);
+                    say!(
+                        "{} traces in {:.1} s on {jobs} thread(s): {:.0} traces/s ({:.0} per thread); {} stopped by the step budget",
+                        r.traces,
+                        secs,
+                        r.traces as f64 / secs,
+                        r.traces as f64 / secs / jobs as f64,
+                        r.skipped
+                    );
+                    for (t, runs, ops) in &r.per_target {
+                        say!("  {t}: {runs} runs agreed, {} opcodes covered", ops.len());
+                    }
+                    for d in &r.divergences {
+                        say!("{d}");
+                    }
+                    say!("{} divergence(s)", r.divergences.len());
+                    r.divergences.is_empty()
+                }
+                Err(e) => {
+                    eprintln!("tracejit: {e}");
+                    false
+                }
+            }
         }
         Command::Fmt { file } => match load(&file) {
             Some((trace, _)) => {

@@ -274,3 +274,36 @@ fn armv5_disasm_shows_the_literal_pool() {
         "{s}"
     );
 }
+
+#[test]
+fn a_short_differential_fuzzing_run_finds_no_divergence() {
+    let out = tracejit(&["fuzz", "--seconds", "2", "--jobs", "1", "--seed", "7"]);
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let s = text(&out.stdout);
+    assert!(
+        s.contains("traces/s") && s.trim_end().ends_with("0 divergence(s)"),
+        "{s}"
+    );
+    for t in [
+        "x86_64-unknown-linux-gnu",
+        "armv7-unknown-linux-gnueabihf",
+        "armv7-unknown-linux-gnueabi",
+        "armv5te-unknown-linux-gnueabi",
+    ] {
+        assert!(s.contains(&format!("  {t}: ")), "{t} is fuzzed:\n{s}");
+    }
+    let out = tracejit(&[
+        "fuzz",
+        "--seconds",
+        "1",
+        "--target",
+        "sparc-unknown-linux-gnu",
+    ]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("no backend for sparc-unknown-linux-gnu"));
+}

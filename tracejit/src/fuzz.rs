@@ -1,0 +1,162 @@
+//! `tracejit fuzz`: the differential fuzzer without cargo-fuzz. Random traces from the test
+//! kit's generator run in the interpreter and on every chosen target, on all cores; any
+//! disagreement is printed as a trace in the text format with its inputs, ready to drop
+//! into `jit-testkit/regressions/`.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use jit_core::interp::RunOptions;
+use jit_core::ir::{Opcode, Scalar};
+use jit_core::Memory;
+use jit_testkit::{compare, gen, Verdict};
+
+/// What a fuzzing run found.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Traces generated.
+    pub traces: u64,
+    /// Traces the interpreter stopped on (budget), not compared.
+    pub skipped: u64,
+    /// Per target: runs compared and opcodes covered.
+    pub per_target: Vec<(String, u64, BTreeSet<Opcode>)>,
+    /// Disagreements, each a ready-to-use regression trace.
+    pub divergences: Vec<String>,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+/// xorshift64*: the fuzzer's deterministic byte source.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}
+
+/// Runs the fuzzer for `seconds` on `jobs` threads over `triples`, from `seed`.
+pub fn run(
+    seconds: f64,
+    triples: &[String],
+    seed: u64,
+    jobs: usize,
+    progress: bool,
+) -> Result<Report, String> {
+    // Fail early on a bad triple.
+    for t in triples {
+        crate::targets::target(t).map_err(|e| e.to_string())?;
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let traces = Arc::new(AtomicU64::new(0));
+    let report = Arc::new(Mutex::new(Report {
+        per_target: triples
+            .iter()
+            .map(|t| (t.clone(), 0, BTreeSet::new()))
+            .collect(),
+        ..Report::default()
+    }));
+    let start = Instant::now();
+    let workers: Vec<_> = (0..jobs.max(1))
+        .map(|job| {
+            let (stop, traces, report, triples) = (
+                stop.clone(),
+                traces.clone(),
+                report.clone(),
+                triples.to_vec(),
+            );
+            std::thread::spawn(move || {
+                let targets: Vec<_> = triples
+                    .iter()
+                    .map(|t| crate::targets::target(t).expect("checked"))
+                    .collect();
+                let mut rng = Rng(seed ^ (job as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+                let mut local = Report {
+                    per_target: triples
+                        .iter()
+                        .map(|t| (t.clone(), 0, BTreeSet::new()))
+                        .collect(),
+                    ..Report::default()
+                };
+                while !stop.load(Ordering::Relaxed) {
+                    let len = (rng.next() % 800) as usize;
+                    let bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+                    let (trace, mut inputs) = gen::trace(&bytes);
+                    let mut memory = Memory::new();
+                    let buf = memory.alloc(gen::BUFFER_BYTES).expect("small");
+                    if let Some(x) = inputs.iter_mut().find(|x| **x == Scalar::Ref(0)) {
+                        *x = Scalar::Ref(buf);
+                    }
+                    let options = RunOptions {
+                        step_budget: 5_000,
+                        ..RunOptions::default()
+                    };
+                    local.traces += 1;
+                    traces.fetch_add(1, Ordering::Relaxed);
+                    for (k, target) in targets.iter().enumerate() {
+                        match compare(&**target, &trace, &inputs, &memory, options) {
+                            Ok(Verdict::Same(_)) => {
+                                local.per_target[k].1 += 1;
+                                local.per_target[k]
+                                    .2
+                                    .extend(trace.ops.iter().map(|o| o.opcode));
+                            }
+                            Ok(Verdict::InterpreterError(_)) => {
+                                local.skipped += 1;
+                                break;
+                            }
+                            Err(e) => {
+                                let args: Vec<String> =
+                                    inputs.iter().map(|x| x.to_string()).collect();
+                                local.divergences.push(format!(
+                                    "# Divergence on {}:{}\n# args: {}\n{}",
+                                    triples[k],
+                                    e.replace('\n', "\n# "),
+                                    args.join(", "),
+                                    jit_core::text::print(&trace)
+                                ));
+                            }
+                        }
+                    }
+                }
+                let mut r = report.lock().expect("not poisoned");
+                r.traces += local.traces;
+                r.skipped += local.skipped;
+                r.divergences.extend(local.divergences);
+                for (all, mine) in r.per_target.iter_mut().zip(local.per_target) {
+                    all.1 += mine.1;
+                    all.2.extend(mine.2);
+                }
+            })
+        })
+        .collect();
+    let deadline = start + Duration::from_secs_f64(seconds);
+    let mut last = 0;
+    while Instant::now() < deadline {
+        std::thread::sleep(
+            Duration::from_millis(250).min(deadline.saturating_duration_since(Instant::now())),
+        );
+        let n = traces.load(Ordering::Relaxed);
+        if progress && n != last {
+            let secs = start.elapsed().as_secs_f64();
+            eprint!("\rfuzz: {n} traces, {:.0}/s ", n as f64 / secs.max(1e-9));
+            last = n;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.join()
+            .map_err(|_| "a fuzzing thread panicked".to_string())?;
+    }
+    if progress {
+        eprintln!();
+    }
+    let mut r = std::mem::take(&mut *report.lock().expect("not poisoned"));
+    r.elapsed = start.elapsed();
+    Ok(r)
+}
