@@ -20,6 +20,9 @@ use crate::{CallRegs, Cpu, EmuTrace, TrapAction, TrapHandler};
 pub struct ArmTarget {
     backend: ArmBackend,
     externs: Externs,
+    /// Machines of finished runs, reused by the next ones (creating one costs far more
+    /// than running a short trace).
+    machines: Rc<RefCell<Vec<crate::Machine>>>,
     /// A GCC-built ELF whose functions calls go to instead of the host, and its symbols.
     fixture: Option<(Vec<u8>, std::collections::HashMap<String, u64>)>,
 }
@@ -30,6 +33,7 @@ impl ArmTarget {
         ArmTarget {
             backend: ArmBackend::new(float),
             externs: jit_testkit::externs(),
+            machines: Default::default(),
             fixture: None,
         }
     }
@@ -40,6 +44,7 @@ impl ArmTarget {
         ArmTarget {
             backend: backend_armv5::backend(),
             externs: jit_testkit::externs(),
+            machines: Default::default(),
             fixture: None,
         }
     }
@@ -141,8 +146,22 @@ pub fn host_calls(
 }
 
 struct ArmRunner {
-    inner: EmuTrace,
+    inner: Option<EmuTrace>,
     log: Rc<RefCell<Vec<CallRecord>>>,
+    /// Where the machine goes back when the runner is dropped.
+    pool: Rc<RefCell<Vec<crate::Machine>>>,
+}
+
+impl Drop for ArmRunner {
+    fn drop(&mut self) {
+        if let Some(inner) = self.inner.take() {
+            let mut pool = self.pool.borrow_mut();
+            // A few spare machines are enough; each holds its own guest memory.
+            if pool.len() < 4 {
+                pool.push(inner.into_machine());
+            }
+        }
+    }
 }
 
 impl Runner for ArmRunner {
@@ -153,7 +172,11 @@ impl Runner for ArmRunner {
         options: RunOptions,
     ) -> Result<Outcome, RunError> {
         self.log.borrow_mut().clear();
-        let mut out = self.inner.run(inputs, memory, options)?;
+        let inner = self
+            .inner
+            .as_mut()
+            .expect("the machine is only taken on drop");
+        let mut out = inner.run(inputs, memory, options)?;
         out.calls = std::mem::take(&mut *self.log.borrow_mut());
         out.call_count = out.calls.len() as u64;
         Ok(out)
@@ -197,7 +220,16 @@ impl Target for ArmTarget {
             }
             Profile::V7Vfp => Cpu::CortexA8,
         };
-        let mut inner = EmuTrace::load(cpu, code, types)?;
+        let spare = {
+            let mut pool = self.machines.borrow_mut();
+            pool.iter()
+                .position(|m| m.cpu() == cpu)
+                .map(|i| pool.swap_remove(i))
+        };
+        let mut inner = match spare {
+            Some(machine) => EmuTrace::load_into(machine, code, types)?,
+            None => EmuTrace::load(cpu, code, types)?,
+        };
         // Legalization helpers run as GCC-built code on top of libgcc, as they would in a
         // process on the target; test functions run on the host unless a fixture has them.
         let fault = |e: String| RunError::Fault(e);
@@ -222,7 +254,11 @@ impl Target for ArmTarget {
             }
         });
         inner.machine().set_trap_handler(handler);
-        Ok(Box::new(ArmRunner { inner, log }))
+        Ok(Box::new(ArmRunner {
+            inner: Some(inner),
+            log,
+            pool: self.machines.clone(),
+        }))
     }
 }
 

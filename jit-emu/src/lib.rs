@@ -176,6 +176,8 @@ pub struct Machine {
     frame_mapped: u64,
     /// Pages mapped for buffers.
     data_pages: std::collections::BTreeSet<u64>,
+    /// ELF images loaded so far, by a hash of their bytes, with their symbols.
+    elves: Vec<(u64, std::collections::HashMap<String, u64>)>,
 }
 
 impl Machine {
@@ -217,6 +219,7 @@ impl Machine {
             code_len: 0,
             frame_mapped: 0,
             data_pages: Default::default(),
+            elves: Vec::new(),
         })
     }
 
@@ -241,6 +244,11 @@ impl Machine {
             return Err(EmuError::CodeTooLarge(code.len()));
         }
         setup(self.uc.mem_write(CODE_BASE, code))?;
+        if self.code_len > code.len() as u64 {
+            // A reused machine must not run what an earlier, longer trace left behind.
+            let tail = vec![0u8; (self.code_len - code.len() as u64) as usize];
+            setup(self.uc.mem_write(CODE_BASE + code.len() as u64, &tail))?;
+        }
         // Unicorn keeps translated blocks: without this a reload runs the old code.
         let end = CODE_BASE + (code.len() as u64).max(self.code_len).max(4);
         setup(self.uc.ctl_remove_cache(CODE_BASE, end))?;
@@ -443,6 +451,22 @@ impl Machine {
         &mut self,
         elf: &[u8],
     ) -> Result<std::collections::HashMap<String, u64>, EmuError> {
+        // A machine reused for another trace keeps the images it already has.
+        let key = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            elf.hash(&mut h);
+            h.finish()
+        };
+        if let Some((_, symbols)) = self.elves.iter().find(|(k, _)| *k == key) {
+            return Ok(symbols.clone());
+        }
+        let symbols = self.map_elf(elf)?;
+        self.elves.push((key, symbols.clone()));
+        Ok(symbols)
+    }
+
+    fn map_elf(&mut self, elf: &[u8]) -> Result<std::collections::HashMap<String, u64>, EmuError> {
         let bad = |what: &str| EmuError::Setup(format!("not a usable ELF: {what}"));
         if elf.get(0..4) != Some(b"\x7fELF") || elf.get(4) != Some(&1) || elf.get(5) != Some(&1) {
             return Err(bad("not ELF32 little-endian"));
@@ -562,6 +586,27 @@ pub struct EmuTrace {
 }
 
 impl EmuTrace {
+    /// Loads ARM code into an existing machine (reusing it for another trace).
+    pub fn load_into(
+        mut machine: Machine,
+        code: CompiledTrace,
+        input_types: Vec<Type>,
+    ) -> Result<EmuTrace, RunError> {
+        machine
+            .load_code(&code.code)
+            .map_err(|e| RunError::Fault(e.to_string()))?;
+        Ok(EmuTrace {
+            machine,
+            code,
+            input_types,
+        })
+    }
+
+    /// The machine back, for the next trace.
+    pub fn into_machine(self) -> Machine {
+        self.machine
+    }
+
     /// Loads ARM code compiled for `cpu`; `input_types` are the trace's input types.
     pub fn load(
         cpu: Cpu,

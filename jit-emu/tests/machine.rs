@@ -41,6 +41,18 @@ fn reloading_code_drops_the_stale_translation() {
 }
 
 #[test]
+fn a_shorter_reload_leaves_nothing_of_the_longer_code_behind() {
+    // Machines are reused across traces: code that runs off its end must not find the
+    // previous trace's instructions there.
+    let mut m = Machine::new(Cpu::CortexA8).unwrap();
+    m.load_code(&code(&[MOV_R0_42, MOV_R0_42, MOV_R0_42, BX_LR]))
+        .unwrap();
+    assert_eq!(m.call(0, 0, 100), Ok(42));
+    m.load_code(&code(&[MOV_R0_7])).unwrap();
+    assert!(m.call(0, 0, 100).is_err());
+}
+
+#[test]
 fn vfp_runs_on_the_cortex_a8_and_traps_on_the_arm926() {
     let prog = code(&[VMOV_D0_1, VADD_D0, VSTR_D0_R0, BX_LR]);
     let mut m = Machine::new(Cpu::CortexA8).unwrap();
