@@ -184,7 +184,8 @@ pub enum Loc {
 /// Where the runtime finds an exit value after the trace returned (or puts an input).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ExitLoc {
-    /// In this 64-bit word of the frame (registers are saved there on exit).
+    /// In this 64-bit word of the frame (registers are saved there on exit); an `i32`, or a
+    /// `ref` of a 32-bit target, is its low half and the high half is undefined.
     Frame(u32),
     /// A 64-bit value split in two on a 32-bit target: low half in the first word, high
     /// half in the second (each in the word's low 32 bits).

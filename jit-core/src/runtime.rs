@@ -223,6 +223,12 @@ pub fn read_exit(
         .exits
         .get(index as usize)
         .ok_or(RunError::BadExit(index))?;
+    // A 32-bit target stores a pointer in the low half of its frame word; the high half
+    // may hold whatever a wider value left in that slot.
+    let narrow = matches!(
+        code.triple.pointer_width(),
+        Ok(target_lexicon::PointerWidth::U32 | target_lexicon::PointerWidth::U16)
+    );
     let values = exit
         .values
         .iter()
@@ -236,7 +242,10 @@ pub fn read_exit(
                 }
             }
             ExitLoc::Frame(w) => {
-                let bits = frame[w as usize];
+                let bits = match ty {
+                    Type::Ref if narrow => frame[w as usize] & 0xffff_ffff,
+                    _ => frame[w as usize],
+                };
                 match ty {
                     Type::I32 => Scalar::I32(bits as u32 as i32),
                     Type::I64 => Scalar::I64(bits as i64),
