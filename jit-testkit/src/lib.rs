@@ -82,6 +82,34 @@ pub enum Verdict {
     InterpreterError(InterpError),
 }
 
+/// What the interpreter did with a trace: the reference a target is compared to.
+#[derive(Debug)]
+pub struct Expected {
+    /// How the trace left.
+    pub outcome: Outcome,
+    /// The buffers afterwards.
+    pub memory: Memory,
+}
+
+/// Runs `trace` on `inputs` (buffers already in `memory`) in the interpreter, once for
+/// any number of [`compare_to`] calls.
+pub fn expect(
+    trace: &Trace,
+    inputs: &[jit_core::Scalar],
+    memory: &Memory,
+    options: RunOptions,
+) -> Result<Expected, InterpError> {
+    thread_local! {
+        static EXTERNS: Externs = externs();
+    }
+    let mut after = memory.clone();
+    let outcome = EXTERNS.with(|ext| run(trace, inputs, &mut after, ext, options))?;
+    Ok(Expected {
+        outcome,
+        memory: after,
+    })
+}
+
 /// Runs `trace` on `inputs` (buffers already in `memory`) in the interpreter and on
 /// `target`, and compares outcome, call log and memory. The error explains a mismatch.
 pub fn compare(
@@ -91,21 +119,39 @@ pub fn compare(
     memory: &Memory,
     options: RunOptions,
 ) -> Result<Verdict, String> {
-    let ext = externs();
-    let mut m_interp = memory.clone();
-    let want = match run(trace, inputs, &mut m_interp, &ext, options) {
-        Ok(o) => o,
-        Err(e) => return Ok(Verdict::InterpreterError(e)),
-    };
-    let compiled = compile(
-        target.backend(),
-        trace,
-        &ext,
-        CompileOptions {
-            check_allocation: true,
-        },
-    )
-    .map_err(|e| format!("compile error: {e}"))?;
+    match expect(trace, inputs, memory, options) {
+        Ok(want) => compare_to(target, trace, inputs, memory, options, &want).map(Verdict::Same),
+        Err(e) => Ok(Verdict::InterpreterError(e)),
+    }
+}
+
+/// Compiles `trace` for `target`, runs it on `inputs` (buffers already in `memory`) and
+/// compares outcome, call log and memory with the interpreter's `want`. The error explains
+/// a mismatch.
+pub fn compare_to(
+    target: &dyn Target,
+    trace: &Trace,
+    inputs: &[jit_core::Scalar],
+    memory: &Memory,
+    options: RunOptions,
+    want: &Expected,
+) -> Result<Outcome, String> {
+    thread_local! {
+        static EXTERNS: Externs = externs();
+    }
+    let compiled = EXTERNS
+        .with(|ext| {
+            compile(
+                target.backend(),
+                trace,
+                ext,
+                CompileOptions {
+                    check_allocation: true,
+                },
+            )
+        })
+        .map_err(|e| format!("compile error: {e}"))?;
+    let (m_interp, want) = (&want.memory, &want.outcome);
     let mut runner = target
         .load(compiled.code, trace)
         .map_err(|e| format!("load error: {e}"))?;
@@ -136,7 +182,7 @@ pub fn compare(
         }
     }
     if why.is_empty() {
-        Ok(Verdict::Same(want))
+        Ok(got)
     } else {
         Err(why)
     }

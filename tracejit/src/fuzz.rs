@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use jit_core::interp::RunOptions;
 use jit_core::ir::{Opcode, Scalar};
 use jit_core::Memory;
-use jit_testkit::{compare, gen, Verdict};
+use jit_testkit::{compare_to, expect, gen};
 
 /// What a fuzzing run found.
 #[derive(Debug, Default)]
@@ -98,17 +98,20 @@ pub fn run(
                     };
                     local.traces += 1;
                     traces.fetch_add(1, Ordering::Relaxed);
+                    let want = match expect(&trace, &inputs, &memory, options) {
+                        Ok(w) => w,
+                        Err(_) => {
+                            local.skipped += 1;
+                            continue;
+                        }
+                    };
                     for (k, target) in targets.iter().enumerate() {
-                        match compare(&**target, &trace, &inputs, &memory, options) {
-                            Ok(Verdict::Same(_)) => {
+                        match compare_to(&**target, &trace, &inputs, &memory, options, &want) {
+                            Ok(_) => {
                                 local.per_target[k].1 += 1;
                                 local.per_target[k]
                                     .2
                                     .extend(trace.ops.iter().map(|o| o.opcode));
-                            }
-                            Ok(Verdict::InterpreterError(_)) => {
-                                local.skipped += 1;
-                                break;
                             }
                             Err(e) => {
                                 let args: Vec<String> =
