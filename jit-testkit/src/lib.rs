@@ -17,6 +17,7 @@
 pub mod callees;
 pub mod cases;
 pub mod gen;
+pub mod shrink;
 
 use std::fmt::Write;
 

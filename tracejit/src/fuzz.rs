@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use jit_core::interp::RunOptions;
 use jit_core::ir::{Opcode, Scalar};
 use jit_core::Memory;
-use jit_testkit::{compare_to, expect, gen};
+use jit_testkit::{compare_to, expect, gen, shrink};
 
 /// What a fuzzing run found.
 #[derive(Debug, Default)]
@@ -114,6 +114,19 @@ pub fn run(
                                     .extend(trace.ops.iter().map(|o| o.opcode));
                             }
                             Err(e) => {
+                                // Shrink it on this target, then report the small one.
+                                let target = &**target;
+                                let diverges = |t: &jit_core::Trace| match expect(
+                                    t, &inputs, &memory, options,
+                                ) {
+                                    Ok(w) => {
+                                        compare_to(target, t, &inputs, &memory, options, &w).err()
+                                    }
+                                    Err(_) => None,
+                                };
+                                let trace =
+                                    shrink::shrink(&trace, 2_000, |t| diverges(t).is_some());
+                                let e = diverges(&trace).unwrap_or(e);
                                 let args: Vec<String> =
                                     inputs.iter().map(|x| x.to_string()).collect();
                                 local.divergences.push(format!(

@@ -1,0 +1,68 @@
+//! Shrinking a failing trace: ops are deleted, or replaced by a constant of their type,
+//! for as long as the trace still verifies and still fails. Works on the text format, so
+//! what comes out is what a regression file holds.
+
+use jit_core::text::{parse_verified, print};
+use jit_core::Trace;
+
+/// The zero constant of a value named like `i3`, `l4`, `f5` or `p6`, in the text format.
+fn zero_of(name: &str) -> Option<&'static str> {
+    match name.as_bytes().first()? {
+        b'i' => Some("0"),
+        b'l' => Some("0L"),
+        b'f' => Some("0.0"),
+        b'p' => Some("null"),
+        _ => None,
+    }
+}
+
+/// Shrinks `trace` while `fails` holds for the smaller trace, trying at most `budget`
+/// candidates (each a call of `fails`). Inputs and the final op stay; `fails(trace)` is
+/// assumed. Returns the smallest failing trace found.
+pub fn shrink(trace: &Trace, budget: usize, mut fails: impl FnMut(&Trace) -> bool) -> Trace {
+    let mut best = trace.clone();
+    let mut lines: Vec<String> = print(trace).lines().map(str::to_string).collect();
+    // The op lines are those after the inputs line (`[...]`), but not the last op.
+    let Some(first) = lines.iter().position(|l| l.starts_with('[')).map(|i| i + 1) else {
+        return best;
+    };
+    let mut tried = 0;
+    let mut progress = true;
+    while progress && tried < budget {
+        progress = false;
+        // Last op first, so users go before the values they use.
+        let mut i = lines.len() - 1;
+        while i > first && tried < budget {
+            i -= 1;
+            // Delete the op, else replace it by a constant of its type.
+            let mut candidates = vec![None];
+            if let Some((name, rhs)) = lines[i].split_once(" = ") {
+                if let Some(zero) = zero_of(name.trim()) {
+                    if !rhs.starts_with("same_as(") {
+                        candidates.push(Some(format!("{} = same_as({zero})", name.trim())));
+                    }
+                }
+            }
+            for c in candidates {
+                let mut next = lines.clone();
+                match &c {
+                    None => {
+                        next.remove(i);
+                    }
+                    Some(line) => next[i] = line.clone(),
+                }
+                tried += 1;
+                let Ok(t) = parse_verified(&next.join("\n")) else {
+                    continue;
+                };
+                if fails(&t) {
+                    lines = next;
+                    best = t;
+                    progress = true;
+                    break;
+                }
+            }
+        }
+    }
+    best
+}
