@@ -104,13 +104,20 @@ pub fn constant(c: &mut Choices, ty: Type) -> Scalar {
     }
 }
 
-/// Functions a generated trace may call: name, parameters, result.
-fn callable() -> Vec<(String, Vec<Type>, Option<Type>)> {
-    crate::externs()
-        .iter()
-        .filter(|(name, _)| !jit_core::legalize::is_helper(name))
-        .map(|(name, f)| (name.to_string(), f.params.clone(), f.ret))
-        .collect()
+/// A function a generated trace may call: name, parameters, result.
+type Callable = (String, Vec<Type>, Option<Type>);
+
+/// Functions a generated trace may call.
+/// Built once: the extern table is large.
+fn callable() -> &'static [Callable] {
+    static CALLABLE: std::sync::OnceLock<Vec<Callable>> = std::sync::OnceLock::new();
+    CALLABLE.get_or_init(|| {
+        crate::externs()
+            .iter()
+            .filter(|(name, _)| !jit_core::legalize::is_helper(name))
+            .map(|(name, f)| (name.to_string(), f.params.clone(), f.ret))
+            .collect()
+    })
 }
 
 struct Gen<'a, 'b> {
@@ -157,7 +164,7 @@ impl Gen<'_, '_> {
             .collect()
     }
 
-    fn op(&mut self, funcs: &[(String, Vec<Type>, Option<Type>)]) {
+    fn op(&mut self, funcs: &[Callable]) {
         let ops: Vec<Opcode> = Opcode::ALL
             .iter()
             .copied()
@@ -329,7 +336,7 @@ pub fn trace(bytes: &[u8]) -> (Trace, Vec<Scalar>) {
     let looping = gen.c.chance(50);
     let pre = if looping { gen.c.below(4) } else { 0 };
     for _ in 0..pre {
-        gen.op(&funcs);
+        gen.op(funcs);
     }
     if looping {
         // The label carries a random distinct subset of what is defined, the buffer kept.
@@ -348,7 +355,7 @@ pub fn trace(bytes: &[u8]) -> (Trace, Vec<Scalar>) {
         if gen.c.done() {
             break;
         }
-        gen.op(&funcs);
+        gen.op(funcs);
     }
     if looping {
         // A counter-free loop: the fuel is the step budget, or a guard that fails.
