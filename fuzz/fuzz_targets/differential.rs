@@ -7,7 +7,7 @@
 use jit_core::interp::RunOptions;
 use jit_core::ir::Scalar;
 use jit_core::Memory;
-use jit_testkit::{compare_to, expect, gen, shrink::shrink, Target};
+use jit_testkit::{compare_to, expect, gen, shrink::divergence, Target};
 use libfuzzer_sys::fuzz_target;
 
 thread_local! {
@@ -35,18 +35,9 @@ fuzz_target!(|data: &[u8]| {
     TARGETS.with(|targets| {
         for target in targets {
             if compare_to(&**target, &trace, &inputs, &memory, options, &want).is_err() {
-                let diverges = |t: &jit_core::Trace| match expect(t, &inputs, &memory, options) {
-                    Ok(w) => compare_to(&**target, t, &inputs, &memory, options, &w).err(),
-                    Err(_) => None,
-                };
-                let small = shrink(&trace, 2_000, |t| diverges(t).is_some());
-                let why = diverges(&small).unwrap_or_default();
-                let args: Vec<String> = inputs.iter().map(|x| x.to_string()).collect();
                 panic!(
-                    "divergence on {}:{why}\n# args: {}\n{}",
-                    target.name(),
-                    args.join(", "),
-                    jit_core::text::print(&small)
+                    "{}",
+                    divergence(&**target, &trace, &inputs, &memory, options)
                 );
             }
         }

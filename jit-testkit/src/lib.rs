@@ -83,6 +83,11 @@ pub enum Verdict {
     InterpreterError(InterpError),
 }
 
+thread_local! {
+    /// [`externs`], built once per thread: the table is large and comparisons are many.
+    static EXTERNS: Externs = externs();
+}
+
 /// What the interpreter did with a trace: the reference a target is compared to.
 #[derive(Debug)]
 pub struct Expected {
@@ -100,9 +105,6 @@ pub fn expect(
     memory: &Memory,
     options: RunOptions,
 ) -> Result<Expected, InterpError> {
-    thread_local! {
-        static EXTERNS: Externs = externs();
-    }
     let mut after = memory.clone();
     let outcome = EXTERNS.with(|ext| run(trace, inputs, &mut after, ext, options))?;
     Ok(Expected {
@@ -137,9 +139,6 @@ pub fn compare_to(
     options: RunOptions,
     want: &Expected,
 ) -> Result<Outcome, String> {
-    thread_local! {
-        static EXTERNS: Externs = externs();
-    }
     let compiled = EXTERNS
         .with(|ext| {
             compile(

@@ -2,8 +2,37 @@
 //! for as long as the trace still verifies and still fails. Works on the text format, so
 //! what comes out is what a regression file holds.
 
+use jit_core::interp::RunOptions;
 use jit_core::text::{parse_verified, print};
-use jit_core::Trace;
+use jit_core::{Memory, Scalar, Trace};
+
+use crate::{compare_to, expect, Target};
+
+/// Shrinks a `trace` that diverges on `target` (inputs `inputs`, buffers in `memory`) and
+/// reports the smaller one: a regression file's text, with the mismatch and the inputs as
+/// comments.
+pub fn divergence(
+    target: &dyn Target,
+    trace: &Trace,
+    inputs: &[Scalar],
+    memory: &Memory,
+    options: RunOptions,
+) -> String {
+    let diverges = |t: &Trace| match expect(t, inputs, memory, options) {
+        Ok(w) => compare_to(target, t, inputs, memory, options, &w).err(),
+        Err(_) => None,
+    };
+    let small = shrink(trace, 2_000, |t| diverges(t).is_some());
+    let why = diverges(&small).unwrap_or_default();
+    let args: Vec<String> = inputs.iter().map(|x| x.to_string()).collect();
+    format!(
+        "# Divergence on {}:{}\n# args: {}\n{}",
+        target.name(),
+        why.replace('\n', "\n# "),
+        args.join(", "),
+        print(&small)
+    )
+}
 
 /// The zero constant of a value named like `i3`, `l4`, `f5` or `p6`, in the text format.
 fn zero_of(name: &str) -> Option<&'static str> {

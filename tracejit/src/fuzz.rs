@@ -113,28 +113,10 @@ pub fn run(
                                     .2
                                     .extend(trace.ops.iter().map(|o| o.opcode));
                             }
-                            Err(e) => {
-                                // Shrink it on this target, then report the small one.
-                                let target = &**target;
-                                let diverges = |t: &jit_core::Trace| match expect(
-                                    t, &inputs, &memory, options,
-                                ) {
-                                    Ok(w) => {
-                                        compare_to(target, t, &inputs, &memory, options, &w).err()
-                                    }
-                                    Err(_) => None,
-                                };
-                                let trace =
-                                    shrink::shrink(&trace, 2_000, |t| diverges(t).is_some());
-                                let e = diverges(&trace).unwrap_or(e);
-                                let args: Vec<String> =
-                                    inputs.iter().map(|x| x.to_string()).collect();
-                                local.divergences.push(format!(
-                                    "# Divergence on {}:{}\n# args: {}\n{}",
-                                    triples[k],
-                                    e.replace('\n', "\n# "),
-                                    args.join(", "),
-                                    jit_core::text::print(&trace)
+                            Err(_) => {
+                                // Shrunk on this target, ready to save as a regression.
+                                local.divergences.push(shrink::divergence(
+                                    &**target, &trace, &inputs, &memory, options,
                                 ));
                             }
                         }
