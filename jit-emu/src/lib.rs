@@ -13,7 +13,7 @@
 //!
 //! Buffers live at the same addresses as in the interpreter, so refs need no translation.
 //! A Cortex-A8 runs ARMv7-A with VFPv3 enabled (FPEXC.EN set); an ARM926 runs ARMv5TE with
-//! VFP left disabled, so a stray VFP instruction traps. An instruction budget turns a
+//! VFP left disabled, so a stray VFP instruction traps. A budget of basic blocks turns a
 //! runaway loop into an error, and every fault — an access outside mapped memory, a jump
 //! to nowhere, an undefined instruction — becomes an [`EmuError`] naming the address.
 //!
@@ -97,10 +97,10 @@ pub enum EmuError {
         /// Its address.
         pc: u64,
     },
-    /// The instruction budget ran out.
+    /// The budget of basic blocks ran out.
     Budget {
-        /// The budget.
-        instructions: u64,
+        /// The budget, in basic blocks executed.
+        blocks: u64,
         /// Where the code was.
         pc: u64,
     },
@@ -120,9 +120,9 @@ impl fmt::Display for EmuError {
             }
             EmuError::BadInstruction { pc } => write!(f, "undefined instruction at {pc:#x}"),
             EmuError::HostCall(e) => write!(f, "host call failed: {e}"),
-            EmuError::Budget { instructions, pc } => write!(
+            EmuError::Budget { blocks, pc } => write!(
                 f,
-                "instruction budget of {instructions} exhausted at {pc:#x} (a runaway loop?)"
+                "budget of {blocks} basic blocks exhausted at {pc:#x} (a runaway loop?)"
             ),
             EmuError::CodeTooLarge(n) => write!(
                 f,
@@ -160,6 +160,10 @@ pub struct MachineData {
     trap: Option<TrapHandler>,
     /// Why a host call failed.
     trap_error: Option<String>,
+    /// Basic blocks the running call may still enter.
+    blocks_left: u64,
+    /// Set when the block budget stopped the run.
+    out_of_budget: bool,
 }
 
 type FaultInfo = MachineData;
@@ -171,6 +175,10 @@ fn setup<T, E: fmt::Debug>(r: Result<T, E>) -> Result<T, EmuError> {
 /// One emulated CPU with tracejit's memory map.
 pub struct Machine {
     uc: Unicorn<'static, FaultInfo>,
+    /// The host memory behind the code region (dropped after `uc`, which maps it). The
+    /// emulated CPU sees it read-only; code is copied in from the host side, which spares
+    /// Unicorn the protection flip (and full TLB flush) a `mem_write` to it would cost.
+    code_mem: Box<[u8]>,
     cpu: Cpu,
     code_len: u64,
     frame_mapped: u64,
@@ -189,7 +197,17 @@ impl Machine {
             MachineData::default(),
         ))?;
         setup(uc.ctl_set_cpu_model(cpu.model() as i32))?;
-        setup(uc.mem_map(CODE_BASE, CODE_LIMIT, Prot::READ | Prot::EXEC))?;
+        let mut code_mem = vec![0u8; CODE_LIMIT as usize].into_boxed_slice();
+        // SAFETY: `code_mem` is a heap block of CODE_LIMIT bytes that moves with the
+        // Machine but never reallocates, and it is dropped only after `uc` (field order).
+        setup(unsafe {
+            uc.mem_map_ptr(
+                CODE_BASE,
+                CODE_LIMIT,
+                Prot::READ | Prot::EXEC,
+                code_mem.as_mut_ptr().cast(),
+            )
+        })?;
         setup(uc.mem_map(STACK_BASE, STACK_SIZE, Prot::READ | Prot::WRITE))?;
         if cpu.has_vfp() {
             setup(uc.reg_write(RegisterARM::FPEXC, 1 << 30))?;
@@ -205,6 +223,18 @@ impl Machine {
                 false
             };
         setup(uc.add_mem_hook(HookType::MEM_INVALID, 0, u64::MAX, hook))?;
+        // The budget counts basic blocks: a hook per block costs far less than Unicorn's
+        // own instruction count, which instruments every instruction.
+        let count = |uc: &mut Unicorn<'_, FaultInfo>, _addr: u64, _size: u32| {
+            let data = uc.get_data_mut();
+            if data.blocks_left == 0 {
+                data.out_of_budget = true;
+                let _ = uc.emu_stop();
+            } else {
+                data.blocks_left -= 1;
+            }
+        };
+        setup(uc.add_block_hook(0, u64::MAX, count))?;
         // The trap page: slot k is `svc #k`.
         let trap_bytes = (TRAP_SLOTS as u64 * 4).next_multiple_of(PAGE);
         setup(uc.mem_map(TRAP_BASE, trap_bytes, Prot::READ | Prot::EXEC))?;
@@ -215,6 +245,7 @@ impl Machine {
         setup(uc.add_intr_hook(trap_hook))?;
         Ok(Machine {
             uc,
+            code_mem,
             cpu,
             code_len: 0,
             frame_mapped: 0,
@@ -243,11 +274,10 @@ impl Machine {
         if code.len() as u64 > CODE_LIMIT {
             return Err(EmuError::CodeTooLarge(code.len()));
         }
-        setup(self.uc.mem_write(CODE_BASE, code))?;
+        self.code_mem[..code.len()].copy_from_slice(code);
         if self.code_len > code.len() as u64 {
             // A reused machine must not run what an earlier, longer trace left behind.
-            let tail = vec![0u8; (self.code_len - code.len() as u64) as usize];
-            setup(self.uc.mem_write(CODE_BASE + code.len() as u64, &tail))?;
+            self.code_mem[code.len()..self.code_len as usize].fill(0);
         }
         // Unicorn keeps translated blocks: without this a reload runs the old code.
         let end = CODE_BASE + (code.len() as u64).max(self.code_len).max(4);
@@ -331,28 +361,31 @@ impl Machine {
         Ok(())
     }
 
+    /// Clears what the hooks report and arms the block budget for one call.
+    fn start_budget(&mut self, budget: u64) {
+        let data = self.uc.get_data_mut();
+        data.fault = None;
+        data.trap_error = None;
+        data.blocks_left = budget;
+        data.out_of_budget = false;
+    }
+
     /// Runs the code at `CODE_BASE + entry` with `r0` set, the stack pointer at the top of
     /// the stack and the link register at [`RETURN_ADDR`], for at most `budget`
-    /// instructions. Returns `r0` when the code returns.
+    /// basic blocks. Returns `r0` when the code returns.
     pub fn call(&mut self, entry: u64, r0: u32, budget: u64) -> Result<u32, EmuError> {
         setup(self.uc.reg_write(RegisterARM::R0, r0 as u64))?;
         setup(self.uc.reg_write(RegisterARM::SP, STACK_BASE + STACK_SIZE))?;
         setup(self.uc.reg_write(RegisterARM::LR, RETURN_ADDR))?;
-        self.uc.get_data_mut().fault = None;
-        self.uc.get_data_mut().trap_error = None;
-        let r = self
-            .uc
-            .emu_start(CODE_BASE + entry, RETURN_ADDR, 0, budget as usize);
+        self.start_budget(budget);
+        let r = self.uc.emu_start(CODE_BASE + entry, RETURN_ADDR, 0, 0);
         if let Some(e) = self.uc.get_data_mut().trap_error.take() {
             return Err(EmuError::HostCall(e));
         }
         let pc = self.uc.pc_read().unwrap_or(0);
         match r {
             Ok(()) if pc == RETURN_ADDR => Ok(setup(self.uc.reg_read(RegisterARM::R0))? as u32),
-            Ok(()) => Err(EmuError::Budget {
-                instructions: budget,
-                pc,
-            }),
+            Ok(()) => Err(EmuError::Budget { blocks: budget, pc }),
             Err(e) => Err(match self.uc.get_data().fault {
                 Some((kind, addr)) => EmuError::BadAccess { kind, addr, pc },
                 None if format!("{e:?}").contains("INSN_INVALID") => {
@@ -522,7 +555,7 @@ impl Machine {
 
     /// Calls ARM code at `addr` (anywhere mapped) with r0–r3 and d0–d7 from `regs` and
     /// `stack` as the bytes at the stack pointer (the stacked arguments), for at most
-    /// `budget` instructions; returns r0–r3 and d0–d7 afterwards.
+    /// `budget` basic blocks; returns r0–r3 and d0–d7 afterwards.
     pub fn call_at(
         &mut self,
         addr: u64,
@@ -541,21 +574,15 @@ impl Machine {
         }
         setup(self.uc.reg_write(SP, sp))?;
         setup(self.uc.reg_write(LR, RETURN_ADDR))?;
-        self.uc.get_data_mut().fault = None;
-        self.uc.get_data_mut().trap_error = None;
-        let r = self.uc.emu_start(addr, RETURN_ADDR, 0, budget as usize);
+        self.start_budget(budget);
+        let r = self.uc.emu_start(addr, RETURN_ADDR, 0, 0);
         if let Some(e) = self.uc.get_data_mut().trap_error.take() {
             return Err(EmuError::HostCall(e));
         }
         let pc = self.uc.pc_read().unwrap_or(0);
         match r {
             Ok(()) if pc == RETURN_ADDR => {}
-            Ok(()) => {
-                return Err(EmuError::Budget {
-                    instructions: budget,
-                    pc,
-                })
-            }
+            Ok(()) => return Err(EmuError::Budget { blocks: budget, pc }),
             Err(e) => {
                 return Err(match self.uc.get_data().fault {
                     Some((kind, addr)) => EmuError::BadAccess { kind, addr, pc },
@@ -574,9 +601,10 @@ impl Machine {
     }
 }
 
-/// Emulated instructions allowed per interpreter step: a run's instruction budget is the
-/// step budget times this.
-pub const INSTRUCTIONS_PER_STEP: u64 = 64;
+/// Emulated basic blocks allowed per interpreter step: a run's block budget is the step
+/// budget times this. Compiled loops count their own iterations against the step budget;
+/// this is the backstop for code that runs away some other way.
+pub const BLOCKS_PER_STEP: u64 = 64;
 
 /// A compiled trace loaded into an emulated machine: a [`Runner`] like native code.
 pub struct EmuTrace {
@@ -647,7 +675,7 @@ impl Runner for EmuTrace {
         self.machine.write_frame(&frame).map_err(fault)?;
         let budget = options
             .step_budget
-            .saturating_mul(INSTRUCTIONS_PER_STEP)
+            .saturating_mul(BLOCKS_PER_STEP)
             .max(10_000);
         let index = self
             .machine

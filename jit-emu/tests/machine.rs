@@ -101,7 +101,7 @@ fn faults_and_runaway_loops_are_errors_naming_the_address() {
     assert_eq!(
         e,
         EmuError::Budget {
-            instructions: 10_000,
+            blocks: 10_000,
             pc: CODE_BASE
         }
     );

@@ -134,6 +134,9 @@ struct Gen<'a, 'b> {
 /// Size of the buffer that a generated trace's first ref input points at.
 pub const BUFFER_BYTES: usize = 64;
 
+/// Where the buffer's `store_f64`-only upper half starts.
+pub const FLOAT_HALF: usize = BUFFER_BYTES / 2;
+
 impl Gen<'_, '_> {
     fn operand(&mut self, ty: Type) -> Operand {
         let have: Vec<Value> = self
@@ -254,12 +257,22 @@ impl Gen<'_, '_> {
                     return;
                 };
                 let size = m.size() as usize;
-                let slots = BUFFER_BYTES / size;
+                let load = matches!(op.sig(), Sig::Load(_));
+                // Which NaN float arithmetic makes is not specified (docs/ir.md §5), so
+                // its bits must never be read as integers: `store_f64` writes only the
+                // upper half of the buffer, integer loads and stores use only the lower
+                // half, and `load_f64` reads anywhere.
+                let (lo, hi) = match (m.value_type(), load) {
+                    (Type::F64, true) => (0, BUFFER_BYTES),
+                    (Type::F64, false) => (FLOAT_HALF, BUFFER_BYTES),
+                    _ => (0, FLOAT_HALF),
+                };
+                let slots = (hi - lo) / size;
                 let scale = [1u8, 2, 4, 8][self.c.below(4)].max(size as u8);
-                // index * scale + offset stays inside the buffer and aligned.
+                // index * scale + offset stays inside the region and aligned.
                 let index = self.c.below(BUFFER_BYTES / scale as usize) as i32;
-                let offset = -(index * scale as i32) + (self.c.below(slots) * size) as i32;
-                if let Sig::Load(_) = op.sig() {
+                let offset = -(index * scale as i32) + (lo + self.c.below(slots) * size) as i32;
+                if load {
                     let v = self.b.load(op, buf, index, scale, offset);
                     self.add(v);
                 } else {
@@ -338,17 +351,35 @@ pub fn trace(bytes: &[u8]) -> (Trace, Vec<Scalar>) {
     for _ in 0..pre {
         gen.op(funcs);
     }
+    // Most loops count down from a small trip count and leave through a guard; the others
+    // run until a random guard fails or the step budget ends them (then there is nothing
+    // to compare, since the interpreter counts operations and compiled code iterations).
+    let counter = if looping && gen.c.chance(85) {
+        let trips = 1 + gen.c.below(12) as i32;
+        Some(gen.b.unary(Opcode::SameAs, Scalar::I32(trips)))
+    } else {
+        None
+    };
+    let mut next_count = None;
     if looping {
-        // The label carries a random distinct subset of what is defined, the buffer kept.
+        // The label carries the counter, the buffer and a random subset of the rest.
         let mut carried: Vec<(Value, Type)> = Vec::new();
         for &(v, t) in &gen.pool.clone() {
             if Some(v) == gen.buffer || gen.c.chance(60) {
                 carried.push((v, t));
             }
         }
-        let label: Vec<Value> = carried.iter().map(|(v, _)| *v).collect();
+        let mut label: Vec<Value> = carried.iter().map(|(v, _)| *v).collect();
+        label.extend(counter);
         gen.b.label(&label);
         gen.pool = carried;
+        if let Some(n) = counter {
+            let left = gen.b.binary(Opcode::IntSub, n, Scalar::I32(1));
+            let more = gen.b.binary(Opcode::IntGt, left, Scalar::I32(0));
+            let fa = gen.fail_args();
+            gen.b.guard(Opcode::GuardTrue, &[more.into()], &fa);
+            next_count = Some(left);
+        }
     }
     let body = 1 + gen.c.below(30);
     for _ in 0..body {
@@ -358,7 +389,6 @@ pub fn trace(bytes: &[u8]) -> (Trace, Vec<Scalar>) {
         gen.op(funcs);
     }
     if looping {
-        // A counter-free loop: the fuel is the step budget, or a guard that fails.
         let label: Vec<Operand> = {
             let t = gen.b.trace();
             t.ops[t.label_index().expect("label was added")]
@@ -369,6 +399,9 @@ pub fn trace(bytes: &[u8]) -> (Trace, Vec<Scalar>) {
             .iter()
             .map(|&a| match a {
                 Operand::Value(v) if Some(v) == gen.buffer => a,
+                Operand::Value(v) if Some(v) == counter => {
+                    Operand::Value(next_count.expect("a counted loop"))
+                }
                 _ => {
                     let ty = gen.b.operand_type(a);
                     gen.operand(ty)
