@@ -86,6 +86,35 @@ pub fn register_info(profile: Profile) -> RegisterInfo {
     }
 }
 
+/// What the prologue saves: the core registers to push (fp, lr, the callee-saved ones the
+/// allocation uses, r3 to keep an even count) and the callee-saved d registers to store.
+fn saved_registers(profile: Profile, trace: &Trace, alloc: &Allocation) -> (u16, Vec<u8>) {
+    let used = alloc.registers();
+    let mut mask: u16 = 1 << FP | 1 << LR;
+    for r in 4..=10u8 {
+        if used.contains(PReg::int(r)) {
+            mask |= 1 << r;
+        }
+    }
+    if mask.count_ones() % 2 == 1 {
+        mask |= 1 << 3;
+    }
+    let mut d = Vec::new();
+    if profile.vfp() {
+        d.extend((8..DS).filter(|&k| used.contains(PReg::float(k))));
+        // d15 (and s30 in it) is the float scratch: saved whenever the trace has floats.
+        let floats = trace.values.values().any(|v| v.ty == Type::F64)
+            || trace
+                .ops
+                .iter()
+                .any(|o| o.args.iter().any(|&a| trace.operand_type(a) == Type::F64));
+        if floats {
+            d.push(DS);
+        }
+    }
+    (mask, d)
+}
+
 fn save_word(r: PReg) -> u32 {
     match r.class {
         RegClass::Int => r.hw as u32,
@@ -1175,23 +1204,28 @@ pub fn emit(
         flags: None,
         calls: Vec::new(),
     };
-    // Prologue: r3 keeps the stack 8-byte aligned; d8-d15 below; the outgoing arguments.
+    // Prologue: fp (the frame) and lr (scratch, and the return address) always, the
+    // callee-saved registers the allocation uses, r3 when needed to keep the stack 8-byte
+    // aligned; below them the callee-saved d registers used (d15 is the float scratch);
+    // then the outgoing arguments.
     let outgoing = stack_bytes(trace, float);
-    e.put(enc::push(al, 0b0100_1111_1111_1000));
-    if profile.vfp() {
+    let (push_mask, saved_d) = saved_registers(profile, trace, alloc);
+    let saved_d_bytes = 8 * saved_d.len() as u32;
+    e.put(enc::push(al, push_mask));
+    if saved_d_bytes > 0 {
         e.put(enc::dp_imm(
             al,
             Dp::Sub,
             false,
             SP,
             SP,
-            ArmImm::encode(64).expect("64"),
+            ArmImm::encode(saved_d_bytes).expect("at most 64"),
         ));
-        for k in 0..8u8 {
+        for (k, &d) in saved_d.iter().enumerate() {
             e.put(enc::vmem(
                 al,
                 false,
-                8 + k,
+                d,
                 SP,
                 MemOffset::new(8 * k as i32, 1020).expect("small"),
             ));
@@ -1227,12 +1261,24 @@ pub fn emit(
     e.buf.bind(budget);
     e.mov_imm(IP, budget_exit);
     e.buf.bind(common);
-    let info = register_info(profile);
-    for &r in &info.int {
-        e.str_frame(r.hw, save_word(r), 0);
-    }
-    for &r in &info.float {
-        e.vmem_frame(false, r.hw, save_word(r));
+    // Only registers some exit reads are saved: the runtime reads nothing else.
+    let mut exit_regs: Vec<u32> = e
+        .exits
+        .iter()
+        .flat_map(|x| x.values.iter())
+        .filter_map(|&(_, l)| match l {
+            ExitLoc::Frame(w) if w < SLOT_BASE => Some(w),
+            _ => None,
+        })
+        .collect();
+    exit_regs.sort_unstable();
+    exit_regs.dedup();
+    for &w in &exit_regs {
+        if w < 16 {
+            e.str_frame(w as u8, w, 0);
+        } else {
+            e.vmem_frame(false, (w - 16) as u8, w);
+        }
     }
     e.put(enc::dp_reg(al, Dp::Mov, false, 0, 0, IP, Shift::Lsl, 0));
     if outgoing > 0 {
@@ -1245,12 +1291,12 @@ pub fn emit(
             ArmImm::encode(outgoing).expect("checked above"),
         ));
     }
-    if profile.vfp() {
-        for k in 0..8u8 {
+    if saved_d_bytes > 0 {
+        for (k, &d) in saved_d.iter().enumerate() {
             e.put(enc::vmem(
                 al,
                 true,
-                8 + k,
+                d,
                 SP,
                 MemOffset::new(8 * k as i32, 1020).expect("small"),
             ));
@@ -1261,10 +1307,10 @@ pub fn emit(
             false,
             SP,
             SP,
-            ArmImm::encode(64).expect("64"),
+            ArmImm::encode(saved_d_bytes).expect("at most 64"),
         ));
     }
-    e.put(enc::pop(al, 0b1000_1111_1111_1000));
+    e.put(enc::pop(al, push_mask & !(1 << LR) | 1 << PC));
     // The last constants go after the epilogue, where nothing runs into them.
     if e.buf.pool_first_use().is_some() {
         let start = e.buf.offset();

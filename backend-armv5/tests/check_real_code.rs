@@ -1,5 +1,5 @@
-//! The ARMv5TE checker on real compiled code: ARMv7 code (which saves VFP registers and
-//! loads constants with MOVW/MOVT) is caught; the checker's own rules are tested in
+//! The ARMv5TE checker on real compiled code: ARMv7 code (which does float arithmetic in
+//! VFP registers and loads constants with MOVW/MOVT) is caught; the checker's own rules are tested in
 //! `src/check.rs`.
 
 use backend_arm::{ArmBackend, FloatAbi};
@@ -9,7 +9,10 @@ use jit_core::text::parse_verified;
 
 #[test]
 fn armv7_code_is_not_armv5te() {
-    let t = parse_verified("[i0]\ni1 = int_add(i0, 305419896)\nfinish(i1)").unwrap();
+    let t = parse_verified(
+        "[i0, f0]\ni1 = int_add(i0, 305419896)\nf1 = float_add(f0, f0)\nfinish(i1, f1)",
+    )
+    .unwrap();
     let c = compile(
         &ArmBackend::new(FloatAbi::Softfp),
         &t,

@@ -68,6 +68,27 @@ impl Allocation {
     pub fn fail_locs(&self, i: usize) -> &[Loc] {
         &self.fails[self.fail_start[i] as usize..self.fail_start[i + 1] as usize]
     }
+
+    /// Every register some value lives in at some point: the registers a prologue must
+    /// preserve if the ABI calls them callee-saved (scratch registers a backend uses on its
+    /// own are not included).
+    pub fn registers(&self) -> RegSet {
+        let mut set = RegSet::default();
+        let mut add = |l: &Loc| {
+            if let Loc::Reg(r) = *l {
+                set = set.with(r);
+            }
+        };
+        self.args.iter().for_each(&mut add);
+        self.results.iter().flatten().for_each(&mut add);
+        self.fails.iter().for_each(&mut add);
+        self.label_locs.iter().for_each(&mut add);
+        for m in &self.edits {
+            add(&m.from);
+            add(&m.to);
+        }
+        set
+    }
 }
 
 /// Why allocation failed: the constraints cannot be met.

@@ -97,6 +97,11 @@ pub enum EmuError {
         /// Its address.
         pc: u64,
     },
+    /// The code returned without preserving a register the AAPCS calls callee-saved.
+    CalleeSavedClobbered {
+        /// The register's name.
+        reg: &'static str,
+    },
     /// The budget of basic blocks ran out.
     Budget {
         /// The budget, in basic blocks executed.
@@ -120,6 +125,9 @@ impl fmt::Display for EmuError {
             }
             EmuError::BadInstruction { pc } => write!(f, "undefined instruction at {pc:#x}"),
             EmuError::HostCall(e) => write!(f, "host call failed: {e}"),
+            EmuError::CalleeSavedClobbered { reg } => {
+                write!(f, "the code returned with callee-saved {reg} changed")
+            }
             EmuError::Budget { blocks, pc } => write!(
                 f,
                 "budget of {blocks} basic blocks exhausted at {pc:#x} (a runaway loop?)"
@@ -377,6 +385,13 @@ impl Machine {
         setup(self.uc.reg_write(RegisterARM::R0, r0 as u64))?;
         setup(self.uc.reg_write(RegisterARM::SP, STACK_BASE + STACK_SIZE))?;
         setup(self.uc.reg_write(RegisterARM::LR, RETURN_ADDR))?;
+        // Callee-saved registers get distinct values the code must hand back.
+        let vfp = self.cpu.has_vfp();
+        for (k, &(reg, _)) in CALLEE_SAVED.iter().enumerate() {
+            if vfp || !is_vfp(reg) {
+                setup(self.uc.reg_write(reg, callee_saved_pattern(k)))?;
+            }
+        }
         self.start_budget(budget);
         let r = self.uc.emu_start(CODE_BASE + entry, RETURN_ADDR, 0, 0);
         if let Some(e) = self.uc.get_data_mut().trap_error.take() {
@@ -384,7 +399,16 @@ impl Machine {
         }
         let pc = self.uc.pc_read().unwrap_or(0);
         match r {
-            Ok(()) if pc == RETURN_ADDR => Ok(setup(self.uc.reg_read(RegisterARM::R0))? as u32),
+            Ok(()) if pc == RETURN_ADDR => {
+                for (k, &(reg, name)) in CALLEE_SAVED.iter().enumerate() {
+                    if (vfp || !is_vfp(reg))
+                        && setup(self.uc.reg_read(reg))? != callee_saved_pattern(k)
+                    {
+                        return Err(EmuError::CalleeSavedClobbered { reg: name });
+                    }
+                }
+                Ok(setup(self.uc.reg_read(RegisterARM::R0))? as u32)
+            }
             Ok(()) => Err(EmuError::Budget { blocks: budget, pc }),
             Err(e) => Err(match self.uc.get_data().fault {
                 Some((kind, addr)) => EmuError::BadAccess { kind, addr, pc },
@@ -394,6 +418,44 @@ impl Machine {
                 None => EmuError::Setup(format!("{e:?} at {pc:#x}")),
             }),
         }
+    }
+}
+
+/// The registers the AAPCS says a function preserves (sp aside), checked after every
+/// [`Machine::call`].
+const CALLEE_SAVED: [(RegisterARM, &str); 16] = {
+    use RegisterARM::*;
+    [
+        (R4, "r4"),
+        (R5, "r5"),
+        (R6, "r6"),
+        (R7, "r7"),
+        (R8, "r8"),
+        (R9, "r9"),
+        (R10, "r10"),
+        (R11, "r11"),
+        (D8, "d8"),
+        (D9, "d9"),
+        (D10, "d10"),
+        (D11, "d11"),
+        (D12, "d12"),
+        (D13, "d13"),
+        (D14, "d14"),
+        (D15, "d15"),
+    ]
+};
+
+fn is_vfp(reg: RegisterARM) -> bool {
+    (RegisterARM::D0 as i32..=RegisterARM::D31 as i32).contains(&(reg as i32))
+}
+
+/// A value unlikely to be produced by chance for callee-saved register `k`.
+fn callee_saved_pattern(k: usize) -> u64 {
+    let w = 0x5a5a_0000 | k as u64;
+    if k >= 8 {
+        w << 32 | w
+    } else {
+        w
     }
 }
 

@@ -214,3 +214,22 @@ fn calls_into_trap_slots_reach_the_host_and_clobber_what_a_callee_may() {
         Err(EmuError::HostCall("no such function".into()))
     );
 }
+
+#[test]
+fn returning_with_a_callee_saved_register_changed_is_an_error() {
+    const MOV_R4_1: u32 = 0xe3a0_4001; // mov r4, #1
+    const MOV_FP_1: u32 = 0xe3a0_b001; // mov fp, #1
+    const VMOV_D8_1: u32 = 0xeeb7_8b00; // vmov.f64 d8, #1.0
+    let mut m = Machine::new(Cpu::CortexA8).unwrap();
+    for (word, reg) in [(MOV_R4_1, "r4"), (MOV_FP_1, "r11"), (VMOV_D8_1, "d8")] {
+        m.load_code(&code(&[word, BX_LR])).unwrap();
+        assert_eq!(
+            m.call(0, 0, 100),
+            Err(EmuError::CalleeSavedClobbered { reg }),
+            "{reg}"
+        );
+    }
+    // Caller-saved registers are the code's to use.
+    m.load_code(&code(&[VMOV_D0_1, MOV_R0_42, BX_LR])).unwrap();
+    assert_eq!(m.call(0, 0, 100), Ok(42));
+}
