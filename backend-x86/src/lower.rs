@@ -842,12 +842,20 @@ pub fn emit(
         flags: None,
         calls: Vec::new(),
     };
-    // Prologue: save callee-saved registers, keep rsp 16-byte aligned at calls.
-    let adjust = outgoing_bytes(trace) as i32 + 8;
-    for r in abi::CALLEE_SAVED {
+    // Prologue: save rbp (the frame) and the callee-saved registers the allocation uses;
+    // keep rsp 16-byte aligned at calls.
+    let used = alloc.registers();
+    let saved: Vec<u8> = abi::CALLEE_SAVED
+        .into_iter()
+        .filter(|&r| r == RBP || used.contains(jit_core::backend::Reg::int(r)))
+        .collect();
+    let adjust = outgoing_bytes(trace) as i32 + if saved.len() % 2 == 0 { 8 } else { 0 };
+    for &r in &saved {
         e.enc().push(r);
     }
-    e.enc().rsp_adjust(Alu::Sub, adjust);
+    if adjust != 0 {
+        e.enc().rsp_adjust(Alu::Sub, adjust);
+    }
     e.enc().mov_rr(true, RBP, RDI);
     let mut op_offsets = Vec::with_capacity(trace.ops.len());
     for i in 0..trace.ops.len() {
@@ -869,19 +877,32 @@ pub fn emit(
     e.buf.bind(budget);
     e.enc().mov_ri(SCRATCH, budget_exit as i64);
     e.buf.bind(common_exit);
-    let info = abi::register_info();
-    for &r in &info.int {
-        e.enc()
-            .store(64, Mem::base(RBP, (abi::save_word(r) * 8) as i32), r.hw);
-    }
-    for &r in &info.float {
-        e.enc()
-            .movsd_store(Mem::base(RBP, (abi::save_word(r) * 8) as i32), r.hw);
+    // Only registers some exit reads are saved: the runtime reads nothing else.
+    let mut exit_regs: Vec<u32> = e
+        .exits
+        .iter()
+        .flat_map(|x| x.values.iter())
+        .filter_map(|&(_, l)| match l {
+            ExitLoc::Frame(w) if w < abi::SLOT_BASE => Some(w),
+            _ => None,
+        })
+        .collect();
+    exit_regs.sort_unstable();
+    exit_regs.dedup();
+    for &w in &exit_regs {
+        let at = Mem::base(RBP, (w * 8) as i32);
+        if w < 16 {
+            e.enc().store(64, at, w as u8);
+        } else {
+            e.enc().movsd_store(at, (w - 16) as u8);
+        }
     }
     e.enc().mov_rr(false, RAX, SCRATCH);
-    e.enc().rsp_adjust(Alu::Add, adjust);
-    for r in abi::CALLEE_SAVED.iter().rev() {
-        e.enc().pop(*r);
+    if adjust != 0 {
+        e.enc().rsp_adjust(Alu::Add, adjust);
+    }
+    for &r in saved.iter().rev() {
+        e.enc().pop(r);
     }
     e.enc().ret();
     let text_len = e.buf.offset();
