@@ -849,7 +849,7 @@ pub fn emit(
         .into_iter()
         .filter(|&r| r == RBP || used.contains(jit_core::backend::Reg::int(r)))
         .collect();
-    let adjust = outgoing_bytes(trace) as i32 + if saved.len() % 2 == 0 { 8 } else { 0 };
+    let adjust = outgoing_bytes(trace) as i32 + if saved.len().is_multiple_of(2) { 8 } else { 0 };
     for &r in &saved {
         e.enc().push(r);
     }
