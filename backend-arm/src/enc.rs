@@ -81,6 +81,18 @@ impl Dp {
     fn is_test(self) -> bool {
         matches!(self, Dp::Tst | Dp::Teq | Dp::Cmp | Dp::Cmn)
     }
+
+    /// The `rd` and `rn` fields: a field the operation does not read is zero (SBZ; any
+    /// other value is not a valid encoding of it).
+    fn fields(self, rd: R, rn: R) -> u32 {
+        let rn = if matches!(self, Dp::Mov | Dp::Mvn) {
+            0
+        } else {
+            r(rn)
+        };
+        let rd = if self.is_test() { 0 } else { r(rd) };
+        rn << 16 | rd << 12
+    }
 }
 
 /// Shift types for a shifted register operand.
@@ -145,13 +157,7 @@ fn d(x: D) -> u32 {
 /// `<op>{s} rd, rn, #imm`.
 pub fn dp_imm(c: Cond, op: Dp, s: bool, rd: R, rn: R, imm: ArmImm) -> u32 {
     let s = s || op.is_test();
-    c.bits()
-        | 1 << 25
-        | (op as u32) << 21
-        | (s as u32) << 20
-        | r(rn) << 16
-        | r(rd) << 12
-        | imm.field()
+    c.bits() | 1 << 25 | (op as u32) << 21 | (s as u32) << 20 | op.fields(rd, rn) | imm.field()
 }
 
 /// `<op>{s} rd, rn, rm, <shift> #amount` (amount 0–31; `lsr`/`asr` #32 encode as 0).
@@ -162,8 +168,7 @@ pub fn dp_reg(c: Cond, op: Dp, s: bool, rd: R, rn: R, rm: R, shift: Shift, amoun
     c.bits()
         | (op as u32) << 21
         | (s as u32) << 20
-        | r(rn) << 16
-        | r(rd) << 12
+        | op.fields(rd, rn)
         | amount << 7
         | (shift as u32) << 5
         | r(rm)
@@ -176,8 +181,7 @@ pub fn dp_reg_shift(c: Cond, op: Dp, s: bool, rd: R, rn: R, rm: R, shift: Shift,
     c.bits()
         | (op as u32) << 21
         | (s as u32) << 20
-        | r(rn) << 16
-        | r(rd) << 12
+        | op.fields(rd, rn)
         | r(rs) << 8
         | (shift as u32) << 5
         | 1 << 4

@@ -169,3 +169,24 @@ fn conditions_invert_in_pairs() {
         assert_ne!(c.invert(), c);
     }
 }
+
+/// Regression (found by the encoder fuzz target): `mov`/`mvn` put `rn` and compares put
+/// `rd` into fields that must be zero, making words capstone (and the architecture) do not
+/// accept as those instructions. Whatever the caller passes there, the word is the same.
+#[test]
+fn fields_an_operation_does_not_read_are_zero() {
+    assert_eq!(dp_imm(Al, Dp::Mov, false, 4, 9, imm(0x3fc)), 0xe3a0_4fff);
+    assert_eq!(dp_imm(Al, Dp::Cmp, false, 5, 6, imm(7)), 0xe356_0007);
+    assert_eq!(
+        dp_reg(Al, Dp::Mvn, false, 1, 3, 2, Shift::Lsl, 0),
+        0xe1e0_1002
+    );
+    assert_eq!(
+        dp_reg(Al, Dp::Tst, false, 8, 4, 4, Shift::Lsl, 0),
+        0xe114_0004
+    );
+    assert_eq!(
+        dp_reg_shift(Al, Dp::Mov, false, 0, 7, 1, Shift::Lsl, 2),
+        0xe1a0_0211
+    );
+}

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use jit_core::interp::RunOptions;
 use jit_core::ir::{Opcode, Scalar};
 use jit_core::Memory;
-use jit_testkit::{compare_to, expect, gen, shrink};
+use jit_testkit::{compare_to, expect, gen, shrink, Target};
 
 /// What a fuzzing run found.
 #[derive(Debug, Default)]
@@ -38,6 +38,22 @@ impl Rng {
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
+}
+
+/// The trace `bytes` pick, its inputs, the memory holding its buffer and the run options
+/// (a step budget that ends generated loops that never stop).
+fn case(bytes: &[u8]) -> (jit_core::Trace, Vec<Scalar>, Memory, RunOptions) {
+    let (trace, mut inputs) = gen::trace(bytes);
+    let mut memory = Memory::new();
+    let buf = memory.alloc(gen::BUFFER_BYTES).expect("small");
+    if let Some(x) = inputs.iter_mut().find(|x| **x == Scalar::Ref(0)) {
+        *x = Scalar::Ref(buf);
+    }
+    let options = RunOptions {
+        step_budget: 5_000,
+        ..RunOptions::default()
+    };
+    (trace, inputs, memory, options)
 }
 
 /// Runs the fuzzer for `seconds` on `jobs` threads over `triples`, from `seed`.
@@ -86,16 +102,7 @@ pub fn run(
                 while !stop.load(Ordering::Relaxed) {
                     let len = (rng.next() % 800) as usize;
                     let bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
-                    let (trace, mut inputs) = gen::trace(&bytes);
-                    let mut memory = Memory::new();
-                    let buf = memory.alloc(gen::BUFFER_BYTES).expect("small");
-                    if let Some(x) = inputs.iter_mut().find(|x| **x == Scalar::Ref(0)) {
-                        *x = Scalar::Ref(buf);
-                    }
-                    let options = RunOptions {
-                        step_budget: 5_000,
-                        ..RunOptions::default()
-                    };
+                    let (trace, inputs, memory, options) = case(&bytes);
                     local.traces += 1;
                     traces.fetch_add(1, Ordering::Relaxed);
                     let want = match expect(&trace, &inputs, &memory, options) {
@@ -157,4 +164,51 @@ pub fn run(
     let mut r = std::mem::take(&mut *report.lock().expect("not poisoned"));
     r.elapsed = start.elapsed();
     Ok(r)
+}
+
+thread_local! {
+    static TARGETS: Vec<Box<dyn Target>> = crate::targets::SUPPORTED
+        .iter()
+        .map(|t| crate::targets::target(t).expect("a supported triple"))
+        .collect();
+}
+
+/// The body of the `differential` fuzz target: `data` picks a trace (the test kit's
+/// generator), which runs in the interpreter and on every supported target. `Err` is a
+/// divergence, shrunk and printed as a regression trace.
+pub fn differential(data: &[u8]) -> Result<(), String> {
+    let (trace, inputs, memory, options) = case(data);
+    // A trace the interpreter stops on (a loop out of budget) has nothing to compare.
+    let Ok(want) = expect(&trace, &inputs, &memory, options) else {
+        return Ok(());
+    };
+    TARGETS.with(|targets| {
+        for target in targets {
+            if compare_to(&**target, &trace, &inputs, &memory, options, &want).is_err() {
+                return Err(shrink::divergence(
+                    &**target, &trace, &inputs, &memory, options,
+                ));
+            }
+        }
+        Ok(())
+    })
+}
+
+/// The body of the `parse` fuzz target: any text parses or fails with an error, never a
+/// panic, and every trace it reads that verifies prints and reads back to itself.
+pub fn parse(data: &[u8]) -> Result<(), String> {
+    use jit_core::text::{parse, parse_args, print};
+    let text = String::from_utf8_lossy(data);
+    let _ = parse_args(&text);
+    if let Ok(trace) = parse(&text) {
+        let printed = print(&trace);
+        if jit_core::verify(&trace).is_ok() {
+            let back = parse(&printed)
+                .map_err(|e| format!("printed text does not parse: {e}\n{printed}"))?;
+            if back != trace || print(&back) != printed {
+                return Err(format!("round trip changed the trace:\n{printed}"));
+            }
+        }
+    }
+    Ok(())
 }

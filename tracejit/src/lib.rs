@@ -1,8 +1,10 @@
 //! The parts of the `tracejit` tool that other tools and tests use: finding a target by
-//! its triple, and disassembling compiled code next to the IR it came from.
+//! its triple, disassembling compiled code next to the IR it came from, and the bodies of
+//! the fuzz targets (differential runs, encoder round trips).
 
 #![warn(missing_docs)]
 
 pub mod disasm;
+pub mod encoders;
 pub mod fuzz;
 pub mod targets;

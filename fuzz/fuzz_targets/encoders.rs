@@ -1,0 +1,20 @@
+//! Encoder round trips: the bytes pick an A32/VFP or x86-64 instruction and its operands;
+//! what our encoder makes must decode (capstone, iced-x86) to exactly that instruction.
+//! `cargo test -p tracejit --test fuzz_targets` runs the same bodies on 20,000 inputs each.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&which, rest)) = data.split_first() else {
+        return;
+    };
+    let r = if which & 1 == 0 {
+        tracejit::encoders::arm(rest)
+    } else {
+        tracejit::encoders::x86(rest)
+    };
+    if let Err(e) = r {
+        panic!("{e}");
+    }
+});
