@@ -41,10 +41,11 @@ impl fmt::Debug for ExternFn {
     }
 }
 
-/// A table of external functions by name.
+/// A table of external functions by name. Cloning is cheap (the table is shared until one
+/// of the clones changes it).
 #[derive(Clone, Debug, Default)]
 pub struct Externs {
-    map: BTreeMap<String, ExternFn>,
+    map: Arc<BTreeMap<String, ExternFn>>,
 }
 
 impl Externs {
@@ -61,7 +62,7 @@ impl Externs {
         ret: Option<Type>,
         body: impl Fn(&[Scalar]) -> Option<Scalar> + Send + Sync + 'static,
     ) {
-        self.map.insert(
+        Arc::make_mut(&mut self.map).insert(
             name.to_string(),
             ExternFn {
                 params: params.to_vec(),
@@ -82,7 +83,7 @@ impl Externs {
         native: usize,
     ) {
         self.insert(name, params, ret, body);
-        if let Some(f) = self.map.get_mut(name) {
+        if let Some(f) = Arc::make_mut(&mut self.map).get_mut(name) {
             f.native = Some(native);
         }
     }
@@ -99,8 +100,9 @@ impl Externs {
 
     /// Adds every function of `other`.
     pub fn extend(&mut self, other: &Externs) {
-        for (k, v) in &other.map {
-            self.map.insert(k.clone(), v.clone());
+        let map = Arc::make_mut(&mut self.map);
+        for (k, v) in other.map.iter() {
+            map.insert(k.clone(), v.clone());
         }
     }
 

@@ -197,9 +197,14 @@ pub fn legalize(trace: &Trace, passes: Passes) -> Cow<'_, Trace> {
 /// The helper functions, for the interpreter and for native code: every legalized trace's
 /// calls resolve here.
 pub fn helpers() -> Externs {
-    let mut t = Externs::new();
-    helper_fns::register(&mut t);
-    t
+    static HELPERS: std::sync::OnceLock<Externs> = std::sync::OnceLock::new();
+    HELPERS
+        .get_or_init(|| {
+            let mut t = Externs::new();
+            helper_fns::register(&mut t);
+            t
+        })
+        .clone()
 }
 
 /// The helpers: AEABI names where the routine's results are exactly the IR's, `tracejit_`

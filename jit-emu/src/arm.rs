@@ -239,16 +239,22 @@ impl Target for ArmTarget {
             .machine()
             .load_elf(runtime)
             .map_err(|e| fault(e.to_string()))?;
-        let mut symbols = runtime_symbols.clone();
+        let mut fixture_symbols = None;
         if let Some((elf, more)) = &self.fixture {
             inner
                 .machine()
                 .load_elf(elf)
                 .map_err(|e| fault(e.to_string()))?;
-            symbols.extend(more.iter().map(|(k, v)| (k.clone(), *v)));
+            fixture_symbols = Some(more.clone());
         }
         let handler: TrapHandler = Box::new(move |index, regs, stack| {
-            match calls.get(index as usize).and_then(|n| symbols.get(n)) {
+            let address = |name: &String| {
+                fixture_symbols
+                    .as_ref()
+                    .and_then(|f| f.get(name))
+                    .or_else(|| runtime_symbols.get(name))
+            };
+            match calls.get(index as usize).and_then(address) {
                 Some(&addr) => Ok(TrapAction::Jump(addr)),
                 None => host(index, regs, stack),
             }

@@ -546,13 +546,16 @@ impl Machine {
         &mut self,
         elf: &[u8],
     ) -> Result<std::collections::HashMap<String, u64>, EmuError> {
-        // A machine reused for another trace keeps the images it already has.
-        let key = {
-            use std::hash::{Hash, Hasher};
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            elf.hash(&mut h);
-            h.finish()
-        };
+        // A machine reused for another trace keeps the images it already has. The key is
+        // a fast multiply-xor hash of the bytes and their length (SipHash over the image on
+        // every load cost more than running a short trace).
+        let key = elf.chunks(8).fold(elf.len() as u64, |h, c| {
+            let mut w = [0u8; 8];
+            w[..c.len()].copy_from_slice(c);
+            (h ^ u64::from_le_bytes(w))
+                .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                .rotate_left(29)
+        });
         if let Some((_, symbols)) = self.elves.iter().find(|(k, _)| *k == key) {
             return Ok(symbols.clone());
         }
