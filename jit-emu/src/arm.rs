@@ -226,6 +226,8 @@ impl Target for ArmTarget {
                 .position(|m| m.cpu() == cpu)
                 .map(|i| pool.swap_remove(i))
         };
+        // A machine from this target's pool already holds the images loaded below.
+        let fresh = spare.is_none();
         let mut inner = match spare {
             Some(machine) => EmuTrace::load_into(machine, code, types)?,
             None => EmuTrace::load(cpu, code, types)?,
@@ -235,16 +237,20 @@ impl Target for ArmTarget {
         let fault = |e: String| RunError::Fault(e);
         let (runtime, runtime_symbols) =
             runtime_fixture(self.backend.profile(), self.backend.float_abi()).map_err(fault)?;
-        inner
-            .machine()
-            .load_elf(runtime)
-            .map_err(|e| fault(e.to_string()))?;
-        let mut fixture_symbols = None;
-        if let Some((elf, more)) = &self.fixture {
+        if fresh {
             inner
                 .machine()
-                .load_elf(elf)
+                .load_elf(runtime)
                 .map_err(|e| fault(e.to_string()))?;
+        }
+        let mut fixture_symbols = None;
+        if let Some((elf, more)) = &self.fixture {
+            if fresh {
+                inner
+                    .machine()
+                    .load_elf(elf)
+                    .map_err(|e| fault(e.to_string()))?;
+            }
             fixture_symbols = Some(more.clone());
         }
         let handler: TrapHandler = Box::new(move |index, regs, stack| {

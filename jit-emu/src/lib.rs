@@ -30,7 +30,7 @@ use jit_core::interp::{Outcome, RunOptions};
 use jit_core::ir::{Scalar, Type};
 use jit_core::memory::Memory;
 use jit_core::runtime::{fill_frame, read_exit, RunError, Runner};
-use unicorn_engine::unicorn_const::{Arch, HookType, MemType, Mode, Prot};
+use unicorn_engine::unicorn_const::{uc_ctl, Arch, ControlType, HookType, MemType, Mode, Prot};
 use unicorn_engine::{ArmCpuModel, RegisterARM, Unicorn};
 
 /// Where code is loaded.
@@ -156,6 +156,9 @@ pub enum TrapAction {
 /// stack pointer; returns what to do, or an error that ends the run.
 pub type TrapHandler = Box<dyn FnMut(u32, &CallRegs, &[u8]) -> Result<TrapAction, String>>;
 
+/// Bytes of QEMU's translation buffer per machine.
+const TCG_BUFFER_BYTES: u32 = 16 << 20;
+
 /// Bytes of stacked arguments a trap handler sees.
 pub const TRAP_STACK_BYTES: usize = 256;
 
@@ -205,6 +208,13 @@ impl Machine {
             MachineData::default(),
         ))?;
         setup(uc.ctl_set_cpu_model(cpu.model() as i32))?;
+        // A small translation buffer: when it fills, QEMU starts over in pages it already
+        // has, where the default (about 1 GiB, touched lazily) keeps faulting in fresh,
+        // zeroed pages for every new trace's code.
+        let size = ControlType(ControlType::TCG_BUFFER_SIZE.0 | ControlType::IO_WRITE.0);
+        // SAFETY: `uc_ctl` with TCG_BUFFER_SIZE|WRITE reads exactly one u32 vararg, and the
+        // handle is the live engine `uc` owns; it runs before the engine initializes.
+        setup(unsafe { uc_ctl(uc.get_handle(), size, TCG_BUFFER_BYTES) }.into())?;
         let mut code_mem = vec![0u8; CODE_LIMIT as usize].into_boxed_slice();
         // SAFETY: `code_mem` is a heap block of CODE_LIMIT bytes that moves with the
         // Machine but never reallocates, and it is dropped only after `uc` (field order).
