@@ -2,9 +2,11 @@
 //! by its [`Capabilities`].
 //!
 //! - **Soft-float** (no FPU): f64 arithmetic, comparisons and conversions become calls to
-//!   the AEABI soft-float routines (`__aeabi_dadd`, `__aeabi_dcmplt`, `__aeabi_i2d`, …) where
+//!   the AEABI soft-float routines (`__aeabi_dmul`, `__aeabi_dcmplt`, `__aeabi_i2d`, …) where
 //!   their results are exactly docs/ir.md's, and to `tracejit_*` helpers where the IR asks
-//!   for more (saturating f64→int conversions, correctly rounded sqrt). `float_neg`,
+//!   for more (saturating f64→int conversions, correctly rounded sqrt) or where libgcc's
+//!   routine is not exact (`tracejit_dadd`/`tracejit_dsub`: libgcc's ARM `__aeabi_dadd`
+//!   misrounds some subtractions, see `jit-fixtures/c/runtime.c`). `float_neg`,
 //!   `float_abs`, moves, loads and stores stay: they are bit operations.
 //! - **Division** (no hardware divide): `int_div`, `int_rem`, `uint_div`, `uint_rem` become
 //!   calls to `tracejit_*div*`/`*rem*` helpers with the IR's semantics (`x / 0 = 0`, …),
@@ -60,8 +62,8 @@ fn helper_for(op: Opcode, ty: Type, passes: Passes) -> Option<(&'static str, boo
     use Opcode::*;
     let wide = ty == Type::I64;
     Some(match op {
-        FloatAdd if passes.soft_float => ("__aeabi_dadd", false),
-        FloatSub if passes.soft_float => ("__aeabi_dsub", false),
+        FloatAdd if passes.soft_float => ("tracejit_dadd", false),
+        FloatSub if passes.soft_float => ("tracejit_dsub", false),
         FloatMul if passes.soft_float => ("__aeabi_dmul", false),
         FloatTruediv if passes.soft_float => ("__aeabi_ddiv", false),
         FloatSqrt if passes.soft_float => ("tracejit_dsqrt", false),
@@ -230,8 +232,8 @@ mod helper_fns {
     }
 
     crate::define_externs! {
-        fn __aeabi_dadd(a: f64, b: f64) -> f64 { f(Opcode::FloatAdd, a, b) }
-        fn __aeabi_dsub(a: f64, b: f64) -> f64 { f(Opcode::FloatSub, a, b) }
+        fn tracejit_dadd(a: f64, b: f64) -> f64 { f(Opcode::FloatAdd, a, b) }
+        fn tracejit_dsub(a: f64, b: f64) -> f64 { f(Opcode::FloatSub, a, b) }
         fn __aeabi_dmul(a: f64, b: f64) -> f64 { f(Opcode::FloatMul, a, b) }
         fn __aeabi_ddiv(a: f64, b: f64) -> f64 { f(Opcode::FloatTruediv, a, b) }
         fn __aeabi_dcmpeq(a: f64, b: f64) -> i32 { cmp(Opcode::FloatEq, a, b) }

@@ -352,8 +352,6 @@ pub fn build_abi_fixture(float: FloatAbi) -> Result<Vec<u8>, String> {
 const AEABI: &[&str] = &[
     "__aeabi_l2d",
     "__aeabi_i2d",
-    "__aeabi_dadd",
-    "__aeabi_dsub",
     "__aeabi_dmul",
     "__aeabi_ddiv",
     "__aeabi_dcmpeq",

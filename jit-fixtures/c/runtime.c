@@ -89,6 +89,77 @@ double tracejit_dsqrt(double x) { return tracejit_dsqrt_soft(x); }
 double tracejit_dsqrt(double x) { return __builtin_sqrt(x); }
 #endif
 
+/* Correctly rounded x + y in integer arithmetic. libgcc's ARM __aeabi_dadd cannot be used:
+ * when the exponents differ by exactly 33 and the signs differ, it folds the bits of the
+ * smaller operand's low word into one sticky bit before the result is shifted left one
+ * place, so the rounding sees a wrong guard bit (found by `tracejit fuzz`: -2^63 +
+ * 2147483646.5 comes out one ulp too large). Mantissas carry 10 guard bits and a sticky
+ * bit; the result is rounded to nearest, ties to even. Any NaN result is the quiet NaN
+ * 0x7ff8000000000000, as in the interpreter. */
+double tracejit_dadd_soft(double x, double y) {
+    const u64 frac = 0xfffffffffffffull;
+    u64 a, b, out;
+    __builtin_memcpy(&a, &x, 8);
+    __builtin_memcpy(&b, &y, 8);
+    int ea = (int)((a >> 52) & 0x7ff), eb = (int)((b >> 52) & 0x7ff);
+    if (ea == 0x7ff || eb == 0x7ff) {
+        int nan = (ea == 0x7ff && (a & frac)) || (eb == 0x7ff && (b & frac))
+                  || (ea == 0x7ff && eb == 0x7ff && (a >> 63) != (b >> 63));
+        if (nan) out = 0x7ff8000000000000ull;
+        else out = ea == 0x7ff ? a : b;                      /* an infinity */
+        __builtin_memcpy(&x, &out, 8);
+        return x;
+    }
+    if ((b << 1) == 0) {                                      /* y is a zero */
+        if ((a << 1) == 0) a &= b;                            /* -0 + -0 = -0, else +0 */
+        __builtin_memcpy(&x, &a, 8);
+        return x;
+    }
+    if ((a << 1) == 0) return y;
+    if ((a << 1) < (b << 1)) {                                /* |x| >= |y| from here */
+        u64 t = a; a = b; b = t;
+        int te = ea; ea = eb; eb = te;
+    }
+    u64 sign = a >> 63;
+    u64 ma = a & frac, mb = b & frac;
+    if (ea) ma |= 1ull << 52; else ea = 1;
+    if (eb) mb |= 1ull << 52; else eb = 1;
+    ma <<= 10;                                                /* leading bit at 62 */
+    mb <<= 10;
+    int d = ea - eb;
+    if (d >= 64) mb = mb != 0;
+    else if (d > 0) mb = (mb >> d) | ((mb << (64 - d)) != 0);
+    u64 m;
+    int e = ea;
+    if ((a >> 63) == (b >> 63)) {
+        m = ma + mb;
+        if (m >> 63) { m = (m >> 1) | (m & 1); e++; }
+    } else {
+        m = ma - mb;
+        if (m == 0) return 0.0;                               /* x - x = +0 */
+        while (m < (1ull << 62) && e > 1) { m <<= 1; e--; }
+    }
+    u64 rest = m & 0x3ff;
+    m >>= 10;
+    if (rest > 0x200 || (rest == 0x200 && (m & 1))) m++;
+    if (m >> 53) { m >>= 1; e++; }
+    if (e >= 0x7ff) out = (sign << 63) | 0x7ff0000000000000ull;
+    else if (m >> 52) out = (sign << 63) | ((u64)e << 52) | (m & frac);
+    else out = (sign << 63) | m;                              /* subnormal (e is 1) */
+    __builtin_memcpy(&x, &out, 8);
+    return x;
+}
+
+double tracejit_dsub_soft(double x, double y) { return tracejit_dadd_soft(x, -y); }
+
+#ifdef __SOFTFP__
+double tracejit_dadd(double x, double y) { return tracejit_dadd_soft(x, y); }
+double tracejit_dsub(double x, double y) { return tracejit_dsub_soft(x, y); }
+#else
+double tracejit_dadd(double x, double y) { return x + y; }
+double tracejit_dsub(double x, double y) { return x - y; }
+#endif
+
 i64 tracejit_umulh64(i64 a, i64 b) {
     u64 x = (u64)a, y = (u64)b;
     u64 xl = x & 0xffffffffu, xh = x >> 32, yl = y & 0xffffffffu, yh = y >> 32;

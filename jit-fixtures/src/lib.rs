@@ -10,6 +10,11 @@ extern "C" {
     /// `runtime.c`'s integer-only, correctly rounded square root (what targets without an
     /// FPU use), built for this machine so it can be checked against the host's.
     pub fn tracejit_dsqrt_soft(x: f64) -> f64;
+    /// `runtime.c`'s integer-only, correctly rounded addition (what targets without an FPU
+    /// use instead of libgcc's `__aeabi_dadd`), built for this machine to check it.
+    pub fn tracejit_dadd_soft(x: f64, y: f64) -> f64;
+    /// The same for subtraction.
+    pub fn tracejit_dsub_soft(x: f64, y: f64) -> f64;
     fn c0() -> i64;
     fn ci1(a0: i32) -> i64;
     fn cl1(a0: i64) -> i32;

@@ -107,9 +107,9 @@ fn soft_float_and_division_read_as_helper_calls() {
     let text = print(&legalize(&t, ALL[2]));
     assert_eq!(
         text,
-        "extern @__aeabi_dadd(f64, f64) -> f64\nextern @__aeabi_dcmpeq(f64, f64) -> i32\n\
+        "extern @tracejit_dadd(f64, f64) -> f64\nextern @__aeabi_dcmpeq(f64, f64) -> i32\n\
          extern @tracejit_sdiv32(i32, i32) -> i32\nextern @tracejit_urem64(i64, i64) -> i64\n\
-         extern @tracejit_d2i(f64) -> i32\n[f0, f1, i2, l3]\nf4 = call(@__aeabi_dadd, f0, f1)\n\
+         extern @tracejit_d2i(f64) -> i32\n[f0, f1, i2, l3]\nf4 = call(@tracejit_dadd, f0, f1)\n\
          i5 = call(@__aeabi_dcmpeq, f4, f1)\ni6 = int_is_zero(i5)\ni7 = call(@tracejit_sdiv32, i2, i6)\n\
          l8 = call(@tracejit_urem64, l3, 10L)\ni9 = call(@tracejit_d2i, f4)\nf10 = float_neg(f4)\n\
          guard_true(i6) [f10, i7]\nfinish(i9, l8)\n"
