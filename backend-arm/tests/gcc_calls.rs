@@ -1,8 +1,10 @@
 //! JIT code calling GCC's code: every call case of the suite (0 to 16 arguments of mixed
 //! types, constants, stacked arguments) runs in the emulator with its callees being
 //! `jit-fixtures/c/abi.c` compiled by the Debian cross compiler for the same float ABI, so
-//! our argument placement meets GCC's. Results must equal the interpreter's (GCC's code
-//! keeps no call log, so logs are not compared).
+//! our argument placement meets GCC's. Results must equal the interpreter's, and the call
+//! log (arguments as the AAPCS placed them at GCC's entry) the interpreter's arguments. The
+//! target's own table has every fixture function return garbage, so a result that comes
+//! out right was computed by GCC's code.
 
 use backend_arm::FloatAbi;
 use jit_core::compile::{compile, CompileOptions};
@@ -18,8 +20,25 @@ fn check(float: FloatAbi) -> usize {
         .unwrap()
         .load_elf(&elf)
         .unwrap();
-    let target = ArmTarget::with_fixture(float, elf).unwrap();
     let externs = jit_testkit::externs();
+    let mut garbage = externs.clone();
+    for (name, f) in externs.iter() {
+        if symbols.contains_key(name) {
+            let ret = f.ret;
+            garbage.insert(name, &f.params, f.ret, move |_| {
+                use jit_core::ir::{Scalar, Type};
+                ret.map(|t| match t {
+                    Type::I32 => Scalar::I32(0x5a5a_5a5a),
+                    Type::I64 => Scalar::I64(0x5a5a_5a5a_5a5a),
+                    Type::F64 => Scalar::f64(-1234.5),
+                    Type::Ref => Scalar::NULL,
+                })
+            });
+        }
+    }
+    let target = ArmTarget::with_fixture(float, elf)
+        .unwrap()
+        .with_externs(garbage);
     let mut checked = 0;
     for case in jit_testkit::cases::calls() {
         let trace = parse_verified(&case.src).unwrap();
@@ -60,13 +79,22 @@ fn check(float: FloatAbi) -> usize {
             "{} under {float:?}: interpreter {want}, JIT calling GCC {got}",
             case.name
         );
-        // Calls to functions the fixture has went to GCC's code, not to the host.
-        for c in &got.calls {
+        // The same calls with the same arguments (the results logged are the garbage).
+        let args = |calls: &[jit_core::interp::CallRecord]| -> Vec<(String, usize)> {
+            calls
+                .iter()
+                .map(|c| (c.name.clone(), c.args.len()))
+                .collect()
+        };
+        assert_eq!(args(&got.calls), args(&want.calls), "{}", case.name);
+        for (g, w) in got.calls.iter().zip(&want.calls) {
             assert!(
-                !symbols.contains_key(&c.name),
-                "{}: @{} reached the host",
+                g.args.iter().zip(&w.args).all(|(a, b)| a.same_result(*b)),
+                "{}: @{} got {:?}, interpreter passed {:?}",
                 case.name,
-                c.name
+                g.name,
+                g.args,
+                w.args
             );
         }
         checked += 1;

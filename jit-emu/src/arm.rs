@@ -62,6 +62,25 @@ impl ArmTarget {
     }
 }
 
+impl ArmTarget {
+    /// The same target with calls resolved in `externs` instead of the test kit's table.
+    pub fn with_externs(self, externs: Externs) -> ArmTarget {
+        ArmTarget { externs, ..self }
+    }
+
+    /// The same target, but calls to the test kit's functions that `abi.c` also defines
+    /// (`ci1`, `cm6`, …: 0 to 16 mixed arguments) run that file's GCC-built code for this
+    /// profile and float ABI instead of the host's. Their call log records the arguments
+    /// as the AAPCS placed them and the host body's result for them.
+    pub fn calling_gcc(self) -> Result<ArmTarget, String> {
+        let (elf, symbols) = abi_fixture(self.backend.profile(), self.backend.float_abi())?;
+        Ok(ArmTarget {
+            fixture: Some((elf.clone(), symbols.clone())),
+            ..self
+        })
+    }
+}
+
 /// A scalar of type `ty` from its bits.
 fn scalar(ty: Type, bits: u64) -> Scalar {
     match ty {
@@ -70,6 +89,42 @@ fn scalar(ty: Type, bits: u64) -> Scalar {
         Type::F64 => Scalar::F64(bits),
         Type::Ref => Scalar::Ref(bits as u32 as u64),
     }
+}
+
+/// The arguments of a call to `f` as the AAPCS under `float` placed them in `regs` and
+/// on the stack.
+fn call_args(
+    f: &jit_core::externs::ExternFn,
+    float: FloatAbi,
+    regs: &CallRegs,
+    stack: &[u8],
+) -> Result<Vec<Scalar>, String> {
+    let (locs, _) = assign(&f.params, float);
+    let mut args = Vec::with_capacity(f.params.len());
+    for (&ty, loc) in f.params.iter().zip(&locs) {
+        let bits = match *loc {
+            ArgLoc::Core(r) => regs.r[r as usize] as u64,
+            ArgLoc::CorePair(lo, hi) => {
+                regs.r[lo as usize] as u64 | (regs.r[hi as usize] as u64) << 32
+            }
+            ArgLoc::Vfp(d) => regs.d[d as usize],
+            ArgLoc::Stack(off) => {
+                let n = if matches!(ty, Type::I64 | Type::F64) {
+                    8
+                } else {
+                    4
+                };
+                let b = stack
+                    .get(off as usize..off as usize + n)
+                    .ok_or("stacked arguments past the trap's view")?;
+                let mut w = [0u8; 8];
+                w[..n].copy_from_slice(b);
+                u64::from_le_bytes(w)
+            }
+        };
+        args.push(scalar(ty, bits));
+    }
+    Ok(args)
 }
 
 /// A trap handler calling `calls[k]` in `externs` with AAPCS placement under `float`,
@@ -88,31 +143,7 @@ pub fn host_calls(
             .get(name)
             .ok_or_else(|| format!("no external function @{name}"))?;
         let float = backend_arm::abi::for_callee(name, float);
-        let (locs, _) = assign(&f.params, float);
-        let mut args = Vec::with_capacity(f.params.len());
-        for (&ty, loc) in f.params.iter().zip(&locs) {
-            let bits = match *loc {
-                ArgLoc::Core(r) => regs.r[r as usize] as u64,
-                ArgLoc::CorePair(lo, hi) => {
-                    regs.r[lo as usize] as u64 | (regs.r[hi as usize] as u64) << 32
-                }
-                ArgLoc::Vfp(d) => regs.d[d as usize],
-                ArgLoc::Stack(off) => {
-                    let n = if matches!(ty, Type::I64 | Type::F64) {
-                        8
-                    } else {
-                        4
-                    };
-                    let b = stack
-                        .get(off as usize..off as usize + n)
-                        .ok_or("stacked arguments past the trap's view")?;
-                    let mut w = [0u8; 8];
-                    w[..n].copy_from_slice(b);
-                    u64::from_le_bytes(w)
-                }
-            };
-            args.push(scalar(ty, bits));
-        }
+        let args = call_args(f, float, regs, stack)?;
         let r = (f.body)(&args);
         if r.map(|x| x.ty()) != f.ret {
             return Err(format!("@{name} returned the wrong type"));
@@ -253,17 +284,29 @@ impl Target for ArmTarget {
             }
             fixture_symbols = Some(more.clone());
         }
+        let (externs, float, gcc_log) =
+            (self.externs.clone(), self.backend.float_abi(), log.clone());
         let handler: TrapHandler = Box::new(move |index, regs, stack| {
-            let address = |name: &String| {
-                fixture_symbols
-                    .as_ref()
-                    .and_then(|f| f.get(name))
-                    .or_else(|| runtime_symbols.get(name))
-            };
-            match calls.get(index as usize).and_then(address) {
-                Some(&addr) => Ok(TrapAction::Jump(addr)),
-                None => host(index, regs, stack),
+            let name = calls.get(index as usize);
+            if let Some(&addr) = name.and_then(|n| runtime_symbols.get(n)) {
+                return Ok(TrapAction::Jump(addr));
             }
+            let gcc = name.and_then(|n| Some((n, fixture_symbols.as_ref()?.get(n)?)));
+            let Some((name, &addr)) = gcc else {
+                return host(index, regs, stack);
+            };
+            // GCC's code computes the result; the log gets the arguments as they were
+            // passed and what the function is defined to return for them.
+            if let Some(f) = externs.get(name) {
+                let args = call_args(f, backend_arm::abi::for_callee(name, float), regs, stack)?;
+                let result = (f.body)(&args);
+                gcc_log.borrow_mut().push(CallRecord {
+                    name: name.clone(),
+                    args,
+                    result,
+                });
+            }
+            Ok(TrapAction::Jump(addr))
         });
         inner.machine().set_trap_handler(handler);
         Ok(Box::new(ArmRunner {
@@ -346,6 +389,33 @@ pub fn build_fixture_for(
 /// `abi.c` (functions of 0 to 16 mixed arguments) for ARMv7 and `float`, at 0x2000000.
 pub fn build_abi_fixture(float: FloatAbi) -> Result<Vec<u8>, String> {
     build_fixture("abi.c", float, 0x0200_0000, &[])
+}
+
+/// `abi.c` built for `profile` and `float` at 0x2000000, with its symbols; built once per
+/// process and profile.
+pub fn abi_fixture(
+    profile: Profile,
+    float: FloatAbi,
+) -> Result<&'static (Vec<u8>, std::collections::HashMap<String, u64>), String> {
+    use std::sync::OnceLock;
+    type Built = Result<(Vec<u8>, std::collections::HashMap<String, u64>), String>;
+    static HARD: OnceLock<Built> = OnceLock::new();
+    static SOFTFP: OnceLock<Built> = OnceLock::new();
+    static V5: OnceLock<Built> = OnceLock::new();
+    let cell = match (profile, float) {
+        (Profile::V5te, _) => &V5,
+        (_, FloatAbi::Hard) => &HARD,
+        (_, FloatAbi::Softfp) => &SOFTFP,
+    };
+    cell.get_or_init(|| {
+        let elf = build_fixture_for("abi.c", profile, float, 0x0200_0000, &[])?;
+        let symbols = crate::Machine::new(Cpu::CortexA8)
+            .and_then(|mut m| m.load_elf(&elf))
+            .map_err(|e| e.to_string())?;
+        Ok((elf, symbols))
+    })
+    .as_ref()
+    .map_err(Clone::clone)
 }
 
 /// The AEABI routines legalized code calls directly (kept from libgcc).

@@ -15,6 +15,8 @@ pub enum TargetError {
     BadTriple(String),
     /// No backend compiles for this triple.
     Unsupported(String),
+    /// The target exists but could not be set up (a cross compiler is missing).
+    Setup(String),
 }
 
 impl fmt::Display for TargetError {
@@ -24,6 +26,7 @@ impl fmt::Display for TargetError {
             TargetError::Unsupported(t) => {
                 write!(f, "no backend for {t}; supported: {}", SUPPORTED.join(", "))
             }
+            TargetError::Setup(e) => write!(f, "the target could not be set up: {e}"),
         }
     }
 }
@@ -38,7 +41,9 @@ pub const SUPPORTED: &[&str] = &[
     "armv5te-unknown-linux-gnueabi",
 ];
 
-/// The target for `triple`: its backend and where its code runs.
+/// The target for `triple`: its backend and where its code runs. On ARM, calls to the test
+/// kit's functions that `abi.c` defines run that file's GCC-built code (JIT code and GCC
+/// code meet at the calling convention); on x86-64 they run the host's.
 pub fn target(triple: &str) -> Result<Box<dyn Target>, TargetError> {
     let t: Triple = triple
         .parse()
@@ -51,19 +56,23 @@ pub fn target(triple: &str) -> Result<Box<dyn Target>, TargetError> {
             Architecture::Arm(ArmArchitecture::Armv7),
             OperatingSystem::Linux,
             Environment::Gnueabihf,
-        ) => Ok(Box::new(ArmTarget::new(FloatAbi::Hard))),
+        ) => Ok(Box::new(gcc(ArmTarget::new(FloatAbi::Hard))?)),
         (
             Architecture::Arm(ArmArchitecture::Armv7),
             OperatingSystem::Linux,
             Environment::Gnueabi,
-        ) => Ok(Box::new(ArmTarget::new(FloatAbi::Softfp))),
+        ) => Ok(Box::new(gcc(ArmTarget::new(FloatAbi::Softfp))?)),
         (
             Architecture::Arm(ArmArchitecture::Armv5te),
             OperatingSystem::Linux,
             Environment::Gnueabi,
-        ) => Ok(Box::new(ArmTarget::armv5te())),
+        ) => Ok(Box::new(gcc(ArmTarget::armv5te())?)),
         _ => Err(TargetError::Unsupported(triple.to_string())),
     }
+}
+
+fn gcc(target: ArmTarget) -> Result<ArmTarget, TargetError> {
+    target.calling_gcc().map_err(TargetError::Setup)
 }
 
 #[cfg(test)]
