@@ -425,3 +425,51 @@ pub fn trace(bytes: &[u8]) -> (Trace, Vec<Scalar>) {
         .unwrap_or_else(|e| panic!("generator made an invalid trace: {e}"));
     (trace, inputs)
 }
+
+/// Decides guards with the interpreter, as PyPy's `test_random` does: while a run of
+/// `trace` leaves through a guard that fails on the first pass, the guard is usually
+/// inverted (`guard_true` ↔ `guard_false`, `guard_nonnull` ↔ `guard_isnull`,
+/// `guard_no_overflow` ↔ `guard_overflow`) so the run goes on past it; about one time in
+/// four it stays, so traces also leave through guards. An inversion that makes the run stop
+/// on the step budget (a loop's exit guard) is undone. At most `rounds` guards change.
+pub fn steer_guards(
+    trace: &mut Trace,
+    inputs: &[Scalar],
+    memory: &jit_core::Memory,
+    externs: &jit_core::Externs,
+    options: jit_core::interp::RunOptions,
+    c: &mut Choices,
+    rounds: usize,
+) {
+    use jit_core::interp::{run, ExitKind};
+    for _ in 0..rounds {
+        let Ok(out) = run(trace, inputs, &mut memory.clone(), externs, options) else {
+            return;
+        };
+        if out.kind != ExitKind::Guard || out.iterations > 0 || c.chance(25) {
+            return;
+        }
+        let op = &mut trace.ops[out.op];
+        let Some(inverse) = inverse_guard(op.opcode) else {
+            return;
+        };
+        let was = std::mem::replace(&mut op.opcode, inverse);
+        if run(trace, inputs, &mut memory.clone(), externs, options).is_err() {
+            trace.ops[out.op].opcode = was;
+            return;
+        }
+    }
+}
+
+fn inverse_guard(op: Opcode) -> Option<Opcode> {
+    use Opcode::*;
+    Some(match op {
+        GuardTrue => GuardFalse,
+        GuardFalse => GuardTrue,
+        GuardNonnull => GuardIsnull,
+        GuardIsnull => GuardNonnull,
+        GuardNoOverflow => GuardOverflow,
+        GuardOverflow => GuardNoOverflow,
+        _ => return None,
+    })
+}

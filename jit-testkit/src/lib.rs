@@ -88,6 +88,11 @@ thread_local! {
     static EXTERNS: Externs = externs();
 }
 
+/// Calls `f` with this thread's copy of [`externs`] (built once per thread).
+pub fn with_externs<R>(f: impl FnOnce(&Externs) -> R) -> R {
+    EXTERNS.with(f)
+}
+
 /// What the interpreter did with a trace: the reference a target is compared to.
 #[derive(Debug)]
 pub struct Expected {

@@ -20,6 +20,10 @@ pub struct Report {
     pub traces: u64,
     /// Traces the interpreter stopped on (budget), not compared.
     pub skipped: u64,
+    /// Compared traces whose run reached `finish` (the rest left through a guard).
+    pub finished: u64,
+    /// Operations the interpreter executed over all compared runs.
+    pub steps: u64,
     /// Per target: runs compared and opcodes covered.
     pub per_target: Vec<(String, u64, BTreeSet<Opcode>)>,
     /// Disagreements, each a ready-to-use regression trace.
@@ -43,7 +47,7 @@ impl Rng {
 /// The trace `bytes` pick, its inputs, the memory holding its buffer and the run options
 /// (a step budget that ends generated loops that never stop).
 fn case(bytes: &[u8]) -> (jit_core::Trace, Vec<Scalar>, Memory, RunOptions) {
-    let (trace, mut inputs) = gen::trace(bytes);
+    let (mut trace, mut inputs) = gen::trace(bytes);
     let mut memory = Memory::new();
     let buf = memory.alloc(gen::BUFFER_BYTES).expect("small");
     if let Some(x) = inputs.iter_mut().find(|x| **x == Scalar::Ref(0)) {
@@ -53,6 +57,11 @@ fn case(bytes: &[u8]) -> (jit_core::Trace, Vec<Scalar>, Memory, RunOptions) {
         step_budget: 5_000,
         ..RunOptions::default()
     };
+    // Guards mostly made to pass, so runs get deep into the trace.
+    let mut c = gen::Choices::new(&bytes[bytes.len() / 2..]);
+    jit_testkit::with_externs(|externs| {
+        gen::steer_guards(&mut trace, &inputs, &memory, externs, options, &mut c, 4)
+    });
     (trace, inputs, memory, options)
 }
 
@@ -112,6 +121,10 @@ pub fn run(
                             continue;
                         }
                     };
+                    if want.outcome.kind == jit_core::interp::ExitKind::Finish {
+                        local.finished += 1;
+                    }
+                    local.steps += want.outcome.steps;
                     for (k, target) in targets.iter().enumerate() {
                         match compare_to(&**target, &trace, &inputs, &memory, options, &want) {
                             Ok(_) => {
@@ -132,6 +145,8 @@ pub fn run(
                 let mut r = report.lock().expect("not poisoned");
                 r.traces += local.traces;
                 r.skipped += local.skipped;
+                r.finished += local.finished;
+                r.steps += local.steps;
                 r.divergences.extend(local.divergences);
                 for (all, mine) in r.per_target.iter_mut().zip(local.per_target) {
                     all.1 += mine.1;

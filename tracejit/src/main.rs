@@ -167,6 +167,12 @@ fn main() -> ExitCode {
                         r.traces as f64 / secs / jobs as f64,
                         r.skipped
                     );
+                    let compared = (r.traces - r.skipped).max(1);
+                    say!(
+                        "  {:.0}% of compared runs reached finish, the rest left through a guard; {:.1} ops executed per run",
+                        100.0 * r.finished as f64 / compared as f64,
+                        r.steps as f64 / compared as f64
+                    );
                     for (t, runs, ops) in &r.per_target {
                         say!("  {t}: {runs} runs agreed, {} opcodes covered", ops.len());
                     }
