@@ -25,6 +25,10 @@ pub struct ArmTarget {
     machines: Rc<RefCell<Vec<crate::Machine>>>,
     /// A GCC-built ELF whose functions calls go to instead of the host, and its symbols.
     fixture: Option<(Vec<u8>, std::collections::HashMap<String, u64>)>,
+    /// Whether runs count the instructions they execute.
+    counting: bool,
+    /// What the last run executed, when counting.
+    executed: Rc<std::cell::Cell<crate::Executed>>,
 }
 
 impl ArmTarget {
@@ -35,6 +39,8 @@ impl ArmTarget {
             externs: jit_testkit::externs(),
             machines: Default::default(),
             fixture: None,
+            counting: false,
+            executed: Default::default(),
         }
     }
 
@@ -46,6 +52,8 @@ impl ArmTarget {
             externs: jit_testkit::externs(),
             machines: Default::default(),
             fixture: None,
+            counting: false,
+            executed: Default::default(),
         }
     }
 
@@ -63,6 +71,20 @@ impl ArmTarget {
 }
 
 impl ArmTarget {
+    /// The same target, counting the instructions every run executes (slower: for
+    /// measuring); [`ArmTarget::last_executed`] reads the last run's count.
+    pub fn counting(self) -> ArmTarget {
+        ArmTarget {
+            counting: true,
+            ..self
+        }
+    }
+
+    /// What the last run executed (zero unless counting).
+    pub fn last_executed(&self) -> crate::Executed {
+        self.executed.get()
+    }
+
     /// The same target with calls resolved in `externs` instead of the test kit's table.
     pub fn with_externs(self, externs: Externs) -> ArmTarget {
         ArmTarget { externs, ..self }
@@ -78,6 +100,24 @@ impl ArmTarget {
             fixture: Some((elf.clone(), symbols.clone())),
             ..self
         })
+    }
+
+    /// The same target, but calls to functions the static ARM image `elf` defines (built
+    /// for this profile and float ABI, away from the code region) run its code, logged as
+    /// [`ArmTarget::calling_gcc`] does.
+    pub fn calling_image(self, elf: Vec<u8>) -> Result<ArmTarget, String> {
+        let symbols = crate::Machine::new(Cpu::CortexA8)
+            .and_then(|mut m| m.load_elf(&elf))
+            .map_err(|e| e.to_string())?;
+        Ok(ArmTarget {
+            fixture: Some((elf, symbols)),
+            ..self
+        })
+    }
+
+    /// The backend.
+    pub fn arm_backend(&self) -> &ArmBackend {
+        &self.backend
     }
 }
 
@@ -178,6 +218,8 @@ pub fn host_calls(
 
 struct ArmRunner {
     inner: Option<EmuTrace>,
+    /// Where the instructions of each run go, when counting.
+    executed: Option<Rc<std::cell::Cell<crate::Executed>>>,
     log: Rc<RefCell<Vec<CallRecord>>>,
     /// Where the machine goes back when the runner is dropped.
     pool: Rc<RefCell<Vec<crate::Machine>>>,
@@ -207,7 +249,11 @@ impl Runner for ArmRunner {
             .inner
             .as_mut()
             .expect("the machine is only taken on drop");
-        let mut out = inner.run(inputs, memory, options)?;
+        let result = inner.run(inputs, memory, options);
+        if let Some(cell) = &self.executed {
+            cell.set(inner.machine().executed());
+        }
+        let mut out = result?;
         out.calls = std::mem::take(&mut *self.log.borrow_mut());
         out.call_count = out.calls.len() as u64;
         Ok(out)
@@ -309,8 +355,15 @@ impl Target for ArmTarget {
             Ok(TrapAction::Jump(addr))
         });
         inner.machine().set_trap_handler(handler);
+        if self.counting {
+            inner
+                .machine()
+                .count_instructions()
+                .map_err(|e| fault(e.to_string()))?;
+        }
         Ok(Box::new(ArmRunner {
             inner: Some(inner),
+            executed: self.counting.then(|| self.executed.clone()),
             log,
             pool: self.machines.clone(),
         }))
@@ -337,6 +390,26 @@ pub fn build_fixture_for(
     base: u32,
     keep: &[&str],
 ) -> Result<Vec<u8>, String> {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../jit-fixtures/c")
+        .join(file);
+    build_c_for(&[src], profile, float, base, keep)
+}
+
+/// C `sources` built by the Debian cross compiler for `profile` and `float` (-O2,
+/// freestanding, static, libgcc linked, floating-point contraction off) into one ELF image
+/// at `base`, keeping the symbols `keep` even if unreferenced.
+pub fn build_c_for(
+    sources: &[std::path::PathBuf],
+    profile: Profile,
+    float: FloatAbi,
+    base: u32,
+    keep: &[&str],
+) -> Result<Vec<u8>, String> {
+    let file = sources
+        .first()
+        .and_then(|s| s.file_name())
+        .map_or("c".into(), |f| f.to_string_lossy().into_owned());
     let (gcc, arch, fpu, flag) = match (profile, float) {
         (Profile::V5te, _) => (
             "arm-linux-gnueabi-gcc",
@@ -357,22 +430,27 @@ pub fn build_fixture_for(
             "-mfloat-abi=softfp",
         ),
     };
-    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../jit-fixtures/c")
-        .join(file);
     let dir = std::env::temp_dir().join(format!("tracejit-fixture-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let tag = format!("{:?}", std::thread::current().id())
         .replace(|c: char| !c.is_ascii_alphanumeric(), "");
     let out = dir.join(format!("{file}-{profile:?}-{float:?}-{tag}.elf"));
     let mut cmd = std::process::Command::new(gcc);
-    cmd.args(["-O2", "-marm", arch, fpu, flag, "-fno-math-errno"])
-        .args(["-ffreestanding", "-nostdlib", "-static"])
-        .arg(format!("-Wl,-Ttext-segment={base:#x}"))
-        .arg("-Wl,-e,0")
-        .arg("-o")
-        .arg(&out)
-        .arg(&src);
+    cmd.args([
+        "-O2",
+        "-marm",
+        arch,
+        fpu,
+        flag,
+        "-fno-math-errno",
+        "-ffp-contract=off",
+    ])
+    .args(["-ffreestanding", "-nostdlib", "-static"])
+    .arg(format!("-Wl,-Ttext-segment={base:#x}"))
+    .arg("-Wl,-e,0")
+    .arg("-o")
+    .arg(&out)
+    .args(sources);
     for k in keep {
         cmd.arg(format!("-Wl,--undefined={k}"));
     }
@@ -381,7 +459,7 @@ pub fn build_fixture_for(
         .status()
         .map_err(|e| format!("{gcc} is needed (scripts/setup.sh installs it): {e}"))?;
     if !status.success() {
-        return Err(format!("{gcc} failed on {}", src.display()));
+        return Err(format!("{gcc} failed on {file}"));
     }
     std::fs::read(&out).map_err(|e| e.to_string())
 }

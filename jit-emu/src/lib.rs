@@ -175,6 +175,24 @@ pub struct MachineData {
     blocks_left: u64,
     /// Set when the block budget stopped the run.
     out_of_budget: bool,
+    /// Instructions executed by the current call, when counting is on.
+    executed: Executed,
+}
+
+/// Instructions an emulated call executed (with [`Machine::count_instructions`] on).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Executed {
+    /// In the code region: the JIT's code.
+    pub jit: u64,
+    /// Anywhere else: GCC-built code (helpers, soft-float routines, callees) and traps.
+    pub other: u64,
+}
+
+impl Executed {
+    /// Both together.
+    pub fn total(self) -> u64 {
+        self.jit + self.other
+    }
 }
 
 type FaultInfo = MachineData;
@@ -192,6 +210,8 @@ pub struct Machine {
     code_mem: Box<[u8]>,
     cpu: Cpu,
     code_len: u64,
+    /// Whether the instruction-counting hook is installed.
+    counting: bool,
     frame_mapped: u64,
     /// Pages mapped for buffers.
     data_pages: std::collections::BTreeSet<u64>,
@@ -266,6 +286,7 @@ impl Machine {
             code_mem,
             cpu,
             code_len: 0,
+            counting: false,
             frame_mapped: 0,
             data_pages: Default::default(),
             elves: Vec::new(),
@@ -386,6 +407,33 @@ impl Machine {
         data.trap_error = None;
         data.blocks_left = budget;
         data.out_of_budget = false;
+        data.executed = Executed::default();
+    }
+
+    /// Counts every instruction from now on (a hook per instruction: for measuring, not
+    /// for speed); [`Machine::executed`] reads the count of the last call.
+    pub fn count_instructions(&mut self) -> Result<(), EmuError> {
+        if self.counting {
+            return Ok(());
+        }
+        let hook = |uc: &mut Unicorn<'_, FaultInfo>, addr: u64, _size: u32| {
+            let e = &mut uc.get_data_mut().executed;
+            if (CODE_BASE..CODE_BASE + CODE_LIMIT).contains(&addr) {
+                e.jit += 1;
+            } else {
+                e.other += 1;
+            }
+        };
+        setup(self.uc.add_code_hook(0, u64::MAX, hook))?;
+        // Blocks translated before the hook existed would not call it.
+        setup(self.uc.ctl_flush_tb())?;
+        self.counting = true;
+        Ok(())
+    }
+
+    /// Instructions the last call executed (zero unless counting is on).
+    pub fn executed(&self) -> Executed {
+        self.uc.get_data().executed
     }
 
     /// Runs the code at `CODE_BASE + entry` with `r0` set, the stack pointer at the top of

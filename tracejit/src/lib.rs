@@ -4,6 +4,7 @@
 
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod disasm;
 pub mod encoders;
 pub mod fuzz;

@@ -94,6 +94,20 @@ enum Command {
         #[arg(long)]
         jobs: Option<usize>,
     },
+    /// The ARM-vs-x86 report: every benchmark kernel on every target, checked against the
+    /// interpreter, then measured (compile time, code size, instructions per iteration
+    /// next to gcc -O2, native time on the host); writes a table, CSV and an SVG chart.
+    Bench {
+        /// Kernels by name (default: all).
+        #[arg(long = "kernel")]
+        kernels: Vec<String>,
+        /// Targets (default: all).
+        #[arg(long = "target")]
+        targets: Vec<String>,
+        /// Where the CSV and the chart go.
+        #[arg(long, default_value = "bench-results")]
+        out: PathBuf,
+    },
     /// Print a trace in the canonical text form.
     Fmt {
         /// The trace file.
@@ -139,6 +153,58 @@ fn main() -> ExitCode {
                 }
             }
             ok
+        }
+        Command::Bench {
+            kernels,
+            targets,
+            out,
+        } => {
+            let targets = if targets.is_empty() {
+                tracejit::targets::SUPPORTED
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect()
+            } else {
+                targets
+            };
+            let opts = tracejit::bench::Options {
+                kernels,
+                targets: targets.clone(),
+                progress: true,
+            };
+            match tracejit::bench::run_bench(&opts) {
+                Ok(rows) => {
+                    say!("{}", tracejit::bench::table(&rows, &targets));
+                    let written = std::fs::create_dir_all(&out)
+                        .and_then(|_| {
+                            std::fs::write(out.join("bench.csv"), tracejit::bench::csv(&rows))
+                        })
+                        .and_then(|_| {
+                            std::fs::write(
+                                out.join("bench.svg"),
+                                tracejit::bench::svg(&rows, &targets),
+                            )
+                        });
+                    match written {
+                        Ok(()) => {
+                            say!(
+                                "wrote {} and {}",
+                                out.join("bench.csv").display(),
+                                out.join("bench.svg").display()
+                            );
+                            true
+                        }
+                        Err(e) => {
+                            eprintln!("tracejit: cannot write to {}: {e}", out.display());
+                            false
+                        }
+                    }
+                }
+                Err(e) => {
+                    eprintln!("tracejit: {e}");
+                    false
+                }
+            }
         }
         Command::Fuzz {
             seconds,

@@ -307,3 +307,55 @@ fn a_short_differential_fuzzing_run_finds_no_divergence() {
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("no backend for sparc-unknown-linux-gnu"));
 }
+
+#[test]
+fn bench_checks_every_kernel_on_every_target_and_writes_the_report() {
+    let out_dir = std::env::temp_dir().join(format!("tracejit-bench-{}", std::process::id()));
+    let out = tracejit(&["bench", "--out", out_dir.to_str().unwrap()]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}\n{}", stdout, text(&out.stderr));
+    // A table per target with every kernel and a geometric mean; a kernel whose result
+    // differed from the interpreter's (ours or gcc's) would have failed the run.
+    for t in [
+        "x86_64-unknown-linux-gnu (native)",
+        "armv7-unknown-linux-gnueabihf (emulated)",
+        "armv7-unknown-linux-gnueabi (emulated)",
+        "armv5te-unknown-linux-gnueabi (emulated)",
+    ] {
+        assert!(stdout.contains(t), "{t}\n{stdout}");
+    }
+    assert_eq!(stdout.matches("geometric mean").count(), 4, "{stdout}");
+    for k in tracejit::bench::KERNELS {
+        assert_eq!(
+            stdout.matches(&format!("\n  {} ", k.name)).count(),
+            4,
+            "{}\n{stdout}",
+            k.name
+        );
+    }
+    let csv = std::fs::read_to_string(out_dir.join("bench.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 4 * tracejit::bench::KERNELS.len());
+    let svg = std::fs::read_to_string(out_dir.join("bench.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    assert_eq!(
+        svg.matches("<title>").count(),
+        4 * tracejit::bench::KERNELS.len()
+    );
+}
+
+#[test]
+fn bench_reports_unknown_kernels() {
+    let out = tracejit(&[
+        "bench",
+        "--kernel",
+        "nope",
+        "--out",
+        "/tmp/tracejit-bench-none",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("no such kernel; there are sum, sieve"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -1,0 +1,764 @@
+//! `tracejit bench`: the ARM-vs-x86 report. Eleven kernels shaped like a tracing JIT's
+//! loops (`bench/kernels/*.trace`, each with a C twin in `bench/kernels.c`) run on every
+//! target after their results are checked against the interpreter. Per kernel and target
+//! it measures compile time per IR op, code bytes, and the instructions our code executes
+//! per loop iteration next to gcc -O2's code for the same loop (ARM targets: counted in the
+//! emulator, helper and soft-float code included); on x86-64 it times our code, gcc's and
+//! the interpreter natively.
+
+use std::time::Instant;
+
+use backend_arm::abi::{assign, result, ArgLoc};
+use backend_arm::FloatAbi;
+use jit_core::compile::{compile, CompileOptions};
+use jit_core::interp::{run, Outcome, RunOptions};
+use jit_core::ir::{Scalar, Type};
+use jit_core::text::{default_args, parse_args, parse_verified, resolve_args};
+use jit_core::{Externs, Memory, Trace};
+use jit_emu::arm::ArmTarget;
+use jit_emu::{CallRegs, Cpu, Machine};
+use jit_testkit::{NativeTarget, Target};
+
+/// A benchmark kernel: its name and trace text.
+#[derive(Clone, Copy, Debug)]
+pub struct Kernel {
+    /// The name (also the C function `k_<name>`).
+    pub name: &'static str,
+    /// The trace, with its inputs on the `# args:` line.
+    pub src: &'static str,
+}
+
+macro_rules! kernels {
+    ($($name:literal),* $(,)?) => {
+        &[$(Kernel { name: $name, src: include_str!(concat!("../../bench/kernels/", $name, ".trace")) }),*]
+    };
+}
+
+/// The kernels, in report order.
+pub const KERNELS: &[Kernel] = kernels![
+    "sum",
+    "sieve",
+    "crc32",
+    "fannkuch",
+    "array_sum",
+    "nbody",
+    "spectral_norm",
+    "mandelbrot",
+    "calls",
+    "xorshift64",
+    "constants",
+];
+
+extern "C" {
+    fn bench_mix(a: i32, b: i32) -> i32;
+    fn k_sum(n: i32, acc: i32) -> i32;
+    fn k_sieve(b: *mut u8, len: i32, j: i32, step: i32, count: i32) -> i32;
+    fn k_crc32(b: *const u8, len: i32, i: i32, crc: i32) -> i32;
+    fn k_fannkuch(a: *mut u8, len: i32, i: i32, j: i32, swaps: i32) -> i32;
+    fn k_array_sum(a: *const u8, len: i32, i: i32, sum: i32) -> i32;
+    fn k_nbody(n: i32, x: f64, y: f64, vx: f64, vy: f64) -> f64;
+    fn k_spectral_norm(u: *const u8, n: i32, i: i32, j: i32, sum: f64) -> f64;
+    fn k_mandelbrot(n: i32, cr: f64, ci: f64, zr: f64, zi: f64) -> i32;
+    fn k_calls(n: i32, acc: i32) -> i32;
+    fn k_xorshift64(n: i32, seed: i64) -> i64;
+    fn k_constants(n: i32, x: i32) -> i32;
+}
+
+/// One input of a host C call.
+#[derive(Clone, Copy)]
+enum HostArg {
+    I32(i32),
+    I64(i64),
+    F64(f64),
+    Ptr(*mut u8),
+}
+
+/// Calls the host build of `k_<name>`.
+fn call_host(name: &str, a: &[HostArg]) -> Option<Scalar> {
+    use HostArg::*;
+    let i = |k: usize| match a.get(k) {
+        Some(I32(x)) => *x,
+        _ => 0,
+    };
+    let f = |k: usize| match a.get(k) {
+        Some(F64(x)) => *x,
+        _ => 0.0,
+    };
+    let p = |k: usize| match a.get(k) {
+        Some(Ptr(x)) => *x,
+        _ => std::ptr::null_mut(),
+    };
+    let l = |k: usize| match a.get(k) {
+        Some(I64(x)) => *x,
+        _ => 0,
+    };
+    // SAFETY: each kernel is a C function of exactly these argument types (bench/kernels.c,
+    // compiled in by build.rs); pointers are to buffers the caller keeps alive and that
+    // are as large as the trace's own buffers, which the kernel indexes the same way.
+    unsafe {
+        Some(match name {
+            "sum" => Scalar::I32(k_sum(i(0), i(1))),
+            "sieve" => Scalar::I32(k_sieve(p(0), i(1), i(2), i(3), i(4))),
+            "crc32" => Scalar::I32(k_crc32(p(0), i(1), i(2), i(3))),
+            "fannkuch" => Scalar::I32(k_fannkuch(p(0), i(1), i(2), i(3), i(4))),
+            "array_sum" => Scalar::I32(k_array_sum(p(0), i(1), i(2), i(3))),
+            "nbody" => Scalar::f64(k_nbody(i(0), f(1), f(2), f(3), f(4))),
+            "spectral_norm" => Scalar::f64(k_spectral_norm(p(0), i(1), i(2), i(3), f(4))),
+            "mandelbrot" => Scalar::I32(k_mandelbrot(i(0), f(1), f(2), f(3), f(4))),
+            "calls" => Scalar::I32(k_calls(i(0), i(1))),
+            "xorshift64" => Scalar::I64(k_xorshift64(i(0), l(1))),
+            "constants" => Scalar::I32(k_constants(i(0), i(1))),
+            _ => return None,
+        })
+    }
+}
+
+/// The externs the kernels call: the test kit's plus `bench_mix` (host C, with its Rust
+/// twin for the interpreter).
+pub fn externs() -> Externs {
+    let mut e = jit_testkit::externs();
+    e.insert_native(
+        "bench_mix",
+        &[Type::I32, Type::I32],
+        Some(Type::I32),
+        |a| {
+            let (x, y) = (a[0].bits() as u32, a[1].bits() as u32);
+            let v = x ^ y.wrapping_mul(0x9e37_79b9);
+            Some(Scalar::I32(v.wrapping_add(v >> 7) as i32))
+        },
+        bench_mix as *const () as usize,
+    );
+    e
+}
+
+/// What was measured for one kernel on one target.
+#[derive(Clone, Debug, Default)]
+pub struct Row {
+    /// The kernel.
+    pub kernel: String,
+    /// The target triple.
+    pub target: String,
+    /// IR ops in the trace.
+    pub ops: usize,
+    /// Loop iterations of the measured run.
+    pub iterations: u64,
+    /// Median compile time per IR op, in nanoseconds.
+    pub compile_ns_per_op: f64,
+    /// Bytes of machine code (constant pools included).
+    pub code_bytes: usize,
+    /// Instructions our code executes per iteration (emulated targets).
+    pub insns_per_iter: Option<f64>,
+    /// Of those, instructions outside the JIT's code: helpers, soft-float routines, callees.
+    pub helper_insns_per_iter: Option<f64>,
+    /// Instructions gcc -O2's code for the same loop executes per iteration.
+    pub gcc_insns_per_iter: Option<f64>,
+    /// Native nanoseconds per iteration of our code (the host's target).
+    pub ns_per_iter: Option<f64>,
+    /// Native nanoseconds per iteration of gcc -O2's code.
+    pub gcc_ns_per_iter: Option<f64>,
+    /// Nanoseconds per iteration of the reference interpreter.
+    pub interp_ns_per_iter: Option<f64>,
+}
+
+/// Options of a benchmark run.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Kernels by name (all if empty).
+    pub kernels: Vec<String>,
+    /// Target triples.
+    pub targets: Vec<String>,
+    /// Show progress on stderr.
+    pub progress: bool,
+}
+
+/// The last value a run left with: the kernel's result.
+fn result_of(o: &Outcome) -> Option<Scalar> {
+    o.values.last().copied()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// Times `f` (several runs, at least ~20 ms in all) and returns the median seconds.
+fn time(mut f: impl FnMut()) -> f64 {
+    let mut samples = Vec::new();
+    let start = Instant::now();
+    while samples.len() < 5 || (start.elapsed().as_secs_f64() < 0.02 && samples.len() < 200) {
+        let t = Instant::now();
+        f();
+        samples.push(t.elapsed().as_secs_f64());
+    }
+    median(samples)
+}
+
+/// A kernel ready to run: trace, inputs, memory and the interpreter's outcome.
+struct Prepared {
+    kernel: Kernel,
+    trace: Trace,
+    inputs: Vec<Scalar>,
+    memory: Memory,
+    want: Outcome,
+    options: RunOptions,
+}
+
+fn prepare(kernel: Kernel, externs: &Externs) -> Result<Prepared, String> {
+    let fail = |e: String| format!("{}: {e}", kernel.name);
+    let trace = parse_verified(kernel.src).map_err(|e| fail(e.to_string()))?;
+    let specs =
+        parse_args(default_args(kernel.src).unwrap_or("")).map_err(|e| fail(e.to_string()))?;
+    let mut memory = Memory::new();
+    let inputs = resolve_args(&specs, &trace, &mut memory)
+        .map_err(|e| fail(e.to_string()))?
+        .values;
+    let options = RunOptions {
+        step_budget: 100_000_000,
+        ..RunOptions::default()
+    };
+    let want = run(&trace, &inputs, &mut memory.clone(), externs, options)
+        .map_err(|e| fail(e.to_string()))?;
+    Ok(Prepared {
+        kernel,
+        trace,
+        inputs,
+        memory,
+        want,
+        options,
+    })
+}
+
+/// Whether a target's outcome is the interpreter's.
+fn agrees(a: &Outcome, b: &Outcome) -> bool {
+    a.kind == b.kind
+        && a.exit == b.exit
+        && a.values.len() == b.values.len()
+        && a.values
+            .iter()
+            .zip(&b.values)
+            .all(|(x, y)| x.same_result(*y))
+}
+
+/// Host arguments for a kernel's C twin: buffers copied (8-byte aligned) into `keep`.
+fn host_args(p: &Prepared, keep: &mut Vec<Vec<u64>>) -> Vec<HostArg> {
+    p.inputs
+        .iter()
+        .map(|&x| match x {
+            Scalar::I32(v) => HostArg::I32(v),
+            Scalar::I64(v) => HostArg::I64(v),
+            Scalar::F64(b) => HostArg::F64(f64::from_bits(b)),
+            Scalar::Ref(addr) => {
+                let bytes = p
+                    .memory
+                    .buffers()
+                    .iter()
+                    .find(|b| b.addr == addr)
+                    .map_or(&[][..], |b| &b.bytes[..]);
+                let mut words = vec![0u64; bytes.len().div_ceil(8)];
+                for (k, &byte) in bytes.iter().enumerate() {
+                    words[k / 8] |= (byte as u64) << (8 * (k % 8));
+                }
+                keep.push(words);
+                HostArg::Ptr(keep.last_mut().expect("pushed").as_mut_ptr().cast())
+            }
+        })
+        .collect()
+}
+
+/// The ARM target and gcc image for a triple, or `None` for the host's.
+fn arm_target(triple: &str) -> Option<(ArmTarget, Cpu)> {
+    match triple {
+        "armv7-unknown-linux-gnueabihf" => Some((ArmTarget::new(FloatAbi::Hard), Cpu::CortexA8)),
+        "armv7-unknown-linux-gnueabi" => Some((ArmTarget::new(FloatAbi::Softfp), Cpu::CortexA8)),
+        "armv5te-unknown-linux-gnueabi" => Some((ArmTarget::armv5te(), Cpu::Arm926)),
+        _ => None,
+    }
+}
+
+/// bench/kernels.c with runtime.c for an ARM target, at 0xa000000 (clear of the
+/// emulator's code, frame, stack and fixture regions).
+fn kernel_image(t: &ArmTarget) -> Result<Vec<u8>, String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let b = t.arm_backend();
+    let keep: Vec<String> = KERNELS.iter().map(|k| format!("k_{}", k.name)).collect();
+    let keep: Vec<&str> = keep.iter().map(String::as_str).collect();
+    jit_emu::arm::build_c_for(
+        &[
+            root.join("bench/kernels.c"),
+            root.join("jit-fixtures/c/runtime.c"),
+        ],
+        b.profile(),
+        b.float_abi(),
+        0x0a00_0000,
+        &keep,
+    )
+}
+
+/// Runs gcc's `k_<name>` for ARM in a counting machine: (result, instructions).
+fn run_gcc_arm(
+    p: &Prepared,
+    cpu: Cpu,
+    float: FloatAbi,
+    elf: &[u8],
+) -> Result<(Option<Scalar>, u64), String> {
+    let s = |e: jit_emu::EmuError| e.to_string();
+    let mut m = Machine::new(cpu).map_err(s)?;
+    let symbols = m.load_elf(elf).map_err(s)?;
+    let addr = *symbols
+        .get(&format!("k_{}", p.kernel.name))
+        .ok_or("kernel symbol missing")?;
+    m.write_memory(&p.memory).map_err(s)?;
+    let params: Vec<Type> = p
+        .inputs
+        .iter()
+        .map(|x| match x.ty() {
+            Type::Ref => Type::I32,
+            t => t,
+        })
+        .collect();
+    let (locs, _) = assign(&params, float);
+    let mut regs = CallRegs::default();
+    let mut stack = vec![0u8; 64];
+    for (x, loc) in p.inputs.iter().zip(&locs) {
+        let bits = x.bits() as u64;
+        match *loc {
+            ArgLoc::Core(r) => regs.r[r as usize] = bits as u32,
+            ArgLoc::CorePair(lo, hi) => {
+                regs.r[lo as usize] = bits as u32;
+                regs.r[hi as usize] = (bits >> 32) as u32;
+            }
+            ArgLoc::Vfp(d) => regs.d[d as usize] = bits,
+            ArgLoc::Stack(off) => {
+                let n = if matches!(x.ty(), Type::I64 | Type::F64) {
+                    8
+                } else {
+                    4
+                };
+                stack[off as usize..off as usize + n].copy_from_slice(&bits.to_le_bytes()[..n]);
+            }
+        }
+    }
+    m.count_instructions().map_err(s)?;
+    let out = m.call_at(addr, &regs, &stack, 1 << 40).map_err(s)?;
+    let ty = result_of(&p.want).map(|r| r.ty());
+    let value = ty.map(|ty| {
+        let bits = match result(ty, float) {
+            ArgLoc::Core(r) => out.r[r as usize] as u64,
+            ArgLoc::CorePair(lo, hi) => {
+                out.r[lo as usize] as u64 | (out.r[hi as usize] as u64) << 32
+            }
+            ArgLoc::Vfp(d) => out.d[d as usize],
+            ArgLoc::Stack(_) => 0,
+        };
+        match ty {
+            Type::I32 => Scalar::I32(bits as u32 as i32),
+            Type::I64 => Scalar::I64(bits as i64),
+            Type::F64 => Scalar::F64(bits),
+            Type::Ref => Scalar::Ref(bits as u32 as u64),
+        }
+    });
+    Ok((value, m.executed().total()))
+}
+
+/// Runs the benchmark: one row per kernel and target, every result checked first.
+pub fn run_bench(opts: &Options) -> Result<Vec<Row>, String> {
+    let externs = externs();
+    let kernels: Vec<Kernel> = KERNELS
+        .iter()
+        .copied()
+        .filter(|k| opts.kernels.is_empty() || opts.kernels.iter().any(|n| n == k.name))
+        .collect();
+    if kernels.is_empty() {
+        return Err(format!(
+            "no such kernel; there are {}",
+            KERNELS
+                .iter()
+                .map(|k| k.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    for t in &opts.targets {
+        crate::targets::target(t).map_err(|e| e.to_string())?;
+    }
+    let total = kernels.len() * opts.targets.len();
+    let mut rows = Vec::new();
+    let mut images: std::collections::HashMap<String, Vec<u8>> = Default::default();
+    for (ki, &kernel) in kernels.iter().enumerate() {
+        let p = prepare(kernel, &externs)?;
+        let iterations = p.want.iterations.max(1);
+        for (ti, triple) in opts.targets.iter().enumerate() {
+            if opts.progress {
+                let done = ki * opts.targets.len() + ti;
+                let bar: String = (0..20)
+                    .map(|k| if k * total < done * 20 { '#' } else { '.' })
+                    .collect();
+                eprint!("\r[{bar}] {done}/{total} {:<14} {triple:<32}", kernel.name);
+            }
+            let mut row = Row {
+                kernel: kernel.name.to_string(),
+                target: triple.clone(),
+                ops: p.trace.ops.len(),
+                iterations,
+                ..Row::default()
+            };
+            let fail = |e: String| format!("{} on {triple}: {e}", kernel.name);
+            let arm = match arm_target(triple) {
+                Some((t, cpu)) => {
+                    let elf = match images.get(triple) {
+                        Some(elf) => elf.clone(),
+                        None => {
+                            let elf = kernel_image(&t).map_err(fail)?;
+                            images.insert(triple.clone(), elf.clone());
+                            elf
+                        }
+                    };
+                    let t = t
+                        .with_externs(externs.clone())
+                        .calling_image(elf.clone())
+                        .map_err(fail)?
+                        .counting();
+                    Some((t, cpu, elf))
+                }
+                None => None,
+            };
+            let native;
+            let target: &dyn Target = match &arm {
+                Some((t, _, _)) => t,
+                None => {
+                    native = NativeTarget::new(Box::new(backend_x86::X86Backend::new()));
+                    &native
+                }
+            };
+            let compile_once = || {
+                compile(
+                    target.backend(),
+                    &p.trace,
+                    &externs,
+                    CompileOptions {
+                        check_allocation: false,
+                    },
+                )
+            };
+            let compiled = compile_once().map_err(|e| fail(e.to_string()))?;
+            row.code_bytes = compiled.code.code.len();
+            row.compile_ns_per_op = time(|| {
+                let _ = compile_once();
+            }) * 1e9
+                / p.trace.ops.len() as f64;
+            // Checked against the interpreter before anything is measured.
+            let mut runner = target
+                .load(compiled.code, &p.trace)
+                .map_err(|e| fail(e.to_string()))?;
+            let got = runner
+                .run(&p.inputs, &mut p.memory.clone(), p.options)
+                .map_err(|e| fail(e.to_string()))?;
+            if !agrees(&p.want, &got) {
+                return Err(fail(format!(
+                    "disagrees with the interpreter: {got} instead of {}",
+                    p.want
+                )));
+            }
+            match &arm {
+                Some((t, cpu, elf)) => {
+                    let e = t.last_executed();
+                    row.insns_per_iter = Some(e.total() as f64 / iterations as f64);
+                    row.helper_insns_per_iter = Some(e.other as f64 / iterations as f64);
+                    let (value, n) =
+                        run_gcc_arm(&p, *cpu, t.arm_backend().float_abi(), elf).map_err(fail)?;
+                    check_c(&p, value).map_err(fail)?;
+                    row.gcc_insns_per_iter = Some(n as f64 / iterations as f64);
+                }
+                None => {
+                    row.ns_per_iter = Some(
+                        time(|| {
+                            let mut m = p.memory.clone();
+                            let _ = runner.run(&p.inputs, &mut m, p.options);
+                        }) * 1e9
+                            / iterations as f64,
+                    );
+                    let mut keep = Vec::new();
+                    let args = host_args(&p, &mut keep);
+                    check_c(&p, call_host(kernel.name, &args)).map_err(fail)?;
+                    row.gcc_ns_per_iter = Some(
+                        time(|| {
+                            let mut keep = Vec::new();
+                            let args = host_args(&p, &mut keep);
+                            std::hint::black_box(call_host(kernel.name, &args));
+                        }) * 1e9
+                            / iterations as f64,
+                    );
+                    row.interp_ns_per_iter = Some(
+                        time(|| {
+                            let _ = run(
+                                &p.trace,
+                                &p.inputs,
+                                &mut p.memory.clone(),
+                                &externs,
+                                p.options,
+                            );
+                        }) * 1e9
+                            / iterations as f64,
+                    );
+                }
+            }
+            rows.push(row);
+        }
+    }
+    if opts.progress {
+        eprintln!("\r[####################] {total}/{total}{:60}", "");
+    }
+    Ok(rows)
+}
+
+/// gcc's result must be the interpreter's (the C twin computes the same loop).
+fn check_c(p: &Prepared, got: Option<Scalar>) -> Result<(), String> {
+    let want = result_of(&p.want);
+    let same = match (want, got) {
+        (Some(a), Some(b)) => a.same_result(b),
+        (None, _) => true,
+        _ => false,
+    };
+    if same {
+        Ok(())
+    } else {
+        Err(format!("the C twin returns {got:?}, the trace {want:?}"))
+    }
+}
+
+fn geomean(v: impl Iterator<Item = f64>) -> Option<f64> {
+    let (mut sum, mut n) = (0.0, 0);
+    for x in v.filter(|x| *x > 0.0 && x.is_finite()) {
+        sum += x.ln();
+        n += 1;
+    }
+    (n > 0).then(|| (sum / n as f64).exp())
+}
+
+fn opt(x: Option<f64>, prec: usize) -> String {
+    x.map_or("-".into(), |x| format!("{x:.prec$}"))
+}
+
+/// Our code relative to gcc -O2 on a row: instructions per iteration where counted, else
+/// time per iteration.
+pub fn ratio_to_gcc(r: &Row) -> Option<f64> {
+    match (
+        r.insns_per_iter,
+        r.gcc_insns_per_iter,
+        r.ns_per_iter,
+        r.gcc_ns_per_iter,
+    ) {
+        (Some(a), Some(b), _, _) => Some(a / b),
+        (_, _, Some(a), Some(b)) => Some(a / b),
+        _ => None,
+    }
+}
+
+/// The report as text tables, one per target, with geometric means.
+pub fn table(rows: &[Row], targets: &[String]) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    for t in targets {
+        let mine: Vec<&Row> = rows.iter().filter(|r| &r.target == t).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let native = mine.iter().any(|r| r.ns_per_iter.is_some());
+        let _ = writeln!(
+            out,
+            "{t}{}",
+            if native { " (native)" } else { " (emulated)" }
+        );
+        if native {
+            let _ = writeln!(
+                out,
+                "  {:<14} {:>4} {:>6} {:>5} {:>10} {:>9} {:>9} {:>6} {:>10} {:>8}",
+                "kernel",
+                "ops",
+                "bytes",
+                "B/op",
+                "ns/op cmp",
+                "ns/iter",
+                "gcc ns",
+                "x gcc",
+                "interp ns",
+                "speedup"
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "  {:<14} {:>4} {:>6} {:>5} {:>10} {:>9} {:>8} {:>9} {:>6}",
+                "kernel",
+                "ops",
+                "bytes",
+                "B/op",
+                "ns/op cmp",
+                "insn/iter",
+                "helpers",
+                "gcc insn",
+                "x gcc"
+            );
+        }
+        for r in &mine {
+            let bpo = r.code_bytes as f64 / r.ops as f64;
+            if native {
+                let speedup = match (r.interp_ns_per_iter, r.ns_per_iter) {
+                    (Some(a), Some(b)) => Some(a / b),
+                    _ => None,
+                };
+                let _ = writeln!(
+                    out,
+                    "  {:<14} {:>4} {:>6} {:>5.1} {:>10.0} {:>9} {:>9} {:>6} {:>10} {:>8}",
+                    r.kernel,
+                    r.ops,
+                    r.code_bytes,
+                    bpo,
+                    r.compile_ns_per_op,
+                    opt(r.ns_per_iter, 2),
+                    opt(r.gcc_ns_per_iter, 2),
+                    opt(ratio_to_gcc(r), 2),
+                    opt(r.interp_ns_per_iter, 1),
+                    opt(speedup, 1)
+                );
+            } else {
+                let _ = writeln!(
+                    out,
+                    "  {:<14} {:>4} {:>6} {:>5.1} {:>10.0} {:>9} {:>8} {:>9} {:>6}",
+                    r.kernel,
+                    r.ops,
+                    r.code_bytes,
+                    bpo,
+                    r.compile_ns_per_op,
+                    opt(r.insns_per_iter, 1),
+                    opt(r.helper_insns_per_iter, 1),
+                    opt(r.gcc_insns_per_iter, 1),
+                    opt(ratio_to_gcc(r), 2)
+                );
+            }
+        }
+        let g = geomean(mine.iter().filter_map(|r| ratio_to_gcc(r)));
+        let c = geomean(mine.iter().map(|r| r.compile_ns_per_op));
+        let b = geomean(mine.iter().map(|r| r.code_bytes as f64 / r.ops as f64));
+        let speed = geomean(
+            mine.iter()
+                .filter_map(|r| Some(r.interp_ns_per_iter? / r.ns_per_iter?)),
+        );
+        let _ = writeln!(
+            out,
+            "  geometric mean: {} of gcc -O2's {}, {} B/op, {} ns per op to compile{}\n",
+            opt(g, 2),
+            if native { "time" } else { "instructions" },
+            opt(b, 1),
+            opt(c, 0),
+            speed.map_or(String::new(), |s| format!(
+                ", {s:.1}x the interpreter's speed"
+            ))
+        );
+    }
+    out
+}
+
+/// The rows as CSV.
+pub fn csv(rows: &[Row]) -> String {
+    let mut out = String::from(
+        "kernel,target,ops,iterations,compile_ns_per_op,code_bytes,insns_per_iter,helper_insns_per_iter,gcc_insns_per_iter,ns_per_iter,gcc_ns_per_iter,interp_ns_per_iter\n",
+    );
+    let o = |x: Option<f64>| x.map_or(String::new(), |x| format!("{x:.3}"));
+    for r in rows {
+        out += &format!(
+            "{},{},{},{},{:.1},{},{},{},{},{},{},{}\n",
+            r.kernel,
+            r.target,
+            r.ops,
+            r.iterations,
+            r.compile_ns_per_op,
+            r.code_bytes,
+            o(r.insns_per_iter),
+            o(r.helper_insns_per_iter),
+            o(r.gcc_insns_per_iter),
+            o(r.ns_per_iter),
+            o(r.gcc_ns_per_iter),
+            o(r.interp_ns_per_iter)
+        );
+    }
+    out
+}
+
+/// A bar chart (SVG) of our code relative to gcc -O2 per kernel and target: instructions
+/// per iteration on emulated targets, time per iteration natively; 1.0 is gcc.
+pub fn svg(rows: &[Row], targets: &[String]) -> String {
+    const COLORS: [&str; 4] = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2"];
+    let kernels: Vec<&str> = {
+        let mut k: Vec<&str> = Vec::new();
+        for r in rows {
+            if !k.contains(&r.kernel.as_str()) {
+                k.push(&r.kernel);
+            }
+        }
+        k
+    };
+    let max = rows
+        .iter()
+        .filter_map(ratio_to_gcc)
+        .fold(1.0f64, f64::max)
+        .ceil()
+        .max(2.0);
+    let (w, h, left, top, bottom) = (60.0 + 70.0 * kernels.len() as f64, 420.0, 50.0, 50.0, 90.0);
+    let plot_h = h - top - bottom;
+    let y = |v: f64| top + plot_h * (1.0 - v / max);
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"11\">\n\
+         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+         <text x=\"{left}\" y=\"20\" font-size=\"14\">tracejit's code relative to gcc -O2 (lower is better)</text>\n\
+         <text x=\"{left}\" y=\"36\" fill=\"#555\">ARM: instructions per loop iteration (emulated); x86-64: time per iteration (native)</text>\n"
+    );
+    let mut v = 0.0;
+    while v <= max + 1e-9 {
+        s += &format!(
+            "<line x1=\"{left}\" x2=\"{}\" y1=\"{y0:.1}\" y2=\"{y0:.1}\" stroke=\"{}\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{v:.1}</text>\n",
+            w - 10.0,
+            if (v - 1.0).abs() < 1e-9 { "#000" } else { "#ddd" },
+            left - 4.0,
+            y(v) + 4.0,
+            y0 = y(v)
+        );
+        v += if max > 6.0 { 1.0 } else { 0.5 };
+    }
+    let bar = 56.0 / targets.len().max(1) as f64;
+    for (ki, k) in kernels.iter().enumerate() {
+        let x0 = left + 10.0 + 70.0 * ki as f64;
+        for (ti, t) in targets.iter().enumerate() {
+            if let Some(r) = rows.iter().find(|r| r.kernel == *k && &r.target == t) {
+                if let Some(q) = ratio_to_gcc(r) {
+                    let yt = y(q.min(max));
+                    s += &format!(
+                        "<rect x=\"{:.1}\" y=\"{yt:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\"><title>{k} on {t}: {q:.2}</title></rect>\n",
+                        x0 + bar * ti as f64,
+                        bar - 1.0,
+                        y(0.0) - yt,
+                        COLORS[ti % 4]
+                    );
+                }
+            }
+        }
+        s += &format!(
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" transform=\"rotate(-40 {:.1} {:.1})\">{k}</text>\n",
+            x0 + 28.0,
+            y(0.0) + 14.0,
+            x0 + 28.0,
+            y(0.0) + 14.0
+        );
+    }
+    for (ti, t) in targets.iter().enumerate() {
+        let lx = left + 230.0 * (ti % 2) as f64;
+        let ly = h - 28.0 + 14.0 * (ti / 2) as f64;
+        s += &format!(
+            "<rect x=\"{lx}\" y=\"{:.1}\" width=\"10\" height=\"10\" fill=\"{}\"/><text x=\"{}\" y=\"{ly}\">{t}</text>\n",
+            ly - 9.0,
+            COLORS[ti % 4],
+            lx + 14.0
+        );
+    }
+    s += "</svg>\n";
+    s
+}
