@@ -359,8 +359,11 @@ fn arm_case(c: &mut Choices) -> (u32, Insn) {
             if !push && mask & 1 << 14 != 0 && c.chance(50) {
                 mask = mask & !(1 << 14) | 1 << 15;
             }
+            // Past the end of the bytes every choice is 0: step on so this ends.
+            let mut k = 0;
             while mask.count_ones() < 2 {
-                mask |= 1 << c.below(13);
+                mask |= 1 << ((c.below(13) + k) % 13);
+                k += 1;
             }
             let regs: Vec<String> = (0..16u8).filter(|r| mask & 1 << r != 0).map(core).collect();
             let (word, name) = if push {

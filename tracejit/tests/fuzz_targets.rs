@@ -76,3 +76,18 @@ fn the_differential_target_finds_no_divergence() {
     });
     run_on("differential", tracejit::fuzz::differential, long);
 }
+
+/// Regression (found by cargo-fuzz): with its bytes used up, the encoder target drew 0 for
+/// every choice and looped forever completing a push/pop register list. Short inputs, all
+/// zeros or all ones, of every length must end (and hold).
+#[test]
+fn short_inputs_end() {
+    for len in 0..48 {
+        for fill in [0u8, 0xff, 0x0e, 0x01] {
+            let data = vec![fill; len];
+            tracejit::encoders::arm(&data).unwrap();
+            tracejit::encoders::x86(&data).unwrap();
+            tracejit::fuzz::parse(&data).unwrap();
+        }
+    }
+}
