@@ -24,6 +24,7 @@
 use std::fmt;
 
 pub mod arm;
+pub mod x86;
 
 use jit_core::backend::CompiledTrace;
 use jit_core::interp::{Outcome, RunOptions};

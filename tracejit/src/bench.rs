@@ -13,6 +13,7 @@ use backend_arm::FloatAbi;
 use jit_core::compile::{compile, CompileOptions};
 use jit_core::interp::{run, Outcome, RunOptions};
 use jit_core::ir::{Scalar, Type};
+use jit_core::runtime::Runner;
 use jit_core::text::{default_args, parse_args, parse_verified, resolve_args};
 use jit_core::{Externs, Memory, Trace};
 use jit_emu::arm::ArmTarget;
@@ -294,6 +295,105 @@ fn kernel_image(t: &ArmTarget) -> Result<Vec<u8>, String> {
     )
 }
 
+/// bench/kernels.c built by the host's gcc -O2 as a static freestanding x86-64 image at
+/// 0xa000000, for the emulator (cached in `images`).
+fn x86_image(images: &mut std::collections::HashMap<String, Vec<u8>>) -> Result<Vec<u8>, String> {
+    if let Some(elf) = images.get("x86_64") {
+        return Ok(elf.clone());
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = std::env::temp_dir().join(format!("tracejit-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let out = dir.join("kernels-x86_64.elf");
+    let status = std::process::Command::new("gcc")
+        .args([
+            "-O2",
+            "-ffp-contract=off",
+            "-fno-math-errno",
+            "-ffreestanding",
+        ])
+        .args([
+            "-fno-stack-protector",
+            "-fno-pie",
+            "-no-pie",
+            "-nostdlib",
+            "-static",
+        ])
+        .args(["-Wl,-Ttext-segment=0xa000000", "-Wl,-e,0", "-o"])
+        .arg(&out)
+        .arg(root.join("bench/kernels.c"))
+        .status()
+        .map_err(|e| format!("gcc is needed (scripts/setup.sh installs it): {e}"))?;
+    if !status.success() {
+        return Err("gcc failed on bench/kernels.c".into());
+    }
+    let elf = std::fs::read(&out).map_err(|e| e.to_string())?;
+    images.insert("x86_64".into(), elf.clone());
+    Ok(elf)
+}
+
+/// Counts the instructions of our x86-64 code and of gcc's `k_<name>` on unicorn's
+/// x86-64, each result checked against the interpreter's.
+fn count_x86(
+    p: &Prepared,
+    externs: &Externs,
+    elf: &[u8],
+) -> Result<(jit_emu::Executed, u64), String> {
+    use jit_emu::x86::{host_calls, trap_externs, X86EmuTrace, X86Machine};
+    let s = |e: jit_emu::EmuError| e.to_string();
+    let (traps, names) = trap_externs(externs);
+    let code = compile(
+        &backend_x86::X86Backend::new(),
+        &p.trace,
+        &traps,
+        CompileOptions::default(),
+    )
+    .map_err(|e| e.to_string())?
+    .code;
+    let mut m = X86Machine::new().map_err(s)?;
+    m.set_host_calls(host_calls(names, externs.clone()));
+    m.count_instructions();
+    let symbols = m.load_elf64(elf).map_err(s)?;
+    let types = p.trace.inputs.iter().map(|&v| p.trace.ty(v)).collect();
+    let mut t = X86EmuTrace::load(m, code, types).map_err(|e| e.to_string())?;
+    let got = t
+        .run(&p.inputs, &mut p.memory.clone(), p.options)
+        .map_err(|e| e.to_string())?;
+    if !agrees(&p.want, &got) {
+        return Err(format!(
+            "emulated x86-64 disagrees: {got} instead of {}",
+            p.want
+        ));
+    }
+    let mine = t.machine().executed();
+    let mut m = t.into_machine();
+    let addr = *symbols
+        .get(&format!("k_{}", p.kernel.name))
+        .ok_or("kernel symbol missing")?;
+    m.write_memory(&p.memory).map_err(s)?;
+    let ints: Vec<u64> = p
+        .inputs
+        .iter()
+        .filter(|x| x.ty() != Type::F64)
+        .map(|x| x.bits() as u64)
+        .collect();
+    let floats: Vec<u64> = p
+        .inputs
+        .iter()
+        .filter(|x| x.ty() == Type::F64)
+        .map(|x| x.bits() as u64)
+        .collect();
+    let (rax, xmm0) = m.call(addr, &ints, &floats, 1 << 40).map_err(s)?;
+    let value = result_of(&p.want).map(|r| match r.ty() {
+        Type::I32 => Scalar::I32(rax as u32 as i32),
+        Type::I64 => Scalar::I64(rax as i64),
+        Type::F64 => Scalar::F64(xmm0),
+        Type::Ref => Scalar::Ref(rax),
+    });
+    check_c(p, value)?;
+    Ok((mine, m.executed().total()))
+}
+
 /// Runs gcc's `k_<name>` for ARM in a counting machine: (result, instructions).
 fn run_gcc_arm(
     p: &Prepared,
@@ -470,6 +570,12 @@ pub fn run_bench(opts: &Options) -> Result<Vec<Row>, String> {
                     row.gcc_insns_per_iter = Some(n as f64 / iterations as f64);
                 }
                 None => {
+                    // Instructions counted as on ARM: the same code in unicorn's x86-64.
+                    let x86 = x86_image(&mut images).map_err(fail)?;
+                    let (mine, gcc) = count_x86(&p, &externs, &x86).map_err(fail)?;
+                    row.insns_per_iter = Some(mine.total() as f64 / iterations as f64);
+                    row.helper_insns_per_iter = Some(mine.other as f64 / iterations as f64);
+                    row.gcc_insns_per_iter = Some(gcc as f64 / iterations as f64);
                     row.ns_per_iter = Some(
                         time(|| {
                             let mut m = p.memory.clone();
@@ -539,19 +645,14 @@ fn opt(x: Option<f64>, prec: usize) -> String {
     x.map_or("-".into(), |x| format!("{x:.prec$}"))
 }
 
-/// Our code relative to gcc -O2 on a row: instructions per iteration where counted, else
-/// time per iteration.
+/// Our instructions per iteration relative to gcc -O2's (counted in the emulator).
 pub fn ratio_to_gcc(r: &Row) -> Option<f64> {
-    match (
-        r.insns_per_iter,
-        r.gcc_insns_per_iter,
-        r.ns_per_iter,
-        r.gcc_ns_per_iter,
-    ) {
-        (Some(a), Some(b), _, _) => Some(a / b),
-        (_, _, Some(a), Some(b)) => Some(a / b),
-        _ => None,
-    }
+    Some(r.insns_per_iter? / r.gcc_insns_per_iter?)
+}
+
+/// Our native time per iteration relative to gcc -O2's.
+pub fn time_ratio_to_gcc(r: &Row) -> Option<f64> {
+    Some(r.ns_per_iter? / r.gcc_ns_per_iter?)
 }
 
 /// The report as text tables, one per target, with geometric means.
@@ -564,79 +665,63 @@ pub fn table(rows: &[Row], targets: &[String]) -> String {
             continue;
         }
         let native = mine.iter().any(|r| r.ns_per_iter.is_some());
-        let _ = writeln!(
+        let how = if native {
+            " (instructions counted on unicorn's x86-64; times native)"
+        } else {
+            " (emulated)"
+        };
+        let _ = writeln!(out, "{t}{how}");
+        let _ = write!(
             out,
-            "{t}{}",
-            if native { " (native)" } else { " (emulated)" }
+            "  {:<14} {:>4} {:>6} {:>5} {:>10} {:>9} {:>8} {:>9} {:>6}",
+            "kernel",
+            "ops",
+            "bytes",
+            "B/op",
+            "ns/op cmp",
+            "insn/iter",
+            "helpers",
+            "gcc insn",
+            "x gcc"
         );
         if native {
-            let _ = writeln!(
+            let _ = write!(
                 out,
-                "  {:<14} {:>4} {:>6} {:>5} {:>10} {:>9} {:>9} {:>6} {:>10} {:>8}",
-                "kernel",
-                "ops",
-                "bytes",
-                "B/op",
-                "ns/op cmp",
-                "ns/iter",
-                "gcc ns",
-                "x gcc",
-                "interp ns",
-                "speedup"
-            );
-        } else {
-            let _ = writeln!(
-                out,
-                "  {:<14} {:>4} {:>6} {:>5} {:>10} {:>9} {:>8} {:>9} {:>6}",
-                "kernel",
-                "ops",
-                "bytes",
-                "B/op",
-                "ns/op cmp",
-                "insn/iter",
-                "helpers",
-                "gcc insn",
-                "x gcc"
+                " {:>8} {:>8} {:>6} {:>10} {:>8}",
+                "ns/iter", "gcc ns", "x gcc", "interp ns", "speedup"
             );
         }
+        let _ = writeln!(out);
         for r in &mine {
-            let bpo = r.code_bytes as f64 / r.ops as f64;
+            let _ = write!(
+                out,
+                "  {:<14} {:>4} {:>6} {:>5.1} {:>10.0} {:>9} {:>8} {:>9} {:>6}",
+                r.kernel,
+                r.ops,
+                r.code_bytes,
+                r.code_bytes as f64 / r.ops as f64,
+                r.compile_ns_per_op,
+                opt(r.insns_per_iter, 1),
+                opt(r.helper_insns_per_iter, 1),
+                opt(r.gcc_insns_per_iter, 1),
+                opt(ratio_to_gcc(r), 2)
+            );
             if native {
-                let speedup = match (r.interp_ns_per_iter, r.ns_per_iter) {
-                    (Some(a), Some(b)) => Some(a / b),
-                    _ => None,
-                };
-                let _ = writeln!(
+                let speedup = r.interp_ns_per_iter.zip(r.ns_per_iter).map(|(a, b)| a / b);
+                let _ = write!(
                     out,
-                    "  {:<14} {:>4} {:>6} {:>5.1} {:>10.0} {:>9} {:>9} {:>6} {:>10} {:>8}",
-                    r.kernel,
-                    r.ops,
-                    r.code_bytes,
-                    bpo,
-                    r.compile_ns_per_op,
+                    " {:>8} {:>8} {:>6} {:>10} {:>8}",
                     opt(r.ns_per_iter, 2),
                     opt(r.gcc_ns_per_iter, 2),
-                    opt(ratio_to_gcc(r), 2),
+                    opt(time_ratio_to_gcc(r), 2),
                     opt(r.interp_ns_per_iter, 1),
                     opt(speedup, 1)
                 );
-            } else {
-                let _ = writeln!(
-                    out,
-                    "  {:<14} {:>4} {:>6} {:>5.1} {:>10.0} {:>9} {:>8} {:>9} {:>6}",
-                    r.kernel,
-                    r.ops,
-                    r.code_bytes,
-                    bpo,
-                    r.compile_ns_per_op,
-                    opt(r.insns_per_iter, 1),
-                    opt(r.helper_insns_per_iter, 1),
-                    opt(r.gcc_insns_per_iter, 1),
-                    opt(ratio_to_gcc(r), 2)
-                );
             }
+            let _ = writeln!(out);
         }
         let g = geomean(mine.iter().filter_map(|r| ratio_to_gcc(r)));
+        let time = geomean(mine.iter().filter_map(|r| time_ratio_to_gcc(r)));
         let c = geomean(mine.iter().map(|r| r.compile_ns_per_op));
         let b = geomean(mine.iter().map(|r| r.code_bytes as f64 / r.ops as f64));
         let speed = geomean(
@@ -645,14 +730,12 @@ pub fn table(rows: &[Row], targets: &[String]) -> String {
         );
         let _ = writeln!(
             out,
-            "  geometric mean: {} of gcc -O2's {}, {} B/op, {} ns per op to compile{}\n",
+            "  geometric mean: {} of gcc -O2's instructions{}, {} B/op, {} ns per op to compile{}\n",
             opt(g, 2),
-            if native { "time" } else { "instructions" },
+            time.map_or(String::new(), |t| format!(" ({t:.2} of its time)")),
             opt(b, 1),
             opt(c, 0),
-            speed.map_or(String::new(), |s| format!(
-                ", {s:.1}x the interpreter's speed"
-            ))
+            speed.map_or(String::new(), |s| format!(", {s:.1}x the interpreter's speed"))
         );
     }
     out
@@ -710,7 +793,7 @@ pub fn svg(rows: &[Row], targets: &[String]) -> String {
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"11\">\n\
          <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
          <text x=\"{left}\" y=\"20\" font-size=\"14\">tracejit's code relative to gcc -O2 (lower is better)</text>\n\
-         <text x=\"{left}\" y=\"36\" fill=\"#555\">ARM: instructions per loop iteration (emulated); x86-64: time per iteration (native)</text>\n"
+         <text x=\"{left}\" y=\"36\" fill=\"#555\">instructions per loop iteration, counted in the emulator on every target</text>\n"
     );
     let mut v = 0.0;
     while v <= max + 1e-9 {

@@ -1,0 +1,504 @@
+//! x86-64 code on unicorn's x86-64 model, so that its instructions can be counted the same
+//! way as ARM's (`tracejit bench`). The native x86-64 target stays the one the tests and
+//! the fuzzer use; this one exists to measure.
+//!
+//! The memory map is the ARM machine's: code at [`CODE_BASE`] (copied in from the host
+//! side), the frame at [`FRAME_BASE`], a stack, buffers at the interpreter's addresses.
+//! Calls go to trap slots at [`X86_TRAP_BASE`] (`int 0x80; ret`): compile with
+//! [`trap_externs`] so that the k-th function's "native address" is slot k, and the handler
+//! runs the host body with the System V arguments.
+
+use std::collections::{BTreeSet, HashMap};
+
+use jit_core::backend::CompiledTrace;
+use jit_core::externs::Externs;
+use jit_core::interp::{Outcome, RunOptions};
+use jit_core::ir::{Scalar, Type};
+use jit_core::runtime::{fill_frame, read_exit, RunError, Runner};
+use jit_core::Memory;
+use unicorn_engine::unicorn_const::{Arch, HookType, MemType, Mode, Prot};
+use unicorn_engine::{RegisterX86, Unicorn};
+
+use crate::{
+    setup, EmuError, Executed, CODE_BASE, CODE_LIMIT, FRAME_BASE, FRAME_LIMIT, RETURN_ADDR,
+    STACK_BASE, STACK_SIZE,
+};
+
+/// Where the trap slots of calls out of x86-64 code start (16 bytes each).
+pub const X86_TRAP_BASE: u64 = 0x0e00_0000;
+const TRAP_SLOTS: u64 = 256;
+const PAGE: u64 = 4096;
+
+/// What the trap handler gets: the slot, rdi..r9, xmm0..xmm7 (low halves), and the stacked
+/// arguments; it returns rax and xmm0.
+pub type X86HostCall =
+    Box<dyn FnMut(u32, &[u64; 6], &[u64; 8], &[u64]) -> Result<(u64, u64), String>>;
+
+#[derive(Default)]
+struct Data {
+    executed: Executed,
+    counting: bool,
+    blocks_left: u64,
+    fault: Option<(&'static str, u64)>,
+    trap: Option<X86HostCall>,
+    trap_error: Option<String>,
+}
+
+/// `externs` with each function's native address replaced by its trap slot, and the names
+/// in slot order.
+pub fn trap_externs(externs: &Externs) -> (Externs, Vec<String>) {
+    let mut out = Externs::new();
+    let mut names = Vec::new();
+    for (k, (name, f)) in externs.iter().enumerate().take(TRAP_SLOTS as usize) {
+        let body = f.body.clone();
+        out.insert_native(
+            name,
+            &f.params,
+            f.ret,
+            move |a| body(a),
+            (X86_TRAP_BASE + 16 * k as u64) as usize,
+        );
+        names.push(name.to_string());
+    }
+    (out, names)
+}
+
+/// A handler running `names[slot]` from `externs` with System V argument placement.
+pub fn host_calls(names: Vec<String>, externs: Externs) -> X86HostCall {
+    Box::new(move |slot, ints, floats, stack| {
+        let name = names
+            .get(slot as usize)
+            .ok_or("no function for the trap slot")?;
+        let f = externs
+            .get(name)
+            .ok_or_else(|| format!("no function @{name}"))?;
+        let (mut ni, mut nf, mut ns) = (0, 0, 0);
+        let mut args = Vec::with_capacity(f.params.len());
+        for &t in &f.params {
+            let bits = if t == Type::F64 && nf < 8 {
+                nf += 1;
+                floats[nf - 1]
+            } else if t != Type::F64 && ni < 6 {
+                ni += 1;
+                ints[ni - 1]
+            } else {
+                ns += 1;
+                *stack
+                    .get(ns - 1)
+                    .ok_or("stacked arguments past the trap's view")?
+            };
+            args.push(match t {
+                Type::I32 => Scalar::I32(bits as u32 as i32),
+                Type::I64 => Scalar::I64(bits as i64),
+                Type::F64 => Scalar::F64(bits),
+                Type::Ref => Scalar::Ref(bits),
+            });
+        }
+        let r = (f.body)(&args);
+        Ok(match r {
+            Some(Scalar::F64(b)) => (0, b),
+            Some(x) => (x.bits() as u64, 0),
+            None => (0, 0),
+        })
+    })
+}
+
+/// One emulated x86-64 CPU with tracejit's memory map.
+pub struct X86Machine {
+    uc: Unicorn<'static, Data>,
+    /// Host memory behind the code region (dropped after `uc`, which maps it).
+    code_mem: Box<[u8]>,
+    code_len: u64,
+    frame_mapped: u64,
+    data_pages: BTreeSet<u64>,
+}
+
+impl X86Machine {
+    /// A fresh machine.
+    pub fn new() -> Result<X86Machine, EmuError> {
+        let mut uc = setup(Unicorn::new_with_data(
+            Arch::X86,
+            Mode::MODE_64,
+            Data::default(),
+        ))?;
+        let mut code_mem = vec![0u8; CODE_LIMIT as usize].into_boxed_slice();
+        // SAFETY: `code_mem` is a heap block of CODE_LIMIT bytes that never reallocates and
+        // is dropped only after `uc` (field order).
+        setup(unsafe {
+            uc.mem_map_ptr(
+                CODE_BASE,
+                CODE_LIMIT,
+                Prot::READ | Prot::EXEC,
+                code_mem.as_mut_ptr().cast(),
+            )
+        })?;
+        setup(uc.mem_map(STACK_BASE, STACK_SIZE, Prot::READ | Prot::WRITE))?;
+        setup(uc.mem_map(RETURN_ADDR, PAGE, Prot::READ | Prot::EXEC))?;
+        setup(uc.mem_map(X86_TRAP_BASE, TRAP_SLOTS * 16, Prot::READ | Prot::EXEC))?;
+        let slots: Vec<u8> = (0..TRAP_SLOTS)
+            .flat_map(|_| {
+                let mut s = [0xccu8; 16];
+                s[..3].copy_from_slice(&[0xcd, 0x80, 0xc3]); // int 0x80; ret
+                s
+            })
+            .collect();
+        setup(uc.mem_write(X86_TRAP_BASE, &slots))?;
+        let fault = |uc: &mut Unicorn<'_, Data>, t: MemType, addr: u64, _: usize, _: i64| {
+            let kind = match t {
+                MemType::WRITE_UNMAPPED | MemType::WRITE_PROT => "write",
+                MemType::FETCH_UNMAPPED | MemType::FETCH_PROT => "fetch",
+                _ => "read",
+            };
+            uc.get_data_mut().fault = Some((kind, addr));
+            false
+        };
+        setup(uc.add_mem_hook(HookType::MEM_INVALID, 0, u64::MAX, fault))?;
+        let blocks = |uc: &mut Unicorn<'_, Data>, _: u64, _: u32| {
+            let d = uc.get_data_mut();
+            if d.blocks_left == 0 {
+                let _ = uc.emu_stop();
+            } else {
+                d.blocks_left -= 1;
+            }
+        };
+        setup(uc.add_block_hook(0, u64::MAX, blocks))?;
+        let count = |uc: &mut Unicorn<'_, Data>, addr: u64, _: u32| {
+            let d = uc.get_data_mut();
+            if d.counting {
+                if (CODE_BASE..CODE_BASE + CODE_LIMIT).contains(&addr) {
+                    d.executed.jit += 1;
+                } else {
+                    d.executed.other += 1;
+                }
+            }
+        };
+        setup(uc.add_code_hook(0, u64::MAX, count))?;
+        setup(uc.add_intr_hook(trap))?;
+        Ok(X86Machine {
+            uc,
+            code_mem,
+            code_len: 0,
+            frame_mapped: 0,
+            data_pages: BTreeSet::new(),
+        })
+    }
+
+    /// Counts the instructions of each call from now on ([`X86Machine::executed`]).
+    pub fn count_instructions(&mut self) {
+        self.uc.get_data_mut().counting = true;
+    }
+
+    /// Instructions the last call executed (zero unless counting).
+    pub fn executed(&self) -> Executed {
+        self.uc.get_data().executed
+    }
+
+    /// Sets what calls to the trap slots run.
+    pub fn set_host_calls(&mut self, host: X86HostCall) {
+        self.uc.get_data_mut().trap = Some(host);
+    }
+
+    /// Puts `code` at [`CODE_BASE`], dropping any translation of what was there before.
+    pub fn load_code(&mut self, code: &[u8]) -> Result<(), EmuError> {
+        if code.len() as u64 > CODE_LIMIT {
+            return Err(EmuError::CodeTooLarge(code.len()));
+        }
+        self.code_mem[..code.len()].copy_from_slice(code);
+        if self.code_len > code.len() as u64 {
+            self.code_mem[code.len()..self.code_len as usize].fill(0);
+        }
+        let end = CODE_BASE + (code.len() as u64).max(self.code_len).max(1);
+        setup(self.uc.ctl_remove_cache(CODE_BASE, end))?;
+        self.code_len = code.len() as u64;
+        Ok(())
+    }
+
+    /// Maps and fills the pages of every buffer of `memory` at its own address.
+    pub fn write_memory(&mut self, memory: &Memory) -> Result<(), EmuError> {
+        let mut want = BTreeSet::new();
+        for b in memory.buffers() {
+            let mut p = b.addr / PAGE * PAGE;
+            while p < b.addr + b.bytes.len() as u64 {
+                want.insert(p);
+                p += PAGE;
+            }
+        }
+        for &p in self.data_pages.difference(&want) {
+            setup(self.uc.mem_unmap(p, PAGE))?;
+        }
+        for &p in want.difference(&self.data_pages) {
+            setup(self.uc.mem_map(p, PAGE, Prot::READ | Prot::WRITE))?;
+        }
+        for &p in &want {
+            setup(self.uc.mem_write(p, &[0u8; PAGE as usize]))?;
+        }
+        self.data_pages = want;
+        for b in memory.buffers() {
+            setup(self.uc.mem_write(b.addr, &b.bytes))?;
+        }
+        Ok(())
+    }
+
+    /// Copies every buffer of `memory` back from the machine.
+    pub fn read_memory(&self, memory: &mut Memory) -> Result<(), EmuError> {
+        let spans: Vec<(u64, usize)> = memory
+            .buffers()
+            .iter()
+            .map(|b| (b.addr, b.bytes.len()))
+            .collect();
+        for (addr, len) in spans {
+            let bytes = setup(self.uc.mem_read_as_vec(addr, len))?;
+            if let Some(dst) = memory.contents_mut(addr) {
+                dst.copy_from_slice(&bytes);
+            }
+        }
+        Ok(())
+    }
+
+    fn write_frame(&mut self, words: &[u64]) -> Result<(), EmuError> {
+        let bytes = (words.len() as u64 * 8).max(8).next_multiple_of(PAGE);
+        if bytes > FRAME_LIMIT {
+            return Err(EmuError::Setup("the frame is too large".into()));
+        }
+        if bytes > self.frame_mapped {
+            setup(self.uc.mem_map(
+                FRAME_BASE + self.frame_mapped,
+                bytes - self.frame_mapped,
+                Prot::READ | Prot::WRITE,
+            ))?;
+            self.frame_mapped = bytes;
+        }
+        let raw: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        setup(self.uc.mem_write(FRAME_BASE, &raw))
+    }
+
+    /// Loads a static little-endian ELF64 image (its PT_LOAD segments at their addresses,
+    /// away from the regions above) and returns its symbols.
+    pub fn load_elf64(&mut self, elf: &[u8]) -> Result<HashMap<String, u64>, EmuError> {
+        let bad = |what: &str| EmuError::Setup(format!("not a usable ELF64: {what}"));
+        let le = |at: usize, n: usize| -> Result<u64, EmuError> {
+            let b = elf.get(at..at + n).ok_or_else(|| bad("truncated"))?;
+            let mut w = [0u8; 8];
+            w[..n].copy_from_slice(b);
+            Ok(u64::from_le_bytes(w))
+        };
+        if elf.get(0..6) != Some(b"\x7fELF\x02\x01") {
+            return Err(bad("not ELF64 little-endian"));
+        }
+        let (phoff, shoff) = (le(0x20, 8)? as usize, le(0x28, 8)? as usize);
+        let (phnum, shnum) = (le(0x38, 2)? as usize, le(0x3c, 2)? as usize);
+        for k in 0..phnum {
+            let ph = phoff + 56 * k;
+            if le(ph, 4)? != 1 {
+                continue;
+            }
+            let (off, vaddr) = (le(ph + 8, 8)?, le(ph + 16, 8)?);
+            let (filesz, memsz) = (le(ph + 32, 8)?, le(ph + 40, 8)?);
+            let start = vaddr / PAGE * PAGE;
+            let end = (vaddr + memsz).next_multiple_of(PAGE);
+            setup(self.uc.mem_map(start, end - start, Prot::ALL))?;
+            let bytes = elf
+                .get(off as usize..(off + filesz) as usize)
+                .ok_or_else(|| bad("segment"))?;
+            setup(self.uc.mem_write(vaddr, bytes))?;
+        }
+        let mut symbols = HashMap::new();
+        for k in 0..shnum {
+            let sh = shoff + 64 * k;
+            if le(sh + 4, 4)? != 2 {
+                continue; // SHT_SYMTAB only.
+            }
+            let (off, size, link) = (
+                le(sh + 24, 8)? as usize,
+                le(sh + 32, 8)? as usize,
+                le(sh + 40, 4)? as usize,
+            );
+            let strtab = le(shoff + 64 * link + 24, 8)? as usize;
+            for s in (off..off + size).step_by(24) {
+                let at = strtab + le(s, 4)? as usize;
+                let len = elf
+                    .get(at..)
+                    .and_then(|t| t.iter().position(|&c| c == 0))
+                    .unwrap_or(0);
+                let name = String::from_utf8_lossy(&elf[at..at + len]).into_owned();
+                if !name.is_empty() {
+                    symbols.insert(name, le(s + 8, 8)?);
+                }
+            }
+        }
+        Ok(symbols)
+    }
+
+    /// Calls code at `addr` with System V arguments (`ints` in rdi.., `floats` as bits in
+    /// xmm0..) for at most `budget` basic blocks; returns rax and the low half of xmm0.
+    pub fn call(
+        &mut self,
+        addr: u64,
+        ints: &[u64],
+        floats: &[u64],
+        budget: u64,
+    ) -> Result<(u64, u64), EmuError> {
+        use RegisterX86::*;
+        for (r, &v) in [RDI, RSI, RDX, RCX, R8, R9].into_iter().zip(ints) {
+            setup(self.uc.reg_write(r, v))?;
+        }
+        for (r, &v) in [XMM0, XMM1, XMM2, XMM3, XMM4, XMM5, XMM6, XMM7]
+            .into_iter()
+            .zip(floats)
+        {
+            let mut b = [0u8; 16];
+            b[..8].copy_from_slice(&v.to_le_bytes());
+            setup(self.uc.reg_write_long(r, &b))?;
+        }
+        // The return address on the stack, rsp 16-byte aligned before the call.
+        let sp = STACK_BASE + STACK_SIZE - 64;
+        setup(self.uc.mem_write(sp, &RETURN_ADDR.to_le_bytes()))?;
+        setup(self.uc.reg_write(RSP, sp))?;
+        {
+            let d = self.uc.get_data_mut();
+            d.executed = Executed::default();
+            d.blocks_left = budget;
+            d.fault = None;
+            d.trap_error = None;
+        }
+        let r = self.uc.emu_start(addr, RETURN_ADDR, 0, 0);
+        if let Some(e) = self.uc.get_data_mut().trap_error.take() {
+            return Err(EmuError::HostCall(e));
+        }
+        let pc = self.uc.pc_read().unwrap_or(0);
+        match r {
+            Ok(()) if pc == RETURN_ADDR => {
+                let rax = setup(self.uc.reg_read(RAX))?;
+                let x = setup(self.uc.reg_read_long(XMM0))?;
+                let mut w = [0u8; 8];
+                w.copy_from_slice(&x[..8]);
+                Ok((rax, u64::from_le_bytes(w)))
+            }
+            Ok(()) => Err(EmuError::Budget { blocks: budget, pc }),
+            Err(e) => Err(match self.uc.get_data().fault {
+                Some((kind, addr)) => EmuError::BadAccess { kind, addr, pc },
+                None => EmuError::Setup(format!("{e:?} at {pc:#x}")),
+            }),
+        }
+    }
+}
+
+/// The interrupt hook: `int 0x80` in trap slot k runs the host call for k; the slot's
+/// `ret` then returns to the caller.
+fn trap(uc: &mut Unicorn<'_, Data>, intno: u32) {
+    use RegisterX86::*;
+    let pc = uc.pc_read().unwrap_or(0);
+    let fail = |uc: &mut Unicorn<'_, Data>, e: String| {
+        uc.get_data_mut().trap_error = Some(e);
+        let _ = uc.emu_stop();
+    };
+    let at = pc.wrapping_sub(2);
+    if intno != 0x80 || !(X86_TRAP_BASE..X86_TRAP_BASE + 16 * TRAP_SLOTS).contains(&at) {
+        return fail(uc, format!("unexpected interrupt {intno} at {pc:#x}"));
+    }
+    let mut ints = [0u64; 6];
+    for (k, r) in [RDI, RSI, RDX, RCX, R8, R9].into_iter().enumerate() {
+        ints[k] = uc.reg_read(r).unwrap_or(0);
+    }
+    let mut floats = [0u64; 8];
+    for (k, r) in [XMM0, XMM1, XMM2, XMM3, XMM4, XMM5, XMM6, XMM7]
+        .into_iter()
+        .enumerate()
+    {
+        if let Ok(x) = uc.reg_read_long(r) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&x[..8]);
+            floats[k] = u64::from_le_bytes(w);
+        }
+    }
+    // Stacked arguments start above the return address.
+    let sp = uc.reg_read(RSP).unwrap_or(0);
+    let avail = (STACK_BASE + STACK_SIZE).saturating_sub(sp + 8).min(256) as usize;
+    let raw = uc.mem_read_as_vec(sp + 8, avail).unwrap_or_default();
+    let stack: Vec<u64> = raw
+        .chunks(8)
+        .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+        .collect();
+    let Some(mut host) = uc.get_data_mut().trap.take() else {
+        return fail(
+            uc,
+            "a call reached a trap slot, but no handler is set".into(),
+        );
+    };
+    let out = host(((at - X86_TRAP_BASE) / 16) as u32, &ints, &floats, &stack);
+    uc.get_data_mut().trap = Some(host);
+    match out {
+        Ok((rax, xmm0)) => {
+            let _ = uc.reg_write(RAX, rax);
+            let mut b = [0u8; 16];
+            b[..8].copy_from_slice(&xmm0.to_le_bytes());
+            let _ = uc.reg_write_long(XMM0, &b);
+        }
+        Err(e) => fail(uc, e),
+    }
+}
+
+/// A compiled x86-64 trace loaded into an emulated machine: a [`Runner`].
+pub struct X86EmuTrace {
+    machine: X86Machine,
+    code: CompiledTrace,
+    input_types: Vec<Type>,
+}
+
+impl X86EmuTrace {
+    /// Loads `code` (compiled with [`trap_externs`]) into `machine`.
+    pub fn load(
+        mut machine: X86Machine,
+        code: CompiledTrace,
+        input_types: Vec<Type>,
+    ) -> Result<X86EmuTrace, RunError> {
+        machine
+            .load_code(&code.code)
+            .map_err(|e| RunError::Fault(e.to_string()))?;
+        Ok(X86EmuTrace {
+            machine,
+            code,
+            input_types,
+        })
+    }
+
+    /// The machine, e.g. to read what the last run executed.
+    pub fn machine(&mut self) -> &mut X86Machine {
+        &mut self.machine
+    }
+
+    /// The machine back, for the next trace.
+    pub fn into_machine(self) -> X86Machine {
+        self.machine
+    }
+}
+
+impl Runner for X86EmuTrace {
+    fn run(
+        &mut self,
+        inputs: &[Scalar],
+        memory: &mut Memory,
+        options: RunOptions,
+    ) -> Result<Outcome, RunError> {
+        let fault = |e: EmuError| RunError::Fault(e.to_string());
+        self.machine.write_memory(memory).map_err(fault)?;
+        let frame = fill_frame(&self.code, inputs, &self.input_types, options, |a| a)?;
+        self.machine.write_frame(&frame).map_err(fault)?;
+        let budget = options
+            .step_budget
+            .saturating_mul(crate::BLOCKS_PER_STEP)
+            .max(10_000);
+        let (index, _) = self
+            .machine
+            .call(CODE_BASE, &[FRAME_BASE], &[], budget)
+            .map_err(fault)?;
+        let raw =
+            setup(self.machine.uc.mem_read_as_vec(FRAME_BASE, frame.len() * 8)).map_err(fault)?;
+        let words: Vec<u64> = raw
+            .chunks(8)
+            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .collect();
+        self.machine.read_memory(memory).map_err(fault)?;
+        read_exit(&self.code, index & 0xffff_ffff, &words, options, |a| a)
+    }
+}
