@@ -317,7 +317,7 @@ fn bench_checks_every_kernel_on_every_target_and_writes_the_report() {
     // A table per target with every kernel and a geometric mean; a kernel whose result
     // differed from the interpreter's (ours or gcc's) would have failed the run.
     for t in [
-        "x86_64-unknown-linux-gnu (native)",
+        "x86_64-unknown-linux-gnu (instructions counted on unicorn's x86-64; times native)",
         "armv7-unknown-linux-gnueabihf (emulated)",
         "armv7-unknown-linux-gnueabi (emulated)",
         "armv5te-unknown-linux-gnueabi (emulated)",
