@@ -159,6 +159,12 @@ pub struct Row {
     pub gcc_ns_per_iter: Option<f64>,
     /// Nanoseconds per iteration of the reference interpreter.
     pub interp_ns_per_iter: Option<f64>,
+    /// Cranelift's compile time per IR op at opt_level=none (the host's target).
+    pub cl_none_compile_ns_per_op: Option<f64>,
+    /// Cranelift's compile time per IR op at opt_level=speed.
+    pub cl_speed_compile_ns_per_op: Option<f64>,
+    /// Native nanoseconds per iteration of Cranelift's opt_level=speed code.
+    pub cl_ns_per_iter: Option<f64>,
 }
 
 /// Options of a benchmark run.
@@ -293,6 +299,55 @@ fn kernel_image(t: &ArmTarget) -> Result<Vec<u8>, String> {
         0x0a00_0000,
         &keep,
     )
+}
+
+/// Cranelift's compile times and run time for a kernel, its result checked first.
+fn cranelift_row(p: &Prepared, externs: &Externs, row: &mut Row) -> Result<(), String> {
+    use crate::cranelift::{compile as clif, isa, translate, ClifCode, OptLevel};
+    let ops = p.trace.ops.len() as f64;
+    let none = isa(OptLevel::None)?;
+    let speed = isa(OptLevel::Speed)?;
+    let once = |level: &_| translate(&p.trace, externs, level).and_then(|f| clif(f, level));
+    let code = once(&speed).map_err(|e| format!("Cranelift: {e}"))?;
+    let code = ClifCode::new(&code)?;
+    row.cl_none_compile_ns_per_op = Some(time(|| drop(once(&none))) * 1e9 / ops);
+    row.cl_speed_compile_ns_per_op = Some(time(|| drop(once(&speed))) * 1e9 / ops);
+    let words = |keep: &mut Vec<Vec<u64>>| -> Vec<u64> {
+        host_args(p, keep)
+            .into_iter()
+            .map(|a| match a {
+                HostArg::I32(x) => x as i64 as u64,
+                HostArg::I64(x) => x as u64,
+                HostArg::F64(x) => x.to_bits(),
+                HostArg::Ptr(x) => x as u64,
+            })
+            .collect()
+    };
+    let mut keep = Vec::new();
+    let inputs = words(&mut keep);
+    let mut outputs = vec![0u64; 64];
+    code.call(&inputs, &mut outputs);
+    let n = p.want.values.len();
+    let value = result_of(&p.want).map(|w| {
+        let bits = outputs[n - 1];
+        match w.ty() {
+            Type::I32 => Scalar::I32(bits as u32 as i32),
+            Type::I64 => Scalar::I64(bits as i64),
+            Type::F64 => Scalar::F64(bits),
+            Type::Ref => Scalar::Ref(bits),
+        }
+    });
+    check_c(p, value).map_err(|e| format!("Cranelift's code: {e}"))?;
+    row.cl_ns_per_iter = Some(
+        time(|| {
+            let mut keep = Vec::new();
+            let inputs = words(&mut keep);
+            let mut outputs = [0u64; 64];
+            code.call(&inputs, &mut outputs);
+        }) * 1e9
+            / row.iterations as f64,
+    );
+    Ok(())
 }
 
 /// bench/kernels.c built by the host's gcc -O2 as a static freestanding x86-64 image at
@@ -594,6 +649,7 @@ pub fn run_bench(opts: &Options) -> Result<Vec<Row>, String> {
                         }) * 1e9
                             / iterations as f64,
                     );
+                    cranelift_row(&p, &externs, &mut row).map_err(fail)?;
                     row.interp_ns_per_iter = Some(
                         time(|| {
                             let _ = run(
@@ -650,6 +706,11 @@ pub fn ratio_to_gcc(r: &Row) -> Option<f64> {
     Some(r.insns_per_iter? / r.gcc_insns_per_iter?)
 }
 
+/// Our native time per iteration relative to Cranelift opt_level=speed's.
+pub fn time_ratio_to_cranelift(r: &Row) -> Option<f64> {
+    Some(r.ns_per_iter? / r.cl_ns_per_iter?)
+}
+
 /// Our native time per iteration relative to gcc -O2's.
 pub fn time_ratio_to_gcc(r: &Row) -> Option<f64> {
     Some(r.ns_per_iter? / r.gcc_ns_per_iter?)
@@ -687,8 +748,16 @@ pub fn table(rows: &[Row], targets: &[String]) -> String {
         if native {
             let _ = write!(
                 out,
-                " {:>8} {:>8} {:>6} {:>10} {:>8}",
-                "ns/iter", "gcc ns", "x gcc", "interp ns", "speedup"
+                " {:>8} {:>8} {:>6} {:>10} {:>8} {:>9} {:>9} {:>8} {:>5}",
+                "ns/iter",
+                "gcc ns",
+                "x gcc",
+                "interp ns",
+                "speedup",
+                "cl0 ns/op",
+                "cl2 ns/op",
+                "cl ns",
+                "x cl"
             );
         }
         let _ = writeln!(out);
@@ -710,12 +779,16 @@ pub fn table(rows: &[Row], targets: &[String]) -> String {
                 let speedup = r.interp_ns_per_iter.zip(r.ns_per_iter).map(|(a, b)| a / b);
                 let _ = write!(
                     out,
-                    " {:>8} {:>8} {:>6} {:>10} {:>8}",
+                    " {:>8} {:>8} {:>6} {:>10} {:>8} {:>9} {:>9} {:>8} {:>5}",
                     opt(r.ns_per_iter, 2),
                     opt(r.gcc_ns_per_iter, 2),
                     opt(time_ratio_to_gcc(r), 2),
                     opt(r.interp_ns_per_iter, 1),
-                    opt(speedup, 1)
+                    opt(speedup, 1),
+                    opt(r.cl_none_compile_ns_per_op, 0),
+                    opt(r.cl_speed_compile_ns_per_op, 0),
+                    opt(r.cl_ns_per_iter, 2),
+                    opt(time_ratio_to_cranelift(r), 2)
                 );
             }
             let _ = writeln!(out);
@@ -728,15 +801,35 @@ pub fn table(rows: &[Row], targets: &[String]) -> String {
             mine.iter()
                 .filter_map(|r| Some(r.interp_ns_per_iter? / r.ns_per_iter?)),
         );
-        let _ = writeln!(
+        let _ =
+            writeln!(
             out,
-            "  geometric mean: {} of gcc -O2's instructions{}, {} B/op, {} ns per op to compile{}\n",
+            "  geometric mean: {} of gcc -O2's instructions{}, {} B/op, {} ns per op to compile{}",
             opt(g, 2),
             time.map_or(String::new(), |t| format!(" ({t:.2} of its time)")),
             opt(b, 1),
             opt(c, 0),
             speed.map_or(String::new(), |s| format!(", {s:.1}x the interpreter's speed"))
         );
+        let vs_cl = geomean(mine.iter().filter_map(|r| time_ratio_to_cranelift(r)));
+        let faster = geomean(
+            mine.iter()
+                .filter_map(|r| Some(r.cl_none_compile_ns_per_op? / r.compile_ns_per_op)),
+        );
+        if let (Some(v), Some(f)) = (vs_cl, faster) {
+            let _ = writeln!(
+                out,
+                "  against Cranelift 0.135: {v:.2} of opt_level=speed's run time (goal <= 1.25), compiling {f:.1}x faster than opt_level=none (goal >= 10)"
+            );
+        }
+        if let Some(g) = g {
+            let _ = writeln!(
+                out,
+                "  goal: instructions within 1.3x of gcc -O2's: {}",
+                if g <= 1.3 { "met" } else { "not met" }
+            );
+        }
+        let _ = writeln!(out);
     }
     out
 }
@@ -744,12 +837,12 @@ pub fn table(rows: &[Row], targets: &[String]) -> String {
 /// The rows as CSV.
 pub fn csv(rows: &[Row]) -> String {
     let mut out = String::from(
-        "kernel,target,ops,iterations,compile_ns_per_op,code_bytes,insns_per_iter,helper_insns_per_iter,gcc_insns_per_iter,ns_per_iter,gcc_ns_per_iter,interp_ns_per_iter\n",
+        "kernel,target,ops,iterations,compile_ns_per_op,code_bytes,insns_per_iter,helper_insns_per_iter,gcc_insns_per_iter,ns_per_iter,gcc_ns_per_iter,interp_ns_per_iter,cranelift_none_compile_ns_per_op,cranelift_speed_compile_ns_per_op,cranelift_ns_per_iter\n",
     );
     let o = |x: Option<f64>| x.map_or(String::new(), |x| format!("{x:.3}"));
     for r in rows {
         out += &format!(
-            "{},{},{},{},{:.1},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{:.1},{},{},{},{},{},{},{},{},{},{}\n",
             r.kernel,
             r.target,
             r.ops,
@@ -761,7 +854,10 @@ pub fn csv(rows: &[Row]) -> String {
             o(r.gcc_insns_per_iter),
             o(r.ns_per_iter),
             o(r.gcc_ns_per_iter),
-            o(r.interp_ns_per_iter)
+            o(r.interp_ns_per_iter),
+            o(r.cl_none_compile_ns_per_op),
+            o(r.cl_speed_compile_ns_per_op),
+            o(r.cl_ns_per_iter)
         );
     }
     out

@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod bench;
+pub mod cranelift;
 pub mod disasm;
 pub mod encoders;
 pub mod fuzz;
