@@ -3,6 +3,7 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::OnceLock;
 
 use backend_arm::abi::{assign, result, ArgLoc};
 use backend_arm::{ArmBackend, FloatAbi, Profile};
@@ -471,22 +472,33 @@ pub fn build_abi_fixture(float: FloatAbi) -> Result<Vec<u8>, String> {
 
 /// `abi.c` built for `profile` and `float` at 0x2000000, with its symbols; built once per
 /// process and profile.
-pub fn abi_fixture(
+pub fn abi_fixture(profile: Profile, float: FloatAbi) -> Result<&'static Image, String> {
+    static CELLS: ImageCells = [const { OnceLock::new() }; 3];
+    cached_image(&CELLS, profile, float, || {
+        build_fixture_for("abi.c", profile, float, 0x0200_0000, &[])
+    })
+}
+
+/// A GCC-built ELF image and its symbols.
+pub type Image = (Vec<u8>, std::collections::HashMap<String, u64>);
+
+type ImageCells = [OnceLock<Result<Image, String>>; 3];
+
+/// The image `build` makes for `profile` and `float`, built once per process (one cell per
+/// ARMv7 float ABI and one for ARMv5TE).
+fn cached_image(
+    cells: &'static ImageCells,
     profile: Profile,
     float: FloatAbi,
-) -> Result<&'static (Vec<u8>, std::collections::HashMap<String, u64>), String> {
-    use std::sync::OnceLock;
-    type Built = Result<(Vec<u8>, std::collections::HashMap<String, u64>), String>;
-    static HARD: OnceLock<Built> = OnceLock::new();
-    static SOFTFP: OnceLock<Built> = OnceLock::new();
-    static V5: OnceLock<Built> = OnceLock::new();
+    build: impl FnOnce() -> Result<Vec<u8>, String>,
+) -> Result<&'static Image, String> {
     let cell = match (profile, float) {
-        (Profile::V5te, _) => &V5,
-        (_, FloatAbi::Hard) => &HARD,
-        (_, FloatAbi::Softfp) => &SOFTFP,
+        (Profile::V5te, _) => &cells[0],
+        (_, FloatAbi::Hard) => &cells[1],
+        (_, FloatAbi::Softfp) => &cells[2],
     };
     cell.get_or_init(|| {
-        let elf = build_fixture_for("abi.c", profile, float, 0x0200_0000, &[])?;
+        let elf = build()?;
         let symbols = crate::Machine::new(Cpu::CortexA8)
             .and_then(|mut m| m.load_elf(&elf))
             .map_err(|e| e.to_string())?;
@@ -511,27 +523,9 @@ const AEABI: &[&str] = &[
 
 /// `runtime.c` (the legalization helpers, with libgcc's AEABI routines) for ARMv7 and
 /// `float`, at 0x3000000; built once per process and float ABI.
-pub fn runtime_fixture(
-    profile: Profile,
-    float: FloatAbi,
-) -> Result<&'static (Vec<u8>, std::collections::HashMap<String, u64>), String> {
-    use std::sync::OnceLock;
-    type Built = Result<(Vec<u8>, std::collections::HashMap<String, u64>), String>;
-    static HARD: OnceLock<Built> = OnceLock::new();
-    static SOFTFP: OnceLock<Built> = OnceLock::new();
-    static V5: OnceLock<Built> = OnceLock::new();
-    let cell = match (profile, float) {
-        (Profile::V5te, _) => &V5,
-        (_, FloatAbi::Hard) => &HARD,
-        (_, FloatAbi::Softfp) => &SOFTFP,
-    };
-    cell.get_or_init(|| {
-        let elf = build_fixture_for("runtime.c", profile, float, 0x0300_0000, AEABI)?;
-        let symbols = crate::Machine::new(Cpu::CortexA8)
-            .and_then(|mut m| m.load_elf(&elf))
-            .map_err(|e| e.to_string())?;
-        Ok((elf, symbols))
+pub fn runtime_fixture(profile: Profile, float: FloatAbi) -> Result<&'static Image, String> {
+    static CELLS: ImageCells = [const { OnceLock::new() }; 3];
+    cached_image(&CELLS, profile, float, || {
+        build_fixture_for("runtime.c", profile, float, 0x0300_0000, AEABI)
     })
-    .as_ref()
-    .map_err(Clone::clone)
 }

@@ -202,20 +202,154 @@ fn setup<T, E: fmt::Debug>(r: Result<T, E>) -> Result<T, EmuError> {
     r.map_err(|e| EmuError::Setup(format!("{e:?}")))
 }
 
+/// What a bad access was, for errors.
+fn access_kind(t: MemType) -> &'static str {
+    match t {
+        MemType::WRITE_UNMAPPED | MemType::WRITE_PROT => "write",
+        MemType::FETCH_UNMAPPED | MemType::FETCH_PROT => "fetch",
+        _ => "read",
+    }
+}
+
+/// The regions of tracejit's memory map that both emulated machines (ARM and x86-64) keep
+/// the same way: code in host memory the CPU sees read-only (copied in from the host side,
+/// which spares Unicorn the protection flip and full TLB flush a `mem_write` would cost),
+/// the stack, the frame (mapped as it grows) and the buffers' pages.
+struct Regions {
+    code_mem: Box<[u8]>,
+    code_len: u64,
+    frame_mapped: u64,
+    data_pages: std::collections::BTreeSet<u64>,
+}
+
+impl Regions {
+    /// Maps the code region and the stack into `uc`. The returned value must outlive
+    /// `uc`'s use of the code region (the owner drops it after `uc`).
+    fn map<D>(uc: &mut Unicorn<'static, D>) -> Result<Regions, EmuError> {
+        let mut code_mem = vec![0u8; CODE_LIMIT as usize].into_boxed_slice();
+        // SAFETY: `code_mem` is a heap block of CODE_LIMIT bytes that moves with its owner
+        // but never reallocates; every owner declares its engine before its `Regions`, so
+        // the block is freed only after the engine that maps it.
+        setup(unsafe {
+            uc.mem_map_ptr(
+                CODE_BASE,
+                CODE_LIMIT,
+                Prot::READ | Prot::EXEC,
+                code_mem.as_mut_ptr().cast(),
+            )
+        })?;
+        setup(uc.mem_map(STACK_BASE, STACK_SIZE, Prot::READ | Prot::WRITE))?;
+        Ok(Regions {
+            code_mem,
+            code_len: 0,
+            frame_mapped: 0,
+            data_pages: Default::default(),
+        })
+    }
+
+    fn load_code<D>(&mut self, uc: &mut Unicorn<'static, D>, code: &[u8]) -> Result<(), EmuError> {
+        if code.len() as u64 > CODE_LIMIT {
+            return Err(EmuError::CodeTooLarge(code.len()));
+        }
+        self.code_mem[..code.len()].copy_from_slice(code);
+        if self.code_len > code.len() as u64 {
+            // A reused machine must not run what an earlier, longer trace left behind.
+            self.code_mem[code.len()..self.code_len as usize].fill(0);
+        }
+        // Unicorn keeps translated blocks: without this a reload runs the old code.
+        let end = CODE_BASE + (code.len() as u64).max(self.code_len).max(4);
+        setup(uc.ctl_remove_cache(CODE_BASE, end))?;
+        self.code_len = code.len() as u64;
+        Ok(())
+    }
+
+    fn write_frame<D>(
+        &mut self,
+        uc: &mut Unicorn<'static, D>,
+        words: &[u64],
+    ) -> Result<(), EmuError> {
+        let bytes = (words.len() as u64 * 8).max(8).next_multiple_of(PAGE);
+        if bytes > FRAME_LIMIT {
+            return Err(EmuError::Setup(format!(
+                "a frame of {} words is too large",
+                words.len()
+            )));
+        }
+        if bytes > self.frame_mapped {
+            setup(uc.mem_map(
+                FRAME_BASE + self.frame_mapped,
+                bytes - self.frame_mapped,
+                Prot::READ | Prot::WRITE,
+            ))?;
+            self.frame_mapped = bytes;
+        }
+        let raw: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        setup(uc.mem_write(FRAME_BASE, &raw))
+    }
+
+    fn write_memory<D>(
+        &mut self,
+        uc: &mut Unicorn<'static, D>,
+        memory: &Memory,
+    ) -> Result<(), EmuError> {
+        let mut want = std::collections::BTreeSet::new();
+        for b in memory.buffers() {
+            let start = b.addr / PAGE * PAGE;
+            let end = (b.addr + b.bytes.len() as u64).next_multiple_of(PAGE);
+            let mut p = start;
+            while p < end {
+                want.insert(p);
+                p += PAGE;
+            }
+        }
+        for &p in self.data_pages.difference(&want) {
+            setup(uc.mem_unmap(p, PAGE))?;
+        }
+        for &p in want.difference(&self.data_pages) {
+            setup(uc.mem_map(p, PAGE, Prot::READ | Prot::WRITE))?;
+        }
+        for &p in &want {
+            setup(uc.mem_write(p, &[0u8; PAGE as usize]))?;
+        }
+        self.data_pages = want;
+        for b in memory.buffers() {
+            setup(uc.mem_write(b.addr, &b.bytes))?;
+        }
+        Ok(())
+    }
+}
+
+fn read_frame<D>(uc: &Unicorn<'static, D>, n: usize) -> Result<Vec<u64>, EmuError> {
+    let raw = setup(uc.mem_read_as_vec(FRAME_BASE, n * 8))?;
+    Ok(raw
+        .chunks(8)
+        .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+        .collect())
+}
+
+fn read_memory<D>(uc: &Unicorn<'static, D>, memory: &mut Memory) -> Result<(), EmuError> {
+    let spans: Vec<(u64, usize)> = memory
+        .buffers()
+        .iter()
+        .map(|b| (b.addr, b.bytes.len()))
+        .collect();
+    for (addr, len) in spans {
+        let bytes = setup(uc.mem_read_as_vec(addr, len))?;
+        if let Some(dst) = memory.contents_mut(addr) {
+            dst.copy_from_slice(&bytes);
+        }
+    }
+    Ok(())
+}
+
 /// One emulated CPU with tracejit's memory map.
 pub struct Machine {
     uc: Unicorn<'static, FaultInfo>,
-    /// The host memory behind the code region (dropped after `uc`, which maps it). The
-    /// emulated CPU sees it read-only; code is copied in from the host side, which spares
-    /// Unicorn the protection flip (and full TLB flush) a `mem_write` to it would cost.
-    code_mem: Box<[u8]>,
+    /// Code, frame and buffers (dropped after `uc`, which maps the code's host memory).
+    regions: Regions,
     cpu: Cpu,
-    code_len: u64,
     /// Whether the instruction-counting hook is installed.
     counting: bool,
-    frame_mapped: u64,
-    /// Pages mapped for buffers.
-    data_pages: std::collections::BTreeSet<u64>,
     /// ELF images loaded so far, by a hash of their bytes, with their symbols.
     elves: Vec<(u64, std::collections::HashMap<String, u64>)>,
 }
@@ -236,29 +370,13 @@ impl Machine {
         // SAFETY: `uc_ctl` with TCG_BUFFER_SIZE|WRITE reads exactly one u32 vararg, and the
         // handle is the live engine `uc` owns; it runs before the engine initializes.
         setup(unsafe { uc_ctl(uc.get_handle(), size, TCG_BUFFER_BYTES) }.into())?;
-        let mut code_mem = vec![0u8; CODE_LIMIT as usize].into_boxed_slice();
-        // SAFETY: `code_mem` is a heap block of CODE_LIMIT bytes that moves with the
-        // Machine but never reallocates, and it is dropped only after `uc` (field order).
-        setup(unsafe {
-            uc.mem_map_ptr(
-                CODE_BASE,
-                CODE_LIMIT,
-                Prot::READ | Prot::EXEC,
-                code_mem.as_mut_ptr().cast(),
-            )
-        })?;
-        setup(uc.mem_map(STACK_BASE, STACK_SIZE, Prot::READ | Prot::WRITE))?;
+        let regions = Regions::map(&mut uc)?;
         if cpu.has_vfp() {
             setup(uc.reg_write(RegisterARM::FPEXC, 1 << 30))?;
         }
         let hook =
             |uc: &mut Unicorn<'_, FaultInfo>, t: MemType, addr: u64, _size: usize, _v: i64| {
-                let kind = match t {
-                    MemType::WRITE_UNMAPPED | MemType::WRITE_PROT => "write",
-                    MemType::FETCH_UNMAPPED | MemType::FETCH_PROT => "fetch",
-                    _ => "read",
-                };
-                uc.get_data_mut().fault = Some((kind, addr));
+                uc.get_data_mut().fault = Some((access_kind(t), addr));
                 false
             };
         setup(uc.add_mem_hook(HookType::MEM_INVALID, 0, u64::MAX, hook))?;
@@ -284,12 +402,9 @@ impl Machine {
         setup(uc.add_intr_hook(trap_hook))?;
         Ok(Machine {
             uc,
-            code_mem,
+            regions,
             cpu,
-            code_len: 0,
             counting: false,
-            frame_mapped: 0,
-            data_pages: Default::default(),
             elves: Vec::new(),
         })
     }
@@ -311,94 +426,28 @@ impl Machine {
 
     /// Puts `code` at [`CODE_BASE`], dropping any translation of what was there before.
     pub fn load_code(&mut self, code: &[u8]) -> Result<(), EmuError> {
-        if code.len() as u64 > CODE_LIMIT {
-            return Err(EmuError::CodeTooLarge(code.len()));
-        }
-        self.code_mem[..code.len()].copy_from_slice(code);
-        if self.code_len > code.len() as u64 {
-            // A reused machine must not run what an earlier, longer trace left behind.
-            self.code_mem[code.len()..self.code_len as usize].fill(0);
-        }
-        // Unicorn keeps translated blocks: without this a reload runs the old code.
-        let end = CODE_BASE + (code.len() as u64).max(self.code_len).max(4);
-        setup(self.uc.ctl_remove_cache(CODE_BASE, end))?;
-        self.code_len = code.len() as u64;
-        Ok(())
+        self.regions.load_code(&mut self.uc, code)
     }
 
     /// Writes the frame (64-bit words, little-endian) at [`FRAME_BASE`].
     pub fn write_frame(&mut self, words: &[u64]) -> Result<(), EmuError> {
-        let bytes = (words.len() as u64 * 8).max(8).next_multiple_of(PAGE);
-        if bytes > FRAME_LIMIT {
-            return Err(EmuError::Setup(format!(
-                "a frame of {} words is too large",
-                words.len()
-            )));
-        }
-        if bytes > self.frame_mapped {
-            setup(self.uc.mem_map(
-                FRAME_BASE + self.frame_mapped,
-                bytes - self.frame_mapped,
-                Prot::READ | Prot::WRITE,
-            ))?;
-            self.frame_mapped = bytes;
-        }
-        let raw: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-        setup(self.uc.mem_write(FRAME_BASE, &raw))
+        self.regions.write_frame(&mut self.uc, words)
     }
 
     /// Reads `n` frame words back.
     pub fn read_frame(&self, n: usize) -> Result<Vec<u64>, EmuError> {
-        let raw = setup(self.uc.mem_read_as_vec(FRAME_BASE, n * 8))?;
-        Ok(raw
-            .chunks(8)
-            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
-            .collect())
+        read_frame(&self.uc, n)
     }
 
     /// Maps and fills the pages of every buffer of `memory` at its own address; pages of
     /// earlier runs that no buffer uses now are unmapped.
     pub fn write_memory(&mut self, memory: &Memory) -> Result<(), EmuError> {
-        let mut want = std::collections::BTreeSet::new();
-        for b in memory.buffers() {
-            let start = b.addr / PAGE * PAGE;
-            let end = (b.addr + b.bytes.len() as u64).next_multiple_of(PAGE);
-            let mut p = start;
-            while p < end {
-                want.insert(p);
-                p += PAGE;
-            }
-        }
-        for &p in self.data_pages.difference(&want) {
-            setup(self.uc.mem_unmap(p, PAGE))?;
-        }
-        for &p in want.difference(&self.data_pages) {
-            setup(self.uc.mem_map(p, PAGE, Prot::READ | Prot::WRITE))?;
-        }
-        for &p in &want {
-            setup(self.uc.mem_write(p, &[0u8; PAGE as usize]))?;
-        }
-        self.data_pages = want;
-        for b in memory.buffers() {
-            setup(self.uc.mem_write(b.addr, &b.bytes))?;
-        }
-        Ok(())
+        self.regions.write_memory(&mut self.uc, memory)
     }
 
     /// Copies every buffer of `memory` back from the machine.
     pub fn read_memory(&self, memory: &mut Memory) -> Result<(), EmuError> {
-        let addrs: Vec<(u64, usize)> = memory
-            .buffers()
-            .iter()
-            .map(|b| (b.addr, b.bytes.len()))
-            .collect();
-        for (addr, len) in addrs {
-            let bytes = setup(self.uc.mem_read_as_vec(addr, len))?;
-            if let Some(dst) = memory.contents_mut(addr) {
-                dst.copy_from_slice(&bytes);
-            }
-        }
-        Ok(())
+        read_memory(&self.uc, memory)
     }
 
     /// Clears what the hooks report and arms the block budget for one call.

@@ -8,7 +8,7 @@
 //! [`trap_externs`] so that the k-th function's "native address" is slot k, and the handler
 //! runs the host body with the System V arguments.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use jit_core::backend::CompiledTrace;
 use jit_core::externs::Externs;
@@ -20,8 +20,8 @@ use unicorn_engine::unicorn_const::{Arch, HookType, MemType, Mode, Prot};
 use unicorn_engine::{RegisterX86, Unicorn};
 
 use crate::{
-    setup, EmuError, Executed, CODE_BASE, CODE_LIMIT, FRAME_BASE, FRAME_LIMIT, RETURN_ADDR,
-    STACK_BASE, STACK_SIZE,
+    access_kind, read_frame, read_memory, setup, EmuError, Executed, Regions, CODE_BASE,
+    CODE_LIMIT, FRAME_BASE, RETURN_ADDR, STACK_BASE, STACK_SIZE,
 };
 
 /// Where the trap slots of calls out of x86-64 code start (16 bytes each).
@@ -106,11 +106,8 @@ pub fn host_calls(names: Vec<String>, externs: Externs) -> X86HostCall {
 /// One emulated x86-64 CPU with tracejit's memory map.
 pub struct X86Machine {
     uc: Unicorn<'static, Data>,
-    /// Host memory behind the code region (dropped after `uc`, which maps it).
-    code_mem: Box<[u8]>,
-    code_len: u64,
-    frame_mapped: u64,
-    data_pages: BTreeSet<u64>,
+    /// Code, frame and buffers (dropped after `uc`, which maps the code's host memory).
+    regions: Regions,
 }
 
 impl X86Machine {
@@ -121,18 +118,7 @@ impl X86Machine {
             Mode::MODE_64,
             Data::default(),
         ))?;
-        let mut code_mem = vec![0u8; CODE_LIMIT as usize].into_boxed_slice();
-        // SAFETY: `code_mem` is a heap block of CODE_LIMIT bytes that never reallocates and
-        // is dropped only after `uc` (field order).
-        setup(unsafe {
-            uc.mem_map_ptr(
-                CODE_BASE,
-                CODE_LIMIT,
-                Prot::READ | Prot::EXEC,
-                code_mem.as_mut_ptr().cast(),
-            )
-        })?;
-        setup(uc.mem_map(STACK_BASE, STACK_SIZE, Prot::READ | Prot::WRITE))?;
+        let regions = Regions::map(&mut uc)?;
         setup(uc.mem_map(RETURN_ADDR, PAGE, Prot::READ | Prot::EXEC))?;
         setup(uc.mem_map(X86_TRAP_BASE, TRAP_SLOTS * 16, Prot::READ | Prot::EXEC))?;
         let slots: Vec<u8> = (0..TRAP_SLOTS)
@@ -144,12 +130,7 @@ impl X86Machine {
             .collect();
         setup(uc.mem_write(X86_TRAP_BASE, &slots))?;
         let fault = |uc: &mut Unicorn<'_, Data>, t: MemType, addr: u64, _: usize, _: i64| {
-            let kind = match t {
-                MemType::WRITE_UNMAPPED | MemType::WRITE_PROT => "write",
-                MemType::FETCH_UNMAPPED | MemType::FETCH_PROT => "fetch",
-                _ => "read",
-            };
-            uc.get_data_mut().fault = Some((kind, addr));
+            uc.get_data_mut().fault = Some((access_kind(t), addr));
             false
         };
         setup(uc.add_mem_hook(HookType::MEM_INVALID, 0, u64::MAX, fault))?;
@@ -174,13 +155,7 @@ impl X86Machine {
         };
         setup(uc.add_code_hook(0, u64::MAX, count))?;
         setup(uc.add_intr_hook(trap))?;
-        Ok(X86Machine {
-            uc,
-            code_mem,
-            code_len: 0,
-            frame_mapped: 0,
-            data_pages: BTreeSet::new(),
-        })
+        Ok(X86Machine { uc, regions })
     }
 
     /// Counts the instructions of each call from now on ([`X86Machine::executed`]).
@@ -200,76 +175,17 @@ impl X86Machine {
 
     /// Puts `code` at [`CODE_BASE`], dropping any translation of what was there before.
     pub fn load_code(&mut self, code: &[u8]) -> Result<(), EmuError> {
-        if code.len() as u64 > CODE_LIMIT {
-            return Err(EmuError::CodeTooLarge(code.len()));
-        }
-        self.code_mem[..code.len()].copy_from_slice(code);
-        if self.code_len > code.len() as u64 {
-            self.code_mem[code.len()..self.code_len as usize].fill(0);
-        }
-        let end = CODE_BASE + (code.len() as u64).max(self.code_len).max(1);
-        setup(self.uc.ctl_remove_cache(CODE_BASE, end))?;
-        self.code_len = code.len() as u64;
-        Ok(())
+        self.regions.load_code(&mut self.uc, code)
     }
 
     /// Maps and fills the pages of every buffer of `memory` at its own address.
     pub fn write_memory(&mut self, memory: &Memory) -> Result<(), EmuError> {
-        let mut want = BTreeSet::new();
-        for b in memory.buffers() {
-            let mut p = b.addr / PAGE * PAGE;
-            while p < b.addr + b.bytes.len() as u64 {
-                want.insert(p);
-                p += PAGE;
-            }
-        }
-        for &p in self.data_pages.difference(&want) {
-            setup(self.uc.mem_unmap(p, PAGE))?;
-        }
-        for &p in want.difference(&self.data_pages) {
-            setup(self.uc.mem_map(p, PAGE, Prot::READ | Prot::WRITE))?;
-        }
-        for &p in &want {
-            setup(self.uc.mem_write(p, &[0u8; PAGE as usize]))?;
-        }
-        self.data_pages = want;
-        for b in memory.buffers() {
-            setup(self.uc.mem_write(b.addr, &b.bytes))?;
-        }
-        Ok(())
+        self.regions.write_memory(&mut self.uc, memory)
     }
 
     /// Copies every buffer of `memory` back from the machine.
     pub fn read_memory(&self, memory: &mut Memory) -> Result<(), EmuError> {
-        let spans: Vec<(u64, usize)> = memory
-            .buffers()
-            .iter()
-            .map(|b| (b.addr, b.bytes.len()))
-            .collect();
-        for (addr, len) in spans {
-            let bytes = setup(self.uc.mem_read_as_vec(addr, len))?;
-            if let Some(dst) = memory.contents_mut(addr) {
-                dst.copy_from_slice(&bytes);
-            }
-        }
-        Ok(())
-    }
-
-    fn write_frame(&mut self, words: &[u64]) -> Result<(), EmuError> {
-        let bytes = (words.len() as u64 * 8).max(8).next_multiple_of(PAGE);
-        if bytes > FRAME_LIMIT {
-            return Err(EmuError::Setup("the frame is too large".into()));
-        }
-        if bytes > self.frame_mapped {
-            setup(self.uc.mem_map(
-                FRAME_BASE + self.frame_mapped,
-                bytes - self.frame_mapped,
-                Prot::READ | Prot::WRITE,
-            ))?;
-            self.frame_mapped = bytes;
-        }
-        let raw: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-        setup(self.uc.mem_write(FRAME_BASE, &raw))
+        read_memory(&self.uc, memory)
     }
 
     /// Loads a static little-endian ELF64 image (its PT_LOAD segments at their addresses,
@@ -483,7 +399,10 @@ impl Runner for X86EmuTrace {
         let fault = |e: EmuError| RunError::Fault(e.to_string());
         self.machine.write_memory(memory).map_err(fault)?;
         let frame = fill_frame(&self.code, inputs, &self.input_types, options, |a| a)?;
-        self.machine.write_frame(&frame).map_err(fault)?;
+        self.machine
+            .regions
+            .write_frame(&mut self.machine.uc, &frame)
+            .map_err(fault)?;
         let budget = options
             .step_budget
             .saturating_mul(crate::BLOCKS_PER_STEP)
@@ -492,12 +411,7 @@ impl Runner for X86EmuTrace {
             .machine
             .call(CODE_BASE, &[FRAME_BASE], &[], budget)
             .map_err(fault)?;
-        let raw =
-            setup(self.machine.uc.mem_read_as_vec(FRAME_BASE, frame.len() * 8)).map_err(fault)?;
-        let words: Vec<u64> = raw
-            .chunks(8)
-            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
-            .collect();
+        let words = read_frame(&self.machine.uc, frame.len()).map_err(fault)?;
         self.machine.read_memory(memory).map_err(fault)?;
         read_exit(&self.code, index & 0xffff_ffff, &words, options, |a| a)
     }
