@@ -285,9 +285,14 @@ struct Emitter<'a> {
 const BRANCH: u8 = 0;
 /// Fixup kind: an `ldr rd, [pc, #±imm12]` literal load.
 const LDR_LIT: u8 = 1;
+/// Fixup kind: a `vldr dd, [pc, #±imm8*4]` literal load.
+const VLDR_LIT: u8 = 2;
 /// Bytes of code after the first use of a pending constant before an island is placed
 /// (an `ldr` literal reaches 4095 bytes past pc + 8; an op emits far less than the rest).
 const ISLAND_DISTANCE: u32 = 3000;
+/// The same for `vldr` literals, which reach 1020 bytes: what follows the last check (one
+/// op, or one exit stub and the common exit with the epilogue) stays under the rest.
+const VLDR_ISLAND_DISTANCE: u32 = 640;
 
 /// `x` as rotated bytes (even-aligned 8-bit fields) whose OR is `x`.
 fn chunks(x: u32) -> Vec<u32> {
@@ -375,7 +380,12 @@ impl Emitter<'_> {
         let Some(first) = self.buf.pool_first_use() else {
             return;
         };
-        if !force && self.buf.offset() - first < ISLAND_DISTANCE {
+        let reach = if self.profile.vfp() {
+            VLDR_ISLAND_DISTANCE
+        } else {
+            ISLAND_DISTANCE
+        };
+        if !force && self.buf.offset() - first < reach {
             return;
         }
         let over = self.buf.label();
@@ -386,11 +396,22 @@ impl Emitter<'_> {
         self.buf.bind(over);
     }
 
-    /// Loads f64 bits into `dd` (through ip and lr; flags untouched).
+    /// Loads f64 bits into `dd` with one `vldr` from the constant pool (shared by every
+    /// load of the same value; flags untouched).
     fn mov_f64(&mut self, dd: u8, bits: u64) {
-        self.mov_imm(IP, bits as u32);
-        self.mov_imm(LR, (bits >> 32) as u32);
-        self.put(enc::vmov_to_d(Cond::Al, dd, IP, LR));
+        let l = self.buf.constant(bits, 8);
+        let at = self.buf.offset();
+        self.put(enc::vmem(
+            Cond::Al,
+            true,
+            dd,
+            PC,
+            MemOffset {
+                up: true,
+                magnitude: 0,
+            },
+        ));
+        self.buf.fixup(at, l, VLDR_LIT);
     }
 
     /// `[fp, #word * 8 (+ extra)]` for an integer access.
@@ -1149,6 +1170,21 @@ impl Emitter<'_> {
 }
 
 fn patch(kind: u8, code: &mut [u8], at: u32, target: u32) -> Result<(), FixupError> {
+    if kind == VLDR_LIT {
+        let off = target as i64 - (at as i64 + 8);
+        if !(-1020..=1020).contains(&off) || off % 4 != 0 {
+            return Err(FixupError::OutOfRange { at, target });
+        }
+        let old = u32::from_le_bytes(
+            code[at as usize..at as usize + 4]
+                .try_into()
+                .expect("4 bytes"),
+        );
+        let new =
+            (old & !0x0080_00ff) | ((off >= 0) as u32) << 23 | (off.unsigned_abs() / 4) as u32;
+        code[at as usize..at as usize + 4].copy_from_slice(&new.to_le_bytes());
+        return Ok(());
+    }
     if kind == LDR_LIT {
         let off = target as i64 - (at as i64 + 8);
         if !(-4095..=4095).contains(&off) {

@@ -533,7 +533,31 @@ pub fn big() -> Vec<Case> {
         ops += 5;
     }
     let _ = writeln!(s, "finish(i{y}, f{f})");
-    vec![Case::new("a 10000-op trace", s)]
+    // Regression of sorts: ARMv7 loads f64 constants from pools with `vldr`, which reaches
+    // only 1020 bytes, so a long run of distinct constants needs many islands.
+    let mut c = String::from("# args: 0.5\n[f0]\n");
+    for k in 1..=1500 {
+        let _ = writeln!(c, "f{k} = float_add(f{}, {}.0625)", k - 1, k);
+        if k % 7 == 0 {
+            let _ = writeln!(c, "i{k}x = float_lt(f{k}, 1e300)");
+        }
+    }
+    let c = c.replace("x = float_lt", " = float_lt");
+    let mut guarded = String::new();
+    for line in c.lines() {
+        guarded.push_str(line);
+        guarded.push('\n');
+        if let Some(rest) = line.strip_prefix('i') {
+            if let Some(k) = rest.split(' ').next() {
+                let _ = writeln!(guarded, "guard_true(i{k}) [f0]");
+            }
+        }
+    }
+    let _ = writeln!(guarded, "finish(f1500)");
+    vec![
+        Case::new("a 10000-op trace", s),
+        Case::new("1500 distinct f64 constants", guarded),
+    ]
 }
 
 /// A 20,000-op trace using thousands of distinct 32-bit and f64 constants that no ARM
