@@ -93,10 +93,6 @@ pub fn translate(
             }
         };
         let a: Vec<ir::Value> = op.args.iter().map(|&x| arg(&mut b, &vals, x)).collect();
-        let ty = op
-            .args
-            .first()
-            .map_or(Type::I32, |&x| trace.operand_type(x));
         let bool_to_i32 = |b: &mut FunctionBuilder, c: ir::Value| b.ins().uextend(types::I32, c);
         use Opcode::*;
         let r: Option<ir::Value> = match op.opcode {
@@ -271,7 +267,6 @@ pub fn translate(
             }
             other => return Err(format!("{} is not translated to Cranelift", other.name())),
         };
-        let _ = ty;
         if let (Some(res), Some(v)) = (op.result, r) {
             vals[res.index()] = Some(v);
         }
