@@ -100,6 +100,20 @@ impl Backend for ArmBackend {
         MAX_SLOTS
     }
 
+    fn hoist_constant(&self, c: jit_core::ir::Scalar) -> bool {
+        use jit_core::ir::Scalar;
+        // One data-processing immediate (or its inverse) is free; anything else costs
+        // MOVW/MOVT, MOV+ORR or a literal load, every iteration.
+        let cheap = |v: u32| enc::ArmImm::encode(v).is_some() || enc::ArmImm::encode(!v).is_some();
+        match c {
+            Scalar::I32(v) => !cheap(v as u32),
+            Scalar::I64(v) => !cheap(v as u32) || !cheap((v >> 32) as u32),
+            // Without VFP an f64 is a pair of core registers: not worth holding two.
+            Scalar::F64(_) => self.profile() == Profile::V7Vfp,
+            Scalar::Ref(_) => false,
+        }
+    }
+
     fn constraints(
         &self,
         trace: &Trace,

@@ -317,6 +317,13 @@ pub trait Backend {
     /// The most frame slots the target's addressing reaches.
     fn max_frame_slots(&self) -> u32;
 
+    /// Whether a constant used inside a loop should be made once before the loop and
+    /// carried in a register ([`crate::hoist`]): true where making it costs more than an
+    /// instruction (ARM's MOVW/MOVT, literal loads). By default nothing is hoisted.
+    fn hoist_constant(&self, _c: crate::ir::Scalar) -> bool {
+        false
+    }
+
     /// The constraints of op `index` for the register allocator, or why the target cannot
     /// compile it.
     fn constraints(

@@ -57,6 +57,10 @@ pub fn compile(
     let caps = backend.capabilities();
     let float_regs = !backend.registers().float.is_empty();
     let legal = crate::legalize::legalize(trace, crate::legalize::Passes::for_target(caps));
+    let legal = match crate::hoist::hoist_constants(&legal, |c| backend.hoist_constant(c)) {
+        std::borrow::Cow::Owned(t) => std::borrow::Cow::Owned(t),
+        std::borrow::Cow::Borrowed(_) => legal,
+    };
     let mode = SplitMode {
         i64: caps.word_bits < 64,
         f64: !float_regs,
