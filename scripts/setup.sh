@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing tracejit needs on a fresh Debian machine, skipping
 # whatever is already there. Run by both README commands.
-#   - a C toolchain (gcc, g++, make) for crates that build C;
+#   - a C toolchain (gcc, g++, make) for crates that build C, and gcc itself for
+#     `tracejit bench`'s static x86-64 image of bench/kernels.c;
 #   - cmake and libclang for unicorn-engine (jit-emu builds QEMU's ARM CPU models and
 #     generates their bindings with bindgen);
 #   - GNU binutils (as) for scripts/x86-emit-table.py;
@@ -10,7 +11,7 @@
 set -euo pipefail
 
 need=()
-command -v cc >/dev/null 2>&1 || need+=(gcc)
+command -v gcc >/dev/null 2>&1 || need+=(gcc)
 command -v c++ >/dev/null 2>&1 || need+=(g++)
 command -v make >/dev/null 2>&1 || need+=(make)
 command -v cmake >/dev/null 2>&1 || need+=(cmake)

@@ -1298,18 +1298,7 @@ pub fn emit(
     e.mov_imm(IP, budget_exit);
     e.buf.bind(common);
     // Only registers some exit reads are saved: the runtime reads nothing else.
-    let mut exit_regs: Vec<u32> = e
-        .exits
-        .iter()
-        .flat_map(|x| x.values.iter())
-        .filter_map(|&(_, l)| match l {
-            ExitLoc::Frame(w) if w < SLOT_BASE => Some(w),
-            _ => None,
-        })
-        .collect();
-    exit_regs.sort_unstable();
-    exit_regs.dedup();
-    for &w in &exit_regs {
+    for w in jit_core::backend::save_words_read(&e.exits, SLOT_BASE) {
         if w < 16 {
             e.str_frame(w as u8, w, 0);
         } else {

@@ -66,14 +66,7 @@ fn check(float: FloatAbi) -> usize {
         let got = runner
             .run(&inputs.values, &mut memory, RunOptions::default())
             .unwrap_or_else(|e| panic!("{} under {float:?}: {e}", case.name));
-        let same = want.kind == got.kind
-            && want.exit == got.exit
-            && want.values.len() == got.values.len()
-            && want
-                .values
-                .iter()
-                .zip(&got.values)
-                .all(|(a, b)| a.same_result(*b));
+        let same = want.same_exit_and_values(&got);
         assert!(
             same,
             "{} under {float:?}: interpreter {want}, JIT calling GCC {got}",

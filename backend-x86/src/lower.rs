@@ -878,18 +878,7 @@ pub fn emit(
     e.enc().mov_ri(SCRATCH, budget_exit as i64);
     e.buf.bind(common_exit);
     // Only registers some exit reads are saved: the runtime reads nothing else.
-    let mut exit_regs: Vec<u32> = e
-        .exits
-        .iter()
-        .flat_map(|x| x.values.iter())
-        .filter_map(|&(_, l)| match l {
-            ExitLoc::Frame(w) if w < abi::SLOT_BASE => Some(w),
-            _ => None,
-        })
-        .collect();
-    exit_regs.sort_unstable();
-    exit_regs.dedup();
-    for &w in &exit_regs {
+    for w in jit_core::backend::save_words_read(&e.exits, abi::SLOT_BASE) {
         let at = Mem::base(RBP, (w * 8) as i32);
         if w < 16 {
             e.enc().store(64, at, w as u8);

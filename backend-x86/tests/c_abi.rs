@@ -50,14 +50,7 @@ fn calls_into_c_code_agree_with_the_interpreter() {
         let got = native
             .run(&inputs.values, &mut memory, RunOptions::default())
             .unwrap();
-        let same = want.kind == got.kind
-            && want.exit == got.exit
-            && want.values.len() == got.values.len()
-            && want
-                .values
-                .iter()
-                .zip(&got.values)
-                .all(|(a, b)| a.same_result(*b));
+        let same = want.same_exit_and_values(&got);
         assert!(
             same,
             "{}: interpreter {want}, native with C callees {got}",

@@ -207,6 +207,22 @@ pub struct ExitInfo {
     pub values: Vec<(Type, ExitLoc)>,
 }
 
+/// The frame words below `first_slot` (the register save area) that some exit reads, in
+/// order, each once: what a common exit must store, and all it must store.
+pub fn save_words_read(exits: &[ExitInfo], first_slot: u32) -> Vec<u32> {
+    let mut words: Vec<u32> = exits
+        .iter()
+        .flat_map(|x| x.values.iter())
+        .filter_map(|&(_, l)| match l {
+            ExitLoc::Frame(w) if w < first_slot => Some(w),
+            _ => None,
+        })
+        .collect();
+    words.sort_unstable();
+    words.dedup();
+    words
+}
+
 /// Machine code for a trace and what the runtime needs to run it.
 #[derive(Clone, Debug)]
 pub struct CompiledTrace {

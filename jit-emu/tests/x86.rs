@@ -39,14 +39,7 @@ fn every_conformance_case_agrees_on_emulated_x86_64() {
         let got = t
             .run(&inputs, &mut memory, opts)
             .unwrap_or_else(|e| panic!("{}: {e}", case.name));
-        let same = want.kind == got.kind
-            && want.exit == got.exit
-            && want.values.len() == got.values.len()
-            && want
-                .values
-                .iter()
-                .zip(&got.values)
-                .all(|(a, b)| a.same_result(*b));
+        let same = want.same_exit_and_values(&got);
         assert!(
             same,
             "{}: interpreter {want}, emulated x86-64 {got}",

@@ -235,17 +235,6 @@ fn prepare(kernel: Kernel, externs: &Externs) -> Result<Prepared, String> {
     })
 }
 
-/// Whether a target's outcome is the interpreter's.
-fn agrees(a: &Outcome, b: &Outcome) -> bool {
-    a.kind == b.kind
-        && a.exit == b.exit
-        && a.values.len() == b.values.len()
-        && a.values
-            .iter()
-            .zip(&b.values)
-            .all(|(x, y)| x.same_result(*y))
-}
-
 /// Host arguments for a kernel's C twin: buffers copied (8-byte aligned) into `keep`.
 fn host_args(p: &Prepared, keep: &mut Vec<Vec<u64>>) -> Vec<HostArg> {
     p.inputs
@@ -272,12 +261,12 @@ fn host_args(p: &Prepared, keep: &mut Vec<Vec<u64>>) -> Vec<HostArg> {
         .collect()
 }
 
-/// The ARM target and gcc image for a triple, or `None` for the host's.
-fn arm_target(triple: &str) -> Option<(ArmTarget, Cpu)> {
+/// The ARM target for a triple, or `None` for the host's.
+fn arm_target(triple: &str) -> Option<ArmTarget> {
     match triple {
-        "armv7-unknown-linux-gnueabihf" => Some((ArmTarget::new(FloatAbi::Hard), Cpu::CortexA8)),
-        "armv7-unknown-linux-gnueabi" => Some((ArmTarget::new(FloatAbi::Softfp), Cpu::CortexA8)),
-        "armv5te-unknown-linux-gnueabi" => Some((ArmTarget::armv5te(), Cpu::Arm926)),
+        "armv7-unknown-linux-gnueabihf" => Some(ArmTarget::new(FloatAbi::Hard)),
+        "armv7-unknown-linux-gnueabi" => Some(ArmTarget::new(FloatAbi::Softfp)),
+        "armv5te-unknown-linux-gnueabi" => Some(ArmTarget::armv5te()),
         _ => None,
     }
 }
@@ -414,7 +403,7 @@ fn count_x86(
     let got = t
         .run(&p.inputs, &mut p.memory.clone(), p.options)
         .map_err(|e| e.to_string())?;
-    if !agrees(&p.want, &got) {
+    if !p.want.same_exit_and_values(&got) {
         return Err(format!(
             "emulated x86-64 disagrees: {got} instead of {}",
             p.want
@@ -450,13 +439,13 @@ fn count_x86(
 }
 
 /// Runs gcc's `k_<name>` for ARM in a counting machine: (result, instructions).
-fn run_gcc_arm(
-    p: &Prepared,
-    cpu: Cpu,
-    float: FloatAbi,
-    elf: &[u8],
-) -> Result<(Option<Scalar>, u64), String> {
+fn run_gcc_arm(p: &Prepared, t: &ArmTarget, elf: &[u8]) -> Result<(Option<Scalar>, u64), String> {
     let s = |e: jit_emu::EmuError| e.to_string();
+    let b = t.arm_backend();
+    let (cpu, float) = match b.profile() {
+        backend_arm::Profile::V5te => (Cpu::Arm926, b.float_abi()),
+        backend_arm::Profile::V7Vfp => (Cpu::CortexA8, b.float_abi()),
+    };
     let mut m = Machine::new(cpu).map_err(s)?;
     let symbols = m.load_elf(elf).map_err(s)?;
     let addr = *symbols
@@ -559,7 +548,7 @@ pub fn run_bench(opts: &Options) -> Result<Vec<Row>, String> {
             };
             let fail = |e: String| format!("{} on {triple}: {e}", kernel.name);
             let arm = match arm_target(triple) {
-                Some((t, cpu)) => {
+                Some(t) => {
                     let elf = match images.get(triple) {
                         Some(elf) => elf.clone(),
                         None => {
@@ -573,13 +562,13 @@ pub fn run_bench(opts: &Options) -> Result<Vec<Row>, String> {
                         .calling_image(elf.clone())
                         .map_err(fail)?
                         .counting();
-                    Some((t, cpu, elf))
+                    Some((t, elf))
                 }
                 None => None,
             };
             let native;
             let target: &dyn Target = match &arm {
-                Some((t, _, _)) => t,
+                Some((t, _)) => t,
                 None => {
                     native = NativeTarget::new(Box::new(backend_x86::X86Backend::new()));
                     &native
@@ -608,19 +597,18 @@ pub fn run_bench(opts: &Options) -> Result<Vec<Row>, String> {
             let got = runner
                 .run(&p.inputs, &mut p.memory.clone(), p.options)
                 .map_err(|e| fail(e.to_string()))?;
-            if !agrees(&p.want, &got) {
+            if !p.want.same_exit_and_values(&got) {
                 return Err(fail(format!(
                     "disagrees with the interpreter: {got} instead of {}",
                     p.want
                 )));
             }
             match &arm {
-                Some((t, cpu, elf)) => {
+                Some((t, elf)) => {
                     let e = t.last_executed();
                     row.insns_per_iter = Some(e.total() as f64 / iterations as f64);
                     row.helper_insns_per_iter = Some(e.other as f64 / iterations as f64);
-                    let (value, n) =
-                        run_gcc_arm(&p, *cpu, t.arm_backend().float_abi(), elf).map_err(fail)?;
+                    let (value, n) = run_gcc_arm(&p, t, elf).map_err(fail)?;
                     check_c(&p, value).map_err(fail)?;
                     row.gcc_insns_per_iter = Some(n as f64 / iterations as f64);
                 }
