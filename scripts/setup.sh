@@ -18,9 +18,8 @@ command -v cmake >/dev/null 2>&1 || need+=(cmake)
 command -v as >/dev/null 2>&1 || need+=(binutils)
 command -v arm-linux-gnueabihf-gcc >/dev/null 2>&1 || need+=(gcc-arm-linux-gnueabihf)
 command -v arm-linux-gnueabi-gcc >/dev/null 2>&1 || need+=(gcc-arm-linux-gnueabi)
-if ! ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 && ! ls /usr/lib/x86_64-linux-gnu/libclang*.so* >/dev/null 2>&1; then
-  need+=(libclang-dev)
-fi
+# Exactly the files bindgen loads: libclang-cpp alone is not enough.
+bash "$(dirname "$0")/has-libclang.sh" || need+=(libclang-dev)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"

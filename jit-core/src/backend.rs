@@ -282,6 +282,9 @@ pub enum CompileError {
     },
     /// An external function the trace calls has no address in the given table.
     UnknownExtern(String),
+    /// A declared external function does not fit the table (missing, another signature,
+    /// a reserved name).
+    Extern(crate::externs::ExternError),
     /// The allocation checker found an error (a register allocator bug).
     Allocation(String),
 }
@@ -309,6 +312,7 @@ impl fmt::Display for CompileError {
             CompileError::UnknownExtern(name) => {
                 write!(f, "no native address for external function @{name}")
             }
+            CompileError::Extern(e) => write!(f, "{e}"),
             CompileError::Allocation(e) => write!(f, "register allocation is wrong: {e}"),
         }
     }

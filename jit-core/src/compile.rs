@@ -53,6 +53,9 @@ pub fn compile(
     options: CompileOptions,
 ) -> Result<Compiled, CompileError> {
     verify(trace).map_err(CompileError::Invalid)?;
+    if let Err(mut errors) = externs.check_decls(trace) {
+        return Err(CompileError::Extern(errors.swap_remove(0).1));
+    }
     let original = trace;
     let caps = backend.capabilities();
     let float_regs = !backend.registers().float.is_empty();

@@ -106,6 +106,61 @@ impl Externs {
         }
     }
 
+    /// Checks every function `trace` declares against this table: each must be in it
+    /// with the declared signature. Names reserved for the legalization helpers
+    /// (`__aeabi_*`, `tracejit_*`) must have the helper's own signature, whatever the
+    /// table says. The interpreter, the compiler and `tracejit check` all run this check.
+    /// Returns every error with the index of its declaration in `trace.funcs`.
+    pub fn check_decls(&self, trace: &crate::ir::Trace) -> Result<(), Vec<(usize, ExternError)>> {
+        let mut errors = Vec::new();
+        for (k, decl) in trace.funcs.values().enumerate() {
+            let helper;
+            let f = if crate::legalize::is_helper(&decl.name) {
+                helper = crate::legalize::helpers();
+                match helper.get(&decl.name) {
+                    Some(f) => f,
+                    None => {
+                        errors.push((
+                            k,
+                            ExternError::Reserved {
+                                name: decl.name.clone(),
+                            },
+                        ));
+                        continue;
+                    }
+                }
+            } else {
+                match self.get(&decl.name) {
+                    Some(f) => f,
+                    None => {
+                        errors.push((
+                            k,
+                            ExternError::Unknown {
+                                name: decl.name.clone(),
+                            },
+                        ));
+                        continue;
+                    }
+                }
+            };
+            if f.params != decl.params || f.ret != decl.ret {
+                errors.push((
+                    k,
+                    ExternError::Signature {
+                        name: decl.name.clone(),
+                        declared: signature(&decl.params, decl.ret),
+                        actual: signature(&f.params, f.ret),
+                    },
+                ));
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
     /// The functions the examples and the command-line tool use; docs/ir.md lists them.
     pub fn standard() -> Externs {
         let mut t = Externs::new();
@@ -113,6 +168,58 @@ impl Externs {
         t
     }
 }
+
+/// Writes a signature as the text format declares it: `(i32, f64) -> i64`.
+pub fn signature(params: &[Type], ret: Option<Type>) -> String {
+    let params: Vec<String> = params.iter().map(|t| t.to_string()).collect();
+    match ret {
+        Some(r) => format!("({}) -> {r}", params.join(", ")),
+        None => format!("({})", params.join(", ")),
+    }
+}
+
+/// Why a trace's declaration of an external function does not fit the table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExternError {
+    /// The table has no function of this name.
+    Unknown {
+        /// The declared name.
+        name: String,
+    },
+    /// The table's function has another signature than the declaration.
+    Signature {
+        /// The declared name.
+        name: String,
+        /// The signature the trace declares.
+        declared: String,
+        /// The signature of the function in the table.
+        actual: String,
+    },
+    /// The name is reserved for the legalization helpers and names none of them.
+    Reserved {
+        /// The declared name.
+        name: String,
+    },
+}
+
+impl fmt::Display for ExternError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExternError::Unknown { name } => write!(f, "no external function @{name}"),
+            ExternError::Signature {
+                name,
+                declared,
+                actual,
+            } => write!(f, "@{name} is declared {declared} but is {actual}"),
+            ExternError::Reserved { name } => write!(
+                f,
+                "@{name}: names starting with __aeabi_ or tracejit_ are reserved for the legalization helpers"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ExternError {}
 
 thread_local! {
     static NATIVE_LOG: RefCell<Vec<CallRecord>> = const { RefCell::new(Vec::new()) };

@@ -169,19 +169,13 @@ pub enum InterpError {
         /// The budget.
         steps: u64,
     },
-    /// A call names a function the table does not have.
-    UnknownExtern {
-        /// The operation.
-        op: usize,
-        /// The name.
-        name: String,
-    },
-    /// A call's declaration differs from the table's signature.
-    ExternSignature {
-        /// The operation.
-        op: usize,
-        /// The name.
-        name: String,
+    /// A declared external function does not fit the table (missing, another signature,
+    /// a reserved name).
+    Extern {
+        /// The declaration's index in the trace's functions.
+        decl: usize,
+        /// What is wrong.
+        error: crate::externs::ExternError,
     },
     /// An external function returned something other than its declared result.
     ExternResult {
@@ -211,13 +205,7 @@ impl fmt::Display for InterpError {
                 f,
                 "step budget of {steps} operations exhausted (a runaway loop?)"
             ),
-            InterpError::UnknownExtern { op, name } => {
-                write!(f, "op {op}: no external function @{name}")
-            }
-            InterpError::ExternSignature { op, name } => write!(
-                f,
-                "op {op}: @{name} is declared with a signature its implementation does not have"
-            ),
+            InterpError::Extern { error, .. } => write!(f, "{error}"),
             InterpError::ExternResult { op, name } => {
                 write!(f, "op {op}: @{name} returned a value of the wrong type")
             }
@@ -236,6 +224,10 @@ pub fn run(
     options: RunOptions,
 ) -> Result<Outcome, InterpError> {
     verify(trace).map_err(InterpError::Invalid)?;
+    if let Err(mut errors) = externs.check_decls(trace) {
+        let (decl, error) = errors.swap_remove(0);
+        return Err(InterpError::Extern { decl, error });
+    }
     if inputs.len() != trace.inputs.len() {
         return Err(InterpError::InputCount {
             expected: trace.inputs.len(),
@@ -406,18 +398,14 @@ fn call(
     let op = &trace.ops[pc];
     let decl = &trace.funcs[op.func().expect("verified: call has callee")];
     let name = || decl.name.clone();
-    let f = externs
-        .get(&decl.name)
-        .ok_or_else(|| InterpError::UnknownExtern {
-            op: pc,
-            name: name(),
-        })?;
-    if f.params != decl.params || f.ret != decl.ret {
-        return Err(InterpError::ExternSignature {
-            op: pc,
-            name: name(),
-        });
+    let helper;
+    let f = if crate::legalize::is_helper(&decl.name) {
+        helper = crate::legalize::helpers();
+        helper.get(&decl.name)
+    } else {
+        externs.get(&decl.name)
     }
+    .expect("checked by check_decls");
     let result = (f.body)(args);
     if result.map(|r| r.ty()) != decl.ret {
         return Err(InterpError::ExternResult {

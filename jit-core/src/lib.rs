@@ -19,6 +19,7 @@ pub mod builder;
 pub mod codebuf;
 pub mod compile;
 pub mod externs;
+pub mod fault;
 pub mod hoist;
 pub mod interp;
 pub mod ir;

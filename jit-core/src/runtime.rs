@@ -38,7 +38,7 @@ pub enum RunError {
     },
     /// The code returned an exit index it does not have.
     BadExit(u64),
-    /// Emulated code faulted (bad memory access, bad jump, undefined instruction).
+    /// The code faulted (bad memory access, bad jump, undefined instruction).
     Fault(String),
 }
 
@@ -98,36 +98,93 @@ impl ExecutableCode {
     }
 }
 
+/// The largest distance between a ref and the byte an access through it touches: an i32
+/// index times a scale of at most 8, plus an i32 offset, plus the access size.
+const REACH: usize = (1 << 34) + (1 << 31) + 8;
+
 /// The interpreter's buffers copied to host memory, with both-way ref translation.
+///
+/// All buffers live in one reservation of address space: each buffer's bytes end where its
+/// read-write pages end, a page of no access follows every buffer, and [`REACH`] bytes of no
+/// access lie before the first and after the last. So any address a trace can form from a
+/// buffer's ref lies inside the reservation: an access past a buffer faults (the fault
+/// handler of [`crate::fault`] turns it into an error), and nothing a trace does through its
+/// buffers reaches the host's own memory.
 pub struct HostMemory {
-    /// (virtual address, length in bytes, storage) per buffer.
-    buffers: Vec<(u64, usize, Box<[u64]>)>,
+    /// The reservation: its first byte and length.
+    base: *mut u8,
+    len: usize,
+    /// (virtual address, length in bytes, host address) per buffer.
+    buffers: Vec<(u64, usize, u64)>,
 }
 
 impl HostMemory {
-    /// Copies every buffer of `memory` to host memory (8-byte aligned).
-    pub fn new(memory: &Memory) -> HostMemory {
-        let buffers = memory
-            .buffers()
-            .iter()
-            .map(|b| {
-                let mut words = vec![0u64; b.bytes.len().div_ceil(8)].into_boxed_slice();
-                for (k, chunk) in b.bytes.chunks(8).enumerate() {
-                    let mut w = [0u8; 8];
-                    w[..chunk.len()].copy_from_slice(chunk);
-                    words[k] = u64::from_le_bytes(w);
+    /// Copies every buffer of `memory` to host memory (8-byte aligned, guarded).
+    pub fn new(memory: &Memory) -> Result<HostMemory, RunError> {
+        let page = page_size();
+        let pages = |n: usize| n.div_ceil(page) * page;
+        let mut len = 2 * pages(REACH);
+        for b in memory.buffers() {
+            len += pages(b.bytes.len()) + page;
+        }
+        // SAFETY: a fresh private anonymous mapping with no access; nothing else refers to it.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(RunError::Map(std::io::Error::last_os_error().to_string()));
+        }
+        let base = base as *mut u8;
+        let mut host = HostMemory {
+            base,
+            len,
+            buffers: Vec::new(),
+        };
+        let mut at = pages(REACH);
+        for b in memory.buffers() {
+            let rw = pages(b.bytes.len());
+            let start = at + rw - b.bytes.len().div_ceil(8) * 8;
+            if rw > 0 {
+                // SAFETY: [at, at + rw) lies inside the reservation made above.
+                let r = unsafe {
+                    libc::mprotect(
+                        base.add(at) as *mut libc::c_void,
+                        rw,
+                        libc::PROT_READ | libc::PROT_WRITE,
+                    )
+                };
+                if r != 0 {
+                    return Err(RunError::Map(std::io::Error::last_os_error().to_string()));
                 }
-                (b.addr, b.bytes.len(), words)
-            })
-            .collect();
-        HostMemory { buffers }
+                // SAFETY: the destination is read-write, inside the reservation, and holds
+                // at least `bytes.len()` bytes from `start`.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(
+                        b.bytes.as_ptr(),
+                        base.add(start),
+                        b.bytes.len(),
+                    );
+                }
+            }
+            host.buffers
+                .push((b.addr, b.bytes.len(), base as u64 + start as u64));
+            at += rw + page;
+        }
+        Ok(host)
     }
 
     /// The host address for an interpreter address (unchanged if it is in no buffer).
     pub fn to_host(&self, virt: u64) -> u64 {
-        for (addr, len, words) in &self.buffers {
-            if virt >= *addr && virt <= addr + *len as u64 {
-                return words.as_ptr() as u64 + (virt - addr);
+        for &(addr, len, host) in &self.buffers {
+            if virt >= addr && virt <= addr + len as u64 {
+                return host + (virt - addr);
             }
         }
         virt
@@ -135,29 +192,72 @@ impl HostMemory {
 
     /// The interpreter address for a host address (unchanged if it is in no buffer).
     pub fn to_virtual(&self, host: u64) -> u64 {
-        for (addr, len, words) in &self.buffers {
-            let base = words.as_ptr() as u64;
-            if host >= base && host <= base + *len as u64 {
+        for &(addr, len, base) in &self.buffers {
+            if host >= base && host <= base + len as u64 {
                 return addr + (host - base);
             }
         }
         host
     }
 
+    /// Says where a host address is relative to the buffers, for fault messages.
+    pub fn describe(&self, host: u64) -> String {
+        let start = self.base as u64;
+        if host < start || host >= start + self.len as u64 {
+            return "outside the buffers' reservation".into();
+        }
+        let nearest = self
+            .buffers
+            .iter()
+            .min_by_key(|&&(_, len, base)| {
+                if host < base {
+                    base - host
+                } else {
+                    host.saturating_sub(base + len as u64)
+                }
+            })
+            .copied();
+        match nearest {
+            Some((addr, _, base)) if host < base => {
+                format!("{} bytes before the buffer at {addr:#x}", base - host)
+            }
+            Some((addr, len, base)) => format!(
+                "{} bytes past the end of the buffer at {addr:#x} ({len} bytes)",
+                host - (base + len as u64)
+            ),
+            None => "inside the guard region".into(),
+        }
+    }
+
     /// Copies the host buffers back into `memory`.
     pub fn copy_back(&self, memory: &mut Memory) {
-        for (addr, len, words) in &self.buffers {
-            if let Some(dst) = memory.contents_mut(*addr) {
-                for (k, b) in words
-                    .iter()
-                    .flat_map(|w| w.to_le_bytes())
-                    .take(*len)
-                    .enumerate()
-                {
-                    dst[k] = b;
-                }
+        for &(addr, len, host) in &self.buffers {
+            if let Some(dst) = memory.contents_mut(addr) {
+                // SAFETY: `host` holds `len` initialized, readable bytes (made in `new`).
+                let src = unsafe { std::slice::from_raw_parts(host as *const u8, len) };
+                dst[..len].copy_from_slice(src);
             }
         }
+    }
+}
+
+impl Drop for HostMemory {
+    fn drop(&mut self) {
+        // SAFETY: the reservation was mapped in `new` and nothing refers to it any more.
+        unsafe {
+            libc::munmap(self.base as *mut libc::c_void, self.len);
+        }
+    }
+}
+
+/// The host's page size.
+fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if p > 0 {
+        p as usize
+    } else {
+        4096
     }
 }
 
@@ -303,20 +403,28 @@ impl NativeTrace {
     }
 
     /// Runs with a frame already filled; returns the exit index. For benchmarks, which
-    /// fill the frame once and re-run.
-    pub fn run_raw(&self, frame: &mut [u64]) -> u64 {
-        assert!(
-            frame.len() >= self.code.frame_words as usize,
-            "frame too small"
-        );
+    /// fill the frame once and re-run. A fault inside the code is an error.
+    pub fn run_raw(&self, frame: &mut [u64]) -> Result<u64, RunError> {
+        if frame.len() < self.code.frame_words as usize {
+            return Err(RunError::Inputs(format!(
+                "the frame has {} words, the code needs {}",
+                frame.len(),
+                self.code.frame_words
+            )));
+        }
+        self.enter(frame)
+            .map_err(|f| RunError::Fault(f.to_string()))
+    }
+
+    /// Runs with a frame at least `frame_words` long.
+    fn enter(&self, frame: &mut [u64]) -> Result<u64, crate::fault::Fault> {
+        debug_assert!(frame.len() >= self.code.frame_words as usize);
         // SAFETY: the code was produced by a backend for this architecture (checked in
         // `load`) for exactly this frame layout, the frame is at least as large as the code
         // addresses, and the code only touches memory through refs the caller placed in
-        // the frame and through the external functions the trace declared.
-        unsafe {
-            let f: extern "C" fn(*mut u64) -> u64 = std::mem::transmute(self.exec.addr());
-            f(frame.as_mut_ptr())
-        }
+        // the frame and through the external functions the trace declared; a fault in it
+        // comes back as an error.
+        unsafe { crate::fault::enter(self.exec.addr(), self.code.code.len(), frame.as_mut_ptr()) }
     }
 }
 
@@ -327,13 +435,19 @@ impl Runner for NativeTrace {
         memory: &mut Memory,
         options: RunOptions,
     ) -> Result<Outcome, RunError> {
-        let host = HostMemory::new(memory);
+        let host = HostMemory::new(memory)?;
         let mut frame = fill_frame(&self.code, inputs, &self.input_types, options, |a| {
             host.to_host(a)
         })?;
         take_native_calls();
-        let index = self.run_raw(&mut frame);
+        let index = self.enter(&mut frame).map_err(|f| match f.signal {
+            libc::SIGSEGV | libc::SIGBUS => {
+                RunError::Fault(format!("{f}: {}", host.describe(f.addr)))
+            }
+            _ => RunError::Fault(f.to_string()),
+        });
         let calls = take_native_calls();
+        let index = index?;
         host.copy_back(memory);
         let mut out = read_exit(&self.code, index, &frame, options, |a| host.to_virtual(a))?;
         out.call_count = calls.len() as u64;

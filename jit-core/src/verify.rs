@@ -204,7 +204,18 @@ pub enum VerifyError {
 }
 
 impl VerifyError {
-    /// The operation the error is about, if any.
+    /// Which argument of its operation the error is about, if one is (an index into the
+    /// op's arguments).
+    pub fn arg(&self) -> Option<usize> {
+        match *self {
+            VerifyError::ArgType { index, .. } | VerifyError::RefConstant { index, .. } => {
+                Some(index)
+            }
+            _ => None,
+        }
+    }
+
+    /// The operation the error is about, if it is about one.
     pub fn op(&self) -> Option<usize> {
         use VerifyError::*;
         match *self {

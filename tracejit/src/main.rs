@@ -15,7 +15,7 @@ use clap::{Parser, Subcommand};
 use jit_core::compile::{compile, CompileOptions};
 use jit_core::interp::{run, RunOptions, DEFAULT_STEP_BUDGET};
 use jit_core::text::{self, buffer_elements, default_args, parse_args, resolve_args};
-use jit_core::{Externs, Memory, Trace};
+use jit_core::{Memory, Trace};
 use jit_testkit::Target;
 
 /// `println!` that ends the program quietly when stdout is closed (`tracejit … | head`).
@@ -278,11 +278,14 @@ fn load(path: &Path) -> Option<(Trace, String)> {
             return None;
         }
     };
-    match text::parse_verified(&src) {
+    match text::parse_checked(&src, &jit_testkit::externs()) {
         Ok(t) => Some((t, src)),
         Err(e) => {
-            for line in e.to_string().lines() {
-                eprintln!("{}:{line}", path.display());
+            for (pos, msg) in e.errors() {
+                match pos {
+                    Some(p) => eprintln!("{}:{p}: {msg}", path.display()),
+                    None => eprintln!("{}: {msg}", path.display()),
+                }
             }
             None
         }
@@ -319,7 +322,7 @@ fn run_file(
             &trace,
             &inputs.values,
             &mut memory,
-            &Externs::standard(),
+            &jit_testkit::externs(),
             options,
         )
         .map_err(|e| e.to_string()),
@@ -370,26 +373,25 @@ fn run_on(
             tracejit::disasm::disassemble(compiled.trace(trace), &compiled.code)
         );
     }
+    // Compiled code runs only on inputs the interpreter ran cleanly: a trace whose run ends
+    // in a memory error has no compiled behaviour (docs/ir.md §6), and one that exhausts
+    // the budget would only do the same again.
     let mut interp_memory = memory.clone();
-    let want = run(trace, inputs, &mut interp_memory, &externs, options);
+    let want = run(trace, inputs, &mut interp_memory, &externs, options)
+        .map_err(|e| format!("{e} (so the compiled code was not run)"))?;
     let mut runner = target
         .load(compiled.code, trace)
         .map_err(|e| e.to_string())?;
     let got = runner
         .run(inputs, memory, options)
         .map_err(|e| e.to_string())?;
-    match want {
-        Ok(w) if w.same_result(&got) && interp_memory.same_contents(memory) => {
-            say!("  on {}: agrees with the interpreter", target.name());
-            Ok(got)
-        }
-        Ok(w) => Err(format!(
-            "{} disagrees with the interpreter:\n  target:      {got}\n  interpreter: {w}",
+    if want.same_result(&got) && interp_memory.same_contents(memory) {
+        say!("  on {}: agrees with the interpreter", target.name());
+        Ok(got)
+    } else {
+        Err(format!(
+            "{} disagrees with the interpreter:\n  target:      {got}\n  interpreter: {want}",
             target.name()
-        )),
-        Err(e) => {
-            say!("  on {}: (the interpreter stops: {e})", target.name());
-            Ok(got)
-        }
+        ))
     }
 }

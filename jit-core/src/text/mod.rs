@@ -33,7 +33,7 @@ pub use args::{
     buffer_elements, default_args, parse_args, resolve_args, ArgSpec, ArgsError, BufferArg,
     ResolvedArgs,
 };
-pub use parser::{parse, parse_with_positions};
+pub use parser::{parse, parse_positioned, parse_with_positions, Positions};
 pub use printer::{print, print_op_line};
 
 use crate::ir::{Trace, Type};
@@ -87,6 +87,8 @@ pub enum ParseErrorKind {
     UnknownFunc(String),
     /// A function declared twice.
     DuplicateFunc(String),
+    /// A function name reserved for the legalization helpers (`__aeabi_*`, `tracejit_*`).
+    ReservedFunc(String),
     /// An integer constant that does not fit its type.
     ConstOutOfRange {
         /// The literal.
@@ -141,6 +143,10 @@ impl fmt::Display for ParseErrorKind {
             Undefined(s) => write!(f, "{s} is not defined before this use"),
             UnknownFunc(s) => write!(f, "@{s} is not declared (add 'extern @{s}(...) -> type')"),
             DuplicateFunc(s) => write!(f, "@{s} is declared twice"),
+            ReservedFunc(s) => write!(
+                f,
+                "@{s}: names starting with __aeabi_ or tracejit_ are reserved for the legalization helpers"
+            ),
             ConstOutOfRange { text, ty: Some(t) } => write!(f, "{text} does not fit in {t}"),
             ConstOutOfRange { text, ty: None } => write!(f, "{text} does not fit in 64 bits"),
             ConstType { expected, found } => {
@@ -168,6 +174,8 @@ pub enum TextError {
     Parse(ParseError),
     /// The text parses but breaks verifier rules; each error with its position.
     Verify(Vec<(Option<Pos>, VerifyError)>),
+    /// Declared external functions do not fit the table; each error with its position.
+    Extern(Vec<(Pos, crate::externs::ExternError)>),
 }
 
 impl fmt::Display for TextError {
@@ -186,22 +194,69 @@ impl fmt::Display for TextError {
                 }
                 Ok(())
             }
+            TextError::Extern(errors) => {
+                for (i, (pos, e)) in errors.iter().enumerate() {
+                    if i > 0 {
+                        writeln!(f)?;
+                    }
+                    write!(f, "{pos}: {e}")?;
+                }
+                Ok(())
+            }
         }
     }
 }
 
 impl std::error::Error for TextError {}
 
-/// Parses and verifies; verifier errors carry the position of their operation.
+impl TextError {
+    /// Every error with its position, if it has one.
+    pub fn errors(&self) -> Vec<(Option<Pos>, String)> {
+        match self {
+            TextError::Parse(e) => vec![(Some(e.pos), e.kind.to_string())],
+            TextError::Verify(v) => v.iter().map(|(p, e)| (*p, e.to_string())).collect(),
+            TextError::Extern(v) => v.iter().map(|(p, e)| (Some(*p), e.to_string())).collect(),
+        }
+    }
+}
+
+/// Parses and verifies; verifier errors carry the position of their operation (of the
+/// argument, where one argument is at fault).
 pub fn parse_verified(src: &str) -> Result<Trace, TextError> {
-    let (trace, positions) = parse_with_positions(src).map_err(TextError::Parse)?;
+    parse_verified_positioned(src).map(|(t, _)| t)
+}
+
+fn parse_verified_positioned(src: &str) -> Result<(Trace, Positions), TextError> {
+    let (trace, positions) = parse_positioned(src).map_err(TextError::Parse)?;
     match verify(&trace) {
-        Ok(()) => Ok(trace),
+        Ok(()) => Ok((trace, positions)),
         Err(errors) => Err(TextError::Verify(
             errors
                 .0
                 .into_iter()
-                .map(|e| (e.op().and_then(|op| positions.get(op).copied()), e))
+                .map(|e| {
+                    let pos = match (e.op(), e.arg()) {
+                        (Some(op), Some(arg)) => positions.arg(op, arg),
+                        (Some(op), None) => positions.ops.get(op).copied(),
+                        _ => None,
+                    };
+                    (pos, e)
+                })
+                .collect(),
+        )),
+    }
+}
+
+/// Parses, verifies, and checks the declared external functions against `externs` (as
+/// the interpreter and the compiler do before running or compiling anything).
+pub fn parse_checked(src: &str, externs: &crate::Externs) -> Result<Trace, TextError> {
+    let (trace, positions) = parse_verified_positioned(src)?;
+    match externs.check_decls(&trace) {
+        Ok(()) => Ok(trace),
+        Err(errors) => Err(TextError::Extern(
+            errors
+                .into_iter()
+                .map(|(k, e)| (positions.decls.get(k).copied().unwrap_or_default(), e))
                 .collect(),
         )),
     }

@@ -16,15 +16,43 @@ pub fn parse(src: &str) -> Result<Trace, ParseError> {
     parse_with_positions(src).map(|(t, _)| t)
 }
 
+/// Where the parts of a parsed trace stand in its text.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Positions {
+    /// Where each operation starts.
+    pub ops: Vec<Pos>,
+    /// Where each operation's arguments (its operands, after scale and offset are taken
+    /// out of loads and stores) start.
+    pub args: Vec<Vec<Pos>>,
+    /// Where each `extern` declaration names its function.
+    pub decls: Vec<Pos>,
+}
+
+impl Positions {
+    /// The position of argument `arg` of op `op`, else of the op, if known.
+    pub fn arg(&self, op: usize, arg: usize) -> Option<Pos> {
+        self.args
+            .get(op)
+            .and_then(|a| a.get(arg))
+            .or_else(|| self.ops.get(op))
+            .copied()
+    }
+}
+
 /// Parses a trace, also returning where each operation starts.
 pub fn parse_with_positions(src: &str) -> Result<(Trace, Vec<Pos>), ParseError> {
+    parse_positioned(src).map(|(t, p)| (t, p.ops))
+}
+
+/// Parses a trace, also returning where its operations, arguments and declarations stand.
+pub fn parse_positioned(src: &str) -> Result<(Trace, Positions), ParseError> {
     let mut p = Parser {
         toks: lex(src)?,
         i: 0,
         trace: Trace::default(),
         names: HashMap::new(),
         funcs: HashMap::new(),
-        positions: Vec::new(),
+        positions: Positions::default(),
         inputs_seen: false,
         exits: 0,
         label: None,
@@ -73,7 +101,7 @@ struct Parser {
     trace: Trace,
     names: HashMap<String, (Value, Pos)>,
     funcs: HashMap<String, FuncRef>,
-    positions: Vec<Pos>,
+    positions: Positions,
     inputs_seen: bool,
     exits: u32,
     /// The index of the label op, once parsed.
@@ -170,6 +198,9 @@ impl Parser {
         if self.funcs.contains_key(&name) {
             return err(pos, K::DuplicateFunc(name));
         }
+        if crate::legalize::is_helper(&name) {
+            return err(pos, K::ReservedFunc(name));
+        }
         self.expect(Tok::LParen, "'('")?;
         let mut params = Vec::new();
         if !self.eat(&Tok::RParen) {
@@ -192,6 +223,7 @@ impl Parser {
             ret,
         });
         self.funcs.insert(name, f);
+        self.positions.decls.push(pos);
         Ok(())
     }
 
@@ -388,7 +420,14 @@ impl Parser {
             result,
             extra,
         });
-        self.positions.push(start);
+        self.positions.ops.push(start);
+        self.positions.args.push(
+            raws.iter()
+                .map(|r| match r {
+                    Raw::Var(_, p) | Raw::Lit(_, p) => *p,
+                })
+                .collect(),
+        );
         Ok(())
     }
 
