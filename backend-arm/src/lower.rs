@@ -1159,10 +1159,24 @@ impl Emitter<'_> {
                     ArmImm::encode(1).expect("1"),
                 ));
                 self.str_frame(IP, BUDGET_WORD, 0);
+                // The count of jumps left is 64 bits: the low word is taken while it was
+                // not zero (no borrow); a borrow decrements the high word, and a borrow
+                // there (the count was zero) runs out of budget.
                 let l = self.loop_label.expect("verified: jump has a label");
-                self.branch_to(Cond::Ne, false, l);
+                self.branch_to(Cond::Hs, false, l);
+                self.ldr_frame(IP, BUDGET_WORD, 4);
+                self.put(enc::dp_imm(
+                    al,
+                    Dp::Sub,
+                    true,
+                    IP,
+                    IP,
+                    ArmImm::encode(1).expect("1"),
+                ));
                 let b = self.budget;
-                self.branch_to(Cond::Al, false, b);
+                self.branch_to(Cond::Lo, false, b);
+                self.str_frame(IP, BUDGET_WORD, 4);
+                self.branch_to(Cond::Al, false, l);
             }
         }
         Ok(())
@@ -1369,6 +1383,8 @@ pub fn emit(
             .collect(),
         budget_word: trace.label_index().map(|_| BUDGET_WORD),
         budget_exit,
+        first_jump_steps: 0,
+        iteration_steps: 0,
         invalidated_word: INVALIDATED_WORD,
         calls,
         text_len,

@@ -783,9 +783,10 @@ impl Emitter<'_> {
             }
             Sig::Jump => {
                 let m = Mem::base(RBP, (abi::BUDGET_WORD * 8) as i32);
+                // The count of jumps left: taken while it was not zero (no borrow).
                 self.enc().alu_ri(Alu::Sub, true, Rm::Mem(m), 1);
                 let l = self.loop_label.expect("verified: jump has a label");
-                self.jcc_to(Cond::Ne, l);
+                self.jcc_to(Cond::Ae, l);
                 let budget = self.budget;
                 self.jmp_to(budget);
             }
@@ -917,6 +918,8 @@ pub fn emit(
             .collect(),
         budget_word: looping.then_some(abi::BUDGET_WORD),
         budget_exit,
+        first_jump_steps: 0,
+        iteration_steps: 0,
         invalidated_word: abi::INVALIDATED_WORD,
         calls,
         text_len,

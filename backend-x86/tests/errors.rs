@@ -53,7 +53,7 @@ fn a_frame_too_large_is_an_error() {
 }
 
 #[test]
-fn a_call_without_a_native_function_is_an_error() {
+fn a_call_without_a_function_or_a_native_one_is_an_error() {
     let t =
         parse_verified("extern @nowhere(i32) -> i32\n[i0]\ni1 = call(@nowhere, i0)\nfinish(i1)")
             .unwrap();
@@ -64,15 +64,30 @@ fn a_call_without_a_native_function_is_an_error() {
         CompileOptions::default(),
     )
     .unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "no native address for external function @nowhere"
-    );
+    assert_eq!(e.to_string(), "no external function @nowhere");
     // Interpreter-only functions have no native address either.
     let mut ext = Externs::new();
     ext.insert("nowhere", &[Type::I32], Some(Type::I32), |a| Some(a[0]));
     let e = compile(&X86Backend::new(), &t, &ext, CompileOptions::default()).unwrap_err();
     assert_eq!(e, CompileError::UnknownExtern("nowhere".into()));
+}
+
+#[test]
+fn a_declaration_the_table_does_not_have_is_an_error() {
+    let t =
+        parse_verified("extern @gcd(i64, i64) -> i64\n[l0]\nl1 = call(@gcd, l0, l0)\nfinish(l1)")
+            .unwrap();
+    let e = compile(
+        &X86Backend::new(),
+        &t,
+        &Externs::standard(),
+        CompileOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "@gcd is declared (i64, i64) -> i64 but is (i32, i32) -> i32"
+    );
 }
 
 #[test]

@@ -239,8 +239,15 @@ pub struct CompiledTrace {
     pub frame_words: u32,
     /// Where each input goes: a frame word, or a pair of words for a split 64-bit value.
     pub inputs: Vec<ExitLoc>,
-    /// The frame word holding the loop budget (iterations left), if the trace loops.
+    /// The frame word holding the loop budget, if the trace loops: how many more times
+    /// `jump` may go back to the label (a 64-bit count; the code takes the jump while the
+    /// count, before it is decremented, is not zero).
     pub budget_word: Option<u32>,
+    /// Operations of the original trace executed up to and including the first `jump`
+    /// (set by the driver; with `iteration_steps`, turns a step budget into a jump count).
+    pub first_jump_steps: u64,
+    /// Operations of the original trace in one loop iteration, `jump` included.
+    pub iteration_steps: u64,
     /// The value the code returns when the loop budget runs out.
     pub budget_exit: u32,
     /// The frame word holding the invalidation flag (non-zero: invalidated).

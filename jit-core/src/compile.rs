@@ -94,6 +94,10 @@ pub fn compile(
         });
     }
     let mut code = backend.emit(trace, &live, &allocation, externs)?;
+    if let Some(l) = original.label_index() {
+        code.iteration_steps = (original.ops.len() - l - 1) as u64;
+        code.first_jump_steps = original.ops.len() as u64;
+    }
     if matches!(legal, std::borrow::Cow::Owned(_)) {
         rejoin(&mut code, original, mode);
     }

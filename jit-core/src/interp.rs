@@ -14,7 +14,7 @@ use crate::memory::{effective_address, Memory, MemoryError};
 use crate::sem;
 use crate::verify::{verify, VerifyErrors};
 
-/// The default step budget: operations executed before a run is stopped.
+/// The default step budget: operations a run may execute (see [`RunOptions::step_budget`]).
 pub const DEFAULT_STEP_BUDGET: u64 = 50_000_000;
 /// Calls recorded in [`Outcome::calls`] at most; later ones are only counted.
 pub const CALL_LOG_LIMIT: usize = 100_000;
@@ -22,7 +22,10 @@ pub const CALL_LOG_LIMIT: usize = 100_000;
 /// How to run a trace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RunOptions {
-    /// Operations executed before the run stops with [`InterpError::StepBudget`].
+    /// Operations the run may execute, checked at the back edge: `jump` goes back to the
+    /// label only if the whole next iteration fits in the budget, else the run stops with a
+    /// step-budget error (after `jump` has been counted). A trace without a loop never
+    /// stops this way. Every target counts the same way (docs/ir.md §1).
     pub step_budget: u64,
     /// Whether the trace counts as invalidated (`guard_not_invalidated` then fails).
     pub invalidated: bool,
@@ -264,13 +267,9 @@ pub fn run(
     let mut overflow = false;
     let mut carry = false;
     let mut call_hi = Scalar::I32(0);
+    let body = label.map_or(0, |l| (trace.ops.len() - l - 1) as u64);
     let mut pc = 0;
     loop {
-        if out.steps >= options.step_budget {
-            return Err(InterpError::StepBudget {
-                steps: options.step_budget,
-            });
-        }
         out.steps += 1;
         let op = &trace.ops[pc];
         let args: SmallVec<[Scalar; 4]> = op.args.iter().map(|&a| get(&env, a)).collect();
@@ -347,6 +346,11 @@ pub fn run(
             }
             Sig::Label => {}
             Sig::Jump => {
+                if out.steps.saturating_add(body) > options.step_budget {
+                    return Err(InterpError::StepBudget {
+                        steps: options.step_budget,
+                    });
+                }
                 let l = label.expect("verified: jump has a label");
                 for (t, x) in trace.ops[l].args.iter().zip(args) {
                     if let Operand::Value(v) = *t {

@@ -31,10 +31,10 @@ pub enum RunError {
     Map(String),
     /// The number or types of inputs differ from the trace's.
     Inputs(String),
-    /// The loop budget ran out: the trace loops too long or forever.
+    /// The step budget ran out: the trace loops too long or forever.
     StepBudget {
-        /// The budget, in loop iterations.
-        iterations: u64,
+        /// The budget, in operations (as the interpreter counts them).
+        steps: u64,
     },
     /// The code returned an exit index it does not have.
     BadExit(u64),
@@ -50,10 +50,10 @@ impl fmt::Display for RunError {
             }
             RunError::Map(e) => write!(f, "cannot map executable memory: {e}"),
             RunError::Inputs(e) => write!(f, "bad inputs: {e}"),
-            RunError::StepBudget { iterations } => {
+            RunError::StepBudget { steps } => {
                 write!(
                     f,
-                    "loop budget of {iterations} iterations exhausted (a runaway loop?)"
+                    "step budget of {steps} operations exhausted (a runaway loop?)"
                 )
             }
             RunError::BadExit(i) => {
@@ -166,11 +166,7 @@ impl HostMemory {
                 // SAFETY: the destination is read-write, inside the reservation, and holds
                 // at least `bytes.len()` bytes from `start`.
                 unsafe {
-                    std::ptr::copy_nonoverlapping(
-                        b.bytes.as_ptr(),
-                        base.add(start),
-                        b.bytes.len(),
-                    );
+                    std::ptr::copy_nonoverlapping(b.bytes.as_ptr(), base.add(start), b.bytes.len());
                 }
             }
             host.buffers
@@ -300,10 +296,19 @@ pub fn fill_frame(
         }
     }
     if let Some(b) = code.budget_word {
-        frame[b as usize] = options.step_budget.max(1);
+        frame[b as usize] = jumps_allowed(code, options);
     }
     frame[code.invalidated_word as usize] = options.invalidated as u64;
     Ok(frame)
+}
+
+/// How many times `jump` may go back to the label under `options.step_budget`: the
+/// interpreter's rule (the next iteration must fit in the budget) counted in jumps.
+pub fn jumps_allowed(code: &CompiledTrace, options: RunOptions) -> u64 {
+    match options.step_budget.checked_sub(code.first_jump_steps) {
+        Some(left) if code.iteration_steps > 0 => left / code.iteration_steps,
+        _ => 0,
+    }
 }
 
 /// Reads the outcome of a run that returned exit index `index` with `frame`.
@@ -316,7 +321,7 @@ pub fn read_exit(
 ) -> Result<Outcome, RunError> {
     if index == code.budget_exit as u64 {
         return Err(RunError::StepBudget {
-            iterations: options.step_budget.max(1),
+            steps: options.step_budget,
         });
     }
     let exit = code
@@ -355,9 +360,9 @@ pub fn read_exit(
             }
         })
         .collect();
-    let iterations = code
-        .budget_word
-        .map_or(0, |b| options.step_budget.max(1) - frame[b as usize]);
+    let iterations = code.budget_word.map_or(0, |b| {
+        jumps_allowed(code, options).saturating_sub(frame[b as usize])
+    });
     Ok(Outcome {
         kind: if exit.finish {
             ExitKind::Finish
@@ -367,7 +372,7 @@ pub fn read_exit(
         exit: ExitId(exit.id.0),
         op: exit.op,
         values,
-        steps: 0,
+        steps: (exit.op as u64 + 1).saturating_add(iterations.saturating_mul(code.iteration_steps)),
         iterations,
         calls: Vec::new(),
         call_count: 0,

@@ -38,6 +38,46 @@ fn runaway_loop_ends_by_the_step_budget() {
 }
 
 #[test]
+fn the_budget_is_checked_at_the_jump_for_the_whole_next_iteration() {
+    // 1 + 9 * 4 + 3 = 40 steps, but the ninth jump needs 37 + 4 = 41.
+    let t = parse_verified(
+        "[i0]\nlabel(i0)\ni1 = int_add(i0, 1)\ni2 = int_lt(i1, 10)\nguard_true(i2) [i1]\njump(i1)",
+    )
+    .unwrap();
+    let go = |budget| {
+        let opts = RunOptions {
+            step_budget: budget,
+            ..RunOptions::default()
+        };
+        run(
+            &t,
+            &[Scalar::I32(0)],
+            &mut Memory::new(),
+            &Externs::new(),
+            opts,
+        )
+    };
+    let out = go(41).unwrap();
+    assert_eq!((out.steps, out.iterations), (40, 9));
+    assert_eq!(go(40).unwrap_err(), InterpError::StepBudget { steps: 40 });
+    assert_eq!(go(0).unwrap_err(), InterpError::StepBudget { steps: 0 });
+    // A trace without a loop never runs out.
+    let t = parse_verified("[i0]\ni1 = int_add(i0, 1)\nfinish(i1)").unwrap();
+    let opts = RunOptions {
+        step_budget: 0,
+        ..RunOptions::default()
+    };
+    run(
+        &t,
+        &[Scalar::I32(0)],
+        &mut Memory::new(),
+        &Externs::new(),
+        opts,
+    )
+    .unwrap();
+}
+
+#[test]
 fn jump_rebinds_label_values_in_parallel() {
     // Swapping through the jump must not see a half-updated state.
     let src = "[i0, i1, i2]\nlabel(i0, i1, i2)\ni3 = int_sub(i2, 1)\ni4 = int_gt(i3, 0)\nguard_true(i4) [i0, i1]\njump(i1, i0, i3)";
@@ -285,7 +325,7 @@ fn call_errors() {
         &mut Memory::new(),
     )
     .unwrap_err();
-    assert_eq!(e.to_string(), "op 0: no external function @nope");
+    assert_eq!(e.to_string(), "no external function @nope");
     let e = go(
         "extern @gcd(i32, i64) -> i32\n[]\ni0 = call(@gcd, 1, 2L)\nfinish()",
         &[],
@@ -294,8 +334,16 @@ fn call_errors() {
     .unwrap_err();
     assert_eq!(
         e.to_string(),
-        "op 0: @gcd is declared with a signature its implementation does not have"
+        "@gcd is declared (i32, i64) -> i32 but is (i32, i32) -> i32"
     );
+    // Declarations are checked before anything runs, called or not.
+    let e = go(
+        "extern @gcd(i64, i64) -> i64\n[]\nfinish()",
+        &[],
+        &mut Memory::new(),
+    )
+    .unwrap_err();
+    assert!(matches!(e, InterpError::Extern { decl: 0, .. }), "{e}");
     let mut ext = Externs::new();
     ext.insert("liar", &[], Some(Type::I32), |_| Some(Scalar::f64(1.0)));
     let t = parse_verified("extern @liar() -> i32\n[]\ni0 = call(@liar)\nfinish(i0)").unwrap();

@@ -15,19 +15,19 @@ const TEXT_CASES: &[(&str, &str)] = &[
     ),
     (
         "[i0, f1]\ni2 = int_add(i0, f1)\nfinish(i2)",
-        "2:1: argument 1 of int_add must be i32 like argument 0, found f64",
+        "2:18: argument 1 of int_add must be i32 like argument 0, found f64",
     ),
     (
         "[f0]\ni1 = int_neg(f0)\nfinish(i1)",
-        "2:1: argument 0 of int_neg must be i32 or i64, found f64",
+        "2:14: argument 0 of int_neg must be i32 or i64, found f64",
     ),
     (
         "[i0, l1]\ni2 = int_lt(i0, l1)\nfinish(i2)",
-        "2:1: argument 1 of int_lt must be i32 like argument 0, found i64",
+        "2:17: argument 1 of int_lt must be i32 like argument 0, found i64",
     ),
     (
         "[p0, f1]\nstore_i32(p0, 0, 4, 0, f1)\nfinish()",
-        "2:1: argument 2 of store_i32 must be i32, found f64",
+        "2:24: argument 2 of store_i32 must be i32, found f64",
     ),
     (
         "[i0, i1]\nlabel(i0)\ni2 = int_add(i1, 1)\njump(i2)",
@@ -67,7 +67,7 @@ const TEXT_CASES: &[(&str, &str)] = &[
     ),
     (
         "extern @f(i32, f64)\n[i0]\ncall(@f, i0, i0)\nfinish()",
-        "3:1: argument 1 of call must be f64, found i32",
+        "3:14: argument 1 of call must be f64, found i32",
     ),
     (
         "[i0]\nguard_true(i0) []\nguard_false(i0, descr=<Guard0>) []\nfinish()",
@@ -96,8 +96,8 @@ const TEXT_CASES: &[(&str, &str)] = &[
     ),
     (
         "[i0, f1]\nlabel(i0, f1)\njump(f1, i0)",
-        "3:1: argument 0 of jump must be i32 like label argument 0, found f64\n\
-         3:1: argument 1 of jump must be f64 like label argument 1, found i32",
+        "3:6: argument 0 of jump must be i32 like label argument 0, found f64\n\
+         3:10: argument 1 of jump must be f64 like label argument 1, found i32",
     ),
     ("[i0]\ni1 = int_add(i0, 1)", "the trace must end with jump or finish"),
     ("[]", "the trace must end with jump or finish"),
@@ -129,7 +129,7 @@ const TEXT_CASES: &[(&str, &str)] = &[
     ),
     (
         "[l0]\nl1 = int_add_co(l0, 1)\ni2 = int_add_ci(0, 0)\nfinish(l1, i2)",
-        "2:1: argument 0 of int_add_co must be i32, found i64\n2:1: result l1 has the wrong type: the operation produces i32",
+        "2:17: argument 0 of int_add_co must be i32, found i64\n2:1: result l1 has the wrong type: the operation produces i32",
     ),
     (
         "extern @f(i64) -> i64\n[i0, i1]\ni2 = call_split(@f, i0, i1)\nfinish(i2)",
@@ -146,9 +146,9 @@ const TEXT_CASES: &[(&str, &str)] = &[
     (
         // Every error is reported, not just the first.
         "[i0, f1]\ni2 = int_add(i0, f1)\nf3 = float_neg(i0)\nguard_true(f3) []\njump(i2)",
-        "2:1: argument 1 of int_add must be i32 like argument 0, found f64\n\
-         3:1: argument 0 of float_neg must be f64, found i32\n\
-         4:1: argument 0 of guard_true must be i32, found f64\n\
+        "2:18: argument 1 of int_add must be i32 like argument 0, found f64\n\
+         3:16: argument 0 of float_neg must be f64, found i32\n\
+         4:12: argument 0 of guard_true must be i32, found f64\n\
          5:1: jump needs a label to go back to",
     ),
 ];

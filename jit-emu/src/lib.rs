@@ -777,7 +777,7 @@ impl Machine {
 /// Emulated basic blocks allowed per interpreter step: a run's block budget is the step
 /// budget times this. Compiled loops count their own iterations against the step budget;
 /// this is the backstop for code that runs away some other way.
-pub const BLOCKS_PER_STEP: u64 = 64;
+pub const BLOCKS_PER_STEP: u64 = 1024;
 
 /// A compiled trace loaded into an emulated machine: a [`Runner`] like native code.
 pub struct EmuTrace {
@@ -839,7 +839,7 @@ impl Runner for EmuTrace {
     ) -> Result<Outcome, RunError> {
         let fault = |e: EmuError| match e {
             EmuError::Budget { .. } => RunError::StepBudget {
-                iterations: options.step_budget,
+                steps: options.step_budget,
             },
             other => RunError::Fault(other.to_string()),
         };

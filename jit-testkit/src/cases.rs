@@ -13,8 +13,11 @@ pub struct Case {
     pub name: String,
     /// The trace, with its inputs on a `# args:` line.
     pub src: String,
-    /// Step budget (the interpreter's; loop iterations on targets).
+    /// Step budget (docs/ir.md §1: every target counts it the interpreter's way).
     pub budget: u64,
+    /// Whether the run is meant to run out of its budget (then the target must too, at the
+    /// same jump, with the same memory).
+    pub runs_out: bool,
 }
 
 impl Case {
@@ -23,6 +26,7 @@ impl Case {
             name: name.into(),
             src: src.into(),
             budget: DEFAULT_STEP_BUDGET,
+            runs_out: false,
         }
     }
 }
@@ -39,6 +43,7 @@ pub fn all_cases() -> Vec<Case> {
     v.extend(pressure());
     v.extend(calls());
     v.extend(loops());
+    v.extend(budget());
     v.extend(memory());
     v.extend(big());
     v.extend(constants());
@@ -456,10 +461,45 @@ pub fn loops() -> Vec<Case> {
             "# args: 10\n[i0]\ni1 = int_mul(i0, 3)\nl2 = cast_i32_to_i64(i1)\nlabel(i0, l2)\nl3 = int_add(l2, 1000000007L)\ni4 = int_sub(i0, 1)\ni5 = int_ge(i4, 0)\nguard_true(i5) [l3, i0]\njump(i4, l3)\n",
         ),
         Case {
-            name: "a runaway loop stopped by its budget is not compared".into(),
+            name: "a loop of 1,000 iterations under a budget of 1,000,000 steps".into(),
             src: "# args: 0\n[i0]\nlabel(i0)\ni1 = int_add(i0, 1)\ni2 = int_lt(i1, 1000)\nguard_true(i2) [i1]\njump(i1)\n".into(),
             budget: 1_000_000,
+            runs_out: false,
         },
+    ]
+}
+
+/// The step budget at its edges: a budget that just fits a run and one step less, a zero
+/// budget, runaway loops with stores in them, and budgets past 2^32 jumps (32-bit targets
+/// keep a 64-bit count).
+pub fn budget() -> Vec<Case> {
+    // label, add, lt, guard, jump: 5 steps to the first jump, 4 per iteration; the guard
+    // fails in the tenth pass, after 9 jumps: 1 + 9 * 4 + 3 = 40 steps, but the ninth jump
+    // is taken only if its whole next iteration fits: 37 + 4 = 41.
+    let counted = "# args: 0\n[i0]\nlabel(i0)\ni1 = int_add(i0, 1)\ni2 = int_lt(i1, 10)\nguard_true(i2) [i1]\njump(i1)\n";
+    let runaway = "# args: i32[0, 0], 0\n[p0, i1]\ni2 = int_add(i1, 1)\nlabel(p0, i2)\ni3 = int_add(i2, 1)\nstore_i32(p0, 0, 4, 0, i3)\ni4 = int_and(i3, 1)\nstore_i32(p0, i4, 4, 0, i2)\njump(p0, i3)\n";
+    let case = |name: &str, src: &str, budget: u64, runs_out: bool| Case {
+        name: format!("budget: {name}"),
+        src: src.into(),
+        budget,
+        runs_out,
+    };
+    vec![
+        case("a run that just fits", counted, 41, false),
+        case("one step less", counted, 40, true),
+        case("no step at all", counted, 0, true),
+        case("fewer steps than the first pass", counted, 3, true),
+        case("a runaway loop storing", runaway, 1000, true),
+        case("a runaway loop, one iteration", runaway, 12, true),
+        case("a runaway loop, no iteration", runaway, 7, true),
+        case(
+            "2^32 jumps and one more (the count's high word)",
+            counted,
+            5 + (1u64 << 32) * 4,
+            false,
+        ),
+        case("2^32 + 1 steps", counted, (1 << 32) + 1, false),
+        case("the largest budget", counted, u64::MAX, false),
     ]
 }
 

@@ -129,7 +129,43 @@ pub fn compare(
 ) -> Result<Verdict, String> {
     match expect(trace, inputs, memory, options) {
         Ok(want) => compare_to(target, trace, inputs, memory, options, &want).map(Verdict::Same),
+        Err(e @ InterpError::StepBudget { .. }) => {
+            compare_budget(target, trace, inputs, memory, options)?;
+            Ok(Verdict::InterpreterError(e))
+        }
         Err(e) => Ok(Verdict::InterpreterError(e)),
+    }
+}
+
+/// The interpreter ran out of step budget on this run: the target must too, at the same
+/// jump, with the same memory (every target counts the budget the interpreter's way).
+fn compare_budget(
+    target: &dyn Target,
+    trace: &Trace,
+    inputs: &[jit_core::Scalar],
+    memory: &Memory,
+    options: RunOptions,
+) -> Result<(), String> {
+    let mut m_interp = memory.clone();
+    let _ = EXTERNS.with(|ext| run(trace, inputs, &mut m_interp, ext, options));
+    let compiled = EXTERNS
+        .with(|ext| compile(target.backend(), trace, ext, CompileOptions::default()))
+        .map_err(|e| format!("compile error: {e}"))?;
+    let mut runner = target
+        .load(compiled.code, trace)
+        .map_err(|e| format!("load error: {e}"))?;
+    let mut m_target = memory.clone();
+    match runner.run(inputs, &mut m_target, options) {
+        Err(RunError::StepBudget { .. }) if m_interp.same_contents(&m_target) => Ok(()),
+        Err(RunError::StepBudget { .. }) => {
+            Err("the step budget ran out in both, but memory differs".to_string())
+        }
+        Err(e) => Err(format!(
+            "the interpreter ran out of step budget; the target: {e}"
+        )),
+        Ok(got) => Err(format!(
+            "the interpreter ran out of step budget; the target left: {got}"
+        )),
     }
 }
 
@@ -206,7 +242,12 @@ pub fn check_case(target: &dyn Target, case: &Case) -> Result<(), String> {
         ..RunOptions::default()
     };
     match compare(target, &trace, &inputs.values, &memory, options).map_err(report)? {
+        Verdict::Same(out) if case.runs_out => Err(report(format!(
+            "the case should run out of its budget, but left: {out}"
+        ))),
         Verdict::Same(_) => Ok(()),
+        // Compared: the target ran out of budget at the same jump.
+        Verdict::InterpreterError(InterpError::StepBudget { .. }) if case.runs_out => Ok(()),
         Verdict::InterpreterError(e) => Err(report(format!("the interpreter fails the case: {e}"))),
     }
 }

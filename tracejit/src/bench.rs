@@ -220,7 +220,7 @@ fn prepare(kernel: Kernel, externs: &Externs) -> Result<Prepared, String> {
         .map_err(|e| fail(e.to_string()))?
         .values;
     let options = RunOptions {
-        step_budget: 100_000_000,
+        step_budget: 10_000_000_000,
         ..RunOptions::default()
     };
     let want = run(&trace, &inputs, &mut memory.clone(), externs, options)
