@@ -267,6 +267,19 @@ pub enum MemType {
 }
 
 impl MemType {
+    /// The name in the text format (`i8`, `u16`, `f64`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            MemType::I8 => "i8",
+            MemType::U8 => "u8",
+            MemType::I16 => "i16",
+            MemType::U16 => "u16",
+            MemType::I32 => "i32",
+            MemType::I64 => "i64",
+            MemType::F64 => "f64",
+        }
+    }
+
     /// Bytes accessed; also the required alignment.
     pub fn size(self) -> u32 {
         match self {

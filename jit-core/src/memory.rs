@@ -42,16 +42,35 @@ pub enum MemoryError {
     WrongType,
 }
 
+/// An effective address as hex, negative ones with a minus sign (`-0x10`), not as 128-bit
+/// two's complement.
+struct Addr(i128);
+
+impl fmt::Display for Addr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 < 0 {
+            write!(f, "-{:#x}", self.0.unsigned_abs())
+        } else {
+            write!(f, "{:#x}", self.0)
+        }
+    }
+}
+
 impl fmt::Display for MemoryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             MemoryError::OutOfBounds { addr, size } => {
-                write!(f, "{size}-byte access at {addr:#x} is outside every buffer")
+                write!(
+                    f,
+                    "{size}-byte access at {} is outside every buffer",
+                    Addr(addr)
+                )
             }
             MemoryError::Misaligned { addr, size } => {
                 write!(
                     f,
-                    "{size}-byte access at {addr:#x} is not {size}-byte aligned"
+                    "{size}-byte access at {} is not {size}-byte aligned",
+                    Addr(addr as i128)
                 )
             }
             MemoryError::TooLarge { size } => write!(

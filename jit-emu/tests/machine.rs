@@ -154,6 +154,8 @@ fn a_compiled_trace_runs_through_the_runner_interface() {
         inputs: vec![ExitLoc::Frame(34)],
         budget_word: None,
         budget_exit: 1,
+        first_jump_steps: 0,
+        iteration_steps: 0,
         invalidated_word: 33,
         calls: vec![],
         text_len: 20,

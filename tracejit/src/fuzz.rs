@@ -67,7 +67,7 @@ fn case(bytes: &[u8]) -> (jit_core::Trace, Vec<Scalar>, Memory, RunOptions) {
 
 /// Runs the fuzzer for `seconds` on `jobs` threads over `triples`, from `seed`.
 pub fn run(
-    seconds: f64,
+    seconds: Duration,
     triples: &[String],
     seed: u64,
     jobs: usize,
@@ -155,7 +155,7 @@ pub fn run(
             })
         })
         .collect();
-    let deadline = start + Duration::from_secs_f64(seconds);
+    let deadline = start + seconds;
     let mut last = 0;
     while Instant::now() < deadline {
         std::thread::sleep(

@@ -81,9 +81,9 @@ enum Command {
     },
     /// Differential fuzzing: random traces in the interpreter and on every target.
     Fuzz {
-        /// How long to run.
-        #[arg(long, default_value_t = 10.0)]
-        seconds: f64,
+        /// How long to run, in seconds (at most a year).
+        #[arg(long, default_value = "10", value_parser = parse_seconds)]
+        seconds: std::time::Duration,
         /// Targets (default: all).
         #[arg(long = "target")]
         targets: Vec<String>,
@@ -255,8 +255,12 @@ fn main() -> ExitCode {
             }
         }
         Command::Fmt { file } => match load(&file) {
-            Some((trace, _)) => {
-                put!("{}", text::print(&trace));
+            Some(l) => {
+                // The inputs line is part of the file's meaning: keep it.
+                if let Some(args) = default_args(&l.src) {
+                    put!("# args: {args}\n");
+                }
+                put!("{}", text::print(&l.trace));
                 true
             }
             None => false,
@@ -269,8 +273,30 @@ fn main() -> ExitCode {
     }
 }
 
-/// Reads, parses and verifies a file; reports errors on stderr.
-fn load(path: &Path) -> Option<(Trace, String)> {
+/// A duration in seconds for `--seconds`: a finite, non-negative number up to a year.
+fn parse_seconds(s: &str) -> Result<std::time::Duration, String> {
+    let x: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of seconds"))?;
+    if !(0.0..=366.0 * 86400.0).contains(&x) {
+        return Err(format!(
+            "{s} seconds is out of range (0 to 31622400, a year)"
+        ));
+    }
+    std::time::Duration::try_from_secs_f64(x).map_err(|e| e.to_string())
+}
+
+/// A trace file as loaded: the trace, its text, and where its parts stand.
+struct Loaded {
+    trace: Trace,
+    src: String,
+    positions: text::Positions,
+}
+
+/// Reads, parses and verifies a file, and checks its external functions against the
+/// table `run` uses; reports errors on stderr.
+fn load(path: &Path) -> Option<Loaded> {
     let src = match std::fs::read_to_string(path) {
         Ok(s) => s,
         Err(e) => {
@@ -279,7 +305,11 @@ fn load(path: &Path) -> Option<(Trace, String)> {
         }
     };
     match text::parse_checked(&src, &jit_testkit::externs()) {
-        Ok(t) => Some((t, src)),
+        Ok((trace, positions)) => Some(Loaded {
+            trace,
+            src,
+            positions,
+        }),
         Err(e) => {
             for (pos, msg) in e.errors() {
                 match pos {
@@ -299,7 +329,12 @@ fn run_file(
     target: Option<&dyn Target>,
     disasm: bool,
 ) -> bool {
-    let Some((trace, src)) = load(path) else {
+    let Some(Loaded {
+        trace,
+        src,
+        positions,
+    }) = load(path)
+    else {
         return false;
     };
     let args = args.or(default_args(&src)).unwrap_or("");
@@ -332,7 +367,8 @@ fn run_file(
         Ok(out) => {
             say!("  {out}");
             for b in &inputs.buffers {
-                let elems: Vec<String> = buffer_elements(&memory, b)
+                let (first, count) = buffer_elements(&memory, b, 16);
+                let elems: Vec<String> = first
                     .iter()
                     .map(|x| match x {
                         jit_core::Scalar::I32(v) => v.to_string(),
@@ -340,12 +376,15 @@ fn run_file(
                         other => other.to_string(),
                     })
                     .collect();
-                let shown = if elems.len() > 16 {
-                    format!("{}, ... ({} elements)", elems[..16].join(", "), elems.len())
+                let shown = if count > 16 {
+                    format!("{}, ... ({count} elements)", elems.join(", "))
                 } else {
                     elems.join(", ")
                 };
-                let name = jit_core::verify::value_name(&trace, trace.inputs[b.input]);
+                let name =
+                    positions.inputs.get(b.input).cloned().unwrap_or_else(|| {
+                        jit_core::verify::value_name(&trace, trace.inputs[b.input])
+                    });
                 say!("  {name} -> [{shown}]");
             }
             true

@@ -106,8 +106,8 @@ fn ill_typed_traces_report_every_error_with_its_position() {
     assert_eq!(
         text(&out.stderr),
         format!(
-            "{d}:2:1: argument 1 of int_add must be i32 like argument 0, found f64\n\
-             {d}:3:1: argument 0 of float_neg must be f64, found i32\n"
+            "{d}:2:18: argument 1 of int_add must be i32 like argument 0, found f64\n\
+             {d}:3:16: argument 0 of float_neg must be f64, found i32\n"
         )
     );
 }
@@ -357,5 +357,205 @@ fn bench_reports_unknown_kernels() {
         text(&out.stderr).contains("no such kernel; there are sum, sieve"),
         "{}",
         text(&out.stderr)
+    );
+}
+
+/// One hostile or unusual input: a trace file, the command's extra arguments, whether it
+/// must succeed, and text its stdout and stderr must contain.
+struct Hostile {
+    name: &'static str,
+    src: &'static str,
+    args: &'static [&'static str],
+    ok: bool,
+    stdout: &'static str,
+    stderr: &'static str,
+}
+
+const HOSTILE: &[Hostile] = &[
+    Hostile {
+        name: "oob_store_native",
+        src: "# args: i32[1, 2, 3, 4], 6\n[p0, i1]\nstore_i32(p0, i1, 4, 0, -1)\nfinish(i1)\n",
+        args: &["--target", "x86_64-unknown-linux-gnu"],
+        ok: false,
+        stdout: "",
+        stderr: "is outside every buffer (so the compiled code was not run)",
+    },
+    Hostile {
+        name: "oob_store_far_native",
+        src: "# args: i32[1, 2, 3, 4], 100000000\n[p0, i1]\nstore_i32(p0, i1, 4, 0, -1)\nfinish(i1)\n",
+        args: &["--target", "x86_64-unknown-linux-gnu"],
+        ok: false,
+        stdout: "",
+        stderr: "so the compiled code was not run",
+    },
+    Hostile {
+        name: "oob_negative_address",
+        src: "# args: i32[1, 2, 3, 4], -100000000\n[p0, i1]\ni2 = load_i32(p0, i1, 8, 0)\nfinish(i2)\n",
+        args: &[],
+        ok: false,
+        stdout: "",
+        stderr: "4-byte access at -0x",
+    },
+    Hostile {
+        name: "runaway_native",
+        src: "# args: 0\n[i0]\nlabel(i0)\ni1 = int_add(i0, 1)\njump(i1)\n",
+        args: &["--target", "x86_64-unknown-linux-gnu", "--budget", "10"],
+        ok: false,
+        stdout: "",
+        stderr: "step budget of 10 operations exhausted",
+    },
+    Hostile {
+        name: "budget_zero_without_loop",
+        src: "# args: 1\n[i0]\ni1 = int_add(i0, 1)\nfinish(i1)\n",
+        args: &["--budget", "0"],
+        ok: true,
+        stdout: "finish [2] after 2 steps, 0 iterations",
+        stderr: "",
+    },
+    Hostile {
+        name: "budget_past_2_to_the_32_native",
+        src: "# args: 100, 0\n[i0, i1]\nlabel(i0, i1)\ni2 = int_add(i1, i0)\ni3 = int_sub(i0, 1)\ni4 = int_gt(i3, 0)\nguard_true(i4) [i3, i2]\njump(i3, i2)\n",
+        args: &["--target", "x86_64-unknown-linux-gnu", "--budget", "4294967297"],
+        ok: true,
+        stdout: "failed with [0, 5050] after 500 steps, 99 iterations",
+        stderr: "",
+    },
+    Hostile {
+        name: "wrong_signature",
+        src: "extern @gcd(i64, i64) -> i64\n[l0]\nl1 = call(@gcd, l0, l0)\nfinish(l1)\n",
+        args: &["--args", "5L"],
+        ok: false,
+        stdout: "",
+        stderr: ":1:8: @gcd is declared (i64, i64) -> i64 but is (i32, i32) -> i32",
+    },
+    Hostile {
+        name: "reserved_name",
+        src: "extern @__aeabi_idiv(i32, i32) -> i32\n[i0]\ni1 = call(@__aeabi_idiv, i0, i0)\nfinish(i1)\n",
+        args: &["--args", "5"],
+        ok: false,
+        stdout: "",
+        stderr: ":1:8: @__aeabi_idiv: names starting with __aeabi_ or tracejit_ are reserved",
+    },
+    Hostile {
+        name: "test_kit_extern_interpreted",
+        src: "extern @ci2(i32, i32) -> i64\n[i0]\nl1 = call(@ci2, i0, 2)\nfinish(l1)\n",
+        args: &["--args", "5"],
+        ok: true,
+        stdout: "finish [",
+        stderr: "",
+    },
+    Hostile {
+        name: "empty",
+        src: "",
+        args: &[],
+        ok: false,
+        stdout: "",
+        stderr: "empty.trace: the trace must end with jump or finish",
+    },
+    Hostile {
+        name: "element_out_of_range",
+        src: "[p0]\nfinish(p0)\n",
+        args: &["--args", "i8[300]"],
+        ok: false,
+        stdout: "",
+        stderr: "300 does not fit in i8",
+    },
+    Hostile {
+        name: "f64bits_in_args",
+        src: "# args: f64bits(0x7ff0000000000001), f64[f64bits(0x8000000000000000), 1.5]\n[f0, p1]\nfinish(f0, p1)\n",
+        args: &[],
+        ok: true,
+        stdout: "p1 -> [-0.0, 1.5]",
+        stderr: "",
+    },
+    Hostile {
+        name: "hex_float",
+        src: "# args: 0x1.8p-3\n[f0]\nf1 = float_add(f0, 0x1p3)\nfinish(f1)\n",
+        args: &[],
+        ok: true,
+        stdout: "finish [8.1875]",
+        stderr: "",
+    },
+    Hostile {
+        name: "descr_too_large",
+        src: "[i0]\nguard_true(i0, descr=<Guard4294967296>) []\nfinish(i0)\n",
+        args: &[],
+        ok: false,
+        stdout: "",
+        stderr: "exit id 4294967296 does not fit in 32 bits",
+    },
+    Hostile {
+        name: "buffer_names_as_written",
+        src: "# args: 7, i32[1, 2]\n[i3, p16]\nstore_i32(p16, 0, 4, 0, i3)\nfinish(p16)\n",
+        args: &[],
+        ok: true,
+        stdout: "p16 -> [7, 2]",
+        stderr: "",
+    },
+    Hostile {
+        name: "huge_buffer_shows_16",
+        src: "# args: zeros(1000000)\n[p0]\nfinish(p0)\n",
+        args: &[],
+        ok: true,
+        stdout: "p0 -> [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ... (1000000 elements)]",
+        stderr: "",
+    },
+];
+
+#[test]
+fn hostile_and_unusual_inputs_get_clear_answers() {
+    let mut wrong = Vec::new();
+    for h in HOSTILE {
+        let p = temp_trace(&format!("{}.trace", h.name), h.src);
+        let p = if h.name == "empty" {
+            let e = p.with_file_name("empty.trace");
+            std::fs::rename(&p, &e).unwrap();
+            e
+        } else {
+            p
+        };
+        let mut args = vec!["run", p.to_str().unwrap()];
+        args.extend(h.args);
+        let out = tracejit(&args);
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        if out.status.success() != h.ok
+            || out.status.code().is_none()
+            || !stdout.contains(h.stdout)
+            || !stderr.contains(h.stderr)
+            || stderr.contains("panicked")
+        {
+            wrong.push(format!(
+                "{}: status {:?}\n  stdout: {stdout}\n  stderr: {stderr}",
+                h.name, out.status
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn fuzz_refuses_seconds_that_are_no_duration() {
+    for bad in ["-5", "inf", "nan", "1e20", "soon"] {
+        let out = tracejit(&["fuzz", &format!("--seconds={bad}")]);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("--seconds"),
+            "{bad}: {}",
+            text(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn fmt_keeps_the_inputs_line() {
+    let p = temp_trace(
+        "fmt_args.trace",
+        "# a comment\n# args: 3, 4\n[i0, i1]\ni2 = int_add(i0, i1)\nfinish(i2)\n",
+    );
+    let out = tracejit(&["fmt", p.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert_eq!(
+        text(&out.stdout),
+        "# args: 3, 4\n[i0, i1]\ni2 = int_add(i0, i1)\nfinish(i2)\n"
     );
 }

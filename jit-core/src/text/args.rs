@@ -103,24 +103,58 @@ fn mem_type(name: &str) -> Option<MemType> {
     })
 }
 
+fn expected<T>(t: &(Tok, Pos), what: &str) -> Result<T, ParseError> {
+    Err(ParseError::new(
+        t.1,
+        ParseErrorKind::Expected {
+            expected: what.into(),
+            found: t.0.describe(),
+        },
+    ))
+}
+
+/// `f64bits(0x…)` at `toks[*i]`, as in traces: any bit pattern of a double. Moves past it.
+fn f64bits(toks: &[(Tok, Pos)], i: &mut usize) -> Result<Option<u64>, ParseError> {
+    if toks[*i].0 != Tok::Ident("f64bits".into()) {
+        return Ok(None);
+    }
+    if toks[*i + 1].0 != Tok::LParen {
+        return expected(&toks[*i + 1], "'('");
+    }
+    let bits = match &toks[*i + 2].0 {
+        Tok::Int { value, long: false } if (0..=u64::MAX as i128).contains(value) => *value as u64,
+        _ => {
+            return expected(
+                &toks[*i + 2],
+                "the bits of a double, 0 to 0xffffffffffffffff",
+            )
+        }
+    };
+    if toks[*i + 3].0 != Tok::RParen {
+        return expected(&toks[*i + 3], "')'");
+    }
+    *i += 4;
+    Ok(Some(bits))
+}
+
 /// Parses a comma-separated list of inputs.
 pub fn parse_args(src: &str) -> Result<Vec<ArgSpec>, ParseError> {
     let toks = lex(src)?;
     let mut i = 0;
     let mut out = Vec::new();
-    let expected = |t: &(Tok, Pos), what: &str| {
-        Err(ParseError::new(
-            t.1,
-            ParseErrorKind::Expected {
-                expected: what.into(),
-                found: t.0.describe(),
-            },
-        ))
-    };
     if toks[0].0 == Tok::Eof {
         return Ok(out);
     }
     loop {
+        if let Some(bits) = f64bits(&toks, &mut i)? {
+            out.push(ArgSpec::Float(bits));
+            match toks[i].0 {
+                Tok::Comma => i += 1,
+                Tok::Eof => return Ok(out),
+                _ => return expected(&toks[i], "',' or the end of the inputs"),
+            }
+            continue;
+        }
         let t = &toks[i];
         i += 1;
         let spec = match &t.0 {
@@ -157,6 +191,17 @@ pub fn parse_args(src: &str) -> Result<Vec<ArgSpec>, ParseError> {
                 let mut values = Vec::new();
                 while toks[i].0 != Tok::RBracket {
                     let v = &toks[i];
+                    if elem == MemType::F64 {
+                        if let Some(bits) = f64bits(&toks, &mut i)? {
+                            values.push(Scalar::F64(bits));
+                            match toks[i].0 {
+                                Tok::Comma => i += 1,
+                                Tok::RBracket => {}
+                                _ => return expected(&toks[i], "',' or ']'"),
+                            }
+                            continue;
+                        }
+                    }
                     let x = match (&v.0, elem) {
                         (Tok::Float(b), MemType::F64) => Scalar::F64(*b),
                         (Tok::Ident(s), MemType::F64) if s == "nan" => {
@@ -173,9 +218,9 @@ pub fn parse_args(src: &str) -> Result<Vec<ArgSpec>, ParseError> {
                             if !(lo..=hi).contains(value) {
                                 return Err(ParseError::new(
                                     v.1,
-                                    ParseErrorKind::ConstOutOfRange {
+                                    ParseErrorKind::ElementOutOfRange {
                                         text: value.to_string(),
-                                        ty: Some(m.value_type()),
+                                        elem: m,
                                     },
                                 ));
                             }
@@ -304,17 +349,19 @@ fn describe(s: &ArgSpec) -> String {
     }
 }
 
-/// The elements of a buffer as values of its element type, for showing.
-pub fn buffer_elements(memory: &Memory, buf: &BufferArg) -> Vec<Scalar> {
+/// The first `max` elements of a buffer as values of its element type, for showing, and
+/// how many elements it has (only the shown ones are read).
+pub fn buffer_elements(memory: &Memory, buf: &BufferArg, max: usize) -> (Vec<Scalar>, u64) {
     let Some(b) = memory.buffers().iter().find(|b| b.addr == buf.addr) else {
-        return Vec::new();
+        return (Vec::new(), 0);
     };
     let n = b.bytes.len() as u64 / buf.elem.size() as u64;
-    (0..n)
+    let shown = (0..n.min(max as u64))
         .filter_map(|k| {
             memory
                 .load((buf.addr + k * buf.elem.size() as u64) as i128, buf.elem)
                 .ok()
         })
-        .collect()
+        .collect();
+    (shown, n)
 }

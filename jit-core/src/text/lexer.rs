@@ -116,9 +116,13 @@ pub(crate) fn lex(src: &str) -> Result<Vec<(Tok, Pos)>, ParseError> {
                 let rest = take(&chars, &mut i, |c| is_ident_char(c) || c == '.');
                 // An exponent's sign: `1e-5`, `2.5E+10`.
                 let mut text = format!("{c}{rest}");
-                while (text.ends_with('e') || text.ends_with('E'))
-                    && !text.starts_with("0x")
-                    && matches!(chars.get(i), Some('-' | '+'))
+                let hex = text.trim_start_matches(['-', '+']).starts_with("0x")
+                    || text.trim_start_matches(['-', '+']).starts_with("0X");
+                while (if hex {
+                    text.ends_with('p') || text.ends_with('P')
+                } else {
+                    text.ends_with('e') || text.ends_with('E')
+                }) && matches!(chars.get(i), Some('-' | '+'))
                 {
                     text.push(chars[i]);
                     i += 1;
@@ -159,7 +163,7 @@ fn describe_char(c: Option<char>) -> String {
 }
 
 /// Reads a numeric literal: decimal or `0x` hex integers with an optional `L`, decimal
-/// floats, and signed `inf` / `nan`.
+/// floats, hex floats (`0x1.8p-3`, as C writes them), and signed `inf` / `nan`.
 fn number(text: &str, pos: Pos) -> Result<Tok, ParseError> {
     let bad = || ParseError::new(pos, ParseErrorKind::BadNumber(text.to_string()));
     let (neg, body) = match text.as_bytes()[0] {
@@ -186,6 +190,12 @@ fn number(text: &str, pos: Pos) -> Result<Tok, ParseError> {
     }
     if body.is_empty() || !body.as_bytes()[0].is_ascii_digit() {
         return Err(bad());
+    }
+    if let Some(hex) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+        if hex.contains(['p', 'P']) {
+            let x = hex_float(hex).ok_or_else(bad)?;
+            return Ok(Tok::Float(if neg { -x } else { x }.to_bits()));
+        }
     }
     let (digits, long) = match body.strip_suffix('L') {
         Some(d) => (d, true),
@@ -220,4 +230,84 @@ fn number(text: &str, pos: Pos) -> Result<Tok, ParseError> {
         value: if neg { -m } else { m },
         long,
     })
+}
+
+/// A hex float after its `0x`: hex digits with an optional point, then `p` and a decimal
+/// power of two (`1.8p-3` = 1.5 / 8), correctly rounded to the nearest double (ties to even).
+fn hex_float(text: &str) -> Option<f64> {
+    let (mantissa, exp) = text.split_once(['p', 'P'])?;
+    let exp: i64 = {
+        let (sign, digits) = match exp.as_bytes().first()? {
+            b'-' => (-1, &exp[1..]),
+            b'+' => (1, &exp[1..]),
+            _ => (1, exp),
+        };
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        // Past ±100,000 every double is 0 or infinite: clamp instead of overflowing.
+        sign * digits.parse::<i64>().unwrap_or(100_000).min(100_000)
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    // value = m * 2^e2, with bits that did not fit in m kept only as `sticky`.
+    let (mut m, mut e2, mut sticky) = (0u128, exp, false);
+    for (c, after_point) in int
+        .chars()
+        .map(|c| (c, false))
+        .chain(frac.chars().map(|c| (c, true)))
+    {
+        let d = c.to_digit(16)? as u128;
+        if m < 1 << 120 {
+            m = m * 16 + d;
+            if after_point {
+                e2 -= 4;
+            }
+        } else {
+            sticky |= d != 0;
+            if !after_point {
+                e2 += 4;
+            }
+        }
+    }
+    if m == 0 {
+        return Some(0.0);
+    }
+    let bits = 128 - m.leading_zeros() as i64;
+    let top = e2 + bits - 1; // value in [2^top, 2^(top + 1))
+    if top > 1023 {
+        return Some(f64::INFINITY);
+    }
+    // The lowest bit a double keeps here, and how many bits of m fall below it.
+    let low = (top - 52).max(-1074);
+    let shift = low - e2;
+    let mant: u128 = if shift <= 0 {
+        m << -shift
+    } else {
+        let (kept, rest, half) = if shift >= 128 {
+            (
+                0,
+                m,
+                if shift == 128 {
+                    1u128 << 127
+                } else {
+                    u128::MAX
+                },
+            )
+        } else {
+            (m >> shift, m & ((1u128 << shift) - 1), 1u128 << (shift - 1))
+        };
+        let up = rest > half || (rest == half && (sticky || kept & 1 == 1));
+        kept + up as u128
+    };
+    let scale = if low >= -1022 {
+        f64::from_bits(((low + 1023) as u64) << 52)
+    } else {
+        f64::from_bits(1u64 << (low + 1074))
+    };
+    // mant < 2^54 is exact as a double, and scaling by a power of two rounds only on
+    // overflow (to infinity, correctly).
+    Some(mant as f64 * scale)
 }

@@ -96,6 +96,13 @@ pub enum ParseErrorKind {
         /// The type it must fit, if known.
         ty: Option<Type>,
     },
+    /// A buffer element that does not fit the buffer's element type.
+    ElementOutOfRange {
+        /// The literal.
+        text: String,
+        /// The element type.
+        elem: crate::ir::MemType,
+    },
     /// A constant of the wrong kind for its place (a float where an integer goes, …).
     ConstType {
         /// The type expected here.
@@ -149,6 +156,9 @@ impl fmt::Display for ParseErrorKind {
             ),
             ConstOutOfRange { text, ty: Some(t) } => write!(f, "{text} does not fit in {t}"),
             ConstOutOfRange { text, ty: None } => write!(f, "{text} does not fit in 64 bits"),
+            ElementOutOfRange { text, elem } => {
+                write!(f, "{text} does not fit in {}", elem.name())
+            }
             ConstType { expected, found } => {
                 write!(f, "expected a constant of type {expected}, found {found}")
             }
@@ -248,11 +258,12 @@ fn parse_verified_positioned(src: &str) -> Result<(Trace, Positions), TextError>
 }
 
 /// Parses, verifies, and checks the declared external functions against `externs` (as
-/// the interpreter and the compiler do before running or compiling anything).
-pub fn parse_checked(src: &str, externs: &crate::Externs) -> Result<Trace, TextError> {
+/// the interpreter and the compiler do before running or compiling anything). Returns the
+/// trace and where its parts stand in the text.
+pub fn parse_checked(src: &str, externs: &crate::Externs) -> Result<(Trace, Positions), TextError> {
     let (trace, positions) = parse_verified_positioned(src)?;
     match externs.check_decls(&trace) {
-        Ok(()) => Ok(trace),
+        Ok(()) => Ok((trace, positions)),
         Err(errors) => Err(TextError::Extern(
             errors
                 .into_iter()

@@ -26,6 +26,8 @@ pub struct Positions {
     pub args: Vec<Vec<Pos>>,
     /// Where each `extern` declaration names its function.
     pub decls: Vec<Pos>,
+    /// Each input's name as the text writes it (`p16`; the printer would say `p0`).
+    pub inputs: Vec<String>,
 }
 
 impl Positions {
@@ -177,6 +179,7 @@ impl Parser {
                             ty,
                             def: ValueDef::Input(self.trace.inputs.len() as u32),
                         });
+                        self.positions.inputs.push(name.clone());
                         self.bind(name, v, pos)?;
                         self.trace.inputs.push(v);
                     }
@@ -445,21 +448,23 @@ impl Parser {
         } else {
             "Guard"
         };
-        let id = s
+        let digits = s
             .strip_prefix(want)
-            .and_then(|d| {
-                if d.bytes().all(|b| b.is_ascii_digit()) {
-                    d.parse::<u32>().ok()
-                } else {
-                    None
-                }
-            })
+            .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
             .ok_or_else(|| {
                 ParseError::new(
                     self.pos(),
                     K::BadDescr(format!("expected {want}<N>, found '{s}'")),
                 )
             })?;
+        let id = digits.parse::<u32>().map_err(|_| {
+            ParseError::new(
+                self.pos(),
+                K::BadDescr(format!(
+                    "exit id {digits} does not fit in 32 bits (at most 4294967295)"
+                )),
+            )
+        })?;
         self.bump();
         self.expect(Tok::Gt, "'>'")?;
         Ok((id, pos))
