@@ -399,10 +399,15 @@ impl Emitter<'_> {
     /// Loads f64 bits into `dd` with one `vldr` from the constant pool (shared by every
     /// load of the same value; flags untouched).
     fn mov_f64(&mut self, dd: u8, bits: u64) {
+        self.mov_f64_if(Cond::Al, dd, bits);
+    }
+
+    /// [`Self::mov_f64`] under a condition.
+    fn mov_f64_if(&mut self, c: Cond, dd: u8, bits: u64) {
         let l = self.buf.constant(bits, 8);
         let at = self.buf.offset();
         self.put(enc::vmem(
-            Cond::Al,
+            c,
             true,
             dd,
             PC,
@@ -1041,12 +1046,24 @@ impl Emitter<'_> {
                 ));
             }
             Sig::FloatUnary => {
+                let (rd, rm) = (gpr(res.expect("verified")), gpr(args[0]));
                 let v = match op.opcode {
                     FloatNeg => Vun::Neg,
                     FloatAbs => Vun::Abs,
+                    FloatCanon => {
+                        // VFP (default-NaN mode off) keeps NaN payloads: make any NaN the
+                        // canonical one.
+                        if rd != rm {
+                            self.put(enc::vun(al, Vun::Mov, rd, rm));
+                        }
+                        self.put(enc::vcmp(al, rd, rd));
+                        self.put(enc::vmrs_flags(al));
+                        self.mov_f64_if(Cond::Vs, rd, jit_core::ir::CANONICAL_NAN_BITS);
+                        return Ok(());
+                    }
                     _ => Vun::Sqrt,
                 };
-                self.put(enc::vun(al, v, gpr(res.expect("verified")), gpr(args[0])));
+                self.put(enc::vun(al, v, rd, rm));
             }
             Sig::FloatCompare => {
                 self.put(enc::vcmp(al, gpr(args[0]), gpr(args[1])));

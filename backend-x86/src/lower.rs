@@ -683,6 +683,14 @@ impl Emitter<'_> {
                         self.load_f64_const(FSCRATCH, 1 << 63);
                         self.enc().xorpd(dst, FSCRATCH);
                     }
+                    Opcode::FloatCanon => {
+                        // SSE's NaNs keep payloads or set the sign: make any NaN the one.
+                        let done = self.buf.label();
+                        self.enc().ucomisd(dst, Rm::Reg(dst));
+                        self.jcc_to(Cond::Np, done);
+                        self.load_f64_const(dst, jit_core::ir::CANONICAL_NAN_BITS);
+                        self.buf.bind(done);
+                    }
                     _ => {
                         self.load_f64_const(FSCRATCH, !(1 << 63));
                         self.enc().andpd(dst, FSCRATCH);

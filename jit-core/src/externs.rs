@@ -367,13 +367,15 @@ mod standard {
             h ^= h >> 33;
             h as i64
         }
-        fn dot2(a: f64, b: f64, c: f64, d: f64) -> f64 { a * b + c * d }
-        fn scale(x: f64, n: i32) -> f64 { x * n as f64 }
+        fn dot2(a: f64, b: f64, c: f64, d: f64) -> f64 { crate::ir::canonical(a * b + c * d) }
+        fn scale(x: f64, n: i32) -> f64 { crate::ir::canonical(x * n as f64) }
         fn sum8(a: i32, b: i32, c: i32, d: i32, e: i32, f: i32, g: i32, h: i32) -> i32 {
             [b, c, d, e, f, g, h].iter().fold(a, |s, x| s.wrapping_add(*x))
         }
         fn mixed(a: i32, b: f64, c: i64, d: f64, e: i32, f: i64) -> f64 {
-            a as f64 + b * 2.0 + c as f64 * 3.0 + d * 4.0 + e as f64 * 5.0 + f as f64 * 6.0
+            crate::ir::canonical(
+                a as f64 + b * 2.0 + c as f64 * 3.0 + d * 4.0 + e as f64 * 5.0 + f as f64 * 6.0,
+            )
         }
         fn record(x: i32) { let _ = x; }
     }

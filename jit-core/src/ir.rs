@@ -114,6 +114,16 @@ pub enum Scalar {
 /// The quiet NaN with a clear sign bit and no payload: the interpreter's NaN result.
 pub const CANONICAL_NAN_BITS: u64 = 0x7ff8_0000_0000_0000;
 
+/// `x`, with any NaN made the canonical one: what arithmetic gives in the IR (docs/ir.md
+/// §5), for external functions that compute in f64 to return the same bits on every target.
+pub fn canonical(x: f64) -> f64 {
+    if x.is_nan() {
+        f64::from_bits(CANONICAL_NAN_BITS)
+    } else {
+        x
+    }
+}
+
 impl Scalar {
     /// An `f64` scalar.
     pub fn f64(x: f64) -> Scalar {
@@ -497,6 +507,9 @@ opcodes! {
     FloatAbs = "float_abs": Sig::FloatUnary;
     /// Correctly rounded square root.
     FloatSqrt = "float_sqrt": Sig::FloatUnary;
+    /// `x`, except that any NaN becomes the canonical `0x7ff8000000000000`. Legalization
+    /// puts it where a NaN made by arithmetic becomes visible in memory (docs/ir.md §5).
+    FloatCanon = "float_canon": Sig::FloatUnary;
     /// Ordered equal (false if either is NaN).
     FloatEq = "float_eq": Sig::FloatCompare;
     /// Unordered or not equal (true if either is NaN).

@@ -2,12 +2,16 @@
 //! by its [`Capabilities`].
 //!
 //! - **Soft-float** (no FPU): f64 arithmetic, comparisons and conversions become calls to
-//!   the AEABI soft-float routines (`__aeabi_dmul`, `__aeabi_dcmplt`, `__aeabi_i2d`, …) where
-//!   their results are exactly docs/ir.md's, and to `tracejit_*` helpers where the IR asks
-//!   for more (saturating f64→int conversions, correctly rounded sqrt) or where libgcc's
-//!   routine is not exact (`tracejit_dadd`/`tracejit_dsub`: libgcc's ARM `__aeabi_dadd`
-//!   misrounds some subtractions, see `jit-fixtures/c/runtime.c`). `float_neg`,
-//!   `float_abs`, moves, loads and stores stay: they are bit operations.
+//!   the AEABI soft-float routines (`__aeabi_dcmplt`, `__aeabi_i2d`, …) where their results
+//!   are exactly docs/ir.md's, and to `tracejit_*` helpers where the IR asks for more
+//!   (saturating f64→int conversions, correctly rounded sqrt, the canonical NaN from
+//!   `tracejit_dmul`/`tracejit_ddiv`, which wrap libgcc's) or where libgcc's routine is not
+//!   exact (`tracejit_dadd`/`tracejit_dsub`: libgcc's ARM `__aeabi_dadd` misrounds some
+//!   subtractions, see `jit-fixtures/c/runtime.c`). `float_neg`, `float_abs`, moves, loads
+//!   and stores stay: they are bit operations.
+//! - **NaN canonicalization** (an FPU): where memory or a callee would see the bits of a
+//!   NaN that arithmetic may have made ([`arithmetic_nans`]), a `float_canon` makes it the
+//!   canonical NaN the interpreter makes, so SSE's and VFP's own NaNs never show.
 //! - **Division** (no hardware divide): `int_div`, `int_rem`, `uint_div`, `uint_rem` become
 //!   calls to `tracejit_*div*`/`*rem*` helpers with the IR's semantics (`x / 0 = 0`, …),
 //!   which a target implements on top of `__aeabi_idiv` and friends.
@@ -16,8 +20,8 @@
 //! interpreter and the runtimes leave them out of it ([`is_helper`]). [`helpers`] is their
 //! table — an interpreter body and a native function each — so a legalized trace runs in the
 //! interpreter and natively, and `tests` prove each pass by comparing legalized and original
-//! traces on random inputs. (The split of i64 into i32 pairs on 32-bit targets arrives with
-//! the 32-bit backends.)
+//! traces on random inputs. [`split`] turns i64 (and, without float registers, f64) values
+//! into i32 pairs for 32-bit targets.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -34,6 +38,11 @@ pub struct Passes {
     pub soft_float: bool,
     /// Integer division into helper calls.
     pub divide: bool,
+    /// `float_canon` before every use that lets memory see the bits of a NaN that
+    /// arithmetic may have made (`store_f64`, `float_neg`, `float_abs`, f64 call arguments),
+    /// for FPUs whose arithmetic NaNs are not the canonical one (SSE, VFP without
+    /// default-NaN mode). Soft-float helpers return the canonical NaN themselves.
+    pub canonicalize_nans: bool,
 }
 
 impl Passes {
@@ -42,12 +51,13 @@ impl Passes {
         Passes {
             soft_float: !caps.fpu,
             divide: !caps.hw_divide,
+            canonicalize_nans: caps.fpu,
         }
     }
 
     /// Whether any pass runs.
     pub fn any(self) -> bool {
-        self.soft_float || self.divide
+        self.soft_float || self.divide || self.canonicalize_nans
     }
 }
 
@@ -64,9 +74,10 @@ fn helper_for(op: Opcode, ty: Type, passes: Passes) -> Option<(&'static str, boo
     Some(match op {
         FloatAdd if passes.soft_float => ("tracejit_dadd", false),
         FloatSub if passes.soft_float => ("tracejit_dsub", false),
-        FloatMul if passes.soft_float => ("__aeabi_dmul", false),
-        FloatTruediv if passes.soft_float => ("__aeabi_ddiv", false),
+        FloatMul if passes.soft_float => ("tracejit_dmul", false),
+        FloatTruediv if passes.soft_float => ("tracejit_ddiv", false),
         FloatSqrt if passes.soft_float => ("tracejit_dsqrt", false),
+        FloatCanon if passes.soft_float => ("tracejit_dcanon", false),
         FloatEq if passes.soft_float => ("__aeabi_dcmpeq", false),
         FloatNe if passes.soft_float => ("__aeabi_dcmpeq", true),
         FloatLt if passes.soft_float => ("__aeabi_dcmplt", false),
@@ -124,6 +135,23 @@ pub fn legalize(trace: &Trace, passes: Passes) -> Cow<'_, Trace> {
                 .map_or(Type::I32, |&a| trace.operand_type(a));
             helper_for(op.opcode, ty, passes).is_some()
         });
+    let dirty = if passes.canonicalize_nans {
+        arithmetic_nans(trace)
+    } else {
+        Vec::new()
+    };
+    let canon_at = |op: &crate::ir::Op, k: usize| -> bool {
+        let Some(Operand::Value(v)) = op.args.get(k) else {
+            return false;
+        };
+        dirty.get(v.index()).copied().unwrap_or(false) && observes_nan_bits(trace, op, k)
+    };
+    let needs = needs
+        || (passes.canonicalize_nans
+            && trace
+                .ops
+                .iter()
+                .any(|op| (0..op.args.len()).any(|k| canon_at(op, k))));
     if !needs {
         return Cow::Borrowed(trace);
     }
@@ -142,7 +170,14 @@ pub fn legalize(trace: &Trace, passes: Passes) -> Cow<'_, Trace> {
         c => c,
     };
     for op in &trace.ops {
-        let args: Vec<Operand> = op.args.iter().map(|&a| remap(&map, a)).collect();
+        let mut args: Vec<Operand> = op.args.iter().map(|&a| remap(&map, a)).collect();
+        if passes.canonicalize_nans {
+            for (k, a) in args.iter_mut().enumerate() {
+                if canon_at(op, k) {
+                    *a = b.unary(Opcode::FloatCanon, *a).into();
+                }
+            }
+        }
         let ty = op
             .args
             .first()
@@ -196,6 +231,56 @@ pub fn legalize(trace: &Trace, passes: Passes) -> Cow<'_, Trace> {
     Cow::Owned(out)
 }
 
+/// Which values may hold a NaN that arithmetic made (`float_add`, `float_sub`,
+/// `float_mul`, `float_truediv`, `float_sqrt`), directly or through `same_as` and loop
+/// values: the values whose NaN bits an FPU may choose differently from the interpreter.
+/// Indexed by value.
+pub fn arithmetic_nans(trace: &Trace) -> Vec<bool> {
+    use Opcode::*;
+    let mut dirty = vec![false; trace.values.len()];
+    let label = trace.label_index();
+    loop {
+        for op in &trace.ops {
+            let Some(r) = op.result else { continue };
+            let d = match op.opcode {
+                FloatAdd | FloatSub | FloatMul | FloatTruediv | FloatSqrt => true,
+                SameAs => matches!(op.args[0], Operand::Value(v) if dirty[v.index()]),
+                _ => false,
+            };
+            dirty[r.index()] |= d;
+        }
+        // A label value is dirty if the jump can bring a dirty value into it.
+        let mut changed = false;
+        if let (Some(l), Some(jump)) = (label, trace.ops.last()) {
+            if jump.opcode == Opcode::Jump {
+                for (t, a) in trace.ops[l].args.iter().zip(&jump.args) {
+                    if let (Operand::Value(t), Operand::Value(a)) = (t, a) {
+                        if dirty[a.index()] && !dirty[t.index()] {
+                            dirty[t.index()] = true;
+                            changed = true;
+                        }
+                    }
+                }
+            }
+        }
+        if !changed {
+            return dirty;
+        }
+    }
+}
+
+/// Whether argument `k` of `op` lets memory (or a callee) see the bits of a NaN: the value
+/// of `store_f64`, the operand of `float_neg`/`float_abs` (whose results are stored or
+/// passed on with the NaN's other bits), and f64 arguments of calls.
+fn observes_nan_bits(trace: &Trace, op: &crate::ir::Op, k: usize) -> bool {
+    match op.opcode {
+        Opcode::StoreF64 => k == 2,
+        Opcode::FloatNeg | Opcode::FloatAbs => k == 0,
+        Opcode::Call => trace.operand_type(op.args[k]) == Type::F64,
+        _ => false,
+    }
+}
+
 /// The helper functions, for the interpreter and for native code: every legalized trace's
 /// calls resolve here.
 pub fn helpers() -> Externs {
@@ -234,8 +319,9 @@ mod helper_fns {
     crate::define_externs! {
         fn tracejit_dadd(a: f64, b: f64) -> f64 { f(Opcode::FloatAdd, a, b) }
         fn tracejit_dsub(a: f64, b: f64) -> f64 { f(Opcode::FloatSub, a, b) }
-        fn __aeabi_dmul(a: f64, b: f64) -> f64 { f(Opcode::FloatMul, a, b) }
-        fn __aeabi_ddiv(a: f64, b: f64) -> f64 { f(Opcode::FloatTruediv, a, b) }
+        fn tracejit_dmul(a: f64, b: f64) -> f64 { f(Opcode::FloatMul, a, b) }
+        fn tracejit_ddiv(a: f64, b: f64) -> f64 { f(Opcode::FloatTruediv, a, b) }
+        fn tracejit_dcanon(a: f64) -> f64 { eval(Opcode::FloatCanon, &[Scalar::f64(a)]).and_then(|s| s.as_f64()).unwrap_or(f64::NAN) }
         fn __aeabi_dcmpeq(a: f64, b: f64) -> i32 { cmp(Opcode::FloatEq, a, b) }
         fn __aeabi_dcmplt(a: f64, b: f64) -> i32 { cmp(Opcode::FloatLt, a, b) }
         fn __aeabi_dcmple(a: f64, b: f64) -> i32 { cmp(Opcode::FloatLe, a, b) }
@@ -802,6 +888,7 @@ pub fn split(trace: &Trace, mode: SplitMode) -> Cow<'_, Trace> {
             Passes {
                 soft_float: true,
                 divide: false,
+                canonicalize_nans: false,
             },
         );
         if let Cow::Owned(t) = soft {

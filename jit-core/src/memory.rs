@@ -148,21 +148,15 @@ impl Memory {
     }
 
     /// Whether two memories agree as docs/ir.md §10 says: the same buffers with the same
-    /// bytes, except that an aligned 8-byte word holding a NaN in both agrees.
+    /// bytes, byte for byte (NaNs included: memory only ever sees the canonical NaN from
+    /// arithmetic).
     pub fn same_contents(&self, other: &Memory) -> bool {
-        let nan = |w: &[u8]| {
-            let bits = u64::from_le_bytes(w.try_into().expect("8 bytes"));
-            f64::from_bits(bits).is_nan()
-        };
         self.buffers.len() == other.buffers.len()
-            && self.buffers.iter().zip(&other.buffers).all(|(a, b)| {
-                a.addr == b.addr
-                    && a.bytes.len() == b.bytes.len()
-                    && a.bytes
-                        .chunks(8)
-                        .zip(b.bytes.chunks(8))
-                        .all(|(x, y)| x == y || (x.len() == 8 && nan(x) && nan(y)))
-            })
+            && self
+                .buffers
+                .iter()
+                .zip(&other.buffers)
+                .all(|(a, b)| a.addr == b.addr && a.bytes == b.bytes)
     }
 
     /// The buffer that holds every byte of `[addr, addr + size)` and the offset into it.

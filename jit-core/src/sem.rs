@@ -189,6 +189,7 @@ pub fn eval(op: Opcode, args: &[Scalar]) -> Option<Scalar> {
             Some(match op {
                 Opcode::FloatNeg => Scalar::F64(bits ^ (1 << 63)),
                 Opcode::FloatAbs => Scalar::F64(bits & !(1 << 63)),
+                Opcode::FloatCanon => arith(f64::from_bits(bits)),
                 _ => arith(f64::from_bits(bits).sqrt()),
             })
         }

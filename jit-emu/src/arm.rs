@@ -431,13 +431,7 @@ pub fn build_c_for(
             "-mfloat-abi=softfp",
         ),
     };
-    let dir = std::env::temp_dir().join(format!("tracejit-fixture-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let tag = format!("{:?}", std::thread::current().id())
-        .replace(|c: char| !c.is_ascii_alphanumeric(), "");
-    let out = dir.join(format!("{file}-{profile:?}-{float:?}-{tag}.elf"));
-    let mut cmd = std::process::Command::new(gcc);
-    cmd.args([
+    let mut args: Vec<String> = [
         "-O2",
         "-marm",
         arch,
@@ -445,24 +439,92 @@ pub fn build_c_for(
         flag,
         "-fno-math-errno",
         "-ffp-contract=off",
-    ])
-    .args(["-ffreestanding", "-nostdlib", "-static"])
-    .arg(format!("-Wl,-Ttext-segment={base:#x}"))
-    .arg("-Wl,-e,0")
-    .arg("-o")
-    .arg(&out)
-    .args(sources);
-    for k in keep {
-        cmd.arg(format!("-Wl,--undefined={k}"));
+        "-ffreestanding",
+        "-nostdlib",
+        "-static",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.push(format!("-Wl,-Ttext-segment={base:#x}"));
+    args.push("-Wl,-e,0".into());
+    args.extend(keep.iter().map(|k| format!("-Wl,--undefined={k}")));
+    // The image is cached on disk, keyed by the compiler's version, the flags and the
+    // sources: a build costs about half a second, a cached one the compiler's --version.
+    let version = std::process::Command::new(gcc)
+        .arg("--version")
+        .output()
+        .map_err(|e| format!("{gcc} is needed (scripts/setup.sh installs it): {e}"))?;
+    let mut key = Fnv::default();
+    key.add(&version.stdout);
+    for a in &args {
+        key.add(a.as_bytes());
     }
-    let status = cmd
+    for src in sources {
+        key.add(&std::fs::read(src).map_err(|e| format!("{}: {e}", src.display()))?);
+    }
+    let cached = cache_dir().map(|d| d.join(format!("{file}-{:016x}.elf", key.0)));
+    if let Some(bytes) = cached.as_ref().and_then(|c| std::fs::read(c).ok()) {
+        return Ok(bytes);
+    }
+    let dir = std::env::temp_dir().join(format!("tracejit-fixture-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let tag = format!("{:?}", std::thread::current().id())
+        .replace(|c: char| !c.is_ascii_alphanumeric(), "");
+    let out = dir.join(format!("{file}-{profile:?}-{float:?}-{tag}.elf"));
+    let status = std::process::Command::new(gcc)
+        .args(&args)
+        .arg("-o")
+        .arg(&out)
+        .args(sources)
         .arg("-lgcc")
         .status()
         .map_err(|e| format!("{gcc} is needed (scripts/setup.sh installs it): {e}"))?;
     if !status.success() {
         return Err(format!("{gcc} failed on {file}"));
     }
-    std::fs::read(&out).map_err(|e| e.to_string())
+    let bytes = std::fs::read(&out).map_err(|e| e.to_string())?;
+    let _ = std::fs::remove_file(&out);
+    if let Some(c) = cached {
+        // Written under a private name, then renamed: readers never see half a file.
+        let tmp = c.with_extension(format!("{}-{tag}.tmp", std::process::id()));
+        if std::fs::write(&tmp, &bytes).is_ok() && std::fs::rename(&tmp, &c).is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
+    Ok(bytes)
+}
+
+/// Where built fixture images are kept between processes: `$TRACEJIT_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/tracejit`, else `~/.cache/tracejit`; `None` if none can be made.
+fn cache_dir() -> Option<std::path::PathBuf> {
+    let dir = std::env::var_os("TRACEJIT_CACHE_DIR")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("XDG_CACHE_HOME").map(|d| std::path::PathBuf::from(d).join("tracejit"))
+        })
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache/tracejit"))
+        })?;
+    std::fs::create_dir_all(&dir).ok()?;
+    Some(dir)
+}
+
+/// FNV-1a, 64 bits: a stable hash for cache keys (each part length-prefixed).
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    fn add(&mut self, bytes: &[u8]) {
+        for &b in (bytes.len() as u64).to_le_bytes().iter().chain(bytes) {
+            self.0 = (self.0 ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
 }
 
 /// `abi.c` (functions of 0 to 16 mixed arguments) for ARMv7 and `float`, at 0x2000000.
@@ -512,8 +574,6 @@ fn cached_image(
 const AEABI: &[&str] = &[
     "__aeabi_l2d",
     "__aeabi_i2d",
-    "__aeabi_dmul",
-    "__aeabi_ddiv",
     "__aeabi_dcmpeq",
     "__aeabi_dcmplt",
     "__aeabi_dcmple",

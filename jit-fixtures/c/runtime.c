@@ -34,6 +34,22 @@ i64 tracejit_d2l(double x) {
     return (i64)x;
 }
 
+/* Any NaN as the canonical quiet NaN 0x7ff8000000000000: what the IR's arithmetic makes
+ * (docs/ir.md §5), where libgcc's routines and VFP keep an operand's payload. */
+static double canon(double x) {
+    u64 ix;
+    __builtin_memcpy(&ix, &x, 8);
+    if ((ix & 0x7fffffffffffffffull) > 0x7ff0000000000000ull) {
+        ix = 0x7ff8000000000000ull;
+        __builtin_memcpy(&x, &ix, 8);
+    }
+    return x;
+}
+
+double tracejit_dcanon(double x) { return canon(x); }
+double tracejit_dmul(double x, double y) { return canon(x * y); }
+double tracejit_ddiv(double x, double y) { return canon(x / y); }
+
 /* The correctly rounded square root in integer arithmetic, for targets without an FPU
  * (libgcc has none, and a static libm brings errno and TLS along). x = m * 2^e with m of
  * 53 bits and e even; the root of m * 2^52 is found bit by bit (every partial value fits
@@ -45,7 +61,8 @@ double tracejit_dsqrt_soft(double x) {
     u64 frac = ix & 0xfffffffffffffull;
     int biased = (int)((ix >> 52) & 0x7ff);
     if (biased == 0x7ff) {
-        if (frac != 0 || !(ix >> 63)) return x;          /* NaN, +inf */
+        if (frac != 0) return canon(x);                   /* NaN */
+        if (!(ix >> 63)) return x;                        /* +inf */
         ix = 0x7ff8000000000000ull;                       /* sqrt(-inf) */
         __builtin_memcpy(&x, &ix, 8);
         return x;
@@ -86,7 +103,7 @@ double tracejit_dsqrt_soft(double x) {
 #ifdef __SOFTFP__
 double tracejit_dsqrt(double x) { return tracejit_dsqrt_soft(x); }
 #else
-double tracejit_dsqrt(double x) { return __builtin_sqrt(x); }
+double tracejit_dsqrt(double x) { return canon(__builtin_sqrt(x)); }
 #endif
 
 /* Correctly rounded x + y in integer arithmetic. libgcc's ARM __aeabi_dadd cannot be used:
@@ -156,8 +173,8 @@ double tracejit_dsub_soft(double x, double y) { return tracejit_dadd_soft(x, -y)
 double tracejit_dadd(double x, double y) { return tracejit_dadd_soft(x, y); }
 double tracejit_dsub(double x, double y) { return tracejit_dsub_soft(x, y); }
 #else
-double tracejit_dadd(double x, double y) { return x + y; }
-double tracejit_dsub(double x, double y) { return x - y; }
+double tracejit_dadd(double x, double y) { return canon(x + y); }
+double tracejit_dsub(double x, double y) { return canon(x - y); }
 #endif
 
 i64 tracejit_umulh64(i64 a, i64 b) {

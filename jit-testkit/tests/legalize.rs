@@ -10,18 +10,26 @@ use jit_core::{verify, Memory};
 use jit_testkit::gen;
 use proptest::prelude::*;
 
-const ALL: [Passes; 3] = [
+const ALL: [Passes; 4] = [
     Passes {
         soft_float: true,
         divide: false,
+        canonicalize_nans: false,
     },
     Passes {
         soft_float: false,
         divide: true,
+        canonicalize_nans: false,
     },
     Passes {
         soft_float: true,
         divide: true,
+        canonicalize_nans: false,
+    },
+    Passes {
+        soft_float: false,
+        divide: true,
+        canonicalize_nans: true,
     },
 ];
 
