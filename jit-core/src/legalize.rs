@@ -10,7 +10,7 @@
 //!   subtractions, see `jit-fixtures/c/runtime.c`). `float_neg`, `float_abs`, moves, loads
 //!   and stores stay: they are bit operations.
 //! - **NaN canonicalization** (an FPU): where memory or a callee would see the bits of a
-//!   NaN that arithmetic may have made ([`arithmetic_nans`]), a `float_canon` makes it the
+//!   NaN that arithmetic may have made ([`nan_canon_plan`]), a `float_canon` makes it the
 //!   canonical NaN the interpreter makes, so SSE's and VFP's own NaNs never show.
 //! - **Division** (no hardware divide): `int_div`, `int_rem`, `uint_div`, `uint_rem` become
 //!   calls to `tracejit_*div*`/`*rem*` helpers with the IR's semantics (`x / 0 = 0`, …),
@@ -135,23 +135,12 @@ pub fn legalize(trace: &Trace, passes: Passes) -> Cow<'_, Trace> {
                 .map_or(Type::I32, |&a| trace.operand_type(a));
             helper_for(op.opcode, ty, passes).is_some()
         });
-    let dirty = if passes.canonicalize_nans {
-        arithmetic_nans(trace)
+    let canon = if passes.canonicalize_nans {
+        nan_canon_plan(trace)
     } else {
         Vec::new()
     };
-    let canon_at = |op: &crate::ir::Op, k: usize| -> bool {
-        let Some(Operand::Value(v)) = op.args.get(k) else {
-            return false;
-        };
-        dirty.get(v.index()).copied().unwrap_or(false) && observes_nan_bits(trace, op, k)
-    };
-    let needs = needs
-        || (passes.canonicalize_nans
-            && trace
-                .ops
-                .iter()
-                .any(|op| (0..op.args.len()).any(|k| canon_at(op, k))));
+    let needs = needs || canon.iter().any(|c| !c.is_empty());
     if !needs {
         return Cow::Borrowed(trace);
     }
@@ -169,13 +158,14 @@ pub fn legalize(trace: &Trace, passes: Passes) -> Cow<'_, Trace> {
         Operand::Value(v) => Operand::Value(map[v.index()].expect("verified: defined before use")),
         c => c,
     };
-    for op in &trace.ops {
+    for (i, op) in trace.ops.iter().enumerate() {
         let mut args: Vec<Operand> = op.args.iter().map(|&a| remap(&map, a)).collect();
-        if passes.canonicalize_nans {
-            for (k, a) in args.iter_mut().enumerate() {
-                if canon_at(op, k) {
-                    *a = b.unary(Opcode::FloatCanon, *a).into();
-                }
+        for &k in canon.get(i).map_or(&[][..], |c| &c[..]) {
+            let c = b.unary(Opcode::FloatCanon, args[k]);
+            args[k] = c.into();
+            // A loop value canonicalized on entry: the loop uses the canonical one.
+            if let (Opcode::Label, Operand::Value(t)) = (op.opcode, op.args[k]) {
+                map[t.index()] = Some(c);
             }
         }
         let ty = op
@@ -231,42 +221,113 @@ pub fn legalize(trace: &Trace, passes: Passes) -> Cow<'_, Trace> {
     Cow::Owned(out)
 }
 
-/// Which values may hold a NaN that arithmetic made (`float_add`, `float_sub`,
-/// `float_mul`, `float_truediv`, `float_sqrt`), directly or through `same_as` and loop
-/// values: the values whose NaN bits an FPU may choose differently from the interpreter.
-/// Indexed by value.
-pub fn arithmetic_nans(trace: &Trace) -> Vec<bool> {
+/// Where `float_canon` goes on a target whose arithmetic NaNs are not the canonical one:
+/// for each op, the arguments to canonicalize just before it.
+///
+/// A value is *arithmetic* when it comes from `float_add`, `float_sub`, `float_mul`,
+/// `float_truediv` or `float_sqrt` (or `same_as` of one): if it is a NaN, the interpreter's
+/// is canonical and the target's may not be. It is canonicalized where its bits escape
+/// (`store_f64`, `float_neg`, `float_abs`, f64 call arguments). Loop values are the
+/// subtle part: one label slot may hold an arithmetic value on one pass and a value with
+/// exact NaN bits (an input, `float_neg` of a canonical NaN) on another, so no single
+/// canonicalization after the label is right. Instead, a slot whose value escapes (directly,
+/// through `same_as`, or by the jump into another such slot) gets canonical values from both
+/// sides: its entry value before the label, and the jump's argument, where these are
+/// arithmetic. Slots whose values never escape cost nothing.
+pub fn nan_canon_plan(trace: &Trace) -> Vec<Vec<usize>> {
     use Opcode::*;
-    let mut dirty = vec![false; trace.values.len()];
+    let n = trace.values.len();
     let label = trace.label_index();
-    loop {
-        for op in &trace.ops {
-            let Some(r) = op.result else { continue };
-            let d = match op.opcode {
-                FloatAdd | FloatSub | FloatMul | FloatTruediv | FloatSqrt => true,
-                SameAs => matches!(op.args[0], Operand::Value(v) if dirty[v.index()]),
-                _ => false,
-            };
-            dirty[r.index()] |= d;
+    let jump = trace
+        .ops
+        .last()
+        .filter(|o| o.opcode == Jump && label.is_some());
+    let slots: Vec<Option<Value>> = label.map_or(Vec::new(), |l| {
+        trace.ops[l]
+            .args
+            .iter()
+            .map(|a| match a {
+                Operand::Value(v) => Some(*v),
+                Operand::Const(_) => None,
+            })
+            .collect()
+    });
+    let mut is_slot = vec![false; n];
+    for v in slots.iter().flatten() {
+        is_slot[v.index()] = true;
+    }
+    // Which values' bits escape, directly or through same_as and loop slots.
+    let mut observed = vec![false; n];
+    for op in &trace.ops {
+        for (k, a) in op.args.iter().enumerate() {
+            if let Operand::Value(v) = a {
+                if observes_nan_bits(trace, op, k) {
+                    observed[v.index()] = true;
+                }
+            }
         }
-        // A label value is dirty if the jump can bring a dirty value into it.
+    }
+    loop {
         let mut changed = false;
-        if let (Some(l), Some(jump)) = (label, trace.ops.last()) {
-            if jump.opcode == Opcode::Jump {
-                for (t, a) in trace.ops[l].args.iter().zip(&jump.args) {
-                    if let (Operand::Value(t), Operand::Value(a)) = (t, a) {
-                        if dirty[a.index()] && !dirty[t.index()] {
-                            dirty[t.index()] = true;
-                            changed = true;
-                        }
+        for op in trace.ops.iter().rev() {
+            if let (SameAs, Some(r), Some(Operand::Value(u))) =
+                (op.opcode, op.result, op.args.first())
+            {
+                if observed[r.index()] && !observed[u.index()] {
+                    observed[u.index()] = true;
+                    changed = true;
+                }
+            }
+        }
+        if let Some(j) = jump {
+            for (t, a) in slots.iter().zip(&j.args) {
+                if let (Some(t), Operand::Value(a)) = (t, a) {
+                    if observed[t.index()] && !observed[a.index()] {
+                        observed[a.index()] = true;
+                        changed = true;
                     }
                 }
             }
         }
         if !changed {
-            return dirty;
+            break;
         }
     }
+    // Forward: which values are arithmetic where they are used, and where to canonicalize.
+    let mut arith = vec![false; n];
+    let mut plan = vec![Vec::new(); trace.ops.len()];
+    for (i, op) in trace.ops.iter().enumerate() {
+        // After the label, a slot holds canonical values if it escapes, and is never seen
+        // if it does not.
+        let after_label = label.is_some_and(|l| i > l);
+        let state = |v: Value| !(after_label && is_slot[v.index()]) && arith[v.index()];
+        for (k, a) in op.args.iter().enumerate() {
+            let Operand::Value(v) = *a else { continue };
+            let canon = match op.opcode {
+                Label => observed[v.index()] && arith[v.index()],
+                Jump => {
+                    slots
+                        .get(k)
+                        .copied()
+                        .flatten()
+                        .is_some_and(|t| observed[t.index()])
+                        && state(v)
+                }
+                _ => observes_nan_bits(trace, op, k) && state(v),
+            };
+            if canon {
+                plan[i].push(k);
+            }
+        }
+        if let Some(r) = op.result {
+            arith[r.index()] = match op.opcode {
+                FloatAdd | FloatSub | FloatMul | FloatTruediv | FloatSqrt => true,
+                SameAs => matches!(op.args[0], Operand::Value(u) if state(u)),
+                _ => false,
+            };
+        }
+    }
+    plan
 }
 
 /// Whether argument `k` of `op` lets memory (or a callee) see the bits of a NaN: the value

@@ -207,3 +207,69 @@ mod split {
         );
     }
 }
+
+mod canon {
+    use jit_core::legalize::{legalize, Passes};
+    use jit_core::text::{parse_verified, print};
+
+    const FPU: Passes = Passes {
+        soft_float: false,
+        divide: false,
+        canonicalize_nans: true,
+    };
+
+    fn canons(src: &str) -> Vec<String> {
+        let t = parse_verified(src).unwrap();
+        print(&legalize(&t, FPU))
+            .lines()
+            .filter(|l| l.contains("float_canon"))
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn only_where_arithmetic_bits_escape() {
+        // Stored, negated, passed to a call: canonicalized; an input stored: not.
+        assert_eq!(
+            canons(
+                "extern @dot2(f64, f64, f64, f64) -> f64\n[f0, p1]\nf2 = float_mul(f0, f0)\n\
+                 store_f64(p1, 0, 8, 0, f2)\nstore_f64(p1, 0, 8, 8, f0)\nf3 = float_neg(f2)\n\
+                 f4 = call(@dot2, f2, f0, f3, f0)\nfinish(f4)"
+            ),
+            [
+                "f3 = float_canon(f2)",
+                "f4 = float_canon(f2)",
+                "f6 = float_canon(f2)"
+            ]
+        );
+        // Arithmetic that never reaches memory or a callee costs nothing.
+        assert!(canons("[f0]\nf1 = float_add(f0, f0)\nf2 = float_sqrt(f1)\nfinish(f2)").is_empty());
+    }
+
+    #[test]
+    fn loop_slots_get_canonical_values_from_both_sides() {
+        // An accumulator starting from an input and stored in the body: the jump's argument
+        // is canonicalized, the store of the slot is not.
+        assert_eq!(
+            canons(
+                "[f0, p1, i2]\nlabel(f0, p1, i2)\nstore_f64(p1, 0, 8, 0, f0)\nf3 = float_add(f0, 1.0)\n\
+                 i4 = int_sub(i2, 1)\nguard_true(i4) []\njump(f3, p1, i4)"
+            ),
+            ["f5 = float_canon(f3)"]
+        );
+        // Entering with an arithmetic value: canonicalized before the label.
+        assert_eq!(
+            canons(
+                "[f0, p1, i2]\nf3 = float_sub(f0, f0)\nlabel(f3, p1, i2)\nf4 = float_neg(f3)\n\
+                 i5 = int_sub(i2, 1)\nguard_true(i5) []\njump(f4, p1, i5)"
+            ),
+            ["f4 = float_canon(f3)"]
+        );
+        // A slot that never escapes: nothing, however arithmetic.
+        assert!(canons(
+            "[f0, i1]\nlabel(f0, i1)\nf2 = float_mul(f0, f0)\ni3 = int_sub(i1, 1)\n\
+             guard_true(i3) [f2]\njump(f2, i3)"
+        )
+        .is_empty());
+    }
+}
