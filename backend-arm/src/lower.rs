@@ -30,8 +30,8 @@ const S30: u8 = 30;
 const BUDGET_WORD: u32 = 32;
 const INVALIDATED_WORD: u32 = 33;
 const SLOT_BASE: u32 = 34;
-/// Slots whose byte offsets an `ldr`/`str` immediate reaches.
-pub const MAX_SLOTS: u32 = 4088 / 8 - SLOT_BASE;
+/// Slots in a frame of at most 1 MiB (offsets past an instruction's reach move fp).
+pub const MAX_SLOTS: u32 = (1 << 20) / 8 - SLOT_BASE;
 /// Where host-call trap slot `k` is (the emulator's trap page).
 pub const TRAP_BASE: u32 = 0x0e00_0000;
 
@@ -419,68 +419,60 @@ impl Emitter<'_> {
         self.buf.fixup(at, l, VLDR_LIT);
     }
 
-    /// `[fp, #word * 8 (+ extra)]` for an integer access.
-    fn frame_off(word: u32, extra: u32) -> MemOffset {
-        MemOffset::new((word * 8 + extra) as i32, 4095)
-            .expect("frame slots are limited to the ldr reach")
+    /// Runs `access` with an offset from fp within `reach` for the frame byte `off`: a slot
+    /// beyond the instruction's reach is reached by moving fp up by the rest (rotated
+    /// immediates, one or two adds) around the access and back, so no scratch register is
+    /// needed and the flags are kept.
+    fn frame_access(&mut self, off: u32, reach: u32, access: impl FnOnce(&mut Self, u32)) {
+        if off <= reach {
+            return access(self, off);
+        }
+        let lo = off & if reach >= 4095 { 0xfff } else { 0x3ff };
+        let parts = chunks(off - lo);
+        for &p in &parts {
+            let i = ArmImm::encode(p).expect("a chunk is a rotated immediate");
+            self.put(enc::dp_imm(Cond::Al, Dp::Add, false, FP, FP, i));
+        }
+        access(self, lo);
+        for &p in &parts {
+            let i = ArmImm::encode(p).expect("a chunk is a rotated immediate");
+            self.put(enc::dp_imm(Cond::Al, Dp::Sub, false, FP, FP, i));
+        }
+    }
+
+    /// `ldr`/`str` of `rt` at frame word `word` (+ `extra` bytes).
+    fn mem_frame(&mut self, load: bool, rt: u8, word: u32, extra: u32) {
+        self.frame_access(word * 8 + extra, 4095, |e, off| {
+            e.put(enc::mem_imm(
+                Cond::Al,
+                load,
+                false,
+                rt,
+                FP,
+                MemOffset::new(off as i32, 4095).expect("within reach"),
+            ))
+        });
     }
 
     fn ldr_frame(&mut self, rt: u8, word: u32, extra: u32) {
-        self.put(enc::mem_imm(
-            Cond::Al,
-            true,
-            false,
-            rt,
-            FP,
-            Self::frame_off(word, extra),
-        ));
+        self.mem_frame(true, rt, word, extra);
     }
 
     fn str_frame(&mut self, rt: u8, word: u32, extra: u32) {
-        self.put(enc::mem_imm(
-            Cond::Al,
-            false,
-            false,
-            rt,
-            FP,
-            Self::frame_off(word, extra),
-        ));
+        self.mem_frame(false, rt, word, extra);
     }
 
-    /// vldr/vstr `dd` at frame word `word` (through ip when past the 1020-byte reach).
+    /// vldr/vstr `dd` at frame word `word`.
     fn vmem_frame(&mut self, load: bool, dd: u8, word: u32) {
-        let off = word * 8;
-        if off <= 1020 {
-            self.put(enc::vmem(
+        self.frame_access(word * 8, 1020, |e, off| {
+            e.put(enc::vmem(
                 Cond::Al,
                 load,
                 dd,
                 FP,
-                MemOffset::new(off as i32, 1020).expect("checked"),
-            ));
-        } else {
-            self.mov_imm(IP, off);
-            self.put(enc::dp_reg(
-                Cond::Al,
-                Dp::Add,
-                false,
-                IP,
-                FP,
-                IP,
-                Shift::Lsl,
-                0,
-            ));
-            self.put(enc::vmem(
-                Cond::Al,
-                load,
-                dd,
-                IP,
-                MemOffset {
-                    up: true,
-                    magnitude: 0,
-                },
-            ));
-        }
+                MemOffset::new(off as i32, 1020).expect("within reach"),
+            ))
+        });
     }
 
     fn emit_move(&mut self, m: &Move) {
@@ -1204,7 +1196,7 @@ fn patch(kind: u8, code: &mut [u8], at: u32, target: u32) -> Result<(), FixupErr
     if kind == VLDR_LIT {
         let off = target as i64 - (at as i64 + 8);
         if !(-1020..=1020).contains(&off) || off % 4 != 0 {
-            return Err(FixupError::OutOfRange { at, target });
+            return Err(FixupError::LiteralOutOfRange { at, target });
         }
         let old = u32::from_le_bytes(
             code[at as usize..at as usize + 4]
@@ -1219,7 +1211,7 @@ fn patch(kind: u8, code: &mut [u8], at: u32, target: u32) -> Result<(), FixupErr
     if kind == LDR_LIT {
         let off = target as i64 - (at as i64 + 8);
         if !(-4095..=4095).contains(&off) {
-            return Err(FixupError::OutOfRange { at, target });
+            return Err(FixupError::LiteralOutOfRange { at, target });
         }
         let old = u32::from_le_bytes(
             code[at as usize..at as usize + 4]
@@ -1312,6 +1304,8 @@ pub fn emit(
         op_offsets.push(e.buf.offset());
         for m in alloc.edits(i) {
             e.emit_move(m);
+            // A jump's parallel move can be long: pending literals must not fall behind.
+            e.island(false);
         }
         e.op(i)?;
         e.island(false);
@@ -1385,6 +1379,9 @@ pub fn emit(
         FixupError::OutOfRange { .. } => CompileError::CodeTooLarge {
             bytes: text_len as usize,
         },
+        FixupError::LiteralOutOfRange { at, target } => {
+            CompileError::LiteralOutOfReach { at, target }
+        }
         FixupError::Unbound(_) => CompileError::Allocation(err.to_string()),
     })?;
     Ok(CompiledTrace {

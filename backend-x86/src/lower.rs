@@ -910,6 +910,9 @@ pub fn emit(
     } = e;
     let code = buf.finish(patch).map_err(|err| match err {
         FixupError::OutOfRange { .. } => CompileError::CodeTooLarge { bytes: 0 },
+        FixupError::LiteralOutOfRange { at, target } => {
+            CompileError::LiteralOutOfReach { at, target }
+        }
         FixupError::Unbound(_) => CompileError::Allocation(err.to_string()),
     })?;
     let looping = trace.label_index().is_some();

@@ -287,6 +287,13 @@ pub enum CompileError {
         /// Bytes.
         bytes: usize,
     },
+    /// A literal load would not reach its constant (a constant-pool placement bug).
+    LiteralOutOfReach {
+        /// Offset of the load.
+        at: u32,
+        /// Offset of the constant.
+        target: u32,
+    },
     /// An external function the trace calls has no address in the given table.
     UnknownExtern(String),
     /// A declared external function does not fit the table (missing, another signature,
@@ -316,6 +323,10 @@ impl fmt::Display for CompileError {
                     "the code would be {bytes} bytes, more than branches reach"
                 )
             }
+            CompileError::LiteralOutOfReach { at, target } => write!(
+                f,
+                "the literal load at code offset {at:#x} would not reach its constant at {target:#x} (a constant-pool placement bug)"
+            ),
             CompileError::UnknownExtern(name) => {
                 write!(f, "no native address for external function @{name}")
             }

@@ -35,6 +35,13 @@ pub enum FixupError {
         /// Offset of the target.
         target: u32,
     },
+    /// A literal load does not reach its constant in the pool (a pool placement bug).
+    LiteralOutOfRange {
+        /// Offset of the load.
+        at: u32,
+        /// Offset of the constant.
+        target: u32,
+    },
 }
 
 impl std::fmt::Display for FixupError {
@@ -43,6 +50,12 @@ impl std::fmt::Display for FixupError {
             FixupError::Unbound(l) => write!(f, "label {} is never bound", l.0),
             FixupError::OutOfRange { at, target } => {
                 write!(f, "the reference at {at:#x} does not reach {target:#x}")
+            }
+            FixupError::LiteralOutOfRange { at, target } => {
+                write!(
+                    f,
+                    "the literal load at {at:#x} does not reach its constant at {target:#x}"
+                )
             }
         }
     }

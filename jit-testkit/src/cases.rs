@@ -44,6 +44,7 @@ pub fn all_cases() -> Vec<Case> {
     v.extend(calls());
     v.extend(loops());
     v.extend(budget());
+    v.extend(wide());
     v.extend(memory());
     v.extend(big());
     v.extend(constants());
@@ -467,6 +468,99 @@ pub fn loops() -> Vec<Case> {
             runs_out: false,
         },
     ]
+}
+
+/// Wide traces: hundreds to 10,000 live values (frame slots far past ARM's immediate
+/// offsets: `ldr` 4095 bytes, `vldr` 1020), and loops whose jump rotates hundreds of values
+/// while a literal (an f64 constant for `vldr`, an i32 one for ARMv5's `ldr`) is pending.
+pub fn wide() -> Vec<Case> {
+    let letter = |t: usize| ["i", "l", "f"][t % 3];
+    let value = |t: usize, k: usize| match t % 3 {
+        0 => format!("{}", k as i64 - 50),
+        1 => format!("{}L", (k as i64) << 33 | 5),
+        _ => format!("{}.5", k),
+    };
+    let mut out = Vec::new();
+    // A loop rotating n i32 values, with an f64 and an i32 constant used in its body.
+    for n in [68, 300] {
+        let ins: Vec<String> = (0..n).map(|k| format!("i{k}")).collect();
+        let args: Vec<String> = (0..n).map(|k| k.to_string()).collect();
+        let (f, c) = (n, n + 1);
+        let mut rot: Vec<String> = (1..n).map(|k| format!("i{k}")).collect();
+        rot.push(format!("i{}", n + 3));
+        let src = format!(
+            "# args: {}, 1.5, 4\n[{}, f{f}, i{c}]\nlabel({}, f{f}, i{c})\nf{} = float_mul(f{f}, 1.1)\n\
+             i{} = int_xor(i0, 0x12345678)\ni{} = int_sub(i{c}, 1)\ni{} = int_gt(i{}, 0)\n\
+             guard_true(i{}) [{}, f{f}]\njump({}, f{}, i{})\n",
+            args.join(", "),
+            ins.join(", "),
+            ins.join(", "),
+            n + 2,
+            n + 3,
+            n + 4,
+            n + 5,
+            n + 4,
+            n + 5,
+            ins.join(", "),
+            rot.join(", "),
+            n + 2,
+            n + 4,
+        );
+        out.push(Case::new(
+            format!("wide: a loop rotating {n} values past pending literals"),
+            src,
+        ));
+    }
+    // n live values of the given types, each changed once, all finished with.
+    for (n, types) in [(500, 1), (1000, 3), (250, 3), (10_000, 3)] {
+        let ty = |k: usize| if types == 1 { 0 } else { k % 3 };
+        let ins: Vec<String> = (0..n).map(|k| format!("{}{k}", letter(ty(k)))).collect();
+        let args: Vec<String> = (0..n).map(|k| value(ty(k), k)).collect();
+        let mut body = String::new();
+        let mut outs = Vec::new();
+        for k in 0..n {
+            let r = format!("{}{}", letter(ty(k)), n + k);
+            let op = match ty(k) {
+                0 => format!("{r} = int_add({}, 1)", ins[k]),
+                1 => format!("{r} = int_add({}, 1L)", ins[k]),
+                _ => format!("{r} = float_add({}, 0.25)", ins[k]),
+            };
+            body.push_str(&op);
+            body.push('\n');
+            outs.push(r);
+        }
+        let src = format!(
+            "# args: {}\n[{}]\n{body}finish({})\n",
+            args.join(", "),
+            ins.join(", "),
+            outs.join(", ")
+        );
+        let what = if types == 1 { "i32" } else { "mixed" };
+        out.push(Case::new(format!("wide: {n} live {what} values"), src));
+    }
+    // A loop carrying 2,001 mixed values, rotated by type, three times.
+    let n = 2001;
+    let ins: Vec<String> = (0..n).map(|k| format!("{}{k}", letter(k))).collect();
+    let args: Vec<String> = (0..n).map(|k| value(k, k)).collect();
+    let rot: Vec<String> = (0..n).map(|k| ins[(k + 3) % n].clone()).collect();
+    out.push(Case::new(
+        "wide: a loop carrying 2,001 mixed values",
+        format!(
+            "# args: {}, 3\n[{}, i{n}]\nlabel({}, i{n})\ni{} = int_sub(i{n}, 1)\ni{} = int_gt(i{}, 0)\n\
+             guard_true(i{}) [{}]\njump({}, i{})\n",
+            args.join(", "),
+            ins.join(", "),
+            ins.join(", "),
+            n + 1,
+            n + 2,
+            n + 1,
+            n + 2,
+            ins.join(", "),
+            rot.join(", "),
+            n + 1
+        ),
+    ));
+    out
 }
 
 /// The step budget at its edges: a budget that just fits a run and one step less, a zero

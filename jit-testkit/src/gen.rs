@@ -326,7 +326,16 @@ pub fn trace(bytes: &[u8]) -> (Trace, Vec<Scalar>) {
         declared: Vec::new(),
     };
     let mut inputs = Vec::new();
-    for _ in 0..1 + gen.c.below(5) {
+    // Now and then a wide trace: dozens to hundreds of inputs, most of them carried by the
+    // loop, so the jump is a long parallel move and the frame grows past ARM's immediate
+    // offsets (and pending literals must be placed inside the move).
+    let wide = gen.c.chance(6);
+    let count = if wide {
+        20 + gen.c.below(280)
+    } else {
+        1 + gen.c.below(5)
+    };
+    for _ in 0..count {
         let ty = Type::ALL[gen.c.below(4)];
         let v = gen.b.input(ty);
         gen.pool.push((v, ty));
@@ -343,8 +352,8 @@ pub fn trace(bytes: &[u8]) -> (Trace, Vec<Scalar>) {
         gen.op(funcs);
     }
     // Most loops count down from a small trip count and leave through a guard; the others
-    // run until a random guard fails or the step budget ends them (then there is nothing
-    // to compare, since the interpreter counts operations and compiled code iterations).
+    // run until a random guard fails or the step budget ends them (then the target must
+    // run out at the same jump, with the same memory).
     let counter = if looping && gen.c.chance(85) {
         let trips = 1 + gen.c.below(12) as i32;
         Some(gen.b.unary(Opcode::SameAs, Scalar::I32(trips)))
@@ -356,7 +365,7 @@ pub fn trace(bytes: &[u8]) -> (Trace, Vec<Scalar>) {
         // The label carries the counter, the buffer and a random subset of the rest.
         let mut carried: Vec<(Value, Type)> = Vec::new();
         for &(v, t) in &gen.pool.clone() {
-            if Some(v) == gen.buffer || gen.c.chance(60) {
+            if Some(v) == gen.buffer || gen.c.chance(if wide { 90 } else { 60 }) {
                 carried.push((v, t));
             }
         }

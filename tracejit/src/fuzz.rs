@@ -109,7 +109,10 @@ pub fn run(
                     ..Report::default()
                 };
                 while !stop.load(Ordering::Relaxed) {
-                    let len = (rng.next() % 800) as usize;
+                    // Mostly short byte strings; one in eight long enough for a wide trace
+                    // (hundreds of inputs) to have random types, constants and a body.
+                    let most = if rng.next() % 8 == 0 { 8000 } else { 800 };
+                    let len = (rng.next() % most) as usize;
                     let bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
                     let (trace, inputs, memory, options) = case(&bytes);
                     local.traces += 1;
