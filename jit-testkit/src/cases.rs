@@ -518,12 +518,12 @@ pub fn wide() -> Vec<Case> {
         let args: Vec<String> = (0..n).map(|k| value(ty(k), k)).collect();
         let mut body = String::new();
         let mut outs = Vec::new();
-        for k in 0..n {
+        for (k, x) in ins.iter().enumerate() {
             let r = format!("{}{}", letter(ty(k)), n + k);
             let op = match ty(k) {
-                0 => format!("{r} = int_add({}, 1)", ins[k]),
-                1 => format!("{r} = int_add({}, 1L)", ins[k]),
-                _ => format!("{r} = float_add({}, 0.25)", ins[k]),
+                0 => format!("{r} = int_add({x}, 1)"),
+                1 => format!("{r} = int_add({x}, 1L)"),
+                _ => format!("{r} = float_add({x}, 0.25)"),
             };
             body.push_str(&op);
             body.push('\n');
