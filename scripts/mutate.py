@@ -64,8 +64,9 @@ def mutate(rng, data):
     lines = data.split(b"\n")
     for _ in range(rng.choice([1, 1, 1, 2, 3, 5])):
         kind = rng.randrange(11)
-        if kind == 0 and data:  # byte flips
-            b = bytearray(b"\n".join(lines))
+        b = b"\n".join(lines)
+        if kind == 0 and b:  # byte flips
+            b = bytearray(b)
             for _ in range(rng.randint(1, 4)):
                 i = rng.randrange(len(b))
                 b[i] ^= 1 << rng.randrange(8)

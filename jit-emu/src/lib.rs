@@ -219,7 +219,9 @@ struct Regions {
     code_mem: Box<[u8]>,
     code_len: u64,
     frame_mapped: u64,
-    data_pages: std::collections::BTreeSet<u64>,
+    /// The buffers' pages, as mapped runs (start, bytes): one region per run of
+    /// contiguous pages, since QEMU allows only a few thousand regions.
+    data_runs: Vec<(u64, u64)>,
 }
 
 impl Regions {
@@ -243,7 +245,7 @@ impl Regions {
             code_mem,
             code_len: 0,
             frame_mapped: 0,
-            data_pages: Default::default(),
+            data_runs: Vec::new(),
         })
     }
 
@@ -292,26 +294,39 @@ impl Regions {
         uc: &mut Unicorn<'static, D>,
         memory: &Memory,
     ) -> Result<(), EmuError> {
-        let mut want = std::collections::BTreeSet::new();
+        // The pages the buffers touch, merged into runs (buffers lie in address order).
+        let mut want: Vec<(u64, u64)> = Vec::new();
         for b in memory.buffers() {
             let start = b.addr / PAGE * PAGE;
-            let end = (b.addr + b.bytes.len() as u64).next_multiple_of(PAGE);
-            let mut p = start;
-            while p < end {
-                want.insert(p);
-                p += PAGE;
+            let end = (b.addr + b.bytes.len() as u64)
+                .next_multiple_of(PAGE)
+                .max(start + PAGE);
+            match want.last_mut() {
+                Some((s, len)) if *s + *len >= start => *len = (*len).max(end - *s),
+                _ => want.push((start, end - start)),
             }
         }
-        for &p in self.data_pages.difference(&want) {
-            setup(uc.mem_unmap(p, PAGE))?;
+        if want != self.data_runs {
+            for &(p, len) in &self.data_runs {
+                setup(uc.mem_unmap(p, len))?;
+            }
+            self.data_runs.clear();
+            for &(p, len) in &want {
+                setup(uc.mem_map(p, len, Prot::READ | Prot::WRITE))?;
+                self.data_runs.push((p, len));
+            }
+        } else {
+            // The same runs as the last trace's: clear what it left behind.
+            let zeros = [0u8; 64 * PAGE as usize];
+            for &(p, len) in &want {
+                let mut at = 0;
+                while at < len {
+                    let n = (len - at).min(zeros.len() as u64);
+                    setup(uc.mem_write(p + at, &zeros[..n as usize]))?;
+                    at += n;
+                }
+            }
         }
-        for &p in want.difference(&self.data_pages) {
-            setup(uc.mem_map(p, PAGE, Prot::READ | Prot::WRITE))?;
-        }
-        for &p in &want {
-            setup(uc.mem_write(p, &[0u8; PAGE as usize]))?;
-        }
-        self.data_pages = want;
         for b in memory.buffers() {
             setup(uc.mem_write(b.addr, &b.bytes))?;
         }
@@ -334,9 +349,9 @@ fn read_memory<D>(uc: &Unicorn<'static, D>, memory: &mut Memory) -> Result<(), E
         .map(|b| (b.addr, b.bytes.len()))
         .collect();
     for (addr, len) in spans {
-        let bytes = setup(uc.mem_read_as_vec(addr, len))?;
         if let Some(dst) = memory.contents_mut(addr) {
-            dst.copy_from_slice(&bytes);
+            // Straight into the buffer: no copy of its size on the side.
+            setup(uc.mem_read(addr, &mut dst[..len]))?;
         }
     }
     Ok(())

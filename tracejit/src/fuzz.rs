@@ -111,7 +111,11 @@ pub fn run(
                 while !stop.load(Ordering::Relaxed) {
                     // Mostly short byte strings; one in eight long enough for a wide trace
                     // (hundreds of inputs) to have random types, constants and a body.
-                    let most = if rng.next().is_multiple_of(8) { 8000 } else { 800 };
+                    let most = if rng.next().is_multiple_of(8) {
+                        8000
+                    } else {
+                        800
+                    };
                     let len = (rng.next() % most) as usize;
                     let bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
                     let (trace, inputs, memory, options) = case(&bytes);

@@ -493,6 +493,14 @@ const HOSTILE: &[Hostile] = &[
         stderr: "",
     },
     Hostile {
+        name: "big_buffer_emulated",
+        src: "# args: zeros(20000000)\n[p0]\nstore_i8(p0, 19999999, 1, 0, 7)\nfinish(p0)\n",
+        args: &["--target", "armv5te-unknown-linux-gnueabi"],
+        ok: true,
+        stdout: "agrees with the interpreter",
+        stderr: "",
+    },
+    Hostile {
         name: "huge_buffer_shows_16",
         src: "# args: zeros(1000000)\n[p0]\nfinish(p0)\n",
         args: &[],
