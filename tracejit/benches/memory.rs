@@ -9,6 +9,9 @@
 
 use std::process::Command;
 
+/// The child's peak resident set in KB, and whether it succeeded.
+// `wait4` below reaps the child, which clippy cannot see.
+#[allow(clippy::zombie_processes)]
 fn peak_kb(args: &[&str]) -> (i64, bool) {
     let child = Command::new(env!("CARGO_BIN_EXE_tracejit"))
         .args(args)
