@@ -620,6 +620,13 @@ fn trap_hook(uc: &mut Unicorn<'_, MachineData>, intno: u32) {
         regs.d[k] = uc.reg_read(reg).unwrap_or(0);
     }
     let sp = uc.reg_read(SP).unwrap_or(0);
+    // AAPCS: sp is 8-byte aligned at every public interface.
+    if !sp.is_multiple_of(8) {
+        return fail(
+            uc,
+            format!("a call through trap slot {index} with sp = {sp:#x}: not 8-byte aligned"),
+        );
+    }
     let avail = (STACK_BASE + STACK_SIZE)
         .saturating_sub(sp)
         .min(TRAP_STACK_BYTES as u64) as usize;

@@ -329,6 +329,16 @@ fn trap(uc: &mut Unicorn<'_, Data>, intno: u32) {
     }
     // Stacked arguments start above the return address.
     let sp = uc.reg_read(RSP).unwrap_or(0);
+    // System V: the stack is 16-byte aligned at the call, so the callee sees rsp + 8 so.
+    if !(sp + 8).is_multiple_of(16) {
+        return fail(
+            uc,
+            format!(
+                "a call with rsp = {:#x}: not 16-byte aligned at the call",
+                sp + 8
+            ),
+        );
+    }
     let avail = (STACK_BASE + STACK_SIZE).saturating_sub(sp + 8).min(256) as usize;
     let raw = uc.mem_read_as_vec(sp + 8, avail).unwrap_or_default();
     let stack: Vec<u64> = raw

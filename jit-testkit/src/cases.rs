@@ -18,6 +18,8 @@ pub struct Case {
     /// Whether the run is meant to run out of its budget (then the target must too, at the
     /// same jump, with the same memory).
     pub runs_out: bool,
+    /// Whether the trace runs invalidated (`guard_not_invalidated` fails).
+    pub invalidated: bool,
 }
 
 impl Case {
@@ -27,6 +29,7 @@ impl Case {
             src: src.into(),
             budget: DEFAULT_STEP_BUDGET,
             runs_out: false,
+            invalidated: false,
         }
     }
 }
@@ -45,6 +48,7 @@ pub fn all_cases() -> Vec<Case> {
     v.extend(loops());
     v.extend(budget());
     v.extend(wide());
+    v.extend(cycles());
     v.extend(memory());
     v.extend(big());
     v.extend(constants());
@@ -285,6 +289,25 @@ pub fn guards() -> Vec<Case> {
         "guard_not_invalidated passes",
         "# args: 5\n[i0]\nguard_not_invalidated() [i0]\nfinish(i0)\n",
     ));
+    // The failing side: the trace runs invalidated, before a loop, inside one (after some
+    // stores), and with values of every type in the fail args.
+    for (what, src) in [
+        (
+            "fails",
+            "# args: 5\n[i0]\ni1 = int_add(i0, 1)\nguard_not_invalidated() [i1, i0]\nfinish(i0)\n",
+        ),
+        (
+            "fails inside a loop, after a store",
+            "# args: i32[0, 0], 3, 2.5, 7L\n[p0, i1, f2, l3]\nlabel(p0, i1, f2, l3)\n\
+             store_i32(p0, 1, 4, 0, i1)\ni4 = int_sub(i1, 1)\nguard_not_invalidated() [p0, i4, f2, l3]\n\
+             i5 = int_gt(i4, 0)\nguard_true(i5) [i4]\njump(p0, i4, f2, l3)\n",
+        ),
+    ] {
+        out.push(Case {
+            invalidated: true,
+            ..Case::new(format!("guard_not_invalidated {what} when invalidated"), src)
+        });
+    }
     out.push(Case::new(
         "guard on a constant that fails",
         "# args: 5\n[i0]\ni1 = int_add(i0, 1)\nguard_true(0) [i1, i0]\nfinish(i1)\n",
@@ -466,8 +489,101 @@ pub fn loops() -> Vec<Case> {
             src: "# args: 0\n[i0]\nlabel(i0)\ni1 = int_add(i0, 1)\ni2 = int_lt(i1, 1000)\nguard_true(i2) [i1]\njump(i1)\n".into(),
             budget: 1_000_000,
             runs_out: false,
+            invalidated: false,
         },
     ]
+}
+
+/// Jumps whose parallel move has cycles, of every shape a backend must break: swaps, long
+/// rotations, reversals, two cycles at once, a cycle next to a move that fills the
+/// register a naive cycle break would borrow (the x86 regression), a cycle next to a
+/// constant; with i32, i64 (pairs on 32-bit targets), f64 and mixed values, and with more
+/// values than registers so some live in slots.
+pub fn cycles() -> Vec<Case> {
+    let letter = |t: usize| ["i", "l", "f"][t];
+    let value = |t: usize, k: usize| match t {
+        0 => format!("{}", 3 * k as i64 + 1),
+        1 => format!("{}L", ((k as i64 + 1) << 40) | 7),
+        _ => format!("{}.25", k),
+    };
+    let mut out = Vec::new();
+    for (types, tname) in [
+        (&[0usize][..], "i32"),
+        (&[1], "i64"),
+        (&[2], "f64"),
+        (&[0, 1, 2], "mixed"),
+    ] {
+        for n in [2usize, 3, 4, 8, 16, 24] {
+            // Values of one type per slot; mixed traces cycle within each type.
+            let ty = |k: usize| types[k % types.len()];
+            let names: Vec<String> = (0..n).map(|k| format!("{}{k}", letter(ty(k)))).collect();
+            let same = |k: usize, j: usize| ty(k) == ty(j);
+            // Each shape maps slot k to the value it gets from slot from(k).
+            let step = types.len();
+            let shapes: Vec<(&str, Vec<usize>)> = vec![
+                ("rotation", (0..n).map(|k| (k + step) % n).collect()),
+                ("reversal", (0..n).map(|k| n - 1 - k).collect()),
+                (
+                    "swaps",
+                    (0..n)
+                        .map(|k| {
+                            if (k / step) % 2 == 0 && k + step < n {
+                                k + step
+                            } else if k >= step && ((k - step) / step) % 2 == 0 {
+                                k - step
+                            } else {
+                                k
+                            }
+                        })
+                        .collect(),
+                ),
+            ];
+            for (shape, from) in shapes {
+                if (0..n).any(|k| !same(k, from[k])) {
+                    continue;
+                }
+                let c = n;
+                let mut jump: Vec<String> = (0..n).map(|k| names[from[k]].clone()).collect();
+                // Slot 0 gets a value computed in the body (the register a cycle break might
+                // borrow is busy), slot n-1 a constant, when the shape leaves room.
+                let extra = if n >= 4 {
+                    let t = ty(0);
+                    let fresh = format!("{}{}", letter(t), n + 3);
+                    let op = match t {
+                        0 => format!("{fresh} = int_add({}, 5)\n", names[0]),
+                        1 => format!("{fresh} = int_add({}, 5L)\n", names[0]),
+                        _ => format!("{fresh} = float_add({}, 0.5)\n", names[0]),
+                    };
+                    jump[0] = fresh;
+                    let t = ty(n - 1);
+                    jump[n - 1] = value(t, 99);
+                    op
+                } else {
+                    String::new()
+                };
+                let args: Vec<String> = (0..n).map(|k| value(ty(k), k)).collect();
+                let src = format!(
+                    "# args: {}, 5\n[{}, i{c}]\nlabel({}, i{c})\n{extra}i{} = int_sub(i{c}, 1)\ni{} = int_gt(i{}, 0)\n\
+                     guard_true(i{}) [{}]\njump({}, i{})\n",
+                    args.join(", "),
+                    names.join(", "),
+                    names.join(", "),
+                    n + 1,
+                    n + 2,
+                    n + 1,
+                    n + 2,
+                    names.join(", "),
+                    jump.join(", "),
+                    n + 1
+                );
+                out.push(Case::new(
+                    format!("cycles: {shape} of {n} {tname} values"),
+                    src,
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// Wide traces: hundreds to 10,000 live values (frame slots far past ARM's immediate
@@ -577,6 +693,7 @@ pub fn budget() -> Vec<Case> {
         src: src.into(),
         budget,
         runs_out,
+        invalidated: false,
     };
     vec![
         case("a run that just fits", counted, 41, false),
@@ -627,6 +744,30 @@ pub fn memory() -> Vec<Case> {
                  {p}6 = {load}(p0, i5, {scale}, -{s2})\nfinish({p}3, {p}4, {p}6)\n",
                 off = 8 + 3 * scale,
                 s2 = 2 * scale
+            ),
+        ));
+        // Offsets past every ARM immediate (ldr 4095, vldr 1020, ldrh/ldrsb 255): a constant
+        // index with a far offset, a register index with a far positive and a far negative
+        // offset, and values whose bytes have the sign bit set.
+        let v2 = match p {
+            'l' => "-1L",
+            'f' => "-0.0",
+            _ => "-128",
+        };
+        out.push(Case::new(
+            format!("{load} and {store} at offsets beyond the ARM immediates"),
+            format!(
+                "# args: zeros(8192), 700, 1000, {v}, {v2}
+[p0, i1, i2, {p}3, {p}4]
+                 {store}(p0, 0, {scale}, 4104, {p}3)
+{p}5 = {load}(p0, 0, {scale}, 4104)
+                 {store}(p0, i1, {scale}, 1032, {p}4)
+{p}6 = {load}(p0, i1, {scale}, 1032)
+                 {store}(p0, i2, 8, -2048, {p}3)
+{p}7 = {load}(p0, i2, 8, -2048)
+                 {p}8 = {load}(p0, 0, {scale}, 7000)
+finish({p}5, {p}6, {p}7, {p}8)
+"
             ),
         ));
     }

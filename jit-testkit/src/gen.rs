@@ -99,7 +99,14 @@ pub fn constant(c: &mut Choices, ty: Type) -> Scalar {
         } else {
             ((c.u32() as i64) << 32) | c.u32() as i64
         }),
-        Type::F64 => Scalar::f64(F64S[c.below(F64S.len())]),
+        Type::F64 => {
+            if c.chance(75) {
+                Scalar::f64(F64S[c.below(F64S.len())])
+            } else {
+                // Any bits: many distinct constants fill literal pools.
+                Scalar::F64(((c.u32() as u64) << 32) | c.u32() as u64)
+            }
+        }
         Type::Ref => Scalar::NULL,
     }
 }
@@ -131,8 +138,12 @@ struct Gen<'a, 'b> {
     declared: Vec<(usize, FuncRef)>,
 }
 
-/// Size of the buffer that a generated trace's first ref input points at.
-pub const BUFFER_BYTES: usize = 64;
+/// Size of the buffer that a generated trace's first ref input points at: past 4 KiB, so
+/// accesses need offsets beyond every ARM immediate (`ldr` 4095, `vldr` 1020, `ldrh` 255).
+pub const BUFFER_BYTES: usize = 4352;
+
+/// The part of the buffer most accesses use, so that loads often read what stores wrote.
+pub const HOT_BYTES: usize = 64;
 
 impl Gen<'_, '_> {
     fn operand(&mut self, ty: Type) -> Operand {
@@ -257,7 +268,11 @@ impl Gen<'_, '_> {
                 let load = matches!(op.sig(), Sig::Load(_));
                 // Any access anywhere: memory sees the canonical NaN from arithmetic on
                 // every target (docs/ir.md §5), so f64 stores and integer loads may overlap.
-                let (lo, hi) = (0, BUFFER_BYTES);
+                let (lo, hi) = if self.c.chance(60) {
+                    (0, HOT_BYTES)
+                } else {
+                    (0, BUFFER_BYTES)
+                };
                 let slots = (hi - lo) / size;
                 let scale = [1u8, 2, 4, 8][self.c.below(4)].max(size as u8);
                 // index * scale + offset stays inside the region and aligned.
@@ -381,7 +396,13 @@ pub fn trace(bytes: &[u8]) -> (Trace, Vec<Scalar>) {
             next_count = Some(left);
         }
     }
-    let body = 1 + gen.c.below(30);
+    // Now and then a long body: thousands of ops with many distinct constants, so literal
+    // pools fill and ARM places islands inside the loop.
+    let body = if gen.c.chance(2) {
+        500 + gen.c.below(2500)
+    } else {
+        1 + gen.c.below(30)
+    };
     for _ in 0..body {
         if gen.c.done() {
             break;

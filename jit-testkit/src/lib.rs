@@ -239,7 +239,7 @@ pub fn check_case(target: &dyn Target, case: &Case) -> Result<(), String> {
     let inputs = resolve_args(&specs, &trace, &mut memory).map_err(|e| report(e.to_string()))?;
     let options = RunOptions {
         step_budget: case.budget,
-        ..RunOptions::default()
+        invalidated: case.invalidated,
     };
     match compare(target, &trace, &inputs.values, &memory, options).map_err(report)? {
         Verdict::Same(out) if case.runs_out => Err(report(format!(

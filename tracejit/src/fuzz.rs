@@ -53,12 +53,13 @@ fn case(bytes: &[u8]) -> (jit_core::Trace, Vec<Scalar>, Memory, RunOptions) {
     if let Some(x) = inputs.iter_mut().find(|x| **x == Scalar::Ref(0)) {
         *x = Scalar::Ref(buf);
     }
+    // Guards mostly made to pass, so runs get deep into the trace; one run in eight has
+    // the trace invalidated, so guard_not_invalidated fails.
+    let mut c = gen::Choices::new(&bytes[bytes.len() / 2..]);
     let options = RunOptions {
         step_budget: 5_000,
-        ..RunOptions::default()
+        invalidated: c.chance(12),
     };
-    // Guards mostly made to pass, so runs get deep into the trace.
-    let mut c = gen::Choices::new(&bytes[bytes.len() / 2..]);
     jit_testkit::with_externs(|externs| {
         gen::steer_guards(&mut trace, &inputs, &memory, externs, options, &mut c, 4)
     });
@@ -110,11 +111,12 @@ pub fn run(
                 };
                 while !stop.load(Ordering::Relaxed) {
                     // Mostly short byte strings; one in eight long enough for a wide trace
-                    // (hundreds of inputs) to have random types, constants and a body.
-                    let most = if rng.next().is_multiple_of(8) {
-                        8000
-                    } else {
-                        800
+                    // (hundreds of inputs) to have random types, constants and a body, and
+                    // one in 64 for a long one (thousands of ops).
+                    let most = match rng.next() % 64 {
+                        0 => 40_000,
+                        1..=7 => 8000,
+                        _ => 800,
                     };
                     let len = (rng.next() % most) as usize;
                     let bytes: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
