@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cargo fmt --all -- --check
-cargo clippy --workspace --all-targets -- -D warnings
-cargo test --workspace
-cargo check --manifest-path fuzz/Cargo.toml
+cargo clippy --locked --workspace --all-targets -- -D warnings
+cargo test --locked --workspace
+# --locked: the fuzz crate's lock file is complete, so a clean clone resolves nothing anew.
+cargo check --locked --manifest-path fuzz/Cargo.toml
