@@ -266,8 +266,9 @@ impl X86Machine {
             b[..8].copy_from_slice(&v.to_le_bytes());
             setup(self.uc.reg_write_long(r, &b))?;
         }
-        // The return address on the stack, rsp 16-byte aligned before the call.
-        let sp = STACK_BASE + STACK_SIZE - 64;
+        // The return address on the stack, rsp 16-byte aligned before the call (so 8 past
+        // a multiple of 16 at the entry, as System V has it).
+        let sp = STACK_BASE + STACK_SIZE - 72;
         setup(self.uc.mem_write(sp, &RETURN_ADDR.to_le_bytes()))?;
         setup(self.uc.reg_write(RSP, sp))?;
         {

@@ -185,15 +185,15 @@ fn a_compiled_trace_runs_through_the_runner_interface() {
 
 #[test]
 fn calls_into_trap_slots_reach_the_host_and_clobber_what_a_callee_may() {
-    // push {lr}; movw ip, #8; movt ip, #0xe00; blx ip; add r0, r0, #1; pop {pc}
-    // (slot 2 is at TRAP_BASE + 8)
+    // push {r4, lr}; movw ip, #8; movt ip, #0xe00; blx ip; add r0, r0, #1; pop {r4, pc}
+    // (slot 2 is at TRAP_BASE + 8; sp stays 8-byte aligned, as the AAPCS wants at calls)
     let prog = code(&[
-        0xe52d_e004,
+        0xe92d_4010,
         0xe300_c008,
         0xe340_ce00,
         0xe12f_ff3c,
         0xe280_0001,
-        0xe49d_f004,
+        0xe8bd_8010,
     ]);
     let mut m = Machine::new(Cpu::CortexA8).unwrap();
     m.load_code(&prog).unwrap();
