@@ -3,8 +3,6 @@
 //! compiled trace also passes the ARMv5TE checker (the target refuses code that does not).
 
 use jit_core::interp::RunOptions;
-use jit_core::ir::Scalar;
-use jit_core::Memory;
 use jit_emu::arm::ArmTarget;
 use jit_testkit::{compare, gen, Verdict};
 use proptest::prelude::*;
@@ -20,12 +18,7 @@ proptest! {
 
     #[test]
     fn random_traces_agree_with_the_interpreter(bytes in prop::collection::vec(any::<u8>(), 0..800)) {
-        let (trace, mut inputs) = gen::trace(&bytes);
-        let mut memory = Memory::new();
-        let buf = memory.alloc(gen::BUFFER_BYTES).unwrap();
-        if let Some(x) = inputs.iter_mut().find(|x| **x == Scalar::Ref(0)) {
-            *x = Scalar::Ref(buf);
-        }
+        let (trace, inputs, memory) = gen::case(&bytes);
         let options = RunOptions { step_budget: 5_000, ..RunOptions::default() };
         match compare(&ArmTarget::armv5te(), &trace, &inputs, &memory, options) {
             Ok(Verdict::Same(_)) | Ok(Verdict::InterpreterError(_)) => {}

@@ -3,8 +3,6 @@
 
 use backend_x86::X86Backend;
 use jit_core::interp::RunOptions;
-use jit_core::ir::Scalar;
-use jit_core::Memory;
 use jit_testkit::{compare, gen, NativeTarget, Verdict};
 use proptest::prelude::*;
 
@@ -24,12 +22,7 @@ proptest! {
 
     #[test]
     fn random_traces_agree_with_the_interpreter(bytes in prop::collection::vec(any::<u8>(), 0..800)) {
-        let (trace, mut inputs) = gen::trace(&bytes);
-        let mut memory = Memory::new();
-        let buf = memory.alloc(gen::BUFFER_BYTES).unwrap();
-        if let Some(x) = inputs.iter_mut().find(|x| **x == Scalar::Ref(0)) {
-            *x = Scalar::Ref(buf);
-        }
+        let (trace, inputs, memory) = gen::case(&bytes);
         let options = RunOptions { step_budget: 5_000, ..RunOptions::default() };
         match compare(&target(), &trace, &inputs, &memory, options) {
             Ok(Verdict::Same(_)) | Ok(Verdict::InterpreterError(_)) => {}

@@ -326,9 +326,34 @@ impl Gen<'_, '_> {
     }
 }
 
+/// A random valid trace, its inputs and the memory they point at, drawn from `bytes`: the
+/// first ref input points at a buffer of [`BUFFER_BYTES`] bytes filled with random bytes
+/// (so loads see negative bytes, odd halves and NaN patterns from the start).
+pub fn case(bytes: &[u8]) -> (Trace, Vec<Scalar>, jit_core::Memory) {
+    let (trace, mut inputs) = trace(bytes);
+    let mut memory = jit_core::Memory::new();
+    let buf = memory.alloc(BUFFER_BYTES).expect("a small buffer");
+    // The contents follow from the bytes (FNV-1a seeds an xorshift), so a case repeats.
+    let mut x = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    }) | 1;
+    if let Some(dst) = memory.contents_mut(buf) {
+        for b in dst.iter_mut() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            *b = x as u8;
+        }
+    }
+    if let Some(v) = inputs.iter_mut().find(|v| **v == Scalar::Ref(0)) {
+        *v = Scalar::Ref(buf);
+    }
+    (trace, inputs, memory)
+}
+
 /// A random valid trace and inputs for it, drawn from `bytes`. The first ref input, if
 /// any, stands for a buffer of [`BUFFER_BYTES`] bytes: its input is `Ref(0)` until the
-/// caller allocates the buffer and puts its address there.
+/// caller allocates the buffer and puts its address there ([`case`] does).
 pub fn trace(bytes: &[u8]) -> (Trace, Vec<Scalar>) {
     let mut c = Choices::new(bytes);
     let b = TraceBuilder::new();

@@ -3,10 +3,10 @@
 //! backend then calls the helpers), against the interpreter of the original trace.
 
 use jit_core::interp::{run, RunOptions};
-use jit_core::ir::{Opcode, Scalar, Sig};
+use jit_core::ir::{Opcode, Sig};
 use jit_core::legalize::{legalize, Passes};
 use jit_core::text::{parse_verified, print};
-use jit_core::{verify, Memory};
+use jit_core::verify;
 use jit_testkit::gen;
 use proptest::prelude::*;
 
@@ -33,22 +33,12 @@ const ALL: [Passes; 4] = [
     },
 ];
 
-fn inputs_with_buffer(bytes: &[u8]) -> (jit_core::Trace, Vec<Scalar>, Memory) {
-    let (trace, mut inputs) = gen::trace(bytes);
-    let mut memory = Memory::new();
-    let buf = memory.alloc(gen::BUFFER_BYTES).unwrap();
-    if let Some(x) = inputs.iter_mut().find(|x| **x == Scalar::Ref(0)) {
-        *x = Scalar::Ref(buf);
-    }
-    (trace, inputs, memory)
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
 
     #[test]
     fn legalized_traces_agree_with_the_original(bytes in prop::collection::vec(any::<u8>(), 0..800)) {
-        let (trace, inputs, memory) = inputs_with_buffer(&bytes);
+        let (trace, inputs, memory) = gen::case(&bytes);
         let ext = jit_testkit::externs();
         let options = RunOptions { step_budget: 5_000, ..RunOptions::default() };
         let mut m0 = memory.clone();
@@ -81,7 +71,7 @@ proptest! {
 
     #[test]
     fn legalized_traces_run_natively_on_x86(bytes in prop::collection::vec(any::<u8>(), 0..800)) {
-        let (trace, inputs, memory) = inputs_with_buffer(&bytes);
+        let (trace, inputs, memory) = gen::case(&bytes);
         let options = RunOptions { step_budget: 5_000, ..RunOptions::default() };
         let target = jit_testkit::NativeTarget::new(Box::new(backend_x86::X86Backend::new()));
         let legal = legalize(&trace, ALL[2]);
@@ -160,7 +150,7 @@ mod split {
 
         #[test]
         fn split_traces_agree_with_the_original(bytes in prop::collection::vec(any::<u8>(), 0..800)) {
-            let (trace, inputs, memory) = inputs_with_buffer(&bytes);
+            let (trace, inputs, memory) = gen::case(&bytes);
             let ext = jit_testkit::externs();
             let options = RunOptions { step_budget: 5_000, ..RunOptions::default() };
             let mut m0 = memory.clone();

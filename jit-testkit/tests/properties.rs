@@ -2,9 +2,7 @@
 //! interpreter without panicking; the parser never panics on any input.
 
 use jit_core::interp::{run, RunOptions};
-use jit_core::ir::Scalar;
 use jit_core::text::{parse, parse_args, print};
-use jit_core::Memory;
 use proptest::prelude::*;
 
 proptest! {
@@ -21,12 +19,7 @@ proptest! {
 
     #[test]
     fn random_traces_run_without_panicking(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
-        let (trace, mut inputs) = jit_testkit::gen::trace(&bytes);
-        let mut mem = Memory::new();
-        let buf = mem.alloc(jit_testkit::gen::BUFFER_BYTES).unwrap();
-        for x in inputs.iter_mut() {
-            if *x == Scalar::Ref(0) { *x = Scalar::Ref(buf); break; }
-        }
+        let (trace, inputs, mut mem) = jit_testkit::gen::case(&bytes);
         let opts = RunOptions { step_budget: 20_000, ..RunOptions::default() };
         // Any outcome or error is fine; a panic is not.
         let _ = run(&trace, &inputs, &mut mem, &jit_testkit::externs(), opts);

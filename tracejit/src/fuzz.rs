@@ -47,12 +47,7 @@ impl Rng {
 /// The trace `bytes` pick, its inputs, the memory holding its buffer and the run options
 /// (a step budget that ends generated loops that never stop).
 fn case(bytes: &[u8]) -> (jit_core::Trace, Vec<Scalar>, Memory, RunOptions) {
-    let (mut trace, mut inputs) = gen::trace(bytes);
-    let mut memory = Memory::new();
-    let buf = memory.alloc(gen::BUFFER_BYTES).expect("small");
-    if let Some(x) = inputs.iter_mut().find(|x| **x == Scalar::Ref(0)) {
-        *x = Scalar::Ref(buf);
-    }
+    let (mut trace, inputs, memory) = gen::case(bytes);
     // Guards mostly made to pass, so runs get deep into the trace; one run in eight has
     // the trace invalidated, so guard_not_invalidated fails.
     let mut c = gen::Choices::new(&bytes[bytes.len() / 2..]);
