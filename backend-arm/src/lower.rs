@@ -462,6 +462,15 @@ impl Emitter<'_> {
         self.mem_frame(false, rt, word, extra);
     }
 
+    /// `subs` 1 from the 32-bit half at byte `half` of the budget word, in place (the carry
+    /// is clear when it was zero).
+    fn decrement_budget_word(&mut self, half: u32) {
+        self.ldr_frame(IP, BUDGET_WORD, half);
+        let one = ArmImm::encode(1).expect("1");
+        self.put(enc::dp_imm(Cond::Al, Dp::Sub, true, IP, IP, one));
+        self.str_frame(IP, BUDGET_WORD, half);
+    }
+
     /// vldr/vstr `dd` at frame word `word`.
     fn vmem_frame(&mut self, load: bool, dd: u8, word: u32) {
         self.frame_access(word * 8, 1020, |e, off| {
@@ -1158,33 +1167,15 @@ impl Emitter<'_> {
                 self.loop_label = Some(l);
             }
             Sig::Jump => {
-                self.ldr_frame(IP, BUDGET_WORD, 0);
-                self.put(enc::dp_imm(
-                    al,
-                    Dp::Sub,
-                    true,
-                    IP,
-                    IP,
-                    ArmImm::encode(1).expect("1"),
-                ));
-                self.str_frame(IP, BUDGET_WORD, 0);
                 // The count of jumps left is 64 bits: the low word is taken while it was
                 // not zero (no borrow); a borrow decrements the high word, and a borrow
                 // there (the count was zero) runs out of budget.
                 let l = self.loop_label.expect("verified: jump has a label");
+                self.decrement_budget_word(0);
                 self.branch_to(Cond::Hs, false, l);
-                self.ldr_frame(IP, BUDGET_WORD, 4);
-                self.put(enc::dp_imm(
-                    al,
-                    Dp::Sub,
-                    true,
-                    IP,
-                    IP,
-                    ArmImm::encode(1).expect("1"),
-                ));
+                self.decrement_budget_word(4);
                 let b = self.budget;
                 self.branch_to(Cond::Lo, false, b);
-                self.str_frame(IP, BUDGET_WORD, 4);
                 self.branch_to(Cond::Al, false, l);
             }
         }
