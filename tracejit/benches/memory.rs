@@ -46,8 +46,9 @@ fn main() {
         std::fs::write(
             &trace,
             format!(
-                "# args: zeros({bytes}), 0\n[p0, i1]\nlabel(p0, i1)\nstore_i8(p0, i1, 4096, 0, 1)\n\
-                 i2 = int_add(i1, 1)\ni3 = int_lt(i2, {pages})\nguard_true(i3) [i2]\njump(p0, i2)\n"
+                "# args: zeros({bytes}), 0\n[p0, i1]\nlabel(p0, i1)\ni4 = int_mul(i1, 4096)\n\
+                 store_i8(p0, i4, 1, 0, 1)\ni2 = int_add(i1, 1)\ni3 = int_lt(i2, {pages})\n\
+                 guard_true(i3) [i2]\njump(p0, i2)\n"
             ),
         )
         .unwrap();
