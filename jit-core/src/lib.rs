@@ -31,6 +31,7 @@ pub mod regcheck;
 pub mod runtime;
 pub mod sem;
 pub mod text;
+pub mod toy;
 pub mod verify;
 
 pub use builder::TraceBuilder;

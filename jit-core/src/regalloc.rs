@@ -69,6 +69,18 @@ impl Allocation {
         &self.fails[self.fail_start[i] as usize..self.fail_start[i + 1] as usize]
     }
 
+    /// The allocation's flattened parts, mutable: for tests that corrupt an allocation to
+    /// show that [`crate::regcheck::check`] rejects it.
+    pub fn parts_mut(&mut self) -> AllocationParts<'_> {
+        AllocationParts {
+            args: &mut self.args,
+            results: &mut self.results,
+            edits: &mut self.edits,
+            fails: &mut self.fails,
+            label_locs: &mut self.label_locs,
+        }
+    }
+
     /// Every register some value lives in at some point: the registers a prologue must
     /// preserve if the ABI calls them callee-saved (scratch registers a backend uses on its
     /// own are not included).
@@ -89,6 +101,20 @@ impl Allocation {
         }
         set
     }
+}
+
+/// The flattened parts of an [`Allocation`] (see [`Allocation::parts_mut`]).
+pub struct AllocationParts<'a> {
+    /// Every op's argument locations, op after op.
+    pub args: &'a mut Vec<Loc>,
+    /// Every op's result location.
+    pub results: &'a mut Vec<Option<Loc>>,
+    /// Every op's moves, op after op.
+    pub edits: &'a mut Vec<Move>,
+    /// Every guard's fail-arg locations, guard after guard.
+    pub fails: &'a mut Vec<Loc>,
+    /// The loop header's layout.
+    pub label_locs: &'a mut Vec<Loc>,
 }
 
 /// Why allocation failed: the constraints cannot be met.

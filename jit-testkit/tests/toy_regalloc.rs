@@ -1,0 +1,161 @@
+//! The shared allocator and its checker on a synthetic three-register file
+//! (`jit_core::toy`), without any backend: random traces allocate and check under heavy
+//! pressure, and an allocation corrupted in each way the checker knows is rejected.
+
+use jit_core::backend::{Loc, Reg};
+use jit_core::liveness::Liveness;
+use jit_core::regalloc::{allocate, Allocation};
+use jit_core::regcheck::check;
+use jit_core::text::parse_verified;
+use jit_core::{toy, Trace};
+use proptest::prelude::*;
+
+fn alloc(trace: &Trace) -> (Vec<jit_core::backend::OpConstraints>, Allocation) {
+    let constraints = toy::all_constraints(trace);
+    let live = Liveness::compute(trace);
+    let a = allocate(trace, &live, &constraints, &toy::registers())
+        .unwrap_or_else(|e| panic!("{e}\n{}", jit_core::text::print(trace)));
+    (constraints, a)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_traces_allocate_and_check_on_three_registers(bytes in prop::collection::vec(any::<u8>(), 0..1500)) {
+        let (trace, _) = jit_testkit::gen::trace(&bytes);
+        let (constraints, a) = alloc(&trace);
+        prop_assert!(check(&trace, &constraints, &a).is_ok(), "{:?}\n{}", check(&trace, &constraints, &a), jit_core::text::print(&trace));
+    }
+}
+
+/// Pressure (seven values live across a call on three registers), guards with fail args,
+/// and a loop whose jump rotates its values (a parallel-move cycle).
+const TRACE: &str = "extern @gcd(i32, i32) -> i32\n[i0, i1, i2, i3, f4]\n\
+    i5 = int_add(i0, i1)\ni6 = int_mul(i2, i3)\ni7 = int_sub(i5, i6)\n\
+    i8 = call(@gcd, i7, i0)\nf9 = float_add(f4, 1.5)\nguard_true(i8) [i0, i1, i2, i3, i5, i6, i7, f9]\n\
+    label(i0, i1, i2, i3, i8, f9)\ni10 = int_add(i8, i0)\nf11 = float_mul(f9, f9)\n\
+    i12 = int_lt(i10, 100)\nguard_true(i12) [i10, i1, i2, i3, f11]\njump(i1, i2, i3, i0, i10, f11)\n";
+
+#[test]
+fn a_hand_written_trace_allocates_and_checks() {
+    let trace = parse_verified(TRACE).unwrap();
+    let (constraints, a) = alloc(&trace);
+    check(&trace, &constraints, &a).unwrap();
+    assert!(a.slots > 0, "seven live values on three registers spill");
+    assert!(
+        (0..trace.ops.len()).any(|i| !a.edits(i).is_empty()),
+        "moves are needed"
+    );
+}
+
+#[test]
+fn the_checker_rejects_every_kind_of_wrong_allocation() {
+    let trace = parse_verified(TRACE).unwrap();
+    let (constraints, good) = alloc(&trace);
+    check(&trace, &constraints, &good).unwrap();
+    type Corruption = (&'static str, fn(&mut Allocation) -> bool);
+    let corruptions: &[Corruption] = &[
+        ("an argument read from another register", |a| {
+            let p = a.parts_mut();
+            let Some(k) = p.args.iter().position(|l| matches!(l, Loc::Reg(_))) else {
+                return false;
+            };
+            let Loc::Reg(r) = p.args[k] else {
+                unreachable!()
+            };
+            p.args[k] = Loc::Reg(Reg {
+                hw: (r.hw + 1) % 2,
+                ..r
+            });
+            true
+        }),
+        ("an argument read from a slot nothing was stored in", |a| {
+            let p = a.parts_mut();
+            let Some(k) = p.args.iter().position(|l| matches!(l, Loc::Reg(_))) else {
+                return false;
+            };
+            p.args[k] = Loc::Slot(9999);
+            true
+        }),
+        ("a move left out", |a| {
+            let p = a.parts_mut();
+            if p.edits.is_empty() {
+                return false;
+            }
+            p.edits.remove(0);
+            true
+        }),
+        ("moves in the wrong order", |a| {
+            let p = a.parts_mut();
+            let Some(k) = (1..p.edits.len()).find(|&k| {
+                let (x, y) = (p.edits[k - 1], p.edits[k]);
+                x.to == y.from || y.to == x.from
+            }) else {
+                return false;
+            };
+            p.edits.swap(k - 1, k);
+            true
+        }),
+        ("a move to the wrong place", |a| {
+            let p = a.parts_mut();
+            let Some(m) = p.edits.iter_mut().find(|m| matches!(m.to, Loc::Reg(_))) else {
+                return false;
+            };
+            let Loc::Reg(r) = m.to else { unreachable!() };
+            m.to = Loc::Reg(Reg {
+                hw: (r.hw + 1) % 2,
+                ..r
+            });
+            true
+        }),
+        ("a result put where another live value is", |a| {
+            let p = a.parts_mut();
+            let Some(k) = p
+                .results
+                .iter()
+                .position(|l| matches!(l, Some(Loc::Reg(_))))
+            else {
+                return false;
+            };
+            let Some(Loc::Reg(r)) = p.results[k] else {
+                unreachable!()
+            };
+            p.results[k] = Some(Loc::Reg(Reg {
+                hw: (r.hw + 1) % 3,
+                ..r
+            }));
+            true
+        }),
+        ("a fail arg said to be elsewhere", |a| {
+            let p = a.parts_mut();
+            if p.fails.is_empty() {
+                return false;
+            }
+            let last = p.fails.len() - 1;
+            p.fails.swap(0, last);
+            true
+        }),
+        ("the loop header's layout changed", |a| {
+            let p = a.parts_mut();
+            if p.label_locs.len() < 2 {
+                return false;
+            }
+            p.label_locs.swap(0, 1);
+            true
+        }),
+    ];
+    let mut accepted = Vec::new();
+    for (what, corrupt) in corruptions {
+        let mut bad = good.clone();
+        assert!(
+            corrupt(&mut bad),
+            "{what}: the allocation has nothing to corrupt"
+        );
+        assert_ne!(bad, good, "{what}: the corruption changed nothing");
+        if check(&trace, &constraints, &bad).is_ok() {
+            accepted.push(*what);
+        }
+    }
+    assert!(accepted.is_empty(), "the checker accepted: {accepted:?}");
+}
