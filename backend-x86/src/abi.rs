@@ -14,6 +14,7 @@
 //! `rsp` and `rbp` are reserved; everything else is allocatable.
 
 use jit_core::backend::{Reg, RegSet, RegisterInfo};
+use jit_core::ir::Type;
 
 use crate::enc::reg::*;
 
@@ -39,6 +40,41 @@ pub const FSCRATCH2: u8 = 14;
 pub const INT_ARGS: [u8; 6] = [RDI, RSI, RDX, RCX, R8, R9];
 /// Float argument registers: xmm0..xmm7.
 pub const FLOAT_ARGS: usize = 8;
+/// Where one argument of a call goes under System V.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArgLoc {
+    /// An integer argument register (its hardware number).
+    Int(u8),
+    /// `xmm0`–`xmm7`.
+    Float(u8),
+    /// The stack, this many bytes above `rsp` at the call (each argument takes 8 bytes).
+    Stack(u32),
+}
+
+/// Places the arguments of a call with parameters `params`: integers and refs in
+/// `rdi, rsi, rdx, rcx, r8, r9`, doubles in `xmm0`–`xmm7`, each class counted on its own,
+/// the rest on the stack in order. Returns the places and the bytes stacked. The one
+/// source of truth for constraints, lowering, the outgoing area and the emulator's calls.
+pub fn assign(params: &[Type]) -> (Vec<ArgLoc>, u32) {
+    let (mut ni, mut nf, mut stack) = (0usize, 0u8, 0u32);
+    let places = params
+        .iter()
+        .map(|&t| {
+            if t == Type::F64 && (nf as usize) < FLOAT_ARGS {
+                nf += 1;
+                ArgLoc::Float(nf - 1)
+            } else if t != Type::F64 && ni < INT_ARGS.len() {
+                ni += 1;
+                ArgLoc::Int(INT_ARGS[ni - 1])
+            } else {
+                stack += 8;
+                ArgLoc::Stack(stack - 8)
+            }
+        })
+        .collect();
+    (places, stack)
+}
+
 /// Callee-saved registers the prologue saves (rbp included).
 pub const CALLEE_SAVED: [u8; 6] = [RBP, RBX, R12, R13, R14, R15];
 

@@ -87,25 +87,12 @@ pub fn constraints(
         }
         Sig::Call => {
             let decl = &trace.funcs[op.func().expect("verified")];
-            let (mut ni, mut nf) = (0, 0);
-            for &t in &decl.params {
-                let u = if t == Type::F64 {
-                    nf += 1;
-                    if nf <= abi::FLOAT_ARGS {
-                        Fixed(PReg::float(nf as u8 - 1))
-                    } else {
-                        Any
-                    }
-                } else {
-                    ni += 1;
-                    if ni <= abi::INT_ARGS.len() {
-                        Fixed(PReg::int(abi::INT_ARGS[ni - 1]))
-                    } else {
-                        Any
-                    }
-                };
-                out.uses.push(u);
-            }
+            out.uses
+                .extend(abi::assign(&decl.params).0.into_iter().map(|p| match p {
+                    abi::ArgLoc::Int(r) => Fixed(PReg::int(r)),
+                    abi::ArgLoc::Float(x) => Fixed(PReg::float(x)),
+                    abi::ArgLoc::Stack(_) => Any,
+                }));
             out.clobbers = abi::register_info().caller_saved;
             out.def = Some(match decl.ret {
                 None => Def::None,
@@ -563,20 +550,16 @@ impl Emitter<'_> {
             .ok_or_else(|| CompileError::UnknownExtern(decl.name.clone()))?;
         let alloc = self.alloc;
         let args = alloc.args(i);
-        let (mut ni, mut nf, mut stack) = (0usize, 0usize, 0i32);
-        for (k, &t) in decl.params.iter().enumerate() {
-            let in_reg = if t == Type::F64 {
-                nf += 1;
-                nf <= abi::FLOAT_ARGS
-            } else {
-                ni += 1;
-                ni <= abi::INT_ARGS.len()
-            };
-            if in_reg {
+        for (k, (place, &t)) in abi::assign(&decl.params)
+            .0
+            .into_iter()
+            .zip(&decl.params)
+            .enumerate()
+        {
+            let abi::ArgLoc::Stack(at) = place else {
                 continue;
-            }
-            let dst = Mem::base(RSP, stack * 8);
-            stack += 1;
+            };
+            let dst = Mem::base(RSP, at as i32);
             match (args[k], t) {
                 (Loc::Reg(r), Type::F64) => self.enc().movsd_store(dst, r.hw),
                 (Loc::Reg(r), _) => self.enc().store(64, dst, r.hw),
@@ -808,12 +791,7 @@ fn outgoing_bytes(trace: &Trace) -> u32 {
     let mut most = 0u32;
     for op in &trace.ops {
         if let Some(f) = op.func() {
-            let d = &trace.funcs[f];
-            let floats = d.params.iter().filter(|&&t| t == Type::F64).count();
-            let ints = d.params.len() - floats;
-            let stack =
-                floats.saturating_sub(abi::FLOAT_ARGS) + ints.saturating_sub(abi::INT_ARGS.len());
-            most = most.max(stack as u32 * 8);
+            most = most.max(abi::assign(&trace.funcs[f].params).1);
         }
     }
     most.next_multiple_of(16)

@@ -72,20 +72,20 @@ pub fn host_calls(names: Vec<String>, externs: Externs) -> X86HostCall {
         let f = externs
             .get(name)
             .ok_or_else(|| format!("no function @{name}"))?;
-        let (mut ni, mut nf, mut ns) = (0, 0, 0);
+        use backend_x86::abi::{assign, ArgLoc, INT_ARGS};
         let mut args = Vec::with_capacity(f.params.len());
-        for &t in &f.params {
-            let bits = if t == Type::F64 && nf < 8 {
-                nf += 1;
-                floats[nf - 1]
-            } else if t != Type::F64 && ni < 6 {
-                ni += 1;
-                ints[ni - 1]
-            } else {
-                ns += 1;
-                *stack
-                    .get(ns - 1)
-                    .ok_or("stacked arguments past the trap's view")?
+        for (place, &t) in assign(&f.params).0.into_iter().zip(&f.params) {
+            let bits = match place {
+                ArgLoc::Int(r) => {
+                    ints[INT_ARGS
+                        .iter()
+                        .position(|&a| a == r)
+                        .expect("an argument register")]
+                }
+                ArgLoc::Float(x) => floats[x as usize],
+                ArgLoc::Stack(at) => *stack
+                    .get(at as usize / 8)
+                    .ok_or("stacked arguments past the trap's view")?,
             };
             args.push(match t {
                 Type::I32 => Scalar::I32(bits as u32 as i32),
