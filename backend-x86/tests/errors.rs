@@ -52,40 +52,29 @@ fn a_frame_too_large_is_an_error() {
     );
 }
 
+/// Compiles `src` for x86-64 against `externs`; the error it must give.
+fn compile_error(src: &str, externs: &Externs) -> CompileError {
+    let t = parse_verified(src).unwrap();
+    compile(&X86Backend::new(), &t, externs, CompileOptions::default()).unwrap_err()
+}
+
 #[test]
 fn a_call_without_a_function_or_a_native_one_is_an_error() {
-    let t =
-        parse_verified("extern @nowhere(i32) -> i32\n[i0]\ni1 = call(@nowhere, i0)\nfinish(i1)")
-            .unwrap();
-    let e = compile(
-        &X86Backend::new(),
-        &t,
-        &Externs::standard(),
-        CompileOptions::default(),
-    )
-    .unwrap_err();
+    let src = "extern @nowhere(i32) -> i32\n[i0]\ni1 = call(@nowhere, i0)\nfinish(i1)";
+    let e = compile_error(src, &Externs::standard());
     assert_eq!(e.to_string(), "no external function @nowhere");
     // Interpreter-only functions have no native address either.
     let mut ext = Externs::new();
     ext.insert("nowhere", &[Type::I32], Some(Type::I32), |a| Some(a[0]));
-    let e = compile(&X86Backend::new(), &t, &ext, CompileOptions::default()).unwrap_err();
+    let e = compile_error(src, &ext);
     assert_eq!(e, CompileError::UnknownExtern("nowhere".into()));
 }
 
 #[test]
 fn a_declaration_the_table_does_not_have_is_an_error() {
-    let t =
-        parse_verified("extern @gcd(i64, i64) -> i64\n[l0]\nl1 = call(@gcd, l0, l0)\nfinish(l1)")
-            .unwrap();
-    let e = compile(
-        &X86Backend::new(),
-        &t,
-        &Externs::standard(),
-        CompileOptions::default(),
-    )
-    .unwrap_err();
+    let src = "extern @gcd(i64, i64) -> i64\n[l0]\nl1 = call(@gcd, l0, l0)\nfinish(l1)";
     assert_eq!(
-        e.to_string(),
+        compile_error(src, &Externs::standard()).to_string(),
         "@gcd is declared (i64, i64) -> i64 but is (i32, i32) -> i32"
     );
 }

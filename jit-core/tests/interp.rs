@@ -40,15 +40,12 @@ fn runaway_loop_ends_by_the_step_budget() {
 #[test]
 fn the_budget_is_checked_at_the_jump_for_the_whole_next_iteration() {
     // 1 + 9 * 4 + 3 = 40 steps, but the ninth jump needs 37 + 4 = 41.
-    let t = parse_verified(
-        "[i0]\nlabel(i0)\ni1 = int_add(i0, 1)\ni2 = int_lt(i1, 10)\nguard_true(i2) [i1]\njump(i1)",
-    )
-    .unwrap();
-    let go = |budget| {
+    let go = |src: &str, budget| {
         let opts = RunOptions {
             step_budget: budget,
             ..RunOptions::default()
         };
+        let t = parse_verified(src).unwrap();
         run(
             &t,
             &[Scalar::I32(0)],
@@ -57,24 +54,20 @@ fn the_budget_is_checked_at_the_jump_for_the_whole_next_iteration() {
             opts,
         )
     };
-    let out = go(41).unwrap();
+    let counted =
+        "[i0]\nlabel(i0)\ni1 = int_add(i0, 1)\ni2 = int_lt(i1, 10)\nguard_true(i2) [i1]\njump(i1)";
+    let out = go(counted, 41).unwrap();
     assert_eq!((out.steps, out.iterations), (40, 9));
-    assert_eq!(go(40).unwrap_err(), InterpError::StepBudget { steps: 40 });
-    assert_eq!(go(0).unwrap_err(), InterpError::StepBudget { steps: 0 });
+    assert_eq!(
+        go(counted, 40).unwrap_err(),
+        InterpError::StepBudget { steps: 40 }
+    );
+    assert_eq!(
+        go(counted, 0).unwrap_err(),
+        InterpError::StepBudget { steps: 0 }
+    );
     // A trace without a loop never runs out.
-    let t = parse_verified("[i0]\ni1 = int_add(i0, 1)\nfinish(i1)").unwrap();
-    let opts = RunOptions {
-        step_budget: 0,
-        ..RunOptions::default()
-    };
-    run(
-        &t,
-        &[Scalar::I32(0)],
-        &mut Memory::new(),
-        &Externs::new(),
-        opts,
-    )
-    .unwrap();
+    go("[i0]\ni1 = int_add(i0, 1)\nfinish(i1)", 0).unwrap();
 }
 
 #[test]
