@@ -5,7 +5,7 @@
 //! ```text
 //! word 0..16    general registers, saved here by the common exit (index = register number)
 //! word 16..32   xmm registers, saved likewise
-//! word 32       loop budget (iterations left)
+//! word 32       loop budget (jumps left, a 64-bit count: docs/ir.md §1)
 //! word 33       invalidation flag
 //! word 34..     frame slots: the inputs first, then spills
 //! ```
