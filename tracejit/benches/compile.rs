@@ -1,11 +1,13 @@
-//! Compile time per IR op: a 100-op and a 10,000-op trace through the whole pipeline
-//! (verify, constraints, allocation, lowering, encoding), without the allocation checker.
+//! Compile time per IR op on every target: a 100-op and a 10,000-op trace through the
+//! whole pipeline (verify, legalize, constraints, allocation, lowering, encoding), without
+//! the allocation checker.
 //!
-//! `cargo bench -p backend-x86 --bench compile`; divide the time by the op count printed
-//! in the benchmark's name.
+//! `cargo bench -p tracejit --bench compile`; criterion reports throughput in ops/s.
 
+use backend_arm::{ArmBackend, FloatAbi, Profile};
 use backend_x86::X86Backend;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use jit_core::backend::Backend;
 use jit_core::compile::{compile, CompileOptions};
 use jit_core::text::parse_verified;
 use jit_core::Trace;
@@ -30,20 +32,26 @@ fn trace(ops: usize) -> Trace {
 }
 
 fn bench(c: &mut Criterion) {
-    let backend = X86Backend::new();
+    let backends: Vec<Box<dyn Backend>> = vec![
+        Box::new(X86Backend::new()),
+        Box::new(ArmBackend::new(FloatAbi::Hard)),
+        Box::new(ArmBackend::with_profile(FloatAbi::Softfp, Profile::V5te)),
+    ];
     let externs = jit_testkit::externs();
     let options = CompileOptions {
         check_allocation: false,
     };
-    let mut g = c.benchmark_group("compile x86-64");
-    for n in [100, 10_000] {
-        let t = trace(n);
-        g.throughput(Throughput::Elements(t.ops.len() as u64));
-        g.bench_with_input(BenchmarkId::new("ops", t.ops.len()), &t, |b, t| {
-            b.iter(|| compile(&backend, t, &externs, options).expect("compiles"))
-        });
+    let traces: Vec<Trace> = [100, 10_000].into_iter().map(trace).collect();
+    for backend in &backends {
+        let mut g = c.benchmark_group(format!("compile {}", backend.name()));
+        for t in &traces {
+            g.throughput(Throughput::Elements(t.ops.len() as u64));
+            g.bench_with_input(BenchmarkId::new("ops", t.ops.len()), t, |b, t| {
+                b.iter(|| compile(backend.as_ref(), t, &externs, options).expect("compiles"))
+            });
+        }
+        g.finish();
     }
-    g.finish();
 }
 
 criterion_group!(benches, bench);
