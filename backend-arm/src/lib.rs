@@ -27,7 +27,7 @@ use jit_core::Trace;
 use target_lexicon::Triple;
 
 pub use abi::FloatAbi;
-pub use lower::{Profile, MAX_SLOTS, TRAP_BASE};
+pub use lower::{max_slots, relocate, Profile, MAX_FRAME_BYTES, MOVW_MOVT, MOV_ORR, TRAP_BASE};
 
 /// The ARMv7-A + VFPv3-D16 backend, for one float ABI. (With [`Profile::V5te`] it is the
 /// lowering backend-armv5 builds on.)
@@ -97,7 +97,7 @@ impl Backend for ArmBackend {
     }
 
     fn max_frame_slots(&self) -> u32 {
-        MAX_SLOTS
+        max_slots(self.profile)
     }
 
     fn hoist_constant(&self, c: jit_core::ir::Scalar) -> bool {
@@ -131,6 +131,22 @@ impl Backend for ArmBackend {
         alloc: &Allocation,
         _externs: &Externs,
     ) -> Result<CompiledTrace, CompileError> {
-        lower::emit(trace, alloc, self.float, self.profile, self.triple())
+        lower::emit(
+            trace,
+            alloc,
+            &self.regs,
+            self.float,
+            self.profile,
+            self.triple(),
+        )
+    }
+
+    fn relocate(
+        &self,
+        reloc: &jit_core::emit::Reloc,
+        code: &mut [u8],
+        address: u64,
+    ) -> Result<(), jit_core::codebuf::FixupError> {
+        lower::relocate(reloc.kind, code, reloc.at, address)
     }
 }

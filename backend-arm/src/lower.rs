@@ -1,15 +1,18 @@
 //! Constraints for the register allocator, and the lowering of each op to A32 + VFP.
 //!
 //! The frame pointer is r11; ip (r12) and lr (r14) are scratch registers inside one op
-//! (lr is saved by the prologue); d14 and d15 (with s28–s31) are float scratch. The frame
-//! layout is the runtime's: registers saved on exit at word `n` (core) and `16 + n`
-//! (double), the loop budget at word 32, the invalidation flag at 33, slots from 34.
+//! (lr is saved by the prologue); d15 (with s30, s31) is the float scratch. The frame is
+//! jit-core's [`jit_core::frame::FrameLayout`] for the profile's register file: r0–r10 saved
+//! on exit at words 0–10, d0–d13 at 11–24 (ARMv7), then the budget, invalidation and GC
+//! words, then the slots.
 
 use jit_core::backend::{
-    CompileError, CompiledTrace, Def, ExitInfo, ExitLoc, Loc, OpConstraints, Reg as PReg, RegClass,
-    RegSet, RegisterInfo, Use,
+    CompileError, CompiledTrace, Def, Loc, OpConstraints, Reg as PReg, RegClass, RegSet,
+    RegisterInfo, Use,
 };
-use jit_core::codebuf::{CodeBuffer, FixupError, Label};
+use jit_core::codebuf::{FixupError, Label};
+use jit_core::emit::{Emission, Isa, RelocTarget};
+use jit_core::frame::NativeFrame;
 use jit_core::ir::{split_call_layout, MemType, Opcode, Scalar, Sig, Trace, Type};
 use jit_core::liveness::Liveness;
 use jit_core::regalloc::{Allocation, Move};
@@ -26,12 +29,8 @@ const IP: u8 = 12;
 const DS: u8 = 15;
 /// s30, the low half of d15, for conversions.
 const S30: u8 = 30;
-/// Frame words.
-const BUDGET_WORD: u32 = 32;
-const INVALIDATED_WORD: u32 = 33;
-const SLOT_BASE: u32 = 34;
-/// Slots in a frame of at most 1 MiB (offsets past an instruction's reach move fp).
-pub const MAX_SLOTS: u32 = (1 << 20) / 8 - SLOT_BASE;
+/// The most bytes a frame takes (offsets past an instruction's reach move fp).
+pub const MAX_FRAME_BYTES: u64 = 1 << 20;
 /// Where host-call trap slot `k` is (the emulator's trap page).
 pub const TRAP_BASE: u32 = 0x0e00_0000;
 
@@ -83,42 +82,6 @@ pub fn register_info(profile: Profile) -> RegisterInfo {
         float,
         caller_saved,
         names: name,
-    }
-}
-
-/// What the prologue saves: the core registers to push (fp, lr, the callee-saved ones the
-/// allocation uses, r3 to keep an even count) and the callee-saved d registers to store.
-fn saved_registers(profile: Profile, trace: &Trace, alloc: &Allocation) -> (u16, Vec<u8>) {
-    let used = alloc.registers();
-    let mut mask: u16 = 1 << FP | 1 << LR;
-    for r in 4..=10u8 {
-        if used.contains(PReg::int(r)) {
-            mask |= 1 << r;
-        }
-    }
-    if mask.count_ones() % 2 == 1 {
-        mask |= 1 << 3;
-    }
-    let mut d = Vec::new();
-    if profile.vfp() {
-        d.extend((8..DS).filter(|&k| used.contains(PReg::float(k))));
-        // d15 (and s30 in it) is the float scratch: saved whenever the trace has floats.
-        let floats = trace.values.values().any(|v| v.ty == Type::F64)
-            || trace
-                .ops
-                .iter()
-                .any(|o| o.args.iter().any(|&a| trace.operand_type(a) == Type::F64));
-        if floats {
-            d.push(DS);
-        }
-    }
-    (mask, d)
-}
-
-fn save_word(r: PReg) -> u32 {
-    match r.class {
-        RegClass::Int => r.hw as u32,
-        RegClass::Float => 16 + r.hw as u32,
     }
 }
 
@@ -265,24 +228,21 @@ pub fn constraints(
 /// A condition left in the flags by a fused comparison: true when `Cond` holds.
 type Flags = Cond;
 
+/// The A32 half of the emission: [`Emission`] holds what every ISA shares (the constant-pool
+/// islands go to its `data_ranges`).
 struct Emitter<'a> {
+    c: Emission<'a>,
     profile: Profile,
-    /// Constant-pool islands placed in the code: (start, end).
-    islands: Vec<(u32, u32)>,
-    buf: CodeBuffer,
-    trace: &'a Trace,
-    alloc: &'a Allocation,
     float: FloatAbi,
-    exits: Vec<ExitInfo>,
-    exit_labels: Vec<Label>,
-    budget: Label,
-    loop_label: Option<Label>,
     flags: Option<Flags>,
-    calls: Vec<String>,
 }
 
 /// Fixup kind: a B/BL word offset.
 const BRANCH: u8 = 0;
+/// Relocation kind: an address in a MOVW/MOVT pair.
+pub const MOVW_MOVT: u8 = 0;
+/// Relocation kind: an address as MOV then three ORRs, one byte each (ARMv5).
+pub const MOV_ORR: u8 = 1;
 /// Fixup kind: an `ldr rd, [pc, #±imm12]` literal load.
 const LDR_LIT: u8 = 1;
 /// Fixup kind: a `vldr dd, [pc, #±imm8*4]` literal load.
@@ -320,13 +280,13 @@ fn int_bits(c: Scalar) -> u32 {
 
 impl Emitter<'_> {
     fn put(&mut self, w: u32) {
-        self.buf.put_u32(w);
+        self.c.buf.put_u32(w);
     }
 
     fn branch_to(&mut self, c: Cond, link: bool, l: Label) {
-        let at = self.buf.offset();
+        let at = self.c.buf.offset();
         self.put(enc::branch(c, link, 0));
-        self.buf.fixup(at, l, BRANCH);
+        self.c.buf.fixup(at, l, BRANCH);
     }
 
     /// Loads a 32-bit constant into `rd` without touching the flags.
@@ -337,8 +297,8 @@ impl Emitter<'_> {
             self.put(enc::dp_imm(Cond::Al, Dp::Mvn, false, rd, 0, i));
         } else if self.profile == Profile::V5te && chunks(v).len().min(chunks(!v).len()) > 2 {
             // A literal from the constant pool, shared by every load of the same value.
-            let l = self.buf.constant(v as u64, 4);
-            let at = self.buf.offset();
+            let l = self.c.buf.constant(v as u64, 4);
+            let at = self.c.buf.offset();
             self.put(enc::mem_imm(
                 Cond::Al,
                 true,
@@ -350,7 +310,7 @@ impl Emitter<'_> {
                     magnitude: 0,
                 },
             ));
-            self.buf.fixup(at, l, LDR_LIT);
+            self.c.buf.fixup(at, l, LDR_LIT);
         } else if self.profile == Profile::V5te {
             // MOV then ORR of rotated bytes (MVN then BIC when the complement is shorter).
             let (first, rest, x) = if chunks(!v).len() < chunks(v).len() {
@@ -374,10 +334,46 @@ impl Emitter<'_> {
         }
     }
 
+    /// Loads `address` into `rd` in a fixed shape a relocation can rewrite: MOVW/MOVT on
+    /// ARMv7, MOV and three ORRs of its bytes on ARMv5.
+    fn mov_address(&mut self, rd: u8, address: u32, target: RelocTarget) {
+        let at = self.c.buf.offset();
+        if self.profile.vfp() {
+            self.put(enc::movw(Cond::Al, rd, 0));
+            self.put(enc::movt(Cond::Al, rd, 0));
+            self.c.reloc(at, MOVW_MOVT, target);
+        } else {
+            self.put(enc::dp_imm(
+                Cond::Al,
+                Dp::Mov,
+                false,
+                rd,
+                0,
+                ArmImm::encode(0).expect("0"),
+            ));
+            for _ in 0..3 {
+                let zero = ArmImm::encode(0).expect("0");
+                self.put(enc::dp_imm(Cond::Al, Dp::Orr, false, rd, rd, zero));
+            }
+            self.c.reloc(at, MOV_ORR, target);
+        }
+        relocate(
+            if self.profile.vfp() {
+                MOVW_MOVT
+            } else {
+                MOV_ORR
+            },
+            &mut self.c.buf.bytes,
+            at,
+            address as u64,
+        )
+        .expect("a 32-bit address");
+    }
+
     /// Places the pending constants here, jumping over them, once the first reference is
     /// getting out of an `ldr`'s reach (or always, with `force`).
     fn island(&mut self, force: bool) {
-        let Some(first) = self.buf.pool_first_use() else {
+        let Some(first) = self.c.buf.pool_first_use() else {
             return;
         };
         let reach = if self.profile.vfp() {
@@ -385,15 +381,15 @@ impl Emitter<'_> {
         } else {
             ISLAND_DISTANCE
         };
-        if !force && self.buf.offset() - first < reach {
+        if !force && self.c.buf.offset() - first < reach {
             return;
         }
-        let over = self.buf.label();
+        let over = self.c.buf.label();
         self.branch_to(Cond::Al, false, over);
-        let start = self.buf.offset();
-        self.buf.place_pool(0);
-        self.islands.push((start, self.buf.offset()));
-        self.buf.bind(over);
+        let start = self.c.buf.offset();
+        self.c.buf.place_pool(0);
+        self.c.data_ranges.push((start, self.c.buf.offset()));
+        self.c.buf.bind(over);
     }
 
     /// Loads f64 bits into `dd` with one `vldr` from the constant pool (shared by every
@@ -404,8 +400,8 @@ impl Emitter<'_> {
 
     /// [`Self::mov_f64`] under a condition.
     fn mov_f64_if(&mut self, c: Cond, dd: u8, bits: u64) {
-        let l = self.buf.constant(bits, 8);
-        let at = self.buf.offset();
+        let l = self.c.buf.constant(bits, 8);
+        let at = self.c.buf.offset();
         self.put(enc::vmem(
             c,
             true,
@@ -416,7 +412,7 @@ impl Emitter<'_> {
                 magnitude: 0,
             },
         ));
-        self.buf.fixup(at, l, VLDR_LIT);
+        self.c.buf.fixup(at, l, VLDR_LIT);
     }
 
     /// Runs `access` with an offset from fp within `reach` for the frame byte `off`: a slot
@@ -465,10 +461,10 @@ impl Emitter<'_> {
     /// `subs` 1 from the 32-bit half at byte `half` of the budget word, in place (the carry
     /// is clear when it was zero).
     fn decrement_budget_word(&mut self, half: u32) {
-        self.ldr_frame(IP, BUDGET_WORD, half);
+        self.ldr_frame(IP, self.c.layout.budget, half);
         let one = ArmImm::encode(1).expect("1");
         self.put(enc::dp_imm(Cond::Al, Dp::Sub, true, IP, IP, one));
-        self.str_frame(IP, BUDGET_WORD, half);
+        self.str_frame(IP, self.c.layout.budget, half);
     }
 
     /// vldr/vstr `dd` at frame word `word`.
@@ -499,18 +495,22 @@ impl Emitter<'_> {
             (Loc::Reg(a), Loc::Reg(b), RegClass::Float) => {
                 self.put(enc::vun(Cond::Al, Vun::Mov, b.hw, a.hw))
             }
-            (Loc::Reg(a), Loc::Slot(s), RegClass::Int) => self.str_frame(a.hw, SLOT_BASE + s, 0),
-            (Loc::Reg(a), Loc::Slot(s), RegClass::Float) => {
-                self.vmem_frame(false, a.hw, SLOT_BASE + s)
+            (Loc::Reg(a), Loc::Slot(s), RegClass::Int) => {
+                self.str_frame(a.hw, self.c.layout.slot_word(s), 0)
             }
-            (Loc::Slot(s), Loc::Reg(b), RegClass::Int) => self.ldr_frame(b.hw, SLOT_BASE + s, 0),
+            (Loc::Reg(a), Loc::Slot(s), RegClass::Float) => {
+                self.vmem_frame(false, a.hw, self.c.layout.slot_word(s))
+            }
+            (Loc::Slot(s), Loc::Reg(b), RegClass::Int) => {
+                self.ldr_frame(b.hw, self.c.layout.slot_word(s), 0)
+            }
             (Loc::Slot(s), Loc::Reg(b), RegClass::Float) => {
-                self.vmem_frame(true, b.hw, SLOT_BASE + s)
+                self.vmem_frame(true, b.hw, self.c.layout.slot_word(s))
             }
             (Loc::Slot(s), Loc::Slot(t), _) => {
                 for half in [0, 4] {
-                    self.ldr_frame(LR, SLOT_BASE + s, half);
-                    self.str_frame(LR, SLOT_BASE + t, half);
+                    self.ldr_frame(LR, self.c.layout.slot_word(s), half);
+                    self.str_frame(LR, self.c.layout.slot_word(t), half);
                 }
             }
             (Loc::Const(c), Loc::Reg(b), RegClass::Int) => self.mov_imm(b.hw, int_bits(c)),
@@ -518,9 +518,9 @@ impl Emitter<'_> {
             (Loc::Const(c), Loc::Slot(t), _) => {
                 let bits = c.bits() as u64;
                 self.mov_imm(LR, bits as u32);
-                self.str_frame(LR, SLOT_BASE + t, 0);
+                self.str_frame(LR, self.c.layout.slot_word(t), 0);
                 self.mov_imm(LR, (bits >> 32) as u32);
-                self.str_frame(LR, SLOT_BASE + t, 4);
+                self.str_frame(LR, self.c.layout.slot_word(t), 4);
             }
             (from, to, class) => {
                 panic!("the allocator asked for an impossible move {from:?} -> {to:?} ({class:?})")
@@ -540,7 +540,7 @@ impl Emitter<'_> {
                 }
             },
             Loc::Slot(s) => {
-                self.ldr_frame(LR, SLOT_BASE + s, 0);
+                self.ldr_frame(LR, self.c.layout.slot_word(s), 0);
                 Err(LR)
             }
             Loc::Reg(r) => Err(r.hw),
@@ -573,40 +573,6 @@ impl Emitter<'_> {
             Ok(i) => self.put(enc::dp_imm(Cond::Al, op, s, rd, rn, i)),
             Err(rm) => self.put(enc::dp_reg(Cond::Al, op, s, rd, rn, rm, Shift::Lsl, 0)),
         }
-    }
-
-    fn exit_values(&self, ty: impl Fn(usize) -> Type, locs: &[Loc]) -> Vec<(Type, ExitLoc)> {
-        locs.iter()
-            .enumerate()
-            .map(|(k, &l)| {
-                let e = match l {
-                    Loc::Reg(r) => ExitLoc::Frame(save_word(r)),
-                    Loc::Slot(s) => ExitLoc::Frame(SLOT_BASE + s),
-                    Loc::Const(c) => ExitLoc::Const(c),
-                    Loc::Flags => panic!("an exit value in the flags"),
-                };
-                (ty(k), e)
-            })
-            .collect()
-    }
-
-    fn new_exit(&mut self, i: usize, finish: bool) -> Label {
-        let trace = self.trace;
-        let op = &trace.ops[i];
-        let values = if finish {
-            self.exit_values(|k| trace.operand_type(op.args[k]), self.alloc.args(i))
-        } else {
-            self.exit_values(|k| trace.ty(op.fail_args()[k]), self.alloc.fail_locs(i))
-        };
-        self.exits.push(ExitInfo {
-            id: op.exit_id().expect("verified"),
-            op: i,
-            finish,
-            values,
-        });
-        let l = self.buf.label();
-        self.exit_labels.push(l);
-        l
     }
 
     fn int_cond(op: Opcode) -> Cond {
@@ -698,7 +664,7 @@ impl Emitter<'_> {
             other => {
                 let rm = match other {
                     Loc::Slot(s) => {
-                        self.ldr_frame(IP, SLOT_BASE + s, 0);
+                        self.ldr_frame(IP, self.c.layout.slot_word(s), 0);
                         IP
                     }
                     l => gpr(l),
@@ -739,10 +705,10 @@ impl Emitter<'_> {
     }
 
     fn guard(&mut self, i: usize) {
-        let op = &self.trace.ops[i];
-        let alloc = self.alloc;
+        let op = &self.c.trace.ops[i];
+        let alloc = self.c.alloc;
         let args = alloc.args(i);
-        let exit = self.new_exit(i, false);
+        let exit = self.c.exit(i);
         match op.opcode {
             Opcode::GuardTrue | Opcode::GuardFalse => {
                 let fail_if_true = op.opcode == Opcode::GuardFalse;
@@ -766,7 +732,7 @@ impl Emitter<'_> {
                         Cond::Ne
                     }
                     Loc::Slot(s) => {
-                        self.ldr_frame(LR, SLOT_BASE + s, 0);
+                        self.ldr_frame(LR, self.c.layout.slot_word(s), 0);
                         self.put(enc::dp_imm(
                             Cond::Al,
                             Dp::Cmp,
@@ -813,7 +779,7 @@ impl Emitter<'_> {
             }
             Opcode::GuardNoOverflow | Opcode::GuardOverflow => {
                 // After SMULL + CMP hi, lo, asr #31, overflow is NE; after ADDS/SUBS, VS.
-                let mul = i > 0 && self.trace.ops[i - 1].opcode == Opcode::IntMulOvf;
+                let mul = i > 0 && self.c.trace.ops[i - 1].opcode == Opcode::IntMulOvf;
                 let ovf = if mul { Cond::Ne } else { Cond::Vs };
                 self.branch_to(
                     if op.opcode == Opcode::GuardNoOverflow {
@@ -826,7 +792,7 @@ impl Emitter<'_> {
                 );
             }
             Opcode::GuardNotInvalidated => {
-                self.ldr_frame(LR, INVALIDATED_WORD, 0);
+                self.ldr_frame(LR, self.c.layout.invalidated, 0);
                 self.put(enc::dp_imm(
                     Cond::Al,
                     Dp::Cmp,
@@ -842,16 +808,16 @@ impl Emitter<'_> {
     }
 
     fn call(&mut self, i: usize) -> Result<(), CompileError> {
-        let op = &self.trace.ops[i];
-        let decl = &self.trace.funcs[op.func().expect("verified")];
-        let alloc = self.alloc;
+        let op = &self.c.trace.ops[i];
+        let decl = &self.c.trace.funcs[op.func().expect("verified")];
+        let alloc = self.c.alloc;
         let args = alloc.args(i);
-        let locs = call_operand_locs(self.trace, op, self.float);
+        let locs = call_operand_locs(self.c.trace, op, self.float);
         // Stacked arguments first (their values may sit in registers the pairs use).
         for (k, loc) in locs.iter().enumerate() {
             let ArgLoc::Stack(off) = *loc else { continue };
             let dst = MemOffset::new(off as i32, 4095).expect("small");
-            match (args[k], self.trace.operand_type(op.args[k])) {
+            match (args[k], self.c.trace.operand_type(op.args[k])) {
                 (Loc::Reg(r), Type::F64) => self.put(enc::vmem(
                     Cond::Al,
                     false,
@@ -863,7 +829,7 @@ impl Emitter<'_> {
                 (Loc::Slot(s), ty) => {
                     let words = if ty == Type::F64 { 2 } else { 1 };
                     for w in 0..words {
-                        self.ldr_frame(LR, SLOT_BASE + s, 4 * w);
+                        self.ldr_frame(LR, self.c.layout.slot_word(s), 4 * w);
                         self.put(enc::mem_imm(
                             Cond::Al,
                             false,
@@ -897,18 +863,12 @@ impl Emitter<'_> {
                 self.put(enc::vmov_from_d(Cond::Al, lo, hi, gpr(args[k])));
             }
         }
-        let slot = match self.calls.iter().position(|c| *c == decl.name) {
-            Some(k) => k,
-            None => {
-                self.calls.push(decl.name.clone());
-                self.calls.len() - 1
-            }
-        };
-        self.mov_imm(IP, TRAP_BASE + 4 * slot as u32);
+        let slot = self.c.call_target(&decl.name);
+        self.mov_address(IP, TRAP_BASE + 4 * slot, RelocTarget::Extern(slot));
         self.put(enc::blx(Cond::Al, IP));
         // An f64 result under softfp comes back in r0:r1.
         if let (Some(Loc::Reg(r)), Some(Type::F64)) =
-            (alloc.result(i), op.result.map(|v| self.trace.ty(v)))
+            (alloc.result(i), op.result.map(|v| self.c.trace.ty(v)))
         {
             if abi::for_callee(&decl.name, self.float) == FloatAbi::Softfp {
                 self.put(enc::vmov_to_d(Cond::Al, r.hw, 0, 1));
@@ -919,9 +879,9 @@ impl Emitter<'_> {
 
     fn op(&mut self, i: usize) -> Result<(), CompileError> {
         use Opcode::*;
-        let trace = self.trace;
+        let trace = self.c.trace;
         let op = &trace.ops[i];
-        let alloc = self.alloc;
+        let alloc = self.c.alloc;
         let args = alloc.args(i);
         let res = alloc.result(i);
         let al = Cond::Al;
@@ -1121,7 +1081,7 @@ impl Emitter<'_> {
                 // after the address (which may use them), into lr.
                 let fv = match (args[2], m) {
                     (Loc::Slot(s), MemType::F64) => {
-                        self.vmem_frame(true, DS, SLOT_BASE + s);
+                        self.vmem_frame(true, DS, self.c.layout.slot_word(s));
                         Some(DS)
                     }
                     (Loc::Const(c), MemType::F64) => {
@@ -1135,7 +1095,7 @@ impl Emitter<'_> {
                     (Some(d), _) => d,
                     (None, Loc::Reg(r)) => r.hw,
                     (None, Loc::Slot(s)) => {
-                        self.ldr_frame(LR, SLOT_BASE + s, 0);
+                        self.ldr_frame(LR, self.c.layout.slot_word(s), 0);
                         LR
                     }
                     (None, Loc::Const(c)) => {
@@ -1157,242 +1117,216 @@ impl Emitter<'_> {
             Sig::Call | Sig::CallSplit => self.call(i)?,
             Sig::CallHi | Sig::SameAs => {}
             Sig::GuardCond | Sig::GuardValue | Sig::GuardRef | Sig::GuardFlag => self.guard(i),
-            Sig::Finish => {
-                let exit = self.new_exit(i, true);
-                self.branch_to(Cond::Al, false, exit);
-            }
-            Sig::Label => {
-                let l = self.buf.label();
-                self.buf.bind(l);
-                self.loop_label = Some(l);
-            }
-            Sig::Jump => {
-                // The count of jumps left is 64 bits: the low word is taken while it was
-                // not zero (no borrow); a borrow decrements the high word, and a borrow
-                // there (the count was zero) runs out of budget.
-                let l = self.loop_label.expect("verified: jump has a label");
-                self.decrement_budget_word(0);
-                self.branch_to(Cond::Hs, false, l);
-                self.decrement_budget_word(4);
-                let b = self.budget;
-                self.branch_to(Cond::Lo, false, b);
-                self.branch_to(Cond::Al, false, l);
-            }
+            Sig::Finish | Sig::Label | Sig::Jump => unreachable!("the driver's"),
         }
         Ok(())
     }
 }
 
-fn patch(kind: u8, code: &mut [u8], at: u32, target: u32) -> Result<(), FixupError> {
-    if kind == VLDR_LIT {
-        let off = target as i64 - (at as i64 + 8);
-        if !(-1020..=1020).contains(&off) || off % 4 != 0 {
-            return Err(FixupError::LiteralOutOfRange { at, target });
+/// Writes `address` into the instructions of relocation kind `kind` at `at`.
+pub fn relocate(kind: u8, code: &mut [u8], at: u32, address: u64) -> Result<(), FixupError> {
+    let address = u32::try_from(address).map_err(|_| FixupError::AddressTooWide { at, address })?;
+    let word = |code: &[u8], k: usize| {
+        let o = at as usize + 4 * k;
+        u32::from_le_bytes(code[o..o + 4].try_into().expect("4 bytes"))
+    };
+    let put = |code: &mut [u8], k: usize, w: u32| {
+        let o = at as usize + 4 * k;
+        code[o..o + 4].copy_from_slice(&w.to_le_bytes());
+    };
+    let imm16 = |w: u32, v: u32| (w & !0x000f_0fff) | (v >> 12) << 16 | (v & 0xfff);
+    if kind == MOVW_MOVT {
+        let (lo, hi) = (word(code, 0), word(code, 1));
+        put(code, 0, imm16(lo, address & 0xffff));
+        put(code, 1, imm16(hi, address >> 16));
+    } else {
+        debug_assert_eq!(kind, MOV_ORR);
+        for k in 0..4 {
+            let byte = address & (0xff << (24 - 8 * k));
+            let field = ArmImm::encode(byte).expect("a byte in place is a rotated immediate");
+            let w = word(code, k);
+            put(code, k, (w & !0xfff) | field.field());
         }
-        let old = u32::from_le_bytes(
-            code[at as usize..at as usize + 4]
-                .try_into()
-                .expect("4 bytes"),
-        );
-        let new =
-            (old & !0x0080_00ff) | ((off >= 0) as u32) << 23 | (off.unsigned_abs() / 4) as u32;
-        code[at as usize..at as usize + 4].copy_from_slice(&new.to_le_bytes());
-        return Ok(());
     }
-    if kind == LDR_LIT {
-        let off = target as i64 - (at as i64 + 8);
-        if !(-4095..=4095).contains(&off) {
-            return Err(FixupError::LiteralOutOfRange { at, target });
-        }
-        let old = u32::from_le_bytes(
-            code[at as usize..at as usize + 4]
-                .try_into()
-                .expect("4 bytes"),
-        );
-        let new = (old & !0x0080_0fff) | ((off >= 0) as u32) << 23 | off.unsigned_abs() as u32;
-        code[at as usize..at as usize + 4].copy_from_slice(&new.to_le_bytes());
-        return Ok(());
-    }
-    let words = (target as i64 - (at as i64 + 8)) / 4;
-    let words = i32::try_from(words)
-        .ok()
-        .filter(|w| (-(1 << 23)..(1 << 23)).contains(w))
-        .ok_or(FixupError::OutOfRange { at, target })?;
-    let old = u32::from_le_bytes(
-        code[at as usize..at as usize + 4]
-            .try_into()
-            .expect("4 bytes"),
-    );
-    let new = (old & 0xff00_0000) | (words as u32 & 0x00ff_ffff);
-    code[at as usize..at as usize + 4].copy_from_slice(&new.to_le_bytes());
     Ok(())
+}
+
+/// The core registers the prologue pushes: fp (the frame), lr (scratch, and the return
+/// address), every allocatable callee-saved one, r3 when needed to keep the stack 8-byte
+/// aligned; and the d registers it stores below them: every allocatable callee-saved one
+/// and d15, the float scratch.
+fn saved(frame: &NativeFrame, profile: Profile) -> (u16, Vec<u8>) {
+    let mut mask: u16 = 1 << FP | 1 << LR;
+    let mut d = Vec::new();
+    for r in frame.saved.iter() {
+        match r.class {
+            RegClass::Int => mask |= 1 << r.hw,
+            RegClass::Float => d.push(r.hw),
+        }
+    }
+    if mask.count_ones() % 2 == 1 {
+        mask |= 1 << 3;
+    }
+    if profile.vfp() {
+        d.push(DS);
+    }
+    (mask, d)
+}
+
+impl Emitter<'_> {
+    /// `sp = sp ± bytes`, in rotated-immediate chunks.
+    fn sp_adjust(&mut self, op: Dp, bytes: u32) {
+        for p in chunks(bytes) {
+            let i = ArmImm::encode(p).expect("a chunk is a rotated immediate");
+            self.put(enc::dp_imm(Cond::Al, op, false, SP, SP, i));
+        }
+    }
+}
+
+impl<'a> Isa<'a> for Emitter<'a> {
+    fn emission(&mut self) -> &mut Emission<'a> {
+        &mut self.c
+    }
+
+    fn prologue(&mut self) -> Result<(), CompileError> {
+        let al = Cond::Al;
+        let (push_mask, saved_d) = saved(&self.c.frame, self.profile);
+        self.put(enc::push(al, push_mask));
+        self.sp_adjust(Dp::Sub, 8 * saved_d.len() as u32);
+        for (k, &d) in saved_d.iter().enumerate() {
+            let off = MemOffset::new(8 * k as i32, 1020).expect("small");
+            self.put(enc::vmem(al, false, d, SP, off));
+        }
+        self.sp_adjust(Dp::Sub, self.c.frame.outgoing_bytes);
+        self.put(enc::dp_reg(al, Dp::Mov, false, FP, 0, 0, Shift::Lsl, 0));
+        Ok(())
+    }
+
+    fn emit_move(&mut self, m: &Move) {
+        Emitter::emit_move(self, m)
+    }
+
+    fn op(&mut self, i: usize) -> Result<(), CompileError> {
+        Emitter::op(self, i)
+    }
+
+    fn checkpoint(&mut self) {
+        self.island(false);
+    }
+
+    fn jump(&mut self, l: Label) {
+        self.branch_to(Cond::Al, false, l);
+    }
+
+    fn loop_back(&mut self, header: Label, out_of_budget: Label) {
+        // The count of jumps left is 64 bits: the low word is taken while it was not zero
+        // (no borrow); a borrow decrements the high word, and a borrow there (the count
+        // was zero) runs out of budget.
+        self.decrement_budget_word(0);
+        self.branch_to(Cond::Hs, false, header);
+        self.decrement_budget_word(4);
+        self.branch_to(Cond::Lo, false, out_of_budget);
+        self.branch_to(Cond::Al, false, header);
+    }
+
+    fn set_exit_index(&mut self, k: u32) {
+        self.mov_imm(IP, k);
+    }
+
+    fn save_register(&mut self, r: PReg, word: u32) {
+        match r.class {
+            RegClass::Int => self.str_frame(r.hw, word, 0),
+            RegClass::Float => self.vmem_frame(false, r.hw, word),
+        }
+    }
+
+    fn epilogue(&mut self) {
+        let al = Cond::Al;
+        self.put(enc::dp_reg(al, Dp::Mov, false, 0, 0, IP, Shift::Lsl, 0));
+        self.sp_adjust(Dp::Add, self.c.frame.outgoing_bytes);
+        let (push_mask, saved_d) = saved(&self.c.frame, self.profile);
+        for (k, &d) in saved_d.iter().enumerate() {
+            let off = MemOffset::new(8 * k as i32, 1020).expect("small");
+            self.put(enc::vmem(al, true, d, SP, off));
+        }
+        self.sp_adjust(Dp::Add, 8 * saved_d.len() as u32);
+        self.put(enc::pop(al, push_mask & !(1 << LR) | 1 << PC));
+    }
+
+    fn end(&mut self) {
+        // The last constants go after the epilogue, where nothing runs into them.
+        if self.c.buf.pool_first_use().is_some() {
+            let start = self.c.buf.offset();
+            self.c.buf.place_pool(0);
+            self.c.data_ranges.push((start, self.c.buf.offset()));
+        }
+    }
+
+    fn patch(kind: u8, code: &mut [u8], at: u32, target: u32) -> Result<(), FixupError> {
+        if kind == VLDR_LIT {
+            let off = target as i64 - (at as i64 + 8);
+            if !(-1020..=1020).contains(&off) || off % 4 != 0 {
+                return Err(FixupError::LiteralOutOfRange { at, target });
+            }
+            let old = u32::from_le_bytes(
+                code[at as usize..at as usize + 4]
+                    .try_into()
+                    .expect("4 bytes"),
+            );
+            let new =
+                (old & !0x0080_00ff) | ((off >= 0) as u32) << 23 | (off.unsigned_abs() / 4) as u32;
+            code[at as usize..at as usize + 4].copy_from_slice(&new.to_le_bytes());
+            return Ok(());
+        }
+        if kind == LDR_LIT {
+            let off = target as i64 - (at as i64 + 8);
+            if !(-4095..=4095).contains(&off) {
+                return Err(FixupError::LiteralOutOfRange { at, target });
+            }
+            let old = u32::from_le_bytes(
+                code[at as usize..at as usize + 4]
+                    .try_into()
+                    .expect("4 bytes"),
+            );
+            let new = (old & !0x0080_0fff) | ((off >= 0) as u32) << 23 | off.unsigned_abs() as u32;
+            code[at as usize..at as usize + 4].copy_from_slice(&new.to_le_bytes());
+            return Ok(());
+        }
+        let words = (target as i64 - (at as i64 + 8)) / 4;
+        let words = i32::try_from(words)
+            .ok()
+            .filter(|w| (-(1 << 23)..(1 << 23)).contains(w))
+            .ok_or(FixupError::OutOfRange { at, target })?;
+        let old = u32::from_le_bytes(
+            code[at as usize..at as usize + 4]
+                .try_into()
+                .expect("4 bytes"),
+        );
+        let new = (old & 0xff00_0000) | (words as u32 & 0x00ff_ffff);
+        code[at as usize..at as usize + 4].copy_from_slice(&new.to_le_bytes());
+        Ok(())
+    }
 }
 
 /// Lowers and encodes an allocated trace.
 pub fn emit(
     trace: &Trace,
     alloc: &Allocation,
+    regs: &RegisterInfo,
     float: FloatAbi,
     profile: Profile,
     triple: Triple,
 ) -> Result<CompiledTrace, CompileError> {
-    let al = Cond::Al;
-    let mut buf = CodeBuffer::new();
-    let budget = buf.label();
-    let common = buf.label();
     let mut e = Emitter {
+        c: Emission::new(trace, alloc, regs, stack_bytes(trace, float), 8),
         profile,
-        islands: Vec::new(),
-        buf,
-        trace,
-        alloc,
         float,
-        exits: Vec::new(),
-        exit_labels: Vec::new(),
-        budget,
-        loop_label: None,
         flags: None,
-        calls: Vec::new(),
     };
-    // Prologue: fp (the frame) and lr (scratch, and the return address) always, the
-    // callee-saved registers the allocation uses, r3 when needed to keep the stack 8-byte
-    // aligned; below them the callee-saved d registers used (d15 is the float scratch);
-    // then the outgoing arguments.
-    let outgoing = stack_bytes(trace, float);
-    let (push_mask, saved_d) = saved_registers(profile, trace, alloc);
-    let saved_d_bytes = 8 * saved_d.len() as u32;
-    e.put(enc::push(al, push_mask));
-    if saved_d_bytes > 0 {
-        e.put(enc::dp_imm(
-            al,
-            Dp::Sub,
-            false,
-            SP,
-            SP,
-            ArmImm::encode(saved_d_bytes).expect("at most 64"),
-        ));
-        for (k, &d) in saved_d.iter().enumerate() {
-            e.put(enc::vmem(
-                al,
-                false,
-                d,
-                SP,
-                MemOffset::new(8 * k as i32, 1020).expect("small"),
-            ));
-        }
-    }
-    if outgoing > 0 {
-        let i = ArmImm::encode(outgoing).ok_or(CompileError::Unsupported {
-            op: 0,
-            opcode: Opcode::Call,
-            reason: format!("{outgoing} bytes of stacked call arguments"),
-        })?;
-        e.put(enc::dp_imm(al, Dp::Sub, false, SP, SP, i));
-    }
-    e.put(enc::dp_reg(al, Dp::Mov, false, FP, 0, 0, Shift::Lsl, 0));
-    let mut op_offsets = Vec::with_capacity(trace.ops.len() + 1);
-    for i in 0..trace.ops.len() {
-        op_offsets.push(e.buf.offset());
-        for m in alloc.edits(i) {
-            e.emit_move(m);
-            // A jump's parallel move can be long: pending literals must not fall behind.
-            e.island(false);
-        }
-        e.op(i)?;
-        e.island(false);
-    }
-    op_offsets.push(e.buf.offset());
-    let labels = std::mem::take(&mut e.exit_labels);
-    for (k, l) in labels.into_iter().enumerate() {
-        e.buf.bind(l);
-        e.mov_imm(IP, k as u32);
-        e.branch_to(al, false, common);
-        e.island(false);
-    }
-    let budget_exit = e.exits.len() as u32;
-    e.buf.bind(budget);
-    e.mov_imm(IP, budget_exit);
-    e.buf.bind(common);
-    // Only registers some exit reads are saved: the runtime reads nothing else.
-    for w in jit_core::backend::save_words_read(&e.exits, SLOT_BASE) {
-        if w < 16 {
-            e.str_frame(w as u8, w, 0);
-        } else {
-            e.vmem_frame(false, (w - 16) as u8, w);
-        }
-    }
-    e.put(enc::dp_reg(al, Dp::Mov, false, 0, 0, IP, Shift::Lsl, 0));
-    if outgoing > 0 {
-        e.put(enc::dp_imm(
-            al,
-            Dp::Add,
-            false,
-            SP,
-            SP,
-            ArmImm::encode(outgoing).expect("checked above"),
-        ));
-    }
-    if saved_d_bytes > 0 {
-        for (k, &d) in saved_d.iter().enumerate() {
-            e.put(enc::vmem(
-                al,
-                true,
-                d,
-                SP,
-                MemOffset::new(8 * k as i32, 1020).expect("small"),
-            ));
-        }
-        e.put(enc::dp_imm(
-            al,
-            Dp::Add,
-            false,
-            SP,
-            SP,
-            ArmImm::encode(saved_d_bytes).expect("at most 64"),
-        ));
-    }
-    e.put(enc::pop(al, push_mask & !(1 << LR) | 1 << PC));
-    // The last constants go after the epilogue, where nothing runs into them.
-    if e.buf.pool_first_use().is_some() {
-        let start = e.buf.offset();
-        e.buf.place_pool(0);
-        e.islands.push((start, e.buf.offset()));
-    }
-    let text_len = e.buf.offset();
-    let Emitter {
-        buf,
-        exits,
-        calls,
-        islands,
-        ..
-    } = e;
-    let code = buf.finish(patch).map_err(|err| match err {
-        FixupError::OutOfRange { .. } => CompileError::CodeTooLarge {
-            bytes: text_len as usize,
-        },
-        FixupError::LiteralOutOfRange { at, target } => {
-            CompileError::LiteralOutOfReach { at, target }
-        }
-        FixupError::Unbound(_) => CompileError::Allocation(err.to_string()),
-    })?;
-    Ok(CompiledTrace {
-        triple,
-        code,
-        op_offsets,
-        exits,
-        frame_words: SLOT_BASE + alloc.slots,
-        inputs: alloc
-            .input_slots
-            .iter()
-            .map(|s| ExitLoc::Frame(SLOT_BASE + s))
-            .collect(),
-        budget_word: trace.label_index().map(|_| BUDGET_WORD),
-        budget_exit,
-        first_jump_steps: 0,
-        iteration_steps: 0,
-        invalidated_word: INVALIDATED_WORD,
-        calls,
-        text_len,
-        data_ranges: islands,
-    })
+    jit_core::emit::emit(&mut e, triple)
+}
+
+/// The most frame slots for the profile: a frame of at most [`MAX_FRAME_BYTES`].
+pub fn max_slots(profile: Profile) -> u32 {
+    jit_core::frame::FrameLayout::new(&register_info(profile)).slots_within(MAX_FRAME_BYTES)
 }

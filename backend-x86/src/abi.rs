@@ -1,12 +1,14 @@
 //! Registers, the frame layout, and the System V calling convention.
 //!
-//! The frame is an array of 64-bit words that `rbp` points at while the trace runs:
+//! The frame is jit-core's [`FrameLayout`] for this register file, which `rbp` points at
+//! while the trace runs:
 //!
 //! ```text
 //! word 0..16    general registers, saved here by the common exit (index = register number)
-//! word 16..32   xmm registers, saved likewise
-//! word 32       loop budget (jumps left, a 64-bit count: docs/ir.md §1)
-//! word 33       invalidation flag
+//! word 16..30   xmm0–xmm13, saved likewise
+//! word 30       loop budget (jumps left, a 64-bit count: docs/ir.md §1)
+//! word 31       invalidation flag
+//! word 32, 33   GC words
 //! word 34..     frame slots: the inputs first, then spills
 //! ```
 //!
@@ -14,18 +16,16 @@
 //! `rsp` and `rbp` are reserved; everything else is allocatable.
 
 use jit_core::backend::{Reg, RegSet, RegisterInfo};
+use jit_core::frame::FrameLayout;
 use jit_core::ir::Type;
 
 use crate::enc::reg::*;
 
-/// Frame word of the loop budget.
-pub const BUDGET_WORD: u32 = 32;
-/// Frame word of the invalidation flag.
-pub const INVALIDATED_WORD: u32 = 33;
-/// Frame word of slot 0.
-pub const SLOT_BASE: u32 = 34;
+/// The frame layout: [`FrameLayout::new`] of [`register_info`], as a constant (a test
+/// checks that they agree).
+pub const FRAME: FrameLayout = FrameLayout::with_save_area(16, 14);
 /// The most frame slots: their displacements from `rbp` must fit a signed 32-bit field.
-pub const MAX_SLOTS: u32 = (i32::MAX as u32 / 8) - SLOT_BASE - 1;
+pub const MAX_SLOTS: u32 = (i32::MAX as u32 / 8) - FRAME.slot_base - 1;
 
 /// Integer scratch registers (not allocatable).
 pub const SCRATCH: u8 = R11;
@@ -75,20 +75,14 @@ pub fn assign(params: &[Type]) -> (Vec<ArgLoc>, u32) {
     (places, stack)
 }
 
-/// Callee-saved registers the prologue saves (rbp included).
-pub const CALLEE_SAVED: [u8; 6] = [RBP, RBX, R12, R13, R14, R15];
-
-/// The frame word where register `r` is saved on exit.
-pub fn save_word(r: Reg) -> u32 {
-    match r.class {
-        jit_core::backend::RegClass::Int => r.hw as u32,
-        jit_core::backend::RegClass::Float => 16 + r.hw as u32,
-    }
+/// The byte displacement of frame word `w` from `rbp`.
+pub const fn word_disp(w: u32) -> i32 {
+    (w * 8) as i32
 }
 
 /// The byte displacement of frame slot `s` from `rbp`.
-pub fn slot_disp(s: u32) -> i32 {
-    ((SLOT_BASE + s) * 8) as i32
+pub const fn slot_disp(s: u32) -> i32 {
+    word_disp(FRAME.slot_word(s))
 }
 
 fn name(r: Reg) -> &'static str {
@@ -122,5 +116,16 @@ pub fn register_info() -> RegisterInfo {
         float,
         caller_saved,
         names: name,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_frame_constant_is_the_derived_layout() {
+        assert_eq!(
+            jit_core::frame::FrameLayout::new(&super::register_info()),
+            super::FRAME
+        );
     }
 }

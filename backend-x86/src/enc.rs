@@ -302,6 +302,16 @@ impl Enc<'_> {
         }
     }
 
+    /// `mov r64, imm64` always in its ten-byte form (`movabs`), so a relocation can rewrite
+    /// the immediate; returns the immediate's offset.
+    pub fn movabs(&mut self, dst: Gpr, imm: i64) -> u32 {
+        self.byte(0x48 | (dst >> 3));
+        self.byte(0xb8 | (dst & 7));
+        let at = self.0.len() as u32;
+        self.0.extend_from_slice(&imm.to_le_bytes());
+        at
+    }
+
     /// `movzx`/`movsx` of an 8- or 16-bit memory operand into a 32-bit register.
     pub fn load_ext(&mut self, bits: u8, signed: bool, dst: Gpr, src: Mem) {
         let op = match (bits, signed) {

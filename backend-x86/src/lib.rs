@@ -83,13 +83,22 @@ impl Backend for X86Backend {
         lower::constraints(trace, live, index, out)
     }
 
+    fn relocate(
+        &self,
+        reloc: &jit_core::emit::Reloc,
+        code: &mut [u8],
+        address: u64,
+    ) -> Result<(), jit_core::codebuf::FixupError> {
+        lower::relocate(reloc.kind, code, reloc.at, address)
+    }
+
     fn emit(
         &self,
         trace: &Trace,
-        live: &Liveness,
+        _live: &Liveness,
         alloc: &Allocation,
         externs: &Externs,
     ) -> Result<CompiledTrace, CompileError> {
-        lower::emit(trace, live, alloc, externs, self.triple())
+        lower::emit(trace, alloc, externs, self.triple())
     }
 }

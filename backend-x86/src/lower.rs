@@ -1,11 +1,12 @@
 //! Constraints for the register allocator, and the lowering of each op to x86-64.
 
 use jit_core::backend::{
-    CompileError, CompiledTrace, Def, ExitInfo, ExitLoc, Loc, OpConstraints, Reg as PReg, RegClass,
-    RegSet, Use,
+    CompileError, CompiledTrace, Def, Loc, OpConstraints, Reg as PReg, RegClass, RegSet, Use,
 };
-use jit_core::codebuf::{CodeBuffer, FixupError, Label};
+use jit_core::codebuf::{FixupError, Label};
+use jit_core::emit::{Emission, Isa, RelocTarget};
 use jit_core::externs::Externs;
+use jit_core::frame::NativeFrame;
 use jit_core::ir::{MemType, Opcode, Operand, Scalar, Sig, Trace, Type};
 use jit_core::liveness::Liveness;
 use jit_core::regalloc::{Allocation, Move};
@@ -16,6 +17,8 @@ use crate::enc::{reg::*, Alu, Cond, Enc, Mem, Rm, Shift, Sse};
 
 /// Fixup kinds: a rel32 field whose value is `target - (field + 4)`.
 const REL32: u8 = 0;
+/// Relocation kind: a 64-bit absolute address (the immediate of a `movabs`).
+pub const ABS64: u8 = 0;
 
 fn is_wide(ty: Type) -> bool {
     !matches!(ty, Type::I32)
@@ -133,17 +136,11 @@ enum Flags {
     FloatNe,
 }
 
+/// The x86-64 half of the emission: [`Emission`] holds what every ISA shares.
 struct Emitter<'a> {
-    buf: CodeBuffer,
-    trace: &'a Trace,
-    alloc: &'a Allocation,
+    c: Emission<'a>,
     externs: &'a Externs,
-    exits: Vec<ExitInfo>,
-    exit_labels: Vec<Label>,
-    budget: Label,
-    loop_label: Option<Label>,
     flags: Option<Flags>,
-    calls: Vec<String>,
 }
 
 fn slot_mem(s: u32) -> Mem {
@@ -175,11 +172,11 @@ fn imm(c: Scalar) -> Option<i32> {
 
 impl Emitter<'_> {
     fn enc(&mut self) -> Enc<'_> {
-        Enc(&mut self.buf.bytes)
+        Enc(&mut self.c.buf.bytes)
     }
 
     fn rel32(&mut self, at: u32, l: Label) {
-        self.buf.fixup(at, l, REL32);
+        self.c.buf.fixup(at, l, REL32);
     }
 
     fn jcc_to(&mut self, c: Cond, l: Label) {
@@ -194,7 +191,7 @@ impl Emitter<'_> {
 
     /// A RIP-relative reference to a pooled 8-byte constant, given the field offset.
     fn pool_ref(&mut self, at: Option<u32>, bits: u64) {
-        let l = self.buf.constant(bits, 8);
+        let l = self.c.buf.constant(bits, 8);
         self.rel32(at.expect("a RIP operand has a displacement"), l);
     }
 
@@ -331,46 +328,11 @@ impl Emitter<'_> {
         }
     }
 
-    fn exit_values(&self, ty: impl Fn(usize) -> Type, locs: &[Loc]) -> Vec<(Type, ExitLoc)> {
-        locs.iter()
-            .enumerate()
-            .map(|(k, &l)| {
-                let e = match l {
-                    Loc::Reg(r) => ExitLoc::Frame(abi::save_word(r)),
-                    Loc::Slot(s) => ExitLoc::Frame(abi::SLOT_BASE + s),
-                    Loc::Const(c) => ExitLoc::Const(c),
-                    Loc::Flags => panic!("an exit value in the flags"),
-                };
-                (ty(k), e)
-            })
-            .collect()
-    }
-
-    /// Registers an exit for op `i` and returns its stub label.
-    fn new_exit(&mut self, i: usize, finish: bool) -> Label {
-        let trace = self.trace;
-        let op = &trace.ops[i];
-        let values = if finish {
-            self.exit_values(|k| trace.operand_type(op.args[k]), self.alloc.args(i))
-        } else {
-            self.exit_values(|k| trace.ty(op.fail_args()[k]), self.alloc.fail_locs(i))
-        };
-        self.exits.push(ExitInfo {
-            id: op.exit_id().expect("verified"),
-            op: i,
-            finish,
-            values,
-        });
-        let l = self.buf.label();
-        self.exit_labels.push(l);
-        l
-    }
-
     fn guard(&mut self, i: usize) {
-        let op = &self.trace.ops[i];
-        let alloc = self.alloc;
+        let op = &self.c.trace.ops[i];
+        let alloc = self.c.alloc;
         let args = alloc.args(i);
-        let exit = self.new_exit(i, false);
+        let exit = self.c.exit(i);
         match op.opcode {
             Opcode::GuardTrue | Opcode::GuardFalse => {
                 let fail_if_true = op.opcode == Opcode::GuardFalse;
@@ -409,7 +371,7 @@ impl Emitter<'_> {
                 }
             }
             Opcode::GuardValue => {
-                let w = is_wide(self.trace.operand_type(op.args[0]));
+                let w = is_wide(self.c.trace.operand_type(op.args[0]));
                 self.cmp(w, gpr(args[0]), args[1]);
                 self.jcc_to(Cond::Ne, exit);
             }
@@ -433,7 +395,7 @@ impl Emitter<'_> {
             Opcode::GuardNoOverflow => self.jcc_to(Cond::O, exit),
             Opcode::GuardOverflow => self.jcc_to(Cond::No, exit),
             Opcode::GuardNotInvalidated => {
-                let m = Mem::base(RBP, (abi::INVALIDATED_WORD * 8) as i32);
+                let m = Mem::base(RBP, abi::word_disp(abi::FRAME.invalidated));
                 self.enc().alu_ri(Alu::Cmp, true, Rm::Mem(m), 0);
                 self.jcc_to(Cond::Ne, exit);
             }
@@ -482,16 +444,16 @@ impl Emitter<'_> {
     }
 
     fn div(&mut self, i: usize) {
-        let op = &self.trace.ops[i];
-        let w = is_wide(self.trace.ty(op.result.expect("verified")));
-        let b = gpr(self.alloc.args(i)[1]);
+        let op = &self.c.trace.ops[i];
+        let w = is_wide(self.c.trace.ty(op.result.expect("verified")));
+        let b = gpr(self.c.alloc.args(i)[1]);
         let signed = matches!(op.opcode, Opcode::IntDiv | Opcode::IntRem);
         let rem = matches!(op.opcode, Opcode::IntRem | Opcode::UintRem);
-        let (zero, done) = (self.buf.label(), self.buf.label());
+        let (zero, done) = (self.c.buf.label(), self.c.buf.label());
         self.enc().test_rr(w, b, b);
         self.jcc_to(Cond::E, zero);
         if signed {
-            let normal = self.buf.label();
+            let normal = self.c.buf.label();
             self.enc().alu_ri(Alu::Cmp, w, Rm::Reg(b), -1);
             self.jcc_to(Cond::Ne, normal);
             if rem {
@@ -500,25 +462,25 @@ impl Emitter<'_> {
                 self.enc().neg(w, RAX);
             }
             self.jmp_to(done);
-            self.buf.bind(normal);
+            self.c.buf.bind(normal);
             self.enc().sign_extend_ax(w);
         } else {
             self.enc().mov_ri(RDX, 0);
         }
         self.enc().div(w, signed, b);
         self.jmp_to(done);
-        self.buf.bind(zero);
+        self.c.buf.bind(zero);
         if rem {
             self.enc().mov_rr(true, RDX, RAX);
         } else {
             self.enc().mov_ri(RAX, 0);
         }
-        self.buf.bind(done);
+        self.c.buf.bind(done);
     }
 
     /// `cvttsd2si` with the fix-ups docs/ir.md §4 asks for: NaN → 0, too large → MAX.
     fn f64_to_int(&mut self, w: bool, res: u8, src: u8) {
-        let (done, nan) = (self.buf.label(), self.buf.label());
+        let (done, nan) = (self.c.buf.label(), self.c.buf.label());
         self.enc().cvttsd2si(w, res, Rm::Reg(src));
         if w {
             self.enc().mov_ri(SCRATCH, i64::MIN);
@@ -535,20 +497,20 @@ impl Emitter<'_> {
         self.enc()
             .mov_ri(res, if w { i64::MAX } else { i32::MAX as i64 });
         self.jmp_to(done);
-        self.buf.bind(nan);
+        self.c.buf.bind(nan);
         self.enc().mov_ri(res, 0);
-        self.buf.bind(done);
+        self.c.buf.bind(done);
     }
 
     fn call(&mut self, i: usize) -> Result<(), CompileError> {
-        let op = &self.trace.ops[i];
-        let decl = &self.trace.funcs[op.func().expect("verified")];
+        let op = &self.c.trace.ops[i];
+        let decl = &self.c.trace.funcs[op.func().expect("verified")];
         let addr = self
             .externs
             .get(&decl.name)
             .and_then(|f| f.native)
             .ok_or_else(|| CompileError::UnknownExtern(decl.name.clone()))?;
-        let alloc = self.alloc;
+        let alloc = self.c.alloc;
         let args = alloc.args(i);
         for (k, (place, &t)) in abi::assign(&decl.params)
             .0
@@ -574,18 +536,19 @@ impl Emitter<'_> {
                 (Loc::Flags, _) => panic!("a call argument in the flags"),
             }
         }
-        self.enc().mov_ri(SCRATCH, addr as i64);
+        let target = self.c.call_target(&decl.name);
+        let at = self.enc().movabs(SCRATCH, addr as i64);
+        self.c.reloc(at, ABS64, RelocTarget::Extern(target));
         self.enc().call_r(SCRATCH);
-        self.calls.push(decl.name.clone());
         Ok(())
     }
 
     fn op(&mut self, i: usize) -> Result<(), CompileError> {
-        let trace = self.trace;
+        let trace = self.c.trace;
         let op = &trace.ops[i];
-        let alloc = self.alloc;
+        let alloc = self.c.alloc;
         let args = alloc.args(i);
-        let res = self.alloc.result(i);
+        let res = self.c.alloc.result(i);
         let ty0 = op.args.first().map(|&a| trace.operand_type(a));
         let w = ty0.is_some_and(is_wide);
         match op.opcode.sig() {
@@ -668,11 +631,11 @@ impl Emitter<'_> {
                     }
                     Opcode::FloatCanon => {
                         // SSE's NaNs keep payloads or set the sign: make any NaN the one.
-                        let done = self.buf.label();
+                        let done = self.c.buf.label();
                         self.enc().ucomisd(dst, Rm::Reg(dst));
                         self.jcc_to(Cond::Np, done);
                         self.load_f64_const(dst, jit_core::ir::CANONICAL_NAN_BITS);
-                        self.buf.bind(done);
+                        self.c.buf.bind(done);
                     }
                     _ => {
                         self.load_f64_const(FSCRATCH, !(1 << 63));
@@ -763,30 +726,13 @@ impl Emitter<'_> {
             Sig::CallSplit | Sig::CallHi => unreachable!("refused by constraints"),
             Sig::SameAs => {}
             Sig::GuardCond | Sig::GuardValue | Sig::GuardRef | Sig::GuardFlag => self.guard(i),
-            Sig::Finish => {
-                let exit = self.new_exit(i, true);
-                self.jmp_to(exit);
-            }
-            Sig::Label => {
-                let l = self.buf.label();
-                self.buf.bind(l);
-                self.loop_label = Some(l);
-            }
-            Sig::Jump => {
-                let m = Mem::base(RBP, (abi::BUDGET_WORD * 8) as i32);
-                // The count of jumps left: taken while it was not zero (no borrow).
-                self.enc().alu_ri(Alu::Sub, true, Rm::Mem(m), 1);
-                let l = self.loop_label.expect("verified: jump has a label");
-                self.jcc_to(Cond::Ae, l);
-                let budget = self.budget;
-                self.jmp_to(budget);
-            }
+            Sig::Finish | Sig::Label | Sig::Jump => unreachable!("the driver's"),
         }
         Ok(())
     }
 }
 
-/// The bytes of the outgoing argument area the calls need, a multiple of 16.
+/// The bytes of stacked arguments the trace's calls need.
 fn outgoing_bytes(trace: &Trace) -> u32 {
     let mut most = 0u32;
     for op in &trace.ops {
@@ -794,124 +740,116 @@ fn outgoing_bytes(trace: &Trace) -> u32 {
             most = most.max(abi::assign(&trace.funcs[f].params).1);
         }
     }
-    most.next_multiple_of(16)
+    most
 }
 
-fn patch(kind: u8, code: &mut [u8], at: u32, target: u32) -> Result<(), FixupError> {
-    debug_assert_eq!(kind, REL32);
-    let rel = target as i64 - (at as i64 + 4);
-    let rel = i32::try_from(rel).map_err(|_| FixupError::OutOfRange { at, target })?;
-    code[at as usize..at as usize + 4].copy_from_slice(&rel.to_le_bytes());
+/// The callee-saved general registers the prologue pushes: rbp (the frame) and every
+/// allocatable callee-saved one, then an 8-byte pad if needed to keep rsp 16-byte aligned
+/// at calls (the return address already took 8).
+fn pushed(frame: &NativeFrame) -> (Vec<u8>, i32) {
+    let mut regs = vec![RBP];
+    regs.extend(
+        frame
+            .saved
+            .iter()
+            .filter(|r| r.class == RegClass::Int)
+            .map(|r| r.hw),
+    );
+    let pad = if regs.len().is_multiple_of(2) { 8 } else { 0 };
+    (regs, pad + frame.outgoing_bytes as i32)
+}
+
+impl<'a> Isa<'a> for Emitter<'a> {
+    fn emission(&mut self) -> &mut Emission<'a> {
+        &mut self.c
+    }
+
+    fn prologue(&mut self) -> Result<(), CompileError> {
+        // No xmm register is callee-saved under System V.
+        let (regs, adjust) = pushed(&self.c.frame);
+        for &r in &regs {
+            self.enc().push(r);
+        }
+        self.enc().rsp_adjust(Alu::Sub, adjust);
+        self.enc().mov_rr(true, RBP, RDI);
+        Ok(())
+    }
+
+    fn emit_move(&mut self, m: &Move) {
+        Emitter::emit_move(self, m)
+    }
+
+    fn op(&mut self, i: usize) -> Result<(), CompileError> {
+        Emitter::op(self, i)
+    }
+
+    fn jump(&mut self, l: Label) {
+        self.jmp_to(l);
+    }
+
+    fn loop_back(&mut self, header: Label, out_of_budget: Label) {
+        let m = Mem::base(RBP, abi::word_disp(abi::FRAME.budget));
+        // The count of jumps left: taken while it was not zero (no borrow).
+        self.enc().alu_ri(Alu::Sub, true, Rm::Mem(m), 1);
+        self.jcc_to(Cond::Ae, header);
+        self.jmp_to(out_of_budget);
+    }
+
+    fn set_exit_index(&mut self, k: u32) {
+        self.enc().mov_ri(SCRATCH, k as i64);
+    }
+
+    fn save_register(&mut self, r: PReg, word: u32) {
+        let at = Mem::base(RBP, abi::word_disp(word));
+        match r.class {
+            RegClass::Int => self.enc().store(64, at, r.hw),
+            RegClass::Float => self.enc().movsd_store(at, r.hw),
+        }
+    }
+
+    fn epilogue(&mut self) {
+        self.enc().mov_rr(false, RAX, SCRATCH);
+        let (regs, adjust) = pushed(&self.c.frame);
+        self.enc().rsp_adjust(Alu::Add, adjust);
+        for &r in regs.iter().rev() {
+            self.enc().pop(r);
+        }
+        self.enc().ret();
+    }
+
+    fn end(&mut self) {
+        self.c.pool_start = Some(self.c.buf.offset());
+        self.c.buf.place_pool(0xcc);
+    }
+
+    fn patch(kind: u8, code: &mut [u8], at: u32, target: u32) -> Result<(), FixupError> {
+        debug_assert_eq!(kind, REL32);
+        let rel = target as i64 - (at as i64 + 4);
+        let rel = i32::try_from(rel).map_err(|_| FixupError::OutOfRange { at, target })?;
+        code[at as usize..at as usize + 4].copy_from_slice(&rel.to_le_bytes());
+        Ok(())
+    }
+}
+
+/// Writes `address` into the field of relocation kind `kind` at `at`.
+pub fn relocate(kind: u8, code: &mut [u8], at: u32, address: u64) -> Result<(), FixupError> {
+    debug_assert_eq!(kind, ABS64);
+    code[at as usize..at as usize + 8].copy_from_slice(&address.to_le_bytes());
     Ok(())
 }
 
 /// Lowers and encodes an allocated trace.
 pub fn emit(
     trace: &Trace,
-    _live: &Liveness,
     alloc: &Allocation,
     externs: &Externs,
     triple: Triple,
 ) -> Result<CompiledTrace, CompileError> {
-    let mut buf = CodeBuffer::new();
-    buf.bytes.reserve(trace.ops.len() * 12 + 256);
-    let common_exit = buf.label();
-    let budget = buf.label();
+    let regs = abi::register_info();
     let mut e = Emitter {
-        buf,
-        trace,
-        alloc,
+        c: Emission::new(trace, alloc, &regs, outgoing_bytes(trace), 16),
         externs,
-        exits: Vec::new(),
-        exit_labels: Vec::new(),
-        budget,
-        loop_label: None,
         flags: None,
-        calls: Vec::new(),
     };
-    // Prologue: save rbp (the frame) and the callee-saved registers the allocation uses;
-    // keep rsp 16-byte aligned at calls.
-    let used = alloc.registers();
-    let saved: Vec<u8> = abi::CALLEE_SAVED
-        .into_iter()
-        .filter(|&r| r == RBP || used.contains(jit_core::backend::Reg::int(r)))
-        .collect();
-    let adjust = outgoing_bytes(trace) as i32 + if saved.len().is_multiple_of(2) { 8 } else { 0 };
-    for &r in &saved {
-        e.enc().push(r);
-    }
-    if adjust != 0 {
-        e.enc().rsp_adjust(Alu::Sub, adjust);
-    }
-    e.enc().mov_rr(true, RBP, RDI);
-    let mut op_offsets = Vec::with_capacity(trace.ops.len());
-    for i in 0..trace.ops.len() {
-        op_offsets.push(e.buf.offset());
-        for m in alloc.edits(i) {
-            e.emit_move(m);
-        }
-        e.op(i)?;
-    }
-    op_offsets.push(e.buf.offset());
-    // Exit stubs: the exit index in r11, then the common exit.
-    let labels = std::mem::take(&mut e.exit_labels);
-    for (k, l) in labels.into_iter().enumerate() {
-        e.buf.bind(l);
-        e.enc().mov_ri(SCRATCH, k as i64);
-        e.jmp_to(common_exit);
-    }
-    let budget_exit = e.exits.len() as u32;
-    e.buf.bind(budget);
-    e.enc().mov_ri(SCRATCH, budget_exit as i64);
-    e.buf.bind(common_exit);
-    // Only registers some exit reads are saved: the runtime reads nothing else.
-    for w in jit_core::backend::save_words_read(&e.exits, abi::SLOT_BASE) {
-        let at = Mem::base(RBP, (w * 8) as i32);
-        if w < 16 {
-            e.enc().store(64, at, w as u8);
-        } else {
-            e.enc().movsd_store(at, (w - 16) as u8);
-        }
-    }
-    e.enc().mov_rr(false, RAX, SCRATCH);
-    if adjust != 0 {
-        e.enc().rsp_adjust(Alu::Add, adjust);
-    }
-    for &r in saved.iter().rev() {
-        e.enc().pop(r);
-    }
-    e.enc().ret();
-    let text_len = e.buf.offset();
-    e.buf.place_pool(0xcc);
-    let Emitter {
-        buf, exits, calls, ..
-    } = e;
-    let code = buf.finish(patch).map_err(|err| match err {
-        FixupError::OutOfRange { .. } => CompileError::CodeTooLarge { bytes: 0 },
-        FixupError::LiteralOutOfRange { at, target } => {
-            CompileError::LiteralOutOfReach { at, target }
-        }
-        FixupError::Unbound(_) => CompileError::Allocation(err.to_string()),
-    })?;
-    let looping = trace.label_index().is_some();
-    Ok(CompiledTrace {
-        triple,
-        code,
-        op_offsets,
-        exits,
-        frame_words: abi::SLOT_BASE + alloc.slots,
-        inputs: alloc
-            .input_slots
-            .iter()
-            .map(|s| ExitLoc::Frame(abi::SLOT_BASE + s))
-            .collect(),
-        budget_word: looping.then_some(abi::BUDGET_WORD),
-        budget_exit,
-        first_jump_steps: 0,
-        iteration_steps: 0,
-        invalidated_word: abi::INVALIDATED_WORD,
-        calls,
-        text_len,
-        data_ranges: Vec::new(),
-    })
+    jit_core::emit::emit(&mut e, triple)
 }

@@ -56,6 +56,7 @@ const TABLE: &[Row] = &[
     (|e| e.mov_ri(R11, 0xffff_ffff), "41bbffffffff", "mov r11d, 0xffffffff"),
     (|e| e.mov_ri(RDX, -1), "48c7c2ffffffff", "mov rdx, 0xffffffffffffffff"),
     (|e| e.mov_ri(R10, 0x1234_5678_9abc), "49babc9a785634120000", "mov r10, 0x123456789abc"),
+    (|e| { e.movabs(R11, 0x1122_3344_5566_7788); }, "49bb8877665544332211", "mov r11, 0x1122334455667788"),
     (|e| e.load_ext(8, true, RAX, m(RSI, 3)), "0fbe4603", "movsx eax, byte ptr [rsi+0x3]"),
     (|e| e.load_ext(8, false, R9, m(RSI, 3)), "440fb64e03", "movzx r9d, byte ptr [rsi+0x3]"),
     (|e| e.load_ext(16, true, RAX, mi(RSI, R11, 2, 0)), "420fbf045e", "movsx eax, word ptr [rsi+r11*2]"),

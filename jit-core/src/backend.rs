@@ -252,13 +252,29 @@ pub struct CompiledTrace {
     pub budget_exit: u32,
     /// The frame word holding the invalidation flag (non-zero: invalidated).
     pub invalidated_word: u32,
-    /// The external functions the code calls, in order of their call sites.
+    /// The external functions the code calls, each once, in order of first call.
     pub calls: Vec<String>,
     /// Where instructions end and the constant pool (if placed at the end) begins.
     pub text_len: u32,
     /// Byte ranges inside the instructions that hold data (constant-pool islands), for
     /// disassemblers and checkers to skip.
     pub data_ranges: Vec<(u32, u32)>,
+    /// The frame layout the code uses.
+    pub layout: crate::frame::FrameLayout,
+    /// The native stack frame its prologue builds (what code sharing its epilogue may use).
+    pub frame: crate::frame::NativeFrame,
+    /// Where each input of the compiled trace is on entry (the allocation's entry).
+    pub entry: Vec<Loc>,
+    /// Per exit (indexed like `exits`), where the values are, in the compiled trace's
+    /// terms, with the slot high-water mark and the stub's offset.
+    pub exit_states: Vec<crate::emit::ExitState>,
+    /// The loop header, if the trace loops: its layout and offset.
+    pub labels: Vec<crate::emit::LabelState>,
+    /// References to addresses outside the code (calls), kept for relinking.
+    pub relocs: Vec<crate::emit::Reloc>,
+    /// Code offset of the common exit: entered with an exit index in the ISA's exit
+    /// register, it saves registers and returns through the epilogue.
+    pub common_exit: u32,
 }
 
 /// Why a trace could not be compiled.
@@ -371,6 +387,15 @@ pub trait Backend {
         index: usize,
         out: &mut OpConstraints,
     ) -> Result<(), CompileError>;
+
+    /// Writes `address` into the field of relocation `reloc` in `code` (compiled by this
+    /// backend): how a loader links calls, or moves code, after compilation.
+    fn relocate(
+        &self,
+        reloc: &crate::emit::Reloc,
+        code: &mut [u8],
+        address: u64,
+    ) -> Result<(), crate::codebuf::FixupError>;
 
     /// Lowers and encodes the allocated trace.
     fn emit(

@@ -42,6 +42,13 @@ pub enum FixupError {
         /// Offset of the constant.
         target: u32,
     },
+    /// A relocation's field cannot hold the address (a 64-bit address on a 32-bit target).
+    AddressTooWide {
+        /// Offset of the field.
+        at: u32,
+        /// The address.
+        address: u64,
+    },
 }
 
 impl std::fmt::Display for FixupError {
@@ -55,6 +62,12 @@ impl std::fmt::Display for FixupError {
                 write!(
                     f,
                     "the literal load at {at:#x} does not reach its constant at {target:#x}"
+                )
+            }
+            FixupError::AddressTooWide { at, address } => {
+                write!(
+                    f,
+                    "the field at {at:#x} cannot hold the address {address:#x}"
                 )
             }
         }

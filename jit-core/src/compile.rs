@@ -5,7 +5,7 @@ use crate::externs::Externs;
 use crate::ir::{Opcode, Trace};
 use crate::legalize::SplitMode;
 use crate::liveness::Liveness;
-use crate::regalloc::{allocate, Allocation};
+use crate::regalloc::{allocate, Allocation, Entry};
 use crate::verify::verify;
 
 /// How to compile.
@@ -81,7 +81,8 @@ pub fn compile(
             backend.constraints(trace, &live, i, c)?;
         }
     }
-    let allocation = allocate(trace, &live, &constraints, backend.registers())
+    let entry = Entry::slots(trace.inputs.len());
+    let allocation = allocate(trace, &live, &constraints, backend.registers(), &entry)
         .map_err(|e| CompileError::Allocation(e.to_string()))?;
     if options.check_allocation {
         crate::regcheck::check(trace, &constraints, &allocation)

@@ -39,12 +39,36 @@ pub struct Allocation {
     edits: Vec<Move>,
     fail_start: Vec<u32>,
     fails: Vec<Loc>,
+    /// The slot high-water mark at each guard (`0` at other ops): slots at or above it
+    /// are free when the guard fails, so code attached there may take them.
+    guard_slots: Vec<u32>,
     /// Where each label argument lives at the loop header.
     pub label_locs: Vec<Loc>,
-    /// The frame slot of each input when the trace is entered.
-    pub input_slots: Vec<u32>,
+    /// Where each input is when the trace is entered (the [`Entry`] it was allocated from).
+    pub entry: Vec<Loc>,
     /// Frame slots used (8 bytes each).
     pub slots: u32,
+}
+
+/// Where a trace's inputs are when it is entered, and the slots it must leave alone: a
+/// root starts from its inputs in slots `0..n`; a bridge from where its guard left them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// Each input's location: a register of its class or a frame slot, no two the same.
+    pub locs: Vec<Loc>,
+    /// Slots below this number belong to code already running: the allocator never hands
+    /// one out, except to the input that is in it.
+    pub reserved_slots: u32,
+}
+
+impl Entry {
+    /// `n` inputs in slots `0..n`, the entry of a root trace.
+    pub fn slots(n: usize) -> Entry {
+        Entry {
+            locs: (0..n as u32).map(Loc::Slot).collect(),
+            reserved_slots: n as u32,
+        }
+    }
 }
 
 impl Allocation {
@@ -67,6 +91,12 @@ impl Allocation {
     #[inline]
     pub fn fail_locs(&self, i: usize) -> &[Loc] {
         &self.fails[self.fail_start[i] as usize..self.fail_start[i + 1] as usize]
+    }
+    /// The slot high-water mark at guard `i`: every slot a value may be in when the guard
+    /// fails is below it.
+    #[inline]
+    pub fn guard_slots(&self, i: usize) -> u32 {
+        self.guard_slots[i]
     }
 
     /// The allocation's flattened parts, mutable: for tests that corrupt an allocation to
@@ -95,6 +125,7 @@ impl Allocation {
         self.results.iter().flatten().for_each(&mut add);
         self.fails.iter().for_each(&mut add);
         self.label_locs.iter().for_each(&mut add);
+        self.entry.iter().for_each(&mut add);
         for m in &self.edits {
             add(&m.from);
             add(&m.to);
@@ -149,24 +180,44 @@ struct Alloc<'a> {
     slot_valid: Vec<bool>,
     free_slots: Vec<u32>,
     nslots: u32,
+    reserved: u32,
     out: Allocation,
     op: usize,
 }
 
-/// Allocates registers for `trace`, given the constraints of each op.
+/// Allocates registers for `trace`, given the constraints of each op, starting from the
+/// input locations of `entry`.
 pub fn allocate(
     trace: &Trace,
     live: &Liveness,
     constraints: &[OpConstraints],
     regs: &RegisterInfo,
+    entry: &Entry,
 ) -> Result<Allocation, AllocError> {
     let n = trace.values.len();
     let nops = trace.ops.len();
+    let fail = |reason: String| Err(AllocError { op: 0, reason });
     if constraints.len() != nops {
-        return Err(AllocError {
-            op: 0,
-            reason: format!("{} constraints for {nops} ops", constraints.len()),
-        });
+        return fail(format!("{} constraints for {nops} ops", constraints.len()));
+    }
+    if entry.locs.len() != trace.inputs.len() {
+        return fail(format!(
+            "{} entry locations for {} inputs",
+            entry.locs.len(),
+            trace.inputs.len()
+        ));
+    }
+    let mut nslots = entry.reserved_slots;
+    for (k, (&l, &v)) in entry.locs.iter().zip(&trace.inputs).enumerate() {
+        match l {
+            Loc::Slot(s) => nslots = nslots.max(s + 1),
+            Loc::Reg(r)
+                if r.class == class_of(trace.ty(v)) && regs.allocatable(r.class).contains(&r) => {}
+            other => return fail(format!("input {k} cannot enter in {other:?}")),
+        }
+        if entry.locs[..k].contains(&l) {
+            return fail(format!("inputs share the entry location {l:?}"));
+        }
     }
     let mut a = Alloc {
         trace,
@@ -178,7 +229,8 @@ pub fn allocate(
         vslot: vec![NONE; n],
         slot_valid: vec![false; n],
         free_slots: Vec::new(),
-        nslots: trace.inputs.len() as u32,
+        nslots,
+        reserved: entry.reserved_slots,
         out: Allocation {
             arg_start: Vec::with_capacity(nops + 1),
             args: Vec::with_capacity(nops * 2),
@@ -187,15 +239,22 @@ pub fn allocate(
             edits: Vec::with_capacity(nops / 2),
             fail_start: Vec::with_capacity(nops + 1),
             fails: Vec::new(),
+            guard_slots: Vec::with_capacity(nops),
             label_locs: Vec::new(),
-            input_slots: (0..trace.inputs.len() as u32).collect(),
+            entry: entry.locs.clone(),
             slots: 0,
         },
         op: 0,
     };
-    for (k, &v) in trace.inputs.iter().enumerate() {
-        a.vslot[v.index()] = k as u32;
-        a.slot_valid[v.index()] = true;
+    for (&v, &l) in trace.inputs.iter().zip(&entry.locs) {
+        match l {
+            Loc::Slot(s) => {
+                a.vslot[v.index()] = s;
+                a.slot_valid[v.index()] = true;
+            }
+            Loc::Reg(r) => a.set_reg(v, r),
+            _ => unreachable!("checked above"),
+        }
     }
     // Inputs nobody uses free their slots at once.
     for &v in &trace.inputs {
@@ -208,6 +267,7 @@ pub fn allocate(
         a.out.arg_start.push(a.out.args.len() as u32);
         a.out.edit_start.push(a.out.edits.len() as u32);
         a.out.fail_start.push(a.out.fails.len() as u32);
+        a.out.guard_slots.push(0);
         match trace.ops[i].opcode {
             Opcode::Label => a.label(i)?,
             Opcode::Jump => a.jump(i)?,
@@ -296,7 +356,7 @@ impl Alloc<'_> {
     fn free_value(&mut self, v: Value) {
         self.drop_reg(v);
         let s = std::mem::replace(&mut self.vslot[v.index()], NONE);
-        if s != NONE {
+        if s != NONE && s >= self.reserved {
             self.free_slots.push(s);
         }
         self.slot_valid[v.index()] = false;
@@ -490,6 +550,9 @@ impl Alloc<'_> {
         for &v in op.fail_args() {
             let l = self.loc(v);
             self.out.fails.push(l);
+        }
+        if op.opcode.is_guard() {
+            self.out.guard_slots[i] = self.nslots;
         }
         // 6. Values that die here.
         let mut reuse_dies = false;

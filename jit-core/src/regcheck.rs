@@ -73,11 +73,17 @@ pub fn check(
         slots: vec![None; alloc.slots as usize],
         flags: None,
     };
-    if alloc.input_slots.len() != trace.inputs.len() {
-        return Err("input slots do not match the inputs".into());
+    if alloc.entry.len() != trace.inputs.len() {
+        return Err("entry locations do not match the inputs".into());
     }
-    for (&v, &s) in trace.inputs.iter().zip(&alloc.input_slots) {
-        st.set(Loc::Slot(s), Some(Content::Value(v)))?;
+    for (&v, &l) in trace.inputs.iter().zip(&alloc.entry) {
+        if !matches!(l, Loc::Reg(_) | Loc::Slot(_)) {
+            return Err(format!("input {v} enters in {l:?}"));
+        }
+        if st.get(l).is_some() {
+            return Err(format!("input {v} enters where another input is ({l:?})"));
+        }
+        st.set(l, Some(Content::Value(v)))?;
     }
     for (i, op) in trace.ops.iter().enumerate() {
         let at = |e: String| format!("op {i} ({}): {e}", op.opcode);

@@ -156,10 +156,21 @@ fn a_compiled_trace_runs_through_the_runner_interface() {
         budget_exit: 1,
         first_jump_steps: 0,
         iteration_steps: 0,
-        invalidated_word: 33,
+        invalidated_word: 31,
         calls: vec![],
         text_len: 20,
         data_ranges: vec![],
+        // Slot 0 at word 34: a save area of 16 + 14 words, as x86-64's.
+        layout: jit_core::frame::FrameLayout::with_save_area(16, 14),
+        frame: jit_core::frame::NativeFrame {
+            saved: jit_core::backend::RegSet::EMPTY,
+            outgoing_bytes: 0,
+        },
+        entry: vec![jit_core::backend::Loc::Slot(0)],
+        exit_states: vec![],
+        labels: vec![],
+        relocs: vec![],
+        common_exit: 16,
     };
     let mut t = EmuTrace::load(Cpu::CortexA8, compiled, vec![Type::I32]).unwrap();
     let out = t

@@ -328,6 +328,14 @@ impl<B: Backend> Backend for Tweaked<B> {
     ) -> Result<(), jit_core::backend::CompileError> {
         self.inner.constraints(trace, live, index, out)
     }
+    fn relocate(
+        &self,
+        reloc: &jit_core::emit::Reloc,
+        code: &mut [u8],
+        address: u64,
+    ) -> Result<(), jit_core::codebuf::FixupError> {
+        self.inner.relocate(reloc, code, address)
+    }
     fn emit(
         &self,
         trace: &Trace,

@@ -4,7 +4,7 @@
 
 use jit_core::backend::{Loc, Reg};
 use jit_core::liveness::Liveness;
-use jit_core::regalloc::{allocate, Allocation};
+use jit_core::regalloc::{allocate, Allocation, Entry};
 use jit_core::regcheck::check;
 use jit_core::text::parse_verified;
 use jit_core::{toy, Trace};
@@ -13,18 +13,82 @@ use proptest::prelude::*;
 fn alloc(trace: &Trace) -> (Vec<jit_core::backend::OpConstraints>, Allocation) {
     let constraints = toy::all_constraints(trace);
     let live = Liveness::compute(trace);
-    let a = allocate(trace, &live, &constraints, &toy::registers())
-        .unwrap_or_else(|e| panic!("{e}\n{}", jit_core::text::print(trace)));
+    let a = allocate(
+        trace,
+        &live,
+        &constraints,
+        &toy::registers(),
+        &Entry::slots(trace.inputs.len()),
+    )
+    .unwrap_or_else(|e| panic!("{e}\n{}", jit_core::text::print(trace)));
     (constraints, a)
+}
+
+/// An entry as a bridge would have it: inputs in free registers of their class (chosen by
+/// `pick`) or in slots: some below `reserved` (the input's own), the rest above it, scattered.
+fn seeded_entry(trace: &Trace, pick: &[u8], reserved: u32) -> Entry {
+    let regs = toy::registers();
+    let mut locs: Vec<Loc> = Vec::new();
+    for (k, &v) in trace.inputs.iter().enumerate() {
+        let choice = pick.get(k).copied().unwrap_or(0);
+        let class = jit_core::backend::class_of(trace.ty(v));
+        let reg = Loc::Reg(regs.allocatable(class)[choice as usize % 3]);
+        let l = if choice % 2 == 0 && !locs.contains(&reg) {
+            reg
+        } else if choice % 5 == 1 && (k as u32) < reserved {
+            Loc::Slot(k as u32)
+        } else {
+            Loc::Slot(reserved + 3 * k as u32 + (choice % 3) as u32)
+        };
+        locs.push(l);
+    }
+    Entry {
+        locs,
+        reserved_slots: reserved,
+    }
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
     #[test]
+    fn random_traces_allocate_and_check_from_a_seeded_entry(
+        bytes in prop::collection::vec(any::<u8>(), 0..1500),
+        pick in prop::collection::vec(any::<u8>(), 0..40),
+        reserved in 0u32..20,
+    ) {
+        let (trace, _) = jit_testkit::gen::trace(&bytes);
+        let constraints = toy::all_constraints(&trace);
+        let live = Liveness::compute(&trace);
+        let entry = seeded_entry(&trace, &pick, reserved);
+        let a = allocate(&trace, &live, &constraints, &toy::registers(), &entry)
+            .unwrap_or_else(|e| panic!("{e}\n{}", jit_core::text::print(&trace)));
+        prop_assert_eq!(&a.entry, &entry.locs);
+        prop_assert!(check(&trace, &constraints, &a).is_ok(), "{:?}\n{}", check(&trace, &constraints, &a), jit_core::text::print(&trace));
+        // Reserved slots hold only the inputs that entered in them, and every guard's
+        // fail args lie below its high-water mark.
+        let mut seen = Vec::new();
+        for i in 0..trace.ops.len() {
+            seen.extend(a.edits(i).iter().flat_map(|m| [m.from, m.to]));
+            seen.extend_from_slice(a.args(i));
+            for &l in a.fail_locs(i) {
+                if let Loc::Slot(s) = l {
+                    prop_assert!(s < a.guard_slots(i), "op {i}: slot {s} above the mark {}", a.guard_slots(i));
+                }
+            }
+        }
+        for l in seen {
+            if let Loc::Slot(s) = l {
+                prop_assert!(s >= reserved || entry.locs.contains(&l), "reserved slot {s} handed out");
+            }
+        }
+    }
+
+    #[test]
     fn random_traces_allocate_and_check_on_three_registers(bytes in prop::collection::vec(any::<u8>(), 0..1500)) {
         let (trace, _) = jit_testkit::gen::trace(&bytes);
         let (constraints, a) = alloc(&trace);
+        prop_assert_eq!(&a.entry, &Entry::slots(trace.inputs.len()).locs);
         prop_assert!(check(&trace, &constraints, &a).is_ok(), "{:?}\n{}", check(&trace, &constraints, &a), jit_core::text::print(&trace));
     }
 }

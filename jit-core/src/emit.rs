@@ -1,0 +1,352 @@
+//! The shared emission driver: the skeleton every backend's code has, written once.
+//!
+//! A backend implements [`Isa`] — its prologue and epilogue, moves, the lowering of each
+//! op, a branch, the loop's back edge, and how an exit index reaches the common exit — and
+//! [`emit`] drives it: the prologue, each op after its moves, `label`, `jump` and `finish`,
+//! one stub per exit, the budget exit, the common exit that saves exactly the registers
+//! some exit reads, the epilogue, fixups, and the [`CompiledTrace`] with what later code
+//! attached to this one needs (per-exit fail-arg locations, slot high-water marks and stub
+//! offsets, the loop header's layout and offset, relocations, the frame).
+//!
+//! ```text
+//!   prologue                      Isa::prologue (saves NativeFrame::saved, reserves outgoing)
+//!   for each op: moves, op        Isa::emit_move, Isa::op / label / Isa::loop_back / finish
+//!   stub k: index k → exit reg    Isa::set_exit_index, Isa::jump(common)   (patch site)
+//!   budget: index → exit reg      Isa::set_exit_index
+//!   common: save words read       Isa::save_register
+//!   epilogue                      Isa::epilogue, Isa::end
+//! ```
+
+use target_lexicon::Triple;
+
+use crate::backend::{save_words_read, CompileError, CompiledTrace, ExitInfo, Loc, Reg};
+use crate::codebuf::{CodeBuffer, FixupError, Label};
+use crate::frame::{FrameLayout, NativeFrame};
+use crate::ir::{Opcode, Trace};
+use crate::regalloc::{Allocation, Move};
+
+/// What code attached at an exit needs to know: where the exit left each value.
+///
+/// In the terms of the trace as compiled (after legalization: a split 64-bit value is two
+/// locations), so a bridge allocated from it keeps pairs whole.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExitState {
+    /// The guard or finish in the compiled trace.
+    pub op: usize,
+    /// Where each fail arg (or finish value) is when the exit is taken.
+    pub locs: Vec<Loc>,
+    /// Slots at or above this number hold nothing live at the exit.
+    pub slot_high_water: u32,
+    /// Code offset of the exit's stub, the patch site where a bridge is attached.
+    pub stub: u32,
+}
+
+/// The loop header of a compiled trace: where a jump from other code lands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LabelState {
+    /// The label op in the compiled trace.
+    pub op: usize,
+    /// Where each label argument is at the header.
+    pub locs: Vec<Loc>,
+    /// Code offset of the header.
+    pub offset: u32,
+}
+
+/// What a relocation refers to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RelocTarget {
+    /// The address of external function `calls[k]`.
+    Extern(u32),
+}
+
+/// A reference from the code to an address outside it, kept so the code can be relinked
+/// (calls resolved again, code moved to another arena).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Reloc {
+    /// Offset of the instruction or field that holds the address.
+    pub at: u32,
+    /// How the address is encoded there, as the backend defines it.
+    pub kind: u8,
+    /// What the address is.
+    pub target: RelocTarget,
+}
+
+/// The ISA-independent state of one trace's emission, which [`Isa`] implementations hold
+/// and reach through [`Isa::emission`].
+pub struct Emission<'a> {
+    /// The code.
+    pub buf: CodeBuffer,
+    /// The trace as allocated.
+    pub trace: &'a Trace,
+    /// Its allocation.
+    pub alloc: &'a Allocation,
+    /// The frame layout.
+    pub layout: FrameLayout,
+    /// The native stack frame the prologue builds.
+    pub frame: NativeFrame,
+    /// External functions called, each once; [`RelocTarget::Extern`] indexes it.
+    pub calls: Vec<String>,
+    /// Byte ranges of data inside the instructions (constant-pool islands).
+    pub data_ranges: Vec<(u32, u32)>,
+    /// Where a constant pool placed after all instructions begins (set by [`Isa::end`] if
+    /// it places one there rather than as an island).
+    pub pool_start: Option<u32>,
+    relocs: Vec<Reloc>,
+    exits: Vec<ExitInfo>,
+    states: Vec<ExitState>,
+    exit_labels: Vec<Label>,
+    labels: Vec<LabelState>,
+    loop_label: Option<Label>,
+    budget: Label,
+}
+
+impl<'a> Emission<'a> {
+    /// The state for emitting `trace` under `alloc` on a target with this frame layout;
+    /// the root's calls stack `outgoing` bytes, and the stack keeps `align`-byte alignment.
+    pub fn new(
+        trace: &'a Trace,
+        alloc: &'a Allocation,
+        regs: &crate::backend::RegisterInfo,
+        outgoing: u32,
+        align: u32,
+    ) -> Emission<'a> {
+        let mut buf = CodeBuffer::new();
+        buf.bytes.reserve(trace.ops.len() * 12 + 256);
+        let budget = buf.label();
+        Emission {
+            buf,
+            trace,
+            alloc,
+            layout: FrameLayout::new(regs),
+            frame: NativeFrame::for_root(regs, outgoing, align),
+            calls: Vec::new(),
+            data_ranges: Vec::new(),
+            pool_start: None,
+            relocs: Vec::new(),
+            exits: Vec::new(),
+            states: Vec::new(),
+            exit_labels: Vec::new(),
+            labels: Vec::new(),
+            loop_label: None,
+            budget,
+        }
+    }
+
+    /// Registers the exit of guard or `finish` op `i` and returns the label of its stub.
+    pub fn exit(&mut self, i: usize) -> Label {
+        let trace = self.trace;
+        let op = &trace.ops[i];
+        let finish = op.opcode == Opcode::Finish;
+        let locs = if finish {
+            self.alloc.args(i)
+        } else {
+            self.alloc.fail_locs(i)
+        };
+        let values = locs
+            .iter()
+            .enumerate()
+            .map(|(k, &l)| {
+                let ty = if finish {
+                    trace.operand_type(op.args[k])
+                } else {
+                    trace.ty(op.fail_args()[k])
+                };
+                (ty, self.layout.exit_loc(l))
+            })
+            .collect();
+        self.exits.push(ExitInfo {
+            id: op.exit_id().expect("verified: an exit op"),
+            op: i,
+            finish,
+            values,
+        });
+        self.states.push(ExitState {
+            op: i,
+            locs: locs.to_vec(),
+            slot_high_water: if finish {
+                self.alloc.slots
+            } else {
+                self.alloc.guard_slots(i)
+            },
+            stub: 0,
+        });
+        let l = self.buf.label();
+        self.exit_labels.push(l);
+        l
+    }
+
+    /// The index of external function `name` in [`Emission::calls`], added if new.
+    pub fn call_target(&mut self, name: &str) -> u32 {
+        match self.calls.iter().position(|c| c == name) {
+            Some(k) => k as u32,
+            None => {
+                self.calls.push(name.to_string());
+                self.calls.len() as u32 - 1
+            }
+        }
+    }
+
+    /// Records that the field at `at` holds the address of `target`, encoded as `kind`.
+    pub fn reloc(&mut self, at: u32, kind: u8, target: RelocTarget) {
+        self.relocs.push(Reloc { at, kind, target });
+    }
+
+    /// The frame word of slot `s`.
+    pub fn slot_word(&self, s: u32) -> u32 {
+        self.layout.slot_word(s)
+    }
+}
+
+/// What an instruction set provides to [`emit`].
+pub trait Isa<'a> {
+    /// The shared state.
+    fn emission(&mut self) -> &mut Emission<'a>;
+
+    /// Saves [`NativeFrame::saved`] (and what the ISA itself needs kept: its frame register,
+    /// its return address), reserves the outgoing area, and points the frame register at
+    /// the frame, whose address the entry's first argument holds.
+    fn prologue(&mut self) -> Result<(), CompileError>;
+
+    /// One move the allocator asked for (it leaves the flags alone).
+    fn emit_move(&mut self, m: &Move);
+
+    /// The lowering of op `i`; `label`, `jump` and `finish` are the driver's.
+    fn op(&mut self, i: usize) -> Result<(), CompileError>;
+
+    /// Called after every move, op and stub: a place where the ISA may put data the code
+    /// jumps over (ARM's constant-pool islands).
+    fn checkpoint(&mut self) {}
+
+    /// An unconditional branch to `l`.
+    fn jump(&mut self, l: Label);
+
+    /// The back edge: one jump fewer left in the budget word; to `header` while jumps were
+    /// left, else to `out_of_budget`.
+    fn loop_back(&mut self, header: Label, out_of_budget: Label);
+
+    /// Puts exit index `k` in the register the common exit returns.
+    fn set_exit_index(&mut self, k: u32);
+
+    /// Stores register `r` at frame word `word` (in the common exit; the flags are dead).
+    fn save_register(&mut self, r: Reg, word: u32);
+
+    /// Returns the exit index to the caller, undoing the prologue.
+    fn epilogue(&mut self);
+
+    /// After the epilogue: the last constants.
+    fn end(&mut self) {}
+
+    /// Writes fixup `kind` at `at` to refer to code offset `target`.
+    fn patch(kind: u8, code: &mut [u8], at: u32, target: u32) -> Result<(), FixupError>
+    where
+        Self: Sized;
+}
+
+/// Emits the allocated trace through `isa` and assembles the compiled trace for `triple`.
+pub fn emit<'a, I: Isa<'a>>(isa: &mut I, triple: Triple) -> Result<CompiledTrace, CompileError> {
+    isa.prologue()?;
+    let (trace, alloc) = {
+        let e = isa.emission();
+        (e.trace, e.alloc)
+    };
+    let mut op_offsets = Vec::with_capacity(trace.ops.len() + 1);
+    for (i, op) in trace.ops.iter().enumerate() {
+        op_offsets.push(isa.emission().buf.offset());
+        for m in alloc.edits(i) {
+            isa.emit_move(m);
+            // A jump's parallel move can be long: pending literals must not fall behind.
+            isa.checkpoint();
+        }
+        match op.opcode {
+            Opcode::Label => {
+                let e = isa.emission();
+                let l = e.buf.label();
+                e.buf.bind(l);
+                e.loop_label = Some(l);
+                let offset = e.buf.offset();
+                e.labels.push(LabelState {
+                    op: i,
+                    locs: alloc.label_locs.clone(),
+                    offset,
+                });
+            }
+            Opcode::Jump => {
+                let e = isa.emission();
+                let header = e.loop_label.expect("verified: a jump has a label");
+                let budget = e.budget;
+                isa.loop_back(header, budget);
+            }
+            Opcode::Finish => {
+                let l = isa.emission().exit(i);
+                isa.jump(l);
+            }
+            _ => isa.op(i)?,
+        }
+        isa.checkpoint();
+    }
+    op_offsets.push(isa.emission().buf.offset());
+    // Exit stubs: the exit index, then the common exit.
+    let common = isa.emission().buf.label();
+    let labels = std::mem::take(&mut isa.emission().exit_labels);
+    for (k, l) in labels.into_iter().enumerate() {
+        let e = isa.emission();
+        e.buf.bind(l);
+        e.states[k].stub = e.buf.offset();
+        isa.set_exit_index(k as u32);
+        isa.jump(common);
+        isa.checkpoint();
+    }
+    let e = isa.emission();
+    let budget_exit = e.exits.len() as u32;
+    let budget = e.budget;
+    e.buf.bind(budget);
+    isa.set_exit_index(budget_exit);
+    let e = isa.emission();
+    e.buf.bind(common);
+    let common_exit = e.buf.offset();
+    // Only registers some exit reads are saved: the runtime reads nothing else.
+    let layout = e.layout;
+    for w in save_words_read(&e.exits, layout.int_words + layout.float_words) {
+        let r = layout.saved_register(w).expect("a save word");
+        isa.save_register(r, w);
+    }
+    isa.epilogue();
+    isa.end();
+    let e = isa.emission();
+    let text_len = e.pool_start.unwrap_or(e.buf.offset());
+    let buf = std::mem::take(&mut e.buf);
+    let code = buf.finish(I::patch).map_err(|err| match err {
+        FixupError::OutOfRange { .. } => CompileError::CodeTooLarge {
+            bytes: text_len as usize,
+        },
+        FixupError::LiteralOutOfRange { at, target } => {
+            CompileError::LiteralOutOfReach { at, target }
+        }
+        FixupError::Unbound(_) | FixupError::AddressTooWide { .. } => {
+            CompileError::Allocation(err.to_string())
+        }
+    })?;
+    Ok(CompiledTrace {
+        triple,
+        code,
+        op_offsets,
+        exits: std::mem::take(&mut e.exits),
+        frame_words: layout.slot_base + alloc.slots,
+        inputs: alloc.entry.iter().map(|&l| layout.exit_loc(l)).collect(),
+        budget_word: trace.label_index().map(|_| layout.budget),
+        budget_exit,
+        first_jump_steps: 0,
+        iteration_steps: 0,
+        invalidated_word: layout.invalidated,
+        calls: std::mem::take(&mut e.calls),
+        text_len,
+        data_ranges: std::mem::take(&mut e.data_ranges),
+        layout,
+        frame: e.frame.clone(),
+        entry: alloc.entry.clone(),
+        exit_states: std::mem::take(&mut e.states),
+        labels: std::mem::take(&mut e.labels),
+        relocs: std::mem::take(&mut e.relocs),
+        common_exit,
+    })
+}
