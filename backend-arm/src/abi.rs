@@ -9,7 +9,7 @@
 //! - `f64` under hard-float: the next of d0–d7, else an 8-byte aligned stack slot.
 //! - Results: `i32` in r0, `i64` in r0:r1, `f64` in d0 (hard-float) or r0:r1 (softfp).
 
-use jit_core::ir::Type;
+use jit_core::ir::{split_call_layout, Opcode, Trace, Type};
 
 /// How f64 values cross calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,6 +93,46 @@ pub fn result(ret: Type, abi: FloatAbi) -> ArgLoc {
         (Type::I64 | Type::F64, _) => ArgLoc::CorePair(0, 1),
         _ => ArgLoc::Core(0),
     }
+}
+
+/// Where host-call trap slot `k` is: the emulator's trap page, which calls out of the JIT's
+/// code go to (one slot per function of `CompiledTrace::calls`).
+pub const TRAP_BASE: u32 = 0x0e00_0000;
+
+/// Where each operand of a call goes, by the callee's declaration and the ABI.
+pub fn call_operand_locs(trace: &Trace, op: &jit_core::ir::Op, float: FloatAbi) -> Vec<ArgLoc> {
+    let decl = &trace.funcs[op.func().expect("verified")];
+    let float = for_callee(&decl.name, float);
+    let (locs, _) = assign(&decl.params, float);
+    if op.opcode == Opcode::Call {
+        return locs;
+    }
+    let types: Vec<Type> = op.args.iter().map(|&a| trace.operand_type(a)).collect();
+    let layout = split_call_layout(&decl.params, &types).expect("verified");
+    let mut out = Vec::with_capacity(op.args.len());
+    for (&n, &loc) in layout.iter().zip(&locs) {
+        match (n, loc) {
+            (2, ArgLoc::CorePair(lo, hi)) => out.extend([ArgLoc::Core(lo), ArgLoc::Core(hi)]),
+            (2, ArgLoc::Stack(off)) => out.extend([ArgLoc::Stack(off), ArgLoc::Stack(off + 4)]),
+            (_, l) => out.push(l),
+        }
+    }
+    out
+}
+
+/// The bytes of stacked arguments the trace's calls need, a multiple of 8.
+pub fn stack_bytes(trace: &Trace, float: FloatAbi) -> u32 {
+    trace
+        .ops
+        .iter()
+        .filter_map(|o| o.func())
+        .map(|f| {
+            let d = &trace.funcs[f];
+            assign(&d.params, for_callee(&d.name, float)).1
+        })
+        .max()
+        .unwrap_or(0)
+        .next_multiple_of(8)
 }
 
 #[cfg(test)]

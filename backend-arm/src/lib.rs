@@ -1,10 +1,15 @@
 //! The ARMv7-A backend of tracejit: the A32 instruction set with VFPv3-D16, under the
 //! hard-float (`gnueabihf`) and softfp (`gnueabi`) calling conventions.
 //!
-//! - `abi` — the AAPCS: where arguments and results go, hard-float and softfp.
+//! - `regs` — registers and the frame: the profiles, what the allocator may use, scratch
+//!   registers, the frame pointer and the frame's reach.
+//! - `abi` — the AAPCS: where arguments and results go, hard-float and softfp, and the
+//!   emulator's trap page calls go to.
 //! - `enc` — the pure A32/VFP encoder (shared with backend-armv5), checked against GNU as
 //!   and capstone in `tests/emit_tests.rs`.
-//! - `lower` — constraints for the shared register allocator and the lowering of each op.
+//! - `lower` — constraints for the shared register allocator, and the ISA hooks of
+//!   jit-core's emission driver (`jit_core::emit`): each op's lowering, moves, prologue and
+//!   epilogue.
 //!
 //! The target has 32-bit words and no divide instruction (Cortex-A8), so the driver splits
 //! i64 values into pairs and turns division into helper calls before this backend sees the
@@ -16,6 +21,7 @@
 pub mod abi;
 pub mod enc;
 mod lower;
+pub mod regs;
 
 use jit_core::backend::{
     Backend, Capabilities, CompileError, CompiledTrace, OpConstraints, RegisterInfo,
@@ -27,7 +33,9 @@ use jit_core::Trace;
 use target_lexicon::Triple;
 
 pub use abi::FloatAbi;
-pub use lower::{max_slots, relocate, Profile, MAX_FRAME_BYTES, MOVW_MOVT, MOV_ORR, TRAP_BASE};
+pub use abi::TRAP_BASE;
+pub use lower::{relocate, MOVW_MOVT, MOV_ORR};
+pub use regs::{max_slots, Profile, MAX_FRAME_BYTES};
 
 /// The ARMv7-A + VFPv3-D16 backend, for one float ABI. (With [`Profile::V5te`] it is the
 /// lowering backend-armv5 builds on.)
@@ -50,7 +58,7 @@ impl ArmBackend {
         ArmBackend {
             float,
             profile,
-            regs: lower::register_info(profile),
+            regs: regs::register_info(profile),
         }
     }
 

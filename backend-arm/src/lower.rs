@@ -1,4 +1,5 @@
-//! Constraints for the register allocator, and the lowering of each op to A32 + VFP.
+//! Constraints for the register allocator, and the ISA hooks of jit-core's emission driver
+//! (`jit_core::emit`): the lowering of each op to A32 (+ VFP), moves, prologue, epilogue.
 //!
 //! The frame pointer is r11; ip (r12) and lr (r14) are scratch registers inside one op
 //! (lr is saved by the prologue); d15 (with s30, s31) is the float scratch. The frame is
@@ -13,112 +14,14 @@ use jit_core::backend::{
 use jit_core::codebuf::{FixupError, Label};
 use jit_core::emit::{Emission, Isa, RelocTarget};
 use jit_core::frame::NativeFrame;
-use jit_core::ir::{split_call_layout, MemType, Opcode, Scalar, Sig, Trace, Type};
+use jit_core::ir::{MemType, Opcode, Scalar, Sig, Trace, Type};
 use jit_core::liveness::Liveness;
 use jit_core::regalloc::{Allocation, Move};
 use target_lexicon::Triple;
 
-use crate::abi::{self, ArgLoc, FloatAbi};
+use crate::abi::{self, call_operand_locs, stack_bytes, ArgLoc, FloatAbi, TRAP_BASE};
 use crate::enc::{self, ArmImm, Cond, Dp, Extra, MemOffset, Shift, Vop, Vun, LR, PC, SP};
-
-/// Frame pointer.
-const FP: u8 = 11;
-/// Scratch core registers.
-const IP: u8 = 12;
-/// Float scratch registers.
-const DS: u8 = 15;
-/// s30, the low half of d15, for conversions.
-const S30: u8 = 30;
-/// The most bytes a frame takes (offsets past an instruction's reach move fp).
-pub const MAX_FRAME_BYTES: u64 = 1 << 20;
-/// Where host-call trap slot `k` is (the emulator's trap page).
-pub const TRAP_BASE: u32 = 0x0e00_0000;
-
-/// Which A32 architecture the code is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Profile {
-    /// ARMv7-A with VFPv3-D16: MOVW/MOVT, d0–d15.
-    V7Vfp,
-    /// ARMv5TE without an FPU: no MOVW/MOVT, no VFP, and the ARMv5 register rules for
-    /// multiplies.
-    V5te,
-}
-
-impl Profile {
-    fn vfp(self) -> bool {
-        self == Profile::V7Vfp
-    }
-}
-
-fn name(r: PReg) -> &'static str {
-    const C: [&str; 16] = [
-        "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "fp", "ip", "sp", "lr",
-        "pc",
-    ];
-    const D: [&str; 16] = [
-        "d0", "d1", "d2", "d3", "d4", "d5", "d6", "d7", "d8", "d9", "d10", "d11", "d12", "d13",
-        "d14", "d15",
-    ];
-    match r.class {
-        RegClass::Int => C[r.hw as usize & 15],
-        RegClass::Float => D[r.hw as usize & 15],
-    }
-}
-
-/// The allocator's view of the register file.
-pub fn register_info(profile: Profile) -> RegisterInfo {
-    let int = (0..=10).map(PReg::int).collect();
-    let float = if profile.vfp() {
-        (0..14).map(PReg::float).collect()
-    } else {
-        Vec::new()
-    };
-    let mut caller_saved = RegSet::of(&[0, 1, 2, 3, IP, LR].map(PReg::int));
-    for d in 0..8 {
-        caller_saved = caller_saved.with(PReg::float(d));
-    }
-    RegisterInfo {
-        int,
-        float,
-        caller_saved,
-        names: name,
-    }
-}
-
-/// Where each operand of a call goes, by the callee's declaration and the ABI.
-fn call_operand_locs(trace: &Trace, op: &jit_core::ir::Op, float: FloatAbi) -> Vec<ArgLoc> {
-    let decl = &trace.funcs[op.func().expect("verified")];
-    let float = abi::for_callee(&decl.name, float);
-    let (locs, _) = abi::assign(&decl.params, float);
-    if op.opcode == Opcode::Call {
-        return locs;
-    }
-    let types: Vec<Type> = op.args.iter().map(|&a| trace.operand_type(a)).collect();
-    let layout = split_call_layout(&decl.params, &types).expect("verified");
-    let mut out = Vec::with_capacity(op.args.len());
-    for (&n, &loc) in layout.iter().zip(&locs) {
-        match (n, loc) {
-            (2, ArgLoc::CorePair(lo, hi)) => out.extend([ArgLoc::Core(lo), ArgLoc::Core(hi)]),
-            (2, ArgLoc::Stack(off)) => out.extend([ArgLoc::Stack(off), ArgLoc::Stack(off + 4)]),
-            (_, l) => out.push(l),
-        }
-    }
-    out
-}
-
-fn stack_bytes(trace: &Trace, float: FloatAbi) -> u32 {
-    trace
-        .ops
-        .iter()
-        .filter_map(|o| o.func())
-        .map(|f| {
-            let d = &trace.funcs[f];
-            abi::assign(&d.params, abi::for_callee(&d.name, float)).1
-        })
-        .max()
-        .unwrap_or(0)
-        .next_multiple_of(8)
-}
+use crate::regs::{register_info, Profile, DS, FP, IP, S30};
 
 /// The allocator constraints of op `i`.
 pub fn constraints(
@@ -1324,9 +1227,4 @@ pub fn emit(
         flags: None,
     };
     jit_core::emit::emit(&mut e, triple)
-}
-
-/// The most frame slots for the profile: a frame of at most [`MAX_FRAME_BYTES`].
-pub fn max_slots(profile: Profile) -> u32 {
-    jit_core::frame::FrameLayout::new(&register_info(profile)).slots_within(MAX_FRAME_BYTES)
 }

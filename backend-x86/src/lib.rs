@@ -1,8 +1,12 @@
 //! The x86-64 backend of tracejit: System V ABI, integers natively, f64 in SSE2.
 //!
+//! - `regs` — registers and the frame: what the allocator may use, scratch registers, the
+//!   frame layout.
+//! - `abi` — the System V calling convention (`abi::assign` places a call's arguments).
 //! - `enc` — the pure encoder (bytes out of operands).
-//! - `lower` — constraints for the shared register allocator and the lowering of each op.
-//! - `abi` — registers, the frame, and the System V calling convention.
+//! - `lower` — constraints for the shared register allocator, and the ISA hooks of
+//!   jit-core's emission driver (`jit_core::emit`): each op's lowering, moves, prologue and
+//!   epilogue.
 //!
 //! The compiled trace is `extern "C" fn(frame: *mut u64) -> u64`; see
 //! [`jit_core::runtime`] for how it is entered and left.
@@ -12,6 +16,7 @@
 pub mod abi;
 pub mod enc;
 mod lower;
+pub mod regs;
 
 use jit_core::backend::{
     Backend, Capabilities, CompileError, CompiledTrace, OpConstraints, RegisterInfo,
@@ -38,7 +43,7 @@ impl X86Backend {
     /// The backend.
     pub fn new() -> X86Backend {
         X86Backend {
-            regs: abi::register_info(),
+            regs: regs::register_info(),
         }
     }
 
@@ -70,7 +75,7 @@ impl Backend for X86Backend {
     }
 
     fn max_frame_slots(&self) -> u32 {
-        abi::MAX_SLOTS
+        regs::MAX_SLOTS
     }
 
     fn constraints(

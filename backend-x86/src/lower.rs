@@ -12,8 +12,9 @@ use jit_core::liveness::Liveness;
 use jit_core::regalloc::{Allocation, Move};
 use target_lexicon::Triple;
 
-use crate::abi::{self, FSCRATCH, SCRATCH, SCRATCH2};
+use crate::abi;
 use crate::enc::{reg::*, Alu, Cond, Enc, Mem, Rm, Shift, Sse};
+use crate::regs::{self, FSCRATCH, SCRATCH, SCRATCH2};
 
 /// Fixup kinds: a rel32 field whose value is `target - (field + 4)`.
 const REL32: u8 = 0;
@@ -96,7 +97,7 @@ pub fn constraints(
                     abi::ArgLoc::Float(x) => Fixed(PReg::float(x)),
                     abi::ArgLoc::Stack(_) => Any,
                 }));
-            out.clobbers = abi::register_info().caller_saved;
+            out.clobbers = regs::register_info().caller_saved;
             out.def = Some(match decl.ret {
                 None => Def::None,
                 Some(Type::F64) => Def::Fixed(PReg::float(0)),
@@ -144,7 +145,7 @@ struct Emitter<'a> {
 }
 
 fn slot_mem(s: u32) -> Mem {
-    Mem::base(RBP, abi::slot_disp(s))
+    Mem::base(RBP, regs::slot_disp(s))
 }
 
 fn gpr(l: Loc) -> u8 {
@@ -395,7 +396,7 @@ impl Emitter<'_> {
             Opcode::GuardNoOverflow => self.jcc_to(Cond::O, exit),
             Opcode::GuardOverflow => self.jcc_to(Cond::No, exit),
             Opcode::GuardNotInvalidated => {
-                let m = Mem::base(RBP, abi::word_disp(abi::FRAME.invalidated));
+                let m = Mem::base(RBP, regs::word_disp(regs::FRAME.invalidated));
                 self.enc().alu_ri(Alu::Cmp, true, Rm::Mem(m), 0);
                 self.jcc_to(Cond::Ne, exit);
             }
@@ -788,7 +789,7 @@ impl<'a> Isa<'a> for Emitter<'a> {
     }
 
     fn loop_back(&mut self, header: Label, out_of_budget: Label) {
-        let m = Mem::base(RBP, abi::word_disp(abi::FRAME.budget));
+        let m = Mem::base(RBP, regs::word_disp(regs::FRAME.budget));
         // The count of jumps left: taken while it was not zero (no borrow).
         self.enc().alu_ri(Alu::Sub, true, Rm::Mem(m), 1);
         self.jcc_to(Cond::Ae, header);
@@ -800,7 +801,7 @@ impl<'a> Isa<'a> for Emitter<'a> {
     }
 
     fn save_register(&mut self, r: PReg, word: u32) {
-        let at = Mem::base(RBP, abi::word_disp(word));
+        let at = Mem::base(RBP, regs::word_disp(word));
         match r.class {
             RegClass::Int => self.enc().store(64, at, r.hw),
             RegClass::Float => self.enc().movsd_store(at, r.hw),
@@ -845,7 +846,7 @@ pub fn emit(
     externs: &Externs,
     triple: Triple,
 ) -> Result<CompiledTrace, CompileError> {
-    let regs = abi::register_info();
+    let regs = regs::register_info();
     let mut e = Emitter {
         c: Emission::new(trace, alloc, &regs, outgoing_bytes(trace), 16),
         externs,

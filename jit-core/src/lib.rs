@@ -17,6 +17,7 @@
 pub mod backend;
 pub mod builder;
 pub mod codebuf;
+pub mod codespace;
 pub mod compile;
 pub mod emit;
 pub mod externs;

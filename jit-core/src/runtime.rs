@@ -77,24 +77,32 @@ pub trait Runner {
     ) -> Result<Outcome, RunError>;
 }
 
-/// Executable memory holding one piece of code.
+/// Executable memory holding one piece of code: a [`NativeCodeSpace`] of its own size.
+///
+/// [`NativeCodeSpace`]: crate::codespace::NativeCodeSpace
 pub struct ExecutableCode {
-    map: memmap2::Mmap,
+    /// Owns the memory (unmapped when dropped).
+    _space: crate::codespace::NativeCodeSpace,
+    addr: u64,
 }
 
 impl ExecutableCode {
-    /// Copies `code` into fresh memory, then makes it executable and read-only.
+    /// Places `code` in fresh code memory (read-execute, never writable and executable at
+    /// once).
     pub fn new(code: &[u8]) -> Result<ExecutableCode, RunError> {
-        let mut m = memmap2::MmapMut::map_anon(code.len().max(1))
+        let mut space = crate::codespace::NativeCodeSpace::new(code.len())
             .map_err(|e| RunError::Map(e.to_string()))?;
-        m[..code.len()].copy_from_slice(code);
-        let map = m.make_exec().map_err(|e| RunError::Map(e.to_string()))?;
-        Ok(ExecutableCode { map })
+        let addr =
+            crate::codespace::load(&mut space, code).map_err(|e| RunError::Map(e.to_string()))?;
+        Ok(ExecutableCode {
+            _space: space,
+            addr,
+        })
     }
 
     /// The address of the first byte.
     pub fn addr(&self) -> *const u8 {
-        self.map.as_ptr()
+        self.addr as *const u8
     }
 }
 

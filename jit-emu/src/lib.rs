@@ -217,7 +217,8 @@ fn access_kind(t: MemType) -> &'static str {
 /// the stack, the frame (mapped as it grows) and the buffers' pages.
 struct Regions {
     code_mem: Box<[u8]>,
-    code_len: u64,
+    /// The code handed out (bump allocation over the code region).
+    code: jit_core::codespace::Bump,
     frame_mapped: u64,
     /// The buffers' pages, as mapped runs (start, bytes): one region per run of
     /// contiguous pages, since QEMU allows only a few thousand regions.
@@ -243,7 +244,11 @@ impl Regions {
         setup(uc.mem_map(STACK_BASE, STACK_SIZE, Prot::READ | Prot::WRITE))?;
         Ok(Regions {
             code_mem,
-            code_len: 0,
+            code: jit_core::codespace::Bump {
+                base: CODE_BASE,
+                capacity: CODE_LIMIT as usize,
+                top: 0,
+            },
             frame_mapped: 0,
             data_runs: Vec::new(),
         })
@@ -253,16 +258,52 @@ impl Regions {
         if code.len() as u64 > CODE_LIMIT {
             return Err(EmuError::CodeTooLarge(code.len()));
         }
-        self.code_mem[..code.len()].copy_from_slice(code);
-        if self.code_len > code.len() as u64 {
-            // A reused machine must not run what an earlier, longer trace left behind.
-            self.code_mem[code.len()..self.code_len as usize].fill(0);
-        }
-        // Unicorn keeps translated blocks: without this a reload runs the old code.
-        let end = CODE_BASE + (code.len() as u64).max(self.code_len).max(4);
-        setup(uc.ctl_remove_cache(CODE_BASE, end))?;
-        self.code_len = code.len() as u64;
+        // A reused machine must not run what an earlier, longer trace left behind.
+        let old = self.code.top;
+        self.code_mem[..old].fill(0);
+        self.code.top = 0;
+        let space = |e: jit_core::codespace::CodeSpaceError| EmuError::Setup(e.to_string());
+        let addr = self.allocate(code.len().max(4)).map_err(space)?;
+        self.write(addr, code).map_err(space)?;
+        self.flush(uc, CODE_BASE, old.max(code.len()).max(4))
+            .map_err(space)
+    }
+
+    fn allocate(&mut self, len: usize) -> Result<u64, jit_core::codespace::CodeSpaceError> {
+        Ok(CODE_BASE + self.code.allocate(len)? as u64)
+    }
+
+    /// Copies into the code region from the host side; the CPU's translations of these
+    /// bytes stay until [`Regions::flush`].
+    fn write(
+        &mut self,
+        addr: u64,
+        bytes: &[u8],
+    ) -> Result<(), jit_core::codespace::CodeSpaceError> {
+        let off = self.code.offset(addr, bytes.len())?;
+        self.code_mem[off..off + bytes.len()].copy_from_slice(bytes);
         Ok(())
+    }
+
+    /// Drops the translated blocks of `addr..addr + len` (the emulator's instruction cache);
+    /// `addr` need not be handed out yet (a reload flushes what the previous code covered).
+    fn flush<D>(
+        &mut self,
+        uc: &mut Unicorn<'static, D>,
+        addr: u64,
+        len: usize,
+    ) -> Result<(), jit_core::codespace::CodeSpaceError> {
+        let end = addr.saturating_add(len as u64);
+        if addr < CODE_BASE || end > CODE_BASE + CODE_LIMIT {
+            return Err(jit_core::codespace::CodeSpaceError::OutOfBounds { addr, len });
+        }
+        uc.ctl_remove_cache(addr, end.max(addr + 1))
+            .map_err(|e| jit_core::codespace::CodeSpaceError::Map(format!("{e:?}")))
+    }
+
+    fn read(&self, addr: u64, len: usize) -> Result<Vec<u8>, jit_core::codespace::CodeSpaceError> {
+        let off = self.code.offset(addr, len)?;
+        Ok(self.code_mem[off..off + len].to_vec())
     }
 
     fn write_frame<D>(
@@ -439,7 +480,8 @@ impl Machine {
         self.uc.get_data_mut().trap = Some(handler);
     }
 
-    /// Puts `code` at [`CODE_BASE`], dropping any translation of what was there before.
+    /// Puts `code` at [`CODE_BASE`], dropping any translation of what was there before
+    /// (and everything else the code space held).
     pub fn load_code(&mut self, code: &[u8]) -> Result<(), EmuError> {
         self.regions.load_code(&mut self.uc, code)
     }
@@ -541,6 +583,27 @@ impl Machine {
                 None => EmuError::Setup(format!("{e:?} at {pc:#x}")),
             }),
         }
+    }
+}
+
+/// The machine's code region as a code space: writes land in memory the CPU reads, and
+/// only a flush drops the translations QEMU made of the old bytes.
+impl jit_core::codespace::CodeSpace for Machine {
+    fn allocate(&mut self, len: usize) -> Result<u64, jit_core::codespace::CodeSpaceError> {
+        self.regions.allocate(len)
+    }
+    fn write(
+        &mut self,
+        addr: u64,
+        bytes: &[u8],
+    ) -> Result<(), jit_core::codespace::CodeSpaceError> {
+        self.regions.write(addr, bytes)
+    }
+    fn flush(&mut self, addr: u64, len: usize) -> Result<(), jit_core::codespace::CodeSpaceError> {
+        self.regions.flush(&mut self.uc, addr, len)
+    }
+    fn read(&self, addr: u64, len: usize) -> Result<Vec<u8>, jit_core::codespace::CodeSpaceError> {
+        self.regions.read(addr, len)
     }
 }
 

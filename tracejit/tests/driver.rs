@@ -1,0 +1,177 @@
+//! What the shared emission driver (`jit_core::emit`) records, checked on every target over
+//! the whole conformance suite: the frame contract, per-exit states (locations, slot
+//! high-water marks, stub offsets), the loop header, the common exit and the relocations of
+//! calls — the ground trace trees stand on.
+
+use backend_arm::{ArmBackend, FloatAbi, Profile, TRAP_BASE};
+use backend_x86::X86Backend;
+use jit_core::backend::{Backend, Loc};
+use jit_core::compile::{compile, CompileOptions};
+use jit_core::emit::RelocTarget;
+use jit_core::frame::{callee_saved, FrameLayout, MIN_OUTGOING_BYTES};
+use jit_core::ir::Opcode;
+use jit_core::text::parse_verified;
+
+fn backends() -> Vec<Box<dyn Backend>> {
+    vec![
+        Box::new(X86Backend::new()),
+        Box::new(ArmBackend::new(FloatAbi::Hard)),
+        Box::new(ArmBackend::new(FloatAbi::Softfp)),
+        Box::new(ArmBackend::with_profile(FloatAbi::Softfp, Profile::V5te)),
+    ]
+}
+
+#[test]
+fn the_driver_records_what_attached_code_needs_on_every_target() {
+    let externs = jit_testkit::externs();
+    let cases = jit_testkit::cases::all_cases();
+    for backend in backends() {
+        let layout = FrameLayout::new(backend.registers());
+        let mut checked = 0;
+        for case in &cases {
+            let trace = parse_verified(&case.src).unwrap();
+            let Ok(c) = compile(
+                backend.as_ref(),
+                &trace,
+                &externs,
+                CompileOptions::default(),
+            ) else {
+                continue;
+            };
+            let at = format!("{} on {}", case.name, backend.name());
+            let t = c.trace(&trace);
+            let code = &c.code;
+            // The frame contract.
+            assert_eq!(code.layout, layout, "{at}");
+            assert_eq!(code.frame.saved, callee_saved(backend.registers()), "{at}");
+            assert!(code.frame.outgoing_bytes >= MIN_OUTGOING_BYTES, "{at}");
+            assert_eq!(
+                code.frame_words,
+                layout.slot_base + c.allocation.slots,
+                "{at}"
+            );
+            assert_eq!(code.invalidated_word, layout.invalidated, "{at}");
+            assert_eq!(
+                code.entry,
+                (0..t.inputs.len() as u32)
+                    .map(Loc::Slot)
+                    .collect::<Vec<_>>(),
+                "{at}"
+            );
+            // Exits: one state each, stubs in order after the ops, before the common exit.
+            assert_eq!(code.exit_states.len(), code.exits.len(), "{at}");
+            let body_end = *code.op_offsets.last().unwrap();
+            let mut last = None;
+            for (k, s) in code.exit_states.iter().enumerate() {
+                assert!(
+                    s.stub >= body_end && last.is_none_or(|l| s.stub > l),
+                    "{at}: stub {k}"
+                );
+                last = Some(s.stub);
+                let op = &t.ops[s.op];
+                assert!(op.opcode.is_exit(), "{at}: exit {k} is op {}", s.op);
+                let want = if op.opcode == Opcode::Finish {
+                    c.allocation.args(s.op)
+                } else {
+                    c.allocation.fail_locs(s.op)
+                };
+                assert_eq!(s.locs, want, "{at}: exit {k}");
+                for &l in &s.locs {
+                    if let Loc::Slot(n) = l {
+                        assert!(n < s.slot_high_water, "{at}: exit {k} slot {n}");
+                    }
+                }
+                assert!(s.slot_high_water <= c.allocation.slots, "{at}: exit {k}");
+                // Unlegalized traces describe exits with exactly these locations.
+                if c.legalized.is_none() {
+                    let locs: Vec<_> = code.exits[k].values.iter().map(|v| v.1).collect();
+                    let from_state: Vec<_> = s.locs.iter().map(|&l| layout.exit_loc(l)).collect();
+                    assert_eq!(locs, from_state, "{at}: exit {k}");
+                }
+            }
+            assert!(last.is_none_or(|l| l < code.common_exit), "{at}");
+            assert!(code.common_exit <= code.text_len, "{at}");
+            // The loop header.
+            match t.label_index() {
+                Some(l) => {
+                    assert_eq!(code.labels.len(), 1, "{at}");
+                    let h = &code.labels[0];
+                    assert_eq!((h.op, &h.locs), (l, &c.allocation.label_locs), "{at}");
+                    assert!(
+                        code.op_offsets[l] <= h.offset && h.offset <= code.op_offsets[l + 1],
+                        "{at}"
+                    );
+                    assert_eq!(code.budget_word, Some(layout.budget), "{at}");
+                }
+                None => assert!(code.labels.is_empty() && code.budget_word.is_none(), "{at}"),
+            }
+            // One relocation per call site; relinking to the same addresses is the identity.
+            let sites = t.ops.iter().filter(|o| o.func().is_some()).count();
+            assert_eq!(code.relocs.len(), sites, "{at}");
+            let mut bytes = code.code.clone();
+            for r in &code.relocs {
+                let RelocTarget::Extern(k) = r.target;
+                let name = &code.calls[k as usize];
+                let address = if backend.name() == "x86-64" {
+                    externs.get(name).unwrap().native.unwrap() as u64
+                } else {
+                    (TRAP_BASE + 4 * k) as u64
+                };
+                backend.relocate(r, &mut bytes, address).unwrap();
+            }
+            assert_eq!(bytes, code.code, "{at}");
+            checked += 1;
+        }
+        assert!(
+            checked > 900,
+            "{}: only {checked} cases compiled",
+            backend.name()
+        );
+    }
+}
+
+#[test]
+fn arm_relocations_rewrite_only_their_instructions() {
+    let externs = jit_testkit::externs();
+    let src = "extern @gcd(i32, i32) -> i32\n[i0, i1]\ni2 = call(@gcd, i0, i1)\nfinish(i2)\n";
+    let trace = parse_verified(src).unwrap();
+    for (backend, width) in [
+        (ArmBackend::new(FloatAbi::Hard), 8),
+        (
+            ArmBackend::with_profile(FloatAbi::Softfp, Profile::V5te),
+            16,
+        ),
+    ] {
+        let code = compile(&backend, &trace, &externs, CompileOptions::default())
+            .unwrap()
+            .code;
+        let r = code.relocs[0];
+        for address in [0, 0x1234_5678, 0xffff_ffff, 0x8000_0001] {
+            let mut bytes = code.code.clone();
+            backend.relocate(&r, &mut bytes, address).unwrap();
+            for (k, (new, old)) in bytes.iter().zip(&code.code).enumerate() {
+                if !(r.at as usize..r.at as usize + width).contains(&k) {
+                    assert_eq!(new, old);
+                }
+            }
+            // Decoding the rewritten instructions gives the address back.
+            let words: Vec<u32> = bytes[r.at as usize..r.at as usize + width]
+                .chunks(4)
+                .map(|w| u32::from_le_bytes(w.try_into().unwrap()))
+                .collect();
+            let got = if width == 8 {
+                let imm16 = |w: u32| (w >> 4 & 0xf000) | (w & 0xfff);
+                imm16(words[0]) | imm16(words[1]) << 16
+            } else {
+                words.iter().fold(0, |acc, &w| {
+                    let (rot, imm) = ((w >> 8 & 0xf) * 2, w & 0xff);
+                    acc | imm.rotate_right(rot)
+                })
+            };
+            assert_eq!(got as u64, address, "{}", backend.name());
+        }
+        assert!(backend
+            .relocate(&r, &mut code.code.clone(), 1 << 32)
+            .is_err());
+    }
+}
