@@ -261,7 +261,7 @@ mod tests {
 
     #[test]
     fn native_space_writes_reads_and_stays_in_bounds() {
-        let mut s = NativeCodeSpace::new(100).unwrap();
+        let mut s = NativeCodeSpace::new(10_000).unwrap();
         let a = load(&mut s, &[1, 2, 3]).unwrap();
         let b = load(&mut s, &[4; 5000]).unwrap();
         assert_eq!(b - a, 16);
