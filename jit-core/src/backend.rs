@@ -2,10 +2,11 @@
 //! register file, its per-operation constraints for the register allocator, and what a
 //! compiled trace looks like.
 //!
-//! Adding an ISA means one `Backend` impl plus an encoder. The shared driver
-//! ([`crate::compile::compile`]) verifies, asks the backend for constraints, allocates
-//! registers (and, in tests, checks the allocation), then hands the trace and allocation to
-//! [`Backend::emit`].
+//! Adding an ISA means one `Backend` impl, an encoder, and the ISA hooks of the shared
+//! emission driver ([`crate::emit::Isa`]). The compile driver ([`crate::compile::compile`])
+//! verifies, asks the backend for constraints, allocates registers (and, in tests, checks
+//! the allocation), then hands the trace and allocation to [`Backend::emit`], which runs
+//! [`crate::emit::emit`] over the backend's hooks.
 
 use std::fmt;
 
