@@ -157,17 +157,17 @@ const ISLAND_DISTANCE: u32 = 3000;
 /// op, or one exit stub and the common exit with the epilogue) stays under the rest.
 const VLDR_ISLAND_DISTANCE: u32 = 640;
 
-/// `x` as rotated bytes (even-aligned 8-bit fields) whose OR is `x`.
-fn chunks(x: u32) -> Vec<u32> {
-    let mut out = Vec::new();
+/// `x` as rotated bytes (even-aligned 8-bit fields) whose OR is `x`, lowest first.
+fn chunks(x: u32) -> impl Iterator<Item = u32> + Clone {
     let mut rest = x;
-    while rest != 0 {
-        let p = rest.trailing_zeros() & !1;
-        let c = rest & (0xffu32.checked_shl(p).unwrap_or(0));
-        out.push(c);
-        rest &= !c;
-    }
-    out
+    std::iter::from_fn(move || {
+        (rest != 0).then(|| {
+            let p = rest.trailing_zeros() & !1;
+            let c = rest & (0xffu32.checked_shl(p).unwrap_or(0));
+            rest &= !c;
+            c
+        })
+    })
 }
 
 fn gpr(l: Loc) -> u8 {
@@ -198,7 +198,7 @@ impl Emitter<'_> {
             self.put(enc::dp_imm(Cond::Al, Dp::Mov, false, rd, 0, i));
         } else if let Some(i) = ArmImm::encode(!v) {
             self.put(enc::dp_imm(Cond::Al, Dp::Mvn, false, rd, 0, i));
-        } else if self.profile == Profile::V5te && chunks(v).len().min(chunks(!v).len()) > 2 {
+        } else if self.profile == Profile::V5te && chunks(v).count().min(chunks(!v).count()) > 2 {
             // A literal from the constant pool, shared by every load of the same value.
             let l = self.c.buf.constant(v as u64, 4);
             let at = self.c.buf.offset();
@@ -216,12 +216,12 @@ impl Emitter<'_> {
             self.c.buf.fixup(at, l, LDR_LIT);
         } else if self.profile == Profile::V5te {
             // MOV then ORR of rotated bytes (MVN then BIC when the complement is shorter).
-            let (first, rest, x) = if chunks(!v).len() < chunks(v).len() {
+            let (first, rest, x) = if chunks(!v).count() < chunks(v).count() {
                 (Dp::Mvn, Dp::Bic, !v)
             } else {
                 (Dp::Mov, Dp::Orr, v)
             };
-            for (k, c) in chunks(x).into_iter().enumerate() {
+            for (k, c) in chunks(x).enumerate() {
                 let i = ArmImm::encode(c).expect("a rotated byte");
                 self.put(if k == 0 {
                     enc::dp_imm(Cond::Al, first, false, rd, 0, i)
@@ -242,35 +242,19 @@ impl Emitter<'_> {
     fn mov_address(&mut self, rd: u8, address: u32, target: RelocTarget) {
         let at = self.c.buf.offset();
         if self.profile.vfp() {
-            self.put(enc::movw(Cond::Al, rd, 0));
-            self.put(enc::movt(Cond::Al, rd, 0));
+            self.put(enc::movw(Cond::Al, rd, address as u16));
+            self.put(enc::movt(Cond::Al, rd, (address >> 16) as u16));
             self.c.reloc(at, MOVW_MOVT, target);
         } else {
-            self.put(enc::dp_imm(
-                Cond::Al,
-                Dp::Mov,
-                false,
-                rd,
-                0,
-                ArmImm::encode(0).expect("0"),
-            ));
+            let zero = ArmImm::encode(0).expect("0");
+            self.put(enc::dp_imm(Cond::Al, Dp::Mov, false, rd, 0, zero));
             for _ in 0..3 {
-                let zero = ArmImm::encode(0).expect("0");
                 self.put(enc::dp_imm(Cond::Al, Dp::Orr, false, rd, rd, zero));
             }
             self.c.reloc(at, MOV_ORR, target);
+            relocate(MOV_ORR, &mut self.c.buf.bytes, at, address as u64)
+                .expect("a 32-bit address fits");
         }
-        relocate(
-            if self.profile.vfp() {
-                MOVW_MOVT
-            } else {
-                MOV_ORR
-            },
-            &mut self.c.buf.bytes,
-            at,
-            address as u64,
-        )
-        .expect("a 32-bit address");
     }
 
     /// Places the pending constants here, jumping over them, once the first reference is
@@ -328,12 +312,12 @@ impl Emitter<'_> {
         }
         let lo = off & if reach >= 4095 { 0xfff } else { 0x3ff };
         let parts = chunks(off - lo);
-        for &p in &parts {
+        for p in parts.clone() {
             let i = ArmImm::encode(p).expect("a chunk is a rotated immediate");
             self.put(enc::dp_imm(Cond::Al, Dp::Add, false, FP, FP, i));
         }
         access(self, lo);
-        for &p in &parts {
+        for p in parts {
             let i = ArmImm::encode(p).expect("a chunk is a rotated immediate");
             self.put(enc::dp_imm(Cond::Al, Dp::Sub, false, FP, FP, i));
         }
@@ -1044,11 +1028,12 @@ pub fn relocate(kind: u8, code: &mut [u8], at: u32, address: u64) -> Result<(), 
         put(code, 1, imm16(hi, address >> 16));
     } else {
         debug_assert_eq!(kind, MOV_ORR);
+        // Byte k (from the top) is `byte ror (8 + 8k)`: the rotation field is half that.
         for k in 0..4 {
-            let byte = address & (0xff << (24 - 8 * k));
-            let field = ArmImm::encode(byte).expect("a byte in place is a rotated immediate");
+            let byte = address >> (24 - 8 * k) & 0xff;
+            let rot = ((8 + 8 * k as u32) % 32) / 2;
             let w = word(code, k);
-            put(code, k, (w & !0xfff) | field.field());
+            put(code, k, (w & !0xfff) | rot << 8 | byte);
         }
     }
     Ok(())

@@ -211,17 +211,16 @@ pub struct ExitInfo {
 /// The frame words below `first_slot` (the register save area) that some exit reads, in
 /// order, each once: what a common exit must store, and all it must store.
 pub fn save_words_read(exits: &[ExitInfo], first_slot: u32) -> Vec<u32> {
-    let mut words: Vec<u32> = exits
-        .iter()
-        .flat_map(|x| x.values.iter())
-        .filter_map(|&(_, l)| match l {
-            ExitLoc::Frame(w) if w < first_slot => Some(w),
-            _ => None,
-        })
-        .collect();
-    words.sort_unstable();
-    words.dedup();
-    words
+    // A mark per save word (the area is small): linear in the exit values, no sorting.
+    let mut read = vec![false; first_slot as usize];
+    for &(_, l) in exits.iter().flat_map(|x| x.values.iter()) {
+        if let ExitLoc::Frame(w) = l {
+            if let Some(m) = read.get_mut(w as usize) {
+                *m = true;
+            }
+        }
+    }
+    (0..first_slot).filter(|&w| read[w as usize]).collect()
 }
 
 /// Machine code for a trace and what the runtime needs to run it.
@@ -269,6 +268,8 @@ pub struct CompiledTrace {
     /// Per exit (indexed like `exits`), where the values are, in the compiled trace's
     /// terms, with the slot high-water mark and the stub's offset.
     pub exit_states: Vec<crate::emit::ExitState>,
+    /// The locations [`crate::emit::ExitState::locs`] ranges over.
+    pub exit_locs: Vec<Loc>,
     /// The loop header, if the trace loops: its layout and offset.
     pub labels: Vec<crate::emit::LabelState>,
     /// References to addresses outside the code (calls), kept for relinking.
@@ -276,6 +277,14 @@ pub struct CompiledTrace {
     /// Code offset of the common exit: entered with an exit index in the ISA's exit
     /// register, it saves registers and returns through the epilogue.
     pub common_exit: u32,
+}
+
+impl CompiledTrace {
+    /// Where exit `k`'s values are, in the compiled trace's terms.
+    pub fn exit_state_locs(&self, k: usize) -> &[Loc] {
+        let r = &self.exit_states[k].locs;
+        &self.exit_locs[r.start as usize..r.end as usize]
+    }
 }
 
 /// Why a trace could not be compiled.

@@ -82,7 +82,7 @@ pub fn compile(
         }
     }
     let entry = Entry::slots(trace.inputs.len());
-    let allocation = allocate(trace, &live, &constraints, backend.registers(), &entry)
+    let allocation = allocate(trace, &live, &constraints, backend.registers(), entry)
         .map_err(|e| CompileError::Allocation(e.to_string()))?;
     if options.check_allocation {
         crate::regcheck::check(trace, &constraints, &allocation)

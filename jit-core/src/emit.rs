@@ -33,8 +33,10 @@ use crate::regalloc::{Allocation, Move};
 pub struct ExitState {
     /// The guard or finish in the compiled trace.
     pub op: usize,
-    /// Where each fail arg (or finish value) is when the exit is taken.
-    pub locs: Vec<Loc>,
+    /// Where each fail arg (or finish value) is when the exit is taken: this range of
+    /// [`CompiledTrace::exit_locs`] (one flat list, so compiling allocates once, not per
+    /// exit).
+    pub locs: std::ops::Range<u32>,
     /// Slots at or above this number hold nothing live at the exit.
     pub slot_high_water: u32,
     /// Code offset of the exit's stub, the patch site where a bridge is attached.
@@ -94,6 +96,7 @@ pub struct Emission<'a> {
     relocs: Vec<Reloc>,
     exits: Vec<ExitInfo>,
     states: Vec<ExitState>,
+    exit_locs: Vec<Loc>,
     exit_labels: Vec<Label>,
     labels: Vec<LabelState>,
     loop_label: Option<Label>,
@@ -113,6 +116,16 @@ impl<'a> Emission<'a> {
         let mut buf = CodeBuffer::new();
         buf.bytes.reserve(trace.ops.len() * 12 + 256);
         let budget = buf.label();
+        // Room for every exit and its values at once (small traces pay for growth too).
+        let (mut exits, mut values, mut calls) = (0, 0, 0);
+        for op in &trace.ops {
+            if op.exit_id().is_some() {
+                exits += 1;
+                values += op.args.len() + op.fail_args().len();
+            } else if op.func().is_some() {
+                calls += 1;
+            }
+        }
         Emission {
             buf,
             trace,
@@ -122,10 +135,11 @@ impl<'a> Emission<'a> {
             calls: Vec::new(),
             data_ranges: Vec::new(),
             pool_start: None,
-            relocs: Vec::new(),
-            exits: Vec::new(),
-            states: Vec::new(),
-            exit_labels: Vec::new(),
+            relocs: Vec::with_capacity(calls),
+            exits: Vec::with_capacity(exits),
+            states: Vec::with_capacity(exits),
+            exit_locs: Vec::with_capacity(values),
+            exit_labels: Vec::with_capacity(exits),
             labels: Vec::new(),
             loop_label: None,
             budget,
@@ -160,9 +174,11 @@ impl<'a> Emission<'a> {
             finish,
             values,
         });
+        let start = self.exit_locs.len() as u32;
+        self.exit_locs.extend_from_slice(locs);
         self.states.push(ExitState {
             op: i,
-            locs: locs.to_vec(),
+            locs: start..self.exit_locs.len() as u32,
             slot_high_water: if finish {
                 self.alloc.slots
             } else {
@@ -345,6 +361,7 @@ pub fn emit<'a, I: Isa<'a>>(isa: &mut I, triple: Triple) -> Result<CompiledTrace
         frame: e.frame.clone(),
         entry: alloc.entry.clone(),
         exit_states: std::mem::take(&mut e.states),
+        exit_locs: std::mem::take(&mut e.exit_locs),
         labels: std::mem::take(&mut e.labels),
         relocs: std::mem::take(&mut e.relocs),
         common_exit,

@@ -39,7 +39,7 @@ pub struct Allocation {
     edits: Vec<Move>,
     fail_start: Vec<u32>,
     fails: Vec<Loc>,
-    /// The slot high-water mark at each guard (`0` at other ops): slots at or above it
+    /// The slot high-water mark at each guard and finish (`0` at other ops): slots at or above it
     /// are free when the guard fails, so code attached there may take them.
     guard_slots: Vec<u32>,
     /// Where each label argument lives at the loop header.
@@ -110,28 +110,6 @@ impl Allocation {
             label_locs: &mut self.label_locs,
         }
     }
-
-    /// Every register some value lives in at some point: the registers a prologue must
-    /// preserve if the ABI calls them callee-saved (scratch registers a backend uses on its
-    /// own are not included).
-    pub fn registers(&self) -> RegSet {
-        let mut set = RegSet::default();
-        let mut add = |l: &Loc| {
-            if let Loc::Reg(r) = *l {
-                set = set.with(r);
-            }
-        };
-        self.args.iter().for_each(&mut add);
-        self.results.iter().flatten().for_each(&mut add);
-        self.fails.iter().for_each(&mut add);
-        self.label_locs.iter().for_each(&mut add);
-        self.entry.iter().for_each(&mut add);
-        for m in &self.edits {
-            add(&m.from);
-            add(&m.to);
-        }
-        set
-    }
 }
 
 /// The flattened parts of an [`Allocation`] (see [`Allocation::parts_mut`]).
@@ -192,7 +170,7 @@ pub fn allocate(
     live: &Liveness,
     constraints: &[OpConstraints],
     regs: &RegisterInfo,
-    entry: &Entry,
+    entry: Entry,
 ) -> Result<Allocation, AllocError> {
     let n = trace.values.len();
     let nops = trace.ops.len();
@@ -241,7 +219,7 @@ pub fn allocate(
             fails: Vec::new(),
             guard_slots: Vec::with_capacity(nops),
             label_locs: Vec::new(),
-            entry: entry.locs.clone(),
+            entry: Vec::new(),
             slots: 0,
         },
         op: 0,
@@ -256,6 +234,7 @@ pub fn allocate(
             _ => unreachable!("checked above"),
         }
     }
+    a.out.entry = entry.locs;
     // Inputs nobody uses free their slots at once.
     for &v in &trace.inputs {
         if live.last_use[v.index()] == NONE {
@@ -551,7 +530,7 @@ impl Alloc<'_> {
             let l = self.loc(v);
             self.out.fails.push(l);
         }
-        if op.opcode.is_guard() {
+        if op.exit_id().is_some() {
             self.out.guard_slots[i] = self.nslots;
         }
         // 6. Values that die here.

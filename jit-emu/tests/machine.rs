@@ -168,6 +168,7 @@ fn a_compiled_trace_runs_through_the_runner_interface() {
         },
         entry: vec![jit_core::backend::Loc::Slot(0)],
         exit_states: vec![],
+        exit_locs: vec![],
         labels: vec![],
         relocs: vec![],
         common_exit: 16,

@@ -18,7 +18,7 @@ fn alloc(trace: &Trace) -> (Vec<jit_core::backend::OpConstraints>, Allocation) {
         &live,
         &constraints,
         &toy::registers(),
-        &Entry::slots(trace.inputs.len()),
+        Entry::slots(trace.inputs.len()),
     )
     .unwrap_or_else(|e| panic!("{e}\n{}", jit_core::text::print(trace)));
     (constraints, a)
@@ -61,7 +61,7 @@ proptest! {
         let constraints = toy::all_constraints(&trace);
         let live = Liveness::compute(&trace);
         let entry = seeded_entry(&trace, &pick, reserved);
-        let a = allocate(&trace, &live, &constraints, &toy::registers(), &entry)
+        let a = allocate(&trace, &live, &constraints, &toy::registers(), entry.clone())
             .unwrap_or_else(|e| panic!("{e}\n{}", jit_core::text::print(&trace)));
         prop_assert_eq!(&a.entry, &entry.locs);
         prop_assert!(check(&trace, &constraints, &a).is_ok(), "{:?}\n{}", check(&trace, &constraints, &a), jit_core::text::print(&trace));

@@ -75,8 +75,9 @@ fn the_driver_records_what_attached_code_needs_on_every_target() {
                 } else {
                     c.allocation.fail_locs(s.op)
                 };
-                assert_eq!(s.locs, want, "{at}: exit {k}");
-                for &l in &s.locs {
+                let locs = code.exit_state_locs(k);
+                assert_eq!(locs, want, "{at}: exit {k}");
+                for &l in locs {
                     if let Loc::Slot(n) = l {
                         assert!(n < s.slot_high_water, "{at}: exit {k} slot {n}");
                     }
@@ -84,9 +85,9 @@ fn the_driver_records_what_attached_code_needs_on_every_target() {
                 assert!(s.slot_high_water <= c.allocation.slots, "{at}: exit {k}");
                 // Unlegalized traces describe exits with exactly these locations.
                 if c.legalized.is_none() {
-                    let locs: Vec<_> = code.exits[k].values.iter().map(|v| v.1).collect();
-                    let from_state: Vec<_> = s.locs.iter().map(|&l| layout.exit_loc(l)).collect();
-                    assert_eq!(locs, from_state, "{at}: exit {k}");
+                    let values: Vec<_> = code.exits[k].values.iter().map(|v| v.1).collect();
+                    let from_state: Vec<_> = locs.iter().map(|&l| layout.exit_loc(l)).collect();
+                    assert_eq!(values, from_state, "{at}: exit {k}");
                 }
             }
             assert!(last.is_none_or(|l| l < code.common_exit), "{at}");
