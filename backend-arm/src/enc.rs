@@ -338,6 +338,26 @@ pub fn pop(c: Cond, regs: u16) -> u32 {
     c.bits() | 0x08bd_0000 | regs as u32
 }
 
+/// `vpush {d<first>-d<first + count - 1>}` (`vstmdb sp!`), `count` in 1..=16.
+pub fn vpush(c: Cond, first: D, count: u8) -> u32 {
+    assert!((1..=16).contains(&count) && first as u32 + count as u32 <= 32);
+    c.bits()
+        | 0x0d2d_0b00
+        | ((first as u32) >> 4) << 22
+        | (first as u32 & 15) << 12
+        | (2 * count as u32)
+}
+
+/// `vpop {d<first>-d<first + count - 1>}` (`vldmia sp!`), `count` in 1..=16.
+pub fn vpop(c: Cond, first: D, count: u8) -> u32 {
+    assert!((1..=16).contains(&count) && first as u32 + count as u32 <= 32);
+    c.bits()
+        | 0x0cbd_0b00
+        | ((first as u32) >> 4) << 22
+        | (first as u32 & 15) << 12
+        | (2 * count as u32)
+}
+
 /// `vldr`/`vstr dd, [rn, #±imm]` (a multiple of 4, at most 1020).
 pub fn vmem(c: Cond, load: bool, dd: D, rn: R, off: MemOffset) -> u32 {
     assert!(

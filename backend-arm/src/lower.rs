@@ -1041,24 +1041,20 @@ pub fn relocate(kind: u8, code: &mut [u8], at: u32, address: u64) -> Result<(), 
 
 /// The core registers the prologue pushes: fp (the frame), lr (scratch, and the return
 /// address), every allocatable callee-saved one, r3 when needed to keep the stack 8-byte
-/// aligned; and the d registers it stores below them: every allocatable callee-saved one
-/// and d15, the float scratch.
-fn saved(frame: &NativeFrame, profile: Profile) -> (u16, Vec<u8>) {
+/// aligned. With VFP it also pushes d8–d15, the AAPCS's callee-saved d registers: the
+/// allocatable ones, d14 and d15 (the float scratch) in one instruction.
+fn saved_core(frame: &NativeFrame) -> u16 {
     let mut mask: u16 = 1 << FP | 1 << LR;
-    let mut d = Vec::new();
     for r in frame.saved.iter() {
         match r.class {
             RegClass::Int => mask |= 1 << r.hw,
-            RegClass::Float => d.push(r.hw),
+            RegClass::Float => debug_assert!((8..16).contains(&r.hw), "d{} is not d8-d15", r.hw),
         }
     }
     if mask.count_ones() % 2 == 1 {
         mask |= 1 << 3;
     }
-    if profile.vfp() {
-        d.push(DS);
-    }
-    (mask, d)
+    mask
 }
 
 impl Emitter<'_> {
@@ -1078,12 +1074,9 @@ impl<'a> Isa<'a> for Emitter<'a> {
 
     fn prologue(&mut self) -> Result<(), CompileError> {
         let al = Cond::Al;
-        let (push_mask, saved_d) = saved(&self.c.frame, self.profile);
-        self.put(enc::push(al, push_mask));
-        self.sp_adjust(Dp::Sub, 8 * saved_d.len() as u32);
-        for (k, &d) in saved_d.iter().enumerate() {
-            let off = MemOffset::new(8 * k as i32, 1020).expect("small");
-            self.put(enc::vmem(al, false, d, SP, off));
+        self.put(enc::push(al, saved_core(&self.c.frame)));
+        if self.profile.vfp() {
+            self.put(enc::vpush(al, 8, 8));
         }
         self.sp_adjust(Dp::Sub, self.c.frame.outgoing_bytes);
         self.put(enc::dp_reg(al, Dp::Mov, false, FP, 0, 0, Shift::Lsl, 0));
@@ -1132,13 +1125,13 @@ impl<'a> Isa<'a> for Emitter<'a> {
         let al = Cond::Al;
         self.put(enc::dp_reg(al, Dp::Mov, false, 0, 0, IP, Shift::Lsl, 0));
         self.sp_adjust(Dp::Add, self.c.frame.outgoing_bytes);
-        let (push_mask, saved_d) = saved(&self.c.frame, self.profile);
-        for (k, &d) in saved_d.iter().enumerate() {
-            let off = MemOffset::new(8 * k as i32, 1020).expect("small");
-            self.put(enc::vmem(al, true, d, SP, off));
+        if self.profile.vfp() {
+            self.put(enc::vpop(al, 8, 8));
         }
-        self.sp_adjust(Dp::Add, 8 * saved_d.len() as u32);
-        self.put(enc::pop(al, push_mask & !(1 << LR) | 1 << PC));
+        self.put(enc::pop(
+            al,
+            saved_core(&self.c.frame) & !(1 << LR) | 1 << PC,
+        ));
     }
 
     fn end(&mut self) {
