@@ -44,6 +44,7 @@ pub struct ArmBackend {
     float: FloatAbi,
     profile: Profile,
     regs: RegisterInfo,
+    contract: jit_core::frame::FrameContract,
 }
 
 impl ArmBackend {
@@ -55,10 +56,12 @@ impl ArmBackend {
     /// The lowering for another A32 profile (backend-armv5 uses [`Profile::V5te`] with
     /// the soft-float ABI).
     pub fn with_profile(float: FloatAbi, profile: Profile) -> ArmBackend {
+        let regs = regs::register_info(profile);
         ArmBackend {
             float,
             profile,
-            regs: regs::register_info(profile),
+            contract: jit_core::frame::FrameContract::new(&regs),
+            regs,
         }
     }
 
@@ -142,7 +145,7 @@ impl Backend for ArmBackend {
         lower::emit(
             trace,
             alloc,
-            &self.regs,
+            &self.contract,
             self.float,
             self.profile,
             self.triple(),

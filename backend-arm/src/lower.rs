@@ -8,12 +8,11 @@
 //! words, then the slots.
 
 use jit_core::backend::{
-    CompileError, CompiledTrace, Def, Loc, OpConstraints, Reg as PReg, RegClass, RegSet,
-    RegisterInfo, Use,
+    CompileError, CompiledTrace, Def, Loc, OpConstraints, Reg as PReg, RegClass, RegSet, Use,
 };
 use jit_core::codebuf::{FixupError, Label};
 use jit_core::emit::{Emission, Isa, RelocTarget};
-use jit_core::frame::NativeFrame;
+use jit_core::frame::{FrameContract, NativeFrame};
 use jit_core::ir::{MemType, Opcode, Scalar, Sig, Trace, Type};
 use jit_core::liveness::Liveness;
 use jit_core::regalloc::{Allocation, Move};
@@ -21,7 +20,7 @@ use target_lexicon::Triple;
 
 use crate::abi::{self, call_operand_locs, stack_bytes, ArgLoc, FloatAbi, TRAP_BASE};
 use crate::enc::{self, ArmImm, Cond, Dp, Extra, MemOffset, Shift, Vop, Vun, LR, PC, SP};
-use crate::regs::{register_info, Profile, DS, FP, IP, S30};
+use crate::regs::{Profile, CALLER_SAVED, DS, FP, IP, S30};
 
 /// The allocator constraints of op `i`.
 pub fn constraints(
@@ -92,7 +91,7 @@ pub fn constraints(
         }
         Sig::Call | Sig::CallSplit => {
             let locs = call_operand_locs(trace, op, float);
-            let mut clobbers = register_info(Profile::V7Vfp).caller_saved;
+            let mut clobbers = CALLER_SAVED;
             for (&a, loc) in op.args.iter().zip(&locs) {
                 let u = match (*loc, trace.operand_type(a)) {
                     (ArgLoc::Core(r), _) => Fixed(PReg::int(r)),
@@ -1193,13 +1192,13 @@ impl<'a> Isa<'a> for Emitter<'a> {
 pub fn emit(
     trace: &Trace,
     alloc: &Allocation,
-    regs: &RegisterInfo,
+    contract: &FrameContract,
     float: FloatAbi,
     profile: Profile,
     triple: Triple,
 ) -> Result<CompiledTrace, CompileError> {
     let mut e = Emitter {
-        c: Emission::new(trace, alloc, regs, stack_bytes(trace, float), 8),
+        c: Emission::new(trace, alloc, contract, stack_bytes(trace, float), 8),
         profile,
         float,
         flags: None,

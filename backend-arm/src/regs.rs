@@ -54,6 +54,9 @@ fn name(r: PReg) -> &'static str {
     }
 }
 
+/// The registers a call destroys under the AAPCS: r0–r3, ip, lr and d0–d7.
+pub const CALLER_SAVED: RegSet = RegSet(0b1111 | 1 << IP | 1 << LR | 0xff << 32);
+
 /// The allocator's view of the register file.
 pub fn register_info(profile: Profile) -> RegisterInfo {
     let int = (0..=10).map(PReg::int).collect();
@@ -62,14 +65,10 @@ pub fn register_info(profile: Profile) -> RegisterInfo {
     } else {
         Vec::new()
     };
-    let mut caller_saved = RegSet::of(&[0, 1, 2, 3, IP, LR].map(PReg::int));
-    for d in 0..8 {
-        caller_saved = caller_saved.with(PReg::float(d));
-    }
     RegisterInfo {
         int,
         float,
-        caller_saved,
+        caller_saved: CALLER_SAVED,
         names: name,
     }
 }
@@ -77,4 +76,18 @@ pub fn register_info(profile: Profile) -> RegisterInfo {
 /// The most frame slots for the profile: a frame of at most [`MAX_FRAME_BYTES`].
 pub fn max_slots(profile: Profile) -> u32 {
     jit_core::frame::FrameLayout::new(&register_info(profile)).slots_within(MAX_FRAME_BYTES)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_caller_saved_constant_names_the_aapcs_registers() {
+        let mut want = RegSet::of(&[0, 1, 2, 3, IP, LR].map(PReg::int));
+        for d in 0..8 {
+            want = want.with(PReg::float(d));
+        }
+        assert_eq!(CALLER_SAVED, want);
+    }
 }

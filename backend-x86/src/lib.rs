@@ -31,6 +31,7 @@ use target_lexicon::Triple;
 #[derive(Debug)]
 pub struct X86Backend {
     regs: RegisterInfo,
+    contract: jit_core::frame::FrameContract,
 }
 
 impl Default for X86Backend {
@@ -42,8 +43,10 @@ impl Default for X86Backend {
 impl X86Backend {
     /// The backend.
     pub fn new() -> X86Backend {
+        let regs = regs::register_info();
         X86Backend {
-            regs: regs::register_info(),
+            contract: jit_core::frame::FrameContract::new(&regs),
+            regs,
         }
     }
 
@@ -104,6 +107,6 @@ impl Backend for X86Backend {
         alloc: &Allocation,
         externs: &Externs,
     ) -> Result<CompiledTrace, CompileError> {
-        lower::emit(trace, alloc, externs, self.triple())
+        lower::emit(trace, alloc, externs, &self.contract, self.triple())
     }
 }

@@ -6,7 +6,7 @@ use jit_core::backend::{
 use jit_core::codebuf::{FixupError, Label};
 use jit_core::emit::{Emission, Isa, RelocTarget};
 use jit_core::externs::Externs;
-use jit_core::frame::NativeFrame;
+use jit_core::frame::{FrameContract, NativeFrame};
 use jit_core::ir::{MemType, Opcode, Operand, Scalar, Sig, Trace, Type};
 use jit_core::liveness::Liveness;
 use jit_core::regalloc::{Allocation, Move};
@@ -97,7 +97,7 @@ pub fn constraints(
                     abi::ArgLoc::Float(x) => Fixed(PReg::float(x)),
                     abi::ArgLoc::Stack(_) => Any,
                 }));
-            out.clobbers = regs::register_info().caller_saved;
+            out.clobbers = regs::CALLER_SAVED;
             out.def = Some(match decl.ret {
                 None => Def::None,
                 Some(Type::F64) => Def::Fixed(PReg::float(0)),
@@ -747,17 +747,14 @@ fn outgoing_bytes(trace: &Trace) -> u32 {
 /// The callee-saved general registers the prologue pushes: rbp (the frame) and every
 /// allocatable callee-saved one, then an 8-byte pad if needed to keep rsp 16-byte aligned
 /// at calls (the return address already took 8).
-fn pushed(frame: &NativeFrame) -> (Vec<u8>, i32) {
-    let mut regs = vec![RBP];
-    regs.extend(
-        frame
-            .saved
-            .iter()
-            .filter(|r| r.class == RegClass::Int)
-            .map(|r| r.hw),
-    );
-    let pad = if regs.len().is_multiple_of(2) { 8 } else { 0 };
-    (regs, pad + frame.outgoing_bytes as i32)
+fn pushed(frame: &NativeFrame) -> (([u8; 16], usize), i32) {
+    let (mut regs, mut n) = ([RBP; 16], 1);
+    for r in frame.saved.iter().filter(|r| r.class == RegClass::Int) {
+        regs[n] = r.hw;
+        n += 1;
+    }
+    let pad = if n.is_multiple_of(2) { 8 } else { 0 };
+    ((regs, n), pad + frame.outgoing_bytes as i32)
 }
 
 impl<'a> Isa<'a> for Emitter<'a> {
@@ -767,8 +764,8 @@ impl<'a> Isa<'a> for Emitter<'a> {
 
     fn prologue(&mut self) -> Result<(), CompileError> {
         // No xmm register is callee-saved under System V.
-        let (regs, adjust) = pushed(&self.c.frame);
-        for &r in &regs {
+        let ((regs, n), adjust) = pushed(&self.c.frame);
+        for &r in &regs[..n] {
             self.enc().push(r);
         }
         self.enc().rsp_adjust(Alu::Sub, adjust);
@@ -810,9 +807,9 @@ impl<'a> Isa<'a> for Emitter<'a> {
 
     fn epilogue(&mut self) {
         self.enc().mov_rr(false, RAX, SCRATCH);
-        let (regs, adjust) = pushed(&self.c.frame);
+        let ((regs, n), adjust) = pushed(&self.c.frame);
         self.enc().rsp_adjust(Alu::Add, adjust);
-        for &r in regs.iter().rev() {
+        for &r in regs[..n].iter().rev() {
             self.enc().pop(r);
         }
         self.enc().ret();
@@ -844,11 +841,11 @@ pub fn emit(
     trace: &Trace,
     alloc: &Allocation,
     externs: &Externs,
+    contract: &FrameContract,
     triple: Triple,
 ) -> Result<CompiledTrace, CompileError> {
-    let regs = regs::register_info();
     let mut e = Emitter {
-        c: Emission::new(trace, alloc, &regs, outgoing_bytes(trace), 16),
+        c: Emission::new(trace, alloc, contract, outgoing_bytes(trace), 16),
         externs,
         flags: None,
     };

@@ -61,6 +61,20 @@ fn name(r: Reg) -> &'static str {
     }
 }
 
+/// The registers a call destroys: rax, rcx, rdx, rsi, rdi, r8–r11 and every xmm register.
+pub const CALLER_SAVED: RegSet = RegSet(
+    1 << RAX
+        | 1 << RCX
+        | 1 << RDX
+        | 1 << RSI
+        | 1 << RDI
+        | 1 << R8
+        | 1 << R9
+        | 1 << R10
+        | 1 << R11
+        | 0xffff << 32,
+);
+
 /// The allocator's view of the register file.
 pub fn register_info() -> RegisterInfo {
     let int: Vec<Reg> = [RAX, RCX, RDX, RSI, RDI, R8, R9, RBX, R12, R13, R14, R15]
@@ -68,20 +82,26 @@ pub fn register_info() -> RegisterInfo {
         .map(|&r| Reg::int(r))
         .collect();
     let float: Vec<Reg> = (0..14).map(Reg::float).collect();
-    let mut caller_saved = RegSet::of(&[RAX, RCX, RDX, RSI, RDI, R8, R9, R10, R11].map(Reg::int));
-    for x in 0..16 {
-        caller_saved = caller_saved.with(Reg::float(x));
-    }
     RegisterInfo {
         int,
         float,
-        caller_saved,
+        caller_saved: CALLER_SAVED,
         names: name,
     }
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_caller_saved_constant_names_the_system_v_registers() {
+        use super::*;
+        let mut want = RegSet::of(&[RAX, RCX, RDX, RSI, RDI, R8, R9, R10, R11].map(Reg::int));
+        for x in 0..16 {
+            want = want.with(Reg::float(x));
+        }
+        assert_eq!(CALLER_SAVED, want);
+    }
+
     #[test]
     fn the_frame_constant_is_the_derived_layout() {
         assert_eq!(

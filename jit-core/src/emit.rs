@@ -21,7 +21,7 @@ use target_lexicon::Triple;
 
 use crate::backend::{save_words_read, CompileError, CompiledTrace, ExitInfo, Loc, Reg};
 use crate::codebuf::{CodeBuffer, FixupError, Label};
-use crate::frame::{FrameLayout, NativeFrame};
+use crate::frame::{FrameContract, FrameLayout, NativeFrame};
 use crate::ir::{Opcode, Trace};
 use crate::regalloc::{Allocation, Move};
 
@@ -104,12 +104,12 @@ pub struct Emission<'a> {
 }
 
 impl<'a> Emission<'a> {
-    /// The state for emitting `trace` under `alloc` on a target with this frame layout;
+    /// The state for emitting `trace` under `alloc` on a target with this frame contract;
     /// the root's calls stack `outgoing` bytes, and the stack keeps `align`-byte alignment.
     pub fn new(
         trace: &'a Trace,
         alloc: &'a Allocation,
-        regs: &crate::backend::RegisterInfo,
+        contract: &FrameContract,
         outgoing: u32,
         align: u32,
     ) -> Emission<'a> {
@@ -130,8 +130,8 @@ impl<'a> Emission<'a> {
             buf,
             trace,
             alloc,
-            layout: FrameLayout::new(regs),
-            frame: NativeFrame::for_root(regs, outgoing, align),
+            layout: contract.layout,
+            frame: NativeFrame::for_root(contract, outgoing, align),
             calls: Vec::new(),
             data_ranges: Vec::new(),
             pool_start: None,

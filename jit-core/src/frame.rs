@@ -122,12 +122,32 @@ pub struct NativeFrame {
 }
 
 impl NativeFrame {
-    /// The frame for a root whose calls stack `needed` bytes of arguments, rounded up to
-    /// `align`.
-    pub fn for_root(regs: &RegisterInfo, needed: u32, align: u32) -> NativeFrame {
+    /// The frame for a root under `contract` whose calls stack `needed` bytes of
+    /// arguments, rounded up to `align`.
+    pub fn for_root(contract: &FrameContract, needed: u32, align: u32) -> NativeFrame {
         NativeFrame {
-            saved: callee_saved(regs),
+            saved: contract.callee_saved,
             outgoing_bytes: needed.max(MIN_OUTGOING_BYTES).next_multiple_of(align),
+        }
+    }
+}
+
+/// What a register file fixes for every trace compiled against it, computed once per
+/// backend: the frame layout, and the callee-saved registers a root's prologue saves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FrameContract {
+    /// The frame layout.
+    pub layout: FrameLayout,
+    /// The allocatable callee-saved registers ([`callee_saved`]).
+    pub callee_saved: RegSet,
+}
+
+impl FrameContract {
+    /// The contract of `regs`.
+    pub fn new(regs: &RegisterInfo) -> FrameContract {
+        FrameContract {
+            layout: FrameLayout::new(regs),
+            callee_saved: callee_saved(regs),
         }
     }
 }
@@ -165,9 +185,13 @@ mod tests {
     #[test]
     fn a_root_saves_every_callee_saved_register_and_a_tree_wide_outgoing_area() {
         let regs = crate::toy::registers();
-        let frame = NativeFrame::for_root(&regs, 8, 16);
+        let contract = FrameContract::new(&regs);
+        let frame = NativeFrame::for_root(&contract, 8, 16);
         assert_eq!(frame.outgoing_bytes, 64);
-        assert_eq!(NativeFrame::for_root(&regs, 100, 16).outgoing_bytes, 112);
+        assert_eq!(
+            NativeFrame::for_root(&contract, 100, 16).outgoing_bytes,
+            112
+        );
         for r in frame.saved.iter() {
             assert!(!regs.caller_saved.contains(r));
         }

@@ -37,11 +37,10 @@ pub struct Allocation {
     results: Vec<Option<Loc>>,
     edit_start: Vec<u32>,
     edits: Vec<Move>,
-    fail_start: Vec<u32>,
+    /// Per op: where its fail locations start in `fails`, and its slot high-water mark
+    /// (see [`Allocation::guard_slots`]).
+    fail_start: Vec<(u32, u32)>,
     fails: Vec<Loc>,
-    /// The slot high-water mark at each guard and finish (`0` at other ops): slots at or above it
-    /// are free when the guard fails, so code attached there may take them.
-    guard_slots: Vec<u32>,
     /// Where each label argument lives at the loop header.
     pub label_locs: Vec<Loc>,
     /// Where each input is when the trace is entered (the [`Entry`] it was allocated from).
@@ -90,13 +89,13 @@ impl Allocation {
     /// Where guard `i`'s fail args are when it fails.
     #[inline]
     pub fn fail_locs(&self, i: usize) -> &[Loc] {
-        &self.fails[self.fail_start[i] as usize..self.fail_start[i + 1] as usize]
+        &self.fails[self.fail_start[i].0 as usize..self.fail_start[i + 1].0 as usize]
     }
     /// The slot high-water mark at guard `i`: every slot a value may be in when the guard
     /// fails is below it.
     #[inline]
     pub fn guard_slots(&self, i: usize) -> u32 {
-        self.guard_slots[i]
+        self.fail_start[i].1
     }
 
     /// The allocation's flattened parts, mutable: for tests that corrupt an allocation to
@@ -217,7 +216,6 @@ pub fn allocate(
             edits: Vec::with_capacity(nops / 2),
             fail_start: Vec::with_capacity(nops + 1),
             fails: Vec::new(),
-            guard_slots: Vec::with_capacity(nops),
             label_locs: Vec::new(),
             entry: Vec::new(),
             slots: 0,
@@ -245,8 +243,7 @@ pub fn allocate(
         a.op = i;
         a.out.arg_start.push(a.out.args.len() as u32);
         a.out.edit_start.push(a.out.edits.len() as u32);
-        a.out.fail_start.push(a.out.fails.len() as u32);
-        a.out.guard_slots.push(0);
+        a.out.fail_start.push((a.out.fails.len() as u32, 0));
         match trace.ops[i].opcode {
             Opcode::Label => a.label(i)?,
             Opcode::Jump => a.jump(i)?,
@@ -256,7 +253,7 @@ pub fn allocate(
     }
     a.out.arg_start.push(a.out.args.len() as u32);
     a.out.edit_start.push(a.out.edits.len() as u32);
-    a.out.fail_start.push(a.out.fails.len() as u32);
+    a.out.fail_start.push((a.out.fails.len() as u32, 0));
     a.out.slots = a.nslots;
     Ok(a.out)
 }
@@ -531,7 +528,7 @@ impl Alloc<'_> {
             self.out.fails.push(l);
         }
         if op.exit_id().is_some() {
-            self.out.guard_slots[i] = self.nslots;
+            self.out.fail_start[i].1 = self.nslots;
         }
         // 6. Values that die here.
         let mut reuse_dies = false;
