@@ -263,8 +263,6 @@ pub struct CompiledTrace {
     pub layout: crate::frame::FrameLayout,
     /// The native stack frame its prologue builds (what code sharing its epilogue may use).
     pub frame: crate::frame::NativeFrame,
-    /// Where each input of the compiled trace is on entry (the allocation's entry).
-    pub entry: Vec<Loc>,
     /// Per exit (indexed like `exits`), where the values are, in the compiled trace's
     /// terms, with the slot high-water mark and the stub's offset.
     pub exit_states: Vec<crate::emit::ExitState>,

@@ -359,7 +359,6 @@ pub fn emit<'a, I: Isa<'a>>(isa: &mut I, triple: Triple) -> Result<CompiledTrace
         data_ranges: std::mem::take(&mut e.data_ranges),
         layout,
         frame: e.frame.clone(),
-        entry: alloc.entry.clone(),
         exit_states: std::mem::take(&mut e.states),
         exit_locs: std::mem::take(&mut e.exit_locs),
         labels: std::mem::take(&mut e.labels),

@@ -166,7 +166,6 @@ fn a_compiled_trace_runs_through_the_runner_interface() {
             saved: jit_core::backend::RegSet::EMPTY,
             outgoing_bytes: 0,
         },
-        entry: vec![jit_core::backend::Loc::Slot(0)],
         exit_states: vec![],
         exit_locs: vec![],
         labels: vec![],

@@ -52,7 +52,7 @@ fn the_driver_records_what_attached_code_needs_on_every_target() {
             );
             assert_eq!(code.invalidated_word, layout.invalidated, "{at}");
             assert_eq!(
-                code.entry,
+                c.allocation.entry,
                 (0..t.inputs.len() as u32)
                     .map(Loc::Slot)
                     .collect::<Vec<_>>(),
