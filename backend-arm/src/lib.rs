@@ -34,7 +34,7 @@ use target_lexicon::Triple;
 
 pub use abi::FloatAbi;
 pub use abi::TRAP_BASE;
-pub use lower::{relocate, MOVW_MOVT, MOV_ORR};
+pub use lower::{jump_patch, relocate, B_FAR, MOVW_MOVT, MOV_ORR};
 pub use regs::{max_slots, Profile, MAX_FRAME_BYTES};
 
 /// The ARMv7-A + VFPv3-D16 backend, for one float ABI. (With [`Profile::V5te`] it is the
@@ -141,11 +141,13 @@ impl Backend for ArmBackend {
         _live: &Liveness,
         alloc: &Allocation,
         _externs: &Externs,
+        kind: jit_core::emit::EmitKind,
     ) -> Result<CompiledTrace, CompileError> {
         lower::emit(
             trace,
             alloc,
             &self.contract,
+            kind,
             self.float,
             self.profile,
             self.triple(),
@@ -156,8 +158,13 @@ impl Backend for ArmBackend {
         &self,
         reloc: &jit_core::emit::Reloc,
         code: &mut [u8],
+        code_address: u64,
         address: u64,
     ) -> Result<(), jit_core::codebuf::FixupError> {
-        lower::relocate(reloc.kind, code, reloc.at, address)
+        lower::relocate(reloc.kind, code, reloc.at, code_address, address)
+    }
+
+    fn jump_patch(&self, at: u64, target: u64) -> Result<Vec<u8>, jit_core::codebuf::FixupError> {
+        lower::jump_patch(at, target)
     }
 }

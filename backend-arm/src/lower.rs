@@ -11,7 +11,7 @@ use jit_core::backend::{
     CompileError, CompiledTrace, Def, Loc, OpConstraints, Reg as PReg, RegClass, RegSet, Use,
 };
 use jit_core::codebuf::{FixupError, Label};
-use jit_core::emit::{Emission, Isa, RelocTarget};
+use jit_core::emit::{Emission, EmitKind, Isa, RelocTarget};
 use jit_core::frame::{FrameContract, NativeFrame};
 use jit_core::ir::{MemType, Opcode, Scalar, Sig, Trace, Type};
 use jit_core::liveness::Liveness;
@@ -145,6 +145,8 @@ const BRANCH: u8 = 0;
 pub const MOVW_MOVT: u8 = 0;
 /// Relocation kind: an address as MOV then three ORRs, one byte each (ARMv5).
 pub const MOV_ORR: u8 = 1;
+/// Relocation kind: a `b` to an address outside the code.
+pub const B_FAR: u8 = 2;
 /// Fixup kind: an `ldr rd, [pc, #±imm12]` literal load.
 const LDR_LIT: u8 = 1;
 /// Fixup kind: a `vldr dd, [pc, #±imm8*4]` literal load.
@@ -251,7 +253,7 @@ impl Emitter<'_> {
                 self.put(enc::dp_imm(Cond::Al, Dp::Orr, false, rd, rd, zero));
             }
             self.c.reloc(at, MOV_ORR, target);
-            relocate(MOV_ORR, &mut self.c.buf.bytes, at, address as u64)
+            relocate(MOV_ORR, &mut self.c.buf.bytes, at, 0, address as u64)
                 .expect("a 32-bit address fits");
         }
     }
@@ -1009,8 +1011,39 @@ impl Emitter<'_> {
     }
 }
 
-/// Writes `address` into the instructions of relocation kind `kind` at `at`.
-pub fn relocate(kind: u8, code: &mut [u8], at: u32, address: u64) -> Result<(), FixupError> {
+/// The word offset of a `b` at `at` to `target`, if within its ±32 MiB.
+fn branch_words(at: u64, target: u64) -> Option<i32> {
+    let delta = target.wrapping_sub(at + 8) as i64;
+    (delta % 4 == 0 && (-(1 << 25)..(1 << 25)).contains(&delta)).then_some((delta / 4) as i32)
+}
+
+/// `b` at address `at` to `target`.
+pub fn jump_patch(at: u64, target: u64) -> Result<Vec<u8>, FixupError> {
+    let words = branch_words(at, target).ok_or(FixupError::AddressTooWide {
+        at: 0,
+        address: target,
+    })?;
+    Ok(enc::branch(Cond::Al, false, words).to_le_bytes().to_vec())
+}
+
+/// Writes `address` into the instructions of relocation kind `kind` at `at` of code loaded
+/// at `code_address`.
+pub fn relocate(
+    kind: u8,
+    code: &mut [u8],
+    at: u32,
+    code_address: u64,
+    address: u64,
+) -> Result<(), FixupError> {
+    if kind == B_FAR {
+        let words = branch_words(code_address + at as u64, address)
+            .ok_or(FixupError::AddressTooWide { at, address })?;
+        let o = at as usize;
+        let old = u32::from_le_bytes(code[o..o + 4].try_into().expect("4 bytes"));
+        let new = (old & 0xff00_0000) | (words as u32 & 0x00ff_ffff);
+        code[o..o + 4].copy_from_slice(&new.to_le_bytes());
+        return Ok(());
+    }
     let address = u32::try_from(address).map_err(|_| FixupError::AddressTooWide { at, address })?;
     let word = |code: &[u8], k: usize| {
         let o = at as usize + 4 * k;
@@ -1096,6 +1129,12 @@ impl<'a> Isa<'a> for Emitter<'a> {
 
     fn jump(&mut self, l: Label) {
         self.branch_to(Cond::Al, false, l);
+    }
+
+    fn jump_far(&mut self, target: RelocTarget) {
+        let at = self.c.buf.offset();
+        self.put(enc::branch(Cond::Al, false, 0));
+        self.c.reloc(at, B_FAR, target);
     }
 
     fn loop_back(&mut self, header: Label, out_of_budget: Label) {
@@ -1193,12 +1232,13 @@ pub fn emit(
     trace: &Trace,
     alloc: &Allocation,
     contract: &FrameContract,
+    kind: EmitKind,
     float: FloatAbi,
     profile: Profile,
     triple: Triple,
 ) -> Result<CompiledTrace, CompileError> {
     let mut e = Emitter {
-        c: Emission::new(trace, alloc, contract, stack_bytes(trace, float), 8),
+        c: Emission::new(trace, alloc, contract, stack_bytes(trace, float), 8, kind),
         profile,
         float,
         flags: None,

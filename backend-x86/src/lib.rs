@@ -95,9 +95,14 @@ impl Backend for X86Backend {
         &self,
         reloc: &jit_core::emit::Reloc,
         code: &mut [u8],
+        code_address: u64,
         address: u64,
     ) -> Result<(), jit_core::codebuf::FixupError> {
-        lower::relocate(reloc.kind, code, reloc.at, address)
+        lower::relocate(reloc.kind, code, reloc.at, code_address, address)
+    }
+
+    fn jump_patch(&self, at: u64, target: u64) -> Result<Vec<u8>, jit_core::codebuf::FixupError> {
+        lower::jump_patch(at, target)
     }
 
     fn emit(
@@ -106,7 +111,8 @@ impl Backend for X86Backend {
         _live: &Liveness,
         alloc: &Allocation,
         externs: &Externs,
+        kind: jit_core::emit::EmitKind,
     ) -> Result<CompiledTrace, CompileError> {
-        lower::emit(trace, alloc, externs, &self.contract, self.triple())
+        lower::emit(trace, alloc, externs, &self.contract, kind, self.triple())
     }
 }

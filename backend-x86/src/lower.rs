@@ -4,7 +4,7 @@ use jit_core::backend::{
     CompileError, CompiledTrace, Def, Loc, OpConstraints, Reg as PReg, RegClass, RegSet, Use,
 };
 use jit_core::codebuf::{FixupError, Label};
-use jit_core::emit::{Emission, Isa, RelocTarget};
+use jit_core::emit::{Emission, EmitKind, Isa, RelocTarget};
 use jit_core::externs::Externs;
 use jit_core::frame::{FrameContract, NativeFrame};
 use jit_core::ir::{MemType, Opcode, Operand, Scalar, Sig, Trace, Type};
@@ -20,6 +20,8 @@ use crate::regs::{self, FSCRATCH, SCRATCH, SCRATCH2};
 const REL32: u8 = 0;
 /// Relocation kind: a 64-bit absolute address (the immediate of a `movabs`).
 pub const ABS64: u8 = 0;
+/// Relocation kind: the rel32 field of a `jmp` to an address outside the code.
+pub const JMP_REL32: u8 = 1;
 
 fn is_wide(ty: Type) -> bool {
     !matches!(ty, Type::I32)
@@ -785,6 +787,11 @@ impl<'a> Isa<'a> for Emitter<'a> {
         self.jmp_to(l);
     }
 
+    fn jump_far(&mut self, target: RelocTarget) {
+        let at = self.enc().jmp();
+        self.c.reloc(at, JMP_REL32, target);
+    }
+
     fn loop_back(&mut self, header: Label, out_of_budget: Label) {
         let m = Mem::base(RBP, regs::word_disp(regs::FRAME.budget));
         // The count of jumps left: taken while it was not zero (no borrow).
@@ -829,11 +836,40 @@ impl<'a> Isa<'a> for Emitter<'a> {
     }
 }
 
-/// Writes `address` into the field of relocation kind `kind` at `at`.
-pub fn relocate(kind: u8, code: &mut [u8], at: u32, address: u64) -> Result<(), FixupError> {
+/// Writes `address` into the field of relocation kind `kind` at `at` of code loaded at
+/// `code_address`.
+pub fn relocate(
+    kind: u8,
+    code: &mut [u8],
+    at: u32,
+    code_address: u64,
+    address: u64,
+) -> Result<(), FixupError> {
+    if kind == JMP_REL32 {
+        let rel = rel32(code_address + at as u64 + 4, address)
+            .ok_or(FixupError::AddressTooWide { at, address })?;
+        code[at as usize..at as usize + 4].copy_from_slice(&rel.to_le_bytes());
+        return Ok(());
+    }
     debug_assert_eq!(kind, ABS64);
     code[at as usize..at as usize + 8].copy_from_slice(&address.to_le_bytes());
     Ok(())
+}
+
+/// `target - next` as a rel32, if it fits.
+fn rel32(next: u64, target: u64) -> Option<i32> {
+    i32::try_from(target.wrapping_sub(next) as i64).ok()
+}
+
+/// `jmp rel32` at address `at` to `target`.
+pub fn jump_patch(at: u64, target: u64) -> Result<Vec<u8>, FixupError> {
+    let rel = rel32(at + 5, target).ok_or(FixupError::AddressTooWide {
+        at: 0,
+        address: target,
+    })?;
+    let mut bytes = vec![0xe9];
+    bytes.extend_from_slice(&rel.to_le_bytes());
+    Ok(bytes)
 }
 
 /// Lowers and encodes an allocated trace.
@@ -842,10 +878,11 @@ pub fn emit(
     alloc: &Allocation,
     externs: &Externs,
     contract: &FrameContract,
+    kind: EmitKind,
     triple: Triple,
 ) -> Result<CompiledTrace, CompileError> {
     let mut e = Emitter {
-        c: Emission::new(trace, alloc, contract, outgoing_bytes(trace), 16),
+        c: Emission::new(trace, alloc, contract, outgoing_bytes(trace), 16, kind),
         externs,
         flags: None,
     };

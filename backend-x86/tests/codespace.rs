@@ -73,12 +73,12 @@ fn call_relocations_relink_a_compiled_trace() {
     let before = code.code.clone();
     for r in &code.relocs {
         assert_eq!(r.target, RelocTarget::Extern(0));
-        backend.relocate(r, &mut code.code, seven).unwrap();
+        backend.relocate(r, &mut code.code, 0, seven).unwrap();
     }
     assert_eq!(code.code, before);
     // Relinked to @eight, only the relocated fields differ, and the code calls @eight.
     for r in code.relocs.clone() {
-        backend.relocate(&r, &mut code.code, eight).unwrap();
+        backend.relocate(&r, &mut code.code, 0, eight).unwrap();
     }
     let changed: Vec<usize> = (0..before.len())
         .filter(|&k| before[k] != code.code[k])

@@ -275,6 +275,13 @@ pub struct CompiledTrace {
     /// Code offset of the common exit: entered with an exit index in the ISA's exit
     /// register, it saves registers and returns through the epilogue.
     pub common_exit: u32,
+    /// Code offset of the epilogue (after the common exit's register saves): entered with
+    /// an exit index in the ISA's exit register, it returns it. A bridge's exits save their
+    /// registers and jump to their root's.
+    pub epilogue: u32,
+    /// The tree-wide index of the first exit (0 for a root; a bridge's exit `k` returns
+    /// `first_exit + k`).
+    pub first_exit: u32,
 }
 
 impl CompiledTrace {
@@ -325,6 +332,8 @@ pub enum CompileError {
     Extern(crate::externs::ExternError),
     /// The allocation checker found an error (a register allocator bug).
     Allocation(String),
+    /// A bridge does not fit the guard it is for (its inputs, or the guard's values).
+    BridgeMismatch(String),
 }
 
 impl fmt::Display for CompileError {
@@ -356,6 +365,7 @@ impl fmt::Display for CompileError {
             }
             CompileError::Extern(e) => write!(f, "{e}"),
             CompileError::Allocation(e) => write!(f, "register allocation is wrong: {e}"),
+            CompileError::BridgeMismatch(e) => write!(f, "the bridge does not fit its guard: {e}"),
         }
     }
 }
@@ -397,21 +407,27 @@ pub trait Backend {
     ) -> Result<(), CompileError>;
 
     /// Writes `address` into the field of relocation `reloc` in `code` (compiled by this
-    /// backend): how a loader links calls, or moves code, after compilation.
+    /// backend, to be loaded at `code_address`): how a loader links calls and bridges.
     fn relocate(
         &self,
         reloc: &crate::emit::Reloc,
         code: &mut [u8],
+        code_address: u64,
         address: u64,
     ) -> Result<(), crate::codebuf::FixupError>;
 
-    /// Lowers and encodes the allocated trace.
+    /// The bytes of an unconditional jump placed at `at` (an exit stub) to `target`: what
+    /// attaching a bridge patches into its guard's stub.
+    fn jump_patch(&self, at: u64, target: u64) -> Result<Vec<u8>, crate::codebuf::FixupError>;
+
+    /// Lowers and encodes the allocated trace, as a root or a bridge.
     fn emit(
         &self,
         trace: &Trace,
         live: &Liveness,
         alloc: &Allocation,
         externs: &crate::externs::Externs,
+        kind: crate::emit::EmitKind,
     ) -> Result<CompiledTrace, CompileError>;
 }
 

@@ -176,6 +176,11 @@ impl NativeCodeSpace {
         self.ptr
     }
 
+    /// Bytes from the first byte to the end of the last allocation.
+    pub fn used(&self) -> usize {
+        self.bump.top
+    }
+
     /// Sets the protection of the pages holding `off..off + len`.
     fn protect(&mut self, off: usize, len: usize, prot: libc::c_int) -> Result<(), CodeSpaceError> {
         let page = page_size();

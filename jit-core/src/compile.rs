@@ -1,6 +1,7 @@
 //! The shared compilation driver: verify, legalize, constrain, allocate, check, emit.
 
 use crate::backend::{Backend, CompileError, CompiledTrace, OpConstraints};
+use crate::emit::EmitKind;
 use crate::externs::Externs;
 use crate::ir::{Opcode, Trace};
 use crate::legalize::SplitMode;
@@ -45,16 +46,57 @@ impl Compiled {
     }
 }
 
-/// Compiles `trace` for `backend`. Calls resolve against `externs`.
+/// Compiles `trace` for `backend` as a root: entered through its prologue with its inputs
+/// in frame slots `0..n`. Calls resolve against `externs`.
 pub fn compile(
     backend: &dyn Backend,
     trace: &Trace,
     externs: &Externs,
     options: CompileOptions,
 ) -> Result<Compiled, CompileError> {
+    compile_with(backend, trace, externs, options, None)
+}
+
+/// Where a bridge grows from: exit `exit` (a guard) of `parent`, a compiled root or bridge of
+/// the same tree; the bridge's exits are numbered from `first_exit` (tree-wide).
+#[derive(Clone, Copy, Debug)]
+pub struct BridgeFrom<'a> {
+    /// The compiled trace the guard is in.
+    pub parent: &'a CompiledTrace,
+    /// The guard's exit index in `parent.exits`.
+    pub exit: usize,
+    /// The tree-wide index the bridge's first exit gets.
+    pub first_exit: u32,
+}
+
+/// Compiles `bridge` to continue where guard `from.exit` of `from.parent` fails: its inputs
+/// are the guard's fail args (same number and types), taken where the guard's allocation
+/// left them (registers and spill slots inherited, nothing stored and reloaded); it runs in
+/// the root's frame and leaves through the root's epilogue. Attach it by loading it and
+/// patching the guard's stub with [`Backend::jump_patch`] (see `runtime::NativeTree`).
+pub fn compile_bridge(
+    backend: &dyn Backend,
+    bridge: &Trace,
+    externs: &Externs,
+    options: CompileOptions,
+    from: BridgeFrom<'_>,
+) -> Result<Compiled, CompileError> {
+    compile_with(backend, bridge, externs, options, Some(from))
+}
+
+fn compile_with(
+    backend: &dyn Backend,
+    trace: &Trace,
+    externs: &Externs,
+    options: CompileOptions,
+    from: Option<BridgeFrom<'_>>,
+) -> Result<Compiled, CompileError> {
     verify(trace).map_err(CompileError::Invalid)?;
     if let Err(mut errors) = externs.check_decls(trace) {
         return Err(CompileError::Extern(errors.swap_remove(0).1));
+    }
+    if let Some(from) = from {
+        check_bridge_inputs(trace, &from)?;
     }
     let original = trace;
     let caps = backend.capabilities();
@@ -81,7 +123,37 @@ pub fn compile(
             backend.constraints(trace, &live, i, c)?;
         }
     }
-    let entry = Entry::slots(trace.inputs.len());
+    let (entry, kind) = match from {
+        None => (Entry::slots(trace.inputs.len()), EmitKind::Root),
+        Some(from) => {
+            let state = &from.parent.exit_states[from.exit];
+            let locs = from.parent.exit_state_locs(from.exit).to_vec();
+            if locs.len() != trace.inputs.len() {
+                return Err(CompileError::BridgeMismatch(format!(
+                    "the guard leaves {} values, the bridge takes {} (as compiled)",
+                    locs.len(),
+                    trace.inputs.len()
+                )));
+            }
+            if let Some(k) = (1..locs.len()).find(|&k| locs[..k].contains(&locs[k])) {
+                return Err(CompileError::BridgeMismatch(format!(
+                    "the guard passes one value twice (fail args {} and {} are both in {:?})",
+                    locs[..k].iter().position(|l| *l == locs[k]).unwrap_or(0),
+                    k,
+                    locs[k]
+                )));
+            }
+            let entry = Entry {
+                locs,
+                reserved_slots: state.slot_high_water,
+            };
+            let kind = EmitKind::Bridge {
+                first_exit: from.first_exit,
+                frame: from.parent.frame.clone(),
+            };
+            (entry, kind)
+        }
+    };
     let allocation = allocate(trace, &live, &constraints, backend.registers(), entry)
         .map_err(|e| CompileError::Allocation(e.to_string()))?;
     if options.check_allocation {
@@ -94,7 +166,7 @@ pub fn compile(
             limit: backend.max_frame_slots(),
         });
     }
-    let mut code = backend.emit(trace, &live, &allocation, externs)?;
+    let mut code = backend.emit(trace, &live, &allocation, externs, kind)?;
     if let Some(l) = original.label_index() {
         code.iteration_steps = (original.ops.len() - l - 1) as u64;
         code.first_jump_steps = original.ops.len() as u64;
@@ -112,6 +184,30 @@ pub fn compile(
         allocation,
         legalized,
     })
+}
+
+/// A bridge takes its guard's fail args: the same number, of the same types.
+fn check_bridge_inputs(bridge: &Trace, from: &BridgeFrom<'_>) -> Result<(), CompileError> {
+    let Some(exit) = from.parent.exits.get(from.exit) else {
+        return Err(CompileError::BridgeMismatch(format!(
+            "the parent has no exit {}",
+            from.exit
+        )));
+    };
+    if exit.finish {
+        return Err(CompileError::BridgeMismatch(format!(
+            "exit {} is a finish, not a guard",
+            from.exit
+        )));
+    }
+    let want: Vec<_> = exit.values.iter().map(|&(t, _)| t).collect();
+    let got: Vec<_> = bridge.inputs.iter().map(|&v| bridge.ty(v)).collect();
+    if want != got {
+        return Err(CompileError::BridgeMismatch(format!(
+            "the guard's fail args are {want:?}, the bridge's inputs {got:?}"
+        )));
+    }
+    Ok(())
 }
 
 /// Refuses values a target cannot hold, should legalization have left any: i64 on a 32-bit

@@ -59,6 +59,24 @@ pub struct LabelState {
 pub enum RelocTarget {
     /// The address of external function `calls[k]`.
     Extern(u32),
+    /// The epilogue of the root a bridge belongs to (`CompiledTrace::epilogue` of the root,
+    /// where it is loaded): a bridge's exits leave through it.
+    RootEpilogue,
+}
+
+/// What is emitted: a root, entered through its prologue, or a bridge, entered by a jump
+/// patched into a guard's stub, sharing its root's frame and leaving through its epilogue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EmitKind {
+    /// A root trace.
+    Root,
+    /// A bridge.
+    Bridge {
+        /// The tree-wide index of the bridge's first exit (exits are numbered per tree).
+        first_exit: u32,
+        /// The root's native frame, which the bridge runs in.
+        frame: NativeFrame,
+    },
 }
 
 /// A reference from the code to an address outside it, kept so the code can be relinked
@@ -93,6 +111,8 @@ pub struct Emission<'a> {
     /// Where a constant pool placed after all instructions begins (set by [`Isa::end`] if
     /// it places one there rather than as an island).
     pub pool_start: Option<u32>,
+    /// Root or bridge.
+    pub kind: EmitKind,
     relocs: Vec<Reloc>,
     exits: Vec<ExitInfo>,
     states: Vec<ExitState>,
@@ -112,6 +132,7 @@ impl<'a> Emission<'a> {
         contract: &FrameContract,
         outgoing: u32,
         align: u32,
+        kind: EmitKind,
     ) -> Emission<'a> {
         let mut buf = CodeBuffer::new();
         buf.bytes.reserve(trace.ops.len() * 12 + 256);
@@ -131,7 +152,11 @@ impl<'a> Emission<'a> {
             trace,
             alloc,
             layout: contract.layout,
-            frame: NativeFrame::for_root(contract, outgoing, align),
+            frame: match &kind {
+                EmitKind::Root => NativeFrame::for_root(contract, outgoing, align),
+                EmitKind::Bridge { frame, .. } => frame.clone(),
+            },
+            kind,
             calls: Vec::new(),
             data_ranges: Vec::new(),
             pool_start: None,
@@ -236,6 +261,10 @@ pub trait Isa<'a> {
     /// An unconditional branch to `l`.
     fn jump(&mut self, l: Label);
 
+    /// An unconditional branch to an address outside the code, written by a relocation
+    /// ([`Emission::reloc`]) when the code is loaded.
+    fn jump_far(&mut self, target: RelocTarget);
+
     /// The back edge: one jump fewer left in the budget word; to `header` while jumps were
     /// left, else to `out_of_budget`.
     fn loop_back(&mut self, header: Label, out_of_budget: Label);
@@ -260,11 +289,28 @@ pub trait Isa<'a> {
 
 /// Emits the allocated trace through `isa` and assembles the compiled trace for `triple`.
 pub fn emit<'a, I: Isa<'a>>(isa: &mut I, triple: Triple) -> Result<CompiledTrace, CompileError> {
-    isa.prologue()?;
-    let (trace, alloc) = {
+    let (trace, alloc, first_exit) = {
         let e = isa.emission();
-        (e.trace, e.alloc)
+        let first_exit = match e.kind {
+            EmitKind::Root => 0,
+            EmitKind::Bridge { first_exit, .. } => first_exit,
+        };
+        (e.trace, e.alloc, first_exit)
     };
+    let bridge = matches!(isa.emission().kind, EmitKind::Bridge { .. });
+    if bridge {
+        if let Some(l) = trace.label_index() {
+            return Err(CompileError::Unsupported {
+                op: l,
+                opcode: Opcode::Label,
+                reason:
+                    "a bridge cannot loop yet (bridges jumping to labels come with trees of loops)"
+                        .into(),
+            });
+        }
+    } else {
+        isa.prologue()?;
+    }
     let mut op_offsets = Vec::with_capacity(trace.ops.len() + 1);
     for (i, op) in trace.ops.iter().enumerate() {
         op_offsets.push(isa.emission().buf.offset());
@@ -308,15 +354,17 @@ pub fn emit<'a, I: Isa<'a>>(isa: &mut I, triple: Triple) -> Result<CompiledTrace
         let e = isa.emission();
         e.buf.bind(l);
         e.states[k].stub = e.buf.offset();
-        isa.set_exit_index(k as u32);
+        isa.set_exit_index(first_exit + k as u32);
         isa.jump(common);
         isa.checkpoint();
     }
     let e = isa.emission();
-    let budget_exit = e.exits.len() as u32;
+    let budget_exit = first_exit + e.exits.len() as u32;
     let budget = e.budget;
-    e.buf.bind(budget);
-    isa.set_exit_index(budget_exit);
+    if trace.label_index().is_some() {
+        e.buf.bind(budget);
+        isa.set_exit_index(budget_exit);
+    }
     let e = isa.emission();
     e.buf.bind(common);
     let common_exit = e.buf.offset();
@@ -326,7 +374,12 @@ pub fn emit<'a, I: Isa<'a>>(isa: &mut I, triple: Triple) -> Result<CompiledTrace
         let r = layout.saved_register(w).expect("a save word");
         isa.save_register(r, w);
     }
-    isa.epilogue();
+    let epilogue = isa.emission().buf.offset();
+    if bridge {
+        isa.jump_far(RelocTarget::RootEpilogue);
+    } else {
+        isa.epilogue();
+    }
     isa.end();
     let e = isa.emission();
     let text_len = e.pool_start.unwrap_or(e.buf.offset());
@@ -364,5 +417,7 @@ pub fn emit<'a, I: Isa<'a>>(isa: &mut I, triple: Triple) -> Result<CompiledTrace
         labels: std::mem::take(&mut e.labels),
         relocs: std::mem::take(&mut e.relocs),
         common_exit,
+        epilogue,
+        first_exit,
     })
 }

@@ -35,6 +35,7 @@ pub mod runtime;
 pub mod sem;
 pub mod text;
 pub mod toy;
+pub mod tree;
 pub mod verify;
 
 pub use builder::TraceBuilder;

@@ -171,6 +171,8 @@ fn a_compiled_trace_runs_through_the_runner_interface() {
         labels: vec![],
         relocs: vec![],
         common_exit: 16,
+        epilogue: 16,
+        first_exit: 0,
     };
     let mut t = EmuTrace::load(Cpu::CortexA8, compiled, vec![Type::I32]).unwrap();
     let out = t

@@ -18,6 +18,7 @@ pub mod callees;
 pub mod cases;
 pub mod gen;
 pub mod shrink;
+pub mod tree;
 
 use std::fmt::Write;
 
@@ -332,9 +333,13 @@ impl<B: Backend> Backend for Tweaked<B> {
         &self,
         reloc: &jit_core::emit::Reloc,
         code: &mut [u8],
+        code_address: u64,
         address: u64,
     ) -> Result<(), jit_core::codebuf::FixupError> {
-        self.inner.relocate(reloc, code, address)
+        self.inner.relocate(reloc, code, code_address, address)
+    }
+    fn jump_patch(&self, at: u64, target: u64) -> Result<Vec<u8>, jit_core::codebuf::FixupError> {
+        self.inner.jump_patch(at, target)
     }
     fn emit(
         &self,
@@ -342,7 +347,8 @@ impl<B: Backend> Backend for Tweaked<B> {
         live: &jit_core::liveness::Liveness,
         alloc: &jit_core::regalloc::Allocation,
         externs: &Externs,
+        kind: jit_core::emit::EmitKind,
     ) -> Result<CompiledTrace, jit_core::backend::CompileError> {
-        self.inner.emit(trace, live, alloc, externs)
+        self.inner.emit(trace, live, alloc, externs, kind)
     }
 }

@@ -111,14 +111,16 @@ fn the_driver_records_what_attached_code_needs_on_every_target() {
             assert_eq!(code.relocs.len(), sites, "{at}");
             let mut bytes = code.code.clone();
             for r in &code.relocs {
-                let RelocTarget::Extern(k) = r.target;
+                let RelocTarget::Extern(k) = r.target else {
+                    panic!("{at}: a root refers to {:?}", r.target)
+                };
                 let name = &code.calls[k as usize];
                 let address = if backend.name() == "x86-64" {
                     externs.get(name).unwrap().native.unwrap() as u64
                 } else {
                     (TRAP_BASE + 4 * k) as u64
                 };
-                backend.relocate(r, &mut bytes, address).unwrap();
+                backend.relocate(r, &mut bytes, 0, address).unwrap();
             }
             assert_eq!(bytes, code.code, "{at}");
             checked += 1;
@@ -149,7 +151,7 @@ fn arm_relocations_rewrite_only_their_instructions() {
         let r = code.relocs[0];
         for address in [0, 0x1234_5678, 0xffff_ffff, 0x8000_0001] {
             let mut bytes = code.code.clone();
-            backend.relocate(&r, &mut bytes, address).unwrap();
+            backend.relocate(&r, &mut bytes, 0, address).unwrap();
             for (k, (new, old)) in bytes.iter().zip(&code.code).enumerate() {
                 if !(r.at as usize..r.at as usize + width).contains(&k) {
                     assert_eq!(new, old);
@@ -172,7 +174,7 @@ fn arm_relocations_rewrite_only_their_instructions() {
             assert_eq!(got as u64, address, "{}", backend.name());
         }
         assert!(backend
-            .relocate(&r, &mut code.code.clone(), 1 << 32)
+            .relocate(&r, &mut code.code.clone(), 0, 1 << 32)
             .is_err());
     }
 }

@@ -1,0 +1,269 @@
+//! A tree of compiled code: a root trace and the bridges attached to its guards (and to
+//! theirs), in one code space, with exits numbered across the tree.
+//!
+//! Attaching a bridge loads its code next to the root's, links its jump to the root's
+//! epilogue, and patches the guard's exit stub into a jump to it ([`crate::codespace::patch`],
+//! so the code is never writable and executable at once). From then on the guard's failure
+//! runs the bridge with the fail args where the guard left them.
+//!
+//! [`Exits`] is the bookkeeping every executor shares; [`NativeTree`] runs a tree on this
+//! machine (jit-emu has the emulated one).
+
+use crate::backend::{Backend, CompiledTrace};
+use crate::codespace::{CodeSpace, CodeSpaceError, NativeCodeSpace};
+use crate::emit::RelocTarget;
+use crate::interp::{Outcome, RunOptions};
+use crate::ir::{Scalar, Type};
+use crate::memory::Memory;
+use crate::runtime::{fill_frame, read_exit, HostMemory, RunError};
+
+/// Where a tree-wide exit index leads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TreeExit {
+    /// Exit `exit` of part `part` (0: the root, then bridges in the order attached).
+    Exit {
+        /// The part.
+        part: usize,
+        /// The exit's index in that part's `exits`.
+        exit: usize,
+    },
+    /// The root's loop ran out of budget.
+    Budget,
+}
+
+/// The parts of a tree and its exits, numbered tree-wide: the root's exits, its budget
+/// exit, then each bridge's exits in the order attached.
+#[derive(Clone, Debug)]
+pub struct Exits {
+    /// The root, then each bridge.
+    pub parts: Vec<CompiledTrace>,
+    /// Where each tree-wide exit index leads.
+    pub index: Vec<TreeExit>,
+    /// For each tree-wide exit, the part its bridge is (if one is attached).
+    pub bridges: Vec<Option<usize>>,
+}
+
+impl Exits {
+    /// The bookkeeping of a tree with only its root.
+    pub fn new(root: CompiledTrace) -> Exits {
+        let mut index: Vec<TreeExit> = (0..root.exits.len())
+            .map(|exit| TreeExit::Exit { part: 0, exit })
+            .collect();
+        index.push(TreeExit::Budget);
+        Exits {
+            bridges: vec![None; index.len()],
+            index,
+            parts: vec![root],
+        }
+    }
+
+    /// The tree-wide index the next bridge's first exit gets (`BridgeFrom::first_exit`).
+    pub fn next_exit(&self) -> u32 {
+        self.index.len() as u32
+    }
+
+    /// The compiled trace tree-wide exit `index` is in, and its index there.
+    pub fn locate(&self, index: u32) -> Option<(&CompiledTrace, usize)> {
+        match self.index.get(index as usize)? {
+            &TreeExit::Exit { part, exit } => Some((&self.parts[part], exit)),
+            TreeExit::Budget => None,
+        }
+    }
+
+    /// Checks that `bridge` can be attached at tree-wide exit `at` (a guard without a
+    /// bridge, the bridge numbered from [`Exits::next_exit`]) and records it; returns the
+    /// part holding the guard and the guard's index there.
+    pub fn add(&mut self, at: u32, bridge: CompiledTrace) -> Result<(usize, usize), RunError> {
+        let bad = |why: String| Err(RunError::Inputs(format!("cannot attach the bridge: {why}")));
+        let Some(&TreeExit::Exit { part, exit }) = self.index.get(at as usize) else {
+            return bad(format!("exit {at} is not a guard of the tree"));
+        };
+        if self.parts[part].exits[exit].finish {
+            return bad(format!("exit {at} is a finish"));
+        }
+        if self.bridges[at as usize].is_some() {
+            return bad(format!("exit {at} already has a bridge"));
+        }
+        if bridge.first_exit != self.next_exit() {
+            return bad(format!(
+                "it numbers its exits from {}, the tree's next is {}",
+                bridge.first_exit,
+                self.next_exit()
+            ));
+        }
+        let new = self.parts.len();
+        for exit in 0..bridge.exits.len() {
+            self.index.push(TreeExit::Exit { part: new, exit });
+            self.bridges.push(None);
+        }
+        self.bridges[at as usize] = Some(new);
+        self.parts.push(bridge);
+        Ok((part, exit))
+    }
+
+    /// The most frame words any part needs.
+    pub fn frame_words(&self) -> u32 {
+        self.parts.iter().map(|p| p.frame_words).max().unwrap_or(0)
+    }
+
+    /// Reads the outcome of a run that returned tree-wide exit `index`: which part it left
+    /// from, and the outcome in that part's terms (its exit id, values, and steps counted
+    /// in that part).
+    pub fn read(
+        &self,
+        index: u64,
+        frame: &[u64],
+        options: RunOptions,
+        to_virtual: impl Fn(u64) -> u64,
+    ) -> Result<(usize, Outcome), RunError> {
+        match self.index.get(index as usize) {
+            Some(TreeExit::Budget) => Err(RunError::StepBudget {
+                steps: options.step_budget,
+            }),
+            Some(&TreeExit::Exit { part, exit }) => {
+                let out = read_exit(&self.parts[part], exit as u64, frame, options, &to_virtual)?;
+                Ok((part, out))
+            }
+            None => Err(RunError::BadExit(index)),
+        }
+    }
+}
+
+/// Loads `code` (compiled by `backend`) into `space`, linking its relocations: a bridge's
+/// jump to the root epilogue goes to `root_epilogue`; calls keep the addresses they were
+/// compiled with. Returns the code's address.
+pub fn load_part(
+    space: &mut dyn CodeSpace,
+    backend: &dyn Backend,
+    code: &CompiledTrace,
+    root_epilogue: u64,
+) -> Result<u64, RunError> {
+    let map = |e: CodeSpaceError| RunError::Map(e.to_string());
+    let addr = space.allocate(code.code.len().max(1)).map_err(map)?;
+    let mut bytes = code.code.clone();
+    for r in &code.relocs {
+        if r.target == RelocTarget::RootEpilogue {
+            backend
+                .relocate(r, &mut bytes, addr, root_epilogue)
+                .map_err(|e| RunError::Map(format!("linking the bridge: {e}")))?;
+        }
+    }
+    space.write(addr, &bytes).map_err(map)?;
+    space.flush(addr, bytes.len()).map_err(map)?;
+    Ok(addr)
+}
+
+/// Patches exit stub `stub` (an address) into a jump to `target`.
+pub fn patch_stub(
+    space: &mut dyn CodeSpace,
+    backend: &dyn Backend,
+    stub: u64,
+    target: u64,
+) -> Result<(), RunError> {
+    let bytes = backend
+        .jump_patch(stub, target)
+        .map_err(|e| RunError::Map(format!("patching the guard: {e}")))?;
+    crate::codespace::patch(space, stub, &bytes).map_err(|e| RunError::Map(e.to_string()))
+}
+
+/// A tree running on this machine.
+pub struct NativeTree {
+    space: NativeCodeSpace,
+    exits: Exits,
+    addrs: Vec<u64>,
+    input_types: Vec<Type>,
+}
+
+/// Bytes of code a native tree can hold.
+pub const NATIVE_TREE_BYTES: usize = 16 << 20;
+
+impl NativeTree {
+    /// A tree whose root is `root` (compiled for this machine by `backend`); `input_types`
+    /// are the root's input types.
+    pub fn new(
+        backend: &dyn Backend,
+        root: CompiledTrace,
+        input_types: Vec<Type>,
+    ) -> Result<NativeTree, RunError> {
+        if root.triple.architecture != target_lexicon::HOST.architecture {
+            return Err(RunError::WrongHost {
+                code: root.triple.to_string(),
+            });
+        }
+        let mut space =
+            NativeCodeSpace::new(NATIVE_TREE_BYTES).map_err(|e| RunError::Map(e.to_string()))?;
+        let addr = load_part(&mut space, backend, &root, 0)?;
+        Ok(NativeTree {
+            space,
+            exits: Exits::new(root),
+            addrs: vec![addr],
+            input_types,
+        })
+    }
+
+    /// The tree's parts and exits.
+    pub fn exits(&self) -> &Exits {
+        &self.exits
+    }
+
+    /// Attaches `bridge` (compiled by `backend` with `compile_bridge` from tree-wide exit
+    /// `at`, numbered from [`Exits::next_exit`]): loads it and patches the guard's stub.
+    pub fn attach(
+        &mut self,
+        backend: &dyn Backend,
+        at: u32,
+        bridge: CompiledTrace,
+    ) -> Result<(), RunError> {
+        let root_epilogue = self.addrs[0] + self.exits.parts[0].epilogue as u64;
+        let (part, exit) = self.exits.add(at, bridge)?;
+        let new = self.exits.parts.len() - 1;
+        let addr = load_part(
+            &mut self.space,
+            backend,
+            &self.exits.parts[new],
+            root_epilogue,
+        )?;
+        self.addrs.push(addr);
+        let stub = self.addrs[part] + self.exits.parts[part].exit_states[exit].stub as u64;
+        patch_stub(&mut self.space, backend, stub, addr)
+    }
+
+    /// Runs the tree from its root; returns the part it left from and the outcome there.
+    pub fn run(
+        &mut self,
+        inputs: &[Scalar],
+        memory: &mut Memory,
+        options: RunOptions,
+    ) -> Result<(usize, Outcome), RunError> {
+        let host = HostMemory::new(memory)?;
+        let root = &self.exits.parts[0];
+        let mut frame = fill_frame(root, inputs, &self.input_types, options, |a| {
+            host.to_host(a)
+        })?;
+        frame.resize(self.exits.frame_words() as usize, 0);
+        crate::externs::take_native_calls();
+        let used = self.space.used();
+        // SAFETY: every part was compiled for this architecture (checked in `new` for the
+        // root; bridges share its backend) and this tree's frame layout, the frame is as
+        // large as the largest part needs, and the code touches memory only through the
+        // refs placed in the frame and the declared external functions; a fault in it comes
+        // back as an error.
+        let index =
+            unsafe { crate::fault::enter(self.addrs[0] as *const u8, used, frame.as_mut_ptr()) }
+                .map_err(|f| match f.signal {
+                    libc::SIGSEGV | libc::SIGBUS => {
+                        RunError::Fault(format!("{f}: {}", host.describe(f.addr)))
+                    }
+                    _ => RunError::Fault(f.to_string()),
+                });
+        let calls = crate::externs::take_native_calls();
+        let index = index?;
+        host.copy_back(memory);
+        let (part, mut out) = self
+            .exits
+            .read(index, &frame, options, |a| host.to_virtual(a))?;
+        out.call_count = calls.len() as u64;
+        out.calls = calls;
+        Ok((part, out))
+    }
+}
