@@ -171,15 +171,18 @@ fn call_args(
 /// A trap handler calling `calls[k]` in `externs` with AAPCS placement under `float`,
 /// logging non-helper calls to `log`.
 pub fn host_calls(
-    calls: Vec<String>,
+    calls: Rc<RefCell<Vec<String>>>,
     externs: Externs,
     float: FloatAbi,
     log: Rc<RefCell<Vec<CallRecord>>>,
 ) -> TrapHandler {
     Box::new(move |index, regs, stack| {
         let name = calls
+            .borrow()
             .get(index as usize)
+            .cloned()
             .ok_or_else(|| format!("no function for trap slot {index}"))?;
+        let name = &name;
         let f = externs
             .get(name)
             .ok_or_else(|| format!("no external function @{name}"))?;
@@ -276,28 +279,54 @@ impl Target for ArmTarget {
 
     fn load(&self, code: CompiledTrace, trace: &Trace) -> Result<Box<dyn Runner>, RunError> {
         let log = Rc::new(RefCell::new(Vec::new()));
-        let calls = code.calls.clone();
+        let calls = Rc::new(RefCell::new(code.calls.clone()));
+        self.check_code(&code)?;
+        let machine = self.machine(calls, log.clone())?;
+        let types = trace.inputs.iter().map(|&v| trace.ty(v)).collect();
+        let inner = EmuTrace::load_into(machine, code, types)?;
+        Ok(Box::new(ArmRunner {
+            inner: Some(inner),
+            executed: self.counting.then(|| self.executed.clone()),
+            log,
+            pool: self.machines.clone(),
+        }))
+    }
+}
+
+impl ArmTarget {
+    /// Refuses code an ARMv5TE target must not run (anything newer than ARMv5TE, or
+    /// UNPREDICTABLE); every compiled trace and bridge goes through it.
+    fn check_code(&self, code: &CompiledTrace) -> Result<(), RunError> {
+        if self.backend.profile() == Profile::V5te {
+            let found = backend_armv5::check::check_code(
+                &code.code[..code.text_len as usize],
+                &code.data_ranges,
+            );
+            if let Some(v) = found.first() {
+                return Err(RunError::Fault(format!("not ARMv5TE-safe code: {v}")));
+            }
+        }
+        Ok(())
+    }
+
+    /// A machine of this target's CPU (from the pool, or new with the runtime and fixture
+    /// images loaded), whose trap slot `k` runs function `calls[k]` and logs calls in `log`.
+    fn machine(
+        &self,
+        calls: Rc<RefCell<Vec<String>>>,
+        log: Rc<RefCell<Vec<CallRecord>>>,
+    ) -> Result<crate::Machine, RunError> {
         let mut host = host_calls(
             calls.clone(),
             self.externs.clone(),
             self.backend.float_abi(),
             log.clone(),
         );
-        let types = trace.inputs.iter().map(|&v| trace.ty(v)).collect();
         let cpu = match self.backend.profile() {
-            Profile::V5te => {
-                // Every compiled trace must be ARMv5TE with nothing UNPREDICTABLE in it.
-                let found = backend_armv5::check::check_code(
-                    &code.code[..code.text_len as usize],
-                    &code.data_ranges,
-                );
-                if let Some(v) = found.first() {
-                    return Err(RunError::Fault(format!("not ARMv5TE-safe code: {v}")));
-                }
-                Cpu::Arm926
-            }
+            Profile::V5te => Cpu::Arm926,
             Profile::V7Vfp => Cpu::CortexA8,
         };
+        let fault = |e: String| RunError::Fault(e);
         let spare = {
             let mut pool = self.machines.borrow_mut();
             pool.iter()
@@ -306,39 +335,36 @@ impl Target for ArmTarget {
         };
         // A machine from this target's pool already holds the images loaded below.
         let fresh = spare.is_none();
-        let mut inner = match spare {
-            Some(machine) => EmuTrace::load_into(machine, code, types)?,
-            None => EmuTrace::load(cpu, code, types)?,
+        let mut machine = match spare {
+            Some(machine) => machine,
+            None => crate::Machine::new(cpu).map_err(|e| fault(e.to_string()))?,
         };
         // Legalization helpers run as GCC-built code on top of libgcc, as they would in a
         // process on the target; test functions run on the host unless a fixture has them.
-        let fault = |e: String| RunError::Fault(e);
         let (runtime, runtime_symbols) =
             runtime_fixture(self.backend.profile(), self.backend.float_abi()).map_err(fault)?;
         if fresh {
-            inner
-                .machine()
+            machine
                 .load_elf(runtime)
                 .map_err(|e| fault(e.to_string()))?;
         }
         let mut fixture_symbols = None;
         if let Some((elf, more)) = &self.fixture {
             if fresh {
-                inner
-                    .machine()
-                    .load_elf(elf)
-                    .map_err(|e| fault(e.to_string()))?;
+                machine.load_elf(elf).map_err(|e| fault(e.to_string()))?;
             }
             fixture_symbols = Some(more.clone());
         }
         let (externs, float, gcc_log) =
             (self.externs.clone(), self.backend.float_abi(), log.clone());
         let handler: TrapHandler = Box::new(move |index, regs, stack| {
-            let name = calls.get(index as usize);
-            if let Some(&addr) = name.and_then(|n| runtime_symbols.get(n)) {
+            let name = calls.borrow().get(index as usize).cloned();
+            if let Some(&addr) = name.as_ref().and_then(|n| runtime_symbols.get(n)) {
                 return Ok(TrapAction::Jump(addr));
             }
-            let gcc = name.and_then(|n| Some((n, fixture_symbols.as_ref()?.get(n)?)));
+            let gcc = name
+                .as_ref()
+                .and_then(|n| Some((n, fixture_symbols.as_ref()?.get(n)?)));
             let Some((name, &addr)) = gcc else {
                 return host(index, regs, stack);
             };
@@ -355,19 +381,85 @@ impl Target for ArmTarget {
             }
             Ok(TrapAction::Jump(addr))
         });
-        inner.machine().set_trap_handler(handler);
+        machine.set_trap_handler(handler);
         if self.counting {
-            inner
-                .machine()
+            machine
                 .count_instructions()
                 .map_err(|e| fault(e.to_string()))?;
         }
-        Ok(Box::new(ArmRunner {
-            inner: Some(inner),
-            executed: self.counting.then(|| self.executed.clone()),
+        Ok(machine)
+    }
+
+    /// Loads `root` (compiled from `trace` by this target's backend) as the root of a tree
+    /// that bridges can be attached to.
+    pub fn load_tree(&self, root: CompiledTrace, trace: &Trace) -> Result<ArmTree<'_>, RunError> {
+        self.check_code(&root)?;
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let calls = Rc::new(RefCell::new(Vec::new()));
+        let machine = self.machine(calls.clone(), log.clone())?;
+        let types = trace.inputs.iter().map(|&v| trace.ty(v)).collect();
+        let tree = crate::EmuTree::load(machine, root, types, calls)?;
+        Ok(ArmTree {
+            target: self,
+            tree: Some(tree),
             log,
-            pool: self.machines.clone(),
-        }))
+        })
+    }
+}
+
+/// A tree on this target's emulated CPU (see [`crate::EmuTree`]); its machine goes back to
+/// the target's pool when dropped.
+pub struct ArmTree<'a> {
+    target: &'a ArmTarget,
+    tree: Option<crate::EmuTree>,
+    log: Rc<RefCell<Vec<CallRecord>>>,
+}
+
+impl ArmTree<'_> {
+    fn tree(&mut self) -> &mut crate::EmuTree {
+        self.tree.as_mut().expect("the tree is only taken on drop")
+    }
+}
+
+impl Drop for ArmTree<'_> {
+    fn drop(&mut self) {
+        if let Some(tree) = self.tree.take() {
+            let mut pool = self.target.machines.borrow_mut();
+            if pool.len() < 4 {
+                pool.push(tree.into_machine());
+            }
+        }
+    }
+}
+
+impl jit_testkit::tree::TreeRunner for ArmTree<'_> {
+    fn exits(&self) -> &jit_core::tree::Exits {
+        self.tree
+            .as_ref()
+            .expect("the tree is only taken on drop")
+            .exits()
+    }
+
+    fn attach(&mut self, at: u32, bridge: CompiledTrace) -> Result<(), RunError> {
+        self.target.check_code(&bridge)?;
+        let backend = &self.target.backend;
+        self.tree
+            .as_mut()
+            .expect("the tree is only taken on drop")
+            .attach(backend, at, bridge)
+    }
+
+    fn run(
+        &mut self,
+        inputs: &[Scalar],
+        memory: &mut Memory,
+        options: RunOptions,
+    ) -> Result<(usize, Outcome), RunError> {
+        self.log.borrow_mut().clear();
+        let (part, mut out) = self.tree().run(inputs, memory, options)?;
+        out.calls = std::mem::take(&mut *self.log.borrow_mut());
+        out.call_count = out.calls.len() as u64;
+        Ok((part, out))
     }
 }
 

@@ -944,3 +944,135 @@ impl Runner for EmuTrace {
         read_exit(&self.code, index as u64, &frame, options, |a| a)
     }
 }
+
+/// A tree on an emulated ARM machine: the root at [`CODE_BASE`], bridges after it in the
+/// machine's code space, exits numbered tree-wide, and calls numbered tree-wide too — a
+/// bridge's call relocations are pointed at the tree's trap slots as it is attached, so
+/// [`EmuTree::calls`] names the function of every trap slot any part calls.
+pub struct EmuTree {
+    machine: Machine,
+    exits: jit_core::tree::Exits,
+    addrs: Vec<u64>,
+    calls: std::rc::Rc<std::cell::RefCell<Vec<String>>>,
+    input_types: Vec<Type>,
+}
+
+impl EmuTree {
+    /// Loads `root` into `machine` (dropping whatever code it held); `calls` becomes the
+    /// tree's trap-slot names, starting as the root's.
+    pub fn load(
+        mut machine: Machine,
+        root: CompiledTrace,
+        input_types: Vec<Type>,
+        calls: std::rc::Rc<std::cell::RefCell<Vec<String>>>,
+    ) -> Result<EmuTree, RunError> {
+        machine
+            .load_code(&root.code)
+            .map_err(|e| RunError::Fault(e.to_string()))?;
+        *calls.borrow_mut() = root.calls.clone();
+        Ok(EmuTree {
+            machine,
+            exits: jit_core::tree::Exits::new(root),
+            addrs: vec![CODE_BASE],
+            calls,
+            input_types,
+        })
+    }
+
+    /// The machine, to set handlers or take it back.
+    pub fn machine(&mut self) -> &mut Machine {
+        &mut self.machine
+    }
+
+    /// The machine back, for the next tree or trace.
+    pub fn into_machine(self) -> Machine {
+        self.machine
+    }
+
+    /// The tree's parts and exits.
+    pub fn exits(&self) -> &jit_core::tree::Exits {
+        &self.exits
+    }
+
+    /// The function each trap slot runs, across the tree.
+    pub fn calls(&self) -> std::rc::Rc<std::cell::RefCell<Vec<String>>> {
+        self.calls.clone()
+    }
+
+    /// Attaches `bridge` (compiled by `backend` for tree-wide exit `at`): renumbers its
+    /// calls into the tree's trap slots, loads it, links it to the root's epilogue, and
+    /// patches the guard's stub into a branch to it (flushing the patched word).
+    pub fn attach(
+        &mut self,
+        backend: &dyn jit_core::backend::Backend,
+        at: u32,
+        mut bridge: CompiledTrace,
+    ) -> Result<(), RunError> {
+        let link =
+            |e: jit_core::codebuf::FixupError| RunError::Map(format!("linking the bridge: {e}"));
+        for r in bridge.relocs.clone() {
+            if let jit_core::emit::RelocTarget::Extern(k) = r.target {
+                let name = &bridge.calls[k as usize];
+                let mut calls = self.calls.borrow_mut();
+                let slot = match calls.iter().position(|c| c == name) {
+                    Some(g) => g,
+                    None => {
+                        calls.push(name.clone());
+                        calls.len() - 1
+                    }
+                };
+                backend
+                    .relocate(&r, &mut bridge.code, 0, Machine::trap_address(slot as u32))
+                    .map_err(link)?;
+            }
+        }
+        let root_epilogue = self.addrs[0] + self.exits.parts[0].epilogue as u64;
+        let (part, exit) = self.exits.add(at, bridge)?;
+        let new = self.exits.parts.len() - 1;
+        let addr = jit_core::tree::load_part(
+            &mut self.machine,
+            backend,
+            &self.exits.parts[new],
+            root_epilogue,
+        )?;
+        self.addrs.push(addr);
+        let stub = self.addrs[part] + self.exits.parts[part].exit_states[exit].stub as u64;
+        jit_core::tree::patch_stub(&mut self.machine, backend, stub, addr)
+    }
+
+    /// Runs the tree from its root: the part it left from, and the outcome there.
+    pub fn run(
+        &mut self,
+        inputs: &[Scalar],
+        memory: &mut Memory,
+        options: RunOptions,
+    ) -> Result<(usize, Outcome), RunError> {
+        let fault = |e: EmuError| match e {
+            EmuError::Budget { .. } => RunError::StepBudget {
+                steps: options.step_budget,
+            },
+            other => RunError::Fault(other.to_string()),
+        };
+        self.machine.write_memory(memory).map_err(fault)?;
+        let mut frame = fill_frame(
+            &self.exits.parts[0],
+            inputs,
+            &self.input_types,
+            options,
+            |a| a,
+        )?;
+        frame.resize(self.exits.frame_words() as usize, 0);
+        self.machine.write_frame(&frame).map_err(fault)?;
+        let budget = options
+            .step_budget
+            .saturating_mul(BLOCKS_PER_STEP)
+            .max(10_000);
+        let index = self
+            .machine
+            .call(self.addrs[0] - CODE_BASE, FRAME_BASE as u32, budget)
+            .map_err(fault)?;
+        let frame = self.machine.read_frame(frame.len()).map_err(fault)?;
+        self.machine.read_memory(memory).map_err(fault)?;
+        self.exits.read(index as u64, &frame, options, |a| a)
+    }
+}

@@ -4,9 +4,13 @@
 
 use std::collections::HashMap;
 
+use jit_core::backend::{Backend, CompileError, CompiledTrace};
+use jit_core::compile::{compile, compile_bridge, BridgeFrom, CompileOptions};
 use jit_core::interp::{run, ExitKind, InterpError, Outcome, RunOptions};
 use jit_core::ir::{ExitId, Scalar, Type};
-use jit_core::text::parse_verified;
+use jit_core::runtime::RunError;
+use jit_core::text::{default_args, parse_args, parse_verified, resolve_args};
+use jit_core::tree::{Exits, NativeTree, TreeExit};
 use jit_core::{Externs, Memory, Trace};
 
 /// A bridge taking values of `types` (a guard's fail args): it changes each integer and
@@ -87,4 +91,161 @@ impl InterpTree<'_> {
             }
         }
     }
+}
+
+/// A tree loaded on a target: what [`grow_trees`] needs of native and emulated trees alike.
+pub trait TreeRunner {
+    /// The tree's parts and exits.
+    fn exits(&self) -> &Exits;
+    /// Attaches a bridge compiled for tree-wide exit `at`.
+    fn attach(&mut self, at: u32, bridge: CompiledTrace) -> Result<(), RunError>;
+    /// Runs the tree: the part it left from, and the outcome there.
+    fn run(
+        &mut self,
+        inputs: &[Scalar],
+        memory: &mut Memory,
+        options: RunOptions,
+    ) -> Result<(usize, Outcome), RunError>;
+}
+
+/// [`NativeTree`] with its backend, as a [`TreeRunner`].
+pub struct Native<'a> {
+    /// The backend that compiled the tree.
+    pub backend: &'a dyn Backend,
+    /// The tree.
+    pub tree: NativeTree,
+}
+
+impl TreeRunner for Native<'_> {
+    fn exits(&self) -> &Exits {
+        self.tree.exits()
+    }
+    fn attach(&mut self, at: u32, bridge: CompiledTrace) -> Result<(), RunError> {
+        self.tree.attach(self.backend, at, bridge)
+    }
+    fn run(
+        &mut self,
+        inputs: &[Scalar],
+        memory: &mut Memory,
+        options: RunOptions,
+    ) -> Result<(usize, Outcome), RunError> {
+        self.tree.run(inputs, memory, options)
+    }
+}
+
+/// How many trees [`grow_trees`] grew and how many bridges it attached and ran.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Grown {
+    /// Trees (conformance cases leaving through a guard).
+    pub trees: usize,
+    /// Bridges attached, each followed by a run compared with the interpreter.
+    pub bridges: usize,
+}
+
+/// For every conformance case whose run leaves through a guard: compiles it for `backend`,
+/// loads it with `load`, and up to `depth` times attaches a bridge ([`bridge`]) to the guard
+/// the last run failed at, runs the tree again and checks it against the interpreter
+/// running root and bridges in turn (part, exit, values and memory). Panics on a
+/// difference, naming the case.
+pub fn grow_trees<'t>(
+    backend: &dyn Backend,
+    depth: u32,
+    load: impl Fn(CompiledTrace, &Trace) -> Box<dyn TreeRunner + 't>,
+) -> Grown {
+    let externs = crate::externs();
+    let mut grown = Grown::default();
+    for case in crate::cases::all_cases() {
+        if case.runs_out || case.invalidated {
+            continue;
+        }
+        let trace = parse_verified(&case.src).expect("a case verifies");
+        let specs = parse_args(default_args(&case.src).unwrap_or("")).expect("its args parse");
+        let mut memory = Memory::new();
+        let inputs = resolve_args(&specs, &trace, &mut memory)
+            .expect("its args fit")
+            .values;
+        let opts = RunOptions {
+            step_budget: case.budget,
+            ..RunOptions::default()
+        };
+        match run(&trace, &inputs, &mut memory.clone(), &externs, opts) {
+            Ok(first) if first.kind == ExitKind::Guard => {}
+            _ => continue,
+        }
+        let root = compile(backend, &trace, &externs, CompileOptions::default())
+            .unwrap_or_else(|e| panic!("{}: {e}", case.name));
+        let mut tree = load(root.code, &trace);
+        let mut parts = vec![trace];
+        let mut map = HashMap::new();
+        grown.trees += 1;
+        for level in 0..depth {
+            let oracle = InterpTree {
+                parts: &parts,
+                bridges: &map,
+            };
+            let Ok((part, out)) = oracle.run(&inputs, &mut memory.clone(), &externs, opts) else {
+                break;
+            };
+            if out.kind != ExitKind::Guard {
+                break;
+            }
+            let exits = tree.exits();
+            let Some(at) = exits.index.iter().position(|x| match *x {
+                TreeExit::Exit { part: p, exit } => {
+                    p == part && exits.parts[p].exits[exit].id == out.exit
+                }
+                TreeExit::Budget => false,
+            }) else {
+                panic!(
+                    "{}: the failing guard is not an exit of the tree",
+                    case.name
+                )
+            };
+            let TreeExit::Exit { exit, .. } = exits.index[at] else {
+                unreachable!("found as an exit")
+            };
+            let types: Vec<Type> = out.values.iter().map(|v| v.ty()).collect();
+            let b = bridge(&types, level * 31 + at as u32);
+            let from = BridgeFrom {
+                parent: &exits.parts[part],
+                exit,
+                first_exit: exits.next_exit(),
+            };
+            let code = match compile_bridge(backend, &b, &externs, CompileOptions::default(), from)
+            {
+                Ok(c) => c.code,
+                // A guard passing one value twice: no bridge yet.
+                Err(CompileError::BridgeMismatch(_)) => break,
+                Err(e) => panic!("{}: bridge {level}: {e}", case.name),
+            };
+            tree.attach(at as u32, code)
+                .unwrap_or_else(|e| panic!("{}: attaching bridge {level}: {e}", case.name));
+            parts.push(b);
+            map.insert((part, out.exit), parts.len() - 1);
+            let oracle = InterpTree {
+                parts: &parts,
+                bridges: &map,
+            };
+            let mut want_mem = memory.clone();
+            let Ok((want_part, want)) = oracle.run(&inputs, &mut want_mem, &externs, opts) else {
+                break;
+            };
+            let mut got_mem = memory.clone();
+            let (got_part, got) = tree
+                .run(&inputs, &mut got_mem, opts)
+                .unwrap_or_else(|e| panic!("{}: bridge {level}: {e}", case.name));
+            assert!(
+                want_part == got_part && want.same_exit_and_values(&got),
+                "{}: bridge {level}: interpreter part {want_part} {want}, target part {got_part} {got}",
+                case.name
+            );
+            assert!(
+                got_mem.same_contents(&want_mem),
+                "{}: bridge {level}: memory differs",
+                case.name
+            );
+            grown.bridges += 1;
+        }
+    }
+    grown
 }
