@@ -14,7 +14,7 @@ use jit_testkit::Target;
 fn grow(target: &ArmTarget) {
     let backend: &dyn Backend = target.backend();
     let grown = grow_trees(backend, 6, |root, trace| {
-        Box::new(target.load_tree(root, trace).expect("the root loads"))
+        target.load_tree(root, trace).expect("the root loads")
     });
     eprintln!("{}: {grown:?}", target.name());
     assert!(grown.trees > 150 && grown.bridges > 190, "{grown:?}");

@@ -277,6 +277,14 @@ impl Target for ArmTarget {
         &self.backend
     }
 
+    fn load_tree(
+        &self,
+        root: CompiledTrace,
+        trace: &Trace,
+    ) -> Result<Box<dyn jit_testkit::tree::TreeRunner + '_>, RunError> {
+        Ok(Box::new(self.load_arm_tree(root, trace)?))
+    }
+
     fn load(&self, code: CompiledTrace, trace: &Trace) -> Result<Box<dyn Runner>, RunError> {
         let log = Rc::new(RefCell::new(Vec::new()));
         let calls = Rc::new(RefCell::new(code.calls.clone()));
@@ -392,7 +400,11 @@ impl ArmTarget {
 
     /// Loads `root` (compiled from `trace` by this target's backend) as the root of a tree
     /// that bridges can be attached to.
-    pub fn load_tree(&self, root: CompiledTrace, trace: &Trace) -> Result<ArmTree<'_>, RunError> {
+    pub fn load_arm_tree(
+        &self,
+        root: CompiledTrace,
+        trace: &Trace,
+    ) -> Result<ArmTree<'_>, RunError> {
         self.check_code(&root)?;
         let log = Rc::new(RefCell::new(Vec::new()));
         let calls = Rc::new(RefCell::new(Vec::new()));

@@ -39,6 +39,12 @@ pub trait Target {
     fn backend(&self) -> &dyn Backend;
     /// Loads compiled code, ready to run.
     fn load(&self, code: CompiledTrace, trace: &Trace) -> Result<Box<dyn Runner>, RunError>;
+    /// Loads a compiled root (from `trace`) as a tree that bridges can be attached to.
+    fn load_tree(
+        &self,
+        root: CompiledTrace,
+        trace: &Trace,
+    ) -> Result<Box<dyn tree::TreeRunner + '_>, RunError>;
 }
 
 /// A backend for this machine, whose code runs natively.
@@ -63,6 +69,17 @@ impl Target for NativeTarget {
     fn load(&self, code: CompiledTrace, trace: &Trace) -> Result<Box<dyn Runner>, RunError> {
         let types = trace.inputs.iter().map(|&v| trace.ty(v)).collect();
         Ok(Box::new(NativeTrace::load(code, types)?))
+    }
+    fn load_tree(
+        &self,
+        root: CompiledTrace,
+        trace: &Trace,
+    ) -> Result<Box<dyn tree::TreeRunner + '_>, RunError> {
+        let types = trace.inputs.iter().map(|&v| trace.ty(v)).collect();
+        Ok(Box::new(tree::Native {
+            backend: &*self.backend,
+            tree: jit_core::tree::NativeTree::new(&*self.backend, root, types)?,
+        }))
     }
 }
 

@@ -22,6 +22,10 @@ pub struct Report {
     pub skipped: u64,
     /// Compared traces whose run reached `finish` (the rest left through a guard).
     pub finished: u64,
+    /// Trees grown from traces that left through a guard (one bridge or more attached).
+    pub trees: u64,
+    /// Bridges attached and compared on every target.
+    pub bridges: u64,
     /// Operations the interpreter executed over all compared runs.
     pub steps: u64,
     /// Per target: runs compared and opcodes covered.
@@ -129,6 +133,7 @@ pub fn run(
                         local.finished += 1;
                     }
                     local.steps += want.outcome.steps;
+                    let mut agreed = true;
                     for (k, target) in targets.iter().enumerate() {
                         match compare_to(&**target, &trace, &inputs, &memory, options, &want) {
                             Ok(_) => {
@@ -138,6 +143,7 @@ pub fn run(
                                     .extend(trace.ops.iter().map(|o| o.opcode));
                             }
                             Err(_) => {
+                                agreed = false;
                                 // Shrunk on this target, ready to save as a regression.
                                 local.divergences.push(shrink::divergence(
                                     &**target, &trace, &inputs, &memory, options,
@@ -145,11 +151,25 @@ pub fn run(
                             }
                         }
                     }
+                    // A run that left through a guard grows a tree: bridges on the guards
+                    // that fail, compared on every target.
+                    if agreed && want.outcome.kind == jit_core::interp::ExitKind::Guard {
+                        match grow(&targets, &trace, &inputs, &memory, options, rng.next(), 3) {
+                            Ok(0) => {}
+                            Ok(n) => {
+                                local.trees += 1;
+                                local.bridges += n;
+                            }
+                            Err(d) => local.divergences.push(d),
+                        }
+                    }
                 }
                 let mut r = report.lock().expect("not poisoned");
                 r.traces += local.traces;
                 r.skipped += local.skipped;
                 r.finished += local.finished;
+                r.trees += local.trees;
+                r.bridges += local.bridges;
                 r.steps += local.steps;
                 r.divergences.extend(local.divergences);
                 for (all, mine) in r.per_target.iter_mut().zip(local.per_target) {
@@ -185,6 +205,140 @@ pub fn run(
     Ok(r)
 }
 
+/// Grows a tree from `trace` on every target: up to `depth` times, a bridge
+/// ([`jit_testkit::tree::bridge`], shaped by `salt`) for the guard the last run failed at is
+/// compiled for each target from that target's guard state and attached, and the tree runs
+/// again on each and in the interpreter (root, then bridges). Returns the bridges compared,
+/// or a divergence: the root, the bridges and the inputs as text.
+fn grow(
+    targets: &[Box<dyn Target>],
+    trace: &jit_core::Trace,
+    inputs: &[Scalar],
+    memory: &Memory,
+    options: RunOptions,
+    salt: u64,
+    depth: u32,
+) -> Result<u64, String> {
+    use jit_core::backend::CompileError;
+    use jit_core::compile::{compile, compile_bridge, BridgeFrom, CompileOptions};
+    use jit_core::interp::ExitKind;
+    use jit_core::tree::TreeExit;
+    use jit_testkit::tree::{bridge, InterpTree, TreeRunner};
+    jit_testkit::with_externs(|externs| {
+        let mut trees: Vec<Box<dyn TreeRunner + '_>> = Vec::new();
+        for target in targets {
+            let Ok(root) = compile(target.backend(), trace, externs, CompileOptions::default())
+            else {
+                return Ok(0);
+            };
+            match target.load_tree(root.code, trace) {
+                Ok(t) => trees.push(t),
+                Err(_) => return Ok(0),
+            }
+        }
+        let mut parts = vec![trace.clone()];
+        let mut map = std::collections::HashMap::new();
+        let mut grown = 0;
+        let report = |parts: &[jit_core::Trace], why: String| {
+            let mut text = format!("# a tree diverged: {why}\n# args: {}\n", args_text(inputs));
+            for (k, p) in parts.iter().enumerate() {
+                text.push_str(&format!("# part {k}\n{}", jit_core::text::print(p)));
+            }
+            text
+        };
+        for level in 0..depth {
+            let oracle = InterpTree {
+                parts: &parts,
+                bridges: &map,
+            };
+            let Ok((part, out)) = oracle.run(inputs, &mut memory.clone(), externs, options) else {
+                break;
+            };
+            if out.kind != ExitKind::Guard {
+                break;
+            }
+            let types: Vec<_> = out.values.iter().map(|v| v.ty()).collect();
+            let b = bridge(&types, (salt >> (8 * level)) as u32);
+            for (target, tree) in targets.iter().zip(trees.iter_mut()) {
+                let exits = tree.exits();
+                let Some(at) = exits.index.iter().position(|x| match *x {
+                    TreeExit::Exit { part: p, exit } => {
+                        p == part && exits.parts[p].exits[exit].id == out.exit
+                    }
+                    TreeExit::Budget => false,
+                }) else {
+                    return Err(report(
+                        &parts,
+                        format!("{}: no exit for the guard", target.name()),
+                    ));
+                };
+                let TreeExit::Exit { exit, .. } = exits.index[at] else {
+                    unreachable!("found as an exit")
+                };
+                let from = BridgeFrom {
+                    parent: &exits.parts[part],
+                    exit,
+                    first_exit: exits.next_exit(),
+                };
+                let code = match compile_bridge(
+                    target.backend(),
+                    &b,
+                    externs,
+                    CompileOptions::default(),
+                    from,
+                ) {
+                    Ok(c) => c.code,
+                    // A guard passing one value twice: no bridge for it yet.
+                    Err(CompileError::BridgeMismatch(_)) => return Ok(grown),
+                    Err(e) => return Err(report(&parts, format!("{}: {e}", target.name()))),
+                };
+                tree.attach(at as u32, code)
+                    .map_err(|e| report(&parts, format!("{}: attaching: {e}", target.name())))?;
+            }
+            parts.push(b);
+            map.insert((part, out.exit), parts.len() - 1);
+            let oracle = InterpTree {
+                parts: &parts,
+                bridges: &map,
+            };
+            let mut want_mem = memory.clone();
+            let Ok((want_part, want)) = oracle.run(inputs, &mut want_mem, externs, options) else {
+                break;
+            };
+            for (target, tree) in targets.iter().zip(trees.iter_mut()) {
+                let mut got_mem = memory.clone();
+                let got = tree.run(inputs, &mut got_mem, options);
+                let same = matches!(&got, Ok((p, o)) if *p == want_part && want.same_exit_and_values(o))
+                    && got_mem.same_contents(&want_mem);
+                if !same {
+                    let got = match got {
+                        Ok((p, o)) => format!("part {p} {o}"),
+                        Err(e) => e.to_string(),
+                    };
+                    return Err(report(
+                        &parts,
+                        format!(
+                            "bridge {level} on {}: interpreter part {want_part} {want}, target {got}",
+                            target.name()
+                        ),
+                    ));
+                }
+            }
+            grown += 1;
+        }
+        Ok(grown)
+    })
+}
+
+/// Inputs as an `# args:` line.
+fn args_text(inputs: &[Scalar]) -> String {
+    inputs
+        .iter()
+        .map(|x| x.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 thread_local! {
     static TARGETS: Vec<Box<dyn Target>> = crate::targets::SUPPORTED
         .iter()
@@ -193,8 +347,9 @@ thread_local! {
 }
 
 /// The body of the `differential` fuzz target: `data` picks a trace (the test kit's
-/// generator), which runs in the interpreter and on every supported target. `Err` is a
-/// divergence, shrunk and printed as a regression trace.
+/// generator), which runs in the interpreter and on every supported target; a run that
+/// leaves through a guard grows a tree of bridges compared the same way. `Err` is a
+/// divergence, shrunk and printed as a regression trace (a tree's is printed whole).
 pub fn differential(data: &[u8]) -> Result<(), String> {
     let (trace, inputs, memory, options) = case(data);
     // A trace the interpreter stops on (a loop out of budget) has nothing to compare.
@@ -208,6 +363,10 @@ pub fn differential(data: &[u8]) -> Result<(), String> {
                     &**target, &trace, &inputs, &memory, options,
                 ));
             }
+        }
+        if want.outcome.kind == jit_core::interp::ExitKind::Guard {
+            let salt = data.iter().fold(0u64, |h, &b| h.rotate_left(5) ^ b as u64);
+            grow(targets, &trace, &inputs, &memory, options, salt, 3)?;
         }
         Ok(())
     })

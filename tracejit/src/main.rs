@@ -239,6 +239,12 @@ fn main() -> ExitCode {
                         100.0 * r.finished as f64 / compared as f64,
                         r.steps as f64 / compared as f64
                     );
+                    say!(
+                        "  {} trees grown from runs that left through a guard: {} bridges attached and run, agreeing on every target ({:.0} trees/s)",
+                        r.trees,
+                        r.bridges,
+                        r.trees as f64 / secs
+                    );
                     for (t, runs, ops) in &r.per_target {
                         say!("  {t}: {runs} runs agreed, {} opcodes covered", ops.len());
                     }
