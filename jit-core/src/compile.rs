@@ -1,12 +1,13 @@
 //! The shared compilation driver: verify, legalize, constrain, allocate, check, emit.
 
+use crate::backend::Loc;
 use crate::backend::{Backend, CompileError, CompiledTrace, OpConstraints};
 use crate::emit::EmitKind;
 use crate::externs::Externs;
 use crate::ir::{Opcode, Trace};
 use crate::legalize::SplitMode;
 use crate::liveness::Liveness;
-use crate::regalloc::{allocate, Allocation, Entry};
+use crate::regalloc::{allocate, Allocation, Entry, Move};
 use crate::verify::verify;
 
 /// How to compile.
@@ -135,13 +136,30 @@ fn compile_with(
                     trace.inputs.len()
                 )));
             }
-            if let Some(k) = (1..locs.len()).find(|&k| locs[..k].contains(&locs[k])) {
-                return Err(CompileError::BridgeMismatch(format!(
-                    "the guard passes one value twice (fail args {} and {} are both in {:?})",
-                    locs[..k].iter().position(|l| *l == locs[k]).unwrap_or(0),
-                    k,
-                    locs[k]
-                )));
+            // A value the guard passes twice is one location: the later input enters in a
+            // fresh slot the bridge's first moves copy it to.
+            let mut locs = locs;
+            let mut entry_moves = Vec::new();
+            let mut fresh = locs
+                .iter()
+                .filter_map(|l| match l {
+                    Loc::Slot(s) => Some(s + 1),
+                    _ => None,
+                })
+                .max()
+                .unwrap_or(0)
+                .max(state.slot_high_water);
+            for k in 1..locs.len() {
+                if locs[..k].contains(&locs[k]) {
+                    let class = crate::backend::class_of(trace.ty(trace.inputs[k]));
+                    entry_moves.push(Move {
+                        from: locs[k],
+                        to: Loc::Slot(fresh),
+                        class,
+                    });
+                    locs[k] = Loc::Slot(fresh);
+                    fresh += 1;
+                }
             }
             let entry = Entry {
                 locs,
@@ -150,6 +168,7 @@ fn compile_with(
             let kind = EmitKind::Bridge {
                 first_exit: from.first_exit,
                 frame: from.parent.frame.clone(),
+                entry_moves,
             };
             (entry, kind)
         }

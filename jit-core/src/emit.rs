@@ -76,6 +76,9 @@ pub enum EmitKind {
         first_exit: u32,
         /// The root's native frame, which the bridge runs in.
         frame: NativeFrame,
+        /// Moves made before anything else: a value the guard passes twice enters once,
+        /// and is copied to the slot the allocation gave the second input.
+        entry_moves: Vec<Move>,
     },
 }
 
@@ -307,6 +310,13 @@ pub fn emit<'a, I: Isa<'a>>(isa: &mut I, triple: Triple) -> Result<CompiledTrace
                     "a bridge cannot loop yet (bridges jumping to labels come with trees of loops)"
                         .into(),
             });
+        }
+        let moves = match &isa.emission().kind {
+            EmitKind::Bridge { entry_moves, .. } => entry_moves.clone(),
+            EmitKind::Root => Vec::new(),
+        };
+        for m in &moves {
+            isa.emit_move(m);
         }
     } else {
         isa.prologue()?;
