@@ -167,4 +167,14 @@ impl Backend for ArmBackend {
     fn jump_patch(&self, at: u64, target: u64) -> Result<Vec<u8>, jit_core::codebuf::FixupError> {
         lower::jump_patch(at, target)
     }
+
+    fn branch_patch(
+        &self,
+        _kind: u8,
+        old: &[u8],
+        at: u64,
+        target: u64,
+    ) -> Result<Vec<u8>, jit_core::codebuf::FixupError> {
+        lower::branch_patch(old, at, target)
+    }
 }

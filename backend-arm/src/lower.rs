@@ -1017,6 +1017,18 @@ fn branch_words(at: u64, target: u64) -> Option<i32> {
     (delta % 4 == 0 && (-(1 << 25)..(1 << 25)).contains(&delta)).then_some((delta / 4) as i32)
 }
 
+/// The `b<cond>` at address `at` (whose word starts `old`) retargeted to `target`, its
+/// condition kept.
+pub fn branch_patch(old: &[u8], at: u64, target: u64) -> Result<Vec<u8>, FixupError> {
+    let words = branch_words(at, target).ok_or(FixupError::AddressTooWide {
+        at: 0,
+        address: target,
+    })?;
+    let old = u32::from_le_bytes(old[..4].try_into().expect("a word"));
+    let new = (old & 0xff00_0000) | (words as u32 & 0x00ff_ffff);
+    Ok(new.to_le_bytes().to_vec())
+}
+
 /// `b` at address `at` to `target`.
 pub fn jump_patch(at: u64, target: u64) -> Result<Vec<u8>, FixupError> {
     let words = branch_words(at, target).ok_or(FixupError::AddressTooWide {

@@ -34,3 +34,67 @@ fn bridges_on_armv7_softfp() {
 fn bridges_on_armv5te() {
     grow(&ArmTarget::armv5te());
 }
+
+#[test]
+fn attaching_a_bridge_retargets_the_guards_own_branch() {
+    use jit_core::codespace::CodeSpace;
+    use jit_core::compile::{compile, compile_bridge, BridgeFrom, CompileOptions};
+    use jit_core::text::parse_verified;
+    use jit_testkit::tree::TreeRunner;
+    let externs = jit_core::Externs::new();
+    let root = parse_verified(
+        "[i0, i1]\nlabel(i0, i1)\ni2 = int_add(i1, i0)\ni3 = int_sub(i0, 1)\n\
+         i4 = int_gt(i3, 0)\nguard_true(i4) [i3, i2]\njump(i3, i2)\n",
+    )
+    .unwrap();
+    let bridge = parse_verified("[i0, i1]\ni2 = int_mul(i1, 2)\nfinish(i0, i2)\n").unwrap();
+    for target in [ArmTarget::new(FloatAbi::Hard), ArmTarget::armv5te()] {
+        let backend = target.backend();
+        let code = compile(backend, &root, &externs, CompileOptions::default())
+            .unwrap()
+            .code;
+        let mut tree = target.load_arm_tree(code, &root).unwrap();
+        let from = BridgeFrom {
+            parent: &tree.exits().parts[0],
+            exit: 0,
+            first_exit: tree.exits().next_exit(),
+        };
+        let b = compile_bridge(backend, &bridge, &externs, CompileOptions::default(), from)
+            .unwrap()
+            .code;
+        TreeRunner::attach(&mut tree, 0, b).unwrap();
+        let sites: Vec<_> = tree.exits().parts[0]
+            .exit_branches
+            .iter()
+            .filter(|b| b.exit == 0)
+            .copied()
+            .collect();
+        assert_eq!(sites.len(), 1, "one b<cond> to the guard's stub");
+        let emu = tree.tree();
+        let (root_addr, bridge_addr) = (emu.address(0), emu.address(1));
+        for s in sites {
+            let at = root_addr + s.at as u64;
+            let word = u32::from_le_bytes(emu.machine().read(at, 4).unwrap().try_into().unwrap());
+            let offset = ((word << 8) as i32 >> 6) as i64;
+            assert_eq!(
+                (at as i64 + 8 + offset) as u64,
+                bridge_addr,
+                "{}",
+                target.name()
+            );
+            assert_eq!(word >> 28, 0b1101, "the condition (le) is kept");
+        }
+        let (part, out) = TreeRunner::run(
+            &mut tree,
+            &[jit_core::Scalar::I32(10), jit_core::Scalar::I32(0)],
+            &mut jit_core::Memory::new(),
+            jit_core::RunOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(part, 1);
+        assert_eq!(
+            out.values,
+            [jit_core::Scalar::I32(0), jit_core::Scalar::I32(110)]
+        );
+    }
+}

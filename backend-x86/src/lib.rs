@@ -105,6 +105,16 @@ impl Backend for X86Backend {
         lower::jump_patch(at, target)
     }
 
+    fn branch_patch(
+        &self,
+        _kind: u8,
+        _old: &[u8],
+        at: u64,
+        target: u64,
+    ) -> Result<Vec<u8>, jit_core::codebuf::FixupError> {
+        lower::rel32_patch(at, target)
+    }
+
     fn emit(
         &self,
         trace: &Trace,

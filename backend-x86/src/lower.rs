@@ -861,6 +861,15 @@ fn rel32(next: u64, target: u64) -> Option<i32> {
     i32::try_from(target.wrapping_sub(next) as i64).ok()
 }
 
+/// The rel32 field at address `at` (of a `jmp` or `jcc`) retargeted to `target`.
+pub fn rel32_patch(at: u64, target: u64) -> Result<Vec<u8>, FixupError> {
+    let rel = rel32(at + 4, target).ok_or(FixupError::AddressTooWide {
+        at: 0,
+        address: target,
+    })?;
+    Ok(rel.to_le_bytes().to_vec())
+}
+
 /// `jmp rel32` at address `at` to `target`.
 pub fn jump_patch(at: u64, target: u64) -> Result<Vec<u8>, FixupError> {
     let rel = rel32(at + 5, target).ok_or(FixupError::AddressTooWide {

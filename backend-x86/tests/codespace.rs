@@ -97,3 +97,55 @@ fn call_relocations_relink_a_compiled_trace() {
         .unwrap();
     assert_eq!(out.values, [Scalar::I32(108), Scalar::I32(8)]);
 }
+
+#[test]
+fn attaching_a_bridge_retargets_the_guards_own_branch() {
+    use jit_core::compile::{compile_bridge, BridgeFrom};
+    use jit_core::tree::NativeTree;
+    let externs = Externs::new();
+    let root = parse_verified(
+        "[i0, i1]\nlabel(i0, i1)\ni2 = int_add(i1, i0)\ni3 = int_sub(i0, 1)\n\
+         i4 = int_gt(i3, 0)\nguard_true(i4) [i3, i2]\njump(i3, i2)\n",
+    )
+    .unwrap();
+    let bridge = parse_verified("[i0, i1]\ni2 = int_mul(i1, 2)\nfinish(i0, i2)\n").unwrap();
+    let backend = X86Backend::new();
+    let code = compile(&backend, &root, &externs, CompileOptions::default())
+        .unwrap()
+        .code;
+    let mut tree = NativeTree::new(&backend, code, vec![Type::I32, Type::I32]).unwrap();
+    let from = BridgeFrom {
+        parent: &tree.exits().parts[0],
+        exit: 0,
+        first_exit: tree.exits().next_exit(),
+    };
+    let b = compile_bridge(&backend, &bridge, &externs, CompileOptions::default(), from)
+        .unwrap()
+        .code;
+    tree.attach(&backend, 0, b).unwrap();
+    let (root_addr, bytes) = tree.code(0).unwrap();
+    let (bridge_addr, _) = tree.code(1).unwrap();
+    let sites: Vec<_> = tree.exits().parts[0]
+        .exit_branches
+        .iter()
+        .filter(|b| b.exit == 0)
+        .collect();
+    assert_eq!(sites.len(), 1, "one jcc to the guard's stub");
+    for s in sites {
+        let at = s.at as usize;
+        let rel = i32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+        let target = (root_addr + at as u64 + 4).wrapping_add(rel as i64 as u64);
+        assert_eq!(
+            target, bridge_addr,
+            "the guard branches straight to the bridge"
+        );
+    }
+    let (_, out) = tree
+        .run(
+            &[Scalar::I32(10), Scalar::I32(0)],
+            &mut Memory::new(),
+            RunOptions::default(),
+        )
+        .unwrap();
+    assert_eq!(out.values, [Scalar::I32(0), Scalar::I32(110)]);
+}

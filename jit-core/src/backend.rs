@@ -282,6 +282,8 @@ pub struct CompiledTrace {
     /// The tree-wide index of the first exit (0 for a root; a bridge's exit `k` returns
     /// `first_exit + k`).
     pub first_exit: u32,
+    /// The branches to exit stubs (a guard's own branch; two for some float guards).
+    pub exit_branches: Vec<crate::emit::ExitBranch>,
 }
 
 impl CompiledTrace {
@@ -419,6 +421,17 @@ pub trait Backend {
     /// The bytes of an unconditional jump placed at `at` (an exit stub) to `target`: what
     /// attaching a bridge patches into its guard's stub.
     fn jump_patch(&self, at: u64, target: u64) -> Result<Vec<u8>, crate::codebuf::FixupError>;
+
+    /// The bytes that retarget branch fixup `kind` at address `at` (whose current bytes
+    /// start with `old`) to `target`: how a guard's branch is patched to go straight to its
+    /// bridge. One aligned word on ARM, the 4-byte offset field on x86-64.
+    fn branch_patch(
+        &self,
+        kind: u8,
+        old: &[u8],
+        at: u64,
+        target: u64,
+    ) -> Result<Vec<u8>, crate::codebuf::FixupError>;
 
     /// Lowers and encodes the allocated trace, as a root or a bridge.
     fn emit(

@@ -171,6 +171,11 @@ impl CodeBuffer {
         self.first_use = None;
     }
 
+    /// Every reference recorded so far.
+    pub fn fixups(&self) -> &[Fixup] {
+        &self.fixups
+    }
+
     /// Patches every fixup with `patch(kind, code, at, target)` and returns the code.
     pub fn finish(
         mut self,

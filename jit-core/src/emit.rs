@@ -43,6 +43,18 @@ pub struct ExitState {
     pub stub: u32,
 }
 
+/// A branch in the code to an exit's stub: the guard's own branch, which attaching a bridge
+/// patches to go straight to the bridge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ExitBranch {
+    /// The exit (index in `exits`).
+    pub exit: u32,
+    /// Offset of the branch's fixup (an instruction or its offset field, as `kind` says).
+    pub at: u32,
+    /// The backend's fixup kind of the branch.
+    pub kind: u8,
+}
+
 /// The loop header of a compiled trace: where a jump from other code lands.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LabelState {
@@ -360,6 +372,27 @@ pub fn emit<'a, I: Isa<'a>>(isa: &mut I, triple: Triple) -> Result<CompiledTrace
     // Exit stubs: the exit index, then the common exit.
     let common = isa.emission().buf.label();
     let labels = std::mem::take(&mut isa.emission().exit_labels);
+    // The branches to each stub: the guards' own, which a bridge patches.
+    let exit_branches = {
+        let e = isa.emission();
+        let mut exit_of =
+            vec![u32::MAX; labels.iter().map(|l| l.0 as usize + 1).max().unwrap_or(0)];
+        for (k, l) in labels.iter().enumerate() {
+            exit_of[l.0 as usize] = k as u32;
+        }
+        e.buf
+            .fixups()
+            .iter()
+            .filter_map(|f| {
+                let exit = *exit_of.get(f.label.0 as usize)?;
+                (exit != u32::MAX).then_some(ExitBranch {
+                    exit,
+                    at: f.at,
+                    kind: f.kind,
+                })
+            })
+            .collect::<Vec<_>>()
+    };
     for (k, l) in labels.into_iter().enumerate() {
         let e = isa.emission();
         e.buf.bind(l);
@@ -429,5 +462,6 @@ pub fn emit<'a, I: Isa<'a>>(isa: &mut I, triple: Triple) -> Result<CompiledTrace
         common_exit,
         epilogue,
         first_exit,
+        exit_branches,
     })
 }

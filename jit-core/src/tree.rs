@@ -2,9 +2,10 @@
 //! theirs), in one code space, with exits numbered across the tree.
 //!
 //! Attaching a bridge loads its code next to the root's, links its jump to the root's
-//! epilogue, and patches the guard's exit stub into a jump to it ([`crate::codespace::patch`],
-//! so the code is never writable and executable at once). From then on the guard's failure
-//! runs the bridge with the fail args where the guard left them.
+//! epilogue, and patches the guard's branches to go straight to it, and its exit stub to
+//! jump there too ([`crate::codespace::patch`], so the code is never writable and executable
+//! at once). From then on the guard's failure runs the bridge with the fail args where the
+//! guard left them.
 //!
 //! [`Exits`] is the bookkeeping every executor shares; [`NativeTree`] runs a tree on this
 //! machine (jit-emu has the emulated one).
@@ -166,6 +167,38 @@ pub fn patch_stub(
     crate::codespace::patch(space, stub, &bytes).map_err(|e| RunError::Map(e.to_string()))
 }
 
+/// Attaches code at `target` to exit `exit` of the part loaded at `part_addr`: every branch
+/// of the guard to its stub is retargeted to go straight there, and the stub jumps there
+/// too.
+pub fn patch_exit(
+    space: &mut dyn CodeSpace,
+    backend: &dyn Backend,
+    part: &CompiledTrace,
+    part_addr: u64,
+    exit: usize,
+    target: u64,
+) -> Result<(), RunError> {
+    let map = |e: CodeSpaceError| RunError::Map(e.to_string());
+    for b in part
+        .exit_branches
+        .iter()
+        .filter(|b| b.exit as usize == exit)
+    {
+        let at = part_addr + b.at as u64;
+        let old = space.read(at, 4).map_err(map)?;
+        let bytes = backend
+            .branch_patch(b.kind, &old, at, target)
+            .map_err(|e| RunError::Map(format!("patching the guard: {e}")))?;
+        crate::codespace::patch(space, at, &bytes).map_err(map)?;
+    }
+    patch_stub(
+        space,
+        backend,
+        part_addr + part.exit_states[exit].stub as u64,
+        target,
+    )
+}
+
 /// A tree running on this machine.
 pub struct NativeTree {
     space: NativeCodeSpace,
@@ -206,6 +239,17 @@ impl NativeTree {
         &self.exits
     }
 
+    /// Where part `part` is loaded, and its bytes as they are now (patches included).
+    pub fn code(&self, part: usize) -> Result<(u64, Vec<u8>), RunError> {
+        let addr = self.addrs[part];
+        let len = self.exits.parts[part].code.len();
+        let bytes = self
+            .space
+            .read(addr, len)
+            .map_err(|e| RunError::Map(e.to_string()))?;
+        Ok((addr, bytes))
+    }
+
     /// Attaches `bridge` (compiled by `backend` with `compile_bridge` from tree-wide exit
     /// `at`, numbered from [`Exits::next_exit`]): loads it and patches the guard's stub.
     pub fn attach(
@@ -224,8 +268,15 @@ impl NativeTree {
             root_epilogue,
         )?;
         self.addrs.push(addr);
-        let stub = self.addrs[part] + self.exits.parts[part].exit_states[exit].stub as u64;
-        patch_stub(&mut self.space, backend, stub, addr)
+        let part_addr = self.addrs[part];
+        patch_exit(
+            &mut self.space,
+            backend,
+            &self.exits.parts[part],
+            part_addr,
+            exit,
+            addr,
+        )
     }
 
     /// Runs the tree from its root; returns the part it left from and the outcome there.

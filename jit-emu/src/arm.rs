@@ -428,7 +428,8 @@ pub struct ArmTree<'a> {
 }
 
 impl ArmTree<'_> {
-    fn tree(&mut self) -> &mut crate::EmuTree {
+    /// The emulated tree.
+    pub fn tree(&mut self) -> &mut crate::EmuTree {
         self.tree.as_mut().expect("the tree is only taken on drop")
     }
 }

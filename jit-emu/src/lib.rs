@@ -994,6 +994,11 @@ impl EmuTree {
         &self.exits
     }
 
+    /// Where part `part` (0: the root) is loaded.
+    pub fn address(&self, part: usize) -> u64 {
+        self.addrs[part]
+    }
+
     /// The function each trap slot runs, across the tree.
     pub fn calls(&self) -> std::rc::Rc<std::cell::RefCell<Vec<String>>> {
         self.calls.clone()
@@ -1036,8 +1041,15 @@ impl EmuTree {
             root_epilogue,
         )?;
         self.addrs.push(addr);
-        let stub = self.addrs[part] + self.exits.parts[part].exit_states[exit].stub as u64;
-        jit_core::tree::patch_stub(&mut self.machine, backend, stub, addr)
+        let part_addr = self.addrs[part];
+        jit_core::tree::patch_exit(
+            &mut self.machine,
+            backend,
+            &self.exits.parts[part],
+            part_addr,
+            exit,
+            addr,
+        )
     }
 
     /// Runs the tree from its root: the part it left from, and the outcome there.

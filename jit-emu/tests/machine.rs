@@ -173,6 +173,7 @@ fn a_compiled_trace_runs_through_the_runner_interface() {
         common_exit: 16,
         epilogue: 16,
         first_exit: 0,
+        exit_branches: vec![],
     };
     let mut t = EmuTrace::load(Cpu::CortexA8, compiled, vec![Type::I32]).unwrap();
     let out = t

@@ -358,6 +358,15 @@ impl<B: Backend> Backend for Tweaked<B> {
     fn jump_patch(&self, at: u64, target: u64) -> Result<Vec<u8>, jit_core::codebuf::FixupError> {
         self.inner.jump_patch(at, target)
     }
+    fn branch_patch(
+        &self,
+        kind: u8,
+        old: &[u8],
+        at: u64,
+        target: u64,
+    ) -> Result<Vec<u8>, jit_core::codebuf::FixupError> {
+        self.inner.branch_patch(kind, old, at, target)
+    }
     fn emit(
         &self,
         trace: &Trace,

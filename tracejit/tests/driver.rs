@@ -91,6 +91,11 @@ fn the_driver_records_what_attached_code_needs_on_every_target() {
                 }
             }
             assert!(last.is_none_or(|l| l < code.common_exit), "{at}");
+            // The guards' own branches to their stubs lie in the body.
+            for b in &code.exit_branches {
+                assert!((b.exit as usize) < code.exits.len(), "{at}: {b:?}");
+                assert!(b.at < body_end, "{at}: {b:?} after the body");
+            }
             assert!(code.common_exit <= code.text_len, "{at}");
             // The loop header.
             match t.label_index() {
