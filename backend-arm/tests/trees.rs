@@ -98,3 +98,67 @@ fn attaching_a_bridge_retargets_the_guards_own_branch() {
         );
     }
 }
+
+/// Found by the tree fuzzer: a bridge calling a function with 15 doubles stacks 104 bytes
+/// of arguments under softfp, more than the root's outgoing area held then (64 bytes), and
+/// overwrote the d registers the root saved. Roots reserve 256 bytes now, and a bridge
+/// needing more than its root reserved is refused.
+#[test]
+fn bridges_with_many_stacked_arguments_fit_the_roots_frame_or_are_refused() {
+    use jit_core::backend::CompileError;
+    use jit_core::compile::{compile, compile_bridge, BridgeFrom, CompileOptions};
+    use jit_core::text::parse_verified;
+    use jit_testkit::tree::TreeRunner;
+    let externs = jit_testkit::externs();
+    let root =
+        parse_verified("[f0]\ni1 = float_gt(f0, 0.0)\nguard_false(i1) [f0]\nfinish()\n").unwrap();
+    let bridge = parse_verified(
+        "extern @cf15(f64, f64, f64, f64, f64, f64, f64, f64, f64, f64, f64, f64, f64, f64, f64) -> f64\n\
+         [f0]\nf1 = call(@cf15, f0, f0, f0, f0, f0, f0, f0, f0, f0, f0, f0, f0, f0, f0, 1.5)\nfinish(f1)\n",
+    )
+    .unwrap();
+    for target in [
+        ArmTarget::new(FloatAbi::Hard),
+        ArmTarget::new(FloatAbi::Softfp),
+        ArmTarget::armv5te(),
+    ] {
+        let backend = target.backend();
+        let code = compile(backend, &root, &externs, CompileOptions::default())
+            .unwrap()
+            .code;
+        let mut tree = target.load_arm_tree(code, &root).unwrap();
+        let from = BridgeFrom {
+            parent: &tree.exits().parts[0],
+            exit: 0,
+            first_exit: tree.exits().next_exit(),
+        };
+        let b = compile_bridge(backend, &bridge, &externs, CompileOptions::default(), from)
+            .unwrap()
+            .code;
+        TreeRunner::attach(&mut tree, 0, b).unwrap();
+        let (part, out) = TreeRunner::run(
+            &mut tree,
+            &[jit_core::Scalar::F64(2.0f64.to_bits())],
+            &mut jit_core::Memory::new(),
+            jit_core::RunOptions::default(),
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", target.name()));
+        let sum: f64 = (1..=14).map(|k| 2.0 * k as f64).sum::<f64>() + 1.5 * 15.0;
+        assert_eq!(
+            (part, out.values),
+            (1, vec![jit_core::Scalar::F64(sum.to_bits())])
+        );
+        // A root that reserved less than the bridge needs refuses it.
+        let mut small = tree.exits().parts[0].clone();
+        small.frame.outgoing_bytes = 8;
+        let from = BridgeFrom {
+            parent: &small,
+            exit: 0,
+            first_exit: tree.exits().next_exit(),
+        };
+        assert!(matches!(
+            compile_bridge(backend, &bridge, &externs, CompileOptions::default(), from),
+            Err(CompileError::BridgeMismatch(_))
+        ));
+    }
+}

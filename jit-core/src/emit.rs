@@ -128,6 +128,8 @@ pub struct Emission<'a> {
     pub pool_start: Option<u32>,
     /// Root or bridge.
     pub kind: EmitKind,
+    /// Bytes of stacked call arguments this trace's calls need.
+    outgoing_needed: u32,
     relocs: Vec<Reloc>,
     exits: Vec<ExitInfo>,
     states: Vec<ExitState>,
@@ -172,6 +174,7 @@ impl<'a> Emission<'a> {
                 EmitKind::Bridge { frame, .. } => frame.clone(),
             },
             kind,
+            outgoing_needed: outgoing,
             calls: Vec::new(),
             data_ranges: Vec::new(),
             pool_start: None,
@@ -314,6 +317,13 @@ pub fn emit<'a, I: Isa<'a>>(isa: &mut I, triple: Triple) -> Result<CompiledTrace
     };
     let bridge = matches!(isa.emission().kind, EmitKind::Bridge { .. });
     if bridge {
+        let e = isa.emission();
+        if e.outgoing_needed > e.frame.outgoing_bytes {
+            return Err(CompileError::BridgeMismatch(format!(
+                "its calls stack {} bytes of arguments, the root reserved {}",
+                e.outgoing_needed, e.frame.outgoing_bytes
+            )));
+        }
         if let Some(l) = trace.label_index() {
             return Err(CompileError::Unsupported {
                 op: l,

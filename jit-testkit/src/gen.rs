@@ -472,6 +472,46 @@ pub fn trace(bytes: &[u8]) -> (Trace, Vec<Scalar>) {
     (trace, inputs)
 }
 
+/// A random bridge for a guard whose fail args have `types`: `bytes` choose 1–30
+/// operations of every kind (guards among them, so bridges chain; loads and stores on the
+/// input `buffer`, if the guard passes the buffer's ref) and the values it finishes with.
+pub fn bridge(bytes: &[u8], types: &[Type], buffer: Option<usize>) -> Trace {
+    let mut c = Choices::new(bytes);
+    let funcs = callable();
+    let mut gen = Gen {
+        c: &mut c,
+        b: TraceBuilder::new(),
+        pool: Vec::new(),
+        buffer: None,
+        declared: Vec::new(),
+    };
+    for (k, &ty) in types.iter().enumerate() {
+        let v = gen.b.input(ty);
+        gen.pool.push((v, ty));
+        if Some(k) == buffer {
+            gen.buffer = Some(v);
+        }
+    }
+    let body = 1 + gen.c.below(30);
+    for _ in 0..body {
+        if gen.c.done() {
+            break;
+        }
+        gen.op(funcs);
+    }
+    let n = gen.c.below(4);
+    let args: Vec<Operand> = (0..n)
+        .map(|_| {
+            let ty = Type::ALL[gen.c.below(4)];
+            gen.operand(ty)
+        })
+        .collect();
+    gen.b.finish(&args);
+    gen.b
+        .build()
+        .unwrap_or_else(|e| panic!("generator made an invalid bridge: {e}"))
+}
+
 /// Decides guards with the interpreter, as PyPy's `test_random` does: while a run of
 /// `trace` leaves through a guard that fails on the first pass, the guard is usually
 /// inverted (`guard_true` ↔ `guard_false`, `guard_nonnull` ↔ `guard_isnull`,

@@ -258,7 +258,23 @@ fn grow(
                 break;
             }
             let types: Vec<_> = out.values.iter().map(|v| v.ty()).collect();
-            let b = bridge(&types, (salt >> (8 * level)) as u32);
+            // Mostly a generated bridge (any operation, memory through the buffer if the
+            // guard passes it); now and then the fixed shape of `tree::bridge`.
+            let b = if (salt >> (8 * level)).is_multiple_of(8) {
+                bridge(&types, (salt >> (8 * level)) as u32)
+            } else {
+                let buffer = memory.buffers().first().map(|b| b.addr);
+                let at = out
+                    .values
+                    .iter()
+                    .position(|v| matches!(v, Scalar::Ref(a) if Some(*a) == buffer && *a != 0));
+                let mut rng =
+                    Rng(salt ^ (level as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+                let bytes: Vec<u8> = (0..(rng.next() % 600) as usize)
+                    .map(|_| rng.next() as u8)
+                    .collect();
+                jit_testkit::gen::bridge(&bytes, &types, at)
+            };
             for (target, tree) in targets.iter().zip(trees.iter_mut()) {
                 let exits = tree.exits();
                 let Some(at) = exits.index.iter().position(|x| match *x {
