@@ -1,0 +1,214 @@
+//! Tree shapes on every target (x86-64 natively, ARMv7 hard-float and softfp and ARMv5TE
+//! emulated), each run checked against the interpreter running root and bridges in turn: a
+//! chain of 100 bridges, 1,000 bridges on the guards of one loop, and a bridge attached to a
+//! loop's exit guard after 100,000 iterations.
+
+use std::collections::HashMap;
+
+use jit_core::compile::{compile, compile_bridge, BridgeFrom, CompileOptions};
+use jit_core::interp::{ExitKind, RunOptions};
+use jit_core::text::parse_verified;
+use jit_core::tree::TreeExit;
+use jit_core::{ExitId, Memory, Scalar, Trace};
+use jit_testkit::tree::{InterpTree, TreeRunner};
+use jit_testkit::Target;
+use tracejit::targets::{target, SUPPORTED};
+
+/// Attaches `bridge` to the guard with exit id `guard` of part `part` on `tree`.
+fn attach(t: &dyn Target, tree: &mut dyn TreeRunner, part: usize, guard: ExitId, bridge: &Trace) {
+    let exits = tree.exits();
+    let at = exits
+        .index
+        .iter()
+        .position(|x| matches!(*x, TreeExit::Exit { part: p, exit } if p == part && exits.parts[p].exits[exit].id == guard))
+        .expect("the guard is an exit of the tree");
+    let TreeExit::Exit { exit, .. } = exits.index[at] else {
+        unreachable!("found as an exit")
+    };
+    let from = BridgeFrom {
+        parent: &exits.parts[part],
+        exit,
+        first_exit: exits.next_exit(),
+    };
+    let externs = jit_testkit::externs();
+    let code = compile_bridge(
+        t.backend(),
+        bridge,
+        &externs,
+        CompileOptions::default(),
+        from,
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", t.name()))
+    .code;
+    tree.attach(at as u32, code)
+        .unwrap_or_else(|e| panic!("{}: {e}", t.name()));
+}
+
+/// Runs the tree on the target and in the interpreter; they must agree. Returns the part
+/// and outcome.
+fn check(
+    t: &dyn Target,
+    tree: &mut dyn TreeRunner,
+    parts: &[Trace],
+    map: &HashMap<(usize, ExitId), usize>,
+    inputs: &[Scalar],
+    options: RunOptions,
+) -> (usize, jit_core::Outcome) {
+    let externs = jit_testkit::externs();
+    let oracle = InterpTree {
+        parts,
+        bridges: map,
+    };
+    let (want_part, want) = oracle
+        .run(inputs, &mut Memory::new(), &externs, options)
+        .expect("the interpreter runs the tree");
+    let (got_part, got) = tree
+        .run(inputs, &mut Memory::new(), options)
+        .unwrap_or_else(|e| panic!("{}: {e}", t.name()));
+    assert!(
+        want_part == got_part && want.same_exit_and_values(&got),
+        "{}: interpreter part {want_part} {want}, target part {got_part} {got}",
+        t.name()
+    );
+    (got_part, got)
+}
+
+#[test]
+fn a_chain_of_100_bridges() {
+    let root =
+        parse_verified("[i0]\ni1 = int_lt(i0, 0)\nguard_true(i1) [i0]\nfinish(i0)\n").unwrap();
+    // Each bridge adds one and fails its own guard: the next bridge goes on.
+    let link = parse_verified(
+        "[i0]\ni1 = int_add(i0, 1)\ni2 = int_lt(i1, 0)\nguard_true(i2) [i1]\nfinish(i1)\n",
+    )
+    .unwrap();
+    for triple in SUPPORTED {
+        let t = target(triple).unwrap();
+        let externs = jit_testkit::externs();
+        let code = compile(t.backend(), &root, &externs, CompileOptions::default()).unwrap();
+        let mut tree = t.load_tree(code.code, &root).unwrap();
+        let mut parts = vec![root.clone()];
+        let mut map = HashMap::new();
+        for k in 0..100 {
+            let guard = parts[k]
+                .ops
+                .iter()
+                .find_map(|o| o.opcode.is_guard().then(|| o.exit_id()))
+                .flatten()
+                .unwrap();
+            attach(&*t, &mut *tree, k, guard, &link);
+            parts.push(link.clone());
+            map.insert((k, guard), k + 1);
+        }
+        let (part, out) = check(
+            &*t,
+            &mut *tree,
+            &parts,
+            &map,
+            &[Scalar::I32(5)],
+            RunOptions::default(),
+        );
+        assert_eq!(
+            (part, out.kind, out.values),
+            (100, ExitKind::Guard, vec![Scalar::I32(105)])
+        );
+    }
+}
+
+#[test]
+fn a_thousand_bridges_on_the_guards_of_one_loop() {
+    // Iteration n fails guard k when n == k; each guard's bridge returns 3k plus the sum so far.
+    let mut src = String::from("[i0, i1]\nlabel(i0, i1)\n");
+    let mut v = 2;
+    for k in 0..1000 {
+        src.push_str(&format!(
+            "i{v} = int_eq(i0, {k})\nguard_false(i{v}) [i0, i1]\n"
+        ));
+        v += 1;
+    }
+    src.push_str(&format!(
+        "i{v} = int_add(i0, 1)\ni{} = int_add(i1, i0)\njump(i{v}, i{})\n",
+        v + 1,
+        v + 1
+    ));
+    let root = parse_verified(&src).unwrap();
+    let bridge =
+        parse_verified("[i0, i1]\ni2 = int_mul(i0, 3)\ni3 = int_add(i2, i1)\nfinish(i3)\n")
+            .unwrap();
+    let guards: Vec<ExitId> = root
+        .ops
+        .iter()
+        .filter(|o| o.opcode.is_guard())
+        .filter_map(|o| o.exit_id())
+        .collect();
+    for triple in SUPPORTED {
+        let t = target(triple).unwrap();
+        let externs = jit_testkit::externs();
+        let code = compile(t.backend(), &root, &externs, CompileOptions::default()).unwrap();
+        let mut tree = t.load_tree(code.code, &root).unwrap();
+        let mut parts = vec![root.clone()];
+        let mut map = HashMap::new();
+        for &g in &guards {
+            attach(&*t, &mut *tree, 0, g, &bridge);
+            parts.push(bridge.clone());
+            map.insert((0, g), parts.len() - 1);
+        }
+        let options = RunOptions {
+            step_budget: 10_000_000,
+            ..RunOptions::default()
+        };
+        for start in [0, 1, 499, 998, 999] {
+            let (part, out) = check(
+                &*t,
+                &mut *tree,
+                &parts,
+                &map,
+                &[Scalar::I32(start), Scalar::I32(0)],
+                options,
+            );
+            // From `start` the loop fails at once, in guard `start`.
+            assert_eq!(
+                (part, out.values),
+                (start as usize + 1, vec![Scalar::I32(3 * start)]),
+                "{}",
+                t.name()
+            );
+        }
+    }
+}
+
+#[test]
+fn a_bridge_attached_after_100000_iterations() {
+    let root = parse_verified(
+        "[i0, i1]\nlabel(i0, i1)\ni2 = int_add(i1, i0)\ni3 = int_sub(i0, 1)\n\
+         i4 = int_gt(i3, 0)\nguard_true(i4) [i3, i2]\njump(i3, i2)\n",
+    )
+    .unwrap();
+    let bridge = parse_verified("[i0, i1]\ni2 = int_xor(i1, 0x5a5a)\nfinish(i0, i2)\n").unwrap();
+    let options = RunOptions {
+        step_budget: 1_000_000,
+        ..RunOptions::default()
+    };
+    let inputs = [Scalar::I32(100_000), Scalar::I32(0)];
+    for triple in SUPPORTED {
+        let t = target(triple).unwrap();
+        let externs = jit_testkit::externs();
+        let code = compile(t.backend(), &root, &externs, CompileOptions::default()).unwrap();
+        let mut tree = t.load_tree(code.code, &root).unwrap();
+        let mut parts = vec![root.clone()];
+        let mut map = HashMap::new();
+        // 100,000 iterations leave through the guard...
+        let (part, out) = check(&*t, &mut *tree, &parts, &map, &inputs, options);
+        assert_eq!((part, out.kind), (0, ExitKind::Guard));
+        // ... which then gets its bridge, and the next run ends in it.
+        attach(&*t, &mut *tree, 0, out.exit, &bridge);
+        parts.push(bridge.clone());
+        map.insert((0, out.exit), 1);
+        let (part, out) = check(&*t, &mut *tree, &parts, &map, &inputs, options);
+        let sum = (1..=100_000i64).sum::<i64>() as i32;
+        assert_eq!(
+            (part, out.values),
+            (1, vec![Scalar::I32(0), Scalar::I32(sum ^ 0x5a5a)])
+        );
+    }
+}
