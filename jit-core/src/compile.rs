@@ -102,7 +102,17 @@ fn compile_with(
     let original = trace;
     let caps = backend.capabilities();
     let float_regs = !backend.registers().float.is_empty();
-    let legal = crate::legalize::legalize(trace, crate::legalize::Passes::for_target(caps));
+    let passes = crate::legalize::Passes::for_target(caps);
+    // A bridge's inputs may hold NaNs its parent's arithmetic made (the parent says which).
+    let arith_inputs: Vec<bool> = from
+        .and_then(|f| f.parent.exit_nan_arith.get(f.exit).cloned())
+        .unwrap_or_default();
+    let legal = crate::legalize::legalize_with(trace, passes, &arith_inputs);
+    let nan_arith = if passes.canonicalize_nans {
+        crate::legalize::nan_arith_at_guards(trace, &arith_inputs)
+    } else {
+        Vec::new()
+    };
     let legal = match crate::hoist::hoist_constants(&legal, |c| backend.hoist_constant(c)) {
         std::borrow::Cow::Owned(t) => std::borrow::Cow::Owned(t),
         std::borrow::Cow::Borrowed(_) => legal,
@@ -193,6 +203,17 @@ fn compile_with(
     if matches!(legal, std::borrow::Cow::Owned(_)) {
         rejoin(&mut code, original, mode);
     }
+    code.exit_nan_arith = code
+        .exits
+        .iter()
+        .map(|x| {
+            nan_arith
+                .iter()
+                .find(|(id, _)| *id == x.id)
+                .map(|(_, f)| f.clone())
+                .unwrap_or_default()
+        })
+        .collect();
     let legalized = match legal {
         std::borrow::Cow::Owned(t) => Some(t),
         std::borrow::Cow::Borrowed(_) => None,

@@ -473,5 +473,6 @@ pub fn emit<'a, I: Isa<'a>>(isa: &mut I, triple: Triple) -> Result<CompiledTrace
         epilogue,
         first_exit,
         exit_branches,
+        exit_nan_arith: Vec::new(),
     })
 }

@@ -127,6 +127,18 @@ fn helper_for(op: Opcode, ty: Type, passes: Passes) -> Option<(&'static str, boo
 /// Rewrites `trace` with `passes`; borrows it unchanged when no pass applies. The trace
 /// must verify; the result verifies too.
 pub fn legalize(trace: &Trace, passes: Passes) -> Cow<'_, Trace> {
+    legalize_with(trace, passes, &[])
+}
+
+/// [`legalize`] for a trace whose inputs `k` with `arith_inputs[k]` may hold a NaN made
+/// by the target's arithmetic (a bridge's inputs, as its guard left them: see
+/// [`nan_arith_at_guards`]); such inputs are canonicalized where their bits escape, like
+/// the results of arithmetic.
+pub fn legalize_with<'t>(
+    trace: &'t Trace,
+    passes: Passes,
+    arith_inputs: &[bool],
+) -> Cow<'t, Trace> {
     let needs = passes.any()
         && trace.ops.iter().any(|op| {
             let ty = op
@@ -136,7 +148,7 @@ pub fn legalize(trace: &Trace, passes: Passes) -> Cow<'_, Trace> {
             helper_for(op.opcode, ty, passes).is_some()
         });
     let canon = if passes.canonicalize_nans {
-        nan_canon_plan(trace)
+        nan_canon_plan_with(trace, arith_inputs).0
     } else {
         Vec::new()
     };
@@ -235,6 +247,26 @@ pub fn legalize(trace: &Trace, passes: Passes) -> Cow<'_, Trace> {
 /// sides: its entry value before the label, and the jump's argument, where these are
 /// arithmetic. Slots whose values never escape cost nothing.
 pub fn nan_canon_plan(trace: &Trace) -> Vec<Vec<usize>> {
+    nan_canon_plan_with(trace, &[]).0
+}
+
+/// For each guard of `trace` (by exit id), which of its fail args may hold a NaN the
+/// target's arithmetic made (not canonicalized): what a bridge from that guard passes to
+/// [`legalize_with`]. `arith_inputs` as there.
+pub fn nan_arith_at_guards(
+    trace: &Trace,
+    arith_inputs: &[bool],
+) -> Vec<(crate::ir::ExitId, Vec<bool>)> {
+    nan_canon_plan_with(trace, arith_inputs).1
+}
+
+/// [`nan_canon_plan`] with inputs that may be arithmetic NaNs, and each guard's
+/// arithmetic fail args.
+#[allow(clippy::type_complexity)]
+fn nan_canon_plan_with(
+    trace: &Trace,
+    arith_inputs: &[bool],
+) -> (Vec<Vec<usize>>, Vec<(crate::ir::ExitId, Vec<bool>)>) {
     use Opcode::*;
     let n = trace.values.len();
     let label = trace.label_index();
@@ -295,7 +327,11 @@ pub fn nan_canon_plan(trace: &Trace) -> Vec<Vec<usize>> {
     }
     // Forward: which values are arithmetic where they are used, and where to canonicalize.
     let mut arith = vec![false; n];
+    for (k, &v) in trace.inputs.iter().enumerate() {
+        arith[v.index()] = arith_inputs.get(k).copied().unwrap_or(false);
+    }
     let mut plan = vec![Vec::new(); trace.ops.len()];
+    let mut guards = Vec::new();
     for (i, op) in trace.ops.iter().enumerate() {
         // After the label, a slot holds canonical values if it escapes, and is never seen
         // if it does not.
@@ -319,6 +355,20 @@ pub fn nan_canon_plan(trace: &Trace) -> Vec<Vec<usize>> {
                 plan[i].push(k);
             }
         }
+        if op.opcode.is_guard() {
+            if let Some(id) = op.exit_id() {
+                let after_label = label.is_some_and(|l| i > l);
+                let flags = op
+                    .fail_args()
+                    .iter()
+                    .map(|&v| {
+                        !(after_label && is_slot[v.index()] && observed[v.index()])
+                            && arith[v.index()]
+                    })
+                    .collect();
+                guards.push((id, flags));
+            }
+        }
         if let Some(r) = op.result {
             arith[r.index()] = match op.opcode {
                 FloatAdd | FloatSub | FloatMul | FloatTruediv | FloatSqrt => true,
@@ -327,7 +377,7 @@ pub fn nan_canon_plan(trace: &Trace) -> Vec<Vec<usize>> {
             };
         }
     }
-    plan
+    (plan, guards)
 }
 
 /// Whether argument `k` of `op` lets memory (or a callee) see the bits of a NaN: the value
