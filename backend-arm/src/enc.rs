@@ -340,22 +340,18 @@ pub fn pop(c: Cond, regs: u16) -> u32 {
 
 /// `vpush {d<first>-d<first + count - 1>}` (`vstmdb sp!`), `count` in 1..=16.
 pub fn vpush(c: Cond, first: D, count: u8) -> u32 {
-    assert!((1..=16).contains(&count) && first as u32 + count as u32 <= 32);
-    c.bits()
-        | 0x0d2d_0b00
-        | ((first as u32) >> 4) << 22
-        | (first as u32 & 15) << 12
-        | (2 * count as u32)
+    vstack(c, 0x0d2d_0b00, first, count)
 }
 
 /// `vpop {d<first>-d<first + count - 1>}` (`vldmia sp!`), `count` in 1..=16.
 pub fn vpop(c: Cond, first: D, count: u8) -> u32 {
+    vstack(c, 0x0cbd_0b00, first, count)
+}
+
+/// `vpush`/`vpop` (`op`): the register range in D:Vd and imm8 = 2 × count.
+fn vstack(c: Cond, op: u32, first: D, count: u8) -> u32 {
     assert!((1..=16).contains(&count) && first as u32 + count as u32 <= 32);
-    c.bits()
-        | 0x0cbd_0b00
-        | ((first as u32) >> 4) << 22
-        | (first as u32 & 15) << 12
-        | (2 * count as u32)
+    c.bits() | op | ((first as u32) >> 4) << 22 | (first as u32 & 15) << 12 | (2 * count as u32)
 }
 
 /// `vldr`/`vstr dd, [rn, #±imm]` (a multiple of 4, at most 1020).

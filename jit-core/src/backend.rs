@@ -284,7 +284,7 @@ pub struct CompiledTrace {
     pub first_exit: u32,
     /// The branches to exit stubs (a guard's own branch; two for some float guards).
     pub exit_branches: Vec<crate::emit::ExitBranch>,
-    /// Per exit (indexed like `exits`; empty when none or not a guard): which fail args may
+    /// Per exit (indexed like `exits`; empty when none may, or not a guard): which fail args may
     /// hold a NaN made by the target's arithmetic, so a bridge canonicalizes them where
     /// their bits escape (set by the compile driver).
     pub exit_nan_arith: Vec<Vec<bool>>,

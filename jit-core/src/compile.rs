@@ -107,12 +107,7 @@ fn compile_with(
     let arith_inputs: Vec<bool> = from
         .and_then(|f| f.parent.exit_nan_arith.get(f.exit).cloned())
         .unwrap_or_default();
-    let legal = crate::legalize::legalize_with(trace, passes, &arith_inputs);
-    let nan_arith = if passes.canonicalize_nans {
-        crate::legalize::nan_arith_at_guards(trace, &arith_inputs)
-    } else {
-        Vec::new()
-    };
+    let (legal, nan_arith) = crate::legalize::legalize_with(trace, passes, &arith_inputs);
     let legal = match crate::hoist::hoist_constants(&legal, |c| backend.hoist_constant(c)) {
         std::borrow::Cow::Owned(t) => std::borrow::Cow::Owned(t),
         std::borrow::Cow::Borrowed(_) => legal,
@@ -203,17 +198,13 @@ fn compile_with(
     if matches!(legal, std::borrow::Cow::Owned(_)) {
         rejoin(&mut code, original, mode);
     }
-    code.exit_nan_arith = code
-        .exits
-        .iter()
-        .map(|x| {
-            nan_arith
-                .iter()
-                .find(|(id, _)| *id == x.id)
-                .map(|(_, f)| f.clone())
-                .unwrap_or_default()
-        })
-        .collect();
+    code.exit_nan_arith = vec![Vec::new(); code.exits.len()];
+    if !nan_arith.is_empty() {
+        let mut flags: std::collections::HashMap<_, _> = nan_arith.into_iter().collect();
+        for (x, slot) in code.exits.iter().zip(code.exit_nan_arith.iter_mut()) {
+            *slot = flags.remove(&x.id).unwrap_or_default();
+        }
+    }
     let legalized = match legal {
         std::borrow::Cow::Owned(t) => Some(t),
         std::borrow::Cow::Borrowed(_) => None,

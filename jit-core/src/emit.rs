@@ -333,8 +333,8 @@ pub fn emit<'a, I: Isa<'a>>(isa: &mut I, triple: Triple) -> Result<CompiledTrace
                         .into(),
             });
         }
-        let moves = match &isa.emission().kind {
-            EmitKind::Bridge { entry_moves, .. } => entry_moves.clone(),
+        let moves = match &mut isa.emission().kind {
+            EmitKind::Bridge { entry_moves, .. } => std::mem::take(entry_moves),
             EmitKind::Root => Vec::new(),
         };
         for m in &moves {

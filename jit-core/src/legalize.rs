@@ -127,18 +127,23 @@ fn helper_for(op: Opcode, ty: Type, passes: Passes) -> Option<(&'static str, boo
 /// Rewrites `trace` with `passes`; borrows it unchanged when no pass applies. The trace
 /// must verify; the result verifies too.
 pub fn legalize(trace: &Trace, passes: Passes) -> Cow<'_, Trace> {
-    legalize_with(trace, passes, &[])
+    legalize_with(trace, passes, &[]).0
 }
 
+/// Which fail args of which guards (by exit id) may hold a NaN the target's arithmetic
+/// made; guards with none are left out.
+pub type GuardNanArith = Vec<(crate::ir::ExitId, Vec<bool>)>;
+
 /// [`legalize`] for a trace whose inputs `k` with `arith_inputs[k]` may hold a NaN made
-/// by the target's arithmetic (a bridge's inputs, as its guard left them: see
-/// [`nan_arith_at_guards`]); such inputs are canonicalized where their bits escape, like
-/// the results of arithmetic.
+/// by the target's arithmetic (a bridge's inputs, as its guard left them); such inputs are
+/// canonicalized where their bits escape, like the results of arithmetic. Also returns,
+/// from the same NaN plan, which fail args of the trace's own guards may hold such NaNs:
+/// what a bridge from each guard passes here in turn.
 pub fn legalize_with<'t>(
     trace: &'t Trace,
     passes: Passes,
     arith_inputs: &[bool],
-) -> Cow<'t, Trace> {
+) -> (Cow<'t, Trace>, GuardNanArith) {
     let needs = passes.any()
         && trace.ops.iter().any(|op| {
             let ty = op
@@ -147,14 +152,14 @@ pub fn legalize_with<'t>(
                 .map_or(Type::I32, |&a| trace.operand_type(a));
             helper_for(op.opcode, ty, passes).is_some()
         });
-    let canon = if passes.canonicalize_nans {
-        nan_canon_plan_with(trace, arith_inputs).0
+    let (canon, guards) = if passes.canonicalize_nans {
+        nan_canon_plan_with(trace, arith_inputs)
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     let needs = needs || canon.iter().any(|c| !c.is_empty());
     if !needs {
-        return Cow::Borrowed(trace);
+        return (Cow::Borrowed(trace), guards);
     }
     let table = helpers();
     let mut b = TraceBuilder::new();
@@ -230,7 +235,7 @@ pub fn legalize_with<'t>(
                 && matches!(o.opcode.sig(), Sig::FloatBinary | Sig::FloatCompare)),
         "no f64 arithmetic left"
     );
-    Cow::Owned(out)
+    (Cow::Owned(out), guards)
 }
 
 /// Where `float_canon` goes on a target whose arithmetic NaNs are not the canonical one:
@@ -250,23 +255,9 @@ pub fn nan_canon_plan(trace: &Trace) -> Vec<Vec<usize>> {
     nan_canon_plan_with(trace, &[]).0
 }
 
-/// For each guard of `trace` (by exit id), which of its fail args may hold a NaN the
-/// target's arithmetic made (not canonicalized): what a bridge from that guard passes to
-/// [`legalize_with`]. `arith_inputs` as there.
-pub fn nan_arith_at_guards(
-    trace: &Trace,
-    arith_inputs: &[bool],
-) -> Vec<(crate::ir::ExitId, Vec<bool>)> {
-    nan_canon_plan_with(trace, arith_inputs).1
-}
-
-/// [`nan_canon_plan`] with inputs that may be arithmetic NaNs, and each guard's
-/// arithmetic fail args.
-#[allow(clippy::type_complexity)]
-fn nan_canon_plan_with(
-    trace: &Trace,
-    arith_inputs: &[bool],
-) -> (Vec<Vec<usize>>, Vec<(crate::ir::ExitId, Vec<bool>)>) {
+/// [`nan_canon_plan`] with inputs that may be arithmetic NaNs, and the guards' arithmetic
+/// fail args.
+fn nan_canon_plan_with(trace: &Trace, arith_inputs: &[bool]) -> (Vec<Vec<usize>>, GuardNanArith) {
     use Opcode::*;
     let n = trace.values.len();
     let label = trace.label_index();
@@ -358,15 +349,13 @@ fn nan_canon_plan_with(
         if op.opcode.is_guard() {
             if let Some(id) = op.exit_id() {
                 let after_label = label.is_some_and(|l| i > l);
-                let flags = op
-                    .fail_args()
-                    .iter()
-                    .map(|&v| {
-                        !(after_label && is_slot[v.index()] && observed[v.index()])
-                            && arith[v.index()]
-                    })
-                    .collect();
-                guards.push((id, flags));
+                let arith_at = |v: Value| {
+                    !(after_label && is_slot[v.index()] && observed[v.index()]) && arith[v.index()]
+                };
+                // Most guards pass no arithmetic value: nothing is allocated for them.
+                if op.fail_args().iter().any(|&v| arith_at(v)) {
+                    guards.push((id, op.fail_args().iter().map(|&v| arith_at(v)).collect()));
+                }
             }
         }
         if let Some(r) = op.result {

@@ -102,6 +102,38 @@ impl Exits {
         Ok((part, exit))
     }
 
+    /// The tree-wide index of the exit with id `id` in part `part`.
+    pub fn find(&self, part: usize, id: crate::ir::ExitId) -> Option<u32> {
+        self.index
+            .iter()
+            .position(|x| match *x {
+                TreeExit::Exit { part: p, exit } => p == part && self.parts[p].exits[exit].id == id,
+                TreeExit::Budget => false,
+            })
+            .map(|k| k as u32)
+    }
+
+    /// Where a bridge for the guard with exit id `id` in part `part` grows from: its
+    /// tree-wide exit index (what to attach the bridge at) and what `compile_bridge` takes.
+    pub fn bridge_from(
+        &self,
+        part: usize,
+        id: crate::ir::ExitId,
+    ) -> Option<(u32, crate::compile::BridgeFrom<'_>)> {
+        let at = self.find(part, id)?;
+        let TreeExit::Exit { exit, .. } = self.index[at as usize] else {
+            return None;
+        };
+        Some((
+            at,
+            crate::compile::BridgeFrom {
+                parent: &self.parts[part],
+                exit,
+                first_exit: self.next_exit(),
+            },
+        ))
+    }
+
     /// The most frame words any part needs.
     pub fn frame_words(&self) -> u32 {
         self.parts.iter().map(|p| p.frame_words).max().unwrap_or(0)
@@ -199,6 +231,25 @@ pub fn patch_exit(
     )
 }
 
+/// Attaches `bridge` at tree-wide exit `at` of the tree whose parts `exits` are loaded at
+/// `addrs` in `space`: records it, loads and links it, and patches the guard. What every
+/// executor's `attach` does once its bridge's calls are linked.
+pub fn attach(
+    space: &mut dyn CodeSpace,
+    backend: &dyn Backend,
+    exits: &mut Exits,
+    addrs: &mut Vec<u64>,
+    at: u32,
+    bridge: CompiledTrace,
+) -> Result<(), RunError> {
+    let root_epilogue = addrs[0] + exits.parts[0].epilogue as u64;
+    let (part, exit) = exits.add(at, bridge)?;
+    let new = exits.parts.len() - 1;
+    let addr = load_part(space, backend, &exits.parts[new], root_epilogue)?;
+    addrs.push(addr);
+    patch_exit(space, backend, &exits.parts[part], addrs[part], exit, addr)
+}
+
 /// A tree running on this machine.
 pub struct NativeTree {
     space: NativeCodeSpace,
@@ -258,24 +309,13 @@ impl NativeTree {
         at: u32,
         bridge: CompiledTrace,
     ) -> Result<(), RunError> {
-        let root_epilogue = self.addrs[0] + self.exits.parts[0].epilogue as u64;
-        let (part, exit) = self.exits.add(at, bridge)?;
-        let new = self.exits.parts.len() - 1;
-        let addr = load_part(
+        attach(
             &mut self.space,
             backend,
-            &self.exits.parts[new],
-            root_epilogue,
-        )?;
-        self.addrs.push(addr);
-        let part_addr = self.addrs[part];
-        patch_exit(
-            &mut self.space,
-            backend,
-            &self.exits.parts[part],
-            part_addr,
-            exit,
-            addr,
+            &mut self.exits,
+            &mut self.addrs,
+            at,
+            bridge,
         )
     }
 

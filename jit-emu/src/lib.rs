@@ -922,27 +922,55 @@ impl Runner for EmuTrace {
         memory: &mut Memory,
         options: RunOptions,
     ) -> Result<Outcome, RunError> {
-        let fault = |e: EmuError| match e {
-            EmuError::Budget { .. } => RunError::StepBudget {
-                steps: options.step_budget,
-            },
-            other => RunError::Fault(other.to_string()),
-        };
-        self.machine.write_memory(memory).map_err(fault)?;
-        let frame = fill_frame(&self.code, inputs, &self.input_types, options, |a| a)?;
-        self.machine.write_frame(&frame).map_err(fault)?;
-        let budget = options
-            .step_budget
-            .saturating_mul(BLOCKS_PER_STEP)
-            .max(10_000);
-        let index = self
-            .machine
-            .call(0, FRAME_BASE as u32, budget)
-            .map_err(fault)?;
-        let frame = self.machine.read_frame(frame.len()).map_err(fault)?;
-        self.machine.read_memory(memory).map_err(fault)?;
-        read_exit(&self.code, index as u64, &frame, options, |a| a)
+        let code = &self.code;
+        let (index, frame) = run_code(
+            &mut self.machine,
+            code,
+            code.frame_words,
+            0,
+            &self.input_types,
+            inputs,
+            memory,
+            options,
+        )?;
+        read_exit(code, index, &frame, options, |a| a)
     }
+}
+
+/// Runs code loaded at `CODE_BASE + entry` whose root is `root` in `machine`: writes the
+/// memory and a frame of `frame_words` filled for `root`, calls it under a block budget
+/// from `options`, reads frame and memory back. Returns the exit index and the frame.
+#[allow(clippy::too_many_arguments)]
+fn run_code(
+    machine: &mut Machine,
+    root: &CompiledTrace,
+    frame_words: u32,
+    entry: u64,
+    input_types: &[Type],
+    inputs: &[Scalar],
+    memory: &mut Memory,
+    options: RunOptions,
+) -> Result<(u64, Vec<u64>), RunError> {
+    let fault = |e: EmuError| match e {
+        EmuError::Budget { .. } => RunError::StepBudget {
+            steps: options.step_budget,
+        },
+        other => RunError::Fault(other.to_string()),
+    };
+    machine.write_memory(memory).map_err(fault)?;
+    let mut frame = fill_frame(root, inputs, input_types, options, |a| a)?;
+    frame.resize(frame.len().max(frame_words as usize), 0);
+    machine.write_frame(&frame).map_err(fault)?;
+    let budget = options
+        .step_budget
+        .saturating_mul(BLOCKS_PER_STEP)
+        .max(10_000);
+    let index = machine
+        .call(entry, FRAME_BASE as u32, budget)
+        .map_err(fault)?;
+    let frame = machine.read_frame(frame.len()).map_err(fault)?;
+    machine.read_memory(memory).map_err(fault)?;
+    Ok((index as u64, frame))
 }
 
 /// A tree on an emulated ARM machine: the root at [`CODE_BASE`], bridges after it in the
@@ -1031,24 +1059,13 @@ impl EmuTree {
                     .map_err(link)?;
             }
         }
-        let root_epilogue = self.addrs[0] + self.exits.parts[0].epilogue as u64;
-        let (part, exit) = self.exits.add(at, bridge)?;
-        let new = self.exits.parts.len() - 1;
-        let addr = jit_core::tree::load_part(
+        jit_core::tree::attach(
             &mut self.machine,
             backend,
-            &self.exits.parts[new],
-            root_epilogue,
-        )?;
-        self.addrs.push(addr);
-        let part_addr = self.addrs[part];
-        jit_core::tree::patch_exit(
-            &mut self.machine,
-            backend,
-            &self.exits.parts[part],
-            part_addr,
-            exit,
-            addr,
+            &mut self.exits,
+            &mut self.addrs,
+            at,
+            bridge,
         )
     }
 
@@ -1059,32 +1076,16 @@ impl EmuTree {
         memory: &mut Memory,
         options: RunOptions,
     ) -> Result<(usize, Outcome), RunError> {
-        let fault = |e: EmuError| match e {
-            EmuError::Budget { .. } => RunError::StepBudget {
-                steps: options.step_budget,
-            },
-            other => RunError::Fault(other.to_string()),
-        };
-        self.machine.write_memory(memory).map_err(fault)?;
-        let mut frame = fill_frame(
+        let (index, frame) = run_code(
+            &mut self.machine,
             &self.exits.parts[0],
-            inputs,
+            self.exits.frame_words(),
+            self.addrs[0] - CODE_BASE,
             &self.input_types,
+            inputs,
+            memory,
             options,
-            |a| a,
         )?;
-        frame.resize(self.exits.frame_words() as usize, 0);
-        self.machine.write_frame(&frame).map_err(fault)?;
-        let budget = options
-            .step_budget
-            .saturating_mul(BLOCKS_PER_STEP)
-            .max(10_000);
-        let index = self
-            .machine
-            .call(self.addrs[0] - CODE_BASE, FRAME_BASE as u32, budget)
-            .map_err(fault)?;
-        let frame = self.machine.read_frame(frame.len()).map_err(fault)?;
-        self.machine.read_memory(memory).map_err(fault)?;
-        self.exits.read(index as u64, &frame, options, |a| a)
+        self.exits.read(index, &frame, options, |a| a)
     }
 }

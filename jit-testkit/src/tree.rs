@@ -5,12 +5,12 @@
 use std::collections::HashMap;
 
 use jit_core::backend::{Backend, CompileError, CompiledTrace};
-use jit_core::compile::{compile, compile_bridge, BridgeFrom, CompileOptions};
+use jit_core::compile::{compile, compile_bridge, CompileOptions};
 use jit_core::interp::{run, ExitKind, InterpError, Outcome, RunOptions};
 use jit_core::ir::{ExitId, Scalar, Type};
 use jit_core::runtime::RunError;
 use jit_core::text::{default_args, parse_args, parse_verified, resolve_args};
-use jit_core::tree::{Exits, NativeTree, TreeExit};
+use jit_core::tree::{Exits, NativeTree};
 use jit_core::{Externs, Memory, Trace};
 
 /// A bridge taking values of `types` (a guard's fail args): it changes each integer and
@@ -189,36 +189,22 @@ pub fn grow_trees<'t>(
             if out.kind != ExitKind::Guard {
                 break;
             }
-            let exits = tree.exits();
-            let Some(at) = exits.index.iter().position(|x| match *x {
-                TreeExit::Exit { part: p, exit } => {
-                    p == part && exits.parts[p].exits[exit].id == out.exit
-                }
-                TreeExit::Budget => false,
-            }) else {
+            let Some((at, from)) = tree.exits().bridge_from(part, out.exit) else {
                 panic!(
                     "{}: the failing guard is not an exit of the tree",
                     case.name
                 )
             };
-            let TreeExit::Exit { exit, .. } = exits.index[at] else {
-                unreachable!("found as an exit")
-            };
             let types: Vec<Type> = out.values.iter().map(|v| v.ty()).collect();
-            let b = bridge(&types, level * 31 + at as u32);
-            let from = BridgeFrom {
-                parent: &exits.parts[part],
-                exit,
-                first_exit: exits.next_exit(),
-            };
+            let b = bridge(&types, level * 31 + at);
             let code = match compile_bridge(backend, &b, &externs, CompileOptions::default(), from)
             {
                 Ok(c) => c.code,
-                // A guard passing one value twice: no bridge yet.
+                // A bridge whose calls need more stack than the root reserved.
                 Err(CompileError::BridgeMismatch(_)) => break,
                 Err(e) => panic!("{}: bridge {level}: {e}", case.name),
             };
-            tree.attach(at as u32, code)
+            tree.attach(at, code)
                 .unwrap_or_else(|e| panic!("{}: attaching bridge {level}: {e}", case.name));
             parts.push(b);
             map.insert((part, out.exit), parts.len() - 1);

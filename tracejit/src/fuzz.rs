@@ -220,9 +220,8 @@ fn grow(
     depth: u32,
 ) -> Result<u64, String> {
     use jit_core::backend::CompileError;
-    use jit_core::compile::{compile, compile_bridge, BridgeFrom, CompileOptions};
+    use jit_core::compile::{compile, compile_bridge, CompileOptions};
     use jit_core::interp::ExitKind;
-    use jit_core::tree::TreeExit;
     use jit_testkit::tree::{bridge, InterpTree, TreeRunner};
     jit_testkit::with_externs(|externs| {
         let mut trees: Vec<Box<dyn TreeRunner + '_>> = Vec::new();
@@ -276,25 +275,11 @@ fn grow(
                 jit_testkit::gen::bridge(&bytes, &types, at)
             };
             for (target, tree) in targets.iter().zip(trees.iter_mut()) {
-                let exits = tree.exits();
-                let Some(at) = exits.index.iter().position(|x| match *x {
-                    TreeExit::Exit { part: p, exit } => {
-                        p == part && exits.parts[p].exits[exit].id == out.exit
-                    }
-                    TreeExit::Budget => false,
-                }) else {
+                let Some((at, from)) = tree.exits().bridge_from(part, out.exit) else {
                     return Err(report(
                         &parts,
                         format!("{}: no exit for the guard", target.name()),
                     ));
-                };
-                let TreeExit::Exit { exit, .. } = exits.index[at] else {
-                    unreachable!("found as an exit")
-                };
-                let from = BridgeFrom {
-                    parent: &exits.parts[part],
-                    exit,
-                    first_exit: exits.next_exit(),
                 };
                 let code = match compile_bridge(
                     target.backend(),
@@ -304,11 +289,11 @@ fn grow(
                     from,
                 ) {
                     Ok(c) => c.code,
-                    // A guard passing one value twice: no bridge for it yet.
+                    // A bridge whose calls need more stack than the root reserved.
                     Err(CompileError::BridgeMismatch(_)) => return Ok(grown),
                     Err(e) => return Err(report(&parts, format!("{}: {e}", target.name()))),
                 };
-                tree.attach(at as u32, code)
+                tree.attach(at, code)
                     .map_err(|e| report(&parts, format!("{}: attaching: {e}", target.name())))?;
             }
             parts.push(b);

@@ -5,10 +5,9 @@
 
 use std::collections::HashMap;
 
-use jit_core::compile::{compile, compile_bridge, BridgeFrom, CompileOptions};
+use jit_core::compile::{compile, compile_bridge, CompileOptions};
 use jit_core::interp::{ExitKind, RunOptions};
 use jit_core::text::parse_verified;
-use jit_core::tree::TreeExit;
 use jit_core::{ExitId, Memory, Scalar, Trace};
 use jit_testkit::tree::{InterpTree, TreeRunner};
 use jit_testkit::Target;
@@ -16,20 +15,10 @@ use tracejit::targets::{target, SUPPORTED};
 
 /// Attaches `bridge` to the guard with exit id `guard` of part `part` on `tree`.
 fn attach(t: &dyn Target, tree: &mut dyn TreeRunner, part: usize, guard: ExitId, bridge: &Trace) {
-    let exits = tree.exits();
-    let at = exits
-        .index
-        .iter()
-        .position(|x| matches!(*x, TreeExit::Exit { part: p, exit } if p == part && exits.parts[p].exits[exit].id == guard))
+    let (at, from) = tree
+        .exits()
+        .bridge_from(part, guard)
         .expect("the guard is an exit of the tree");
-    let TreeExit::Exit { exit, .. } = exits.index[at] else {
-        unreachable!("found as an exit")
-    };
-    let from = BridgeFrom {
-        parent: &exits.parts[part],
-        exit,
-        first_exit: exits.next_exit(),
-    };
     let externs = jit_testkit::externs();
     let code = compile_bridge(
         t.backend(),
@@ -40,7 +29,7 @@ fn attach(t: &dyn Target, tree: &mut dyn TreeRunner, part: usize, guard: ExitId,
     )
     .unwrap_or_else(|e| panic!("{}: {e}", t.name()))
     .code;
-    tree.attach(at as u32, code)
+    tree.attach(at, code)
         .unwrap_or_else(|e| panic!("{}: {e}", t.name()));
 }
 
