@@ -287,7 +287,7 @@ pub struct CompiledTrace {
     /// Per exit (indexed like `exits`; empty when none may, or not a guard): which fail args may
     /// hold a NaN made by the target's arithmetic, so a bridge canonicalizes them where
     /// their bits escape (set by the compile driver).
-    pub exit_nan_arith: Vec<Vec<bool>>,
+    pub exit_nan_arith: Vec<crate::legalize::NanFlags>,
 }
 
 impl CompiledTrace {

@@ -104,7 +104,7 @@ fn compile_with(
     let float_regs = !backend.registers().float.is_empty();
     let passes = crate::legalize::Passes::for_target(caps);
     // A bridge's inputs may hold NaNs its parent's arithmetic made (the parent says which).
-    let arith_inputs: Vec<bool> = from
+    let arith_inputs: crate::legalize::NanFlags = from
         .and_then(|f| f.parent.exit_nan_arith.get(f.exit).cloned())
         .unwrap_or_default();
     let (legal, nan_arith) = crate::legalize::legalize_with(trace, passes, &arith_inputs);
@@ -198,13 +198,16 @@ fn compile_with(
     if matches!(legal, std::borrow::Cow::Owned(_)) {
         rejoin(&mut code, original, mode);
     }
-    code.exit_nan_arith = vec![Vec::new(); code.exits.len()];
-    if !nan_arith.is_empty() {
-        let mut flags: std::collections::HashMap<_, _> = nan_arith.into_iter().collect();
-        for (x, slot) in code.exits.iter().zip(code.exit_nan_arith.iter_mut()) {
-            *slot = flags.remove(&x.id).unwrap_or_default();
-        }
-    }
+    // Exits and the plan's guards are both in op order: one pass matches them.
+    let mut guards = nan_arith.into_iter().peekable();
+    code.exit_nan_arith = code
+        .exits
+        .iter()
+        .map(|x| match guards.peek() {
+            Some((id, _)) if *id == x.id => guards.next().map(|(_, f)| f).unwrap_or_default(),
+            _ => Default::default(),
+        })
+        .collect();
     let legalized = match legal {
         std::borrow::Cow::Owned(t) => Some(t),
         std::borrow::Cow::Borrowed(_) => None,

@@ -132,7 +132,10 @@ pub fn legalize(trace: &Trace, passes: Passes) -> Cow<'_, Trace> {
 
 /// Which fail args of which guards (by exit id) may hold a NaN the target's arithmetic
 /// made; guards with none are left out.
-pub type GuardNanArith = Vec<(crate::ir::ExitId, Vec<bool>)>;
+pub type GuardNanArith = Vec<(crate::ir::ExitId, NanFlags)>;
+
+/// One flag per fail arg, inline for up to 16 (a compile makes one per guard).
+pub type NanFlags = smallvec::SmallVec<[bool; 16]>;
 
 /// [`legalize`] for a trace whose inputs `k` with `arith_inputs[k]` may hold a NaN made
 /// by the target's arithmetic (a bridge's inputs, as its guard left them); such inputs are
