@@ -251,9 +251,10 @@ pub fn legalize_with<'t>(
 /// subtle part: one label slot may hold an arithmetic value on one pass and a value with
 /// exact NaN bits (an input, `float_neg` of a canonical NaN) on another, so no single
 /// canonicalization after the label is right. Instead, a slot whose value escapes (directly,
-/// through `same_as`, or by the jump into another such slot) gets canonical values from both
-/// sides: its entry value before the label, and the jump's argument, where these are
-/// arithmetic. Slots whose values never escape cost nothing.
+/// through `same_as`, by the jump into another such slot, or as a fail arg of a guard after
+/// the label, which a bridge may store) gets canonical values from both sides: its entry
+/// value before the label, and the jump's argument, where these are arithmetic. Slots
+/// whose values never escape cost nothing.
 pub fn nan_canon_plan(trace: &Trace) -> Vec<Vec<usize>> {
     nan_canon_plan_with(trace, &[]).0
 }
@@ -284,7 +285,15 @@ fn nan_canon_plan_with(trace: &Trace, arith_inputs: &[bool]) -> (Vec<Vec<usize>>
     }
     // Which values' bits escape, directly or through same_as and loop slots.
     let mut observed = vec![false; n];
-    for op in &trace.ops {
+    for (i, op) in trace.ops.iter().enumerate() {
+        // A guard's fail args after the label reach a bridge, which may store them: a loop
+        // slot among them (or copied into them) must hold canonical values, since its
+        // entries mix the label's value with the jump's and the bridge cannot tell which.
+        if op.opcode.is_guard() && label.is_some_and(|l| i > l) {
+            for v in op.fail_args() {
+                observed[v.index()] = true;
+            }
+        }
         for (k, a) in op.args.iter().enumerate() {
             if let Operand::Value(v) = a {
                 if observes_nan_bits(trace, op, k) {
