@@ -1160,6 +1160,17 @@ impl<'a> Isa<'a> for Emitter<'a> {
         self.branch_to(Cond::Al, false, header);
     }
 
+    fn loop_back_far(&mut self, target: RelocTarget, out_of_budget: Label) {
+        // As `loop_back`, the far branch taken while the low word did not borrow.
+        let go = self.c.buf.label();
+        self.decrement_budget_word(0);
+        self.branch_to(Cond::Hs, false, go);
+        self.decrement_budget_word(4);
+        self.branch_to(Cond::Lo, false, out_of_budget);
+        self.c.buf.bind(go);
+        self.jump_far(target);
+    }
+
     fn set_exit_index(&mut self, k: u32) {
         self.mov_imm(IP, k);
     }

@@ -17,7 +17,10 @@ fn grow(target: &ArmTarget) {
         target.load_tree(root, trace).expect("the root loads")
     });
     eprintln!("{}: {grown:?}", target.name());
-    assert!(grown.trees > 150 && grown.bridges > 190, "{grown:?}");
+    assert!(
+        grown.trees > 150 && grown.bridges > 190 && grown.loops > 80 && grown.rejoined > 80,
+        "{grown:?}"
+    );
 }
 
 #[test]
@@ -58,6 +61,7 @@ fn attaching_a_bridge_retargets_the_guards_own_branch() {
             parent: &tree.exits().parts[0],
             exit: 0,
             first_exit: tree.exits().next_exit(),
+            root: &tree.exits().parts[0],
         };
         let b = compile_bridge(backend, &bridge, &externs, CompileOptions::default(), from)
             .unwrap()
@@ -131,6 +135,7 @@ fn bridges_with_many_stacked_arguments_fit_the_roots_frame_or_are_refused() {
             parent: &tree.exits().parts[0],
             exit: 0,
             first_exit: tree.exits().next_exit(),
+            root: &tree.exits().parts[0],
         };
         let b = compile_bridge(backend, &bridge, &externs, CompileOptions::default(), from)
             .unwrap()
@@ -155,6 +160,7 @@ fn bridges_with_many_stacked_arguments_fit_the_roots_frame_or_are_refused() {
             parent: &small,
             exit: 0,
             first_exit: tree.exits().next_exit(),
+            root: &small,
         };
         assert!(matches!(
             compile_bridge(backend, &bridge, &externs, CompileOptions::default(), from),

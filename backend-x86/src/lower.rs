@@ -800,6 +800,14 @@ impl<'a> Isa<'a> for Emitter<'a> {
         self.jmp_to(out_of_budget);
     }
 
+    fn loop_back_far(&mut self, target: RelocTarget, out_of_budget: Label) {
+        let m = Mem::base(RBP, regs::word_disp(regs::FRAME.budget));
+        // Out of budget when the count borrows (it was zero).
+        self.enc().alu_ri(Alu::Sub, true, Rm::Mem(m), 1);
+        self.jcc_to(Cond::B, out_of_budget);
+        self.jump_far(target);
+    }
+
     fn set_exit_index(&mut self, k: u32) {
         self.enc().mov_ri(SCRATCH, k as i64);
     }

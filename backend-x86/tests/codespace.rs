@@ -118,6 +118,7 @@ fn attaching_a_bridge_retargets_the_guards_own_branch() {
         parent: &tree.exits().parts[0],
         exit: 0,
         first_exit: tree.exits().next_exit(),
+        root: &tree.exits().parts[0],
     };
     let b = compile_bridge(&backend, &bridge, &externs, CompileOptions::default(), from)
         .unwrap()

@@ -18,5 +18,8 @@ fn bridges_attached_to_failing_guards_run_where_the_guard_left_off() {
         })
     });
     eprintln!("{grown:?}");
-    assert!(grown.trees > 150 && grown.bridges > 190, "{grown:?}");
+    assert!(
+        grown.trees > 150 && grown.bridges > 190 && grown.loops > 80 && grown.rejoined > 80,
+        "{grown:?}"
+    );
 }

@@ -68,6 +68,8 @@ pub struct BridgeFrom<'a> {
     pub exit: usize,
     /// The tree-wide index the bridge's first exit gets.
     pub first_exit: u32,
+    /// The tree's root, whose loop label a bridge's `jump` goes to.
+    pub root: &'a CompiledTrace,
 }
 
 /// Compiles `bridge` to continue where guard `from.exit` of `from.parent` fails: its inputs
@@ -99,7 +101,36 @@ fn compile_with(
     if let Some(from) = from {
         check_bridge_inputs(trace, &from)?;
     }
+    let jumps_out =
+        trace.label_index().is_none() && trace.ops.last().is_some_and(|o| o.opcode == Opcode::Jump);
+    // A bridge's jump goes to its root's loop, with the constants hoisted out of that loop
+    // passed as the label's extra values.
+    let target = match (jumps_out, from) {
+        (false, _) => None,
+        (true, None) => {
+            return Err(CompileError::Unsupported {
+                op: trace.ops.len() - 1,
+                opcode: Opcode::Jump,
+                reason: "a root's jump needs a label of its own (a jump out of a trace is a \
+                         bridge's, to its root's loop)"
+                    .into(),
+            })
+        }
+        (true, Some(from)) => Some(loop_target(trace, &from)?),
+    };
+    let extended: std::borrow::Cow<'_, Trace> = match target {
+        Some(t) if !t.hoisted.is_empty() => {
+            let mut ext = trace.clone();
+            if let Some(jump) = ext.ops.last_mut() {
+                jump.args
+                    .extend(t.hoisted.iter().map(|&c| crate::ir::Operand::Const(c)));
+            }
+            std::borrow::Cow::Owned(ext)
+        }
+        _ => std::borrow::Cow::Borrowed(trace),
+    };
     let original = trace;
+    let trace: &Trace = &extended;
     let caps = backend.capabilities();
     let float_regs = !backend.registers().float.is_empty();
     let passes = crate::legalize::Passes::for_target(caps);
@@ -112,6 +143,17 @@ fn compile_with(
         std::borrow::Cow::Owned(t) => std::borrow::Cow::Owned(t),
         std::borrow::Cow::Borrowed(_) => legal,
     };
+    // Its label's extra values are the hoisted constants (read after emission).
+    let hoisted_trace = match legal.label_index() {
+        Some(l)
+            if original
+                .label_index()
+                .is_some_and(|o| original.ops[o].args.len() < legal.ops[l].args.len()) =>
+        {
+            Some(legal.clone().into_owned())
+        }
+        _ => None,
+    };
     let mode = SplitMode {
         i64: caps.word_bits < 64,
         f64: !float_regs,
@@ -122,6 +164,15 @@ fn compile_with(
     };
     let trace: &Trace = &legal;
     check_supported(trace, caps, float_regs)?;
+    if let Some(t) = target {
+        let passed = trace.ops.last().map_or(0, |o| o.args.len());
+        if passed != t.locs.len() {
+            return Err(CompileError::BridgeMismatch(format!(
+                "its jump passes {passed} values as compiled, the root's loop takes {}",
+                t.locs.len()
+            )));
+        }
+    }
     let live = Liveness::compute(trace);
     let mut constraints = vec![OpConstraints::default(); trace.ops.len()];
     for (i, c) in constraints.iter_mut().enumerate() {
@@ -169,11 +220,13 @@ fn compile_with(
             let entry = Entry {
                 locs,
                 reserved_slots: state.slot_high_water,
+                loop_locs: target.map_or(Vec::new(), |t| t.locs.clone()),
             };
             let kind = EmitKind::Bridge {
                 first_exit: from.first_exit,
                 frame: from.parent.frame.clone(),
                 entry_moves,
+                budget_exit: from.root.budget_exit,
             };
             (entry, kind)
         }
@@ -194,6 +247,17 @@ fn compile_with(
     if let Some(l) = original.label_index() {
         code.iteration_steps = (original.ops.len() - l - 1) as u64;
         code.first_jump_steps = original.ops.len() as u64;
+        // What a bridge's jump to this loop passes: the original label's values, then the
+        // constants hoisted out of the loop (extra label values made by `same_as`).
+        let arity = original.ops[l].args.len();
+        if let Some(state) = code.labels.first_mut() {
+            state.types = original.ops[l]
+                .args
+                .iter()
+                .map(|&a| original.operand_type(a))
+                .collect();
+            state.hoisted = hoisted_constants(&hoisted_trace, arity);
+        }
     }
     if matches!(legal, std::borrow::Cow::Owned(_)) {
         rejoin(&mut code, original, mode);
@@ -210,7 +274,10 @@ fn compile_with(
         .collect();
     let legalized = match legal {
         std::borrow::Cow::Owned(t) => Some(t),
-        std::borrow::Cow::Borrowed(_) => None,
+        std::borrow::Cow::Borrowed(_) => match extended {
+            std::borrow::Cow::Owned(t) => Some(t),
+            std::borrow::Cow::Borrowed(_) => None,
+        },
     };
     Ok(Compiled {
         code,
@@ -218,6 +285,55 @@ fn compile_with(
         allocation,
         legalized,
     })
+}
+
+/// The loop a bridge's jump goes to: its root's label, which must take the jump's types.
+fn loop_target<'a>(
+    bridge: &Trace,
+    from: &BridgeFrom<'a>,
+) -> Result<&'a crate::emit::LabelState, CompileError> {
+    let Some(label) = from.root.labels.first() else {
+        return Err(CompileError::BridgeMismatch(
+            "it jumps to its root's loop, but the root has no label".into(),
+        ));
+    };
+    let got: Vec<_> = bridge.ops.last().map_or(Vec::new(), |j| {
+        j.args.iter().map(|&a| bridge.operand_type(a)).collect()
+    });
+    if got != label.types {
+        return Err(CompileError::BridgeMismatch(format!(
+            "its jump passes {got:?}, the root's loop takes {:?}",
+            label.types
+        )));
+    }
+    Ok(label)
+}
+
+/// The constants a root's hoisting carries as extra label values (after the first `arity`),
+/// each made by `same_as` of a constant before the label.
+fn hoisted_constants(hoisted: &Option<Trace>, arity: usize) -> Vec<crate::ir::Scalar> {
+    use crate::ir::{Operand, ValueDef};
+    let Some(t) = hoisted else {
+        return Vec::new();
+    };
+    let Some(l) = t.label_index() else {
+        return Vec::new();
+    };
+    t.ops[l].args[arity.min(t.ops[l].args.len())..]
+        .iter()
+        .filter_map(|a| {
+            let v = a.value()?;
+            match t.values[v].def {
+                ValueDef::Op(i) => match t.ops[i as usize].args.first() {
+                    Some(&Operand::Const(c)) if t.ops[i as usize].opcode == Opcode::SameAs => {
+                        Some(c)
+                    }
+                    _ => None,
+                },
+                ValueDef::Input(_) => None,
+            }
+        })
+        .collect()
 }
 
 /// A bridge takes its guard's fail args: the same number, of the same types.

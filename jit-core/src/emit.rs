@@ -64,6 +64,11 @@ pub struct LabelState {
     pub locs: Vec<Loc>,
     /// Code offset of the header.
     pub offset: u32,
+    /// The label's argument types in the original trace (what a bridge's jump passes).
+    pub types: Vec<crate::ir::Type>,
+    /// Constants hoisted out of the loop, carried as label arguments after the original
+    /// ones (before splitting): a bridge's jump passes them too.
+    pub hoisted: Vec<crate::ir::Scalar>,
 }
 
 /// What a relocation refers to.
@@ -74,6 +79,9 @@ pub enum RelocTarget {
     /// The epilogue of the root a bridge belongs to (`CompiledTrace::epilogue` of the root,
     /// where it is loaded): a bridge's exits leave through it.
     RootEpilogue,
+    /// The loop header of the root a bridge belongs to (`labels[0]` of the root): a
+    /// bridge's jump goes there.
+    RootLabel,
 }
 
 /// What is emitted: a root, entered through its prologue, or a bridge, entered by a jump
@@ -91,6 +99,9 @@ pub enum EmitKind {
         /// Moves made before anything else: a value the guard passes twice enters once,
         /// and is copied to the slot the allocation gave the second input.
         entry_moves: Vec<Move>,
+        /// The root's budget exit (tree-wide index), which a bridge's jump to the root's
+        /// loop takes when no jumps are left.
+        budget_exit: u32,
     },
 }
 
@@ -287,6 +298,10 @@ pub trait Isa<'a> {
     /// left, else to `out_of_budget`.
     fn loop_back(&mut self, header: Label, out_of_budget: Label);
 
+    /// A bridge's jump to its root's loop: as [`Isa::loop_back`], but to an address outside
+    /// the code (a [`RelocTarget::RootLabel`] relocation).
+    fn loop_back_far(&mut self, target: RelocTarget, out_of_budget: Label);
+
     /// Puts exit index `k` in the register the common exit returns.
     fn set_exit_index(&mut self, k: u32);
 
@@ -328,9 +343,7 @@ pub fn emit<'a, I: Isa<'a>>(isa: &mut I, triple: Triple) -> Result<CompiledTrace
             return Err(CompileError::Unsupported {
                 op: l,
                 opcode: Opcode::Label,
-                reason:
-                    "a bridge cannot loop yet (bridges jumping to labels come with trees of loops)"
-                        .into(),
+                reason: "a bridge has no label of its own: it jumps to its root's loop".into(),
             });
         }
         let moves = match &mut isa.emission().kind {
@@ -362,13 +375,18 @@ pub fn emit<'a, I: Isa<'a>>(isa: &mut I, triple: Triple) -> Result<CompiledTrace
                     op: i,
                     locs: alloc.label_locs.clone(),
                     offset,
+                    types: Vec::new(),
+                    hoisted: Vec::new(),
                 });
             }
             Opcode::Jump => {
                 let e = isa.emission();
-                let header = e.loop_label.expect("verified: a jump has a label");
                 let budget = e.budget;
-                isa.loop_back(header, budget);
+                match e.loop_label {
+                    Some(header) => isa.loop_back(header, budget),
+                    // A bridge's jump to its root's loop (the driver refuses it in a root).
+                    None => isa.loop_back_far(RelocTarget::RootLabel, budget),
+                }
             }
             Opcode::Finish => {
                 let l = isa.emission().exit(i);
@@ -414,9 +432,15 @@ pub fn emit<'a, I: Isa<'a>>(isa: &mut I, triple: Triple) -> Result<CompiledTrace
     let e = isa.emission();
     let budget_exit = first_exit + e.exits.len() as u32;
     let budget = e.budget;
-    if trace.label_index().is_some() {
+    let jumps = trace.ops.last().is_some_and(|o| o.opcode == Opcode::Jump);
+    if jumps {
         e.buf.bind(budget);
-        isa.set_exit_index(budget_exit);
+        // A bridge runs out of budget through its root's budget exit.
+        let index = match e.kind {
+            EmitKind::Bridge { budget_exit, .. } => budget_exit,
+            EmitKind::Root => budget_exit,
+        };
+        isa.set_exit_index(index);
     }
     let e = isa.emission();
     e.buf.bind(common);

@@ -9,7 +9,7 @@ use std::fmt;
 use smallvec::SmallVec;
 
 use crate::externs::Externs;
-use crate::ir::{EntityRef, ExitId, Opcode, Operand, Scalar, Sig, Trace, Type};
+use crate::ir::{EntityRef, ExitId, Opcode, Operand, Scalar, Sig, Trace, Type, Value};
 use crate::memory::{effective_address, Memory, MemoryError};
 use crate::sem;
 use crate::verify::{verify, VerifyErrors};
@@ -47,6 +47,9 @@ pub enum ExitKind {
     Finish,
     /// Through a failing guard.
     Guard,
+    /// Through a `jump` in a trace without a label: a bridge going on at the label of its
+    /// tree's loop (docs/ir.md §7). Alone, the run ends there with the jump's values.
+    Jump,
 }
 
 /// One call to an external function.
@@ -126,6 +129,12 @@ impl fmt::Display for Outcome {
                 self.op,
                 values.join(", ")
             )?,
+            ExitKind::Jump => write!(
+                f,
+                "jump (op {}) to the tree's loop with [{}]",
+                self.op,
+                values.join(", ")
+            )?,
         }
         write!(
             f,
@@ -180,6 +189,8 @@ pub enum InterpError {
         /// What is wrong.
         error: crate::externs::ExternError,
     },
+    /// A run was to start at the label of a trace that has none.
+    NoLabel,
     /// An external function returned something other than its declared result.
     ExternResult {
         /// The operation.
@@ -209,6 +220,7 @@ impl fmt::Display for InterpError {
                 "step budget of {steps} operations exhausted (a runaway loop?)"
             ),
             InterpError::Extern { error, .. } => write!(f, "{error}"),
+            InterpError::NoLabel => write!(f, "the trace has no label to start at"),
             InterpError::ExternResult { op, name } => {
                 write!(f, "op {op}: @{name} returned a value of the wrong type")
             }
@@ -226,19 +238,123 @@ pub fn run(
     externs: &Externs,
     options: RunOptions,
 ) -> Result<Outcome, InterpError> {
-    verify(trace).map_err(InterpError::Invalid)?;
-    if let Err(mut errors) = externs.check_decls(trace) {
-        let (decl, error) = errors.swap_remove(0);
-        return Err(InterpError::Extern { decl, error });
+    let checked = Checked::new(trace, externs)?;
+    exec(
+        checked.trace,
+        Start::Inputs,
+        inputs,
+        memory,
+        externs,
+        options,
+        Budget::Steps,
+    )
+}
+
+/// A trace the interpreter has checked against an `Externs` table (verified, its
+/// declarations fitting the table): the parts of a tree are checked once and entered many
+/// times.
+#[derive(Clone, Copy, Debug)]
+pub struct Checked<'a> {
+    trace: &'a Trace,
+}
+
+impl<'a> Checked<'a> {
+    /// Checks `trace` for runs with `externs`.
+    pub fn new(trace: &'a Trace, externs: &Externs) -> Result<Checked<'a>, InterpError> {
+        verify(trace).map_err(InterpError::Invalid)?;
+        if let Err(mut errors) = externs.check_decls(trace) {
+            let (decl, error) = errors.swap_remove(0);
+            return Err(InterpError::Extern { decl, error });
+        }
+        Ok(Checked { trace })
     }
-    if inputs.len() != trace.inputs.len() {
+
+    /// The trace.
+    pub fn trace(&self) -> &'a Trace {
+        self.trace
+    }
+}
+
+/// Where a part of a tree starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Start {
+    /// At its first op, with its inputs.
+    Inputs,
+    /// Just after its label, with the label's values (a bridge's jump to the loop).
+    Label,
+}
+
+/// How many jumps a tree whose root is `root` may take under `step_budget`: the rule of
+/// docs/ir.md §1 for the root alone (the next iteration must fit), counted in jumps. In a
+/// tree every jump to a label, from the root or a bridge, takes one.
+pub fn jumps_allowed(root: &Trace, step_budget: u64) -> u64 {
+    let Some(l) = root.label_index() else {
+        return 0;
+    };
+    let iteration = (root.ops.len() - l - 1) as u64;
+    match step_budget.checked_sub(root.ops.len() as u64) {
+        Some(left) if iteration > 0 => left / iteration,
+        _ => 0,
+    }
+}
+
+/// Runs one part of a tree (checked with `externs`) from `start` on `values` (its inputs,
+/// or its label's values),
+/// with `jumps_left` jumps allowed: each jump takes one, and a jump with none left stops
+/// the run with a step-budget error.
+pub fn run_part(
+    trace: Checked<'_>,
+    start: Start,
+    values: &[Scalar],
+    memory: &mut Memory,
+    externs: &Externs,
+    options: RunOptions,
+    jumps_left: &mut u64,
+) -> Result<Outcome, InterpError> {
+    exec(
+        trace.trace,
+        start,
+        values,
+        memory,
+        externs,
+        options,
+        Budget::Jumps(jumps_left),
+    )
+}
+
+/// How a run's loop is bounded.
+enum Budget<'a> {
+    /// By [`RunOptions::step_budget`], the next iteration fitting (a trace alone).
+    Steps,
+    /// By a count of jumps shared by the parts of a tree.
+    Jumps(&'a mut u64),
+}
+
+fn exec(
+    trace: &Trace,
+    start: Start,
+    inputs: &[Scalar],
+    memory: &mut Memory,
+    externs: &Externs,
+    options: RunOptions,
+    mut budget: Budget<'_>,
+) -> Result<Outcome, InterpError> {
+    let label = trace.label_index();
+    let entry: Vec<Value> = match (start, label) {
+        (Start::Inputs, _) => trace.inputs.clone(),
+        (Start::Label, Some(l)) => trace.ops[l].args.iter().filter_map(|a| a.value()).collect(),
+        (Start::Label, None) => {
+            return Err(InterpError::NoLabel);
+        }
+    };
+    if inputs.len() != entry.len() {
         return Err(InterpError::InputCount {
-            expected: trace.inputs.len(),
+            expected: entry.len(),
             found: inputs.len(),
         });
     }
     let mut env: Vec<Scalar> = trace.values.values().map(|d| Scalar::zero(d.ty)).collect();
-    for (index, (&v, &x)) in trace.inputs.iter().zip(inputs).enumerate() {
+    for (index, (&v, &x)) in entry.iter().zip(inputs).enumerate() {
         let expected = trace.ty(v);
         if x.ty() != expected {
             return Err(InterpError::InputType {
@@ -249,7 +365,6 @@ pub fn run(
         }
         env[v.index()] = x;
     }
-    let label = trace.label_index();
     let mut out = Outcome {
         kind: ExitKind::Finish,
         exit: ExitId(0),
@@ -268,7 +383,10 @@ pub fn run(
     let mut carry = false;
     let mut call_hi = Scalar::I32(0);
     let body = label.map_or(0, |l| (trace.ops.len() - l - 1) as u64);
-    let mut pc = 0;
+    let mut pc = match (start, label) {
+        (Start::Label, Some(l)) => l + 1,
+        _ => 0,
+    };
     loop {
         out.steps += 1;
         let op = &trace.ops[pc];
@@ -346,12 +464,29 @@ pub fn run(
             }
             Sig::Label => {}
             Sig::Jump => {
-                if out.steps.saturating_add(body) > options.step_budget {
+                let exhausted = match &mut budget {
+                    Budget::Steps => {
+                        label.is_some() && out.steps.saturating_add(body) > options.step_budget
+                    }
+                    Budget::Jumps(left) => match left.checked_sub(1) {
+                        Some(l) => {
+                            **left = l;
+                            false
+                        }
+                        None => true,
+                    },
+                };
+                if exhausted {
                     return Err(InterpError::StepBudget {
                         steps: options.step_budget,
                     });
                 }
-                let l = label.expect("verified: jump has a label");
+                let Some(l) = label else {
+                    out.kind = ExitKind::Jump;
+                    out.op = pc;
+                    out.values = args.to_vec();
+                    return Ok(out);
+                };
                 for (t, x) in trace.ops[l].args.iter().zip(args) {
                     if let Operand::Value(v) = *t {
                         env[v.index()] = x;

@@ -344,6 +344,9 @@ fn nan_canon_plan_with(trace: &Trace, arith_inputs: &[bool]) -> (Vec<Vec<usize>>
             let Operand::Value(v) = *a else { continue };
             let canon = match op.opcode {
                 Label => observed[v.index()] && arith[v.index()],
+                // A jump out of the trace (a bridge's, to its root's loop): the root's
+                // plan takes canonical values into its slots, or exact ones.
+                Jump if label.is_none() => state(v),
                 Jump => {
                     slots
                         .get(k)

@@ -58,6 +58,9 @@ pub struct Entry {
     /// Slots below this number belong to code already running: the allocator never hands
     /// one out, except to the input that is in it.
     pub reserved_slots: u32,
+    /// Where a `jump` in a trace without a label puts its values: the layout of the label
+    /// it goes to (a bridge's root's loop). Empty for a trace with its own label.
+    pub loop_locs: Vec<Loc>,
 }
 
 impl Entry {
@@ -66,6 +69,7 @@ impl Entry {
         Entry {
             locs: (0..n as u32).map(Loc::Slot).collect(),
             reserved_slots: n as u32,
+            loop_locs: Vec::new(),
         }
     }
 }
@@ -216,7 +220,7 @@ pub fn allocate(
             edits: Vec::with_capacity(nops / 2),
             fail_start: Vec::with_capacity(nops + 1),
             fails: Vec::new(),
-            label_locs: Vec::new(),
+            label_locs: entry.loop_locs,
             entry: Vec::new(),
             slots: 0,
         },
@@ -666,6 +670,12 @@ impl Alloc<'_> {
     fn jump(&mut self, i: usize) -> Result<(), AllocError> {
         let op = &self.trace.ops[i];
         let targets = self.out.label_locs.clone();
+        // A cycle's fresh slot must lie above every slot the moves write.
+        for t in &targets {
+            if let Loc::Slot(s) = *t {
+                self.nslots = self.nslots.max(s + 1);
+            }
+        }
         let mut moves: Vec<Move> = Vec::with_capacity(op.args.len());
         for (k, &arg) in op.args.iter().enumerate() {
             let (from, class) = match arg {

@@ -130,6 +130,7 @@ impl Exits {
                 parent: &self.parts[part],
                 exit,
                 first_exit: self.next_exit(),
+                root: &self.parts[0],
             },
         ))
     }
@@ -162,24 +163,51 @@ impl Exits {
     }
 }
 
-/// Loads `code` (compiled by `backend`) into `space`, linking its relocations: a bridge's
-/// jump to the root epilogue goes to `root_epilogue`; calls keep the addresses they were
-/// compiled with. Returns the code's address.
+/// Where a bridge's references to its root go, once the root is loaded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RootLinks {
+    /// The root's epilogue: where a bridge's exits leave.
+    pub epilogue: u64,
+    /// The root's loop header, if it has one: where a bridge's jump goes.
+    pub label: Option<u64>,
+}
+
+impl RootLinks {
+    /// The links of `root` loaded at `addr`.
+    pub fn of(root: &CompiledTrace, addr: u64) -> RootLinks {
+        RootLinks {
+            epilogue: addr + root.epilogue as u64,
+            label: root.labels.first().map(|l| addr + l.offset as u64),
+        }
+    }
+}
+
+/// Loads `code` (compiled by `backend`) into `space`, linking its relocations to the root
+/// (`root`; nothing for the root itself); calls keep the addresses they were compiled
+/// with. Returns the code's address.
 pub fn load_part(
     space: &mut dyn CodeSpace,
     backend: &dyn Backend,
     code: &CompiledTrace,
-    root_epilogue: u64,
+    root: Option<RootLinks>,
 ) -> Result<u64, RunError> {
     let map = |e: CodeSpaceError| RunError::Map(e.to_string());
     let addr = space.allocate(code.code.len().max(1)).map_err(map)?;
     let mut bytes = code.code.clone();
     for r in &code.relocs {
-        if r.target == RelocTarget::RootEpilogue {
-            backend
-                .relocate(r, &mut bytes, addr, root_epilogue)
-                .map_err(|e| RunError::Map(format!("linking the bridge: {e}")))?;
-        }
+        let to = match (r.target, root) {
+            (RelocTarget::Extern(_), _) => continue,
+            (RelocTarget::RootEpilogue, Some(root)) => root.epilogue,
+            (RelocTarget::RootLabel, Some(RootLinks { label: Some(l), .. })) => l,
+            (target, _) => {
+                return Err(RunError::Map(format!(
+                    "linking the bridge: nothing to link {target:?} to"
+                )))
+            }
+        };
+        backend
+            .relocate(r, &mut bytes, addr, to)
+            .map_err(|e| RunError::Map(format!("linking the bridge: {e}")))?;
     }
     space.write(addr, &bytes).map_err(map)?;
     space.flush(addr, bytes.len()).map_err(map)?;
@@ -242,10 +270,10 @@ pub fn attach(
     at: u32,
     bridge: CompiledTrace,
 ) -> Result<(), RunError> {
-    let root_epilogue = addrs[0] + exits.parts[0].epilogue as u64;
+    let links = RootLinks::of(&exits.parts[0], addrs[0]);
     let (part, exit) = exits.add(at, bridge)?;
     let new = exits.parts.len() - 1;
-    let addr = load_part(space, backend, &exits.parts[new], root_epilogue)?;
+    let addr = load_part(space, backend, &exits.parts[new], Some(links))?;
     addrs.push(addr);
     patch_exit(space, backend, &exits.parts[part], addrs[part], exit, addr)
 }
@@ -276,7 +304,7 @@ impl NativeTree {
         }
         let mut space =
             NativeCodeSpace::new(NATIVE_TREE_BYTES).map_err(|e| RunError::Map(e.to_string()))?;
-        let addr = load_part(&mut space, backend, &root, 0)?;
+        let addr = load_part(&mut space, backend, &root, None)?;
         Ok(NativeTree {
             space,
             exits: Exits::new(root),

@@ -151,11 +151,6 @@ pub enum VerifyError {
         /// Which argument.
         index: usize,
     },
-    /// A jump in a trace without a label.
-    JumpWithoutLabel {
-        /// The jump.
-        op: usize,
-    },
     /// A jump whose argument count differs from the label's.
     JumpArity {
         /// The jump.
@@ -237,7 +232,6 @@ impl VerifyError {
             | DuplicateExit { op, .. }
             | DuplicateLabel { op }
             | BadLabelArg { op, .. }
-            | JumpWithoutLabel { op }
             | JumpArity { op, .. }
             | AfterTerminator { op }
             | UncheckedOverflow { op }
@@ -294,7 +288,6 @@ impl fmt::Display for VerifyError {
                 f,
                 "label argument {index} must be a variable that appears only once in the label"
             ),
-            JumpWithoutLabel { .. } => write!(f, "jump needs a label to go back to"),
             JumpArity { expected, found, .. } => write!(
                 f,
                 "jump passes {found} value(s), the label takes {expected}"
@@ -620,7 +613,8 @@ impl Verifier<'_> {
 
     fn check_jump(&mut self, i: usize, op: &Op, label: Option<usize>) {
         let Some(l) = label else {
-            self.err(VerifyError::JumpWithoutLabel { op: i });
+            // A jump out of the trace: a bridge going on at its tree's loop label, whose
+            // layout the tree checks (compile::compile_bridge, the tree's interpreter run).
             for (index, &a) in op.args.iter().enumerate() {
                 self.operand_type(i, index, a);
             }

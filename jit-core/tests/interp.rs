@@ -365,7 +365,8 @@ fn bad_inputs_and_invalid_traces_are_errors() {
     );
     let mut b = jit_core::TraceBuilder::new();
     let x = b.input(Type::I32);
-    b.jump(&[x.into()]);
+    b.label(&[x]);
+    b.jump(&[]);
     let e = run(
         &b.build_unverified(),
         &[Scalar::I32(0)],
@@ -374,8 +375,80 @@ fn bad_inputs_and_invalid_traces_are_errors() {
         RunOptions::default(),
     )
     .unwrap_err();
+    assert!(e.to_string().starts_with("the trace is not valid:"), "{e}");
+}
+
+/// A jump in a trace without a label leaves it (a bridge going on at its tree's loop); with
+/// a count of jumps, it takes one, and with none left the run stops.
+#[test]
+fn a_jump_without_a_label_leaves_the_trace() {
+    let t = parse_verified("[i0]\ni1 = int_add(i0, 1)\njump(i1, 5)\n").unwrap();
+    let out = run(
+        &t,
+        &[Scalar::I32(1)],
+        &mut Memory::new(),
+        &Externs::new(),
+        RunOptions::default(),
+    )
+    .unwrap();
     assert_eq!(
-        e.to_string(),
-        "the trace is not valid:\nop 0: jump needs a label to go back to"
+        (out.kind, out.op, out.values.clone()),
+        (ExitKind::Jump, 1, vec![Scalar::I32(2), Scalar::I32(5)])
+    );
+    assert_eq!(
+        out.to_string(),
+        "jump (op 1) to the tree's loop with [2, 5] after 2 steps, 0 iterations"
+    );
+    let mut left = 1;
+    let go = |left: &mut u64| {
+        jit_core::interp::run_part(
+            jit_core::interp::Checked::new(&t, &Externs::new()).unwrap(),
+            jit_core::interp::Start::Inputs,
+            &[Scalar::I32(1)],
+            &mut Memory::new(),
+            &Externs::new(),
+            RunOptions::default(),
+            left,
+        )
+    };
+    assert_eq!(go(&mut left).unwrap().kind, ExitKind::Jump);
+    assert_eq!(left, 0);
+    assert!(matches!(go(&mut left), Err(InterpError::StepBudget { .. })));
+}
+
+/// A run can start at a loop's label with the label's values, and counts its jumps.
+#[test]
+fn a_part_starts_at_its_label() {
+    let t = parse_verified(
+        "[i0, i1]\ni2 = int_mul(i0, 100)\nlabel(i2, i1)\ni3 = int_sub(i1, 1)\n\
+         i4 = int_gt(i3, 0)\nguard_true(i4) [i2, i3]\ni5 = int_add(i2, 1)\njump(i5, i3)\n",
+    )
+    .unwrap();
+    let mut left = 100;
+    let out = jit_core::interp::run_part(
+        jit_core::interp::Checked::new(&t, &Externs::new()).unwrap(),
+        jit_core::interp::Start::Label,
+        &[Scalar::I32(7), Scalar::I32(3)],
+        &mut Memory::new(),
+        &Externs::new(),
+        RunOptions::default(),
+        &mut left,
+    )
+    .unwrap();
+    assert_eq!(out.values, vec![Scalar::I32(9), Scalar::I32(0)]);
+    assert_eq!(left, 98);
+    assert_eq!(jit_core::interp::jumps_allowed(&t, 3 + 8 + 8), 2);
+    let no_label = parse_verified("[i0]\nfinish(i0)\n").unwrap();
+    assert_eq!(
+        jit_core::interp::run_part(
+            jit_core::interp::Checked::new(&no_label, &Externs::new()).unwrap(),
+            jit_core::interp::Start::Label,
+            &[],
+            &mut Memory::new(),
+            &Externs::new(),
+            RunOptions::default(),
+            &mut left,
+        ),
+        Err(InterpError::NoLabel)
     );
 }

@@ -474,8 +474,15 @@ pub fn trace(bytes: &[u8]) -> (Trace, Vec<Scalar>) {
 
 /// A random bridge for a guard whose fail args have `types`: `bytes` choose 1–30
 /// operations of every kind (guards among them, so bridges chain; loads and stores on the
-/// input `buffer`, if the guard passes the buffer's ref) and the values it finishes with.
-pub fn bridge(bytes: &[u8], types: &[Type], buffer: Option<usize>) -> Trace {
+/// input `buffer`, if the guard passes the buffer's ref) and the values it finishes with —
+/// or, about half the time when its root has a loop whose label takes `loop_types`, the
+/// values it jumps back to that loop with.
+pub fn bridge(
+    bytes: &[u8],
+    types: &[Type],
+    buffer: Option<usize>,
+    loop_types: Option<&[Type]>,
+) -> Trace {
     let mut c = Choices::new(bytes);
     let funcs = callable();
     let mut gen = Gen {
@@ -499,14 +506,29 @@ pub fn bridge(bytes: &[u8], types: &[Type], buffer: Option<usize>) -> Trace {
         }
         gen.op(funcs);
     }
-    let n = gen.c.below(4);
-    let args: Vec<Operand> = (0..n)
-        .map(|_| {
-            let ty = Type::ALL[gen.c.below(4)];
-            gen.operand(ty)
-        })
-        .collect();
-    gen.b.finish(&args);
+    match loop_types {
+        // Back to the root's loop, the buffer where it takes a ref (mostly).
+        Some(types) if gen.c.chance(50) => {
+            let args: Vec<Operand> = types
+                .iter()
+                .map(|&ty| match gen.buffer {
+                    Some(b) if ty == Type::Ref && gen.c.chance(90) => Operand::Value(b),
+                    _ => gen.operand(ty),
+                })
+                .collect();
+            gen.b.jump(&args);
+        }
+        _ => {
+            let n = gen.c.below(4);
+            let args: Vec<Operand> = (0..n)
+                .map(|_| {
+                    let ty = Type::ALL[gen.c.below(4)];
+                    gen.operand(ty)
+                })
+                .collect();
+            gen.b.finish(&args);
+        }
+    }
     gen.b
         .build()
         .unwrap_or_else(|e| panic!("generator made an invalid bridge: {e}"))

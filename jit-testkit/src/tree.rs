@@ -6,7 +6,9 @@ use std::collections::HashMap;
 
 use jit_core::backend::{Backend, CompileError, CompiledTrace};
 use jit_core::compile::{compile, compile_bridge, CompileOptions};
-use jit_core::interp::{run, ExitKind, InterpError, Outcome, RunOptions};
+use jit_core::interp::{
+    jumps_allowed, run, run_part, Checked, ExitKind, InterpError, Outcome, RunOptions, Start,
+};
 use jit_core::ir::{ExitId, Scalar, Type};
 use jit_core::runtime::RunError;
 use jit_core::text::{default_args, parse_args, parse_verified, resolve_args};
@@ -18,6 +20,17 @@ use jit_core::{Externs, Memory, Trace};
 /// i32 if there is one (failing about half the time, so bridges chain), and finishes with
 /// every value.
 pub fn bridge(types: &[Type], salt: u32) -> Trace {
+    bridge_ending(types, None, salt)
+}
+
+/// As [`bridge`], but it ends by jumping to its root's loop, whose label takes `loop_types`:
+/// each label value gets a value of the bridge of its type (the one in its position if it
+/// fits, else the next of that type), or a constant where the bridge has none.
+pub fn bridge_to_loop(types: &[Type], loop_types: &[Type], salt: u32) -> Trace {
+    bridge_ending(types, Some(loop_types), salt)
+}
+
+fn bridge_ending(types: &[Type], loop_types: Option<&[Type]>, salt: u32) -> Trace {
     let mut src = String::new();
     let inputs: Vec<String> = types
         .iter()
@@ -56,7 +69,31 @@ pub fn bridge(types: &[Type], salt: u32) -> Trace {
             outs.join(", ")
         ));
     }
-    src.push_str(&format!("finish({})\n", outs.join(", ")));
+    match loop_types {
+        None => src.push_str(&format!("finish({})\n", outs.join(", "))),
+        Some(loop_types) => {
+            let args: Vec<String> = loop_types
+                .iter()
+                .enumerate()
+                .map(|(k, &t)| {
+                    let fits = |j: &usize| types[*j] == t;
+                    let own = (k < types.len() && fits(&k)).then_some(k);
+                    let pick =
+                        own.or_else(|| (0..types.len()).map(|j| (j + k) % types.len()).find(fits));
+                    match pick {
+                        Some(j) => outs[j].clone(),
+                        None => match t {
+                            Type::I32 => format!("{}", salt % 13),
+                            Type::I64 => format!("{}L", salt % 11),
+                            Type::F64 => format!("{}.25", salt % 5),
+                            Type::Ref => "null".into(),
+                        },
+                    }
+                })
+                .collect();
+            src.push_str(&format!("jump({})\n", args.join(", ")));
+        }
+    }
     parse_verified(&src).unwrap_or_else(|e| panic!("a made bridge verifies: {e:?}\n{src}"))
 }
 
@@ -70,7 +107,9 @@ pub struct InterpTree<'a> {
 }
 
 impl InterpTree<'_> {
-    /// Runs the tree: the part it left from, and the outcome there.
+    /// Runs the tree: the part it left from, and the outcome there. A bridge's `jump` goes
+    /// on at the root's label; every jump, from any part, takes one from the tree's count
+    /// (`interp::jumps_allowed` of the root), as on every target.
     pub fn run(
         &self,
         inputs: &[Scalar],
@@ -78,13 +117,51 @@ impl InterpTree<'_> {
         externs: &Externs,
         options: RunOptions,
     ) -> Result<(usize, Outcome), InterpError> {
+        self.run_path(inputs, memory, externs, options, &mut Vec::new())
+    }
+
+    /// [`InterpTree::run`], recording in `path` each part entered, in order (a bridge that
+    /// goes back to the loop enters part 0 again).
+    pub fn run_path(
+        &self,
+        inputs: &[Scalar],
+        memory: &mut Memory,
+        externs: &Externs,
+        options: RunOptions,
+        path: &mut Vec<usize>,
+    ) -> Result<(usize, Outcome), InterpError> {
+        let checked = self
+            .parts
+            .iter()
+            .map(|p| Checked::new(p, externs))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut part = 0;
+        path.clear();
+        let mut start = Start::Inputs;
         let mut values = inputs.to_vec();
+        let mut jumps = jumps_allowed(&self.parts[0], options.step_budget);
         loop {
-            let out = run(&self.parts[part], &values, memory, externs, options)?;
+            if path.len() < PATH_LIMIT {
+                path.push(part);
+            }
+            let out = run_part(
+                checked[part],
+                start,
+                &values,
+                memory,
+                externs,
+                options,
+                &mut jumps,
+            )?;
             match (out.kind, self.bridges.get(&(part, out.exit))) {
                 (ExitKind::Guard, Some(&next)) => {
                     part = next;
+                    start = Start::Inputs;
+                    values = out.values;
+                }
+                (ExitKind::Jump, _) => {
+                    part = 0;
+                    start = Start::Label;
                     values = out.values;
                 }
                 _ => return Ok((part, out)),
@@ -92,6 +169,9 @@ impl InterpTree<'_> {
         }
     }
 }
+
+/// Parts a recorded path keeps at most.
+pub const PATH_LIMIT: usize = 4096;
 
 /// A tree loaded on a target: what [`grow_trees`] needs of native and emulated trees alike.
 pub trait TreeRunner {
@@ -133,6 +213,10 @@ impl TreeRunner for Native<'_> {
     }
 }
 
+/// The step budget of [`grow_trees`]'s runs of trees, lower than a case's own: a bridge
+/// back to a loop can make it endless, and the interpreter must run as far.
+pub const TREE_STEP_BUDGET: u64 = 200_000;
+
 /// How many trees [`grow_trees`] grew and how many bridges it attached and ran.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Grown {
@@ -140,6 +224,12 @@ pub struct Grown {
     pub trees: usize,
     /// Bridges attached, each followed by a run compared with the interpreter.
     pub bridges: usize,
+    /// Of those, bridges that jump back to their root's loop.
+    pub loops: usize,
+    /// Runs that went back into the root's loop from a bridge at least once.
+    pub rejoined: usize,
+    /// Runs that ran out of budget (in the interpreter and on the target alike).
+    pub budget: usize,
 }
 
 /// For every conformance case whose run leaves through a guard: compiles it for `backend`,
@@ -175,6 +265,11 @@ pub fn grow_trees<'t>(
         let root = compile(backend, &trace, &externs, CompileOptions::default())
             .unwrap_or_else(|e| panic!("{}: {e}", case.name));
         let mut tree = load(root.code, &trace);
+        // A bridge back to the loop may make it run forever: stop those runs early.
+        let opts = RunOptions {
+            step_budget: opts.step_budget.min(TREE_STEP_BUDGET),
+            ..opts
+        };
         let mut parts = vec![trace];
         let mut map = HashMap::new();
         grown.trees += 1;
@@ -196,7 +291,12 @@ pub fn grow_trees<'t>(
                 )
             };
             let types: Vec<Type> = out.values.iter().map(|v| v.ty()).collect();
-            let b = bridge(&types, level * 31 + at);
+            let salt = level * 31 + at;
+            // Every other bridge of a loop goes back to it.
+            let (b, loops) = match tree.exits().parts[0].labels.first() {
+                Some(l) if salt % 2 == 0 => (bridge_to_loop(&types, &l.types, salt), true),
+                _ => (bridge(&types, salt), false),
+            };
             let code = match compile_bridge(backend, &b, &externs, CompileOptions::default(), from)
             {
                 Ok(c) => c.code,
@@ -213,10 +313,33 @@ pub fn grow_trees<'t>(
                 bridges: &map,
             };
             let mut want_mem = memory.clone();
-            let Ok((want_part, want)) = oracle.run(&inputs, &mut want_mem, &externs, opts) else {
-                break;
-            };
             let mut got_mem = memory.clone();
+            grown.loops += loops as usize;
+            let mut path = Vec::new();
+            let ran = oracle.run_path(&inputs, &mut want_mem, &externs, opts, &mut path);
+            grown.rejoined += path.iter().skip(1).any(|&p| p == 0) as usize;
+            let (want_part, want) = match ran {
+                Ok(w) => w,
+                // A bridge back to the loop can make it run forever: every target stops at
+                // the same jump, with the same memory.
+                Err(InterpError::StepBudget { .. }) => {
+                    let got = tree.run(&inputs, &mut got_mem, opts);
+                    assert!(
+                        matches!(got, Err(RunError::StepBudget { .. })),
+                        "{}: bridge {level}: the interpreter runs out of budget, the target gives {got:?}",
+                        case.name
+                    );
+                    assert!(
+                        got_mem.same_contents(&want_mem),
+                        "{}: bridge {level}: memory differs at the budget's end",
+                        case.name
+                    );
+                    grown.bridges += 1;
+                    grown.budget += 1;
+                    break;
+                }
+                Err(_) => break,
+            };
             let (got_part, got) = tree
                 .run(&inputs, &mut got_mem, opts)
                 .unwrap_or_else(|e| panic!("{}: bridge {level}: {e}", case.name));

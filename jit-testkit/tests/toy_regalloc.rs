@@ -45,6 +45,7 @@ fn seeded_entry(trace: &Trace, pick: &[u8], reserved: u32) -> Entry {
     Entry {
         locs,
         reserved_slots: reserved,
+        loop_locs: Vec::new(),
     }
 }
 

@@ -222,7 +222,7 @@ fn grow(
     use jit_core::backend::CompileError;
     use jit_core::compile::{compile, compile_bridge, CompileOptions};
     use jit_core::interp::ExitKind;
-    use jit_testkit::tree::{bridge, InterpTree, TreeRunner};
+    use jit_testkit::tree::{bridge, bridge_to_loop, InterpTree, TreeRunner};
     jit_testkit::with_externs(|externs| {
         let mut trees: Vec<Box<dyn TreeRunner + '_>> = Vec::new();
         for target in targets {
@@ -257,10 +257,19 @@ fn grow(
                 break;
             }
             let types: Vec<_> = out.values.iter().map(|v| v.ty()).collect();
+            let loop_types = trees
+                .first()
+                .and_then(|t| t.exits().parts[0].labels.first())
+                .map(|l| l.types.clone());
             // Mostly a generated bridge (any operation, memory through the buffer if the
-            // guard passes it); now and then the fixed shape of `tree::bridge`.
-            let b = if (salt >> (8 * level)).is_multiple_of(8) {
-                bridge(&types, (salt >> (8 * level)) as u32)
+            // guard passes it; finishing, or jumping back to the root's loop); now and then
+            // the fixed shapes of `tree::bridge` and `tree::bridge_to_loop`.
+            let pick = salt >> (8 * level);
+            let b = if pick.is_multiple_of(8) {
+                match &loop_types {
+                    Some(l) if pick & 0x100 != 0 => bridge_to_loop(&types, l, pick as u32),
+                    _ => bridge(&types, pick as u32),
+                }
             } else {
                 let buffer = memory.buffers().first().map(|b| b.addr);
                 let at = out
@@ -272,7 +281,7 @@ fn grow(
                 let bytes: Vec<u8> = (0..(rng.next() % 600) as usize)
                     .map(|_| rng.next() as u8)
                     .collect();
-                jit_testkit::gen::bridge(&bytes, &types, at)
+                jit_testkit::gen::bridge(&bytes, &types, at, loop_types.as_deref())
             };
             for (target, tree) in targets.iter().zip(trees.iter_mut()) {
                 let Some((at, from)) = tree.exits().bridge_from(part, out.exit) else {
@@ -303,24 +312,37 @@ fn grow(
                 bridges: &map,
             };
             let mut want_mem = memory.clone();
-            let Ok((want_part, want)) = oracle.run(inputs, &mut want_mem, externs, options) else {
-                break;
+            let want = match oracle.run(inputs, &mut want_mem, externs, options) {
+                Ok(w) => Some(w),
+                // A bridge back to the loop can make it endless: every target must stop at
+                // the same jump, with the same memory.
+                Err(jit_core::interp::InterpError::StepBudget { .. }) => None,
+                Err(_) => break,
             };
             for (target, tree) in targets.iter().zip(trees.iter_mut()) {
                 let mut got_mem = memory.clone();
                 let got = tree.run(inputs, &mut got_mem, options);
-                let same = matches!(&got, Ok((p, o)) if *p == want_part && want.same_exit_and_values(o))
-                    && got_mem.same_contents(&want_mem);
+                let same = match (&want, &got) {
+                    (Some((wp, w)), Ok((p, o))) => p == wp && w.same_exit_and_values(o),
+                    (None, Err(jit_core::runtime::RunError::StepBudget { .. })) => true,
+                    _ => false,
+                } && got_mem.same_contents(&want_mem);
                 if !same {
                     let got = match got {
                         Ok((p, o)) => format!("part {p} {o}"),
                         Err(e) => e.to_string(),
                     };
+                    let want = match &want {
+                        Some((p, w)) => format!("part {p} {w}"),
+                        None => "out of budget".into(),
+                    };
                     return Err(report(
                         &parts,
                         format!(
-                            "bridge {level} on {}: interpreter part {want_part} {want}, target {got}",
-                            target.name()
+                            "bridge {level} on {}: interpreter {want}, target {got}; memory {:x?}, interpreter's {:x?}",
+                            target.name(),
+                            got_mem.buffers(),
+                            want_mem.buffers()
                         ),
                     ));
                 }

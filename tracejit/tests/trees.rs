@@ -321,7 +321,11 @@ fn a_loop_slot_passed_to_a_bridge_holds_canonical_nans() {
         "[f0, p1]\nstore_f64(p1, 0, 8, 0, f0)\nfinish()\n",
         |memory| {
             let buf = memory.alloc(8).unwrap();
-            vec![Scalar::F64(1.0f64.to_bits()), Scalar::I32(3), Scalar::Ref(buf)]
+            vec![
+                Scalar::F64(1.0f64.to_bits()),
+                Scalar::I32(3),
+                Scalar::Ref(buf),
+            ]
         },
     );
     // The same through a copy of the slot.
@@ -331,7 +335,179 @@ fn a_loop_slot_passed_to_a_bridge_holds_canonical_nans() {
         "[f0, p1]\nstore_f64(p1, 0, 8, 0, f0)\nfinish()\n",
         |memory| {
             let buf = memory.alloc(8).unwrap();
-            vec![Scalar::F64(1.0f64.to_bits()), Scalar::I32(3), Scalar::Ref(buf)]
+            vec![
+                Scalar::F64(1.0f64.to_bits()),
+                Scalar::I32(3),
+                Scalar::Ref(buf),
+            ]
         },
     );
+}
+
+/// A loop over values of every type (i32, i64 split into pairs on ARM, f64 in core
+/// registers on ARMv5TE, a ref) with a constant the ARM targets hoist out of it.
+const EVERY_TYPE_LOOP: &str = "[i0, i1, l2, f3, p4]\nlabel(i0, i1, l2, f3, p4)\n\
+     i5 = int_and(i0, 1)\nguard_false(i5) [i0, i1, l2, f3, p4]\n\
+     i6 = int_add(i1, 0x12345678)\nl7 = int_mul(l2, 3)\nf8 = float_add(f3, 1.5)\n\
+     store_f64(p4, 0, 8, 0, f8)\ni9 = int_sub(i0, 1)\ni10 = int_gt(i9, 0)\n\
+     guard_true(i10) [i9, i6, l7, f8]\njump(i9, i6, l7, f8, p4)\n";
+
+/// Per target: the interpreter's part and outcome (none if it ran out of budget), and the
+/// buffer's bytes after the run.
+type TreeResult = (Option<(usize, jit_core::Outcome)>, Vec<u8>);
+
+/// Runs `root` with `bridge` on its first guard on every target and in the interpreter,
+/// from `count` with a 16-byte buffer; both must agree on the outcome (or both run out of
+/// budget) and on memory. Returns the interpreter's result and the buffer.
+fn run_every_type_tree(bridge: &str, count: i32, options: RunOptions) -> Vec<TreeResult> {
+    let root = parse_verified(EVERY_TYPE_LOOP).unwrap();
+    let bridge = parse_verified(bridge).unwrap();
+    let mut results = Vec::new();
+    for triple in SUPPORTED {
+        let t = target(triple).unwrap();
+        let externs = jit_testkit::externs();
+        let code = compile(t.backend(), &root, &externs, CompileOptions::default()).unwrap();
+        let mut tree = t.load_tree(code.code, &root).unwrap();
+        // ARM builds 0x12345678 in two or four instructions: it is hoisted, and the
+        // bridge's jump passes it too.
+        let hoisted = &tree.exits().parts[0].labels[0].hoisted;
+        assert_eq!(
+            hoisted.is_empty(),
+            !t.name().starts_with("arm"),
+            "{}: {hoisted:?}",
+            t.name()
+        );
+        let guard = root.ops[2].exit_id().unwrap();
+        attach(&*t, &mut *tree, 0, guard, &bridge);
+        let mut memory = Memory::new();
+        let buf = memory.alloc(16).unwrap();
+        let inputs = [
+            Scalar::I32(count),
+            Scalar::I32(7),
+            Scalar::I64(-5),
+            Scalar::F64(0.25f64.to_bits()),
+            Scalar::Ref(buf),
+        ];
+        let map = HashMap::from([((0, guard), 1)]);
+        let parts = [root.clone(), bridge.clone()];
+        let oracle = InterpTree {
+            parts: &parts,
+            bridges: &map,
+        };
+        let mut want_mem = memory.clone();
+        let mut path = Vec::new();
+        let want = oracle.run_path(&inputs, &mut want_mem, &externs, options, &mut path);
+        let mut got_mem = memory.clone();
+        let got = tree.run(&inputs, &mut got_mem, options);
+        match (&want, &got) {
+            (Ok((wp, w)), Ok((gp, g))) => assert!(
+                wp == gp && w.same_exit_and_values(g),
+                "{}: interpreter part {wp} {w}, target part {gp} {g}",
+                t.name()
+            ),
+            (Err(jit_core::interp::InterpError::StepBudget { .. }), Err(e)) => assert!(
+                matches!(e, jit_core::runtime::RunError::StepBudget { .. }),
+                "{}: {e}",
+                t.name()
+            ),
+            _ => panic!("{}: interpreter {want:?}, target {got:?}", t.name()),
+        }
+        assert!(
+            got_mem.same_contents(&want_mem),
+            "{}: {:x?} vs {:x?}",
+            t.name(),
+            got_mem.buffers(),
+            want_mem.buffers()
+        );
+        results.push((want.ok(), got_mem.buffers()[0].bytes.clone()));
+    }
+    results
+}
+
+/// A hot bridge: every other iteration fails the root's parity guard, and the bridge does
+/// that iteration's work its own way and jumps back into the loop, with every type of value
+/// (and the constant the root hoisted) moved into the loop's layout. 10,001 iterations.
+#[test]
+fn a_hot_bridge_jumps_back_into_the_loop_with_every_type() {
+    let bridge = "[i0, i1, l2, f3, p4]\ni5 = int_xor(i1, 0x0badf00d)\n\
+                  l6 = int_add(l2, 1000000007L)\nf7 = float_mul(f3, 0.5)\n\
+                  store_f64(p4, 1, 8, 0, f7)\ni8 = int_sub(i0, 1)\ni9 = int_gt(i8, 0)\n\
+                  guard_true(i9) [i8, i5, l6, f7]\njump(i8, i5, l6, f7, p4)\n";
+    let options = RunOptions {
+        step_budget: 1_000_000,
+        ..RunOptions::default()
+    };
+    let results = run_every_type_tree(bridge, 10_001, options);
+    let (first, bytes) = &results[0];
+    let (part, out) = first.as_ref().expect("the tree finishes");
+    // Odd counts are the bridge's: it takes the first iteration and the last (from 1).
+    assert_eq!((*part, out.kind), (1, ExitKind::Guard));
+    assert_eq!(out.values[0], Scalar::I32(0));
+    assert!(results.iter().all(|r| &r.1 == bytes));
+}
+
+/// A bridge that jumps back without progress makes the loop endless: every target stops
+/// at the same jump as the interpreter, jumps through the bridge counted with the root's,
+/// with the same memory.
+#[test]
+fn an_endless_loop_through_a_bridge_runs_out_of_budget_on_every_target() {
+    let bridge = "[i0, i1, l2, f3, p4]\nf5 = float_add(f3, 1.0)\n\
+                  store_f64(p4, 1, 8, 0, f5)\njump(i0, i1, l2, f5, p4)\n";
+    for budget in [0, 1, 25, 1_000, 100_000] {
+        let options = RunOptions {
+            step_budget: budget,
+            ..RunOptions::default()
+        };
+        let results = run_every_type_tree(bridge, 5, options);
+        assert!(results.iter().all(|r| r.0.is_none() && r.1 == results[0].1));
+    }
+}
+
+/// What a bridge's jump must match: the root's loop, in number and types of values; a
+/// root cannot jump out of itself.
+#[test]
+fn jumps_out_of_a_trace_are_checked() {
+    let root = parse_verified(EVERY_TYPE_LOOP).unwrap();
+    let no_loop =
+        parse_verified("[i0]\ni1 = int_gt(i0, 0)\nguard_true(i1) [i0]\nfinish()\n").unwrap();
+    let externs = jit_testkit::externs();
+    for triple in SUPPORTED {
+        let t = target(triple).unwrap();
+        let b = t.backend();
+        let code = compile(b, &root, &externs, CompileOptions::default()).unwrap();
+        let tree = t.load_tree(code.code, &root).unwrap();
+        let (_, from) = tree
+            .exits()
+            .bridge_from(0, root.ops[2].exit_id().unwrap())
+            .unwrap();
+        let wrong = parse_verified("[i0, i1, l2, f3, p4]\njump(i0, i1, l2, f3)\n").unwrap();
+        let e = compile_bridge(b, &wrong, &externs, CompileOptions::default(), from).unwrap_err();
+        assert!(
+            e.to_string().contains("the root's loop takes"),
+            "{}: {e}",
+            t.name()
+        );
+        let wrong = parse_verified("[i0, i1, l2, f3, p4]\njump(i0, i1, i0, f3, p4)\n").unwrap();
+        let e = compile_bridge(b, &wrong, &externs, CompileOptions::default(), from).unwrap_err();
+        assert!(
+            e.to_string().contains("the root's loop takes"),
+            "{}: {e}",
+            t.name()
+        );
+        let code = compile(b, &no_loop, &externs, CompileOptions::default()).unwrap();
+        let tree = t.load_tree(code.code, &no_loop).unwrap();
+        let (_, from) = tree
+            .exits()
+            .bridge_from(0, no_loop.ops[1].exit_id().unwrap())
+            .unwrap();
+        let jumps = parse_verified("[i0]\njump(i0)\n").unwrap();
+        let e = compile_bridge(b, &jumps, &externs, CompileOptions::default(), from).unwrap_err();
+        assert!(e.to_string().contains("has no label"), "{}: {e}", t.name());
+        let e = compile(b, &jumps, &externs, CompileOptions::default()).unwrap_err();
+        assert!(
+            e.to_string().contains("label of its own"),
+            "{}: {e}",
+            t.name()
+        );
+    }
 }
