@@ -679,18 +679,6 @@ impl Emitter<'_> {
                     exit,
                 );
             }
-            Opcode::GuardNotInvalidated => {
-                self.ldr_frame(LR, self.c.layout.invalidated, 0);
-                self.put(enc::dp_imm(
-                    Cond::Al,
-                    Dp::Cmp,
-                    true,
-                    0,
-                    LR,
-                    ArmImm::encode(0).expect("0"),
-                ));
-                self.branch_to(Cond::Ne, false, exit);
-            }
             other => unreachable!("{other} is not a guard"),
         }
     }
@@ -1137,6 +1125,22 @@ impl<'a> Isa<'a> for Emitter<'a> {
 
     fn checkpoint(&mut self) {
         self.island(false);
+    }
+
+    const JUMP_PATCH_BYTES: u32 = 4;
+
+    fn nop(&mut self) {
+        // `mov r0, r0`: ARMv5TE has no `nop` hint.
+        self.put(enc::dp_reg(
+            Cond::Al,
+            Dp::Mov,
+            false,
+            0,
+            0,
+            0,
+            Shift::Lsl,
+            0,
+        ));
     }
 
     fn jump(&mut self, l: Label) {

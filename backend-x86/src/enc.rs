@@ -465,6 +465,11 @@ impl Enc<'_> {
         self.byte(0xc3);
     }
 
+    /// `nop` (one byte).
+    pub fn nop(&mut self) {
+        self.byte(0x90);
+    }
+
     /// `sub/add rsp, imm`.
     pub fn rsp_adjust(&mut self, op: Alu, imm: i32) {
         self.alu_ri(op, true, Rm::Reg(reg::RSP), imm);

@@ -397,11 +397,6 @@ impl Emitter<'_> {
             }
             Opcode::GuardNoOverflow => self.jcc_to(Cond::O, exit),
             Opcode::GuardOverflow => self.jcc_to(Cond::No, exit),
-            Opcode::GuardNotInvalidated => {
-                let m = Mem::base(RBP, regs::word_disp(regs::FRAME.invalidated));
-                self.enc().alu_ri(Alu::Cmp, true, Rm::Mem(m), 0);
-                self.jcc_to(Cond::Ne, exit);
-            }
             other => unreachable!("{other} is not a guard"),
         }
     }
@@ -781,6 +776,12 @@ impl<'a> Isa<'a> for Emitter<'a> {
 
     fn op(&mut self, i: usize) -> Result<(), CompileError> {
         Emitter::op(self, i)
+    }
+
+    const JUMP_PATCH_BYTES: u32 = 5;
+
+    fn nop(&mut self) {
+        self.enc().nop();
     }
 
     fn jump(&mut self, l: Label) {

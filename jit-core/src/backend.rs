@@ -250,8 +250,9 @@ pub struct CompiledTrace {
     pub iteration_steps: u64,
     /// The value the code returns when the loop budget runs out.
     pub budget_exit: u32,
-    /// The frame word holding the invalidation flag (non-zero: invalidated).
-    pub invalidated_word: u32,
+    /// The `guard_not_invalidated` sites: no code runs there until the trace is
+    /// invalidated, when each is patched into a jump to its exit.
+    pub invalidation: Vec<crate::emit::InvalidationSite>,
     /// The external functions the code calls, each once, in order of first call.
     pub calls: Vec<String>,
     /// Where instructions end and the constant pool (if placed at the end) begins.

@@ -244,6 +244,13 @@ fn compile_with(
         });
     }
     let mut code = backend.emit(trace, &live, &allocation, externs, kind)?;
+    // Each invalidation site's patch: a jump to its exit's stub (position independent).
+    for site in &mut code.invalidation {
+        let stub = code.exit_states[site.exit as usize].stub;
+        site.patch = backend
+            .jump_patch(site.at as u64, stub as u64)
+            .map_err(|e| CompileError::Allocation(e.to_string()))?;
+    }
     if let Some(l) = original.label_index() {
         code.iteration_steps = (original.ops.len() - l - 1) as u64;
         code.first_jump_steps = original.ops.len() as u64;

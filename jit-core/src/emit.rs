@@ -55,6 +55,20 @@ pub struct ExitBranch {
     pub kind: u8,
 }
 
+/// A `guard_not_invalidated`: it emits no code, and invalidating the trace writes `patch`
+/// (a jump to the exit's stub, position independent) over the code at `at`, which the
+/// emitter kept clear of every branch target for that many bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct InvalidationSite {
+    /// The exit (index in `exits`).
+    pub exit: u32,
+    /// Code offset of the site.
+    pub at: u32,
+    /// The bytes of the jump to the exit's stub written there (set by the compile driver
+    /// from `Backend::jump_patch`).
+    pub patch: Vec<u8>,
+}
+
 /// The loop header of a compiled trace: where a jump from other code lands.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LabelState {
@@ -148,6 +162,10 @@ pub struct Emission<'a> {
     exit_labels: Vec<Label>,
     labels: Vec<LabelState>,
     loop_label: Option<Label>,
+    sites: Vec<InvalidationSite>,
+    /// No branch target may lie below this offset: the last invalidation site's patch
+    /// would overwrite it.
+    clear_until: u32,
     budget: Label,
 }
 
@@ -196,6 +214,8 @@ impl<'a> Emission<'a> {
             exit_labels: Vec::with_capacity(exits),
             labels: Vec::new(),
             loop_label: None,
+            sites: Vec::new(),
+            clear_until: 0,
             budget,
         }
     }
@@ -280,8 +300,16 @@ pub trait Isa<'a> {
     /// One move the allocator asked for (it leaves the flags alone).
     fn emit_move(&mut self, m: &Move);
 
-    /// The lowering of op `i`; `label`, `jump` and `finish` are the driver's.
+    /// The lowering of op `i`; `label`, `jump`, `finish` and `guard_not_invalidated` are
+    /// the driver's.
     fn op(&mut self, i: usize) -> Result<(), CompileError>;
+
+    /// Bytes a patched jump ([`crate::backend::Backend::jump_patch`]) overwrites.
+    const JUMP_PATCH_BYTES: u32;
+
+    /// The shortest no-op instruction (padding that keeps branch targets clear of a
+    /// `guard_not_invalidated` site's patch).
+    fn nop(&mut self);
 
     /// Called after every move, op and stub: a place where the ISA may put data the code
     /// jumps over (ARM's constant-pool islands).
@@ -318,6 +346,14 @@ pub trait Isa<'a> {
     fn patch(kind: u8, code: &mut [u8], at: u32, target: u32) -> Result<(), FixupError>
     where
         Self: Sized;
+}
+
+/// Pads with no-ops up to the end of the last invalidation site's patch, so the code
+/// placed next (a branch target) survives the patch.
+fn pad_past_site<'a, I: Isa<'a>>(isa: &mut I) {
+    while isa.emission().buf.offset() < isa.emission().clear_until {
+        isa.nop();
+    }
 }
 
 /// Emits the allocated trace through `isa` and assembles the compiled trace for `triple`.
@@ -366,6 +402,7 @@ pub fn emit<'a, I: Isa<'a>>(isa: &mut I, triple: Triple) -> Result<CompiledTrace
         }
         match op.opcode {
             Opcode::Label => {
+                pad_past_site(isa);
                 let e = isa.emission();
                 let l = e.buf.label();
                 e.buf.bind(l);
@@ -392,10 +429,25 @@ pub fn emit<'a, I: Isa<'a>>(isa: &mut I, triple: Triple) -> Result<CompiledTrace
                 let l = isa.emission().exit(i);
                 isa.jump(l);
             }
+            Opcode::GuardNotInvalidated => {
+                // No code: invalidation patches a jump to the stub over what follows.
+                pad_past_site(isa);
+                let e = isa.emission();
+                let at = e.buf.offset();
+                e.exit(i);
+                e.sites.push(InvalidationSite {
+                    exit: e.exit_labels.len() as u32 - 1,
+                    at,
+                    patch: Vec::new(),
+                });
+                e.clear_until = at + I::JUMP_PATCH_BYTES;
+            }
             _ => isa.op(i)?,
         }
         isa.checkpoint();
     }
+    // The stubs are branch targets too.
+    pad_past_site(isa);
     op_offsets.push(isa.emission().buf.offset());
     // Exit stubs: the exit index, then the common exit.
     let common = isa.emission().buf.label();
@@ -483,7 +535,7 @@ pub fn emit<'a, I: Isa<'a>>(isa: &mut I, triple: Triple) -> Result<CompiledTrace
         budget_exit,
         first_jump_steps: 0,
         iteration_steps: 0,
-        invalidated_word: layout.invalidated,
+        invalidation: std::mem::take(&mut e.sites),
         calls: std::mem::take(&mut e.calls),
         text_len,
         data_ranges: std::mem::take(&mut e.data_ranges),

@@ -1,5 +1,5 @@
 //! The frame contract every backend shares: where the runtime and the code find registers
-//! saved on exit, the loop budget, the invalidation flag, the GC words and the slots.
+//! saved on exit, the loop budget, the GC words and the slots.
 //!
 //! The frame is an array of 64-bit words that a register of the ISA's choosing (rbp on
 //! x86-64, fp on ARM) points at while a trace runs, allocated by the caller (PyPy's
@@ -10,7 +10,6 @@
 //! word 0 ..                 integer registers, saved here by the common exit (index = hw)
 //! word int_words ..         float registers, saved likewise
 //! budget                    loop budget: jumps left, a 64-bit count (docs/ir.md §1)
-//! invalidated               invalidation flag (non-zero: invalidated)
 //! gc, gc + 1                reserved for the GC (the gcmap of a call's live refs, and a
 //!                           word for the collector); zero today
 //! slot_base ..              frame slots: the inputs first, then spills
@@ -32,8 +31,6 @@ pub struct FrameLayout {
     pub float_words: u32,
     /// The loop budget word.
     pub budget: u32,
-    /// The invalidation flag word.
-    pub invalidated: u32,
     /// The first of the two GC words.
     pub gc: u32,
     /// Frame word of slot 0.
@@ -42,7 +39,7 @@ pub struct FrameLayout {
 
 impl FrameLayout {
     /// The layout for a register file: a save word for every allocatable register, then the
-    /// budget, invalidation and GC words, then the slots.
+    /// budget and GC words, then the slots.
     pub fn new(regs: &RegisterInfo) -> FrameLayout {
         let words = |rs: &[Reg]| rs.iter().map(|r| r.hw as u32 + 1).max().unwrap_or(0);
         FrameLayout::with_save_area(words(&regs.int), words(&regs.float))
@@ -56,9 +53,8 @@ impl FrameLayout {
             int_words,
             float_words,
             budget,
-            invalidated: budget + 1,
-            gc: budget + 2,
-            slot_base: budget + 4,
+            gc: budget + 1,
+            slot_base: budget + 3,
         }
     }
 
@@ -172,13 +168,13 @@ mod tests {
         let regs = crate::toy::registers();
         let f = FrameLayout::new(&regs);
         assert_eq!((f.int_words, f.float_words), (3, 3));
-        assert_eq!((f.budget, f.invalidated, f.gc, f.slot_base), (6, 7, 8, 10));
+        assert_eq!((f.budget, f.gc, f.slot_base), (6, 7, 9));
         for r in regs.int.iter().chain(&regs.float) {
             assert_eq!(f.saved_register(f.save_word(*r)), Some(*r));
         }
         assert_eq!(f.saved_register(f.budget), None);
-        assert_eq!(f.exit_loc(Loc::Slot(2)), ExitLoc::Frame(12));
-        assert_eq!(f.slots_within(8 * 12), 2);
+        assert_eq!(f.exit_loc(Loc::Slot(2)), ExitLoc::Frame(11));
+        assert_eq!(f.slots_within(8 * 11), 2);
         assert_eq!(f.slots_within(8), 0);
     }
 

@@ -1,8 +1,9 @@
 //! Running compiled traces on this machine.
 //!
 //! A compiled trace is entered as `extern "C" fn(frame: *mut u64) -> u64`: the frame holds
-//! its inputs (where [`CompiledTrace::inputs`] says), the loop budget and the
-//! invalidation flag; the trace returns the index of the exit it left by, with registers
+//! its inputs (where [`CompiledTrace::inputs`] says) and the loop budget; a run as if
+//! invalidated patches the code's `guard_not_invalidated` sites first
+//! ([`crate::tree::set_invalidated`]); the trace returns the index of the exit it left by, with registers
 //! saved into the frame, and the runtime reads the exit's values through the exit's
 //! location records. Code lives in memory that is writable while it is copied in and
 //! executable afterwards, never both at once.
@@ -82,7 +83,7 @@ pub trait Runner {
 /// [`NativeCodeSpace`]: crate::codespace::NativeCodeSpace
 pub struct ExecutableCode {
     /// Owns the memory (unmapped when dropped).
-    _space: crate::codespace::NativeCodeSpace,
+    space: crate::codespace::NativeCodeSpace,
     addr: u64,
 }
 
@@ -94,10 +95,12 @@ impl ExecutableCode {
             .map_err(|e| RunError::Map(e.to_string()))?;
         let addr =
             crate::codespace::load(&mut space, code).map_err(|e| RunError::Map(e.to_string()))?;
-        Ok(ExecutableCode {
-            _space: space,
-            addr,
-        })
+        Ok(ExecutableCode { space, addr })
+    }
+
+    /// The code space holding it, to patch it.
+    pub fn space(&mut self) -> &mut crate::codespace::NativeCodeSpace {
+        &mut self.space
     }
 
     /// The address of the first byte.
@@ -306,7 +309,6 @@ pub fn fill_frame(
     if let Some(b) = code.budget_word {
         frame[b as usize] = jumps_allowed(code, options);
     }
-    frame[code.invalidated_word as usize] = options.invalidated as u64;
     Ok(frame)
 }
 
@@ -392,6 +394,8 @@ pub struct NativeTrace {
     code: CompiledTrace,
     exec: ExecutableCode,
     input_types: Vec<Type>,
+    /// Whether the invalidation sites are patched now.
+    invalidated: bool,
 }
 
 impl NativeTrace {
@@ -407,6 +411,7 @@ impl NativeTrace {
             code,
             exec,
             input_types,
+            invalidated: false,
         })
     }
 
@@ -452,6 +457,11 @@ impl Runner for NativeTrace {
         let mut frame = fill_frame(&self.code, inputs, &self.input_types, options, |a| {
             host.to_host(a)
         })?;
+        if options.invalidated != self.invalidated {
+            let addr = self.exec.addr() as u64;
+            crate::tree::set_invalidated(self.exec.space(), &self.code, addr, options.invalidated)?;
+            self.invalidated = options.invalidated;
+        }
         take_native_calls();
         let index = self.enter(&mut frame).map_err(|f| match f.signal {
             libc::SIGSEGV | libc::SIGBUS => {

@@ -42,6 +42,11 @@ pub struct Exits {
     pub index: Vec<TreeExit>,
     /// For each tree-wide exit, the part its bridge is (if one is attached).
     pub bridges: Vec<Option<usize>>,
+    /// Whether the tree has been invalidated ([`Exits::invalidate`]): for good, unlike a
+    /// run with [`RunOptions::invalidated`].
+    pub invalidated: bool,
+    /// Whether the parts' invalidation sites are patched now.
+    patched: bool,
 }
 
 impl Exits {
@@ -55,6 +60,8 @@ impl Exits {
             bridges: vec![None; index.len()],
             index,
             parts: vec![root],
+            invalidated: false,
+            patched: false,
         }
     }
 
@@ -133,6 +140,31 @@ impl Exits {
                 root: &self.parts[0],
             },
         ))
+    }
+
+    /// Invalidates the tree for good: from the next run on, every `guard_not_invalidated`
+    /// of every part (bridges attached later included) leaves through its exit.
+    pub fn invalidate(&mut self) {
+        self.invalidated = true;
+    }
+
+    /// Brings the parts loaded at `addrs` in `space` to the invalidation state a run with
+    /// `options` needs: patched if the tree is invalidated or the run is as if invalidated,
+    /// as compiled otherwise.
+    pub fn sync_invalidation(
+        &mut self,
+        space: &mut dyn CodeSpace,
+        addrs: &[u64],
+        options: RunOptions,
+    ) -> Result<(), RunError> {
+        let on = self.invalidated || options.invalidated;
+        if on != self.patched {
+            for (part, &addr) in self.parts.iter().zip(addrs) {
+                set_invalidated(space, part, addr, on)?;
+            }
+            self.patched = on;
+        }
+        Ok(())
     }
 
     /// The most frame words any part needs.
@@ -214,6 +246,29 @@ pub fn load_part(
     Ok(addr)
 }
 
+/// Patches every `guard_not_invalidated` site of `part` (loaded at `addr`) into a jump to
+/// its exit (`on`), or back to the code as compiled (`!on`), and flushes each.
+pub fn set_invalidated(
+    space: &mut dyn CodeSpace,
+    part: &CompiledTrace,
+    addr: u64,
+    on: bool,
+) -> Result<(), RunError> {
+    for site in &part.invalidation {
+        let at = site.at as usize;
+        let bytes = if on {
+            &site.patch[..]
+        } else {
+            part.code
+                .get(at..at + site.patch.len())
+                .ok_or_else(|| RunError::Map("an invalidation site past the code".into()))?
+        };
+        crate::codespace::patch(space, addr + site.at as u64, bytes)
+            .map_err(|e| RunError::Map(e.to_string()))?;
+    }
+    Ok(())
+}
+
 /// Patches exit stub `stub` (an address) into a jump to `target`.
 pub fn patch_stub(
     space: &mut dyn CodeSpace,
@@ -274,6 +329,9 @@ pub fn attach(
     let (part, exit) = exits.add(at, bridge)?;
     let new = exits.parts.len() - 1;
     let addr = load_part(space, backend, &exits.parts[new], Some(links))?;
+    if exits.patched {
+        set_invalidated(space, &exits.parts[new], addr, true)?;
+    }
     addrs.push(addr);
     patch_exit(space, backend, &exits.parts[part], addrs[part], exit, addr)
 }
@@ -318,6 +376,11 @@ impl NativeTree {
         &self.exits
     }
 
+    /// Invalidates the tree for good ([`Exits::invalidate`]).
+    pub fn invalidate(&mut self) {
+        self.exits.invalidate();
+    }
+
     /// Where part `part` is loaded, and its bytes as they are now (patches included).
     pub fn code(&self, part: usize) -> Result<(u64, Vec<u8>), RunError> {
         let addr = self.addrs[part];
@@ -355,6 +418,8 @@ impl NativeTree {
         options: RunOptions,
     ) -> Result<(usize, Outcome), RunError> {
         let host = HostMemory::new(memory)?;
+        self.exits
+            .sync_invalidation(&mut self.space, &self.addrs, options)?;
         let root = &self.exits.parts[0];
         let mut frame = fill_frame(root, inputs, &self.input_types, options, |a| {
             host.to_host(a)

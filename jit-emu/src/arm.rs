@@ -462,6 +462,13 @@ impl jit_testkit::tree::TreeRunner for ArmTree<'_> {
             .attach(backend, at, bridge)
     }
 
+    fn invalidate(&mut self) {
+        self.tree
+            .as_mut()
+            .expect("the tree is only taken on drop")
+            .invalidate();
+    }
+
     fn run(
         &mut self,
         inputs: &[Scalar],

@@ -869,6 +869,8 @@ pub struct EmuTrace {
     machine: Machine,
     code: CompiledTrace,
     input_types: Vec<Type>,
+    /// Whether the invalidation sites are patched now.
+    invalidated: bool,
 }
 
 impl EmuTrace {
@@ -885,6 +887,7 @@ impl EmuTrace {
             machine,
             code,
             input_types,
+            invalidated: false,
         })
     }
 
@@ -906,6 +909,7 @@ impl EmuTrace {
             machine,
             code,
             input_types,
+            invalidated: false,
         })
     }
 
@@ -922,6 +926,15 @@ impl Runner for EmuTrace {
         memory: &mut Memory,
         options: RunOptions,
     ) -> Result<Outcome, RunError> {
+        if options.invalidated != self.invalidated {
+            jit_core::tree::set_invalidated(
+                &mut self.machine,
+                &self.code,
+                CODE_BASE,
+                options.invalidated,
+            )?;
+            self.invalidated = options.invalidated;
+        }
         let code = &self.code;
         let (index, frame) = run_code(
             &mut self.machine,
@@ -1022,6 +1035,11 @@ impl EmuTree {
         &self.exits
     }
 
+    /// Invalidates the tree for good (`Exits::invalidate`).
+    pub fn invalidate(&mut self) {
+        self.exits.invalidate();
+    }
+
     /// Where part `part` (0: the root) is loaded.
     pub fn address(&self, part: usize) -> u64 {
         self.addrs[part]
@@ -1076,6 +1094,8 @@ impl EmuTree {
         memory: &mut Memory,
         options: RunOptions,
     ) -> Result<(usize, Outcome), RunError> {
+        self.exits
+            .sync_invalidation(&mut self.machine, &self.addrs, options)?;
         let (index, frame) = run_code(
             &mut self.machine,
             &self.exits.parts[0],

@@ -391,6 +391,8 @@ pub struct X86EmuTrace {
     machine: X86Machine,
     code: CompiledTrace,
     input_types: Vec<Type>,
+    /// Whether the invalidation sites are patched now.
+    invalidated: bool,
 }
 
 impl X86EmuTrace {
@@ -407,6 +409,7 @@ impl X86EmuTrace {
             machine,
             code,
             input_types,
+            invalidated: false,
         })
     }
 
@@ -429,6 +432,15 @@ impl Runner for X86EmuTrace {
         options: RunOptions,
     ) -> Result<Outcome, RunError> {
         let fault = |e: EmuError| RunError::Fault(e.to_string());
+        if options.invalidated != self.invalidated {
+            jit_core::tree::set_invalidated(
+                &mut self.machine,
+                &self.code,
+                CODE_BASE,
+                options.invalidated,
+            )?;
+            self.invalidated = options.invalidated;
+        }
         self.machine.write_memory(memory).map_err(fault)?;
         let frame = fill_frame(&self.code, inputs, &self.input_types, options, |a| a)?;
         self.machine

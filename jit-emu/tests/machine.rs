@@ -156,7 +156,7 @@ fn a_compiled_trace_runs_through_the_runner_interface() {
         budget_exit: 1,
         first_jump_steps: 0,
         iteration_steps: 0,
-        invalidated_word: 31,
+        invalidation: Vec::new(),
         calls: vec![],
         text_len: 20,
         data_ranges: vec![],

@@ -179,6 +179,9 @@ pub trait TreeRunner {
     fn exits(&self) -> &Exits;
     /// Attaches a bridge compiled for tree-wide exit `at`.
     fn attach(&mut self, at: u32, bridge: CompiledTrace) -> Result<(), RunError>;
+    /// Invalidates the tree for good: later runs leave through every `guard_not_invalidated`
+    /// of every part, patched into jumps to their exits.
+    fn invalidate(&mut self);
     /// Runs the tree: the part it left from, and the outcome there.
     fn run(
         &mut self,
@@ -202,6 +205,9 @@ impl TreeRunner for Native<'_> {
     }
     fn attach(&mut self, at: u32, bridge: CompiledTrace) -> Result<(), RunError> {
         self.tree.attach(self.backend, at, bridge)
+    }
+    fn invalidate(&mut self) {
+        self.tree.invalidate();
     }
     fn run(
         &mut self,

@@ -50,7 +50,27 @@ fn the_driver_records_what_attached_code_needs_on_every_target() {
                 layout.slot_base + c.allocation.slots,
                 "{at}"
             );
-            assert_eq!(code.invalidated_word, layout.invalidated, "{at}");
+            // Invalidation sites: one per guard_not_invalidated, no code of their own, and
+            // no branch target (the loop header, another site, the stubs) under a patch.
+            let sites = t
+                .ops
+                .iter()
+                .filter(|o| o.opcode == Opcode::GuardNotInvalidated)
+                .count();
+            assert_eq!(code.invalidation.len(), sites, "{at}");
+            let body_end = *code.op_offsets.last().unwrap();
+            for (k, site) in code.invalidation.iter().enumerate() {
+                let s = &code.exit_states[site.exit as usize];
+                assert_eq!(t.ops[s.op].opcode, Opcode::GuardNotInvalidated, "{at}");
+                let end = site.at + site.patch.len() as u32;
+                assert!(!site.patch.is_empty() && end <= body_end, "{at}: site {k}");
+                for l in &code.labels {
+                    assert!(l.offset <= site.at || l.offset >= end, "{at}: site {k}");
+                }
+                if let Some(next) = code.invalidation.get(k + 1) {
+                    assert!(next.at >= end, "{at}: sites {k} and {}", k + 1);
+                }
+            }
             assert_eq!(
                 c.allocation.entry,
                 (0..t.inputs.len() as u32)

@@ -511,3 +511,90 @@ fn jumps_out_of_a_trace_are_checked() {
         );
     }
 }
+
+/// `guard_not_invalidated` costs no code: invalidating a tree patches each site into a jump
+/// to its exit, in the root and in every bridge (attached before or after), on every
+/// target; a run as if invalidated patches them for that run only.
+#[test]
+fn invalidating_a_tree_patches_its_guards_on_every_target() {
+    let root = parse_verified(
+        "[i0, i1]\nlabel(i0, i1)\nguard_not_invalidated() [i0, i1]\ni2 = int_add(i1, i0)\n\
+         i3 = int_sub(i0, 1)\ni4 = int_gt(i3, 0)\nguard_true(i4) [i3, i2]\njump(i3, i2)\n",
+    )
+    .unwrap();
+    let finish = parse_verified(
+        "[i0, i1]\ni2 = int_add(i1, 1000)\nguard_not_invalidated() [i2]\nfinish(i2)\n",
+    )
+    .unwrap();
+    let late = parse_verified(
+        "[i0, i1]\ni2 = int_mul(i1, 3)\nguard_not_invalidated() [i2, i0]\nfinish(i2)\n",
+    )
+    .unwrap();
+    let site = root.ops[1].exit_id().unwrap();
+    let exit = root.ops[5].exit_id().unwrap();
+    let inputs = [Scalar::I32(10), Scalar::I32(0)];
+    let plain = RunOptions::default();
+    let as_invalidated = RunOptions {
+        invalidated: true,
+        ..RunOptions::default()
+    };
+    for triple in SUPPORTED {
+        let t = target(triple).unwrap();
+        let externs = jit_testkit::externs();
+        let code = compile(t.backend(), &root, &externs, CompileOptions::default()).unwrap();
+        // The guard has no code of its own.
+        assert_eq!(
+            code.code.op_offsets[1],
+            code.code.op_offsets[2],
+            "{}",
+            t.name()
+        );
+        let mut tree = t.load_tree(code.code, &root).unwrap();
+        attach(&*t, &mut *tree, 0, exit, &finish);
+        let mut parts = vec![root.clone(), finish.clone()];
+        let mut map = HashMap::from([((0, exit), 1)]);
+        let name = t.name();
+        let got = |tree: &mut dyn TreeRunner,
+                   parts: &[Trace],
+                   map: &HashMap<(usize, ExitId), usize>,
+                   options| {
+            let (part, out) = check(&*t, tree, parts, map, &inputs, options);
+            (part, out.kind, out.values)
+        };
+        let sum = Scalar::I32(55 + 1000);
+        assert_eq!(
+            got(&mut *tree, &parts, &map, plain),
+            (1, ExitKind::Finish, vec![sum])
+        );
+        // As if invalidated: the first pass leaves through the root's site...
+        assert_eq!(
+            got(&mut *tree, &parts, &map, as_invalidated),
+            (0, ExitKind::Guard, inputs.to_vec()),
+            "{name}"
+        );
+        // ... and the next plain run has the code as compiled again.
+        assert_eq!(got(&mut *tree, &parts, &map, plain).0, 1, "{name}");
+        // Invalidated for good: every run leaves through the sites.
+        tree.invalidate();
+        let bytes_before = tree.exits().parts[0].code.clone();
+        assert_eq!(got(&mut *tree, &parts, &map, as_invalidated).0, 0, "{name}");
+        assert_eq!(
+            tree.run(&inputs, &mut Memory::new(), plain)
+                .unwrap_or_else(|e| panic!("{name}: {e}"))
+                .0,
+            0,
+            "{name}: a plain run of an invalidated tree"
+        );
+        assert_eq!(tree.exits().parts[0].code, bytes_before);
+        // A bridge attached to the site after invalidation runs, and its own site is
+        // patched as it is attached.
+        attach(&*t, &mut *tree, 0, site, &late);
+        parts.push(late.clone());
+        map.insert((0, site), 2);
+        assert_eq!(
+            got(&mut *tree, &parts, &map, as_invalidated),
+            (2, ExitKind::Guard, vec![Scalar::I32(0), Scalar::I32(10)]),
+            "{name}"
+        );
+    }
+}
