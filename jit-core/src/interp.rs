@@ -239,6 +239,10 @@ pub fn run(
     options: RunOptions,
 ) -> Result<Outcome, InterpError> {
     let checked = Checked::new(trace, externs)?;
+    let mut state = TreeState {
+        jumps_left: u64::MAX,
+        invalidated: options.invalidated,
+    };
     exec(
         checked.trace,
         Start::Inputs,
@@ -246,9 +250,34 @@ pub fn run(
         memory,
         externs,
         options,
-        Budget::Steps,
+        Budget::Steps(&mut state),
     )
 }
+
+/// What the parts of one run of a tree share.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TreeState {
+    /// Jumps left: each jump takes one, and a jump with none left stops the run with a
+    /// step-budget error.
+    pub jumps_left: u64,
+    /// Whether the tree counts as invalidated now (`guard_not_invalidated` fails): from
+    /// `RunOptions::invalidated`, or since a call to `@tracejit_invalidate` in this run.
+    pub invalidated: bool,
+}
+
+impl TreeState {
+    /// The state a run of the tree whose root is `root` starts in under `options`.
+    pub fn start(root: &Trace, options: RunOptions) -> TreeState {
+        TreeState {
+            jumps_left: jumps_allowed(root, options.step_budget),
+            invalidated: options.invalidated,
+        }
+    }
+}
+
+/// The helper whose call invalidates the running tree for the rest of the run
+/// (docs/ir.md §7): what breaks a compiled assumption in the middle of a run.
+pub const INVALIDATE: &str = "tracejit_invalidate";
 
 /// A trace the interpreter has checked against an `Externs` table (verified, its
 /// declarations fitting the table): the parts of a tree are checked once and entered many
@@ -299,9 +328,7 @@ pub fn jumps_allowed(root: &Trace, step_budget: u64) -> u64 {
 }
 
 /// Runs one part of a tree (checked with `externs`) from `start` on `values` (its inputs,
-/// or its label's values),
-/// with `jumps_left` jumps allowed: each jump takes one, and a jump with none left stops
-/// the run with a step-budget error.
+/// or its label's values), in the run's shared `state` (jumps left, invalidation).
 pub fn run_part(
     trace: Checked<'_>,
     start: Start,
@@ -309,7 +336,7 @@ pub fn run_part(
     memory: &mut Memory,
     externs: &Externs,
     options: RunOptions,
-    jumps_left: &mut u64,
+    state: &mut TreeState,
 ) -> Result<Outcome, InterpError> {
     exec(
         trace.trace,
@@ -318,16 +345,24 @@ pub fn run_part(
         memory,
         externs,
         options,
-        Budget::Jumps(jumps_left),
+        Budget::Jumps(state),
     )
 }
 
 /// How a run's loop is bounded.
 enum Budget<'a> {
     /// By [`RunOptions::step_budget`], the next iteration fitting (a trace alone).
-    Steps,
+    Steps(&'a mut TreeState),
     /// By a count of jumps shared by the parts of a tree.
-    Jumps(&'a mut u64),
+    Jumps(&'a mut TreeState),
+}
+
+impl Budget<'_> {
+    fn state(&mut self) -> &mut TreeState {
+        match self {
+            Budget::Steps(s) | Budget::Jumps(s) => s,
+        }
+    }
 }
 
 fn exec(
@@ -424,7 +459,13 @@ fn exec(
                     .store(addr, m, args[2])
                     .map_err(|error| InterpError::Memory { op: pc, error })?;
             }
-            Sig::Call => result = call(trace, pc, &args, externs, &mut out)?,
+            Sig::Call => {
+                result = call(trace, pc, &args, externs, &mut out)?;
+                let callee = &trace.funcs[op.func().expect("verified: call has callee")];
+                if callee.name == INVALIDATE {
+                    budget.state().invalidated = true;
+                }
+            }
             Sig::CallSplit => {
                 let decl = &trace.funcs[op.func().expect("verified: call has callee")];
                 let types: SmallVec<[Type; 8]> = args.iter().map(|a| a.ty()).collect();
@@ -452,7 +493,8 @@ fn exec(
             }
             Sig::CallHi => result = Some(call_hi),
             Sig::GuardCond | Sig::GuardValue | Sig::GuardRef | Sig::GuardFlag => {
-                let passes = sem::guard_passes(op.opcode, &args, overflow, options.invalidated)
+                let invalidated = budget.state().invalidated;
+                let passes = sem::guard_passes(op.opcode, &args, overflow, invalidated)
                     .expect("verified: guard operands");
                 if !passes {
                     out.kind = ExitKind::Guard;
@@ -465,12 +507,12 @@ fn exec(
             Sig::Label => {}
             Sig::Jump => {
                 let exhausted = match &mut budget {
-                    Budget::Steps => {
+                    Budget::Steps(_) => {
                         label.is_some() && out.steps.saturating_add(body) > options.step_budget
                     }
-                    Budget::Jumps(left) => match left.checked_sub(1) {
+                    Budget::Jumps(state) => match state.jumps_left.checked_sub(1) {
                         Some(l) => {
-                            **left = l;
+                            state.jumps_left = l;
                             false
                         }
                         None => true,

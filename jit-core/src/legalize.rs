@@ -458,6 +458,9 @@ mod helper_fns {
         fn tracejit_umulh64(a: i64, b: i64) -> i64 { i64op(Opcode::UintMulHigh, a, b) }
         fn tracejit_mul64(a: i64, b: i64) -> i64 { a.wrapping_mul(b) }
         fn tracejit_mul64_overflows(a: i64, b: i64) -> i32 { a.overflowing_mul(b).1 as i32 }
+        // The interpreter invalidates the tree itself (`interp::INVALIDATE`); native code
+        // that calls this patches the tree running on this thread.
+        fn tracejit_invalidate() { crate::tree::invalidate_running() }
     }
 }
 

@@ -463,7 +463,20 @@ impl Runner for NativeTrace {
             self.invalidated = options.invalidated;
         }
         take_native_calls();
-        let index = self.enter(&mut frame).map_err(|f| match f.signal {
+        let sites = if self.invalidated {
+            Vec::new()
+        } else {
+            crate::tree::site_patches(&self.code, self.exec.addr() as u64).collect()
+        };
+        let (entry, len) = (self.exec.addr(), self.code.code.len());
+        let (index, fired) = crate::tree::with_running(self.exec.space(), sites, || {
+            // SAFETY: as in `enter`: code for this architecture and frame layout (checked in
+            // `load`), a frame as large as the code addresses, memory reached only through
+            // the refs in the frame and the declared external functions.
+            unsafe { crate::fault::enter(entry, len, frame.as_mut_ptr()) }
+        })?;
+        self.invalidated |= fired;
+        let index = index.map_err(|f| match f.signal {
             libc::SIGSEGV | libc::SIGBUS => {
                 RunError::Fault(format!("{f}: {}", host.describe(f.addr)))
             }

@@ -167,6 +167,30 @@ impl Exits {
         Ok(())
     }
 
+    /// Whether the parts' invalidation sites are patched now.
+    pub fn patched(&self) -> bool {
+        self.patched
+    }
+
+    /// Records that the sites were patched during a run (by `@tracejit_invalidate`): the
+    /// next run that is not invalidated restores them.
+    pub fn set_patched(&mut self) {
+        self.patched = true;
+    }
+
+    /// Each site of each part loaded at `addrs` with its patch, unless they are patched
+    /// already: what a run's `@tracejit_invalidate` writes.
+    pub fn pending_patches(&self, addrs: &[u64]) -> Vec<(u64, Vec<u8>)> {
+        if self.patched {
+            return Vec::new();
+        }
+        self.parts
+            .iter()
+            .zip(addrs)
+            .flat_map(|(p, &a)| site_patches(p, a))
+            .collect()
+    }
+
     /// The most frame words any part needs.
     pub fn frame_words(&self) -> u32 {
         self.parts.iter().map(|p| p.frame_words).max().unwrap_or(0)
@@ -267,6 +291,82 @@ pub fn set_invalidated(
             .map_err(|e| RunError::Map(e.to_string()))?;
     }
     Ok(())
+}
+
+/// The tree (or trace) running natively on this thread, for `@tracejit_invalidate`.
+struct Running {
+    /// The code space the running code is in (it outlives the run: see [`with_running`]).
+    space: *mut NativeCodeSpace,
+    /// Each invalidation site's address and patch; empty if they are patched already.
+    sites: Vec<(u64, Vec<u8>)>,
+    /// Whether the sites were patched during the run.
+    fired: bool,
+    /// Why patching failed, if it did.
+    error: Option<String>,
+}
+
+thread_local! {
+    static RUNNING: std::cell::RefCell<Option<Running>> = const { std::cell::RefCell::new(None) };
+}
+
+/// What `@tracejit_invalidate` does in native code: patches every invalidation site of the
+/// code running on this thread (once), so the rest of the run leaves through them. Does
+/// nothing outside a run.
+pub(crate) fn invalidate_running() {
+    RUNNING.with(|r| {
+        let mut r = r.borrow_mut();
+        let Some(run) = r.as_mut() else { return };
+        if run.fired {
+            return;
+        }
+        run.fired = true;
+        for (addr, bytes) in &run.sites {
+            // SAFETY: `space` points at the code space of the run in progress, which
+            // `with_running` keeps alive and otherwise untouched until the run returns; the
+            // code that called us is suspended in this call, and the patch lies in the
+            // space (the write checks), outside any instruction that executes again
+            // (the emitter kept every branch target clear of it).
+            let space = unsafe { &mut *run.space };
+            if let Err(e) = crate::codespace::patch(space, *addr, bytes) {
+                run.error = Some(e.to_string());
+                return;
+            }
+        }
+    });
+}
+
+/// Runs `f` (which enters code in `space`) with `@tracejit_invalidate` patching `sites`
+/// (addresses and patches) during it; returns `f`'s result and whether the sites were
+/// patched.
+pub fn with_running<T>(
+    space: &mut NativeCodeSpace,
+    sites: Vec<(u64, Vec<u8>)>,
+    f: impl FnOnce() -> T,
+) -> Result<(T, bool), RunError> {
+    RUNNING.with(|r| {
+        *r.borrow_mut() = Some(Running {
+            space: space as *mut NativeCodeSpace,
+            sites,
+            fired: false,
+            error: None,
+        })
+    });
+    let out = f();
+    let run = RUNNING.with(|r| r.borrow_mut().take());
+    match run {
+        Some(Running { error: Some(e), .. }) => {
+            Err(RunError::Map(format!("invalidating the running code: {e}")))
+        }
+        Some(run) => Ok((out, run.fired)),
+        None => Ok((out, false)),
+    }
+}
+
+/// Each invalidation site of `part` loaded at `addr`, with its patch.
+pub fn site_patches(part: &CompiledTrace, addr: u64) -> impl Iterator<Item = (u64, Vec<u8>)> + '_ {
+    part.invalidation
+        .iter()
+        .map(move |s| (addr + s.at as u64, s.patch.clone()))
 }
 
 /// Patches exit stub `stub` (an address) into a jump to `target`.
@@ -427,19 +527,25 @@ impl NativeTree {
         frame.resize(self.exits.frame_words() as usize, 0);
         crate::externs::take_native_calls();
         let used = self.space.used();
-        // SAFETY: every part was compiled for this architecture (checked in `new` for the
-        // root; bridges share its backend) and this tree's frame layout, the frame is as
-        // large as the largest part needs, and the code touches memory only through the
-        // refs placed in the frame and the declared external functions; a fault in it comes
-        // back as an error.
-        let index =
-            unsafe { crate::fault::enter(self.addrs[0] as *const u8, used, frame.as_mut_ptr()) }
-                .map_err(|f| match f.signal {
-                    libc::SIGSEGV | libc::SIGBUS => {
-                        RunError::Fault(format!("{f}: {}", host.describe(f.addr)))
-                    }
-                    _ => RunError::Fault(f.to_string()),
-                });
+        let entry = self.addrs[0] as *const u8;
+        let sites = self.exits.pending_patches(&self.addrs);
+        let (index, fired) = with_running(&mut self.space, sites, || {
+            // SAFETY: every part was compiled for this architecture (checked in `new` for
+            // the root; bridges share its backend) and this tree's frame layout, the frame
+            // is as large as the largest part needs, and the code touches memory only
+            // through the refs placed in the frame and the declared external functions; a
+            // fault in it comes back as an error.
+            unsafe { crate::fault::enter(entry, used, frame.as_mut_ptr()) }
+        })?;
+        if fired {
+            self.exits.set_patched();
+        }
+        let index = index.map_err(|f| match f.signal {
+            libc::SIGSEGV | libc::SIGBUS => {
+                RunError::Fault(format!("{f}: {}", host.describe(f.addr)))
+            }
+            _ => RunError::Fault(f.to_string()),
+        });
         let calls = crate::externs::take_native_calls();
         let index = index?;
         host.copy_back(memory);

@@ -399,8 +399,11 @@ fn a_jump_without_a_label_leaves_the_trace() {
         out.to_string(),
         "jump (op 1) to the tree's loop with [2, 5] after 2 steps, 0 iterations"
     );
-    let mut left = 1;
-    let go = |left: &mut u64| {
+    let mut left = jit_core::interp::TreeState {
+        jumps_left: 1,
+        invalidated: false,
+    };
+    let go = |left: &mut jit_core::interp::TreeState| {
         jit_core::interp::run_part(
             jit_core::interp::Checked::new(&t, &Externs::new()).unwrap(),
             jit_core::interp::Start::Inputs,
@@ -412,7 +415,7 @@ fn a_jump_without_a_label_leaves_the_trace() {
         )
     };
     assert_eq!(go(&mut left).unwrap().kind, ExitKind::Jump);
-    assert_eq!(left, 0);
+    assert_eq!(left.jumps_left, 0);
     assert!(matches!(go(&mut left), Err(InterpError::StepBudget { .. })));
 }
 
@@ -424,7 +427,10 @@ fn a_part_starts_at_its_label() {
          i4 = int_gt(i3, 0)\nguard_true(i4) [i2, i3]\ni5 = int_add(i2, 1)\njump(i5, i3)\n",
     )
     .unwrap();
-    let mut left = 100;
+    let mut left = jit_core::interp::TreeState {
+        jumps_left: 100,
+        invalidated: false,
+    };
     let out = jit_core::interp::run_part(
         jit_core::interp::Checked::new(&t, &Externs::new()).unwrap(),
         jit_core::interp::Start::Label,
@@ -436,7 +442,7 @@ fn a_part_starts_at_its_label() {
     )
     .unwrap();
     assert_eq!(out.values, vec![Scalar::I32(9), Scalar::I32(0)]);
-    assert_eq!(left, 98);
+    assert_eq!(left.jumps_left, 98);
     assert_eq!(jit_core::interp::jumps_allowed(&t, 3 + 8 + 8), 2);
     let no_label = parse_verified("[i0]\nfinish(i0)\n").unwrap();
     assert_eq!(

@@ -183,8 +183,13 @@ pub fn host_calls(
             .cloned()
             .ok_or_else(|| format!("no function for trap slot {index}"))?;
         let name = &name;
+        // A helper the runtime has no GCC-built code for runs on the host too.
+        let helper = jit_core::legalize::is_helper(name)
+            .then(|| jit_core::legalize::helpers().get(name).cloned())
+            .flatten();
         let f = externs
             .get(name)
+            .or(helper.as_ref())
             .ok_or_else(|| format!("no external function @{name}"))?;
         let float = backend_arm::abi::for_callee(name, float);
         let args = call_args(f, float, regs, stack)?;

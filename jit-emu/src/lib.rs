@@ -178,6 +178,9 @@ pub struct MachineData {
     out_of_budget: bool,
     /// Instructions executed by the current call, when counting is on.
     executed: Executed,
+    /// What a host call through one trap slot patches into the code (a tree's
+    /// `@tracejit_invalidate`).
+    patches: Option<TrapPatches>,
 }
 
 /// Instructions an emulated call executed (with [`Machine::count_instructions`] on).
@@ -480,6 +483,26 @@ impl Machine {
         self.uc.get_data_mut().trap = Some(handler);
     }
 
+    /// For the next call: a host call through trap slot `slot` (if any) writes `patches`
+    /// (addresses in the code region and their bytes) into the code, once, and drops their
+    /// translations.
+    pub fn patch_on_trap(&mut self, slot: Option<u32>, patches: Vec<(u64, Vec<u8>)>) {
+        self.uc.get_data_mut().patches = slot.map(|slot| TrapPatches {
+            slot,
+            patches,
+            fired: false,
+        });
+    }
+
+    /// Whether the last call wrote the patches [`Machine::patch_on_trap`] set.
+    pub fn patched_on_trap(&mut self) -> bool {
+        self.uc
+            .get_data_mut()
+            .patches
+            .take()
+            .is_some_and(|p| p.fired)
+    }
+
     /// Puts `code` at [`CODE_BASE`], dropping any translation of what was there before
     /// (and everything else the code space held).
     pub fn load_code(&mut self, code: &[u8]) -> Result<(), EmuError> {
@@ -645,6 +668,18 @@ fn callee_saved_pattern(k: usize) -> u64 {
     }
 }
 
+/// Code patched when a host call goes through trap slot `slot`: how `@tracejit_invalidate`
+/// patches the running tree's invalidation sites in the middle of a run.
+#[derive(Clone, Debug, Default)]
+struct TrapPatches {
+    /// The trap slot.
+    slot: u32,
+    /// Addresses and bytes.
+    patches: Vec<(u64, Vec<u8>)>,
+    /// Whether they were written.
+    fired: bool,
+}
+
 /// Registers passed to and read back from a call into emulated code.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CallRegs {
@@ -702,6 +737,24 @@ fn trap_hook(uc: &mut Unicorn<'_, MachineData>, intno: u32) {
     };
     let out = handler(index, &regs, &stack);
     uc.get_data_mut().trap = Some(handler);
+    let due = match &mut uc.get_data_mut().patches {
+        Some(p) if p.slot == index && !p.fired => {
+            p.fired = true;
+            std::mem::take(&mut p.patches)
+        }
+        _ => Vec::new(),
+    };
+    for (addr, bytes) in due {
+        // The code region is mapped read-execute for the CPU; the host writes it, and the
+        // translations of the patched words are dropped before the code goes on.
+        let end = addr + bytes.len() as u64;
+        if let Err(e) = uc
+            .mem_write(addr, &bytes)
+            .and_then(|()| uc.ctl_remove_cache(addr, end))
+        {
+            return fail(uc, format!("patching {addr:#x} in a host call: {e:?}"));
+        }
+    }
     match out {
         Ok(TrapAction::Jump(addr)) => {
             let _ = uc.set_pc(addr);
@@ -935,8 +988,15 @@ impl Runner for EmuTrace {
             )?;
             self.invalidated = options.invalidated;
         }
+        let slot = invalidate_slot(&self.code.calls);
+        let patches = if self.invalidated {
+            Vec::new()
+        } else {
+            jit_core::tree::site_patches(&self.code, CODE_BASE).collect()
+        };
+        self.machine.patch_on_trap(slot, patches);
         let code = &self.code;
-        let (index, frame) = run_code(
+        let ran = run_code(
             &mut self.machine,
             code,
             code.frame_words,
@@ -945,9 +1005,19 @@ impl Runner for EmuTrace {
             inputs,
             memory,
             options,
-        )?;
+        );
+        self.invalidated |= self.machine.patched_on_trap();
+        let (index, frame) = ran?;
         read_exit(code, index, &frame, options, |a| a)
     }
+}
+
+/// The trap slot of `@tracejit_invalidate` among `calls`, if the code calls it.
+fn invalidate_slot(calls: &[String]) -> Option<u32> {
+    calls
+        .iter()
+        .position(|c| c == jit_core::interp::INVALIDATE)
+        .map(|k| k as u32)
 }
 
 /// Runs code loaded at `CODE_BASE + entry` whose root is `root` in `machine`: writes the
@@ -1096,7 +1166,10 @@ impl EmuTree {
     ) -> Result<(usize, Outcome), RunError> {
         self.exits
             .sync_invalidation(&mut self.machine, &self.addrs, options)?;
-        let (index, frame) = run_code(
+        let slot = invalidate_slot(&self.calls.borrow());
+        let patches = self.exits.pending_patches(&self.addrs);
+        self.machine.patch_on_trap(slot, patches);
+        let ran = run_code(
             &mut self.machine,
             &self.exits.parts[0],
             self.exits.frame_words(),
@@ -1105,7 +1178,11 @@ impl EmuTree {
             inputs,
             memory,
             options,
-        )?;
+        );
+        if self.machine.patched_on_trap() {
+            self.exits.set_patched();
+        }
+        let (index, frame) = ran?;
         self.exits.read(index, &frame, options, |a| a)
     }
 }

@@ -402,6 +402,12 @@ impl X86EmuTrace {
         code: CompiledTrace,
         input_types: Vec<Type>,
     ) -> Result<X86EmuTrace, RunError> {
+        if code.calls.iter().any(|c| c == jit_core::interp::INVALIDATE) {
+            return Err(RunError::Inputs(format!(
+                "the x86-64 emulator cannot patch code in the middle of a run (@{})",
+                jit_core::interp::INVALIDATE
+            )));
+        }
         machine
             .load_code(&code.code)
             .map_err(|e| RunError::Fault(e.to_string()))?;

@@ -121,7 +121,11 @@ fn callable() -> &'static [Callable] {
     CALLABLE.get_or_init(|| {
         crate::externs()
             .iter()
-            .filter(|(name, _)| !jit_core::legalize::is_helper(name))
+            // Helpers are legalization's, but `@tracejit_invalidate` is a trace's own: calls
+            // to it invalidate the running code mid-run.
+            .filter(|(name, _)| {
+                !jit_core::legalize::is_helper(name) || *name == jit_core::interp::INVALIDATE
+            })
             .map(|(name, f)| (name.to_string(), f.params.clone(), f.ret))
             .collect()
     })

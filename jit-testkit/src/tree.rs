@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use jit_core::backend::{Backend, CompileError, CompiledTrace};
 use jit_core::compile::{compile, compile_bridge, CompileOptions};
 use jit_core::interp::{
-    jumps_allowed, run, run_part, Checked, ExitKind, InterpError, Outcome, RunOptions, Start,
+    run, run_part, Checked, ExitKind, InterpError, Outcome, RunOptions, Start, TreeState,
 };
 use jit_core::ir::{ExitId, Scalar, Type};
 use jit_core::runtime::RunError;
@@ -139,7 +139,7 @@ impl InterpTree<'_> {
         path.clear();
         let mut start = Start::Inputs;
         let mut values = inputs.to_vec();
-        let mut jumps = jumps_allowed(&self.parts[0], options.step_budget);
+        let mut state = TreeState::start(&self.parts[0], options);
         loop {
             if path.len() < PATH_LIMIT {
                 path.push(part);
@@ -151,7 +151,7 @@ impl InterpTree<'_> {
                 memory,
                 externs,
                 options,
-                &mut jumps,
+                &mut state,
             )?;
             match (out.kind, self.bridges.get(&(part, out.exit))) {
                 (ExitKind::Guard, Some(&next)) => {

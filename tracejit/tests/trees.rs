@@ -598,3 +598,116 @@ fn invalidating_a_tree_patches_its_guards_on_every_target() {
         );
     }
 }
+
+/// Invalidation in the middle of a run: a call to `@tracejit_invalidate` patches every
+/// site of the running tree, and the rest of the run leaves through them — in the same
+/// loop on the next pass, on every target; the next plain run has the code as compiled.
+#[test]
+fn a_call_invalidates_the_running_trace() {
+    let root = parse_verified(
+        "extern @tracejit_invalidate()\n[i0]\nlabel(i0)\nguard_not_invalidated() [i0]\n\
+         call(@tracejit_invalidate)\ni1 = int_sub(i0, 1)\ni2 = int_gt(i1, 0)\n\
+         guard_true(i2) [i1]\njump(i1)\n",
+    )
+    .unwrap();
+    for triple in SUPPORTED {
+        let t = target(triple).unwrap();
+        let mut tree = {
+            let externs = jit_testkit::externs();
+            let code = compile(t.backend(), &root, &externs, CompileOptions::default()).unwrap();
+            t.load_tree(code.code, &root).unwrap()
+        };
+        let parts = [root.clone()];
+        let map = HashMap::new();
+        for _ in 0..2 {
+            let (part, out) = check(
+                &*t,
+                &mut *tree,
+                &parts,
+                &map,
+                &[Scalar::I32(10)],
+                RunOptions::default(),
+            );
+            // The first pass passes the guard and invalidates; the second leaves there.
+            assert_eq!(
+                (part, out.exit, out.values),
+                (0, root.ops[1].exit_id().unwrap(), vec![Scalar::I32(9)]),
+                "{}",
+                t.name()
+            );
+        }
+        // The single-trace runners do the same.
+        let code = compile(
+            t.backend(),
+            &root,
+            &jit_testkit::externs(),
+            CompileOptions::default(),
+        )
+        .unwrap();
+        let mut runner = t.load(code.code, &root).unwrap();
+        for _ in 0..2 {
+            let out = runner
+                .run(
+                    &[Scalar::I32(10)],
+                    &mut Memory::new(),
+                    RunOptions::default(),
+                )
+                .unwrap_or_else(|e| panic!("{}: {e}", t.name()));
+            assert_eq!(out.values, vec![Scalar::I32(9)], "{}", t.name());
+        }
+    }
+}
+
+/// A bridge invalidates the tree and jumps back into the loop, whose label comes right
+/// after a preamble `guard_not_invalidated`: the emitter padded the label past that site's
+/// patch, so the loop goes on (x86-64's 5-byte jump would otherwise overwrite the header).
+#[test]
+fn a_bridge_invalidates_the_tree_and_the_loop_goes_on() {
+    let root = parse_verified(
+        "[i6, i7]\ni0 = int_add(i6, 0)\ni1 = int_add(i7, 0)\nguard_not_invalidated() [i0, i1]\n\
+         label(i0, i1)\ni2 = int_eq(i0, 5)\nguard_false(i2) [i0, i1]\ni3 = int_add(i1, i0)\n\
+         i4 = int_sub(i0, 1)\ni5 = int_gt(i4, 0)\nguard_true(i5) [i4, i3]\njump(i4, i3)\n",
+    )
+    .unwrap();
+    let bridge = parse_verified(
+        "extern @tracejit_invalidate()\n[i0, i1]\ncall(@tracejit_invalidate)\n\
+         i2 = int_sub(i0, 1)\ni3 = int_add(i1, 100)\njump(i2, i3)\n",
+    )
+    .unwrap();
+    let guard = root.ops[5].exit_id().unwrap();
+    for triple in SUPPORTED {
+        let t = target(triple).unwrap();
+        let externs = jit_testkit::externs();
+        let code = compile(t.backend(), &root, &externs, CompileOptions::default()).unwrap();
+        // Nothing to move at the label: without padding it would sit under the patch.
+        let header = code.code.labels[0].offset;
+        let site = code.code.invalidation[0].clone();
+        assert!(
+            header >= site.at + site.patch.len() as u32 && header < site.at + 16,
+            "{}: site at {}, header at {header}",
+            t.name(),
+            site.at
+        );
+        let mut tree = t.load_tree(code.code, &root).unwrap();
+        attach(&*t, &mut *tree, 0, guard, &bridge);
+        let parts = [root.clone(), bridge.clone()];
+        let map = HashMap::from([((0, guard), 1)]);
+        for _ in 0..2 {
+            let (part, out) = check(
+                &*t,
+                &mut *tree,
+                &parts,
+                &map,
+                &[Scalar::I32(8), Scalar::I32(0)],
+                RunOptions::default(),
+            );
+            // 8 + 7 + 6 + (the bridge at 5: +100) + 4 + 3 + 2 + 1.
+            assert_eq!(
+                (part, out.values),
+                (0, vec![Scalar::I32(0), Scalar::I32(131)]),
+                "{}",
+                t.name()
+            );
+        }
+    }
+}

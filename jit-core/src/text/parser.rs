@@ -201,7 +201,8 @@ impl Parser {
         if self.funcs.contains_key(&name) {
             return err(pos, K::DuplicateFunc(name));
         }
-        if crate::legalize::is_helper(&name) {
+        // `@tracejit_invalidate` is the one helper a trace calls itself.
+        if crate::legalize::is_helper(&name) && name != crate::interp::INVALIDATE {
             return err(pos, K::ReservedFunc(name));
         }
         self.expect(Tok::LParen, "'('")?;
