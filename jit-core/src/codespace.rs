@@ -212,21 +212,85 @@ impl CodeSpace for NativeCodeSpace {
 
     fn flush(&mut self, addr: u64, len: usize) -> Result<(), CodeSpaceError> {
         self.bump.offset(addr, len)?;
-        // x86-64 keeps instruction fetch coherent with stores (the mprotect in `write` is
-        // also a serializing point); native code runs only on x86-64 hosts.
-        if cfg!(target_arch = "x86_64") {
-            Ok(())
-        } else {
-            Err(CodeSpaceError::Map(
-                "no instruction-cache flush for this host architecture".into(),
-            ))
-        }
+        clear_cache(addr, addr + len as u64)
     }
 
     fn read(&self, addr: u64, len: usize) -> Result<Vec<u8>, CodeSpaceError> {
         let off = self.bump.offset(addr, len)?;
         // SAFETY: the range lies inside the mapping, which is always readable.
         Ok(unsafe { std::slice::from_raw_parts(self.ptr.add(off), len) }.to_vec())
+    }
+}
+
+/// Makes instruction fetch see the bytes written to `start..end`: what GCC's
+/// `__clear_cache` does on each host.
+///
+/// - x86-64 keeps instruction fetch coherent with stores (and the `mprotect` in
+///   [`NativeCodeSpace::write`] is a serializing point): nothing to do.
+/// - 32-bit ARM Linux: the data cache must be cleaned to the point of unification and the
+///   instruction cache invalidated over the range, which user mode cannot do on ARMv7;
+///   the kernel's private `cacheflush` system call (`__ARM_NR_cacheflush`, 0x0f0002) does
+///   both, as `__clear_cache` does.
+/// - AArch64: user mode may (SCTLR_EL1.UCI): `dc cvau` for each data-cache line, `dsb ish`,
+///   `ic ivau` for each instruction-cache line, `dsb ish`, `isb`, with the line sizes from
+///   `CTR_EL0`.
+///
+/// No ARM host runs this project's tests (ARM code runs under emulation, where the
+/// emulator's translation cache stands for the instruction cache), so the two ARM paths
+/// are compiled only on those hosts.
+#[allow(unused_variables)]
+fn clear_cache(start: u64, end: u64) -> Result<(), CodeSpaceError> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        Ok(())
+    }
+    #[cfg(all(target_arch = "arm", target_os = "linux"))]
+    {
+        const ARM_NR_CACHEFLUSH: libc::c_long = 0x0f0002;
+        // SAFETY: the system call only cleans and invalidates caches over the range, which
+        // lies in this process's own mapping.
+        let r = unsafe { libc::syscall(ARM_NR_CACHEFLUSH, start as usize, end as usize, 0usize) };
+        if r != 0 {
+            return Err(os_error("cacheflush"));
+        }
+        Ok(())
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        let ctr: u64;
+        // SAFETY: reading CTR_EL0 is allowed from EL0 on Linux and has no side effect.
+        unsafe { std::arch::asm!("mrs {}, ctr_el0", out(reg) ctr) };
+        let dline = 4u64 << ((ctr >> 16) & 15);
+        let iline = 4u64 << (ctr & 15);
+        let mut a = start & !(dline - 1);
+        while a < end {
+            // SAFETY: cleaning a data-cache line of our own mapping to the point of
+            // unification changes no memory contents.
+            unsafe { std::arch::asm!("dc cvau, {}", in(reg) a) };
+            a += dline;
+        }
+        // SAFETY: barriers only order the maintenance above.
+        unsafe { std::arch::asm!("dsb ish") };
+        let mut a = start & !(iline - 1);
+        while a < end {
+            // SAFETY: invalidating instruction-cache lines of our own mapping only makes
+            // later fetches read memory again.
+            unsafe { std::arch::asm!("ic ivau, {}", in(reg) a) };
+            a += iline;
+        }
+        // SAFETY: barriers only order the maintenance above and resynchronize fetch.
+        unsafe { std::arch::asm!("dsb ish", "isb") };
+        Ok(())
+    }
+    #[cfg(not(any(
+        target_arch = "x86_64",
+        all(target_arch = "arm", target_os = "linux"),
+        target_arch = "aarch64"
+    )))]
+    {
+        Err(CodeSpaceError::Map(
+            "no instruction-cache flush for this host architecture".into(),
+        ))
     }
 }
 
