@@ -1,7 +1,8 @@
 //! The text format: errors with line and column for malformed text, and print/parse
 //! round trips of the examples.
 
-use jit_core::text::{parse, parse_verified, print};
+use jit_core::ir::ExitId;
+use jit_core::text::{parse, parse_verified, print, Pos};
 
 /// Malformed text and exactly what the parser says about it.
 const ERRORS: &[(&str, &str)] = &[
@@ -81,6 +82,17 @@ fn examples() -> Vec<(String, String)> {
 #[test]
 fn examples_verify_and_round_trip() {
     for (name, src) in examples() {
+        if jit_core::text::is_tree(&src) {
+            let externs = jit_core::Externs::standard();
+            let t = jit_core::text::parse_tree(&src, &externs)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let printed = jit_core::text::print_tree(&t);
+            let t2 = jit_core::text::parse_tree(&printed, &externs)
+                .unwrap_or_else(|e| panic!("{name}: reparse: {e}\n{printed}"));
+            assert_eq!(t.parts, t2.parts, "{name}: parse(print(t)) != t");
+            assert_eq!(jit_core::text::print_tree(&t2), printed, "{name}");
+            continue;
+        }
         let t = parse_verified(&src).unwrap_or_else(|e| panic!("{name}: {e}"));
         let printed = print(&t);
         let t2 = parse(&printed).unwrap_or_else(|e| panic!("{name}: reparse: {e}\n{printed}"));
@@ -128,4 +140,107 @@ fn pypy_log_lines_read_as_is() {
     );
     let t = parse_verified("[i0, i1]\nlabel(i0, i1)\ni2 = int_lt(i0, i1)\nguard_true(i2) [i0, i1]\ni3 = int_add(i0, 1)\njump(i3, i1)").unwrap();
     assert_eq!(t.ops.len(), 5);
+}
+
+const TREE: &str = "# args: 10, 0
+[i0, i1]
+label(i0, i1)
+i2 = int_and(i0, 1)
+guard_false(i2) [i0, i1]
+i3 = int_add(i1, i0)
+i4 = int_sub(i0, 1)
+i5 = int_gt(i4, 0)
+guard_true(i5) [i4, i3]
+jump(i4, i3)
+# bridge out of Guard0
+[i0, i1]
+i2 = int_mul(i0, 3)
+i3 = int_add(i1, i2)
+i4 = int_sub(i0, 1)
+i5 = int_gt(i4, 0)
+guard_true(i5) [i3]
+jump(i4, i3)
+# bridge out of <Guard2> (the bridge's own guard)
+[i0]
+finish(i0)
+";
+
+/// A tree file: the root, then bridges after the line naming their guard; exit ids run on
+/// across the parts; printing and parsing again is a fixed point.
+#[test]
+fn tree_files_parse_and_print() {
+    use jit_core::text::{parse_tree, print_tree};
+    let externs = jit_core::Externs::new();
+    let tree = parse_tree(TREE, &externs).unwrap();
+    assert_eq!(tree.parts.len(), 3);
+    assert_eq!(
+        tree.grows_from,
+        vec![None, Some((0, ExitId(0))), Some((1, ExitId(2)))]
+    );
+    assert_eq!(tree.parts[1].ops[4].exit_id(), Some(ExitId(2)));
+    assert_eq!(tree.bridges().get(&(1, ExitId(2))), Some(&2));
+    // Positions are the file's.
+    assert_eq!(tree.positions[1].ops[0], Pos { line: 13, col: 1 });
+    let printed = print_tree(&tree);
+    let again = parse_tree(&printed, &externs).unwrap();
+    assert_eq!(
+        (&again.parts, &again.grows_from),
+        (&tree.parts, &tree.grows_from)
+    );
+    assert_eq!(print_tree(&again), printed);
+    // A file without a bridge line is a tree of one part.
+    let one = parse_tree("[i0]\nfinish(i0)\n", &externs).unwrap();
+    assert_eq!((one.parts.len(), one.grows_from.clone()), (1, vec![None]));
+}
+
+/// Every way the parts of a tree can fail to fit, each at its line and column.
+#[test]
+fn tree_file_errors_name_the_line() {
+    use jit_core::text::parse_tree;
+    let externs = jit_core::Externs::new();
+    let root = "[i0, i1]\nlabel(i0, i1)\ni2 = int_gt(i0, 0)\nguard_true(i2) [i0, i1]\n\
+                i3 = int_sub(i0, 1)\njump(i3, i1)\n";
+    let no_loop = "[i0]\ni1 = int_gt(i0, 0)\nguard_true(i1) [i0]\nfinish(i0)\n";
+    let cases: Vec<(String, &str)> = vec![
+        (
+            format!("{root}# bridge out of the guard\n[i0]\nfinish()\n"),
+            "7:1: '# bridge out of the guard': a bridge line is '# bridge out of Guard<N>', N the guard's exit id",
+        ),
+        (
+            format!("{root}# bridge out of Guard9\n[i0, i1]\nfinish()\n"),
+            "7:1: no part before this bridge has a guard Guard9",
+        ),
+        (
+            format!("{no_loop}# bridge out of Guard1\n[i0]\nfinish()\n"),
+            "5:1: exit 1 is a finish: bridges grow out of guards",
+        ),
+        (
+            format!("{root}# bridge out of Guard0\n[i0, i1]\nfinish()\n# bridge out of Guard0\n[i0, i1]\nfinish()\n"),
+            "10:1: Guard0 already has a bridge",
+        ),
+        (
+            format!("{root}# bridge out of Guard0\n[i0]\nfinish()\n"),
+            "7:1: the bridge takes [i32], but Guard0 leaves [i32, i32]",
+        ),
+        (
+            format!("{root}# bridge out of Guard0\n[i0, i1]\njump(i0, 1.5)\n"),
+            "9:1: the jump passes [i32, f64], the root's label takes [i32, i32]",
+        ),
+        (
+            format!("{no_loop}# bridge out of Guard0\n[i0]\njump(i0)\n"),
+            "7:1: the bridge jumps to the root's loop, but the root has no label",
+        ),
+        (
+            format!("{root}# bridge out of Guard0\n[i0, i1]\nfinish(descr=<Finish0>)\n"),
+            "9:1: exit id 0 is used by an earlier part (ids are unique in a tree)",
+        ),
+        (
+            format!("{root}# bridge out of Guard0\n[i0, i1]\ni2 = int_add(i0, i9)\nfinish()\n"),
+            "9:18: i9 is not defined before this use",
+        ),
+    ];
+    for (src, want) in cases {
+        let e = parse_tree(&src, &externs).unwrap_err();
+        assert_eq!(e.to_string(), want, "{src}");
+    }
 }

@@ -81,6 +81,10 @@ fn trace_files(dir: &str, kind: &str) -> Vec<Case> {
         .iter()
         .filter_map(|p| {
             let src = std::fs::read_to_string(p).ok()?;
+            // Trees run as trees (`tracejit run`, tracejit/tests/trees.rs), not as cases.
+            if jit_core::text::is_tree(&src) {
+                return None;
+            }
             Some(Case::new(
                 format!("{kind} {}", p.file_name()?.to_string_lossy()),
                 src,

@@ -266,7 +266,7 @@ fn main() -> ExitCode {
                 if let Some(args) = default_args(&l.src) {
                     put!("# args: {args}\n");
                 }
-                put!("{}", text::print(&l.trace));
+                put!("{}", text::print_tree(&l.tree));
                 true
             }
             None => false,
@@ -293,11 +293,13 @@ fn parse_seconds(s: &str) -> Result<std::time::Duration, String> {
     std::time::Duration::try_from_secs_f64(x).map_err(|e| e.to_string())
 }
 
-/// A trace file as loaded: the trace, its text, and where its parts stand.
+/// A trace file as loaded: the trace (the root, if the file is a tree), its text, where
+/// its parts stand, and the whole tree.
 struct Loaded {
     trace: Trace,
     src: String,
     positions: text::Positions,
+    tree: text::TreeSource,
 }
 
 /// Reads, parses and verifies a file, and checks its external functions against the
@@ -310,11 +312,12 @@ fn load(path: &Path) -> Option<Loaded> {
             return None;
         }
     };
-    match text::parse_checked(&src, &jit_testkit::externs()) {
-        Ok((trace, positions)) => Some(Loaded {
-            trace,
+    match text::parse_tree(&src, &jit_testkit::externs()) {
+        Ok(tree) => Some(Loaded {
+            trace: tree.parts[0].clone(),
+            positions: tree.positions[0].clone(),
             src,
-            positions,
+            tree,
         }),
         Err(e) => {
             for (pos, msg) in e.errors() {
@@ -339,12 +342,23 @@ fn run_file(
         trace,
         src,
         positions,
+        tree,
     }) = load(path)
     else {
         return false;
     };
     let args = args.or(default_args(&src)).unwrap_or("");
-    say!("{} ({} ops) args: {args}", path.display(), trace.ops.len());
+    if tree.parts.len() > 1 {
+        let ops: usize = tree.parts.iter().map(|p| p.ops.len()).sum();
+        let n = tree.parts.len() - 1;
+        let plural = if n == 1 { "" } else { "s" };
+        say!(
+            "{} (a tree: the root and {n} bridge{plural}, {ops} ops) args: {args}",
+            path.display()
+        );
+    } else {
+        say!("{} ({} ops) args: {args}", path.display(), trace.ops.len());
+    }
     let fail = |msg: String| {
         eprintln!("{}: {msg}", path.display());
         false
@@ -358,20 +372,45 @@ fn run_file(
         Ok(i) => i,
         Err(e) => return fail(e.to_string()),
     };
-    let result = match target {
-        None => run(
+    let result = match (target, tree.parts.len() > 1) {
+        (None, false) => run(
             &trace,
             &inputs.values,
             &mut memory,
             &jit_testkit::externs(),
             options,
         )
+        .map(|o| (None, o))
         .map_err(|e| e.to_string()),
-        Some(t) => run_on(t, &trace, &inputs.values, &mut memory, options, disasm),
+        (Some(t), false) => {
+            run_on(t, &trace, &inputs.values, &mut memory, options, disasm).map(|o| (None, o))
+        }
+        (None, true) => {
+            let bridges = tree.bridges();
+            let oracle = jit_testkit::tree::InterpTree {
+                parts: &tree.parts,
+                bridges: &bridges,
+            };
+            oracle
+                .run(
+                    &inputs.values,
+                    &mut memory,
+                    &jit_testkit::externs(),
+                    options,
+                )
+                .map(|(p, o)| (Some(p), o))
+                .map_err(|e| e.to_string())
+        }
+        (Some(t), true) => run_tree_on(t, &tree, &inputs.values, &mut memory, options, disasm)
+            .map(|(p, o)| (Some(p), o)),
     };
     match result {
-        Ok(out) => {
-            say!("  {out}");
+        Ok((part, out)) => {
+            match part {
+                Some(0) => say!("  in the root: {out}"),
+                Some(p) => say!("  in bridge {p}: {out}"),
+                None => say!("  {out}"),
+            }
             for b in &inputs.buffers {
                 let (first, count) = buffer_elements(&memory, b, 16);
                 let elems: Vec<String> = first
@@ -396,6 +435,78 @@ fn run_file(
             true
         }
         Err(e) => fail(e),
+    }
+}
+
+/// Compiles a tree's root for `target` and attaches its bridges in file order (each from
+/// its guard's compiled state), optionally prints each part's code, runs it, and checks
+/// part, outcome and memory against the interpreter running the tree.
+fn run_tree_on(
+    target: &dyn Target,
+    tree: &text::TreeSource,
+    inputs: &[jit_core::Scalar],
+    memory: &mut Memory,
+    options: RunOptions,
+    disasm: bool,
+) -> Result<(usize, jit_core::Outcome), String> {
+    let externs = jit_testkit::externs();
+    let name = target.name();
+    let root = &tree.parts[0];
+    let compiled = compile(target.backend(), root, &externs, CompileOptions::default())
+        .map_err(|e| format!("cannot compile the root for {name}: {e}"))?;
+    if disasm {
+        put!(
+            "{}",
+            tracejit::disasm::disassemble(compiled.trace(root), &compiled.code)
+        );
+    }
+    let mut runner = target
+        .load_tree(compiled.code, root)
+        .map_err(|e| e.to_string())?;
+    for (k, part) in tree.parts.iter().enumerate().skip(1) {
+        let (holder, guard) = tree.grows_from[k].ok_or("a bridge without its guard")?;
+        let (at, from) = runner
+            .exits()
+            .bridge_from(holder, guard)
+            .ok_or_else(|| format!("bridge {k}: Guard{} is not in the tree", guard.0))?;
+        let c = jit_core::compile::compile_bridge(
+            target.backend(),
+            part,
+            &externs,
+            CompileOptions::default(),
+            from,
+        )
+        .map_err(|e| format!("cannot compile bridge {k} for {name}: {e}"))?;
+        if disasm {
+            put!("# bridge {k}, out of Guard{}\n", guard.0);
+            put!("{}", tracejit::disasm::disassemble(c.trace(part), &c.code));
+        }
+        runner
+            .attach(at, c.code)
+            .map_err(|e| format!("attaching bridge {k}: {e}"))?;
+    }
+    let bridges = tree.bridges();
+    let oracle = jit_testkit::tree::InterpTree {
+        parts: &tree.parts,
+        bridges: &bridges,
+    };
+    let mut interp_memory = memory.clone();
+    let (want_part, want) = oracle
+        .run(inputs, &mut interp_memory, &externs, options)
+        .map_err(|e| format!("{e} (so the compiled code was not run)"))?;
+    let (got_part, got) = runner
+        .run(inputs, memory, options)
+        .map_err(|e| e.to_string())?;
+    if want_part == got_part
+        && want.same_exit_and_values(&got)
+        && interp_memory.same_contents(memory)
+    {
+        say!("  on {name}: agrees with the interpreter");
+        Ok((got_part, got))
+    } else {
+        Err(format!(
+            "{name} disagrees with the interpreter:\n  target:      part {got_part} {got}\n  interpreter: part {want_part} {want}"
+        ))
     }
 }
 

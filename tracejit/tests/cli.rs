@@ -568,3 +568,33 @@ fn fmt_keeps_the_inputs_line() {
         "# args: 3, 4\n[i0, i1]\ni2 = int_add(i0, i1)\nfinish(i2)\n"
     );
 }
+
+/// A tree file runs on every target, and its errors name their line.
+#[test]
+fn tree_files_run_on_every_target_and_report_errors_by_line() {
+    for t in [
+        "x86_64-unknown-linux-gnu",
+        "armv7-unknown-linux-gnueabihf",
+        "armv7-unknown-linux-gnueabi",
+        "armv5te-unknown-linux-gnueabi",
+    ] {
+        let out = tracejit(&["run", "examples/hot_bridge.trace", "--target", t]);
+        assert!(out.status.success(), "{t}: {}", text(&out.stderr));
+        assert!(
+            text(&out.stdout).contains("agrees with the interpreter"),
+            "{t}: {}",
+            text(&out.stdout)
+        );
+    }
+    let bad = temp_trace(
+        "bad_tree.trace",
+        "[i0]\ni1 = int_gt(i0, 0)\nguard_true(i1) [i0]\nfinish()\n# bridge out of Guard0\n[f0]\nfinish()\n",
+    );
+    let out = tracejit(&["check", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains(":5:1: the bridge takes [f64], but Guard0 leaves [i32]"),
+        "{}",
+        text(&out.stderr)
+    );
+}

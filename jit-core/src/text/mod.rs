@@ -26,6 +26,7 @@ mod args;
 mod lexer;
 mod parser;
 mod printer;
+mod tree;
 
 use std::fmt;
 
@@ -35,6 +36,7 @@ pub use args::{
 };
 pub use parser::{parse, parse_positioned, parse_with_positions, Positions};
 pub use printer::{print, print_op_line};
+pub use tree::{is_tree, parse_tree, print_tree, TreeError, TreeSource};
 
 use crate::ir::{Trace, Type};
 use crate::verify::{verify, VerifyError};
@@ -186,6 +188,8 @@ pub enum TextError {
     Verify(Vec<(Option<Pos>, VerifyError)>),
     /// Declared external functions do not fit the table; each error with its position.
     Extern(Vec<(Pos, crate::externs::ExternError)>),
+    /// The parts of a tree file do not fit together; each error with its position.
+    Tree(Vec<(Pos, TreeError)>),
 }
 
 impl fmt::Display for TextError {
@@ -213,6 +217,15 @@ impl fmt::Display for TextError {
                 }
                 Ok(())
             }
+            TextError::Tree(errors) => {
+                for (i, (pos, e)) in errors.iter().enumerate() {
+                    if i > 0 {
+                        writeln!(f)?;
+                    }
+                    write!(f, "{pos}: {e}")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -226,6 +239,7 @@ impl TextError {
             TextError::Parse(e) => vec![(Some(e.pos), e.kind.to_string())],
             TextError::Verify(v) => v.iter().map(|(p, e)| (*p, e.to_string())).collect(),
             TextError::Extern(v) => v.iter().map(|(p, e)| (Some(*p), e.to_string())).collect(),
+            TextError::Tree(v) => v.iter().map(|(p, e)| (Some(*p), e.to_string())).collect(),
         }
     }
 }
@@ -237,7 +251,12 @@ pub fn parse_verified(src: &str) -> Result<Trace, TextError> {
 }
 
 fn parse_verified_positioned(src: &str) -> Result<(Trace, Positions), TextError> {
-    let (trace, positions) = parse_positioned(src).map_err(TextError::Parse)?;
+    parse_verified_from(src, 0)
+}
+
+fn parse_verified_from(src: &str, first_exit: u32) -> Result<(Trace, Positions), TextError> {
+    let (trace, positions) =
+        parser::parse_positioned_from(src, first_exit).map_err(TextError::Parse)?;
     match verify(&trace) {
         Ok(()) => Ok((trace, positions)),
         Err(errors) => Err(TextError::Verify(
@@ -261,7 +280,15 @@ fn parse_verified_positioned(src: &str) -> Result<(Trace, Positions), TextError>
 /// the interpreter and the compiler do before running or compiling anything). Returns the
 /// trace and where its parts stand in the text.
 pub fn parse_checked(src: &str, externs: &crate::Externs) -> Result<(Trace, Positions), TextError> {
-    let (trace, positions) = parse_verified_positioned(src)?;
+    parse_checked_from(src, externs, 0)
+}
+
+fn parse_checked_from(
+    src: &str,
+    externs: &crate::Externs,
+    first_exit: u32,
+) -> Result<(Trace, Positions), TextError> {
+    let (trace, positions) = parse_verified_from(src, first_exit)?;
     match externs.check_decls(&trace) {
         Ok(()) => Ok((trace, positions)),
         Err(errors) => Err(TextError::Extern(

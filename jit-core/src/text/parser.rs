@@ -48,6 +48,12 @@ pub fn parse_with_positions(src: &str) -> Result<(Trace, Vec<Pos>), ParseError> 
 
 /// Parses a trace, also returning where its operations, arguments and declarations stand.
 pub fn parse_positioned(src: &str) -> Result<(Trace, Positions), ParseError> {
+    parse_positioned_from(src, 0)
+}
+
+/// [`parse_positioned`], numbering exits without a `descr` from `first_exit` (a bridge in
+/// a tree file continues the numbering of the parts before it).
+pub fn parse_positioned_from(src: &str, first_exit: u32) -> Result<(Trace, Positions), ParseError> {
     let mut p = Parser {
         toks: lex(src)?,
         i: 0,
@@ -56,7 +62,7 @@ pub fn parse_positioned(src: &str) -> Result<(Trace, Positions), ParseError> {
         funcs: HashMap::new(),
         positions: Positions::default(),
         inputs_seen: false,
-        exits: 0,
+        exits: first_exit,
         label: None,
     };
     p.statements()?;
@@ -400,7 +406,7 @@ impl Parser {
             Extra::None
         };
         if opcode.is_exit() {
-            self.exits += 1;
+            self.exits = self.exits.saturating_add(1);
         } else if let Some((_, pos)) = descr {
             return err(pos, K::BadDescr(format!("{op_name} has no exit")));
         }

@@ -7,6 +7,12 @@ use crate::verify::value_name;
 
 /// Writes `trace` in the text format, one statement per line.
 pub fn print(trace: &Trace) -> String {
+    print_from(trace, 0)
+}
+
+/// [`print`] for a part whose exits are numbered from `first_exit` where they name none
+/// (a bridge in a tree file).
+pub(crate) fn print_from(trace: &Trace, first_exit: u32) -> String {
     let mut s = String::new();
     for decl in trace.funcs.values() {
         let params: Vec<&str> = decl.params.iter().map(|t| t.name()).collect();
@@ -18,12 +24,12 @@ pub fn print(trace: &Trace) -> String {
     }
     let inputs: Vec<String> = trace.inputs.iter().map(|&v| value_name(trace, v)).collect();
     let _ = writeln!(s, "[{}]", inputs.join(", "));
-    let mut ordinal = 0u32;
+    let mut ordinal = first_exit;
     for op in &trace.ops {
         print_op(trace, op, ordinal, &mut s);
         s.push('\n');
         if op.opcode.is_exit() {
-            ordinal += 1;
+            ordinal = ordinal.saturating_add(1);
         }
     }
     s
