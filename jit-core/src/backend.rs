@@ -292,6 +292,12 @@ pub struct CompiledTrace {
 }
 
 impl CompiledTrace {
+    /// The loop header: the last label (where the trace's own `jump` and its bridges'
+    /// jumps go), if the trace has one.
+    pub fn loop_header(&self) -> Option<&crate::emit::LabelState> {
+        self.labels.last()
+    }
+
     /// Where exit `k`'s values are, in the compiled trace's terms.
     pub fn exit_state_locs(&self, k: usize) -> &[Loc] {
         let r = &self.exit_states[k].locs;

@@ -257,7 +257,7 @@ fn compile_with(
         // What a bridge's jump to this loop passes: the original label's values, then the
         // constants hoisted out of the loop (extra label values made by `same_as`).
         let arity = original.ops[l].args.len();
-        if let Some(state) = code.labels.first_mut() {
+        if let Some(state) = code.labels.last_mut() {
             state.types = original.ops[l]
                 .args
                 .iter()
@@ -299,7 +299,7 @@ fn loop_target<'a>(
     bridge: &Trace,
     from: &BridgeFrom<'a>,
 ) -> Result<&'a crate::emit::LabelState, CompileError> {
-    let Some(label) = from.root.labels.first() else {
+    let Some(label) = from.root.loop_header() else {
         return Err(CompileError::BridgeMismatch(
             "it jumps to its root's loop, but the root has no label".into(),
         ));

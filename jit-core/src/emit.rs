@@ -93,7 +93,7 @@ pub enum RelocTarget {
     /// The epilogue of the root a bridge belongs to (`CompiledTrace::epilogue` of the root,
     /// where it is loaded): a bridge's exits leave through it.
     RootEpilogue,
-    /// The loop header of the root a bridge belongs to (`labels[0]` of the root): a
+    /// The loop header of the root a bridge belongs to (the last of the root's `labels`): a
     /// bridge's jump goes there.
     RootLabel,
 }
@@ -410,7 +410,7 @@ pub fn emit<'a, I: Isa<'a>>(isa: &mut I, triple: Triple) -> Result<CompiledTrace
                 let offset = e.buf.offset();
                 e.labels.push(LabelState {
                     op: i,
-                    locs: alloc.label_locs.clone(),
+                    locs: alloc.args(i).to_vec(),
                     offset,
                     types: Vec::new(),
                     hoisted: Vec::new(),

@@ -800,9 +800,10 @@ impl Trace {
         }
     }
 
-    /// The index of the `label` operation, if there is one.
+    /// The index of the loop header: the last `label` operation, where `jump` goes (a
+    /// trace in PyPy's peeled shape has a label before its preamble too).
     pub fn label_index(&self) -> Option<usize> {
-        self.ops.iter().position(|op| op.opcode == Opcode::Label)
+        self.ops.iter().rposition(|op| op.opcode == Opcode::Label)
     }
 
     /// The number of guards.

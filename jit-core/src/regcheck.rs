@@ -123,10 +123,17 @@ pub fn check(
         };
         match op.opcode {
             Opcode::Label => {
-                if alloc.label_locs.len() != op.args.len() {
+                // This label's own layout (the last label's is also the jump's target).
+                let locs = args;
+                if locs.len() != op.args.len() {
                     return Err(at("label layout has the wrong length".into()));
                 }
-                for (k, (&a, &l)) in op.args.iter().zip(&alloc.label_locs).enumerate() {
+                if trace.label_index() == Some(i) && locs != &alloc.label_locs[..] {
+                    return Err(at(
+                        "the loop header's layout is not the one jumps go to".into()
+                    ));
+                }
+                for (k, (&a, &l)) in op.args.iter().zip(locs).enumerate() {
                     check_holds(&st, l, expect(a), &format!("label argument {k}"))?;
                     if !matches!(l, Loc::Reg(_) | Loc::Slot(_)) {
                         return Err(at(format!(
@@ -137,7 +144,7 @@ pub fn check(
                 // Nothing from before the label may be relied on inside the loop: the back
                 // edge brings only the label's places.
                 let keep: Vec<(Loc, Option<Content>)> =
-                    alloc.label_locs.iter().map(|&l| (l, st.get(l))).collect();
+                    locs.iter().map(|&l| (l, st.get(l))).collect();
                 st.regs = [None; 64];
                 st.slots.iter_mut().for_each(|s| *s = None);
                 st.flags = None;

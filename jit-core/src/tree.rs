@@ -233,7 +233,7 @@ impl RootLinks {
     pub fn of(root: &CompiledTrace, addr: u64) -> RootLinks {
         RootLinks {
             epilogue: addr + root.epilogue as u64,
-            label: root.labels.first().map(|l| addr + l.offset as u64),
+            label: root.loop_header().map(|l| addr + l.offset as u64),
         }
     }
 }

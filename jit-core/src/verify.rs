@@ -139,11 +139,6 @@ pub enum VerifyError {
         /// The earlier exit.
         first: usize,
     },
-    /// A second label.
-    DuplicateLabel {
-        /// The second label.
-        op: usize,
-    },
     /// A label argument is a constant or repeats another.
     BadLabelArg {
         /// The label.
@@ -230,7 +225,6 @@ impl VerifyError {
             | UnknownFunc { op }
             | CallArity { op, .. }
             | DuplicateExit { op, .. }
-            | DuplicateLabel { op }
             | BadLabelArg { op, .. }
             | JumpArity { op, .. }
             | AfterTerminator { op }
@@ -283,7 +277,6 @@ impl fmt::Display for VerifyError {
             DuplicateExit { id, first, .. } => {
                 write!(f, "exit id {id} is already used by op {first}")
             }
-            DuplicateLabel { .. } => write!(f, "a trace has at most one label"),
             BadLabelArg { index, .. } => write!(
                 f,
                 "label argument {index} must be a variable that appears only once in the label"
@@ -501,11 +494,7 @@ impl Verifier<'_> {
             }
             match op.opcode {
                 Opcode::Label => {
-                    if label.is_some() {
-                        self.err(VerifyError::DuplicateLabel { op: i });
-                    } else {
-                        label = Some(i);
-                    }
+                    label = Some(i);
                     self.check_label(i, op);
                 }
                 Opcode::Jump => self.check_jump(i, op, label),
@@ -602,7 +591,14 @@ impl Verifier<'_> {
             }
             self.err(VerifyError::BadLabelArg { op: i, index });
         }
+        // Each label closes the body after it: only its own values come from before it.
         self.after_label = true;
+        for (k, d) in self.defined.iter().enumerate() {
+            if *d {
+                self.pre_label[k] = true;
+            }
+        }
+        self.carried.iter_mut().for_each(|c| *c = false);
         for &a in &op.args {
             if let Some(c) = a.value().and_then(|v| self.carried.get_mut(v.index())) {
                 *c = true;

@@ -78,8 +78,9 @@ const TEXT_CASES: &[(&str, &str)] = &[
         "3:1: exit id 1 is already used by op 0",
     ),
     (
-        "[i0]\nlabel(i0)\nlabel(i0)\njump(i0)",
-        "3:1: a trace has at most one label",
+        // Each label closes the body after it: i1 is carried by the first, not the second.
+        "[i0, i1]\nlabel(i0, i1)\ni2 = int_add(i0, 1)\nlabel(i2)\ni3 = int_add(i1, i2)\njump(i3)",
+        "5:1: i1 is defined before the label and used after it, but is not a label argument",
     ),
     (
         "[i0]\nlabel(i0, i0)\njump(i0, i0)",

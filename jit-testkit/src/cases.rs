@@ -468,6 +468,29 @@ pub fn calls() -> Vec<Case> {
 /// Loops: many iterations, swaps through the back edge, floats, constants in jumps.
 pub fn loops() -> Vec<Case> {
     vec![
+        // PyPy's peeled shape: a label before the preamble, the loop's label after it, and
+        // the jump to the second; each label closes the body after it.
+        Case::new(
+            "a peeled loop: a preamble label, then the loop's",
+            "# args: 100, 0\n[i0, i1]\nlabel(i0, i1)\ni2 = int_add(i1, 1000)\ni3 = int_sub(i0, 1)\n\
+             label(i3, i2)\ni4 = int_add(i2, i3)\ni5 = int_sub(i3, 1)\ni6 = int_gt(i5, 0)\n\
+             guard_true(i6) [i5, i4]\njump(i5, i4)\n",
+        ),
+        Case::new(
+            "a peeled loop of every type, a preamble guard and a value the preamble made",
+            "# args: 50, 2.5, 7L, zeros(16)\n[i0, f1, l2, p3]\nlabel(i0, f1, l2, p3)\n\
+             f4 = float_mul(f1, 2.0)\nl5 = int_mul(l2, 3)\nguard_not_invalidated() [i0, f4]\n\
+             i9 = int_lt(l5, 1000000L)\nguard_true(i9) [l5]\nlabel(i0, f4, l5, f1, p3)\n\
+             f6 = float_add(f4, f1)\nstore_f64(p3, 0, 8, 0, f6)\nl7 = int_add(l5, 1L)\n\
+             i8 = int_sub(i0, 1)\ni10 = int_gt(i8, 0)\nguard_true(i10) [f6, l7, i8]\n\
+             jump(i8, f6, l7, f1, p3)\n",
+        ),
+        Case::new(
+            "three labels, the loop at the last",
+            "# args: 30, 1\n[i0, i1]\nlabel(i0, i1)\ni2 = int_mul(i1, 3)\nlabel(i0, i2)\n\
+             i3 = int_add(i2, 5)\nlabel(i0, i3)\ni4 = int_add(i3, i0)\ni5 = int_sub(i0, 1)\n\
+             i6 = int_gt(i5, 0)\nguard_true(i6) [i4, i5]\njump(i5, i4)\n",
+        ),
         Case::new(
             "a loop of 100000 iterations",
             "# args: 100000, 0\n[i0, l1]\nlabel(i0, l1)\nl2 = cast_i32_to_i64(i0)\nl3 = int_add(l1, l2)\ni4 = int_sub(i0, 1)\ni5 = int_gt(i4, 0)\nguard_true(i5) [l3]\njump(i4, l3)\n",

@@ -392,6 +392,12 @@ pub fn trace(bytes: &[u8]) -> (Trace, Vec<Scalar>) {
     }
     let looping = gen.c.chance(50);
     let pre = if looping { gen.c.below(4) } else { 0 };
+    // Now and then PyPy's peeled shape: a label before the preamble too (over the inputs);
+    // the loop's own label comes after the preamble, and the jump goes there.
+    if looping && pre > 0 && gen.c.chance(30) {
+        let all: Vec<Value> = gen.pool.iter().map(|(v, _)| *v).collect();
+        gen.b.label(&all);
+    }
     for _ in 0..pre {
         gen.op(funcs);
     }

@@ -299,7 +299,7 @@ pub fn grow_trees<'t>(
             let types: Vec<Type> = out.values.iter().map(|v| v.ty()).collect();
             let salt = level * 31 + at;
             // Every other bridge of a loop goes back to it.
-            let (b, loops) = match tree.exits().parts[0].labels.first() {
+            let (b, loops) = match tree.exits().parts[0].loop_header() {
                 Some(l) if salt % 2 == 0 => (bridge_to_loop(&types, &l.types, salt), true),
                 _ => (bridge(&types, salt), false),
             };

@@ -259,7 +259,7 @@ fn grow(
             let types: Vec<_> = out.values.iter().map(|v| v.ty()).collect();
             let loop_types = trees
                 .first()
-                .and_then(|t| t.exits().parts[0].labels.first())
+                .and_then(|t| t.exits().parts[0].loop_header())
                 .map(|l| l.types.clone());
             // Mostly a generated bridge (any operation, memory through the buffer if the
             // guard passes it; finishing, or jumping back to the root's loop); now and then

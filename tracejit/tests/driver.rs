@@ -120,8 +120,9 @@ fn the_driver_records_what_attached_code_needs_on_every_target() {
             // The loop header.
             match t.label_index() {
                 Some(l) => {
-                    assert_eq!(code.labels.len(), 1, "{at}");
-                    let h = &code.labels[0];
+                    let labels = t.ops.iter().filter(|o| o.opcode == Opcode::Label).count();
+                    assert_eq!(code.labels.len(), labels, "{at}");
+                    let h = code.loop_header().unwrap();
                     assert_eq!((h.op, &h.locs), (l, &c.allocation.label_locs), "{at}");
                     assert!(
                         code.op_offsets[l] <= h.offset && h.offset <= code.op_offsets[l + 1],

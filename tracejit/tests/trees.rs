@@ -370,7 +370,7 @@ fn run_every_type_tree(bridge: &str, count: i32, options: RunOptions) -> Vec<Tre
         let mut tree = t.load_tree(code.code, &root).unwrap();
         // ARM builds 0x12345678 in two or four instructions: it is hoisted, and the
         // bridge's jump passes it too.
-        let hoisted = &tree.exits().parts[0].labels[0].hoisted;
+        let hoisted = &tree.exits().parts[0].loop_header().unwrap().hoisted;
         assert_eq!(
             hoisted.is_empty(),
             !t.name().starts_with("arm"),
@@ -708,6 +708,66 @@ fn a_bridge_invalidates_the_tree_and_the_loop_goes_on() {
                 "{}",
                 t.name()
             );
+        }
+    }
+}
+
+/// PyPy's peeled shape: a label over the inputs, a preamble with its own guard, the
+/// loop's label and body. A bridge out of the preamble's guard and one out of the body's
+/// both jump to the loop header (the last label), on every target.
+#[test]
+fn bridges_of_a_peeled_loop_jump_to_its_header() {
+    let root = parse_verified(
+        "[i0, i1, p2]\nlabel(i0, i1, p2)\ni3 = int_mul(i1, 2)\ni4 = int_lt(i0, 1000)\n\
+         guard_true(i4) [i0, i3, p2]\nlabel(i0, i3, p2)\ni5 = int_and(i0, 3)\n\
+         guard_true(i5) [i0, i3, p2]\ni6 = int_add(i3, i0)\nstore_i32(p2, 0, 4, 0, i6)\n\
+         i7 = int_sub(i0, 1)\ni8 = int_gt(i7, 0)\nguard_true(i8) [i7, i6]\njump(i7, i6, p2)\n",
+    )
+    .unwrap();
+    // Out of the preamble (counts of 1000 and more): start the loop at 999.
+    let preamble = parse_verified("[i0, i1, p2]\njump(999, i1, p2)\n").unwrap();
+    // Out of the body on multiples of 4: that iteration adds 7 and goes on.
+    let body = parse_verified(
+        "[i0, i1, p2]\ni3 = int_add(i1, 7)\nstore_i32(p2, 1, 4, 0, i3)\ni4 = int_sub(i0, 1)\n\
+         jump(i4, i3, p2)\n",
+    )
+    .unwrap();
+    let (g_pre, g_body) = (
+        root.ops[3].exit_id().unwrap(),
+        root.ops[6].exit_id().unwrap(),
+    );
+    for triple in SUPPORTED {
+        let t = target(triple).unwrap();
+        let externs = jit_testkit::externs();
+        let code = compile(t.backend(), &root, &externs, CompileOptions::default()).unwrap();
+        assert_eq!(code.code.labels.len(), 2, "{}", t.name());
+        let mut tree = t.load_tree(code.code, &root).unwrap();
+        attach(&*t, &mut *tree, 0, g_pre, &preamble);
+        attach(&*t, &mut *tree, 0, g_body, &body);
+        let parts = [root.clone(), preamble.clone(), body.clone()];
+        let map = HashMap::from([((0, g_pre), 1), ((0, g_body), 2)]);
+        for count in [5, 998, 1000, 5000] {
+            let mut memory = Memory::new();
+            let buf = memory.alloc(8).unwrap();
+            let inputs = [Scalar::I32(count), Scalar::I32(1), Scalar::Ref(buf)];
+            let oracle = InterpTree {
+                parts: &parts,
+                bridges: &map,
+            };
+            let mut want_mem = memory.clone();
+            let (wp, want) = oracle
+                .run(&inputs, &mut want_mem, &externs, RunOptions::default())
+                .unwrap();
+            let mut got_mem = memory.clone();
+            let (gp, got) = tree
+                .run(&inputs, &mut got_mem, RunOptions::default())
+                .unwrap_or_else(|e| panic!("{}: {e}", t.name()));
+            assert!(
+                wp == gp && want.same_exit_and_values(&got) && got_mem.same_contents(&want_mem),
+                "{} from {count}: interpreter part {wp} {want}, target part {gp} {got}",
+                t.name()
+            );
+            assert_eq!(wp, 0, "the run ends at the loop's exit guard");
         }
     }
 }

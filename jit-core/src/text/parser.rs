@@ -112,7 +112,7 @@ struct Parser {
     positions: Positions,
     inputs_seen: bool,
     exits: u32,
-    /// The index of the label op, once parsed.
+    /// The index of the last label op parsed (where a jump goes).
     label: Option<usize>,
 }
 
@@ -421,7 +421,7 @@ impl Parser {
             }
             None => None,
         };
-        if opcode == Opcode::Label && self.label.is_none() {
+        if opcode == Opcode::Label {
             self.label = Some(self.trace.ops.len());
         }
         self.trace.ops.push(Op {
