@@ -364,3 +364,153 @@ pub fn grow_trees<'t>(
     }
     grown
 }
+
+/// Renumbers `bridge`'s exits from `first` on, in op order, so exit ids are unique across
+/// its tree as tree files have them.
+pub fn renumber_exits(bridge: &mut Trace, first: u32) {
+    let mut next = first;
+    for op in &mut bridge.ops {
+        if let jit_core::ir::Extra::Exit { id, .. } = &mut op.extra {
+            *id = ExitId(next);
+            next = next.saturating_add(1);
+        }
+    }
+}
+
+/// The smallest exit id above every exit of `parts`.
+pub fn next_exit_id(parts: &[Trace]) -> u32 {
+    parts
+        .iter()
+        .flat_map(|p| p.ops.iter().filter_map(|o| o.exit_id()))
+        .map(|id| id.0.saturating_add(1))
+        .max()
+        .unwrap_or(0)
+}
+
+/// `parts` as a tree file (`jit_core::text::print_tree`), `bridges` saying which guard each
+/// bridge grows out of; exit ids must be unique across the parts.
+pub fn tree_text(parts: &[Trace], bridges: &HashMap<(usize, ExitId), usize>) -> String {
+    let mut grows_from = vec![None; parts.len()];
+    for (&at, &k) in bridges {
+        if let Some(g) = grows_from.get_mut(k) {
+            *g = Some(at);
+        }
+    }
+    jit_core::text::print_tree(&jit_core::text::TreeSource {
+        parts: parts.to_vec(),
+        positions: vec![Default::default(); parts.len()],
+        grows_from,
+    })
+}
+
+/// Builds the tree on `target` — the root compiled and loaded, each bridge compiled from its
+/// guard's state and attached, in part order — runs it and the interpreter's tree on
+/// `inputs` and `memory`, and says how they differ (part, exit, values, memory, or one
+/// running out of budget and the other not): `Ok(None)` if they agree, `Err` if the tree
+/// cannot be built or the interpreter cannot run it (nothing to compare).
+pub fn compare_tree(
+    target: &dyn crate::Target,
+    parts: &[Trace],
+    bridges: &HashMap<(usize, ExitId), usize>,
+    inputs: &[Scalar],
+    memory: &Memory,
+    options: RunOptions,
+) -> Result<Option<String>, String> {
+    let externs = crate::externs();
+    let name = target.name();
+    let root = compile(
+        target.backend(),
+        &parts[0],
+        &externs,
+        CompileOptions::default(),
+    )
+    .map_err(|e| format!("{name}: the root: {e}"))?;
+    let mut tree = target
+        .load_tree(root.code, &parts[0])
+        .map_err(|e| format!("{name}: loading the root: {e}"))?;
+    let mut order: Vec<(&(usize, ExitId), &usize)> = bridges.iter().collect();
+    order.sort_by_key(|(_, &k)| k);
+    for (&(part, guard), &k) in order {
+        let (at, from) = tree
+            .exits()
+            .bridge_from(part, guard)
+            .ok_or_else(|| format!("{name}: bridge {k}: no guard {guard} in part {part}"))?;
+        let code = compile_bridge(
+            target.backend(),
+            &parts[k],
+            &externs,
+            CompileOptions::default(),
+            from,
+        )
+        .map_err(|e| format!("{name}: bridge {k}: {e}"))?;
+        tree.attach(at, code.code)
+            .map_err(|e| format!("{name}: attaching bridge {k}: {e}"))?;
+    }
+    let oracle = InterpTree { parts, bridges };
+    let mut want_mem = memory.clone();
+    let want = match oracle.run(inputs, &mut want_mem, &externs, options) {
+        Ok(w) => Some(w),
+        Err(InterpError::StepBudget { .. }) => None,
+        Err(e) => return Err(format!("the interpreter: {e}")),
+    };
+    let mut got_mem = memory.clone();
+    let got = tree.run(inputs, &mut got_mem, options);
+    let same = match (&want, &got) {
+        (Some((wp, w)), Ok((p, o))) => p == wp && w.same_exit_and_values(o),
+        (None, Err(RunError::StepBudget { .. })) => true,
+        _ => false,
+    } && got_mem.same_contents(&want_mem);
+    if same {
+        return Ok(None);
+    }
+    let want = match &want {
+        Some((p, w)) => format!("part {p} {w}"),
+        None => "out of budget".into(),
+    };
+    let got = match &got {
+        Ok((p, o)) => format!("part {p} {o}"),
+        Err(e) => e.to_string(),
+    };
+    Ok(Some(format!(
+        "on {name}: interpreter {want}, target {got}; memory {:x?}, interpreter's {:x?}",
+        got_mem.buffers(),
+        want_mem.buffers()
+    )))
+}
+
+/// [`compare_tree`]'s divergence, if the tree could be built and run and differs.
+pub fn tree_divergence(
+    target: &dyn crate::Target,
+    parts: &[Trace],
+    bridges: &HashMap<(usize, ExitId), usize>,
+    inputs: &[Scalar],
+    memory: &Memory,
+    options: RunOptions,
+) -> Option<String> {
+    compare_tree(target, parts, bridges, inputs, memory, options)
+        .ok()
+        .flatten()
+}
+
+/// Shrinks a tree that diverges on `target`: each part in turn, the last first, while the
+/// tree still diverges (at most `budget` candidates per part). Returns the parts.
+pub fn shrink_tree(
+    target: &dyn crate::Target,
+    parts: &[Trace],
+    bridges: &HashMap<(usize, ExitId), usize>,
+    inputs: &[Scalar],
+    memory: &Memory,
+    options: RunOptions,
+    budget: usize,
+) -> Vec<Trace> {
+    let mut parts = parts.to_vec();
+    for k in (0..parts.len()).rev() {
+        let small = crate::shrink::shrink(&parts[k], budget, |t| {
+            let mut p = parts.clone();
+            p[k] = t.clone();
+            tree_divergence(target, &p, bridges, inputs, memory, options).is_some()
+        });
+        parts[k] = small;
+    }
+    parts
+}

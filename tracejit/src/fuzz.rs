@@ -238,12 +238,16 @@ fn grow(
         let mut parts = vec![trace.clone()];
         let mut map = std::collections::HashMap::new();
         let mut grown = 0;
-        let report = |parts: &[jit_core::Trace], why: String| {
-            let mut text = format!("# a tree diverged: {why}\n# args: {}\n", args_text(inputs));
-            for (k, p) in parts.iter().enumerate() {
-                text.push_str(&format!("# part {k}\n{}", jit_core::text::print(p)));
-            }
-            text
+        // A tree file: `tracejit run` takes it as it is.
+        let report = |parts: &[jit_core::Trace],
+                      map: &std::collections::HashMap<(usize, jit_core::ExitId), usize>,
+                      why: String| {
+            format!(
+                "# a tree diverged: {}\n# args: {}\n{}",
+                why.replace('\n', "\n# "),
+                args_text(inputs),
+                jit_testkit::tree::tree_text(parts, map)
+            )
         };
         for level in 0..depth {
             let oracle = InterpTree {
@@ -283,10 +287,14 @@ fn grow(
                     .collect();
                 jit_testkit::gen::bridge(&bytes, &types, at, loop_types.as_deref())
             };
+            // Exit ids unique across the tree, as a tree file has them.
+            let mut b = b;
+            jit_testkit::tree::renumber_exits(&mut b, jit_testkit::tree::next_exit_id(&parts));
             for (target, tree) in targets.iter().zip(trees.iter_mut()) {
                 let Some((at, from)) = tree.exits().bridge_from(part, out.exit) else {
                     return Err(report(
                         &parts,
+                        &map,
                         format!("{}: no exit for the guard", target.name()),
                     ));
                 };
@@ -300,10 +308,11 @@ fn grow(
                     Ok(c) => c.code,
                     // A bridge whose calls need more stack than the root reserved.
                     Err(CompileError::BridgeMismatch(_)) => return Ok(grown),
-                    Err(e) => return Err(report(&parts, format!("{}: {e}", target.name()))),
+                    Err(e) => return Err(report(&parts, &map, format!("{}: {e}", target.name()))),
                 };
-                tree.attach(at, code)
-                    .map_err(|e| report(&parts, format!("{}: attaching: {e}", target.name())))?;
+                tree.attach(at, code).map_err(|e| {
+                    report(&parts, &map, format!("{}: attaching: {e}", target.name()))
+                })?;
             }
             parts.push(b);
             map.insert((part, out.exit), parts.len() - 1);
@@ -332,19 +341,15 @@ fn grow(
                         Ok((p, o)) => format!("part {p} {o}"),
                         Err(e) => e.to_string(),
                     };
-                    let want = match &want {
-                        Some((p, w)) => format!("part {p} {w}"),
-                        None => "out of budget".into(),
-                    };
-                    return Err(report(
-                        &parts,
-                        format!(
-                            "bridge {level} on {}: interpreter {want}, target {got}; memory {:x?}, interpreter's {:x?}",
-                            target.name(),
-                            got_mem.buffers(),
-                            want_mem.buffers()
-                        ),
-                    ));
+                    // Shrink the tree on the target that diverged, part by part.
+                    let small = jit_testkit::tree::shrink_tree(
+                        &**target, &parts, &map, inputs, memory, options, 300,
+                    );
+                    let why = jit_testkit::tree::tree_divergence(
+                        &**target, &small, &map, inputs, memory, options,
+                    )
+                    .unwrap_or_else(|| format!("bridge {level} on {}: {got:?}", target.name()));
+                    return Err(report(&small, &map, why));
                 }
             }
             grown += 1;

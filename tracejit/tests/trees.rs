@@ -771,3 +771,145 @@ fn bridges_of_a_peeled_loop_jump_to_its_header() {
         }
     }
 }
+
+/// Every tree file (the examples, the regressions) runs on every target as the interpreter
+/// runs it: bridges attached from their guards' compiled states, part, exit, values and
+/// memory compared.
+#[test]
+fn every_tree_file_agrees_on_every_target() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    for dir in ["examples", "jit-testkit/regressions"] {
+        for e in std::fs::read_dir(root.join(dir)).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "trace") {
+                let src = std::fs::read_to_string(&p).unwrap();
+                if jit_core::text::is_tree(&src) {
+                    files.push((p, src));
+                }
+            }
+        }
+    }
+    assert!(!files.is_empty());
+    let externs = jit_testkit::externs();
+    for (path, src) in files {
+        let tree = jit_core::text::parse_tree(&src, &externs)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let specs =
+            jit_core::text::parse_args(jit_core::text::default_args(&src).unwrap_or("")).unwrap();
+        let mut memory = Memory::new();
+        let inputs = jit_core::text::resolve_args(&specs, &tree.parts[0], &mut memory)
+            .unwrap()
+            .values;
+        for triple in SUPPORTED {
+            let t = target(triple).unwrap();
+            let d = jit_testkit::tree::compare_tree(
+                &*t,
+                &tree.parts,
+                &tree.bridges(),
+                &inputs,
+                &memory,
+                RunOptions::default(),
+            );
+            assert_eq!(d, Ok(None), "{}", path.display());
+        }
+    }
+}
+
+/// A target whose trees answer one too many in the first value of any run that ends in a
+/// bridge: a divergence for the shrinker to keep while it shrinks.
+struct OffByOne(Box<dyn jit_testkit::Target>);
+
+struct OffByOneTree<'a>(Box<dyn TreeRunner + 'a>);
+
+impl TreeRunner for OffByOneTree<'_> {
+    fn exits(&self) -> &jit_core::tree::Exits {
+        self.0.exits()
+    }
+    fn attach(
+        &mut self,
+        at: u32,
+        bridge: jit_core::backend::CompiledTrace,
+    ) -> Result<(), jit_core::runtime::RunError> {
+        self.0.attach(at, bridge)
+    }
+    fn invalidate(&mut self) {
+        self.0.invalidate()
+    }
+    fn run(
+        &mut self,
+        inputs: &[Scalar],
+        memory: &mut Memory,
+        options: RunOptions,
+    ) -> Result<(usize, jit_core::Outcome), jit_core::runtime::RunError> {
+        let (part, mut out) = self.0.run(inputs, memory, options)?;
+        if let (true, Some(Scalar::I32(x))) = (part > 0, out.values.first_mut()) {
+            *x = x.wrapping_add(1);
+        }
+        Ok((part, out))
+    }
+}
+
+impl jit_testkit::Target for OffByOne {
+    fn name(&self) -> String {
+        format!("off-by-one {}", self.0.name())
+    }
+    fn backend(&self) -> &dyn jit_core::backend::Backend {
+        self.0.backend()
+    }
+    fn load(
+        &self,
+        code: jit_core::backend::CompiledTrace,
+        trace: &Trace,
+    ) -> Result<Box<dyn jit_core::runtime::Runner>, jit_core::runtime::RunError> {
+        self.0.load(code, trace)
+    }
+    fn load_tree(
+        &self,
+        root: jit_core::backend::CompiledTrace,
+        trace: &Trace,
+    ) -> Result<Box<dyn TreeRunner + '_>, jit_core::runtime::RunError> {
+        Ok(Box::new(OffByOneTree(self.0.load_tree(root, trace)?)))
+    }
+}
+
+/// The tree shrinker keeps a divergence while it shrinks every part, and what it returns
+/// prints as a tree file that parses back.
+#[test]
+fn a_diverging_tree_shrinks_to_a_tree_file() {
+    let root = parse_verified(
+        "[i0, i1]\ni2 = int_add(i0, 1)\ni3 = int_mul(i2, 3)\ni4 = int_xor(i3, i1)\n\
+         i5 = int_gt(i4, 1000)\nguard_true(i5) [i4, i1]\nfinish(i4)\n",
+    )
+    .unwrap();
+    let mut bridge = parse_verified(
+        "[i0, i1]\ni2 = int_add(i0, i1)\ni3 = int_mul(i2, 7)\ni4 = int_sub(i3, 5)\n\
+         i5 = int_and(i4, 255)\ni6 = int_or(i5, 16)\ni7 = int_xor(i6, i1)\nfinish(i7, i2)\n",
+    )
+    .unwrap();
+    jit_testkit::tree::renumber_exits(
+        &mut bridge,
+        jit_testkit::tree::next_exit_id(std::slice::from_ref(&root)),
+    );
+    let guard = root.ops[4].exit_id().unwrap();
+    let parts = vec![root, bridge];
+    let map = HashMap::from([((0, guard), 1)]);
+    let inputs = [Scalar::I32(2), Scalar::I32(5)];
+    let memory = Memory::new();
+    let t = OffByOne(target(SUPPORTED[0]).unwrap());
+    let options = RunOptions::default();
+    let first = jit_testkit::tree::compare_tree(&t, &parts, &map, &inputs, &memory, options);
+    assert!(matches!(first, Ok(Some(_))), "{first:?}");
+    let small = jit_testkit::tree::shrink_tree(&t, &parts, &map, &inputs, &memory, options, 500);
+    assert!(
+        jit_testkit::tree::tree_divergence(&t, &small, &map, &inputs, &memory, options).is_some()
+    );
+    assert!(
+        small[1].ops.len() < parts[1].ops.len() && small[0].ops.len() < parts[0].ops.len(),
+        "{}",
+        jit_testkit::tree::tree_text(&small, &map)
+    );
+    let text = jit_testkit::tree::tree_text(&small, &map);
+    let back = jit_core::text::parse_tree(&text, &jit_testkit::externs()).unwrap();
+    assert_eq!(back.parts, small);
+}
