@@ -133,3 +133,18 @@ int k_constants(int n, int x) {
         if (--n <= 0) return (int)v;
     }
 }
+
+/* bench/trees/hot_branch.trace: the root's body on even counts, the bridge's on odd. */
+int k_hot_branch(int n, int acc, int *b) {
+    for (;;) {
+        if ((n & 1) == 0) {
+            acc = (int)((u32)acc + (u32)n);
+            b[0] = acc;
+        } else {
+            acc = (int)((u32)acc + (u32)n * 3u);
+            b[1] = acc;
+        }
+        n--;
+        if (n <= 0) return acc;
+    }
+}

@@ -481,7 +481,12 @@ impl jit_testkit::tree::TreeRunner for ArmTree<'_> {
         options: RunOptions,
     ) -> Result<(usize, Outcome), RunError> {
         self.log.borrow_mut().clear();
-        let (part, mut out) = self.tree().run(inputs, memory, options)?;
+        let ran = self.tree().run(inputs, memory, options);
+        if self.target.counting {
+            let e = self.tree().machine().executed();
+            self.target.executed.set(e);
+        }
+        let (part, mut out) = ran?;
         out.calls = std::mem::take(&mut *self.log.borrow_mut());
         out.call_count = out.calls.len() as u64;
         Ok((part, out))

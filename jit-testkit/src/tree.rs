@@ -130,6 +130,20 @@ impl InterpTree<'_> {
         options: RunOptions,
         path: &mut Vec<usize>,
     ) -> Result<(usize, Outcome), InterpError> {
+        self.run_counted(inputs, memory, externs, options, path)
+            .map(|(p, o, _)| (p, o))
+    }
+
+    /// [`InterpTree::run_path`], also returning the jumps the run took (the loop's
+    /// iterations, whichever part jumped).
+    pub fn run_counted(
+        &self,
+        inputs: &[Scalar],
+        memory: &mut Memory,
+        externs: &Externs,
+        options: RunOptions,
+        path: &mut Vec<usize>,
+    ) -> Result<(usize, Outcome, u64), InterpError> {
         let checked = self
             .parts
             .iter()
@@ -140,6 +154,7 @@ impl InterpTree<'_> {
         let mut start = Start::Inputs;
         let mut values = inputs.to_vec();
         let mut state = TreeState::start(&self.parts[0], options);
+        let allowed = state.jumps_left;
         loop {
             if path.len() < PATH_LIMIT {
                 path.push(part);
@@ -164,7 +179,7 @@ impl InterpTree<'_> {
                     start = Start::Label;
                     values = out.values;
                 }
-                _ => return Ok((part, out)),
+                _ => return Ok((part, out, allowed - state.jumps_left)),
             }
         }
     }

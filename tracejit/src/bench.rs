@@ -50,6 +50,13 @@ pub const KERNELS: &[Kernel] = kernels![
     "constants",
 ];
 
+/// The tree kernels (`bench/trees/*.trace`: a root and its bridges, each with a C twin in
+/// `bench/kernels.c`), measured in [`run_tree_bench`].
+pub const TREE_KERNELS: &[Kernel] = &[Kernel {
+    name: "hot_branch",
+    src: include_str!("../../bench/trees/hot_branch.trace"),
+}];
+
 extern "C" {
     fn bench_mix(a: i32, b: i32) -> i32;
     fn k_sum(n: i32, acc: i32) -> i32;
@@ -63,6 +70,7 @@ extern "C" {
     fn k_calls(n: i32, acc: i32) -> i32;
     fn k_xorshift64(n: i32, seed: i64) -> i64;
     fn k_constants(n: i32, x: i32) -> i32;
+    fn k_hot_branch(n: i32, acc: i32, b: *mut u8) -> i32;
 }
 
 /// One input of a host C call.
@@ -109,6 +117,7 @@ fn call_host(name: &str, a: &[HostArg]) -> Option<Scalar> {
             "calls" => Scalar::I32(k_calls(i(0), i(1))),
             "xorshift64" => Scalar::I64(k_xorshift64(i(0), l(1))),
             "constants" => Scalar::I32(k_constants(i(0), i(1))),
+            "hot_branch" => Scalar::I32(k_hot_branch(i(0), i(1), p(2))),
             _ => return None,
         })
     }
@@ -276,7 +285,11 @@ fn arm_target(triple: &str) -> Option<ArmTarget> {
 fn kernel_image(t: &ArmTarget) -> Result<Vec<u8>, String> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let b = t.arm_backend();
-    let keep: Vec<String> = KERNELS.iter().map(|k| format!("k_{}", k.name)).collect();
+    let keep: Vec<String> = KERNELS
+        .iter()
+        .chain(TREE_KERNELS)
+        .map(|k| format!("k_{}", k.name))
+        .collect();
     let keep: Vec<&str> = keep.iter().map(String::as_str).collect();
     jit_emu::arm::build_c_for(
         &[
@@ -512,11 +525,16 @@ pub fn run_bench(opts: &Options) -> Result<Vec<Row>, String> {
         .copied()
         .filter(|k| opts.kernels.is_empty() || opts.kernels.iter().any(|n| n == k.name))
         .collect();
-    if kernels.is_empty() {
+    let trees_named = opts
+        .kernels
+        .iter()
+        .any(|n| TREE_KERNELS.iter().any(|k| k.name == n));
+    if kernels.is_empty() && !trees_named {
         return Err(format!(
             "no such kernel; there are {}",
             KERNELS
                 .iter()
+                .chain(TREE_KERNELS)
                 .map(|k| k.name)
                 .collect::<Vec<_>>()
                 .join(", ")
@@ -927,5 +945,231 @@ pub fn svg(rows: &[Row], targets: &[String]) -> String {
         );
     }
     s += "</svg>\n";
+    s
+}
+
+/// What was measured for one tree kernel on one target.
+#[derive(Clone, Debug, Default)]
+pub struct TreeRow {
+    /// The kernel.
+    pub kernel: String,
+    /// The target triple.
+    pub target: String,
+    /// IR ops in all parts.
+    pub ops: usize,
+    /// Jumps to the loop header in the measured run (the root's and the bridges').
+    pub iterations: u64,
+    /// Bytes of machine code, all parts.
+    pub code_bytes: usize,
+    /// Instructions from a failing guard to its bridge's first op, per bridge: the guard's
+    /// own branch (patched to the bridge) and the bridge's entry moves.
+    pub guard_to_bridge: Vec<usize>,
+    /// Instructions our tree executes per iteration (emulated targets).
+    pub insns_per_iter: Option<f64>,
+    /// Instructions gcc -O2's code for the same loop executes per iteration.
+    pub gcc_insns_per_iter: Option<f64>,
+    /// Native nanoseconds per iteration of our tree (the host's target).
+    pub ns_per_iter: Option<f64>,
+    /// Native nanoseconds per iteration of gcc -O2's code.
+    pub gcc_ns_per_iter: Option<f64>,
+}
+
+/// Instructions in `code[..end]`, decoded for `triple`'s architecture.
+fn count_insns(triple: &str, code: &[u8], end: u32) -> usize {
+    let bytes = &code[..end as usize];
+    if triple.starts_with("x86_64") {
+        let mut d = iced_x86::Decoder::with_ip(64, bytes, 0, iced_x86::DecoderOptions::NONE);
+        let mut n = 0;
+        while d.can_decode() {
+            let _ = d.decode();
+            n += 1;
+        }
+        n
+    } else {
+        bytes.len() / 4
+    }
+}
+
+/// Runs every tree kernel on every target: the root compiled, each bridge compiled from
+/// its guard's state and attached, the run checked against the interpreter's tree run
+/// and the C twin; then code size, the guard-to-bridge path, and instructions per
+/// iteration (emulated) or time (native) next to gcc -O2's.
+pub fn run_tree_bench(opts: &Options) -> Result<Vec<TreeRow>, String> {
+    let externs = externs();
+    let mut rows = Vec::new();
+    let mut images: std::collections::HashMap<String, Vec<u8>> = Default::default();
+    for &kernel in TREE_KERNELS {
+        if !opts.kernels.is_empty() && !opts.kernels.iter().any(|n| n == kernel.name) {
+            continue;
+        }
+        let fail = |e: String| format!("{}: {e}", kernel.name);
+        let tree =
+            jit_core::text::parse_tree(kernel.src, &externs).map_err(|e| fail(e.to_string()))?;
+        let specs =
+            parse_args(default_args(kernel.src).unwrap_or("")).map_err(|e| fail(e.to_string()))?;
+        let mut memory = Memory::new();
+        let inputs = resolve_args(&specs, &tree.parts[0], &mut memory)
+            .map_err(|e| fail(e.to_string()))?
+            .values;
+        let options = RunOptions {
+            step_budget: 10_000_000_000,
+            ..RunOptions::default()
+        };
+        let bridges = tree.bridges();
+        let oracle = jit_testkit::tree::InterpTree {
+            parts: &tree.parts,
+            bridges: &bridges,
+        };
+        let (want_part, want, jumps) = oracle
+            .run_counted(
+                &inputs,
+                &mut memory.clone(),
+                &externs,
+                options,
+                &mut Vec::new(),
+            )
+            .map_err(|e| fail(e.to_string()))?;
+        let iterations = jumps.max(1);
+        // The C twin's arguments and result, as for the trace kernels.
+        let p = Prepared {
+            kernel,
+            trace: tree.parts[0].clone(),
+            inputs: inputs.clone(),
+            memory: memory.clone(),
+            want: want.clone(),
+            options,
+        };
+        for triple in &opts.targets {
+            let fail = |e: String| format!("{} on {triple}: {e}", kernel.name);
+            let arm = match arm_target(triple) {
+                Some(t) => {
+                    let elf = match images.get(triple) {
+                        Some(elf) => elf.clone(),
+                        None => {
+                            let elf = kernel_image(&t).map_err(fail)?;
+                            images.insert(triple.clone(), elf.clone());
+                            elf
+                        }
+                    };
+                    Some((t.with_externs(externs.clone()).counting(), elf))
+                }
+                None => None,
+            };
+            let native;
+            let target: &dyn Target = match &arm {
+                Some((t, _)) => t,
+                None => {
+                    native = NativeTarget::new(Box::new(backend_x86::X86Backend::new()));
+                    &native
+                }
+            };
+            let mut row = TreeRow {
+                kernel: kernel.name.to_string(),
+                target: triple.clone(),
+                ops: tree.parts.iter().map(|p| p.ops.len()).sum(),
+                iterations,
+                ..TreeRow::default()
+            };
+            let root = compile(
+                target.backend(),
+                &tree.parts[0],
+                &externs,
+                CompileOptions::default(),
+            )
+            .map_err(|e| fail(e.to_string()))?;
+            row.code_bytes = root.code.code.len();
+            let mut runner = target
+                .load_tree(root.code, &tree.parts[0])
+                .map_err(|e| fail(e.to_string()))?;
+            for (k, part) in tree.parts.iter().enumerate().skip(1) {
+                let (holder, guard) =
+                    tree.grows_from[k].ok_or_else(|| fail("a bridge without a guard".into()))?;
+                let (at, from) = runner
+                    .exits()
+                    .bridge_from(holder, guard)
+                    .ok_or_else(|| fail(format!("no Guard{}", guard.0)))?;
+                let c = jit_core::compile::compile_bridge(
+                    target.backend(),
+                    part,
+                    &externs,
+                    CompileOptions::default(),
+                    from,
+                )
+                .map_err(|e| fail(e.to_string()))?;
+                row.code_bytes += c.code.code.len();
+                // The guard's branch goes straight to the bridge; then its entry moves.
+                let entry = c.code.op_offsets.first().copied().unwrap_or(0);
+                row.guard_to_bridge
+                    .push(1 + count_insns(triple, &c.code.code, entry));
+                runner.attach(at, c.code).map_err(|e| fail(e.to_string()))?;
+            }
+            let (got_part, got) = runner
+                .run(&inputs, &mut memory.clone(), options)
+                .map_err(|e| fail(e.to_string()))?;
+            if got_part != want_part || !want.same_exit_and_values(&got) {
+                return Err(fail(format!(
+                    "disagrees with the interpreter: part {got_part} {got} instead of part {want_part} {want}"
+                )));
+            }
+            match &arm {
+                Some((t, elf)) => {
+                    row.insns_per_iter = Some(t.last_executed().total() as f64 / iterations as f64);
+                    let (value, n) = run_gcc_arm(&p, t, elf).map_err(fail)?;
+                    check_c(&p, value).map_err(fail)?;
+                    row.gcc_insns_per_iter = Some(n as f64 / iterations as f64);
+                }
+                None => {
+                    row.ns_per_iter = Some(
+                        time(|| {
+                            let mut m = memory.clone();
+                            let _ = runner.run(&inputs, &mut m, options);
+                        }) * 1e9
+                            / iterations as f64,
+                    );
+                    let mut keep = Vec::new();
+                    let args = host_args(&p, &mut keep);
+                    check_c(&p, call_host(kernel.name, &args)).map_err(fail)?;
+                    row.gcc_ns_per_iter = Some(
+                        time(|| {
+                            let mut keep = Vec::new();
+                            let args = host_args(&p, &mut keep);
+                            std::hint::black_box(call_host(kernel.name, &args));
+                        }) * 1e9
+                            / iterations as f64,
+                    );
+                }
+            }
+            rows.push(row);
+        }
+    }
+    Ok(rows)
+}
+
+/// The tree kernels' table: per kernel and target, code size, the instructions from a
+/// failing guard to each bridge's first op, and per-iteration cost next to gcc -O2's.
+pub fn tree_table(rows: &[TreeRow]) -> String {
+    let mut s = String::from(
+        "\nTrees (a loop and its bridges; per iteration, whichever part ran it)\n\
+         kernel        target                          bytes  guard->bridge  insns/iter  gcc  ratio  ns/iter  gcc ns\n",
+    );
+    for r in rows {
+        let path: Vec<String> = r.guard_to_bridge.iter().map(|n| n.to_string()).collect();
+        let ratio = match (r.insns_per_iter, r.gcc_insns_per_iter) {
+            (Some(a), Some(b)) if b > 0.0 => Some(a / b),
+            _ => None,
+        };
+        s.push_str(&format!(
+            "{:<13} {:<31} {:>6}  {:>13}  {:>10}  {:>4}  {:>5}  {:>7}  {:>6}\n",
+            r.kernel,
+            r.target,
+            r.code_bytes,
+            path.join(", "),
+            opt(r.insns_per_iter, 1),
+            opt(r.gcc_insns_per_iter, 1),
+            opt(ratio, 2),
+            opt(r.ns_per_iter, 2),
+            opt(r.gcc_ns_per_iter, 2),
+        ));
+    }
     s
 }

@@ -172,9 +172,15 @@ fn main() -> ExitCode {
                 targets: targets.clone(),
                 progress: true,
             };
-            match tracejit::bench::run_bench(&opts) {
-                Ok(rows) => {
-                    say!("{}", tracejit::bench::table(&rows, &targets));
+            let trees = tracejit::bench::run_tree_bench(&opts);
+            match tracejit::bench::run_bench(&opts).and_then(|rows| Ok((rows, trees?))) {
+                Ok((rows, trees)) => {
+                    if !rows.is_empty() {
+                        say!("{}", tracejit::bench::table(&rows, &targets));
+                    }
+                    if !trees.is_empty() {
+                        say!("{}", tracejit::bench::tree_table(&trees));
+                    }
                     let written = std::fs::create_dir_all(&out)
                         .and_then(|_| {
                             std::fs::write(out.join("bench.csv"), tracejit::bench::csv(&rows))

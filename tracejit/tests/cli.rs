@@ -334,6 +334,20 @@ fn bench_checks_every_kernel_on_every_target_and_writes_the_report() {
             k.name
         );
     }
+    // The tree kernels: checked on every target, and a failing guard reaches its bridge
+    // through its own branch alone (no moves: the bridge starts where the guard left off).
+    assert!(stdout.contains("Trees ("), "{stdout}");
+    for k in tracejit::bench::TREE_KERNELS {
+        let rows: Vec<&str> = stdout
+            .lines()
+            .filter(|l| l.starts_with(&format!("{} ", k.name)))
+            .collect();
+        assert_eq!(rows.len(), 4, "{stdout}");
+        for r in rows {
+            let cols: Vec<&str> = r.split_whitespace().collect();
+            assert_eq!(cols[3], "1", "{r}");
+        }
+    }
     let csv = std::fs::read_to_string(out_dir.join("bench.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + 4 * tracejit::bench::KERNELS.len());
     let svg = std::fs::read_to_string(out_dir.join("bench.svg")).unwrap();
