@@ -98,7 +98,9 @@ impl Backend for ArmBackend {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             word_bits: 32,
-            fpu: true,
+            // ARMv5TE has no FPU: f64 arithmetic becomes soft-float helper calls, whose
+            // NaNs are already the canonical one (no `float_canon` needed).
+            fpu: self.profile.vfp(),
             hw_divide: false,
         }
     }

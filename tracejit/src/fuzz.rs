@@ -400,12 +400,45 @@ pub fn differential(data: &[u8]) -> Result<(), String> {
     })
 }
 
+/// The body of the `trees` fuzz target: `data` picks a trace; if the interpreter's run
+/// leaves it through a guard, a tree of up to six bridges grows from it on every target
+/// (each bridge out of the guard the last run failed at: finishing, or jumping back into
+/// the loop), every run compared with the interpreter's. `Err` is a divergence, printed as
+/// a shrunk tree file.
+pub fn trees(data: &[u8]) -> Result<(), String> {
+    trees_grown(data).map(|_| ())
+}
+
+/// [`trees`], returning the bridges attached and compared.
+pub fn trees_grown(data: &[u8]) -> Result<u64, String> {
+    let (trace, inputs, memory, options) = case(data);
+    let Ok(want) = expect(&trace, &inputs, &memory, options) else {
+        return Ok(0);
+    };
+    if want.outcome.kind != jit_core::interp::ExitKind::Guard {
+        return Ok(0);
+    }
+    let salt = data
+        .iter()
+        .fold(0x7ee5_u64, |h, &b| h.rotate_left(7) ^ b as u64);
+    TARGETS.with(|targets| grow(targets, &trace, &inputs, &memory, options, salt, 6))
+}
+
 /// The body of the `parse` fuzz target: any text parses or fails with an error, never a
 /// panic, and every trace it reads that verifies prints and reads back to itself.
 pub fn parse(data: &[u8]) -> Result<(), String> {
     use jit_core::text::{parse, parse_args, print};
     let text = String::from_utf8_lossy(data);
     let _ = parse_args(&text);
+    // Tree files too: never a panic, and a tree read back from its printed form is itself.
+    if let Ok(tree) = jit_core::text::parse_tree(&text, &jit_core::Externs::standard()) {
+        let printed = jit_core::text::print_tree(&tree);
+        let back = jit_core::text::parse_tree(&printed, &jit_core::Externs::standard())
+            .map_err(|e| format!("a printed tree does not parse: {e}\n{printed}"))?;
+        if back.parts != tree.parts || back.grows_from != tree.grows_from {
+            return Err(format!("a tree's round trip changed it:\n{printed}"));
+        }
+    }
     if let Ok(trace) = parse(&text) {
         let printed = print(&trace);
         if jit_core::verify(&trace).is_ok() {

@@ -77,6 +77,20 @@ fn the_differential_target_finds_no_divergence() {
     run_on("differential", tracejit::fuzz::differential, long);
 }
 
+#[test]
+fn the_trees_target_finds_no_divergence() {
+    let long = random_inputs(0x7ee5, 200).map(|mut b| {
+        b.extend(b.clone().iter().rev().map(|x| x ^ 0x3c));
+        b.extend(b.clone());
+        b
+    });
+    let mut bridges = 0;
+    for data in long {
+        bridges += tracejit::fuzz::trees_grown(&data).unwrap_or_else(|e| panic!("{e}"));
+    }
+    assert!(bridges > 50, "only {bridges} bridges grown");
+}
+
 /// Regression (found by cargo-fuzz): with its bytes used up, the encoder target drew 0 for
 /// every choice and looped forever completing a push/pop register list. Short inputs, all
 /// zeros or all ones, of every length must end (and hold).
