@@ -292,10 +292,15 @@ pub struct CompiledTrace {
 }
 
 impl CompiledTrace {
-    /// The loop header: the last label (where the trace's own `jump` and its bridges'
-    /// jumps go), if the trace has one.
+    /// The loop header: the label the trace's own `jump` goes to (and its bridges' jumps
+    /// that name no token), if the trace has one.
     pub fn loop_header(&self) -> Option<&crate::emit::LabelState> {
-        self.labels.last()
+        self.labels.iter().find(|l| l.header)
+    }
+
+    /// The label with token `token`, if the trace has one.
+    pub fn label_with_token(&self, token: u32) -> Option<&crate::emit::LabelState> {
+        self.labels.iter().find(|l| l.token == token)
     }
 
     /// Where exit `k`'s values are, in the compiled trace's terms.

@@ -227,6 +227,7 @@ fn compile_with(
                 frame: from.parent.frame.clone(),
                 entry_moves,
                 budget_exit: from.root.budget_exit,
+                jump_to: target.map(|t| t.token),
             };
             (entry, kind)
         }
@@ -257,13 +258,22 @@ fn compile_with(
         // What a bridge's jump to this loop passes: the original label's values, then the
         // constants hoisted out of the loop (extra label values made by `same_as`).
         let arity = original.ops[l].args.len();
-        if let Some(state) = code.labels.last_mut() {
-            state.types = original.ops[l]
+        // Passes add and remove no label: the k-th compiled label is the k-th original one.
+        let originals = original
+            .ops
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.opcode == Opcode::Label)
+            .map(|(i, _)| i);
+        for (state, i) in code.labels.iter_mut().zip(originals) {
+            state.types = original.ops[i]
                 .args
                 .iter()
                 .map(|&a| original.operand_type(a))
                 .collect();
-            state.hoisted = hoisted_constants(&hoisted_trace, arity);
+            if state.header {
+                state.hoisted = hoisted_constants(&hoisted_trace, arity);
+            }
         }
     }
     if matches!(legal, std::borrow::Cow::Owned(_)) {
@@ -299,10 +309,17 @@ fn loop_target<'a>(
     bridge: &Trace,
     from: &BridgeFrom<'a>,
 ) -> Result<&'a crate::emit::LabelState, CompileError> {
-    let Some(label) = from.root.loop_header() else {
-        return Err(CompileError::BridgeMismatch(
-            "it jumps to its root's loop, but the root has no label".into(),
-        ));
+    let label = match bridge.jump_token() {
+        Some(t) => from.root.label_with_token(t).ok_or_else(|| {
+            CompileError::BridgeMismatch(format!(
+                "it jumps to Target{t}, but no label of the root has that token"
+            ))
+        })?,
+        None => from.root.loop_header().ok_or_else(|| {
+            CompileError::BridgeMismatch(
+                "it jumps to its root's loop, but the root has no label".into(),
+            )
+        })?,
     };
     let got: Vec<_> = bridge.ops.last().map_or(Vec::new(), |j| {
         j.args.iter().map(|&a| bridge.operand_type(a)).collect()

@@ -78,6 +78,10 @@ pub struct LabelState {
     pub locs: Vec<Loc>,
     /// Code offset of the header.
     pub offset: u32,
+    /// The label's token (`descr=<TargetN>`, else its ordinal among the labels).
+    pub token: u32,
+    /// Whether it is the loop header, where the trace's own jump goes.
+    pub header: bool,
     /// The label's argument types in the original trace (what a bridge's jump passes).
     pub types: Vec<crate::ir::Type>,
     /// Constants hoisted out of the loop, carried as label arguments after the original
@@ -93,9 +97,9 @@ pub enum RelocTarget {
     /// The epilogue of the root a bridge belongs to (`CompiledTrace::epilogue` of the root,
     /// where it is loaded): a bridge's exits leave through it.
     RootEpilogue,
-    /// The loop header of the root a bridge belongs to (the last of the root's `labels`): a
-    /// bridge's jump goes there.
-    RootLabel,
+    /// The label with this token in the root a bridge belongs to: a bridge's jump goes
+    /// there.
+    RootLabel(u32),
 }
 
 /// What is emitted: a root, entered through its prologue, or a bridge, entered by a jump
@@ -116,6 +120,8 @@ pub enum EmitKind {
         /// The root's budget exit (tree-wide index), which a bridge's jump to the root's
         /// loop takes when no jumps are left.
         budget_exit: u32,
+        /// The token of the root's label the bridge's jump goes to, if it jumps.
+        jump_to: Option<u32>,
     },
 }
 
@@ -406,12 +412,17 @@ pub fn emit<'a, I: Isa<'a>>(isa: &mut I, triple: Triple) -> Result<CompiledTrace
                 let e = isa.emission();
                 let l = e.buf.label();
                 e.buf.bind(l);
-                e.loop_label = Some(l);
+                let header = trace.label_index() == Some(i);
+                if header {
+                    e.loop_label = Some(l);
+                }
                 let offset = e.buf.offset();
                 e.labels.push(LabelState {
                     op: i,
                     locs: alloc.args(i).to_vec(),
                     offset,
+                    token: trace.label_token(i),
+                    header,
                     types: Vec::new(),
                     hoisted: Vec::new(),
                 });
@@ -419,10 +430,21 @@ pub fn emit<'a, I: Isa<'a>>(isa: &mut I, triple: Triple) -> Result<CompiledTrace
             Opcode::Jump => {
                 let e = isa.emission();
                 let budget = e.budget;
-                match e.loop_label {
-                    Some(header) => isa.loop_back(header, budget),
-                    // A bridge's jump to its root's loop (the driver refuses it in a root).
-                    None => isa.loop_back_far(RelocTarget::RootLabel, budget),
+                let to = match e.kind {
+                    EmitKind::Bridge { jump_to, .. } => jump_to,
+                    EmitKind::Root => None,
+                };
+                match (e.loop_label, to) {
+                    (Some(header), _) => isa.loop_back(header, budget),
+                    // A bridge's jump to its root's label (the driver resolved its token).
+                    (None, Some(token)) => isa.loop_back_far(RelocTarget::RootLabel(token), budget),
+                    (None, None) => {
+                        return Err(CompileError::Unsupported {
+                            op: i,
+                            opcode: Opcode::Jump,
+                            reason: "a jump with no label to go to".into(),
+                        })
+                    }
                 }
             }
             Opcode::Finish => {

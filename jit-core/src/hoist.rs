@@ -23,6 +23,13 @@ pub fn hoist_constants(trace: &Trace, wants: impl Fn(Scalar) -> bool) -> Cow<'_,
     let Some(label) = trace.label_index() else {
         return Cow::Borrowed(trace);
     };
+    // A label inside the loop would have to carry the hoisted values too: leave it.
+    if trace.ops[label + 1..]
+        .iter()
+        .any(|o| o.opcode == Opcode::Label)
+    {
+        return Cow::Borrowed(trace);
+    }
     // Uses inside the loop, by constant (a jump's own arguments are the next iteration's
     // values, not uses).
     let mut uses: HashMap<Scalar, usize> = HashMap::new();

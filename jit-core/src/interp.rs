@@ -189,7 +189,7 @@ pub enum InterpError {
         /// What is wrong.
         error: crate::externs::ExternError,
     },
-    /// A run was to start at the label of a trace that has none.
+    /// A run was to start at a label the trace does not have.
     NoLabel,
     /// An external function returned something other than its declared result.
     ExternResult {
@@ -220,7 +220,7 @@ impl fmt::Display for InterpError {
                 "step budget of {steps} operations exhausted (a runaway loop?)"
             ),
             InterpError::Extern { error, .. } => write!(f, "{error}"),
-            InterpError::NoLabel => write!(f, "the trace has no label to start at"),
+            InterpError::NoLabel => write!(f, "the trace has no such label to start at"),
             InterpError::ExternResult { op, name } => {
                 write!(f, "op {op}: @{name} returned a value of the wrong type")
             }
@@ -309,8 +309,10 @@ impl<'a> Checked<'a> {
 pub enum Start {
     /// At its first op, with its inputs.
     Inputs,
-    /// Just after its label, with the label's values (a bridge's jump to the loop).
+    /// Just after its loop header, with the label's values (a bridge's jump to the loop).
     Label,
+    /// Just after the label with this token, with its values (a bridge's jump naming it).
+    Target(u32),
 }
 
 /// How many jumps a tree whose root is `root` may take under `step_budget`: the rule of
@@ -375,12 +377,14 @@ fn exec(
     mut budget: Budget<'_>,
 ) -> Result<Outcome, InterpError> {
     let label = trace.label_index();
-    let entry: Vec<Value> = match (start, label) {
-        (Start::Inputs, _) => trace.inputs.clone(),
-        (Start::Label, Some(l)) => trace.ops[l].args.iter().filter_map(|a| a.value()).collect(),
-        (Start::Label, None) => {
-            return Err(InterpError::NoLabel);
-        }
+    let start_at = match start {
+        Start::Inputs => None,
+        Start::Label => Some(label.ok_or(InterpError::NoLabel)?),
+        Start::Target(t) => Some(trace.label_with_token(t).ok_or(InterpError::NoLabel)?),
+    };
+    let entry: Vec<Value> = match start_at {
+        None => trace.inputs.clone(),
+        Some(l) => trace.ops[l].args.iter().filter_map(|a| a.value()).collect(),
     };
     if inputs.len() != entry.len() {
         return Err(InterpError::InputCount {
@@ -418,10 +422,7 @@ fn exec(
     let mut carry = false;
     let mut call_hi = Scalar::I32(0);
     let body = label.map_or(0, |l| (trace.ops.len() - l - 1) as u64);
-    let mut pc = match (start, label) {
-        (Start::Label, Some(l)) => l + 1,
-        _ => 0,
-    };
+    let mut pc = start_at.map_or(0, |l| l + 1);
     loop {
         out.steps += 1;
         let op = &trace.ops[pc];

@@ -692,6 +692,8 @@ pub enum Extra {
         /// The values handed back when a guard fails, in order (empty for `finish`).
         fail_args: Vec<Value>,
     },
+    /// A `label`'s token (`descr=<TargetN>`), or the token of the label a `jump` goes to.
+    Target(u32),
 }
 
 /// One operation of a trace.
@@ -800,10 +802,53 @@ impl Trace {
         }
     }
 
-    /// The index of the loop header: the last `label` operation, where `jump` goes (a
-    /// trace in PyPy's peeled shape has a label before its preamble too).
+    /// The index of the loop header: the label the trace's `jump` goes to (the one its
+    /// token names, else the last label), or the last label of a trace that finishes. A
+    /// trace in PyPy's peeled shape has a label before its preamble too.
     pub fn label_index(&self) -> Option<usize> {
-        self.ops.iter().rposition(|op| op.opcode == Opcode::Label)
+        self.jump_target()
+            .or_else(|| self.ops.iter().rposition(|op| op.opcode == Opcode::Label))
+    }
+
+    /// The token of label op `i`: its `descr=<TargetN>`, else its ordinal among the labels.
+    pub fn label_token(&self, i: usize) -> u32 {
+        match self.ops.get(i).map(|o| &o.extra) {
+            Some(Extra::Target(t)) => *t,
+            _ => self.ops[..i.min(self.ops.len())]
+                .iter()
+                .filter(|o| o.opcode == Opcode::Label)
+                .count() as u32,
+        }
+    }
+
+    /// The label op whose token is `t`.
+    pub fn label_with_token(&self, t: u32) -> Option<usize> {
+        (0..self.ops.len())
+            .find(|&i| self.ops[i].opcode == Opcode::Label && self.label_token(i) == t)
+    }
+
+    /// The token the final `jump` names (`descr=<TargetN>`), if it names one.
+    pub fn jump_token(&self) -> Option<u32> {
+        match self.ops.last() {
+            Some(op) if op.opcode == Opcode::Jump => match op.extra {
+                Extra::Target(t) => Some(t),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The label the final `jump` goes to in this trace: the one its token names, else the
+    /// last label. `None` if the trace does not end in a jump, has no label, or names a
+    /// token none of its labels has (a bridge's jump goes to its root's labels).
+    pub fn jump_target(&self) -> Option<usize> {
+        if self.ops.last()?.opcode != Opcode::Jump {
+            return None;
+        }
+        match self.jump_token() {
+            Some(t) => self.label_with_token(t),
+            None => self.ops.iter().rposition(|op| op.opcode == Opcode::Label),
+        }
     }
 
     /// The number of guards.

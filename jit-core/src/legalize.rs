@@ -944,9 +944,10 @@ impl Splitter<'_> {
                             self.map[v.index()] = Some(p);
                         }
                     }
-                    self.b.label(&vals);
+                    let vals: Vec<Operand> = vals.iter().map(|&v| Operand::Value(v)).collect();
+                    self.b.raw(Label, &vals, None, op.extra.clone());
                 } else if op.opcode == Jump {
-                    self.b.jump(&args);
+                    self.b.raw(Jump, &args, None, op.extra.clone());
                 } else {
                     self.guard(op, op.opcode, &args);
                 }

@@ -662,7 +662,9 @@ impl Alloc<'_> {
                 }
             }
         }
-        self.out.label_locs = locs;
+        if self.trace.label_index() == Some(i) {
+            self.out.label_locs = locs;
+        }
         self.out.results.push(None);
         Ok(())
     }

@@ -220,12 +220,12 @@ impl Exits {
 }
 
 /// Where a bridge's references to its root go, once the root is loaded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RootLinks {
     /// The root's epilogue: where a bridge's exits leave.
     pub epilogue: u64,
-    /// The root's loop header, if it has one: where a bridge's jump goes.
-    pub label: Option<u64>,
+    /// The root's labels by token, with their addresses: where a bridge's jump goes.
+    pub labels: Vec<(u32, u64)>,
 }
 
 impl RootLinks {
@@ -233,7 +233,11 @@ impl RootLinks {
     pub fn of(root: &CompiledTrace, addr: u64) -> RootLinks {
         RootLinks {
             epilogue: addr + root.epilogue as u64,
-            label: root.loop_header().map(|l| addr + l.offset as u64),
+            labels: root
+                .labels
+                .iter()
+                .map(|l| (l.token, addr + l.offset as u64))
+                .collect(),
         }
     }
 }
@@ -245,16 +249,20 @@ pub fn load_part(
     space: &mut dyn CodeSpace,
     backend: &dyn Backend,
     code: &CompiledTrace,
-    root: Option<RootLinks>,
+    root: Option<&RootLinks>,
 ) -> Result<u64, RunError> {
     let map = |e: CodeSpaceError| RunError::Map(e.to_string());
     let addr = space.allocate(code.code.len().max(1)).map_err(map)?;
     let mut bytes = code.code.clone();
     for r in &code.relocs {
+        let label =
+            |root: &RootLinks, t: u32| root.labels.iter().find(|&&(k, _)| k == t).map(|&(_, a)| a);
         let to = match (r.target, root) {
             (RelocTarget::Extern(_), _) => continue,
             (RelocTarget::RootEpilogue, Some(root)) => root.epilogue,
-            (RelocTarget::RootLabel, Some(RootLinks { label: Some(l), .. })) => l,
+            (RelocTarget::RootLabel(t), Some(root)) if label(root, t).is_some() => {
+                label(root, t).unwrap_or_default()
+            }
             (target, _) => {
                 return Err(RunError::Map(format!(
                     "linking the bridge: nothing to link {target:?} to"
@@ -428,7 +436,7 @@ pub fn attach(
     let links = RootLinks::of(&exits.parts[0], addrs[0]);
     let (part, exit) = exits.add(at, bridge)?;
     let new = exits.parts.len() - 1;
-    let addr = load_part(space, backend, &exits.parts[new], Some(links))?;
+    let addr = load_part(space, backend, &exits.parts[new], Some(&links))?;
     if exits.patched {
         set_invalidated(space, &exits.parts[new], addr, true)?;
     }

@@ -146,6 +146,20 @@ pub enum VerifyError {
         /// Which argument.
         index: usize,
     },
+    /// Two labels with one token.
+    DuplicateToken {
+        /// The second label.
+        op: usize,
+        /// The token.
+        token: u32,
+    },
+    /// A jump naming a token no label of its trace has (in a trace with labels).
+    UnknownToken {
+        /// The jump.
+        op: usize,
+        /// The token.
+        token: u32,
+    },
     /// A jump whose argument count differs from the label's.
     JumpArity {
         /// The jump.
@@ -227,6 +241,8 @@ impl VerifyError {
             | DuplicateExit { op, .. }
             | BadLabelArg { op, .. }
             | JumpArity { op, .. }
+            | DuplicateToken { op, .. }
+            | UnknownToken { op, .. }
             | AfterTerminator { op }
             | UncheckedOverflow { op }
             | StrayOverflowGuard { op }
@@ -281,6 +297,12 @@ impl fmt::Display for VerifyError {
                 f,
                 "label argument {index} must be a variable that appears only once in the label"
             ),
+            DuplicateToken { token, .. } => {
+                write!(f, "another label already has the token Target{token}")
+            }
+            UnknownToken { token, .. } => {
+                write!(f, "no label of this trace has the token Target{token}")
+            }
             JumpArity { expected, found, .. } => write!(
                 f,
                 "jump passes {found} value(s), the label takes {expected}"
@@ -443,6 +465,7 @@ impl Verifier<'_> {
         }
         let mut exits: Vec<(u32, usize)> = Vec::new();
         let mut label: Option<usize> = None;
+        let mut tokens: Vec<u32> = Vec::new();
         let mut terminated = false;
         for (i, op) in trace.ops.iter().enumerate() {
             if terminated {
@@ -494,10 +517,34 @@ impl Verifier<'_> {
             }
             match op.opcode {
                 Opcode::Label => {
+                    let token = trace.label_token(i);
+                    if tokens.contains(&token) {
+                        self.err(VerifyError::DuplicateToken { op: i, token });
+                    }
+                    tokens.push(token);
                     label = Some(i);
                     self.check_label(i, op);
                 }
-                Opcode::Jump => self.check_jump(i, op, label),
+                Opcode::Jump => {
+                    // The label it goes to: the one its token names, else the last.
+                    let target = match op.extra {
+                        Extra::Target(t) if label.is_some() => {
+                            let l = trace.label_with_token(t).filter(|&l| l < i);
+                            if l.is_none() {
+                                self.err(VerifyError::UnknownToken { op: i, token: t });
+                            }
+                            l
+                        }
+                        _ => label,
+                    };
+                    if label.is_some() && target.is_none() {
+                        for (index, &a) in op.args.iter().enumerate() {
+                            self.operand_type(i, index, a);
+                        }
+                    } else {
+                        self.check_jump(i, op, target);
+                    }
+                }
                 _ => self.check_op(i, op),
             }
             for &fa in op.fail_args() {
@@ -561,6 +608,7 @@ impl Verifier<'_> {
             }
             (Extra::Call(_), Sig::Call | Sig::CallSplit) => true,
             (Extra::Exit { .. }, _) => op.opcode.is_exit(),
+            (Extra::Target(_), Sig::Label | Sig::Jump) => true,
             (Extra::None, sig) => {
                 !matches!(
                     sig,

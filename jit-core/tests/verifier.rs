@@ -78,6 +78,14 @@ const TEXT_CASES: &[(&str, &str)] = &[
         "3:1: exit id 1 is already used by op 0",
     ),
     (
+        "[i0]\nlabel(i0, descr=<Target1>)\ni1 = int_add(i0, 1)\nlabel(i1, descr=<Target1>)\njump(i1)",
+        "4:1: another label already has the token Target1",
+    ),
+    (
+        "[i0]\nlabel(i0)\njump(i0, descr=<Target5>)",
+        "3:1: no label of this trace has the token Target5",
+    ),
+    (
         // Each label closes the body after it: i1 is carried by the first, not the second.
         "[i0, i1]\nlabel(i0, i1)\ni2 = int_add(i0, 1)\nlabel(i2)\ni3 = int_add(i1, i2)\njump(i3)",
         "5:1: i1 is defined before the label and used after it, but is not a label argument",

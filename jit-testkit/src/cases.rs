@@ -486,6 +486,18 @@ pub fn loops() -> Vec<Case> {
              jump(i8, f6, l7, f1, p3)\n",
         ),
         Case::new(
+            "a jump to the first of two labels, by token (the second inside the loop)",
+            "# args: 20, 0\n[i0, i1]\nlabel(i0, i1, descr=<Target0>)\ni2 = int_add(i1, i0)\n\
+             label(i0, i2, descr=<Target1>)\ni3 = int_sub(i0, 1)\ni4 = int_gt(i3, 0)\n\
+             guard_true(i4) [i3, i2]\njump(i3, i2, descr=<Target0>)\n",
+        ),
+        Case::new(
+            "labels with tokens of their own, the jump naming the second",
+            "# args: 9, 1.5\n[i0, f1]\nlabel(i0, f1, descr=<Target7>)\nf2 = float_mul(f1, 2.0)\n\
+             label(i0, f2, descr=<Target3>)\nf3 = float_add(f2, 0.25)\ni4 = int_sub(i0, 1)\n\
+             i5 = int_gt(i4, 0)\nguard_true(i5) [f3]\njump(i4, f3, descr=<Target3>)\n",
+        ),
+        Case::new(
             "three labels, the loop at the last",
             "# args: 30, 1\n[i0, i1]\nlabel(i0, i1)\ni2 = int_mul(i1, 3)\nlabel(i0, i2)\n\
              i3 = int_add(i2, 5)\nlabel(i0, i3)\ni4 = int_add(i3, i0)\ni5 = int_sub(i0, 1)\n\

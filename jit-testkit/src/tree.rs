@@ -175,8 +175,12 @@ impl InterpTree<'_> {
                     values = out.values;
                 }
                 (ExitKind::Jump, _) => {
+                    // To the root's label the jump names, else its loop header.
+                    start = match self.parts[part].jump_token() {
+                        Some(t) => Start::Target(t),
+                        None => Start::Label,
+                    };
                     part = 0;
-                    start = Start::Label;
                     values = out.values;
                 }
                 _ => return Ok((part, out, allowed - state.jumps_left)),

@@ -261,10 +261,17 @@ fn grow(
                 break;
             }
             let types: Vec<_> = out.values.iter().map(|v| v.ty()).collect();
-            let loop_types = trees
-                .first()
-                .and_then(|t| t.exits().parts[0].loop_header())
-                .map(|l| l.types.clone());
+            // The root label a jumping bridge goes to: mostly the loop header, sometimes
+            // (by token) another label, such as a peeled loop's first.
+            let target_label = trees.first().and_then(|t| {
+                let labels = &t.exits().parts[0].labels;
+                let k = (salt >> (8 * level + 4)) as usize % (labels.len() + 2);
+                labels
+                    .get(k)
+                    .or_else(|| t.exits().parts[0].loop_header())
+                    .map(|l| (l.token, l.header, l.types.clone()))
+            });
+            let loop_types = target_label.as_ref().map(|(_, _, t)| t.clone());
             // Mostly a generated bridge (any operation, memory through the buffer if the
             // guard passes it; finishing, or jumping back to the root's loop); now and then
             // the fixed shapes of `tree::bridge` and `tree::bridge_to_loop`.
@@ -289,6 +296,14 @@ fn grow(
             };
             // Exit ids unique across the tree, as a tree file has them.
             let mut b = b;
+            if let (Some((token, false, _)), Some(jump)) = (
+                &target_label,
+                b.ops
+                    .last_mut()
+                    .filter(|o| o.opcode == jit_core::ir::Opcode::Jump),
+            ) {
+                jump.extra = jit_core::ir::Extra::Target(*token);
+            }
             jit_testkit::tree::renumber_exits(&mut b, jit_testkit::tree::next_exit_id(&parts));
             for (target, tree) in targets.iter().zip(trees.iter_mut()) {
                 let Some((at, from)) = tree.exits().bridge_from(part, out.exit) else {

@@ -64,6 +64,7 @@ pub fn parse_positioned_from(src: &str, first_exit: u32) -> Result<(Trace, Posit
         inputs_seen: false,
         exits: first_exit,
         label: None,
+        target: None,
     };
     p.statements()?;
     Ok((p.trace, p.positions))
@@ -114,6 +115,8 @@ struct Parser {
     exits: u32,
     /// The index of the last label op parsed (where a jump goes).
     label: Option<usize>,
+    /// The label the op being parsed goes to, if it is a jump.
+    target: Option<usize>,
 }
 
 fn err<T>(pos: Pos, kind: K) -> Result<T, ParseError> {
@@ -390,6 +393,11 @@ impl Parser {
             mem = Some(MemArg { scale, offset });
         }
 
+        // A jump's constants take the types of the label it goes to.
+        self.target = match (opcode, descr) {
+            (Opcode::Jump, Some((t, _))) => self.trace.label_with_token(t),
+            _ => self.label,
+        };
         let args = self.resolve(opcode, func, &raws)?;
         let index = self.trace.ops.len() as u32;
         let extra = if let Some(m) = mem {
@@ -402,12 +410,16 @@ impl Parser {
                 id: ExitId(id),
                 fail_args,
             }
+        } else if let (Opcode::Label | Opcode::Jump, Some((t, _))) = (opcode, descr) {
+            Extra::Target(t)
         } else {
             Extra::None
         };
         if opcode.is_exit() {
             self.exits = self.exits.saturating_add(1);
-        } else if let Some((_, pos)) = descr {
+        } else if let (false, Some((_, pos))) =
+            (matches!(opcode, Opcode::Label | Opcode::Jump), descr)
+        {
             return err(pos, K::BadDescr(format!("{op_name} has no exit")));
         }
         let result = match result {
@@ -441,19 +453,20 @@ impl Parser {
         Ok(())
     }
 
-    /// `descr=<Guard3>` or `descr=<Finish3>`.
+    /// `descr=<Guard3>`, `descr=<Finish3>`, or `descr=<Target3>` (a label's token, or the
+    /// label a jump goes to).
     fn descr(&mut self, opcode: Opcode) -> Result<(u32, Pos), ParseError> {
         let pos = self.pos();
         self.bump();
         self.bump();
         self.expect(Tok::Lt, "'<'")?;
         let Tok::Ident(s) = self.peek().clone() else {
-            return self.expected("'Guard<N>' or 'Finish<N>'");
+            return self.expected("'Guard<N>', 'Finish<N>' or 'Target<N>'");
         };
-        let want = if opcode == Opcode::Finish {
-            "Finish"
-        } else {
-            "Guard"
+        let want = match opcode {
+            Opcode::Finish => "Finish",
+            Opcode::Label | Opcode::Jump => "Target",
+            _ => "Guard",
         };
         let digits = s
             .strip_prefix(want)
@@ -542,7 +555,7 @@ impl Parser {
                 })
                 .unwrap_or(Type::I32)
         };
-        let label_types: Vec<Type> = match (opcode, self.label) {
+        let label_types: Vec<Type> = match (opcode, self.target) {
             (Opcode::Jump, Some(l)) => trace.ops[l]
                 .args
                 .iter()

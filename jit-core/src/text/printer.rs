@@ -62,7 +62,7 @@ fn print_op(trace: &Trace, op: &Op, ordinal: u32, s: &mut String) {
             let name = trace.funcs.get(*f).map_or("?", |d| d.name.as_str());
             args.push(format!("@{name}"));
         }
-        Extra::Mem(_) | Extra::Exit { .. } | Extra::None => {}
+        Extra::Mem(_) | Extra::Exit { .. } | Extra::None | Extra::Target(_) => {}
     }
     for (k, &a) in op.args.iter().enumerate() {
         if let (Extra::Mem(m), 2) = (&op.extra, k) {
@@ -84,6 +84,9 @@ fn print_op(trace: &Trace, op: &Op, ordinal: u32, s: &mut String) {
             };
             args.push(format!("descr=<{kind}{}>", id.0));
         }
+    }
+    if let Extra::Target(t) = op.extra {
+        args.push(format!("descr=<Target{t}>"));
     }
     let _ = write!(s, "{}({})", op.opcode.name(), args.join(", "));
     if op.opcode.is_guard() {

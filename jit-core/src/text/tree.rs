@@ -79,6 +79,8 @@ pub enum TreeError {
     },
     /// A bridge jumps to the root's loop, but the root has no label.
     NoLoop,
+    /// A bridge's jump names a token no label of the root has.
+    UnknownTarget(u32),
     /// A bridge's jump passes other types than the root's label takes.
     JumpMismatch {
         /// The label's types.
@@ -126,6 +128,12 @@ impl fmt::Display for TreeError {
                 f,
                 "the bridge jumps to the root's loop, but the root has no label"
             ),
+            TreeError::UnknownTarget(t) => {
+                write!(
+                    f,
+                    "the bridge jumps to Target{t}, but no label of the root has it"
+                )
+            }
             TreeError::JumpMismatch { label, jump } => write!(
                 f,
                 "the jump passes [{}], the root's label takes [{}]",
@@ -293,8 +301,11 @@ fn check_bridge(
     {
         let at = tree.positions[part].ops.last().copied();
         let root = &tree.parts[0];
-        let Some(l) = root.label_index() else {
-            return Err((at, TreeError::NoLoop));
+        let l = match bridge.jump_token() {
+            Some(t) => root
+                .label_with_token(t)
+                .ok_or((at, TreeError::UnknownTarget(t)))?,
+            None => root.label_index().ok_or((at, TreeError::NoLoop))?,
         };
         let label: Vec<Type> = root.ops[l]
             .args
