@@ -39,12 +39,15 @@ pub use regs::{max_slots, Profile, MAX_FRAME_BYTES};
 
 /// The ARMv7-A + VFPv3-D16 backend, for one float ABI. (With [`Profile::V5te`] it is the
 /// lowering backend-armv5 builds on.)
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ArmBackend {
     float: FloatAbi,
     profile: Profile,
     regs: RegisterInfo,
     contract: jit_core::frame::FrameContract,
+    /// How far the branches patched between parts of a tree reach (`lower::BRANCH_REACH`
+    /// unless a test forces less).
+    reach: u64,
 }
 
 impl ArmBackend {
@@ -62,6 +65,17 @@ impl ArmBackend {
             profile,
             contract: jit_core::frame::FrameContract::new(&regs),
             regs,
+            reach: lower::BRANCH_REACH,
+        }
+    }
+
+    /// The same backend with the branches it patches between the parts of a tree reaching
+    /// only `bytes` (tests force a small reach to exercise far jumps: a stub patched to
+    /// `ldr pc, [pc, #-4]`, a bridge's far jump likewise).
+    pub fn with_branch_reach(self, bytes: u64) -> ArmBackend {
+        ArmBackend {
+            reach: bytes,
+            ..self
         }
     }
 
@@ -163,11 +177,18 @@ impl Backend for ArmBackend {
         code_address: u64,
         address: u64,
     ) -> Result<(), jit_core::codebuf::FixupError> {
-        lower::relocate(reloc.kind, code, reloc.at, code_address, address)
+        lower::relocate_within(
+            reloc.kind,
+            code,
+            reloc.at,
+            code_address,
+            address,
+            self.reach,
+        )
     }
 
     fn jump_patch(&self, at: u64, target: u64) -> Result<Vec<u8>, jit_core::codebuf::FixupError> {
-        lower::jump_patch(at, target)
+        lower::jump_patch_within(at, target, self.reach)
     }
 
     fn branch_patch(
@@ -177,6 +198,6 @@ impl Backend for ArmBackend {
         at: u64,
         target: u64,
     ) -> Result<Vec<u8>, jit_core::codebuf::FixupError> {
-        lower::branch_patch(old, at, target)
+        lower::branch_patch_within(old, at, target, self.reach)
     }
 }

@@ -999,19 +999,42 @@ impl Emitter<'_> {
     }
 }
 
-/// The word offset of a `b` at `at` to `target`, if within its ±32 MiB.
-fn branch_words(at: u64, target: u64) -> Option<i32> {
+/// How far a `b` reaches: ±32 MiB.
+pub const BRANCH_REACH: u64 = 1 << 25;
+
+/// The word offset of a `b` at `at` to `target`, if within `reach` bytes (at most ±32 MiB).
+fn branch_words(at: u64, target: u64, reach: u64) -> Option<i32> {
     let delta = target.wrapping_sub(at + 8) as i64;
-    (delta % 4 == 0 && (-(1 << 25)..(1 << 25)).contains(&delta)).then_some((delta / 4) as i32)
+    let reach = reach.min(BRANCH_REACH) as i64;
+    (delta % 4 == 0 && (-reach..reach).contains(&delta)).then_some((delta / 4) as i32)
 }
 
-/// The `b<cond>` at address `at` (whose word starts `old`) retargeted to `target`, its
-/// condition kept.
-pub fn branch_patch(old: &[u8], at: u64, target: u64) -> Result<Vec<u8>, FixupError> {
-    let words = branch_words(at, target).ok_or(FixupError::AddressTooWide {
+/// `ldr pc, [pc, #-4]`: a jump to the address in the next word, however far.
+const LDR_PC_NEXT: u32 = 0xe51f_f004;
+
+/// A jump from `at` to `target` past a `b`'s reach: `ldr pc, [pc, #-4]` and the address.
+fn far_jump(target: u64) -> Result<Vec<u8>, FixupError> {
+    let word = u32::try_from(target).map_err(|_| FixupError::AddressTooWide {
         at: 0,
         address: target,
     })?;
+    let mut v = LDR_PC_NEXT.to_le_bytes().to_vec();
+    v.extend_from_slice(&word.to_le_bytes());
+    Ok(v)
+}
+
+/// The `b<cond>` at address `at` (whose word starts `old`) retargeted to `target`, its
+/// condition kept, if `target` is within `reach` bytes; past it the branch is left as it
+/// is (to the guard's stub, whose patch reaches anywhere).
+pub fn branch_patch_within(
+    old: &[u8],
+    at: u64,
+    target: u64,
+    reach: u64,
+) -> Result<Vec<u8>, FixupError> {
+    let Some(words) = branch_words(at, target, reach) else {
+        return Ok(old[..4].to_vec());
+    };
     let old = u32::from_le_bytes(old[..4].try_into().expect("a word"));
     let new = (old & 0xff00_0000) | (words as u32 & 0x00ff_ffff);
     Ok(new.to_le_bytes().to_vec())
@@ -1019,11 +1042,16 @@ pub fn branch_patch(old: &[u8], at: u64, target: u64) -> Result<Vec<u8>, FixupEr
 
 /// `b` at address `at` to `target`.
 pub fn jump_patch(at: u64, target: u64) -> Result<Vec<u8>, FixupError> {
-    let words = branch_words(at, target).ok_or(FixupError::AddressTooWide {
-        at: 0,
-        address: target,
-    })?;
-    Ok(enc::branch(Cond::Al, false, words).to_le_bytes().to_vec())
+    jump_patch_within(at, target, BRANCH_REACH)
+}
+
+/// [`jump_patch`] with branches reaching `reach` bytes: past it, two words (`ldr pc,
+/// [pc, #-4]` and the address), which an exit stub has room for.
+pub fn jump_patch_within(at: u64, target: u64, reach: u64) -> Result<Vec<u8>, FixupError> {
+    match branch_words(at, target, reach) {
+        Some(words) => Ok(enc::branch(Cond::Al, false, words).to_le_bytes().to_vec()),
+        None => far_jump(target),
+    }
 }
 
 /// Writes `address` into the instructions of relocation kind `kind` at `at` of code loaded
@@ -1035,13 +1063,33 @@ pub fn relocate(
     code_address: u64,
     address: u64,
 ) -> Result<(), FixupError> {
+    relocate_within(kind, code, at, code_address, address, BRANCH_REACH)
+}
+
+/// [`relocate`] with branches reaching `reach` bytes: a `B_FAR` jump (two words, `b` and a
+/// spare) out of reach becomes `ldr pc, [pc, #-4]` and the address.
+pub fn relocate_within(
+    kind: u8,
+    code: &mut [u8],
+    at: u32,
+    code_address: u64,
+    address: u64,
+    reach: u64,
+) -> Result<(), FixupError> {
     if kind == B_FAR {
-        let words = branch_words(code_address + at as u64, address)
-            .ok_or(FixupError::AddressTooWide { at, address })?;
         let o = at as usize;
-        let old = u32::from_le_bytes(code[o..o + 4].try_into().expect("4 bytes"));
-        let new = (old & 0xff00_0000) | (words as u32 & 0x00ff_ffff);
-        code[o..o + 4].copy_from_slice(&new.to_le_bytes());
+        match branch_words(code_address + at as u64, address, reach) {
+            Some(words) => {
+                let old = u32::from_le_bytes(code[o..o + 4].try_into().expect("4 bytes"));
+                let new = (old & 0xff00_0000) | (words as u32 & 0x00ff_ffff);
+                code[o..o + 4].copy_from_slice(&new.to_le_bytes());
+            }
+            None => {
+                let far =
+                    far_jump(address).map_err(|_| FixupError::AddressTooWide { at, address })?;
+                code[o..o + 8].copy_from_slice(&far);
+            }
+        }
         return Ok(());
     }
     let address = u32::try_from(address).map_err(|_| FixupError::AddressTooWide { at, address })?;
@@ -1148,8 +1196,19 @@ impl<'a> Isa<'a> for Emitter<'a> {
     }
 
     fn jump_far(&mut self, target: RelocTarget) {
+        // `b` and a spare word: a target past a branch's reach takes both (`relocate`).
         let at = self.c.buf.offset();
         self.put(enc::branch(Cond::Al, false, 0));
+        self.put(enc::dp_reg(
+            Cond::Al,
+            Dp::Mov,
+            false,
+            0,
+            0,
+            0,
+            Shift::Lsl,
+            0,
+        ));
         self.c.reloc(at, B_FAR, target);
     }
 

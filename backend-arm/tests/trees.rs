@@ -168,3 +168,90 @@ fn bridges_with_many_stacked_arguments_fit_the_roots_frame_or_are_refused() {
         ));
     }
 }
+
+/// Trees past a branch's reach: with the reach forced down to 64 KiB and 1 MiB of code
+/// between the root and its bridge, the guard's stub becomes `ldr pc, [pc, #-4]` and the
+/// bridge's address, the guard's own branch keeps going to the stub, and the bridge's far
+/// jumps (back into the loop, out through the root's epilogue) take the same form; the
+/// tree still runs as the interpreter runs it, on all three ARM targets.
+#[test]
+fn bridges_far_past_a_branchs_reach_go_through_far_jumps() {
+    use jit_core::codespace::CodeSpace;
+    use jit_core::compile::{compile, compile_bridge, CompileOptions};
+    use jit_core::text::parse_verified;
+    use jit_core::{Memory, RunOptions, Scalar};
+    use jit_testkit::tree::{InterpTree, TreeRunner};
+    let root = parse_verified(
+        "[i0, i1]\nlabel(i0, i1)\ni2 = int_and(i0, 1)\nguard_false(i2) [i0, i1]\n\
+         i3 = int_add(i1, i0)\ni4 = int_sub(i0, 1)\ni5 = int_gt(i4, 0)\n\
+         guard_true(i5) [i4, i3]\njump(i4, i3)\n",
+    )
+    .unwrap();
+    let bridge = parse_verified(
+        "[i0, i1]\ni2 = int_mul(i0, 3)\ni3 = int_add(i1, i2)\ni4 = int_sub(i0, 1)\n\
+         i5 = int_gt(i4, 0)\nguard_true(i5) [i4, i3]\njump(i4, i3)\n",
+    )
+    .unwrap();
+    let externs = jit_testkit::externs();
+    for target in [
+        ArmTarget::new(FloatAbi::Hard),
+        ArmTarget::new(FloatAbi::Softfp),
+        ArmTarget::armv5te(),
+    ] {
+        let target = target.with_branch_reach(64 << 10);
+        let backend = target.backend();
+        let code = compile(backend, &root, &externs, CompileOptions::default())
+            .unwrap()
+            .code;
+        let mut tree = target.load_arm_tree(code, &root).unwrap();
+        // 1 MiB of other code between the root and the bridge.
+        tree.tree().machine().allocate(1 << 20).unwrap();
+        let guard = root.ops[2].exit_id().unwrap();
+        let (at, from) = TreeRunner::exits(&tree).bridge_from(0, guard).unwrap();
+        let b = compile_bridge(backend, &bridge, &externs, CompileOptions::default(), from)
+            .unwrap()
+            .code;
+        TreeRunner::attach(&mut tree, at, b).unwrap();
+        let root_addr = tree.tree().address(0);
+        let bridge_addr = tree.tree().address(1);
+        assert!(bridge_addr - root_addr > 1 << 20, "{}", target.name());
+        // The stub: ldr pc, [pc, #-4] and the bridge's address.
+        let parts = TreeRunner::exits(&tree).parts.clone();
+        let stub = root_addr + parts[0].exit_states[0].stub as u64;
+        let word = tree.tree().machine().read(stub, 8).unwrap();
+        assert_eq!(
+            word,
+            [
+                0xe51f_f004u32.to_le_bytes(),
+                (bridge_addr as u32).to_le_bytes()
+            ]
+            .concat(),
+            "{}",
+            target.name()
+        );
+        let map = std::collections::HashMap::from([((0, guard), 1)]);
+        let parts_ir = [root.clone(), bridge.clone()];
+        for n in [1, 2, 7, 1000] {
+            let inputs = [Scalar::I32(n), Scalar::I32(0)];
+            let oracle = InterpTree {
+                parts: &parts_ir,
+                bridges: &map,
+            };
+            let (wp, want) = oracle
+                .run(&inputs, &mut Memory::new(), &externs, RunOptions::default())
+                .unwrap();
+            let (gp, got) = TreeRunner::run(
+                &mut tree,
+                &inputs,
+                &mut Memory::new(),
+                RunOptions::default(),
+            )
+            .unwrap_or_else(|e| panic!("{}: {e}", target.name()));
+            assert!(
+                wp == gp && want.same_exit_and_values(&got),
+                "{} from {n}: interpreter part {wp} {want}, target part {gp} {got}",
+                target.name()
+            );
+        }
+    }
+}

@@ -251,6 +251,11 @@ fn compile_with(
         site.patch = backend
             .jump_patch(site.at as u64, stub as u64)
             .map_err(|e| CompileError::Allocation(e.to_string()))?;
+        if site.patch.len() > site.room as usize {
+            return Err(CompileError::CodeTooLarge {
+                bytes: code.code.len(),
+            });
+        }
     }
     if let Some(l) = original.label_index() {
         code.iteration_steps = (original.ops.len() - l - 1) as u64;

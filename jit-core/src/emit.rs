@@ -64,6 +64,8 @@ pub struct InvalidationSite {
     pub exit: u32,
     /// Code offset of the site.
     pub at: u32,
+    /// Bytes at `at` the emitter kept clear of branch targets (the ISA's patched jump).
+    pub room: u32,
     /// The bytes of the jump to the exit's stub written there (set by the compile driver
     /// from `Backend::jump_patch`).
     pub patch: Vec<u8>,
@@ -460,6 +462,7 @@ pub fn emit<'a, I: Isa<'a>>(isa: &mut I, triple: Triple) -> Result<CompiledTrace
                 e.sites.push(InvalidationSite {
                     exit: e.exit_labels.len() as u32 - 1,
                     at,
+                    room: I::JUMP_PATCH_BYTES,
                     patch: Vec::new(),
                 });
                 e.clear_until = at + I::JUMP_PATCH_BYTES;

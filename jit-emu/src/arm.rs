@@ -81,6 +81,15 @@ impl ArmTarget {
         }
     }
 
+    /// The same target with the branches patched between a tree's parts reaching only
+    /// `bytes` (`ArmBackend::with_branch_reach`): tests of far jumps.
+    pub fn with_branch_reach(self, bytes: u64) -> ArmTarget {
+        ArmTarget {
+            backend: self.backend.clone().with_branch_reach(bytes),
+            ..self
+        }
+    }
+
     /// What the last run executed (zero unless counting).
     pub fn last_executed(&self) -> crate::Executed {
         self.executed.get()
