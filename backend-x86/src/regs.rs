@@ -8,9 +8,8 @@
 //! word 0..16    general registers, saved here by the common exit (index = register number)
 //! word 16..30   xmm0–xmm13, saved likewise
 //! word 30       loop budget (jumps left, a 64-bit count: docs/ir.md §1)
-//! word 31       invalidation flag
-//! word 32, 33   GC words
-//! word 34..     frame slots: the inputs first, then spills
+//! word 31, 32   GC words
+//! word 33..     frame slots: the inputs first, then spills
 //! ```
 //!
 //! `r10`, `r11` and `xmm14`, `xmm15` are scratch registers the lowering uses inside one op;
