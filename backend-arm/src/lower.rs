@@ -4,7 +4,7 @@
 //! The frame pointer is r11; ip (r12) and lr (r14) are scratch registers inside one op
 //! (lr is saved by the prologue); d15 (with s30, s31) is the float scratch. The frame is
 //! jit-core's [`jit_core::frame::FrameLayout`] for the profile's register file: r0–r10 saved
-//! on exit at words 0–10, d0–d13 at 11–24 (ARMv7), then the budget, invalidation and GC
+//! on exit at words 0–10, d0–d13 at 11–24 (ARMv7), then the budget and GC
 //! words, then the slots.
 
 use jit_core::backend::{

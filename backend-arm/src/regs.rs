@@ -5,7 +5,7 @@
 //! inside one op (lr is saved by the prologue); d0–d13 are allocatable on ARMv7 and d15 (with
 //! s30, s31) is the float scratch. The frame is jit-core's [`jit_core::frame::FrameLayout`]
 //! for the profile's register file: r0–r10 saved on exit at words 0–10, d0–d13 at 11–24
-//! (ARMv7 only), then the budget, invalidation and GC words, then the slots.
+//! (ARMv7 only), then the budget and GC words, then the slots.
 
 use jit_core::backend::{Reg as PReg, RegClass, RegSet, RegisterInfo};
 
