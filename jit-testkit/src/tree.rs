@@ -422,28 +422,25 @@ pub fn tree_text(parts: &[Trace], bridges: &HashMap<(usize, ExitId), usize>) -> 
     })
 }
 
-/// Builds the tree on `target` — the root compiled and loaded, each bridge compiled from its
-/// guard's state and attached, in part order — runs it and the interpreter's tree on
-/// `inputs` and `memory`, and says how they differ (part, exit, values, memory, or one
-/// running out of budget and the other not): `Ok(None)` if they agree, `Err` if the tree
-/// cannot be built or the interpreter cannot run it (nothing to compare).
-pub fn compare_tree(
-    target: &dyn crate::Target,
+/// Builds `parts` as a tree on `target`: the root compiled and loaded, then each bridge, in
+/// part order, compiled from the state of the guard `bridges` says it grows out of and
+/// attached; `each` sees every part's compilation (the root's first).
+pub fn build_tree<'t>(
+    target: &'t dyn crate::Target,
     parts: &[Trace],
     bridges: &HashMap<(usize, ExitId), usize>,
-    inputs: &[Scalar],
-    memory: &Memory,
-    options: RunOptions,
-) -> Result<Option<String>, String> {
-    let externs = crate::externs();
+    externs: &Externs,
+    mut each: impl FnMut(usize, &jit_core::compile::Compiled),
+) -> Result<Box<dyn TreeRunner + 't>, String> {
     let name = target.name();
     let root = compile(
         target.backend(),
         &parts[0],
-        &externs,
+        externs,
         CompileOptions::default(),
     )
     .map_err(|e| format!("{name}: the root: {e}"))?;
+    each(0, &root);
     let mut tree = target
         .load_tree(root.code, &parts[0])
         .map_err(|e| format!("{name}: loading the root: {e}"))?;
@@ -457,14 +454,33 @@ pub fn compare_tree(
         let code = compile_bridge(
             target.backend(),
             &parts[k],
-            &externs,
+            externs,
             CompileOptions::default(),
             from,
         )
         .map_err(|e| format!("{name}: bridge {k}: {e}"))?;
+        each(k, &code);
         tree.attach(at, code.code)
             .map_err(|e| format!("{name}: attaching bridge {k}: {e}"))?;
     }
+    Ok(tree)
+}
+
+/// Builds the tree on `target` ([`build_tree`]), runs it and the interpreter's tree on
+/// `inputs` and `memory`, and says how they differ (part, exit, values, memory, or one
+/// running out of budget and the other not): `Ok(None)` if they agree, `Err` if the tree
+/// cannot be built or the interpreter cannot run it (nothing to compare).
+pub fn compare_tree(
+    target: &dyn crate::Target,
+    parts: &[Trace],
+    bridges: &HashMap<(usize, ExitId), usize>,
+    inputs: &[Scalar],
+    memory: &Memory,
+    options: RunOptions,
+) -> Result<Option<String>, String> {
+    let externs = crate::externs();
+    let name = target.name();
+    let mut tree = build_tree(target, parts, bridges, &externs, |_, _| {})?;
     let oracle = InterpTree { parts, bridges };
     let mut want_mem = memory.clone();
     let want = match oracle.run(inputs, &mut want_mem, &externs, options) {

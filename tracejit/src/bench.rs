@@ -1070,39 +1070,19 @@ pub fn run_tree_bench(opts: &Options) -> Result<Vec<TreeRow>, String> {
                 iterations,
                 ..TreeRow::default()
             };
-            let root = compile(
-                target.backend(),
-                &tree.parts[0],
-                &externs,
-                CompileOptions::default(),
-            )
-            .map_err(|e| fail(e.to_string()))?;
-            row.code_bytes = root.code.code.len();
-            let mut runner = target
-                .load_tree(root.code, &tree.parts[0])
-                .map_err(|e| fail(e.to_string()))?;
-            for (k, part) in tree.parts.iter().enumerate().skip(1) {
-                let (holder, guard) =
-                    tree.grows_from[k].ok_or_else(|| fail("a bridge without a guard".into()))?;
-                let (at, from) = runner
-                    .exits()
-                    .bridge_from(holder, guard)
-                    .ok_or_else(|| fail(format!("no Guard{}", guard.0)))?;
-                let c = jit_core::compile::compile_bridge(
-                    target.backend(),
-                    part,
-                    &externs,
-                    CompileOptions::default(),
-                    from,
-                )
-                .map_err(|e| fail(e.to_string()))?;
-                row.code_bytes += c.code.code.len();
-                // The guard's branch goes straight to the bridge; then its entry moves.
-                let entry = c.code.op_offsets.first().copied().unwrap_or(0);
-                row.guard_to_bridge
-                    .push(1 + count_insns(triple, &c.code.code, entry));
-                runner.attach(at, c.code).map_err(|e| fail(e.to_string()))?;
-            }
+            let bridges = tree.bridges();
+            let mut runner =
+                jit_testkit::tree::build_tree(target, &tree.parts, &bridges, &externs, |k, c| {
+                    row.code_bytes += c.code.code.len();
+                    if k > 0 {
+                        // The guard's branch goes straight to the bridge; then its entry
+                        // moves.
+                        let entry = c.code.op_offsets.first().copied().unwrap_or(0);
+                        row.guard_to_bridge
+                            .push(1 + count_insns(triple, &c.code.code, entry));
+                    }
+                })
+                .map_err(fail)?;
             let (got_part, got) = runner
                 .run(&inputs, &mut memory.clone(), options)
                 .map_err(|e| fail(e.to_string()))?;

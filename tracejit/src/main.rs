@@ -457,41 +457,19 @@ fn run_tree_on(
 ) -> Result<(usize, jit_core::Outcome), String> {
     let externs = jit_testkit::externs();
     let name = target.name();
-    let root = &tree.parts[0];
-    let compiled = compile(target.backend(), root, &externs, CompileOptions::default())
-        .map_err(|e| format!("cannot compile the root for {name}: {e}"))?;
-    if disasm {
-        put!(
-            "{}",
-            tracejit::disasm::disassemble(compiled.trace(root), &compiled.code)
-        );
-    }
-    let mut runner = target
-        .load_tree(compiled.code, root)
-        .map_err(|e| e.to_string())?;
-    for (k, part) in tree.parts.iter().enumerate().skip(1) {
-        let (holder, guard) = tree.grows_from[k].ok_or("a bridge without its guard")?;
-        let (at, from) = runner
-            .exits()
-            .bridge_from(holder, guard)
-            .ok_or_else(|| format!("bridge {k}: Guard{} is not in the tree", guard.0))?;
-        let c = jit_core::compile::compile_bridge(
-            target.backend(),
-            part,
-            &externs,
-            CompileOptions::default(),
-            from,
-        )
-        .map_err(|e| format!("cannot compile bridge {k} for {name}: {e}"))?;
-        if disasm {
-            put!("# bridge {k}, out of Guard{}\n", guard.0);
-            put!("{}", tracejit::disasm::disassemble(c.trace(part), &c.code));
-        }
-        runner
-            .attach(at, c.code)
-            .map_err(|e| format!("attaching bridge {k}: {e}"))?;
-    }
     let bridges = tree.bridges();
+    let mut runner =
+        jit_testkit::tree::build_tree(target, &tree.parts, &bridges, &externs, |k, c| {
+            if disasm {
+                if let Some((_, guard)) = tree.grows_from[k] {
+                    put!("# bridge {k}, out of Guard{}\n", guard.0);
+                }
+                put!(
+                    "{}",
+                    tracejit::disasm::disassemble(c.trace(&tree.parts[k]), &c.code)
+                );
+            }
+        })?;
     let oracle = jit_testkit::tree::InterpTree {
         parts: &tree.parts,
         bridges: &bridges,
