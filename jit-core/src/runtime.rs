@@ -457,11 +457,14 @@ impl Runner for NativeTrace {
         let mut frame = fill_frame(&self.code, inputs, &self.input_types, options, |a| {
             host.to_host(a)
         })?;
-        if options.invalidated != self.invalidated {
-            let addr = self.exec.addr() as u64;
-            crate::tree::set_invalidated(self.exec.space(), &self.code, addr, options.invalidated)?;
-            self.invalidated = options.invalidated;
-        }
+        let addr = self.exec.addr() as u64;
+        crate::tree::sync_invalidated(
+            self.exec.space(),
+            &self.code,
+            addr,
+            &mut self.invalidated,
+            options,
+        )?;
         take_native_calls();
         let sites = if self.invalidated {
             Vec::new()

@@ -301,6 +301,22 @@ pub fn set_invalidated(
     Ok(())
 }
 
+/// Brings one trace loaded at `addr` (its sites patched now if `*patched`) to the state a
+/// run with `options` needs: the single-trace executors' [`Exits::sync_invalidation`].
+pub fn sync_invalidated(
+    space: &mut dyn CodeSpace,
+    code: &CompiledTrace,
+    addr: u64,
+    patched: &mut bool,
+    options: RunOptions,
+) -> Result<(), RunError> {
+    if options.invalidated != *patched {
+        set_invalidated(space, code, addr, options.invalidated)?;
+        *patched = options.invalidated;
+    }
+    Ok(())
+}
+
 /// The tree (or trace) running natively on this thread, for `@tracejit_invalidate`.
 struct Running {
     /// The code space the running code is in (it outlives the run: see [`with_running`]).

@@ -979,15 +979,13 @@ impl Runner for EmuTrace {
         memory: &mut Memory,
         options: RunOptions,
     ) -> Result<Outcome, RunError> {
-        if options.invalidated != self.invalidated {
-            jit_core::tree::set_invalidated(
-                &mut self.machine,
-                &self.code,
-                CODE_BASE,
-                options.invalidated,
-            )?;
-            self.invalidated = options.invalidated;
-        }
+        jit_core::tree::sync_invalidated(
+            &mut self.machine,
+            &self.code,
+            CODE_BASE,
+            &mut self.invalidated,
+            options,
+        )?;
         let slot = invalidate_slot(&self.code.calls);
         let patches = if self.invalidated {
             Vec::new()

@@ -438,15 +438,13 @@ impl Runner for X86EmuTrace {
         options: RunOptions,
     ) -> Result<Outcome, RunError> {
         let fault = |e: EmuError| RunError::Fault(e.to_string());
-        if options.invalidated != self.invalidated {
-            jit_core::tree::set_invalidated(
-                &mut self.machine,
-                &self.code,
-                CODE_BASE,
-                options.invalidated,
-            )?;
-            self.invalidated = options.invalidated;
-        }
+        jit_core::tree::sync_invalidated(
+            &mut self.machine,
+            &self.code,
+            CODE_BASE,
+            &mut self.invalidated,
+            options,
+        )?;
         self.machine.write_memory(memory).map_err(fault)?;
         let frame = fill_frame(&self.code, inputs, &self.input_types, options, |a| a)?;
         self.machine
