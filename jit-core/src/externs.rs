@@ -3,7 +3,7 @@
 //! A trace declares what it calls (`extern @gcd(i32, i32) -> i32`); at run time each name
 //! is looked up in an [`Externs`] table and the signatures must agree. Functions compute
 //! from their arguments alone, so every target can provide the same ones. A function
-//! defined with [`define_externs!`] exists twice from one body: as a closure the
+//! defined with [`crate::define_externs!`] exists twice from one body: as a closure the
 //! interpreter calls, and as an `extern "C"` function native code calls, which logs each call
 //! so both call logs can be compared.
 
@@ -225,7 +225,7 @@ thread_local! {
     static NATIVE_LOG: RefCell<Vec<CallRecord>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Records a call made by native code (used by [`define_externs!`]); legalization
+/// Records a call made by native code (used by [`crate::define_externs!`]); legalization
 /// helpers are not recorded, as in the interpreter.
 pub fn log_native_call(name: &str, args: Vec<Scalar>, result: Option<Scalar>) {
     if crate::legalize::is_helper(name) {

@@ -116,7 +116,7 @@ const REACH: usize = (1 << 34) + (1 << 31) + 8;
 /// The interpreter's buffers copied to host memory, with both-way ref translation.
 ///
 /// All buffers live in one reservation of address space: each buffer's bytes end where its
-/// read-write pages end, a page of no access follows every buffer, and [`REACH`] bytes of no
+/// read-write pages end, a page of no access follows every buffer, and `REACH` bytes of no
 /// access lie before the first and after the last. So any address a trace can form from a
 /// buffer's ref lies inside the reservation: an access past a buffer faults (the fault
 /// handler of [`crate::fault`] turns it into an error), and nothing a trace does through its

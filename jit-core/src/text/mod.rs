@@ -19,7 +19,7 @@
 //! and `finish` may name their exit id, `descr=<Guard3>` / `descr=<Finish3>`; without one,
 //! exits are numbered 0, 1, 2, … in order. `#` starts a comment. docs/ir.md has the grammar.
 //!
-//! [`print`] writes the canonical form: `print(&parse(text)?)` is a fixed point of
+//! [`print`](fn@print) writes the canonical form: `print(&parse(text)?)` is a fixed point of
 //! parse-then-print.
 
 mod args;
