@@ -205,6 +205,9 @@ pub fn run(
     Ok(r)
 }
 
+/// The step budget of tree runs in the fuzzer (single traces get 5,000).
+pub const TREE_STEP_BUDGET: u64 = 1_500;
+
 /// Grows a tree from `trace` on every target: up to `depth` times, a bridge
 /// ([`jit_testkit::tree::bridge`], shaped by `salt`) for the guard the last run failed at is
 /// compiled for each target from that target's guard state and attached, and the tree runs
@@ -223,6 +226,12 @@ fn grow(
     use jit_core::compile::{compile, compile_bridge, CompileOptions};
     use jit_core::interp::ExitKind;
     use jit_testkit::tree::{bridge, bridge_to_loop, InterpTree, TreeRunner};
+    // A bridge back into the loop often makes it endless: a lower budget keeps those runs
+    // (compared all the same: every target must stop at the same jump) from dominating.
+    let options = RunOptions {
+        step_budget: options.step_budget.min(TREE_STEP_BUDGET),
+        ..options
+    };
     jit_testkit::with_externs(|externs| {
         let mut trees: Vec<Box<dyn TreeRunner + '_>> = Vec::new();
         for target in targets {
