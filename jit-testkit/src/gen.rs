@@ -394,7 +394,8 @@ pub fn trace(bytes: &[u8]) -> (Trace, Vec<Scalar>) {
     let pre = if looping { gen.c.below(4) } else { 0 };
     // Now and then PyPy's peeled shape: a label before the preamble too (over the inputs);
     // the loop's own label comes after the preamble, and the jump goes there.
-    if looping && pre > 0 && gen.c.chance(30) {
+    let peeled = looping && pre > 0 && gen.c.chance(30);
+    if peeled {
         let all: Vec<Value> = gen.pool.iter().map(|(v, _)| *v).collect();
         gen.b.label(&all);
     }
@@ -445,11 +446,17 @@ pub fn trace(bytes: &[u8]) -> (Trace, Vec<Scalar>) {
         gen.op(funcs);
     }
     if looping {
+        // Now and then a peeled loop's jump names its first label (token 0): the preamble
+        // runs again on every pass.
+        let to_first = peeled && gen.c.chance(25);
         let label: Vec<Operand> = {
             let t = gen.b.trace();
-            t.ops[t.label_index().expect("label was added")]
-                .args
-                .to_vec()
+            let at = if to_first {
+                t.ops.iter().position(|o| o.opcode == Opcode::Label)
+            } else {
+                t.label_index()
+            };
+            t.ops[at.expect("label was added")].args.to_vec()
         };
         let args: Vec<Operand> = label
             .iter()
@@ -464,7 +471,12 @@ pub fn trace(bytes: &[u8]) -> (Trace, Vec<Scalar>) {
                 }
             })
             .collect();
-        gen.b.jump(&args);
+        let extra = if to_first {
+            jit_core::ir::Extra::Target(0)
+        } else {
+            jit_core::ir::Extra::None
+        };
+        gen.b.raw(Opcode::Jump, &args, None, extra);
     } else {
         let n = gen.c.below(4);
         let args: Vec<Operand> = (0..n)
