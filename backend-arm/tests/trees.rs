@@ -62,6 +62,7 @@ fn attaching_a_bridge_retargets_the_guards_own_branch() {
             exit: 0,
             first_exit: tree.exits().next_exit(),
             root: &tree.exits().parts[0],
+            tree: &tree.exits().parts,
         };
         let b = compile_bridge(backend, &bridge, &externs, CompileOptions::default(), from)
             .unwrap()
@@ -136,6 +137,7 @@ fn bridges_with_many_stacked_arguments_fit_the_roots_frame_or_are_refused() {
             exit: 0,
             first_exit: tree.exits().next_exit(),
             root: &tree.exits().parts[0],
+            tree: &tree.exits().parts,
         };
         let b = compile_bridge(backend, &bridge, &externs, CompileOptions::default(), from)
             .unwrap()
@@ -161,6 +163,7 @@ fn bridges_with_many_stacked_arguments_fit_the_roots_frame_or_are_refused() {
             exit: 0,
             first_exit: tree.exits().next_exit(),
             root: &small,
+            tree: std::slice::from_ref(&small),
         };
         assert!(matches!(
             compile_bridge(backend, &bridge, &externs, CompileOptions::default(), from),

@@ -119,6 +119,7 @@ fn attaching_a_bridge_retargets_the_guards_own_branch() {
         exit: 0,
         first_exit: tree.exits().next_exit(),
         root: &tree.exits().parts[0],
+        tree: &tree.exits().parts,
     };
     let b = compile_bridge(&backend, &bridge, &externs, CompileOptions::default(), from)
         .unwrap()

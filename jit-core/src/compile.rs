@@ -68,8 +68,23 @@ pub struct BridgeFrom<'a> {
     pub exit: usize,
     /// The tree-wide index the bridge's first exit gets.
     pub first_exit: u32,
-    /// The tree's root, whose loop label a bridge's `jump` goes to.
+    /// The loop the bridge grows from (the root of its chain of guards), whose loop
+    /// header a `jump` without a token goes to.
     pub root: &'a CompiledTrace,
+    /// Every part of the tree: a `jump` with a token goes to the label of any loop among
+    /// them that has it (tokens are unique in a tree).
+    pub tree: &'a [CompiledTrace],
+}
+
+/// Where a further loop of a tree goes: its exits are numbered from `first_exit`
+/// (tree-wide) and it runs in the tree's native frame, so bridges of any loop of the tree
+/// can jump to its labels.
+#[derive(Clone, Copy, Debug)]
+pub struct LoopIn<'a> {
+    /// The tree-wide index the loop's first exit gets.
+    pub first_exit: u32,
+    /// The tree's native frame (its first loop's).
+    pub frame: &'a crate::frame::NativeFrame,
 }
 
 /// Compiles `bridge` to continue where guard `from.exit` of `from.parent` fails: its inputs
@@ -87,12 +102,41 @@ pub fn compile_bridge(
     compile_with(backend, bridge, externs, options, Some(from))
 }
 
+/// Compiles `trace`, a loop (a root with a label), as a further loop of a tree: entered
+/// through its prologue like a root, or by a bridge's jump to one of its labels; see
+/// [`LoopIn`].
+pub fn compile_loop(
+    backend: &dyn Backend,
+    trace: &Trace,
+    externs: &Externs,
+    options: CompileOptions,
+    into: LoopIn<'_>,
+) -> Result<Compiled, CompileError> {
+    if trace.label_index().is_none() {
+        return Err(CompileError::BridgeMismatch(
+            "a further loop of a tree needs a label".into(),
+        ));
+    }
+    compile_kind(backend, trace, externs, options, None, Some(into))
+}
+
 fn compile_with(
     backend: &dyn Backend,
     trace: &Trace,
     externs: &Externs,
     options: CompileOptions,
     from: Option<BridgeFrom<'_>>,
+) -> Result<Compiled, CompileError> {
+    compile_kind(backend, trace, externs, options, from, None)
+}
+
+fn compile_kind(
+    backend: &dyn Backend,
+    trace: &Trace,
+    externs: &Externs,
+    options: CompileOptions,
+    from: Option<BridgeFrom<'_>>,
+    into: Option<LoopIn<'_>>,
 ) -> Result<Compiled, CompileError> {
     verify(trace).map_err(CompileError::Invalid)?;
     if let Err(mut errors) = externs.check_decls(trace) {
@@ -181,7 +225,16 @@ fn compile_with(
         }
     }
     let (entry, kind) = match from {
-        None => (Entry::slots(trace.inputs.len()), EmitKind::Root),
+        None => (
+            Entry::slots(trace.inputs.len()),
+            match into {
+                None => EmitKind::Root,
+                Some(into) => EmitKind::Loop {
+                    first_exit: into.first_exit,
+                    frame: into.frame.clone(),
+                },
+            },
+        ),
         Some(from) => {
             let state = &from.parent.exit_states[from.exit];
             let locs = from.parent.exit_state_locs(from.exit).to_vec();
@@ -309,17 +362,21 @@ fn compile_with(
     })
 }
 
-/// The loop a bridge's jump goes to: its root's label, which must take the jump's types.
+/// The loop a bridge's jump goes to: the label its token names in any loop of the tree, else
+/// its own loop's header; the label must take the jump's types.
 fn loop_target<'a>(
     bridge: &Trace,
     from: &BridgeFrom<'a>,
 ) -> Result<&'a crate::emit::LabelState, CompileError> {
     let label = match bridge.jump_token() {
-        Some(t) => from.root.label_with_token(t).ok_or_else(|| {
-            CompileError::BridgeMismatch(format!(
-                "it jumps to Target{t}, but no label of the root has that token"
-            ))
-        })?,
+        Some(t) => std::iter::once(from.root)
+            .chain(from.tree)
+            .find_map(|p| p.label_with_token(t))
+            .ok_or_else(|| {
+                CompileError::BridgeMismatch(format!(
+                    "it jumps to Target{t}, but no loop of the tree has a label with that token"
+                ))
+            })?,
         None => from.root.loop_header().ok_or_else(|| {
             CompileError::BridgeMismatch(
                 "it jumps to its root's loop, but the root has no label".into(),

@@ -110,6 +110,15 @@ pub enum RelocTarget {
 pub enum EmitKind {
     /// A root trace.
     Root,
+    /// A further loop of a tree: a root whose exits are numbered tree-wide and whose native
+    /// frame is the tree's, so that bridges of other loops can jump to its labels and it
+    /// leaves through its own epilogue (the same code as every loop's of the tree).
+    Loop {
+        /// The tree-wide index of the loop's first exit.
+        first_exit: u32,
+        /// The tree's native frame.
+        frame: NativeFrame,
+    },
     /// A bridge.
     Bridge {
         /// The tree-wide index of the bridge's first exit (exits are numbered per tree).
@@ -208,7 +217,7 @@ impl<'a> Emission<'a> {
             layout: contract.layout,
             frame: match &kind {
                 EmitKind::Root => NativeFrame::for_root(contract, outgoing, align),
-                EmitKind::Bridge { frame, .. } => frame.clone(),
+                EmitKind::Bridge { frame, .. } | EmitKind::Loop { frame, .. } => frame.clone(),
             },
             kind,
             outgoing_needed: outgoing,
@@ -370,19 +379,21 @@ pub fn emit<'a, I: Isa<'a>>(isa: &mut I, triple: Triple) -> Result<CompiledTrace
         let e = isa.emission();
         let first_exit = match e.kind {
             EmitKind::Root => 0,
-            EmitKind::Bridge { first_exit, .. } => first_exit,
+            EmitKind::Bridge { first_exit, .. } | EmitKind::Loop { first_exit, .. } => first_exit,
         };
         (e.trace, e.alloc, first_exit)
     };
     let bridge = matches!(isa.emission().kind, EmitKind::Bridge { .. });
-    if bridge {
+    {
         let e = isa.emission();
         if e.outgoing_needed > e.frame.outgoing_bytes {
             return Err(CompileError::BridgeMismatch(format!(
-                "its calls stack {} bytes of arguments, the root reserved {}",
+                "its calls stack {} bytes of arguments, the tree's frame reserves {}",
                 e.outgoing_needed, e.frame.outgoing_bytes
             )));
         }
+    }
+    if bridge {
         if let Some(l) = trace.label_index() {
             return Err(CompileError::Unsupported {
                 op: l,
@@ -392,7 +403,7 @@ pub fn emit<'a, I: Isa<'a>>(isa: &mut I, triple: Triple) -> Result<CompiledTrace
         }
         let moves = match &mut isa.emission().kind {
             EmitKind::Bridge { entry_moves, .. } => std::mem::take(entry_moves),
-            EmitKind::Root => Vec::new(),
+            EmitKind::Root | EmitKind::Loop { .. } => Vec::new(),
         };
         for m in &moves {
             isa.emit_move(m);
@@ -434,7 +445,7 @@ pub fn emit<'a, I: Isa<'a>>(isa: &mut I, triple: Triple) -> Result<CompiledTrace
                 let budget = e.budget;
                 let to = match e.kind {
                     EmitKind::Bridge { jump_to, .. } => jump_to,
-                    EmitKind::Root => None,
+                    EmitKind::Root | EmitKind::Loop { .. } => None,
                 };
                 match (e.loop_label, to) {
                     (Some(header), _) => isa.loop_back(header, budget),
@@ -515,7 +526,7 @@ pub fn emit<'a, I: Isa<'a>>(isa: &mut I, triple: Triple) -> Result<CompiledTrace
         // A bridge runs out of budget through its root's budget exit.
         let index = match e.kind {
             EmitKind::Bridge { budget_exit, .. } => budget_exit,
-            EmitKind::Root => budget_exit,
+            EmitKind::Root | EmitKind::Loop { .. } => budget_exit,
         };
         isa.set_exit_index(index);
     }

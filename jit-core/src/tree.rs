@@ -33,11 +33,19 @@ pub enum TreeExit {
 }
 
 /// The parts of a tree and its exits, numbered tree-wide: the root's exits, its budget
-/// exit, then each bridge's exits in the order attached.
+/// exit, then each further part's exits in the order added (a further loop's followed by
+/// its budget exit).
+///
+/// A tree has one or more loops (the root first, entered by a run; further loops added
+/// with [`Exits::add_loop`], entered by bridges that jump to their labels) and bridges,
+/// each growing out of a guard of a part before it. Label tokens are unique in a tree.
 #[derive(Clone, Debug)]
 pub struct Exits {
-    /// The root, then each bridge.
+    /// The root, then each further loop and bridge in the order added.
     pub parts: Vec<CompiledTrace>,
+    /// For each part, the loop it belongs to: itself for a loop, for a bridge the loop of
+    /// the part its guard is in.
+    pub loop_of: Vec<usize>,
     /// Where each tree-wide exit index leads.
     pub index: Vec<TreeExit>,
     /// For each tree-wide exit, the part its bridge is (if one is attached).
@@ -60,6 +68,7 @@ impl Exits {
             bridges: vec![None; index.len()],
             index,
             parts: vec![root],
+            loop_of: vec![0],
             invalidated: false,
             patched: false,
         }
@@ -106,7 +115,56 @@ impl Exits {
         }
         self.bridges[at as usize] = Some(new);
         self.parts.push(bridge);
+        self.loop_of.push(self.loop_of[part]);
         Ok((part, exit))
+    }
+
+    /// Checks that `code` (compiled with `compile::compile_loop` from
+    /// [`Exits::next_exit`] in this tree's frame) can be added as a further loop — its
+    /// labels' tokens new to the tree — and records it; returns its part number.
+    pub fn add_loop(&mut self, code: CompiledTrace) -> Result<usize, RunError> {
+        let bad = |why: String| Err(RunError::Inputs(format!("cannot add the loop: {why}")));
+        if code.loop_header().is_none() {
+            return bad("it has no label".into());
+        }
+        if code.first_exit != self.next_exit() {
+            return bad(format!(
+                "it numbers its exits from {}, the tree's next is {}",
+                code.first_exit,
+                self.next_exit()
+            ));
+        }
+        if code.frame != self.parts[0].frame {
+            return bad("it was compiled for another native frame than the tree's".into());
+        }
+        if let Some(t) = code.labels.iter().find(|l| {
+            self.parts
+                .iter()
+                .any(|p| p.label_with_token(l.token).is_some())
+        }) {
+            return bad(format!(
+                "a label of the tree has its token Target{}",
+                t.token
+            ));
+        }
+        let new = self.parts.len();
+        for exit in 0..code.exits.len() {
+            self.index.push(TreeExit::Exit { part: new, exit });
+            self.bridges.push(None);
+        }
+        self.index.push(TreeExit::Budget);
+        self.bridges.push(None);
+        self.parts.push(code);
+        self.loop_of.push(new);
+        Ok(new)
+    }
+
+    /// What `compile::compile_loop` needs to compile a further loop of this tree.
+    pub fn loop_in(&self) -> crate::compile::LoopIn<'_> {
+        crate::compile::LoopIn {
+            first_exit: self.next_exit(),
+            frame: &self.parts[0].frame,
+        }
     }
 
     /// The tree-wide index of the exit with id `id` in part `part`.
@@ -137,7 +195,8 @@ impl Exits {
                 parent: &self.parts[part],
                 exit,
                 first_exit: self.next_exit(),
-                root: &self.parts[0],
+                root: &self.parts[self.loop_of[part]],
+                tree: &self.parts,
             },
         ))
     }
@@ -219,24 +278,30 @@ impl Exits {
     }
 }
 
-/// Where a bridge's references to its root go, once the root is loaded.
+/// Where a bridge's references to its tree go, once the tree's loops are loaded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RootLinks {
-    /// The root's epilogue: where a bridge's exits leave.
+    /// The root's epilogue: where a bridge's exits leave (every loop of a tree has the
+    /// same).
     pub epilogue: u64,
-    /// The root's labels by token, with their addresses: where a bridge's jump goes.
+    /// Every loop's labels by token, with their addresses: where a bridge's jump goes.
     pub labels: Vec<(u32, u64)>,
 }
 
 impl RootLinks {
     /// The links of `root` loaded at `addr`.
     pub fn of(root: &CompiledTrace, addr: u64) -> RootLinks {
+        RootLinks::of_tree(std::slice::from_ref(root), &[addr])
+    }
+
+    /// The links of a tree whose parts (`parts[0]` the root) are loaded at `addrs`.
+    pub fn of_tree(parts: &[CompiledTrace], addrs: &[u64]) -> RootLinks {
         RootLinks {
-            epilogue: addr + root.epilogue as u64,
-            labels: root
-                .labels
+            epilogue: addrs[0] + parts[0].epilogue as u64,
+            labels: parts
                 .iter()
-                .map(|l| (l.token, addr + l.offset as u64))
+                .zip(addrs)
+                .flat_map(|(p, &a)| p.labels.iter().map(move |l| (l.token, a + l.offset as u64)))
                 .collect(),
         }
     }
@@ -449,7 +514,7 @@ pub fn attach(
     at: u32,
     bridge: CompiledTrace,
 ) -> Result<(), RunError> {
-    let links = RootLinks::of(&exits.parts[0], addrs[0]);
+    let links = RootLinks::of_tree(&exits.parts, addrs);
     let (part, exit) = exits.add(at, bridge)?;
     let new = exits.parts.len() - 1;
     let addr = load_part(space, backend, &exits.parts[new], Some(&links))?;
@@ -458,6 +523,27 @@ pub fn attach(
     }
     addrs.push(addr);
     patch_exit(space, backend, &exits.parts[part], addrs[part], exit, addr)
+}
+
+/// Adds `code` (compiled by `backend` with `compile::compile_loop` from
+/// [`Exits::loop_in`]) as a further loop of the tree whose parts `exits` are loaded at
+/// `addrs` in `space`: records it and loads it (invalidated if the tree's sites are patched
+/// now). Returns its part number. What every executor's `add_loop` does once its calls
+/// are linked.
+pub fn add_loop(
+    space: &mut dyn CodeSpace,
+    backend: &dyn Backend,
+    exits: &mut Exits,
+    addrs: &mut Vec<u64>,
+    code: CompiledTrace,
+) -> Result<usize, RunError> {
+    let new = exits.add_loop(code)?;
+    let addr = load_part(space, backend, &exits.parts[new], None)?;
+    if exits.patched {
+        set_invalidated(space, &exits.parts[new], addr, true)?;
+    }
+    addrs.push(addr);
+    Ok(new)
 }
 
 /// A tree running on this machine.
@@ -531,6 +617,22 @@ impl NativeTree {
             &mut self.addrs,
             at,
             bridge,
+        )
+    }
+
+    /// Adds a further loop (compiled by `backend` with `compile::compile_loop` from
+    /// [`Exits::loop_in`]); returns its part number.
+    pub fn add_loop(
+        &mut self,
+        backend: &dyn Backend,
+        code: CompiledTrace,
+    ) -> Result<usize, RunError> {
+        add_loop(
+            &mut self.space,
+            backend,
+            &mut self.exits,
+            &mut self.addrs,
+            code,
         )
     }
 

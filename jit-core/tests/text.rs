@@ -224,11 +224,11 @@ fn tree_file_errors_name_the_line() {
         ),
         (
             format!("{root}# bridge out of Guard0\n[i0, i1]\njump(i0, 1.5)\n"),
-            "9:1: the jump passes [i32, f64], the root's label takes [i32, i32]",
+            "9:1: the jump passes [i32, f64], the label takes [i32, i32]",
         ),
         (
             format!("{no_loop}# bridge out of Guard0\n[i0]\njump(i0)\n"),
-            "7:1: the bridge jumps to the root's loop, but the root has no label",
+            "7:1: the bridge jumps to its loop, but that loop has no label",
         ),
         (
             format!("{root}# bridge out of Guard0\n[i0, i1]\nfinish(descr=<Finish0>)\n"),
@@ -237,6 +237,26 @@ fn tree_file_errors_name_the_line() {
         (
             format!("{root}# bridge out of Guard0\n[i0, i1]\ni2 = int_add(i0, i9)\nfinish()\n"),
             "9:18: i9 is not defined before this use",
+        ),
+        (
+            format!("{root}# Loop 1 (a further loop)\n[i0]\nfinish(i0)\n"),
+            "7:1: a further loop of a tree needs a label",
+        ),
+        (
+            format!("{root}# Loop\n[i0]\nlabel(i0)\njump(i0)\n"),
+            "9:1: Target0 is a label of an earlier loop: tokens are unique in a tree (give this loop's labels descr=<TargetN> of their own)",
+        ),
+        (
+            format!("{root}# bridge out of Guard0\n[i0, i1]\nlabel(i0, i1)\njump(i0, i1)\n"),
+            "9:1: a bridge has no label of its own: it jumps to a loop's label",
+        ),
+        (
+            format!("{root}# bridge out of Guard0\n[i0, i1]\njump(i0, i1, descr=<Target3>)\n# Loop\n[i0, i1]\nlabel(i0, i1, descr=<Target3>)\njump(i0, i1)\n"),
+            "9:1: the bridge jumps to Target3, but no label of a loop before it has it",
+        ),
+        (
+            format!("{root}# Loop\n[l0]\nlabel(l0, descr=<Target3>)\njump(l0)\n# bridge out of Guard0\n[i0, i1]\njump(i0, descr=<Target3>)\n"),
+            "13:1: the jump passes [i32], the label takes [i64]",
         ),
     ];
     for (src, want) in cases {

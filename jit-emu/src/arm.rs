@@ -476,6 +476,15 @@ impl jit_testkit::tree::TreeRunner for ArmTree<'_> {
             .attach(backend, at, bridge)
     }
 
+    fn add_loop(&mut self, code: CompiledTrace) -> Result<usize, RunError> {
+        self.target.check_code(&code)?;
+        let backend = &self.target.backend;
+        self.tree
+            .as_mut()
+            .expect("the tree is only taken on drop")
+            .add_loop(backend, code)
+    }
+
     fn invalidate(&mut self) {
         self.tree
             .as_mut()

@@ -1118,20 +1118,18 @@ impl EmuTree {
         self.calls.clone()
     }
 
-    /// Attaches `bridge` (compiled by `backend` for tree-wide exit `at`): renumbers its
-    /// calls into the tree's trap slots, loads it, links it to the root's epilogue, and
-    /// patches the guard's stub into a branch to it (flushing the patched word).
-    pub fn attach(
+    /// Points the call relocations of `code` (a bridge or further loop) at the tree's trap
+    /// slots, adding a slot for each function the tree did not call yet.
+    fn link_calls(
         &mut self,
         backend: &dyn jit_core::backend::Backend,
-        at: u32,
-        mut bridge: CompiledTrace,
+        code: &mut CompiledTrace,
     ) -> Result<(), RunError> {
         let link =
-            |e: jit_core::codebuf::FixupError| RunError::Map(format!("linking the bridge: {e}"));
-        for r in bridge.relocs.clone() {
+            |e: jit_core::codebuf::FixupError| RunError::Map(format!("linking the code: {e}"));
+        for r in code.relocs.clone() {
             if let jit_core::emit::RelocTarget::Extern(k) = r.target {
-                let name = &bridge.calls[k as usize];
+                let name = &code.calls[k as usize];
                 let mut calls = self.calls.borrow_mut();
                 let slot = match calls.iter().position(|c| c == name) {
                     Some(g) => g,
@@ -1141,10 +1139,23 @@ impl EmuTree {
                     }
                 };
                 backend
-                    .relocate(&r, &mut bridge.code, 0, Machine::trap_address(slot as u32))
+                    .relocate(&r, &mut code.code, 0, Machine::trap_address(slot as u32))
                     .map_err(link)?;
             }
         }
+        Ok(())
+    }
+
+    /// Attaches `bridge` (compiled by `backend` for tree-wide exit `at`): renumbers its
+    /// calls into the tree's trap slots, loads it, links it to the root's epilogue, and
+    /// patches the guard's stub into a branch to it (flushing the patched word).
+    pub fn attach(
+        &mut self,
+        backend: &dyn jit_core::backend::Backend,
+        at: u32,
+        mut bridge: CompiledTrace,
+    ) -> Result<(), RunError> {
+        self.link_calls(backend, &mut bridge)?;
         jit_core::tree::attach(
             &mut self.machine,
             backend,
@@ -1152,6 +1163,24 @@ impl EmuTree {
             &mut self.addrs,
             at,
             bridge,
+        )
+    }
+
+    /// Adds a further loop (compiled by `backend` with `compile_loop` from
+    /// `Exits::loop_in`): renumbers its calls into the tree's trap slots and loads it;
+    /// returns its part number.
+    pub fn add_loop(
+        &mut self,
+        backend: &dyn jit_core::backend::Backend,
+        mut code: CompiledTrace,
+    ) -> Result<usize, RunError> {
+        self.link_calls(backend, &mut code)?;
+        jit_core::tree::add_loop(
+            &mut self.machine,
+            backend,
+            &mut self.exits,
+            &mut self.addrs,
+            code,
         )
     }
 

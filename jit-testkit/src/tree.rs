@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use jit_core::backend::{Backend, CompileError, CompiledTrace};
-use jit_core::compile::{compile, compile_bridge, CompileOptions};
+use jit_core::compile::{compile, compile_bridge, compile_loop, CompileOptions};
 use jit_core::interp::{
     run, run_part, Checked, ExitKind, InterpError, Outcome, RunOptions, Start, TreeState,
 };
@@ -98,18 +98,39 @@ fn bridge_ending(types: &[Type], loop_types: Option<&[Type]>, salt: u32) -> Trac
 }
 
 /// A tree as the interpreter runs it: `parts[0]` is the root, and `bridges` maps (part,
-/// guard exit id) to the part that runs when that guard fails.
+/// guard exit id) to the part that runs when that guard fails; a part after the root that
+/// is no bridge is a further loop, entered by bridges that jump to its labels.
 pub struct InterpTree<'a> {
-    /// The root, then the bridges.
+    /// The root, then further loops and bridges.
     pub parts: &'a [Trace],
     /// Which part continues where a guard of a part fails.
     pub bridges: &'a HashMap<(usize, ExitId), usize>,
 }
 
+/// For each of `count` parts, the loop it belongs to (`bridges` as [`InterpTree`] has it):
+/// itself for a loop, for a bridge the loop of the part whose guard it grows out of.
+pub fn loop_of(count: usize, bridges: &HashMap<(usize, ExitId), usize>) -> Vec<usize> {
+    let mut grows_from = vec![None; count];
+    for (&(p, id), &k) in bridges {
+        if let Some(g) = grows_from.get_mut(k) {
+            *g = Some((p, id));
+        }
+    }
+    let mut out: Vec<usize> = Vec::with_capacity(count);
+    for (k, g) in grows_from.iter().enumerate() {
+        out.push(match g {
+            Some((p, _)) if *p < k => out[*p],
+            _ => k,
+        });
+    }
+    out
+}
+
 impl InterpTree<'_> {
     /// Runs the tree: the part it left from, and the outcome there. A bridge's `jump` goes
-    /// on at the root's label; every jump, from any part, takes one from the tree's count
-    /// (`interp::jumps_allowed` of the root), as on every target.
+    /// on at the label its token names in any loop, else at its own loop's header; every
+    /// jump, from any part, takes one from the tree's count (`interp::jumps_allowed` of the
+    /// root), as on every target.
     pub fn run(
         &self,
         inputs: &[Scalar],
@@ -149,6 +170,7 @@ impl InterpTree<'_> {
             .iter()
             .map(|p| Checked::new(p, externs))
             .collect::<Result<Vec<_>, _>>()?;
+        let loops = loop_of(self.parts.len(), self.bridges);
         let mut part = 0;
         path.clear();
         let mut start = Start::Inputs;
@@ -175,12 +197,18 @@ impl InterpTree<'_> {
                     values = out.values;
                 }
                 (ExitKind::Jump, _) => {
-                    // To the root's label the jump names, else its loop header.
-                    start = match self.parts[part].jump_token() {
-                        Some(t) => Start::Target(t),
-                        None => Start::Label,
+                    // To the label the jump names in any loop, else its loop's header.
+                    (part, start) = match self.parts[part].jump_token() {
+                        Some(t) => (
+                            (0..self.parts.len())
+                                .find(|&p| {
+                                    loops[p] == p && self.parts[p].label_with_token(t).is_some()
+                                })
+                                .ok_or(InterpError::NoLabel)?,
+                            Start::Target(t),
+                        ),
+                        None => (loops[part], Start::Label),
                     };
-                    part = 0;
                     values = out.values;
                 }
                 _ => return Ok((part, out, allowed - state.jumps_left)),
@@ -198,6 +226,9 @@ pub trait TreeRunner {
     fn exits(&self) -> &Exits;
     /// Attaches a bridge compiled for tree-wide exit `at`.
     fn attach(&mut self, at: u32, bridge: CompiledTrace) -> Result<(), RunError>;
+    /// Adds a further loop compiled with `compile_loop` from `Exits::loop_in`; returns its
+    /// part number.
+    fn add_loop(&mut self, code: CompiledTrace) -> Result<usize, RunError>;
     /// Invalidates the tree for good: later runs leave through every `guard_not_invalidated`
     /// of every part, patched into jumps to their exits.
     fn invalidate(&mut self);
@@ -224,6 +255,9 @@ impl TreeRunner for Native<'_> {
     }
     fn attach(&mut self, at: u32, bridge: CompiledTrace) -> Result<(), RunError> {
         self.tree.attach(self.backend, at, bridge)
+    }
+    fn add_loop(&mut self, code: CompiledTrace) -> Result<usize, RunError> {
+        self.tree.add_loop(self.backend, code)
     }
     fn invalidate(&mut self) {
         self.tree.invalidate();
@@ -422,9 +456,10 @@ pub fn tree_text(parts: &[Trace], bridges: &HashMap<(usize, ExitId), usize>) -> 
     })
 }
 
-/// Builds `parts` as a tree on `target`: the root compiled and loaded, then each bridge, in
-/// part order, compiled from the state of the guard `bridges` says it grows out of and
-/// attached; `each` sees every part's compilation (the root's first).
+/// Builds `parts` as a tree on `target`: the root compiled and loaded, then each further
+/// part in order — a bridge compiled from the state of the guard `bridges` says it grows
+/// out of and attached, a further loop (a part no bridge) compiled into the tree's frame
+/// and added; `each` sees every part's compilation (the root's first).
 pub fn build_tree<'t>(
     target: &'t dyn crate::Target,
     parts: &[Trace],
@@ -444,24 +479,45 @@ pub fn build_tree<'t>(
     let mut tree = target
         .load_tree(root.code, &parts[0])
         .map_err(|e| format!("{name}: loading the root: {e}"))?;
-    let mut order: Vec<(&(usize, ExitId), &usize)> = bridges.iter().collect();
-    order.sort_by_key(|(_, &k)| k);
-    for (&(part, guard), &k) in order {
-        let (at, from) = tree
-            .exits()
-            .bridge_from(part, guard)
-            .ok_or_else(|| format!("{name}: bridge {k}: no guard {guard} in part {part}"))?;
-        let code = compile_bridge(
-            target.backend(),
-            &parts[k],
-            externs,
-            CompileOptions::default(),
-            from,
-        )
-        .map_err(|e| format!("{name}: bridge {k}: {e}"))?;
-        each(k, &code);
-        tree.attach(at, code.code)
-            .map_err(|e| format!("{name}: attaching bridge {k}: {e}"))?;
+    let mut grows_from: Vec<Option<(usize, ExitId)>> = vec![None; parts.len()];
+    for (&at, &k) in bridges {
+        if let Some(g) = grows_from.get_mut(k) {
+            *g = Some(at);
+        }
+    }
+    // A tree's part numbers are the order parts are added: the same as here.
+    for (k, g) in grows_from.iter().enumerate().skip(1) {
+        match *g {
+            Some((part, guard)) => {
+                let (at, from) = tree.exits().bridge_from(part, guard).ok_or_else(|| {
+                    format!("{name}: bridge {k}: no guard {guard} in part {part}")
+                })?;
+                let code = compile_bridge(
+                    target.backend(),
+                    &parts[k],
+                    externs,
+                    CompileOptions::default(),
+                    from,
+                )
+                .map_err(|e| format!("{name}: bridge {k}: {e}"))?;
+                each(k, &code);
+                tree.attach(at, code.code)
+                    .map_err(|e| format!("{name}: attaching bridge {k}: {e}"))?;
+            }
+            None => {
+                let code = compile_loop(
+                    target.backend(),
+                    &parts[k],
+                    externs,
+                    CompileOptions::default(),
+                    tree.exits().loop_in(),
+                )
+                .map_err(|e| format!("{name}: loop {k}: {e}"))?;
+                each(k, &code);
+                tree.add_loop(code.code)
+                    .map_err(|e| format!("{name}: adding loop {k}: {e}"))?;
+            }
+        }
     }
     Ok(tree)
 }

@@ -356,11 +356,18 @@ fn run_file(
     let args = args.or(default_args(&src)).unwrap_or("");
     if tree.parts.len() > 1 {
         let ops: usize = tree.parts.iter().map(|p| p.ops.len()).sum();
-        let n = tree.parts.len() - 1;
-        let plural = if n == 1 { "" } else { "s" };
+        let n = tree.grows_from.iter().filter(|g| g.is_some()).count();
+        let loops = tree.parts.len() - 1 - n;
+        let count = |k: usize, what: &str| format!("{k} {what}{}", if k == 1 { "" } else { "s" });
+        let further = if loops > 0 {
+            format!(", {}", count(loops, "further loop"))
+        } else {
+            String::new()
+        };
         say!(
-            "{} (a tree: the root and {n} bridge{plural}, {ops} ops) args: {args}",
-            path.display()
+            "{} (a tree: the root{further} and {}, {ops} ops) args: {args}",
+            path.display(),
+            count(n, "bridge")
         );
     } else {
         say!("{} ({} ops) args: {args}", path.display(), trace.ops.len());
@@ -414,6 +421,7 @@ fn run_file(
         Ok((part, out)) => {
             match part {
                 Some(0) => say!("  in the root: {out}"),
+                Some(p) if tree.grows_from[p].is_none() => say!("  in loop {p}: {out}"),
                 Some(p) => say!("  in bridge {p}: {out}"),
                 None => say!("  {out}"),
             }
@@ -444,8 +452,8 @@ fn run_file(
     }
 }
 
-/// Compiles a tree's root for `target` and attaches its bridges in file order (each from
-/// its guard's compiled state), optionally prints each part's code, runs it, and checks
+/// Compiles a tree's root for `target`, then its further loops and bridges in file order
+/// (each bridge from its guard's compiled state), optionally prints each part's code, runs it, and checks
 /// part, outcome and memory against the interpreter running the tree.
 fn run_tree_on(
     target: &dyn Target,
@@ -461,8 +469,10 @@ fn run_tree_on(
     let mut runner =
         jit_testkit::tree::build_tree(target, &tree.parts, &bridges, &externs, |k, c| {
             if disasm {
-                if let Some((_, guard)) = tree.grows_from[k] {
-                    put!("# bridge {k}, out of Guard{}\n", guard.0);
+                match tree.grows_from[k] {
+                    Some((_, guard)) => put!("# bridge {k}, out of Guard{}\n", guard.0),
+                    None if k > 0 => put!("# loop {k}\n"),
+                    None => {}
                 }
                 put!(
                     "{}",

@@ -807,6 +807,12 @@ impl TreeRunner for OffByOneTree<'_> {
     ) -> Result<(), jit_core::runtime::RunError> {
         self.0.attach(at, bridge)
     }
+    fn add_loop(
+        &mut self,
+        code: jit_core::backend::CompiledTrace,
+    ) -> Result<usize, jit_core::runtime::RunError> {
+        self.0.add_loop(code)
+    }
     fn invalidate(&mut self) {
         self.0.invalidate()
     }
@@ -886,4 +892,230 @@ fn a_diverging_tree_shrinks_to_a_tree_file() {
     let text = jit_testkit::tree::tree_text(&small, &map);
     let back = jit_core::text::parse_tree(&text, &jit_testkit::externs()).unwrap();
     assert_eq!(back.parts, small);
+}
+
+/// A tree of two loops: the root (Target0) and a further peeled loop (Target5 over its
+/// preamble, Target6 over its body, a constant the body hoists, a `guard_not_invalidated`).
+/// A bridge out of the root's body jumps to the further loop's preamble label, one out of
+/// the further loop's body jumps to its own header by token, and one out of that bridge
+/// jumps back to the root — values of every type crossing each time (split i64 on ARM, f64
+/// in core registers on ARMv5TE).
+const TWO_LOOPS: &str = "\
+[i0, l1, f2, p3]
+label(i0, l1, f2, p3, descr=<Target0>)
+i4 = int_and(i0, 7)
+guard_true(i4) [i0, l1, f2, p3]
+l5 = cast_i32_to_i64(i0)
+l6 = int_add(l1, l5)
+store_i32(p3, 0, 4, 0, i0)
+i7 = int_sub(i0, 1)
+i8 = int_gt(i7, 0)
+guard_true(i8) [i7, l6, f2]
+jump(i7, l6, f2, p3, descr=<Target0>)
+# Loop
+[i0, l1, f2, p3]
+label(i0, l1, f2, p3, descr=<Target5>)
+i4 = int_lt(i0, 100000)
+guard_true(i4) [i0, l1]
+label(i0, l1, f2, p3, descr=<Target6>)
+guard_not_invalidated() [i0, l1, f2]
+i5 = int_and(i0, 3)
+guard_true(i5) [i0, l1, f2, p3]
+f6 = float_mul(f2, 0.5)
+f7 = float_add(f6, 1.0)
+l8 = cast_f64_to_i64(f7)
+l9 = int_xor(l1, 81985529216486895L)
+l10 = int_add(l9, l8)
+store_i32(p3, 1, 4, 0, i0)
+i11 = int_sub(i0, 1)
+i12 = int_gt(i11, 0)
+guard_true(i12) [i11, l10, f7]
+jump(i11, l10, f7, p3, descr=<Target6>)
+# bridge out of Guard0
+[i0, l1, f2, p3]
+i4 = int_sub(i0, 1)
+l5 = int_mul(l1, 3L)
+jump(i4, l5, f2, p3, descr=<Target5>)
+# bridge out of Guard4
+[i0, l1, f2, p3]
+f4 = float_sub(f2, 0.25)
+i5 = int_and(i0, 12)
+guard_true(i5) [i0, l1, f4, p3]
+i6 = int_sub(i0, 1)
+jump(i6, l1, f4, p3, descr=<Target6>)
+# bridge out of Guard6
+[i0, l1, f2, p3]
+i4 = int_sub(i0, 1)
+f5 = float_add(f2, 0.125)
+jump(i4, l1, f5, p3, descr=<Target0>)
+";
+
+/// Bridges jump between two loops of a tree ([`TWO_LOOPS`]) on every target as in the
+/// interpreter: for many counts, as if invalidated (the further loop's site patched), and
+/// for every budget up to 300 jumps (each target stops at the same jump, memory alike).
+#[test]
+fn bridges_jump_between_the_loops_of_a_tree_on_every_target() {
+    let externs = jit_testkit::externs();
+    let tree = jit_core::text::parse_tree(TWO_LOOPS, &externs).unwrap();
+    assert_eq!(tree.loop_of(), vec![0, 1, 0, 1, 1]);
+    let bridges = tree.bridges();
+    let run = |count: i32, options: RunOptions| {
+        let mut memory = Memory::new();
+        let buf = memory.alloc(8).unwrap();
+        let inputs = [
+            Scalar::I32(count),
+            Scalar::I64(5),
+            Scalar::F64(1.5f64.to_bits()),
+            Scalar::Ref(buf),
+        ];
+        let oracle = InterpTree {
+            parts: &tree.parts,
+            bridges: &bridges,
+        };
+        let mut path = Vec::new();
+        let want = oracle.run_path(&inputs, &mut memory.clone(), &externs, options, &mut path);
+        (inputs, memory, want.map(|(p, _)| p), path)
+    };
+    // The interpreter's runs go through every part, and end in either loop.
+    let (_, _, end, path) = run(1000, RunOptions::default());
+    assert_eq!(end, Ok(1), "the run ends at the further loop's exit guard");
+    for part in 0..5 {
+        assert!(path.contains(&part), "part {part} never runs: {path:?}");
+    }
+    let (_, _, end, _) = run(
+        1000,
+        RunOptions {
+            invalidated: true,
+            ..RunOptions::default()
+        },
+    );
+    assert_eq!(
+        end,
+        Ok(1),
+        "invalidated, the run leaves through the further loop's site"
+    );
+    for triple in SUPPORTED {
+        let t = target(triple).unwrap();
+        let mut cases: Vec<(i32, RunOptions)> = [0, 1, 7, 8, 9, 16, 33, 100, 1000, 99_999]
+            .iter()
+            .map(|&c| (c, RunOptions::default()))
+            .collect();
+        cases.extend([8, 1000].map(|c| {
+            (
+                c,
+                RunOptions {
+                    invalidated: true,
+                    ..RunOptions::default()
+                },
+            )
+        }));
+        cases.extend((0..300).step_by(7).map(|b| {
+            (
+                1000,
+                RunOptions {
+                    step_budget: 11 + 8 * b,
+                    ..RunOptions::default()
+                },
+            )
+        }));
+        for (count, options) in cases {
+            let (inputs, memory, _, _) = run(count, options);
+            let d = jit_testkit::tree::compare_tree(
+                &*t,
+                &tree.parts,
+                &bridges,
+                &inputs,
+                &memory,
+                options,
+            );
+            assert_eq!(d, Ok(None), "{} from {count}, {options:?}", t.name());
+        }
+    }
+}
+
+/// A loop added to a tree after the root has run: a bridge attached later jumps into it,
+/// and the next run takes both; a loop whose token the tree has is refused.
+#[test]
+fn a_loop_added_later_is_entered_by_the_next_bridge() {
+    let externs = jit_testkit::externs();
+    let tree_src = jit_core::text::parse_tree(TWO_LOOPS, &externs).unwrap();
+    let parts = &tree_src.parts;
+    for triple in SUPPORTED {
+        let t = target(triple).unwrap();
+        let backend = t.backend();
+        let root = compile(backend, &parts[0], &externs, CompileOptions::default()).unwrap();
+        let mut tree = t.load_tree(root.code, &parts[0]).unwrap();
+        let mut map = HashMap::new();
+        let check_run = |tree: &mut dyn TreeRunner, upto: usize, map: &HashMap<_, _>| {
+            let mut memory = Memory::new();
+            let buf = memory.alloc(8).unwrap();
+            let inputs = [
+                Scalar::I32(40),
+                Scalar::I64(5),
+                Scalar::F64(1.5f64.to_bits()),
+                Scalar::Ref(buf),
+            ];
+            let oracle = InterpTree {
+                parts: &parts[..upto],
+                bridges: map,
+            };
+            let mut want_mem = memory.clone();
+            let want = oracle
+                .run(&inputs, &mut want_mem, &externs, RunOptions::default())
+                .unwrap();
+            let got = tree
+                .run(&inputs, &mut memory, RunOptions::default())
+                .unwrap_or_else(|e| panic!("{}: {e}", t.name()));
+            assert!(
+                want.0 == got.0
+                    && want.1.same_exit_and_values(&got.1)
+                    && memory.same_contents(&want_mem),
+                "{}: interpreter part {} {}, target part {} {}",
+                t.name(),
+                want.0,
+                want.1,
+                got.0,
+                got.1
+            );
+            got.0
+        };
+        assert_eq!(check_run(&mut *tree, 1, &map), 0);
+        let code = jit_core::compile::compile_loop(
+            backend,
+            &parts[1],
+            &externs,
+            CompileOptions::default(),
+            tree.exits().loop_in(),
+        )
+        .unwrap();
+        assert_eq!(tree.add_loop(code.code).unwrap(), 1);
+        // The same loop again: its tokens are the tree's now.
+        let again = jit_core::compile::compile_loop(
+            backend,
+            &parts[1],
+            &externs,
+            CompileOptions::default(),
+            tree.exits().loop_in(),
+        )
+        .unwrap();
+        let err = tree.add_loop(again.code).unwrap_err().to_string();
+        assert!(err.contains("Target5"), "{err}");
+        assert_eq!(
+            check_run(&mut *tree, 2, &map),
+            0,
+            "nothing enters the loop yet"
+        );
+        let g0 = parts[0].ops[2].exit_id().unwrap();
+        attach(&*t, &mut *tree, 0, g0, &parts[2]);
+        map.insert((0, g0), 2);
+        assert_eq!(
+            check_run(&mut *tree, 3, &map),
+            1,
+            "the run ends in the further loop"
+        );
+        let g4 = parts[1].ops[6].exit_id().unwrap();
+        attach(&*t, &mut *tree, 1, g4, &parts[3]);
+        map.insert((1, g4), 3);
+        check_run(&mut *tree, 4, &map);
+    }
 }

@@ -20,11 +20,18 @@
 //! jump(i4, i3)                      # back to the root's loop
 //! ```
 //!
+//! A line `# Loop` (as PyPy's logs head a loop, `# Loop 1 (…) : loop with 53 ops`; anything
+//! after `Loop` ignored) starts a further loop of the tree: a trace with a label, whose
+//! labels' tokens are new to the tree (write them as `descr=<TargetN>`), entered by the
+//! bridges that jump to them.
+//!
 //! Exit ids are unique across the file: a part's exits without a `descr` are numbered on
 //! from the largest id of the parts before it, so `Guard<N>` names one guard of the tree.
-//! A bridge takes its guard's fail args as inputs (the same number and types) and ends in
-//! `finish` or in a `jump` to the root's loop (its label's types); at most one bridge grows
-//! out of a guard. A file without a bridge line is a tree of one trace.
+//! A bridge takes its guard's fail args as inputs (the same number and types), has no label
+//! of its own, and ends in `finish` or in a `jump` to a loop's label (its label's types):
+//! the label its token names in any loop before it, else its own loop's header (the loop
+//! whose guard it grows out of, or the loop that bridge grew from). At most one bridge
+//! grows out of a guard. A file without a bridge or loop line is a tree of one trace.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -40,11 +47,17 @@ pub struct TreeSource {
     /// Where each part's operations, arguments and declarations stand in the file.
     pub positions: Vec<Positions>,
     /// For each part, the part holding the guard it grows out of and that guard's exit id
-    /// (`None` for the root).
+    /// (`None` for the root and every further loop).
     pub grows_from: Vec<Option<(usize, ExitId)>>,
 }
 
 impl TreeSource {
+    /// For each part, the loop it belongs to: itself for a loop, for a bridge the loop of
+    /// the part whose guard it grows out of.
+    pub fn loop_of(&self) -> Vec<usize> {
+        loop_of(&self.grows_from)
+    }
+
     /// Which part continues where a guard fails: (part, guard's exit id) → bridge part.
     pub fn bridges(&self) -> HashMap<(usize, ExitId), usize> {
         self.grows_from
@@ -81,7 +94,13 @@ pub enum TreeError {
     NoLoop,
     /// A bridge's jump names a token no label of the root has.
     UnknownTarget(u32),
-    /// A bridge's jump passes other types than the root's label takes.
+    /// A further loop without a label.
+    LoopWithoutLabel,
+    /// A label's token is a label's of an earlier loop (tokens are unique in a tree).
+    DuplicateToken(u32),
+    /// A bridge with a label: a bridge jumps to a loop's label, it has none of its own.
+    BridgeLabel,
+    /// A bridge's jump passes other types than the label takes.
     JumpMismatch {
         /// The label's types.
         label: Vec<Type>,
@@ -126,17 +145,29 @@ impl fmt::Display for TreeError {
             ),
             TreeError::NoLoop => write!(
                 f,
-                "the bridge jumps to the root's loop, but the root has no label"
+                "the bridge jumps to its loop, but that loop has no label"
             ),
             TreeError::UnknownTarget(t) => {
                 write!(
                     f,
-                    "the bridge jumps to Target{t}, but no label of the root has it"
+                    "the bridge jumps to Target{t}, but no label of a loop before it has it"
                 )
             }
+            TreeError::LoopWithoutLabel => {
+                write!(f, "a further loop of a tree needs a label")
+            }
+            TreeError::DuplicateToken(t) => write!(
+                f,
+                "Target{t} is a label of an earlier loop: tokens are unique in a tree \
+                 (give this loop's labels descr=<TargetN> of their own)"
+            ),
+            TreeError::BridgeLabel => write!(
+                f,
+                "a bridge has no label of its own: it jumps to a loop's label"
+            ),
             TreeError::JumpMismatch { label, jump } => write!(
                 f,
-                "the jump passes [{}], the root's label takes [{}]",
+                "the jump passes [{}], the label takes [{}]",
                 list(jump),
                 list(label)
             ),
@@ -146,12 +177,27 @@ impl fmt::Display for TreeError {
 
 impl std::error::Error for TreeError {}
 
-/// A bridge line: `# bridge out of Guard<N>` (or `<Guard<N>>`, anything after ignored).
-/// `Ok(None)` for any other line.
-fn header(line: &str) -> Result<Option<u32>, String> {
+/// What a section of a tree file is, from the line that heads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Head {
+    /// `# bridge out of Guard<N>`.
+    Bridge(u32),
+    /// `# Loop`.
+    Loop,
+}
+
+/// A section's first line: `# bridge out of Guard<N>` (or `<Guard<N>>`, anything after
+/// ignored) or `# Loop` (then a space, a digit or nothing). `Ok(None)` for any other line.
+fn header(line: &str) -> Result<Option<Head>, String> {
     let Some(rest) = line.trim_start().strip_prefix('#') else {
         return Ok(None);
     };
+    if let Some(after) = rest.trim_start().strip_prefix("Loop") {
+        if after.is_empty() || after.starts_with(|c: char| c.is_whitespace() || c.is_ascii_digit())
+        {
+            return Ok(Some(Head::Loop));
+        }
+    }
     let Some(rest) = rest.trim_start().strip_prefix("bridge out of") else {
         return Ok(None);
     };
@@ -168,12 +214,25 @@ fn header(line: &str) -> Result<Option<u32>, String> {
         .unwrap_or_default();
     digits
         .parse::<u32>()
-        .map(Some)
+        .map(|id| Some(Head::Bridge(id)))
         .map_err(|_| line.trim().to_string())
 }
 
-/// Whether `src` has a bridge line: a tree of more than one part, which the single-trace
-/// parser does not read.
+/// Each part's loop (see [`TreeSource::loop_of`]).
+fn loop_of(grows_from: &[Option<(usize, ExitId)>]) -> Vec<usize> {
+    let mut out: Vec<usize> = Vec::with_capacity(grows_from.len());
+    for (k, g) in grows_from.iter().enumerate() {
+        let l = match g {
+            Some((p, _)) if *p < k => out[*p],
+            _ => k,
+        };
+        out.push(l);
+    }
+    out
+}
+
+/// Whether `src` has a bridge or loop line: a tree of more than one part, which the
+/// single-trace parser does not read.
 pub fn is_tree(src: &str) -> bool {
     src.lines().any(|l| !matches!(header(l), Ok(None)))
 }
@@ -183,12 +242,12 @@ pub fn is_tree(src: &str) -> bool {
 /// each other.
 pub fn parse_tree(src: &str, externs: &crate::Externs) -> Result<TreeSource, TextError> {
     let lines: Vec<&str> = src.split('\n').collect();
-    // Sections: (first line index, header line index and guard id).
-    let mut heads: Vec<(usize, u32)> = Vec::new();
+    // Sections after the first: (header line index, what it heads).
+    let mut heads: Vec<(usize, Head)> = Vec::new();
     let mut errors = Vec::new();
     for (k, line) in lines.iter().enumerate() {
         match header(line) {
-            Ok(Some(id)) => heads.push((k, id)),
+            Ok(Some(head)) => heads.push((k, head)),
             Ok(None) => {}
             Err(text) => errors.push((pos(k), TreeError::BadHeader(text))),
         }
@@ -231,12 +290,34 @@ pub fn parse_tree(src: &str, externs: &crate::Externs) -> Result<TreeSource, Tex
     if !errors.is_empty() {
         return Err(TextError::Tree(errors));
     }
-    for (k, &(line, id)) in heads.iter().enumerate() {
+    let mut tokens: HashMap<u32, usize> = HashMap::new();
+    let mut add_tokens = |out: &TreeSource, part: usize, errors: &mut Vec<(Pos, TreeError)>| {
+        let trace = &out.parts[part];
+        for (i, op) in trace.ops.iter().enumerate() {
+            if op.opcode == Opcode::Label {
+                let t = trace.label_token(i);
+                if tokens.insert(t, part).is_some() {
+                    let at = out.positions[part].ops.get(i).copied().unwrap_or(pos(0));
+                    errors.push((at, TreeError::DuplicateToken(t)));
+                }
+            }
+        }
+    };
+    add_tokens(&out, 0, &mut errors);
+    for (k, &(line, head)) in heads.iter().enumerate() {
         let part = k + 1;
         let at = pos(line);
-        match check_bridge(&out, part, id) {
-            Ok(from) => out.grows_from[part] = Some(from),
-            Err((p, e)) => errors.push((p.unwrap_or(at), e)),
+        match head {
+            Head::Loop => {
+                if out.parts[part].label_index().is_none() {
+                    errors.push((at, TreeError::LoopWithoutLabel));
+                }
+                add_tokens(&out, part, &mut errors);
+            }
+            Head::Bridge(id) => match check_bridge(&out, part, id) {
+                Ok(from) => out.grows_from[part] = Some(from),
+                Err((p, e)) => errors.push((p.unwrap_or(at), e)),
+            },
         }
     }
     if errors.is_empty() {
@@ -260,7 +341,8 @@ fn op_pos(positions: &Positions, trace: &Trace, id: ExitId) -> Option<Pos> {
     positions.ops.get(i).copied()
 }
 
-/// Checks bridge `part` against guard `id` of an earlier part and the root's loop.
+/// Checks bridge `part` against guard `id` of an earlier part and the loop it jumps to
+/// (the parts before it have their `grows_from` set).
 fn check_bridge(
     tree: &TreeSource,
     part: usize,
@@ -294,18 +376,27 @@ fn check_bridge(
             },
         ));
     }
-    if let Some(jump) = bridge
-        .ops
-        .last()
-        .filter(|o| o.opcode == Opcode::Jump && bridge.label_index().is_none())
-    {
+    if let Some(l) = bridge.label_index() {
+        return Err((
+            tree.positions[part].ops.get(l).copied(),
+            TreeError::BridgeLabel,
+        ));
+    }
+    if let Some(jump) = bridge.ops.last().filter(|o| o.opcode == Opcode::Jump) {
         let at = tree.positions[part].ops.last().copied();
-        let root = &tree.parts[0];
-        let l = match bridge.jump_token() {
-            Some(t) => root
-                .label_with_token(t)
+        let loops = loop_of(&tree.grows_from[..part]);
+        let (root, l) = match bridge.jump_token() {
+            Some(t) => (0..part)
+                .filter(|&p| tree.grows_from[p].is_none())
+                .find_map(|p| {
+                    let r = &tree.parts[p];
+                    r.label_with_token(t).map(|l| (r, l))
+                })
                 .ok_or((at, TreeError::UnknownTarget(t)))?,
-            None => root.label_index().ok_or((at, TreeError::NoLoop))?,
+            None => {
+                let root = &tree.parts[loops[holder]];
+                (root, root.label_index().ok_or((at, TreeError::NoLoop))?)
+            }
         };
         let label: Vec<Type> = root.ops[l]
             .args
@@ -333,8 +424,10 @@ pub fn print_tree(tree: &TreeSource) -> String {
     let mut s = String::new();
     let mut next_exit = 0u32;
     for (k, part) in tree.parts.iter().enumerate() {
-        if let Some((_, id)) = tree.grows_from[k] {
-            s.push_str(&format!("# bridge out of Guard{}\n", id.0));
+        match tree.grows_from[k] {
+            Some((_, id)) => s.push_str(&format!("# bridge out of Guard{}\n", id.0)),
+            None if k > 0 => s.push_str("# Loop\n"),
+            None => {}
         }
         s.push_str(&super::printer::print_from(part, next_exit));
         for id in part.ops.iter().filter_map(|o| o.exit_id()) {
