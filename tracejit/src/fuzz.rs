@@ -26,6 +26,9 @@ pub struct Report {
     pub trees: u64,
     /// Bridges attached and compared on every target.
     pub bridges: u64,
+    /// Trees that got a further loop, and of those, trees whose runs entered it through a
+    /// bridge.
+    pub further_loops: (u64, u64),
     /// Operations the interpreter executed over all compared runs.
     pub steps: u64,
     /// Per target: runs compared and opcodes covered.
@@ -155,10 +158,12 @@ pub fn run(
                     // that fail, compared on every target.
                     if agreed && want.outcome.kind == jit_core::interp::ExitKind::Guard {
                         match grow(&targets, &trace, &inputs, &memory, options, rng.next(), 3) {
-                            Ok(0) => {}
-                            Ok(n) => {
+                            Ok(g) if g.bridges == 0 => {}
+                            Ok(g) => {
                                 local.trees += 1;
-                                local.bridges += n;
+                                local.bridges += g.bridges;
+                                local.further_loops.0 += g.further_loop as u64;
+                                local.further_loops.1 += g.entered_loop as u64;
                             }
                             Err(d) => local.divergences.push(d),
                         }
@@ -170,6 +175,8 @@ pub fn run(
                 r.finished += local.finished;
                 r.trees += local.trees;
                 r.bridges += local.bridges;
+                r.further_loops.0 += local.further_loops.0;
+                r.further_loops.1 += local.further_loops.1;
                 r.steps += local.steps;
                 r.divergences.extend(local.divergences);
                 for (all, mine) in r.per_target.iter_mut().zip(local.per_target) {
@@ -205,14 +212,26 @@ pub fn run(
     Ok(r)
 }
 
+/// What growing one tree did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Growth {
+    /// Bridges attached and compared on every target.
+    pub bridges: u64,
+    /// Whether the tree got a further loop.
+    pub further_loop: bool,
+    /// Whether a run entered the further loop (through a bridge's jump).
+    pub entered_loop: bool,
+}
+
 /// The step budget of tree runs in the fuzzer (single traces get 5,000).
 pub const TREE_STEP_BUDGET: u64 = 1_500;
 
 /// Grows a tree from `trace` on every target: up to `depth` times, a bridge
 /// ([`jit_testkit::tree::bridge`], shaped by `salt`) for the guard the last run failed at is
 /// compiled for each target from that target's guard state and attached, and the tree runs
-/// again on each and in the interpreter (root, then bridges). Returns the bridges compared,
-/// or a divergence: the root, the bridges and the inputs as text.
+/// again on each and in the interpreter (root, then bridges). One tree in three first gets
+/// a further loop (a generated trace with a label) that bridges may jump into. Returns what
+/// grew, or a divergence: the tree and the inputs as a tree file.
 fn grow(
     targets: &[Box<dyn Target>],
     trace: &jit_core::Trace,
@@ -221,9 +240,9 @@ fn grow(
     options: RunOptions,
     salt: u64,
     depth: u32,
-) -> Result<u64, String> {
+) -> Result<Growth, String> {
     use jit_core::backend::CompileError;
-    use jit_core::compile::{compile, compile_bridge, CompileOptions};
+    use jit_core::compile::{compile, compile_bridge, compile_loop, CompileOptions};
     use jit_core::interp::ExitKind;
     use jit_testkit::tree::{bridge, bridge_to_loop, InterpTree, TreeRunner};
     // A bridge back into the loop often makes it endless: a lower budget keeps those runs
@@ -237,16 +256,16 @@ fn grow(
         for target in targets {
             let Ok(root) = compile(target.backend(), trace, externs, CompileOptions::default())
             else {
-                return Ok(0);
+                return Ok(Growth::default());
             };
             match target.load_tree(root.code, trace) {
                 Ok(t) => trees.push(t),
-                Err(_) => return Ok(0),
+                Err(_) => return Ok(Growth::default()),
             }
         }
         let mut parts = vec![trace.clone()];
         let mut map = std::collections::HashMap::new();
-        let mut grown = 0;
+        let mut grown = Growth::default();
         // A tree file: `tracejit run` takes it as it is.
         let report = |parts: &[jit_core::Trace],
                       map: &std::collections::HashMap<(usize, jit_core::ExitId), usize>,
@@ -258,6 +277,46 @@ fn grow(
                 jit_testkit::tree::tree_text(parts, map)
             )
         };
+        // One tree in three gets a further loop, which bridges may jump into.
+        if salt % 3 == 1 {
+            if let Some(l) = further_loop(&trees[0].exits().parts[0], salt) {
+                let mut codes = Vec::new();
+                for (target, tree) in targets.iter().zip(&trees) {
+                    let into = tree.exits().loop_in();
+                    match compile_loop(
+                        target.backend(),
+                        &l,
+                        externs,
+                        CompileOptions::default(),
+                        into,
+                    ) {
+                        Ok(c) => codes.push(c.code),
+                        // Calls needing more stack than the root reserved, on some target.
+                        Err(CompileError::BridgeMismatch(_)) => break,
+                        Err(e) => {
+                            return Err(report(
+                                &[trace.clone(), l],
+                                &map,
+                                format!("{}: {e}", target.name()),
+                            ))
+                        }
+                    }
+                }
+                if codes.len() == trees.len() {
+                    for ((target, tree), code) in targets.iter().zip(trees.iter_mut()).zip(codes) {
+                        tree.add_loop(code).map_err(|e| {
+                            report(
+                                &[trace.clone(), l.clone()],
+                                &map,
+                                format!("{}: adding the loop: {e}", target.name()),
+                            )
+                        })?;
+                    }
+                    parts.push(l);
+                    grown.further_loop = true;
+                }
+            }
+        }
         for level in 0..depth {
             let oracle = InterpTree {
                 parts: &parts,
@@ -270,15 +329,31 @@ fn grow(
                 break;
             }
             let types: Vec<_> = out.values.iter().map(|v| v.ty()).collect();
-            // The root label a jumping bridge goes to: mostly the loop header, sometimes
-            // (by token) another label, such as a peeled loop's first.
+            // The label a jumping bridge goes to: mostly its own loop's header, sometimes
+            // (by token) another label, such as a peeled loop's first or a label of another
+            // loop of the tree.
             let target_label = trees.first().and_then(|t| {
-                let labels = &t.exits().parts[0].labels;
-                let k = (salt >> (8 * level + 4)) as usize % (labels.len() + 2);
+                let x = t.exits();
+                let loops: Vec<usize> = (0..x.parts.len()).filter(|&p| x.loop_of[p] == p).collect();
+                let own = x.parts[x.loop_of.get(part).copied().unwrap_or(0)].loop_header();
+                let r = (salt >> (8 * level + 4)) as usize;
+                // Half the time into another loop of the tree, if it has one.
+                let other: Vec<_> = loops
+                    .iter()
+                    .filter(|&&p| Some(p) != x.loop_of.get(part).copied())
+                    .flat_map(|&p| &x.parts[p].labels)
+                    .collect();
+                let labels: Vec<_> = if r & 1 == 1 && !other.is_empty() {
+                    other
+                } else {
+                    loops.iter().flat_map(|&p| &x.parts[p].labels).collect()
+                };
+                let k = (r >> 1) % (labels.len() + 2);
                 labels
                     .get(k)
-                    .or_else(|| t.exits().parts[0].loop_header())
-                    .map(|l| (l.token, l.header, l.types.clone()))
+                    .copied()
+                    .or(own)
+                    .map(|l| (l.token, l.header && own == Some(l), l.types.clone()))
             });
             let loop_types = target_label.as_ref().map(|(_, _, t)| t.clone());
             // Mostly a generated bridge (any operation, memory through the buffer if the
@@ -345,7 +420,10 @@ fn grow(
                 bridges: &map,
             };
             let mut want_mem = memory.clone();
-            let want = match oracle.run(inputs, &mut want_mem, externs, options) {
+            let mut path = Vec::new();
+            let ran = oracle.run_path(inputs, &mut want_mem, externs, options, &mut path);
+            grown.entered_loop |= grown.further_loop && path.contains(&1);
+            let want = match ran {
                 Ok(w) => Some(w),
                 // A bridge back to the loop can make it endless: every target must stop at
                 // the same jump, with the same memory.
@@ -376,10 +454,46 @@ fn grow(
                     return Err(report(&small, &map, why));
                 }
             }
-            grown += 1;
+            grown.bridges += 1;
         }
         Ok(grown)
     })
+}
+
+/// A further loop for the tree of `root`, drawn from `salt`: a generated trace with a
+/// label, its labels given tokens the root's labels do not have. `None` if the draw has no
+/// label.
+fn further_loop(root: &jit_core::backend::CompiledTrace, salt: u64) -> Option<jit_core::Trace> {
+    use jit_core::ir::{Extra, Opcode};
+    let mut rng = Rng(salt.rotate_left(17) ^ 0x5851_f42d_4c95_7f2d | 1);
+    // A few draws: about half of all generated traces loop.
+    let mut t = (0..4).find_map(|_| {
+        let bytes: Vec<u8> = (0..200 + (rng.next() % 600) as usize)
+            .map(|_| rng.next() as u8)
+            .collect();
+        let (t, _) = gen::trace(&bytes);
+        t.label_index().map(|_| t)
+    })?;
+    let base = root.labels.iter().map(|l| l.token + 1).max().unwrap_or(0) + 100;
+    let tokens: Vec<(u32, u32)> = (0..t.ops.len())
+        .filter(|&i| t.ops[i].opcode == Opcode::Label)
+        .enumerate()
+        .map(|(k, i)| (t.label_token(i), base + k as u32))
+        .collect();
+    let new = |old: u32| tokens.iter().find(|&&(o, _)| o == old).map(|&(_, n)| n);
+    let labels: Vec<usize> = (0..t.ops.len())
+        .filter(|&i| t.ops[i].opcode == Opcode::Label)
+        .collect();
+    for (k, i) in labels.into_iter().enumerate() {
+        t.ops[i].extra = Extra::Target(tokens[k].1);
+    }
+    if let Some(j) = t.ops.last_mut().filter(|o| o.opcode == Opcode::Jump) {
+        if let Extra::Target(old) = j.extra {
+            j.extra = Extra::Target(new(old)?);
+        }
+    }
+    jit_core::verify(&t).ok()?;
+    Some(t)
 }
 
 /// Inputs as an `# args:` line.
@@ -433,14 +547,14 @@ pub fn trees(data: &[u8]) -> Result<(), String> {
     trees_grown(data).map(|_| ())
 }
 
-/// [`trees`], returning the bridges attached and compared.
-pub fn trees_grown(data: &[u8]) -> Result<u64, String> {
+/// [`trees`], returning what grew.
+pub fn trees_grown(data: &[u8]) -> Result<Growth, String> {
     let (trace, inputs, memory, options) = case(data);
     let Ok(want) = expect(&trace, &inputs, &memory, options) else {
-        return Ok(0);
+        return Ok(Growth::default());
     };
     if want.outcome.kind != jit_core::interp::ExitKind::Guard {
-        return Ok(0);
+        return Ok(Growth::default());
     }
     let salt = data
         .iter()

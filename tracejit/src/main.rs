@@ -251,6 +251,11 @@ fn main() -> ExitCode {
                         r.bridges,
                         r.trees as f64 / secs
                     );
+                    say!(
+                        "  {} trees with a further loop, {} of them entered by a bridge's jump",
+                        r.further_loops.0,
+                        r.further_loops.1
+                    );
                     for (t, runs, ops) in &r.per_target {
                         say!("  {t}: {runs} runs agreed, {} opcodes covered", ops.len());
                     }

@@ -84,11 +84,18 @@ fn the_trees_target_finds_no_divergence() {
         b.extend(b.clone());
         b
     });
-    let mut bridges = 0;
+    let (mut bridges, mut loops, mut entered) = (0, 0, 0);
     for data in long {
-        bridges += tracejit::fuzz::trees_grown(&data).unwrap_or_else(|e| panic!("{e}"));
+        let g = tracejit::fuzz::trees_grown(&data).unwrap_or_else(|e| panic!("{e}"));
+        bridges += g.bridges;
+        loops += g.further_loop as u32;
+        entered += g.entered_loop as u32;
     }
     assert!(bridges > 50, "only {bridges} bridges grown");
+    assert!(
+        loops > 5 && entered > 0,
+        "{loops} trees with a further loop, {entered} entering it"
+    );
 }
 
 /// Regression (found by cargo-fuzz): with its bytes used up, the encoder target drew 0 for
