@@ -211,9 +211,18 @@ pub struct ExitInfo {
 /// The frame words below `first_slot` (the register save area) that some exit reads, in
 /// order, each once: what a common exit must store, and all it must store.
 pub fn save_words_read(exits: &[ExitInfo], first_slot: u32) -> Vec<u32> {
+    save_words_read_with(exits, &[], first_slot)
+}
+
+/// [`save_words_read`] of `exits` and of `more` values read at an exit (the budget exit's).
+pub fn save_words_read_with(
+    exits: &[ExitInfo],
+    more: &[(Type, ExitLoc)],
+    first_slot: u32,
+) -> Vec<u32> {
     // A mark per save word (the area is small): linear in the exit values, no sorting.
     let mut read = vec![false; first_slot as usize];
-    for &(_, l) in exits.iter().flat_map(|x| x.values.iter()) {
+    for &(_, l) in exits.iter().flat_map(|x| x.values.iter()).chain(more) {
         if let ExitLoc::Frame(w) = l {
             if let Some(m) = read.get_mut(w as usize) {
                 *m = true;
@@ -248,8 +257,15 @@ pub struct CompiledTrace {
     pub first_jump_steps: u64,
     /// Operations of the original trace in one loop iteration, `jump` included.
     pub iteration_steps: u64,
-    /// The value the code returns when the loop budget runs out.
+    /// The value the code returns when the loop budget runs out (at its `jump`).
     pub budget_exit: u32,
+    /// Where the values of the trace's `jump` are, with their types, when the budget exit
+    /// leaves: the layout of the label the jump goes to (its original values, a split
+    /// 64-bit value as a pair). A run stopped there can go on at that label with them.
+    /// Empty if the trace does not jump.
+    pub budget_values: Vec<(Type, ExitLoc)>,
+    /// The token of the label the trace's `jump` goes to, if it jumps.
+    pub jump_token: Option<u32>,
     /// The `guard_not_invalidated` sites: no code runs there until the trace is
     /// invalidated, when each is patched into a jump to its exit.
     pub invalidation: Vec<crate::emit::InvalidationSite>,

@@ -120,6 +120,47 @@ pub fn compile_loop(
     compile_kind(backend, trace, externs, options, None, Some(into))
 }
 
+/// Where an entry into a loop of a tree goes: its exits are numbered from `first_exit`
+/// (tree-wide), it runs in the tree's native frame, and its `jump` goes to the label its
+/// token names among the loops of `tree`.
+#[derive(Clone, Copy, Debug)]
+pub struct EntryIn<'a> {
+    /// The tree-wide index the entry's first exit gets.
+    pub first_exit: u32,
+    /// Every part of the tree (the root first, whose native frame the entry runs in).
+    pub tree: &'a [CompiledTrace],
+}
+
+/// Compiles `trace`, which has no label and ends in a `jump` naming a token, as an entry
+/// into the loop of a tree with that label (PyPy's entry bridge): entered through its
+/// prologue with its inputs in the frame like a root, it jumps to the label as a bridge
+/// does (its values moved into the label's layout, one jump counted). A run stopped by its
+/// budget at a jump goes on through such an entry.
+pub fn compile_entry(
+    backend: &dyn Backend,
+    trace: &Trace,
+    externs: &Externs,
+    options: CompileOptions,
+    into: EntryIn<'_>,
+) -> Result<Compiled, CompileError> {
+    let Some(root) = into.tree.first() else {
+        return Err(CompileError::BridgeMismatch("the tree has no root".into()));
+    };
+    if trace.label_index().is_some() || trace.jump_token().is_none() {
+        return Err(CompileError::BridgeMismatch(
+            "an entry has no label and ends in a jump naming a label's token".into(),
+        ));
+    }
+    let from = BridgeFrom {
+        parent: root,
+        exit: usize::MAX,
+        first_exit: into.first_exit,
+        root,
+        tree: into.tree,
+    };
+    compile_kind(backend, trace, externs, options, Some(from), None)
+}
+
 fn compile_with(
     backend: &dyn Backend,
     trace: &Trace,
@@ -142,7 +183,9 @@ fn compile_kind(
     if let Err(mut errors) = externs.check_decls(trace) {
         return Err(CompileError::Extern(errors.swap_remove(0).1));
     }
-    if let Some(from) = from {
+    // An entry (`compile_entry`) is a root that jumps out as a bridge does.
+    let entry = from.filter(|f| f.exit == usize::MAX);
+    if let Some(from) = from.filter(|f| f.exit != usize::MAX) {
         check_bridge_inputs(trace, &from)?;
     }
     let jumps_out =
@@ -180,6 +223,7 @@ fn compile_kind(
     let passes = crate::legalize::Passes::for_target(caps);
     // A bridge's inputs may hold NaNs its parent's arithmetic made (the parent says which).
     let arith_inputs: crate::legalize::NanFlags = from
+        .filter(|f| f.exit != usize::MAX)
         .and_then(|f| f.parent.exit_nan_arith.get(f.exit).cloned())
         .unwrap_or_default();
     let (legal, nan_arith) = crate::legalize::legalize_with(trace, passes, &arith_inputs);
@@ -224,8 +268,21 @@ fn compile_kind(
             backend.constraints(trace, &live, i, c)?;
         }
     }
-    let (entry, kind) = match from {
-        None => (
+    let (entry, kind) = match (from, entry) {
+        (_, Some(from)) => {
+            let Some(t) = target else {
+                return Err(CompileError::BridgeMismatch("an entry must jump".into()));
+            };
+            let mut e = Entry::slots(trace.inputs.len());
+            e.loop_locs = t.locs.clone();
+            let kind = EmitKind::Entry {
+                first_exit: from.first_exit,
+                frame: from.root.frame.clone(),
+                jump_to: t.token,
+            };
+            (e, kind)
+        }
+        (None, _) => (
             Entry::slots(trace.inputs.len()),
             match into {
                 None => EmitKind::Root,
@@ -235,7 +292,7 @@ fn compile_kind(
                 },
             },
         ),
-        Some(from) => {
+        (Some(from), None) => {
             let state = &from.parent.exit_states[from.exit];
             let locs = from.parent.exit_state_locs(from.exit).to_vec();
             if locs.len() != trace.inputs.len() {
@@ -279,7 +336,6 @@ fn compile_kind(
                 first_exit: from.first_exit,
                 frame: from.parent.frame.clone(),
                 entry_moves,
-                budget_exit: from.root.budget_exit,
                 jump_to: target.map(|t| t.token),
             };
             (entry, kind)
@@ -336,6 +392,20 @@ fn compile_kind(
     }
     if matches!(legal, std::borrow::Cow::Owned(_)) {
         rejoin(&mut code, original, mode);
+    }
+    // The budget exit's values as the original jump has them (hoisted constants dropped).
+    if let Some(jump) = original.ops.last().filter(|o| o.opcode == Opcode::Jump) {
+        let types: Vec<crate::ir::Type> = jump
+            .args
+            .iter()
+            .map(|&a| original.operand_type(a))
+            .collect();
+        let locs: Vec<_> = code.budget_values.iter().map(|&(_, l)| l).collect();
+        code.budget_values = types
+            .iter()
+            .copied()
+            .zip(group(&types, &locs, mode))
+            .collect();
     }
     // Exits and the plan's guards are both in op order: one pass matches them.
     let mut guards = nan_arith.into_iter().peekable();
@@ -491,32 +561,6 @@ fn check_supported(
 fn rejoin(code: &mut CompiledTrace, original: &Trace, mode: SplitMode) {
     use crate::backend::ExitLoc;
     use crate::ir::{Opcode, Type};
-    fn group(types: &[Type], locs: &[ExitLoc], mode: SplitMode) -> Vec<ExitLoc> {
-        let mut out = Vec::with_capacity(types.len());
-        let mut at = 0;
-        for &t in types {
-            if mode.splits(t) {
-                out.push(match (locs.get(at), locs.get(at + 1)) {
-                    (Some(&ExitLoc::Frame(lo)), Some(&ExitLoc::Frame(hi))) => ExitLoc::Pair(lo, hi),
-                    (Some(&ExitLoc::Const(lo)), Some(&ExitLoc::Const(hi))) => {
-                        let joined = crate::legalize::join_scalars(&[t], &[lo, hi], mode);
-                        ExitLoc::Const(joined.map_or(lo, |j| j[0]))
-                    }
-                    (Some(&l), _) => l,
-                    (None, _) => ExitLoc::Const(crate::ir::Scalar::zero(t)),
-                });
-                at += 2;
-            } else {
-                out.push(
-                    locs.get(at)
-                        .copied()
-                        .unwrap_or(ExitLoc::Const(crate::ir::Scalar::zero(t))),
-                );
-                at += 1;
-            }
-        }
-        out
-    }
     let input_types: Vec<Type> = original.inputs.iter().map(|&v| original.ty(v)).collect();
     code.inputs = group(&input_types, &code.inputs, mode);
     for exit in &mut code.exits {
@@ -541,4 +585,38 @@ fn rejoin(code: &mut CompiledTrace, original: &Trace, mode: SplitMode) {
             .collect();
         exit.op = index;
     }
+}
+
+/// The locations of values of `types` from `locs` in the compiled trace's terms: a value
+/// the split made two is a pair. Locations past `types` are dropped.
+fn group(
+    types: &[crate::ir::Type],
+    locs: &[crate::backend::ExitLoc],
+    mode: SplitMode,
+) -> Vec<crate::backend::ExitLoc> {
+    use crate::backend::ExitLoc;
+    let mut out = Vec::with_capacity(types.len());
+    let mut at = 0;
+    for &t in types {
+        if mode.splits(t) {
+            out.push(match (locs.get(at), locs.get(at + 1)) {
+                (Some(&ExitLoc::Frame(lo)), Some(&ExitLoc::Frame(hi))) => ExitLoc::Pair(lo, hi),
+                (Some(&ExitLoc::Const(lo)), Some(&ExitLoc::Const(hi))) => {
+                    let joined = crate::legalize::join_scalars(&[t], &[lo, hi], mode);
+                    ExitLoc::Const(joined.map_or(lo, |j| j[0]))
+                }
+                (Some(&l), _) => l,
+                (None, _) => ExitLoc::Const(crate::ir::Scalar::zero(t)),
+            });
+            at += 2;
+        } else {
+            out.push(
+                locs.get(at)
+                    .copied()
+                    .unwrap_or(ExitLoc::Const(crate::ir::Scalar::zero(t))),
+            );
+            at += 1;
+        }
+    }
+    out
 }

@@ -19,7 +19,7 @@
 
 use target_lexicon::Triple;
 
-use crate::backend::{save_words_read, CompileError, CompiledTrace, ExitInfo, Loc, Reg};
+use crate::backend::{save_words_read_with, CompileError, CompiledTrace, ExitInfo, Loc, Reg};
 use crate::codebuf::{CodeBuffer, FixupError, Label};
 use crate::frame::{FrameContract, FrameLayout, NativeFrame};
 use crate::ir::{Opcode, Trace};
@@ -128,11 +128,19 @@ pub enum EmitKind {
         /// Moves made before anything else: a value the guard passes twice enters once,
         /// and is copied to the slot the allocation gave the second input.
         entry_moves: Vec<Move>,
-        /// The root's budget exit (tree-wide index), which a bridge's jump to the root's
-        /// loop takes when no jumps are left.
-        budget_exit: u32,
-        /// The token of the root's label the bridge's jump goes to, if it jumps.
+        /// The token of the label the bridge's jump goes to, if it jumps.
         jump_to: Option<u32>,
+    },
+    /// An entry into a loop of a tree (PyPy's entry bridge): entered through its prologue
+    /// like a root, with its inputs in the frame, in the tree's native frame, its exits
+    /// numbered tree-wide; it ends in a `jump` to a label of a loop of the tree.
+    Entry {
+        /// The tree-wide index of its first exit.
+        first_exit: u32,
+        /// The tree's native frame.
+        frame: NativeFrame,
+        /// The token of the label its jump goes to.
+        jump_to: u32,
     },
 }
 
@@ -217,7 +225,9 @@ impl<'a> Emission<'a> {
             layout: contract.layout,
             frame: match &kind {
                 EmitKind::Root => NativeFrame::for_root(contract, outgoing, align),
-                EmitKind::Bridge { frame, .. } | EmitKind::Loop { frame, .. } => frame.clone(),
+                EmitKind::Bridge { frame, .. }
+                | EmitKind::Loop { frame, .. }
+                | EmitKind::Entry { frame, .. } => frame.clone(),
             },
             kind,
             outgoing_needed: outgoing,
@@ -379,7 +389,9 @@ pub fn emit<'a, I: Isa<'a>>(isa: &mut I, triple: Triple) -> Result<CompiledTrace
         let e = isa.emission();
         let first_exit = match e.kind {
             EmitKind::Root => 0,
-            EmitKind::Bridge { first_exit, .. } | EmitKind::Loop { first_exit, .. } => first_exit,
+            EmitKind::Bridge { first_exit, .. }
+            | EmitKind::Loop { first_exit, .. }
+            | EmitKind::Entry { first_exit, .. } => first_exit,
         };
         (e.trace, e.alloc, first_exit)
     };
@@ -403,7 +415,7 @@ pub fn emit<'a, I: Isa<'a>>(isa: &mut I, triple: Triple) -> Result<CompiledTrace
         }
         let moves = match &mut isa.emission().kind {
             EmitKind::Bridge { entry_moves, .. } => std::mem::take(entry_moves),
-            EmitKind::Root | EmitKind::Loop { .. } => Vec::new(),
+            _ => Vec::new(),
         };
         for m in &moves {
             isa.emit_move(m);
@@ -445,6 +457,7 @@ pub fn emit<'a, I: Isa<'a>>(isa: &mut I, triple: Triple) -> Result<CompiledTrace
                 let budget = e.budget;
                 let to = match e.kind {
                     EmitKind::Bridge { jump_to, .. } => jump_to,
+                    EmitKind::Entry { jump_to, .. } => Some(jump_to),
                     EmitKind::Root | EmitKind::Loop { .. } => None,
                 };
                 match (e.loop_label, to) {
@@ -520,22 +533,35 @@ pub fn emit<'a, I: Isa<'a>>(isa: &mut I, triple: Triple) -> Result<CompiledTrace
     let e = isa.emission();
     let budget_exit = first_exit + e.exits.len() as u32;
     let budget = e.budget;
-    let jumps = trace.ops.last().is_some_and(|o| o.opcode == Opcode::Jump);
-    if jumps {
+    let jump = trace.ops.last().filter(|o| o.opcode == Opcode::Jump);
+    // Out of budget, the jump's values are in its label's layout: the exit reads them there.
+    let budget_values: Vec<_> = jump.map_or(Vec::new(), |j| {
+        j.args
+            .iter()
+            .zip(&alloc.label_locs)
+            .map(|(&a, &l)| (trace.operand_type(a), e.layout.exit_loc(l)))
+            .collect()
+    });
+    let jump_token = match (&e.kind, jump) {
+        (_, None) => None,
+        (EmitKind::Bridge { jump_to, .. }, _) => *jump_to,
+        (EmitKind::Entry { jump_to, .. }, _) => Some(*jump_to),
+        _ => trace.label_index().map(|l| trace.label_token(l)),
+    };
+    if jump.is_some() {
         e.buf.bind(budget);
-        // A bridge runs out of budget through its root's budget exit.
-        let index = match e.kind {
-            EmitKind::Bridge { budget_exit, .. } => budget_exit,
-            EmitKind::Root | EmitKind::Loop { .. } => budget_exit,
-        };
-        isa.set_exit_index(index);
+        isa.set_exit_index(budget_exit);
     }
     let e = isa.emission();
     e.buf.bind(common);
     let common_exit = e.buf.offset();
     // Only registers some exit reads are saved: the runtime reads nothing else.
     let layout = e.layout;
-    for w in save_words_read(&e.exits, layout.int_words + layout.float_words) {
+    for w in save_words_read_with(
+        &e.exits,
+        &budget_values,
+        layout.int_words + layout.float_words,
+    ) {
         let r = layout.saved_register(w).expect("a save word");
         isa.save_register(r, w);
     }
@@ -569,6 +595,8 @@ pub fn emit<'a, I: Isa<'a>>(isa: &mut I, triple: Triple) -> Result<CompiledTrace
         inputs: alloc.entry.iter().map(|&l| layout.exit_loc(l)).collect(),
         budget_word: trace.label_index().map(|_| layout.budget),
         budget_exit,
+        budget_values,
+        jump_token,
         first_jump_steps: 0,
         iteration_steps: 0,
         invalidation: std::mem::take(&mut e.sites),

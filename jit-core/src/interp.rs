@@ -242,6 +242,7 @@ pub fn run(
     let mut state = TreeState {
         jumps_left: u64::MAX,
         invalidated: options.invalidated,
+        invalidate_at: None,
     };
     exec(
         checked.trace,
@@ -263,6 +264,9 @@ pub struct TreeState {
     /// Whether the tree counts as invalidated now (`guard_not_invalidated` fails): from
     /// `RunOptions::invalidated`, or since a call to `@tracejit_invalidate` in this run.
     pub invalidated: bool,
+    /// The tree becomes invalidated at the jump that leaves this many jumps (from the
+    /// label that jump goes to on): `tracejit run --invalidate-after N`.
+    pub invalidate_at: Option<u64>,
 }
 
 impl TreeState {
@@ -271,7 +275,17 @@ impl TreeState {
         TreeState {
             jumps_left: jumps_allowed(root, options.step_budget),
             invalidated: options.invalidated,
+            invalidate_at: None,
         }
+    }
+
+    /// [`TreeState::start`], the tree invalidated at its `n`-th jump (from the start if
+    /// `n` is 0; never if the run may not make `n` jumps).
+    pub fn invalidated_after(root: &Trace, options: RunOptions, n: u64) -> TreeState {
+        let mut state = TreeState::start(root, options);
+        state.invalidated |= n == 0;
+        state.invalidate_at = state.jumps_left.checked_sub(n).filter(|_| n > 0);
+        state
     }
 }
 
@@ -514,6 +528,7 @@ fn exec(
                     Budget::Jumps(state) => match state.jumps_left.checked_sub(1) {
                         Some(l) => {
                             state.jumps_left = l;
+                            state.invalidated |= state.invalidate_at == Some(l);
                             false
                         }
                         None => true,

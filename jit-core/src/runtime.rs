@@ -338,14 +338,41 @@ pub fn read_exit(
         .exits
         .get(index as usize)
         .ok_or(RunError::BadExit(index))?;
+    let values = read_values(code, &exit.values, frame, &to_virtual);
+    let iterations = code.budget_word.map_or(0, |b| {
+        jumps_allowed(code, options).saturating_sub(frame[b as usize])
+    });
+    Ok(Outcome {
+        kind: if exit.finish {
+            ExitKind::Finish
+        } else {
+            ExitKind::Guard
+        },
+        exit: ExitId(exit.id.0),
+        op: exit.op,
+        values,
+        steps: (exit.op as u64 + 1).saturating_add(iterations.saturating_mul(code.iteration_steps)),
+        iterations,
+        calls: Vec::new(),
+        call_count: 0,
+    })
+}
+
+/// The values at `values` (an exit's, or the budget exit's) in `frame` after a run of
+/// `code` (refs turned back into virtual addresses by `to_virtual`).
+pub fn read_values(
+    code: &CompiledTrace,
+    values: &[(Type, ExitLoc)],
+    frame: &[u64],
+    to_virtual: impl Fn(u64) -> u64,
+) -> Vec<Scalar> {
     // A 32-bit target stores a pointer in the low half of its frame word; the high half
     // may hold whatever a wider value left in that slot.
     let narrow = matches!(
         code.triple.pointer_width(),
         Ok(target_lexicon::PointerWidth::U32 | target_lexicon::PointerWidth::U16)
     );
-    let values = exit
-        .values
+    values
         .iter()
         .map(|&(ty, loc)| match loc {
             ExitLoc::Const(c) => c,
@@ -369,24 +396,7 @@ pub fn read_exit(
                 }
             }
         })
-        .collect();
-    let iterations = code.budget_word.map_or(0, |b| {
-        jumps_allowed(code, options).saturating_sub(frame[b as usize])
-    });
-    Ok(Outcome {
-        kind: if exit.finish {
-            ExitKind::Finish
-        } else {
-            ExitKind::Guard
-        },
-        exit: ExitId(exit.id.0),
-        op: exit.op,
-        values,
-        steps: (exit.op as u64 + 1).saturating_add(iterations.saturating_mul(code.iteration_steps)),
-        iterations,
-        calls: Vec::new(),
-        call_count: 0,
-    })
+        .collect()
 }
 
 /// A compiled trace loaded into executable memory of this machine.

@@ -28,23 +28,26 @@ pub enum TreeExit {
         /// The exit's index in that part's `exits`.
         exit: usize,
     },
-    /// The root's loop ran out of budget.
-    Budget,
+    /// The tree's run ran out of budget at the `jump` of part `part`.
+    Budget {
+        /// The part whose jump it was.
+        part: usize,
+    },
 }
 
-/// The parts of a tree and its exits, numbered tree-wide: the root's exits, its budget
-/// exit, then each further part's exits in the order added (a further loop's followed by
-/// its budget exit).
+/// The parts of a tree and its exits, numbered tree-wide: the root's exits and its budget
+/// exit, then each further part's exits and budget exit in the order added.
 ///
 /// A tree has one or more loops (the root first, entered by a run; further loops added
-/// with [`Exits::add_loop`], entered by bridges that jump to their labels) and bridges,
-/// each growing out of a guard of a part before it. Label tokens are unique in a tree.
+/// with [`Exits::add_loop`], entered by bridges that jump to their labels), bridges, each
+/// growing out of a guard of a part before it, and entries ([`Exits::add_entry`]: a run
+/// may start at one, which jumps to a label). Label tokens are unique in a tree.
 #[derive(Clone, Debug)]
 pub struct Exits {
     /// The root, then each further loop and bridge in the order added.
     pub parts: Vec<CompiledTrace>,
     /// For each part, the loop it belongs to: itself for a loop, for a bridge the loop of
-    /// the part its guard is in.
+    /// the part its guard is in, for an entry the loop its jump goes to.
     pub loop_of: Vec<usize>,
     /// Where each tree-wide exit index leads.
     pub index: Vec<TreeExit>,
@@ -63,7 +66,7 @@ impl Exits {
         let mut index: Vec<TreeExit> = (0..root.exits.len())
             .map(|exit| TreeExit::Exit { part: 0, exit })
             .collect();
-        index.push(TreeExit::Budget);
+        index.push(TreeExit::Budget { part: 0 });
         Exits {
             bridges: vec![None; index.len()],
             index,
@@ -83,7 +86,7 @@ impl Exits {
     pub fn locate(&self, index: u32) -> Option<(&CompiledTrace, usize)> {
         match self.index.get(index as usize)? {
             &TreeExit::Exit { part, exit } => Some((&self.parts[part], exit)),
-            TreeExit::Budget => None,
+            TreeExit::Budget { .. } => None,
         }
     }
 
@@ -109,10 +112,7 @@ impl Exits {
             ));
         }
         let new = self.parts.len();
-        for exit in 0..bridge.exits.len() {
-            self.index.push(TreeExit::Exit { part: new, exit });
-            self.bridges.push(None);
-        }
+        self.push_exits(&bridge);
         self.bridges[at as usize] = Some(new);
         self.parts.push(bridge);
         self.loop_of.push(self.loop_of[part]);
@@ -148,15 +148,82 @@ impl Exits {
             ));
         }
         let new = self.parts.len();
-        for exit in 0..code.exits.len() {
-            self.index.push(TreeExit::Exit { part: new, exit });
-            self.bridges.push(None);
-        }
-        self.index.push(TreeExit::Budget);
-        self.bridges.push(None);
+        self.push_exits(&code);
         self.parts.push(code);
         self.loop_of.push(new);
         Ok(new)
+    }
+
+    /// Numbers the exits of part `code` (the next part) and its budget exit tree-wide.
+    fn push_exits(&mut self, code: &CompiledTrace) {
+        let part = self.parts.len();
+        for exit in 0..code.exits.len() {
+            self.index.push(TreeExit::Exit { part, exit });
+            self.bridges.push(None);
+        }
+        self.index.push(TreeExit::Budget { part });
+        self.bridges.push(None);
+    }
+
+    /// Checks that `code` (compiled with `compile::compile_entry` from
+    /// [`Exits::entry_in`]) can be added as an entry — its jump to a label of the tree —
+    /// and records it; returns its part number.
+    pub fn add_entry(&mut self, code: CompiledTrace) -> Result<usize, RunError> {
+        let bad = |why: String| Err(RunError::Inputs(format!("cannot add the entry: {why}")));
+        if code.first_exit != self.next_exit() {
+            return bad(format!(
+                "it numbers its exits from {}, the tree's next is {}",
+                code.first_exit,
+                self.next_exit()
+            ));
+        }
+        if code.frame != self.parts[0].frame {
+            return bad("it was compiled for another native frame than the tree's".into());
+        }
+        let Some(owner) = code
+            .jump_token
+            .and_then(|t| self.label_owner(t))
+            .filter(|_| code.labels.is_empty())
+        else {
+            return bad("it must jump to a label of the tree and have none of its own".into());
+        };
+        let new = self.parts.len();
+        self.push_exits(&code);
+        self.parts.push(code);
+        self.loop_of.push(owner);
+        Ok(new)
+    }
+
+    /// What `compile::compile_entry` needs to compile an entry of this tree.
+    pub fn entry_in(&self) -> crate::compile::EntryIn<'_> {
+        crate::compile::EntryIn {
+            first_exit: self.next_exit(),
+            tree: &self.parts,
+        }
+    }
+
+    /// The loop with a label with token `token`.
+    pub fn label_owner(&self, token: u32) -> Option<usize> {
+        (0..self.parts.len())
+            .find(|&p| self.loop_of[p] == p && self.parts[p].label_with_token(token).is_some())
+    }
+
+    /// Where a run that returned budget exit `index` stopped: the part whose jump ran out
+    /// of budget, the token of the label it was going to, and its values there (read from
+    /// `frame`, refs through `to_virtual`). `None` if `index` is no budget exit.
+    pub fn read_budget(
+        &self,
+        index: u64,
+        frame: &[u64],
+        to_virtual: impl Fn(u64) -> u64,
+    ) -> Option<(usize, u32, Vec<Scalar>)> {
+        let &TreeExit::Budget { part } = self.index.get(index as usize)? else {
+            return None;
+        };
+        let code = &self.parts[part];
+        let token = code.jump_token?;
+        let values = crate::runtime::read_values(code, &code.budget_values, frame, to_virtual);
+        Some((part, token, values))
     }
 
     /// What `compile::compile_loop` needs to compile a further loop of this tree.
@@ -173,7 +240,7 @@ impl Exits {
             .iter()
             .position(|x| match *x {
                 TreeExit::Exit { part: p, exit } => p == part && self.parts[p].exits[exit].id == id,
-                TreeExit::Budget => false,
+                TreeExit::Budget { .. } => false,
             })
             .map(|k| k as u32)
     }
@@ -266,7 +333,7 @@ impl Exits {
         to_virtual: impl Fn(u64) -> u64,
     ) -> Result<(usize, Outcome), RunError> {
         match self.index.get(index as usize) {
-            Some(TreeExit::Budget) => Err(RunError::StepBudget {
+            Some(TreeExit::Budget { .. }) => Err(RunError::StepBudget {
                 steps: options.step_budget,
             }),
             Some(&TreeExit::Exit { part, exit }) => {
@@ -276,6 +343,79 @@ impl Exits {
             None => Err(RunError::BadExit(index)),
         }
     }
+}
+
+/// Where a run of a tree started at some part with a given number of jumps stopped.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Stop {
+    /// It left through an exit: the part and the outcome there.
+    Exit(usize, Outcome),
+    /// Its jumps ran out at the `jump` of part `part`, going to the label with token
+    /// `token` with `values`: a run from an entry to that label goes on from there.
+    OutOfJumps {
+        /// The part whose jump it was.
+        part: usize,
+        /// The token of the label the jump goes to.
+        token: u32,
+        /// The jump's values.
+        values: Vec<Scalar>,
+    },
+}
+
+impl Exits {
+    /// The input types of part `part` when a run starts there: the root's are
+    /// `root_types`; an entry's, its label's.
+    pub fn input_types(&self, part: usize, root_types: &[Type]) -> Result<Vec<Type>, RunError> {
+        if part == 0 {
+            return Ok(root_types.to_vec());
+        }
+        let code = self
+            .parts
+            .get(part)
+            .ok_or_else(|| RunError::Inputs(format!("the tree has no part {part}")))?;
+        match code.jump_token {
+            Some(t) if code.labels.is_empty() && self.loop_of[part] != part => {
+                let owner = &self.parts[self.loop_of[part]];
+                Ok(owner
+                    .label_with_token(t)
+                    .map(|l| l.types.clone())
+                    .unwrap_or_default())
+            }
+            _ => Err(RunError::Inputs(format!(
+                "part {part} is no entry: a run starts at the root or an entry"
+            ))),
+        }
+    }
+
+    /// The outcome of a run that returned `index` with `frame`, as a [`Stop`]: a budget
+    /// exit is [`Stop::OutOfJumps`] when `jumps` were given (the caller resumes), else a
+    /// step-budget error.
+    pub fn stop(
+        &self,
+        index: u64,
+        frame: &[u64],
+        options: RunOptions,
+        jumps: Option<u64>,
+        to_virtual: impl Fn(u64) -> u64,
+    ) -> Result<Stop, RunError> {
+        if jumps.is_some() {
+            if let Some((part, token, values)) = self.read_budget(index, frame, &to_virtual) {
+                return Ok(Stop::OutOfJumps {
+                    part,
+                    token,
+                    values,
+                });
+            }
+        }
+        let (part, out) = self.read(index, frame, options, to_virtual)?;
+        Ok(Stop::Exit(part, out))
+    }
+}
+
+/// The budget word a run starts with: `jumps` if given, else what the root's rule allows
+/// under `options`.
+pub fn start_jumps(exits: &Exits, options: RunOptions, jumps: Option<u64>) -> u64 {
+    jumps.unwrap_or_else(|| crate::runtime::jumps_allowed(&exits.parts[0], options))
 }
 
 /// Where a bridge's references to its tree go, once the tree's loops are loaded.
@@ -525,20 +665,27 @@ pub fn attach(
     patch_exit(space, backend, &exits.parts[part], addrs[part], exit, addr)
 }
 
-/// Adds `code` (compiled by `backend` with `compile::compile_loop` from
-/// [`Exits::loop_in`]) as a further loop of the tree whose parts `exits` are loaded at
-/// `addrs` in `space`: records it and loads it (invalidated if the tree's sites are patched
-/// now). Returns its part number. What every executor's `add_loop` does once its calls
-/// are linked.
-pub fn add_loop(
+/// Adds `code` as a further root of the tree whose parts `exits` are loaded at `addrs` in
+/// `space` — a loop (compiled with `compile::compile_loop` from [`Exits::loop_in`]) or an
+/// entry (`compile::compile_entry` from [`Exits::entry_in`], linked to its label), as
+/// `entry` says —
+/// records it and loads it (invalidated if the tree's sites are patched now). Returns its
+/// part number. What every executor's `add_loop` and `add_entry` do once calls are linked.
+pub fn add_root(
     space: &mut dyn CodeSpace,
     backend: &dyn Backend,
     exits: &mut Exits,
     addrs: &mut Vec<u64>,
     code: CompiledTrace,
+    entry: bool,
 ) -> Result<usize, RunError> {
-    let new = exits.add_loop(code)?;
-    let addr = load_part(space, backend, &exits.parts[new], None)?;
+    let new = if entry {
+        exits.add_entry(code)?
+    } else {
+        exits.add_loop(code)?
+    };
+    let links = entry.then(|| RootLinks::of_tree(&exits.parts, addrs));
+    let addr = load_part(space, backend, &exits.parts[new], links.as_ref())?;
     if exits.patched {
         set_invalidated(space, &exits.parts[new], addr, true)?;
     }
@@ -627,12 +774,13 @@ impl NativeTree {
         backend: &dyn Backend,
         code: CompiledTrace,
     ) -> Result<usize, RunError> {
-        add_loop(
+        add_root(
             &mut self.space,
             backend,
             &mut self.exits,
             &mut self.addrs,
             code,
+            false,
         )
     }
 
@@ -643,24 +791,60 @@ impl NativeTree {
         memory: &mut Memory,
         options: RunOptions,
     ) -> Result<(usize, Outcome), RunError> {
+        match self.run_from(0, inputs, memory, options, None)? {
+            Stop::Exit(part, out) => Ok((part, out)),
+            Stop::OutOfJumps { .. } => Err(RunError::StepBudget {
+                steps: options.step_budget,
+            }),
+        }
+    }
+
+    /// Adds an entry (compiled by `backend` with `compile::compile_entry` from
+    /// [`Exits::entry_in`]); returns its part number.
+    pub fn add_entry(
+        &mut self,
+        backend: &dyn Backend,
+        code: CompiledTrace,
+    ) -> Result<usize, RunError> {
+        add_root(
+            &mut self.space,
+            backend,
+            &mut self.exits,
+            &mut self.addrs,
+            code,
+            true,
+        )
+    }
+
+    /// Runs the tree from part `part` (the root or an entry) with `jumps` jumps allowed
+    /// (else the root's rule under `options`); where it stopped.
+    pub fn run_from(
+        &mut self,
+        part: usize,
+        inputs: &[Scalar],
+        memory: &mut Memory,
+        options: RunOptions,
+        jumps: Option<u64>,
+    ) -> Result<Stop, RunError> {
+        let types = self.exits.input_types(part, &self.input_types)?;
         let host = HostMemory::new(memory)?;
         self.exits
             .sync_invalidation(&mut self.space, &self.addrs, options)?;
-        let root = &self.exits.parts[0];
-        let mut frame = fill_frame(root, inputs, &self.input_types, options, |a| {
-            host.to_host(a)
-        })?;
+        let code = &self.exits.parts[part];
+        let mut frame = fill_frame(code, inputs, &types, options, |a| host.to_host(a))?;
         frame.resize(self.exits.frame_words() as usize, 0);
+        frame[code.layout.budget as usize] = start_jumps(&self.exits, options, jumps);
         crate::externs::take_native_calls();
         let used = self.space.used();
-        let entry = self.addrs[0] as *const u8;
+        let entry = self.addrs[part] as *const u8;
         let sites = self.exits.pending_patches(&self.addrs);
         let (index, fired) = with_running(&mut self.space, sites, || {
             // SAFETY: every part was compiled for this architecture (checked in `new` for
-            // the root; bridges share its backend) and this tree's frame layout, the frame
-            // is as large as the largest part needs, and the code touches memory only
-            // through the refs placed in the frame and the declared external functions; a
-            // fault in it comes back as an error.
+            // the root; the other parts share its backend) and this tree's frame layout,
+            // `part` is the root or an entry (which `input_types` checked), entered through
+            // its prologue; the frame is as large as the largest part needs, and the code
+            // touches memory only through the refs placed in the frame and the declared
+            // external functions; a fault in it comes back as an error.
             unsafe { crate::fault::enter(entry, used, frame.as_mut_ptr()) }
         })?;
         if fired {
@@ -675,11 +859,13 @@ impl NativeTree {
         let calls = crate::externs::take_native_calls();
         let index = index?;
         host.copy_back(memory);
-        let (part, mut out) = self
+        let mut stop = self
             .exits
-            .read(index, &frame, options, |a| host.to_virtual(a))?;
-        out.call_count = calls.len() as u64;
-        out.calls = calls;
-        Ok((part, out))
+            .stop(index, &frame, options, jumps, |a| host.to_virtual(a))?;
+        if let Stop::Exit(_, out) = &mut stop {
+            out.call_count = calls.len() as u64;
+            out.calls = calls;
+        }
+        Ok(stop)
     }
 }

@@ -402,6 +402,7 @@ fn a_jump_without_a_label_leaves_the_trace() {
     let mut left = jit_core::interp::TreeState {
         jumps_left: 1,
         invalidated: false,
+        invalidate_at: None,
     };
     let go = |left: &mut jit_core::interp::TreeState| {
         jit_core::interp::run_part(
@@ -430,6 +431,7 @@ fn a_part_starts_at_its_label() {
     let mut left = jit_core::interp::TreeState {
         jumps_left: 100,
         invalidated: false,
+        invalidate_at: None,
     };
     let out = jit_core::interp::run_part(
         jit_core::interp::Checked::new(&t, &Externs::new()).unwrap(),

@@ -485,6 +485,37 @@ impl jit_testkit::tree::TreeRunner for ArmTree<'_> {
             .add_loop(backend, code)
     }
 
+    fn add_entry(&mut self, code: CompiledTrace) -> Result<usize, RunError> {
+        self.target.check_code(&code)?;
+        let backend = &self.target.backend;
+        self.tree
+            .as_mut()
+            .expect("the tree is only taken on drop")
+            .add_entry(backend, code)
+    }
+
+    fn run_from(
+        &mut self,
+        part: usize,
+        inputs: &[Scalar],
+        memory: &mut Memory,
+        options: RunOptions,
+        jumps: Option<u64>,
+    ) -> Result<jit_core::tree::Stop, RunError> {
+        self.log.borrow_mut().clear();
+        let ran = self.tree().run_from(part, inputs, memory, options, jumps);
+        if self.target.counting {
+            let e = self.tree().machine().executed();
+            self.target.executed.set(e);
+        }
+        let mut stop = ran?;
+        if let jit_core::tree::Stop::Exit(_, out) = &mut stop {
+            out.calls = std::mem::take(&mut *self.log.borrow_mut());
+            out.call_count = out.calls.len() as u64;
+        }
+        Ok(stop)
+    }
+
     fn invalidate(&mut self) {
         self.tree
             .as_mut()

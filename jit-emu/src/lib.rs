@@ -1003,6 +1003,7 @@ impl Runner for EmuTrace {
             inputs,
             memory,
             options,
+            None,
         );
         self.invalidated |= self.machine.patched_on_trap();
         let (index, frame) = ran?;
@@ -1031,6 +1032,7 @@ fn run_code(
     inputs: &[Scalar],
     memory: &mut Memory,
     options: RunOptions,
+    jumps: Option<u64>,
 ) -> Result<(u64, Vec<u64>), RunError> {
     let fault = |e: EmuError| match e {
         EmuError::Budget { .. } => RunError::StepBudget {
@@ -1041,6 +1043,9 @@ fn run_code(
     machine.write_memory(memory).map_err(fault)?;
     let mut frame = fill_frame(root, inputs, input_types, options, |a| a)?;
     frame.resize(frame.len().max(frame_words as usize), 0);
+    if let Some(j) = jumps {
+        frame[root.layout.budget as usize] = j;
+    }
     machine.write_frame(&frame).map_err(fault)?;
     let budget = options
         .step_budget
@@ -1175,12 +1180,13 @@ impl EmuTree {
         mut code: CompiledTrace,
     ) -> Result<usize, RunError> {
         self.link_calls(backend, &mut code)?;
-        jit_core::tree::add_loop(
+        jit_core::tree::add_root(
             &mut self.machine,
             backend,
             &mut self.exits,
             &mut self.addrs,
             code,
+            false,
         )
     }
 
@@ -1191,6 +1197,44 @@ impl EmuTree {
         memory: &mut Memory,
         options: RunOptions,
     ) -> Result<(usize, Outcome), RunError> {
+        match self.run_from(0, inputs, memory, options, None)? {
+            jit_core::tree::Stop::Exit(part, out) => Ok((part, out)),
+            jit_core::tree::Stop::OutOfJumps { .. } => Err(RunError::StepBudget {
+                steps: options.step_budget,
+            }),
+        }
+    }
+
+    /// Adds an entry (compiled by `backend` with `compile_entry` from `Exits::entry_in`):
+    /// renumbers its calls into the tree's trap slots, loads it and links its jump;
+    /// returns its part number.
+    pub fn add_entry(
+        &mut self,
+        backend: &dyn jit_core::backend::Backend,
+        mut code: CompiledTrace,
+    ) -> Result<usize, RunError> {
+        self.link_calls(backend, &mut code)?;
+        jit_core::tree::add_root(
+            &mut self.machine,
+            backend,
+            &mut self.exits,
+            &mut self.addrs,
+            code,
+            true,
+        )
+    }
+
+    /// Runs the tree from part `part` (the root or an entry) with `jumps` jumps allowed
+    /// (else the root's rule under `options`); where it stopped.
+    pub fn run_from(
+        &mut self,
+        part: usize,
+        inputs: &[Scalar],
+        memory: &mut Memory,
+        options: RunOptions,
+        jumps: Option<u64>,
+    ) -> Result<jit_core::tree::Stop, RunError> {
+        let types = self.exits.input_types(part, &self.input_types)?;
         self.exits
             .sync_invalidation(&mut self.machine, &self.addrs, options)?;
         let slot = invalidate_slot(&self.calls.borrow());
@@ -1198,18 +1242,19 @@ impl EmuTree {
         self.machine.patch_on_trap(slot, patches);
         let ran = run_code(
             &mut self.machine,
-            &self.exits.parts[0],
+            &self.exits.parts[part],
             self.exits.frame_words(),
-            self.addrs[0] - CODE_BASE,
-            &self.input_types,
+            self.addrs[part] - CODE_BASE,
+            &types,
             inputs,
             memory,
             options,
+            Some(jit_core::tree::start_jumps(&self.exits, options, jumps)),
         );
         if self.machine.patched_on_trap() {
             self.exits.set_patched();
         }
         let (index, frame) = ran?;
-        self.exits.read(index, &frame, options, |a| a)
+        self.exits.stop(index, &frame, options, jumps, |a| a)
     }
 }

@@ -154,6 +154,8 @@ fn a_compiled_trace_runs_through_the_runner_interface() {
         inputs: vec![ExitLoc::Frame(34)],
         budget_word: None,
         budget_exit: 1,
+        budget_values: vec![],
+        jump_token: None,
         first_jump_steps: 0,
         iteration_steps: 0,
         invalidation: Vec::new(),

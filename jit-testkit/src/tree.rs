@@ -12,7 +12,7 @@ use jit_core::interp::{
 use jit_core::ir::{ExitId, Scalar, Type};
 use jit_core::runtime::RunError;
 use jit_core::text::{default_args, parse_args, parse_verified, resolve_args};
-use jit_core::tree::{Exits, NativeTree};
+use jit_core::tree::{Exits, NativeTree, Stop};
 use jit_core::{Externs, Memory, Trace};
 
 /// A bridge taking values of `types` (a guard's fail args): it changes each integer and
@@ -165,17 +165,70 @@ impl InterpTree<'_> {
         options: RunOptions,
         path: &mut Vec<usize>,
     ) -> Result<(usize, Outcome, u64), InterpError> {
+        let state = TreeState::start(&self.parts[0], options);
+        self.run_state(0, inputs, memory, externs, options, path, state)
+    }
+
+    /// [`InterpTree::run`] from part `part` (the root, or an entry: a part that is no
+    /// bridge and jumps to a loop's label without one of its own), the jumps counted by the
+    /// root's rule.
+    pub fn run_from_part(
+        &self,
+        part: usize,
+        inputs: &[Scalar],
+        memory: &mut Memory,
+        externs: &Externs,
+        options: RunOptions,
+    ) -> Result<(usize, Outcome), InterpError> {
+        let state = TreeState::start(&self.parts[0], options);
+        self.run_state(
+            part,
+            inputs,
+            memory,
+            externs,
+            options,
+            &mut Vec::new(),
+            state,
+        )
+        .map(|(p, o, _)| (p, o))
+    }
+
+    /// [`InterpTree::run`] with the tree invalidated at its `n`-th jump (from the start
+    /// if `n` is 0): what `tracejit run --invalidate-after N` compares with.
+    pub fn run_invalidated_after(
+        &self,
+        inputs: &[Scalar],
+        memory: &mut Memory,
+        externs: &Externs,
+        options: RunOptions,
+        n: u64,
+    ) -> Result<(usize, Outcome), InterpError> {
+        let state = TreeState::invalidated_after(&self.parts[0], options, n);
+        self.run_state(0, inputs, memory, externs, options, &mut Vec::new(), state)
+            .map(|(p, o, _)| (p, o))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run_state(
+        &self,
+        first: usize,
+        inputs: &[Scalar],
+        memory: &mut Memory,
+        externs: &Externs,
+        options: RunOptions,
+        path: &mut Vec<usize>,
+        mut state: TreeState,
+    ) -> Result<(usize, Outcome, u64), InterpError> {
         let checked = self
             .parts
             .iter()
             .map(|p| Checked::new(p, externs))
             .collect::<Result<Vec<_>, _>>()?;
         let loops = loop_of(self.parts.len(), self.bridges);
-        let mut part = 0;
+        let mut part = first;
         path.clear();
         let mut start = Start::Inputs;
         let mut values = inputs.to_vec();
-        let mut state = TreeState::start(&self.parts[0], options);
         let allowed = state.jumps_left;
         loop {
             if path.len() < PATH_LIMIT {
@@ -229,6 +282,19 @@ pub trait TreeRunner {
     /// Adds a further loop compiled with `compile_loop` from `Exits::loop_in`; returns its
     /// part number.
     fn add_loop(&mut self, code: CompiledTrace) -> Result<usize, RunError>;
+    /// Adds an entry compiled with `compile_entry` from `Exits::entry_in`; returns its part
+    /// number.
+    fn add_entry(&mut self, code: CompiledTrace) -> Result<usize, RunError>;
+    /// Runs the tree from part `part` (the root or an entry) with `jumps` jumps allowed
+    /// (else the root's rule under `options`): where it stopped.
+    fn run_from(
+        &mut self,
+        part: usize,
+        inputs: &[Scalar],
+        memory: &mut Memory,
+        options: RunOptions,
+        jumps: Option<u64>,
+    ) -> Result<Stop, RunError>;
     /// Invalidates the tree for good: later runs leave through every `guard_not_invalidated`
     /// of every part, patched into jumps to their exits.
     fn invalidate(&mut self);
@@ -259,6 +325,19 @@ impl TreeRunner for Native<'_> {
     fn add_loop(&mut self, code: CompiledTrace) -> Result<usize, RunError> {
         self.tree.add_loop(self.backend, code)
     }
+    fn add_entry(&mut self, code: CompiledTrace) -> Result<usize, RunError> {
+        self.tree.add_entry(self.backend, code)
+    }
+    fn run_from(
+        &mut self,
+        part: usize,
+        inputs: &[Scalar],
+        memory: &mut Memory,
+        options: RunOptions,
+        jumps: Option<u64>,
+    ) -> Result<Stop, RunError> {
+        self.tree.run_from(part, inputs, memory, options, jumps)
+    }
     fn invalidate(&mut self) {
         self.tree.invalidate();
     }
@@ -270,6 +349,89 @@ impl TreeRunner for Native<'_> {
     ) -> Result<(usize, Outcome), RunError> {
         self.tree.run(inputs, memory, options)
     }
+}
+
+/// Runs `tree` (compiled by `backend`) with the tree invalidated at its `n`-th jump, as
+/// `tracejit run --invalidate-after N` does: the run stops with its jumps used up at the
+/// `n`-th jump (the budget exit, the jump's values in its label's layout), the tree is
+/// invalidated (every `guard_not_invalidated` patched into a jump to its exit), and the
+/// run goes on from an entry to that label (compiled and added the first time) with the
+/// rest of the jumps. With `n` 0 the tree is invalidated before the run.
+pub fn run_invalidated_after(
+    backend: &dyn Backend,
+    tree: &mut dyn TreeRunner,
+    inputs: &[Scalar],
+    memory: &mut Memory,
+    options: RunOptions,
+    n: u64,
+) -> Result<(usize, Outcome), RunError> {
+    let allowed = jit_core::runtime::jumps_allowed(&tree.exits().parts[0], options);
+    let done = |stop: Stop| match stop {
+        Stop::Exit(part, out) => Ok((part, out)),
+        Stop::OutOfJumps { .. } => Err(RunError::StepBudget {
+            steps: options.step_budget,
+        }),
+    };
+    if n == 0 {
+        tree.invalidate();
+    }
+    if n == 0 || n > allowed {
+        return done(tree.run_from(0, inputs, memory, options, None)?);
+    }
+    let (token, values) = match tree.run_from(0, inputs, memory, options, Some(n - 1))? {
+        Stop::OutOfJumps { token, values, .. } => (token, values),
+        exit => return done(exit),
+    };
+    tree.invalidate();
+    let entry = entry_part(backend, tree, token)?;
+    done(tree.run_from(entry, &values, memory, options, Some(allowed - (n - 1)))?)
+}
+
+/// The part of `tree` that enters the label with token `token`: an entry added before,
+/// else one compiled (a trace passing its inputs to the label) and added now.
+pub fn entry_part(
+    backend: &dyn Backend,
+    tree: &mut dyn TreeRunner,
+    token: u32,
+) -> Result<usize, RunError> {
+    let x = tree.exits();
+    if let Some(p) = (0..x.parts.len()).find(|&p| {
+        x.loop_of[p] != p
+            && x.parts[p].labels.is_empty()
+            && x.parts[p].jump_token == Some(token)
+            && x.bridges.iter().all(|b| *b != Some(p))
+    }) {
+        return Ok(p);
+    }
+    let owner = x
+        .label_owner(token)
+        .ok_or_else(|| RunError::Inputs(format!("the tree has no label Target{token}")))?;
+    let types = x.parts[owner]
+        .label_with_token(token)
+        .map(|l| l.types.clone())
+        .unwrap_or_default();
+    let names: Vec<String> = types
+        .iter()
+        .enumerate()
+        .map(|(k, t)| format!("{}{k}", t.prefix()))
+        .collect();
+    let src = format!(
+        "[{}]\njump({}, descr=<Target{token}>)\n",
+        names.join(", "),
+        names.join(", ")
+    );
+    let src = src.replace("jump(, ", "jump(");
+    let trace = parse_verified(&src)
+        .map_err(|e| RunError::Inputs(format!("the entry to Target{token}: {e:?}")))?;
+    let code = jit_core::compile::compile_entry(
+        backend,
+        &trace,
+        &crate::externs(),
+        CompileOptions::default(),
+        tree.exits().entry_in(),
+    )
+    .map_err(|e| RunError::Inputs(format!("compiling the entry to Target{token}: {e}")))?;
+    tree.add_entry(code.code)
 }
 
 /// The step budget of [`grow_trees`]'s runs of trees, lower than a case's own: a bridge
@@ -458,8 +620,9 @@ pub fn tree_text(parts: &[Trace], bridges: &HashMap<(usize, ExitId), usize>) -> 
 
 /// Builds `parts` as a tree on `target`: the root compiled and loaded, then each further
 /// part in order — a bridge compiled from the state of the guard `bridges` says it grows
-/// out of and attached, a further loop (a part no bridge) compiled into the tree's frame
-/// and added; `each` sees every part's compilation (the root's first).
+/// out of and attached, a further loop (a part no bridge, with a label) compiled into the
+/// tree's frame and added, an entry (no bridge, no label) compiled and added; `each` sees
+/// every part's compilation (the root's first).
 pub fn build_tree<'t>(
     target: &'t dyn crate::Target,
     parts: &[Trace],
@@ -504,7 +667,7 @@ pub fn build_tree<'t>(
                 tree.attach(at, code.code)
                     .map_err(|e| format!("{name}: attaching bridge {k}: {e}"))?;
             }
-            None => {
+            None if parts[k].label_index().is_some() => {
                 let code = compile_loop(
                     target.backend(),
                     &parts[k],
@@ -516,6 +679,19 @@ pub fn build_tree<'t>(
                 each(k, &code);
                 tree.add_loop(code.code)
                     .map_err(|e| format!("{name}: adding loop {k}: {e}"))?;
+            }
+            None => {
+                let code = jit_core::compile::compile_entry(
+                    target.backend(),
+                    &parts[k],
+                    externs,
+                    CompileOptions::default(),
+                    tree.exits().entry_in(),
+                )
+                .map_err(|e| format!("{name}: entry {k}: {e}"))?;
+                each(k, &code);
+                tree.add_entry(code.code)
+                    .map_err(|e| format!("{name}: adding entry {k}: {e}"))?;
             }
         }
     }

@@ -29,6 +29,8 @@ pub struct Report {
     /// Trees that got a further loop, and of those, trees whose runs entered it through a
     /// bridge.
     pub further_loops: (u64, u64),
+    /// Trees also run invalidated at one of their run's jumps (`--invalidate-after`).
+    pub invalidated_after: u64,
     /// Operations the interpreter executed over all compared runs.
     pub steps: u64,
     /// Per target: runs compared and opcodes covered.
@@ -164,6 +166,7 @@ pub fn run(
                                 local.bridges += g.bridges;
                                 local.further_loops.0 += g.further_loop as u64;
                                 local.further_loops.1 += g.entered_loop as u64;
+                                local.invalidated_after += g.invalidated_after as u64;
                             }
                             Err(d) => local.divergences.push(d),
                         }
@@ -177,6 +180,7 @@ pub fn run(
                 r.bridges += local.bridges;
                 r.further_loops.0 += local.further_loops.0;
                 r.further_loops.1 += local.further_loops.1;
+                r.invalidated_after += local.invalidated_after;
                 r.steps += local.steps;
                 r.divergences.extend(local.divergences);
                 for (all, mine) in r.per_target.iter_mut().zip(local.per_target) {
@@ -221,6 +225,8 @@ pub struct Growth {
     pub further_loop: bool,
     /// Whether a run entered the further loop (through a bridge's jump).
     pub entered_loop: bool,
+    /// Whether the tree was also run invalidated at one of its run's jumps, and agreed.
+    pub invalidated_after: bool,
 }
 
 /// The step budget of tree runs in the fuzzer (single traces get 5,000).
@@ -455,6 +461,62 @@ fn grow(
                 }
             }
             grown.bridges += 1;
+        }
+        // Half the grown trees that loop are invalidated at one of the jumps a run makes
+        // (`tracejit run --invalidate-after N`): every target stops there, is patched and
+        // goes on from an entry to that jump's label.
+        if grown.bridges > 0 && (salt >> 40) & 1 == 1 {
+            let oracle = InterpTree {
+                parts: &parts,
+                bridges: &map,
+            };
+            let Ok((_, _, jumps)) = oracle.run_counted(
+                inputs,
+                &mut memory.clone(),
+                externs,
+                options,
+                &mut Vec::new(),
+            ) else {
+                return Ok(grown);
+            };
+            if jumps == 0 {
+                return Ok(grown);
+            }
+            let n = 1 + (salt >> 41) % jumps;
+            let mut want_mem = memory.clone();
+            let want = oracle.run_invalidated_after(inputs, &mut want_mem, externs, options, n);
+            for (target, tree) in targets.iter().zip(trees.iter_mut()) {
+                let mut got_mem = memory.clone();
+                let got = jit_testkit::tree::run_invalidated_after(
+                    target.backend(),
+                    &mut **tree,
+                    inputs,
+                    &mut got_mem,
+                    options,
+                    n,
+                );
+                let same = match (&want, &got) {
+                    (Ok((wp, w)), Ok((p, o))) => p == wp && w.same_exit_and_values(o),
+                    (
+                        Err(jit_core::interp::InterpError::StepBudget { .. }),
+                        Err(jit_core::runtime::RunError::StepBudget { .. }),
+                    ) => true,
+                    (Err(_), _) => return Ok(grown),
+                    _ => false,
+                } && got_mem.same_contents(&want_mem);
+                if !same {
+                    return Err(report(
+                        &parts,
+                        &map,
+                        format!(
+                            "invalidated after {n} jumps (--invalidate-after {n}) on {}: \
+                             interpreter {want:?}, target {got:?}",
+                            target.name()
+                        ),
+                    ));
+                }
+            }
+            grown.invalidated_after = true;
         }
         Ok(grown)
     })

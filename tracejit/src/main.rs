@@ -66,6 +66,11 @@ enum Command {
         /// Run as if the trace had been invalidated (guard_not_invalidated fails).
         #[arg(long)]
         invalidated: bool,
+        /// Invalidate the tree at its N-th jump (N loop iterations, counting bridges' jumps
+        /// to a loop): from the label that jump goes to on, every guard_not_invalidated
+        /// fails. Compiled code stops at that jump, is patched, and goes on from there.
+        #[arg(long, value_name = "N", conflicts_with = "invalidated")]
+        invalidate_after: Option<u64>,
         /// Compile for this target triple and run the machine code (else interpret).
         #[arg(long)]
         target: Option<String>,
@@ -123,6 +128,7 @@ fn main() -> ExitCode {
             args,
             budget,
             invalidated,
+            invalidate_after,
             target,
             disasm,
         } => {
@@ -139,7 +145,14 @@ fn main() -> ExitCode {
             };
             let mut ok = true;
             for f in &files {
-                ok &= run_file(f, args.as_deref(), options, target.as_deref(), disasm);
+                ok &= run_file(
+                    f,
+                    args.as_deref(),
+                    options,
+                    invalidate_after,
+                    target.as_deref(),
+                    disasm,
+                );
             }
             ok
         }
@@ -252,9 +265,10 @@ fn main() -> ExitCode {
                         r.trees as f64 / secs
                     );
                     say!(
-                        "  {} trees with a further loop, {} of them entered by a bridge's jump",
+                        "  {} trees with a further loop, {} of them entered by a bridge's jump; {} trees also run invalidated after N jumps",
                         r.further_loops.0,
-                        r.further_loops.1
+                        r.further_loops.1,
+                        r.invalidated_after
                     );
                     for (t, runs, ops) in &r.per_target {
                         say!("  {t}: {runs} runs agreed, {} opcodes covered", ops.len());
@@ -346,6 +360,7 @@ fn run_file(
     path: &Path,
     args: Option<&str>,
     options: RunOptions,
+    invalidate_after: Option<u64>,
     target: Option<&dyn Target>,
     disasm: bool,
 ) -> bool {
@@ -390,7 +405,8 @@ fn run_file(
         Ok(i) => i,
         Err(e) => return fail(e.to_string()),
     };
-    let result = match (target, tree.parts.len() > 1) {
+    // A run invalidated after N jumps runs as a tree, even of one trace.
+    let result = match (target, tree.parts.len() > 1 || invalidate_after.is_some()) {
         (None, false) => run(
             &trace,
             &inputs.values,
@@ -409,18 +425,26 @@ fn run_file(
                 parts: &tree.parts,
                 bridges: &bridges,
             };
-            oracle
-                .run(
-                    &inputs.values,
-                    &mut memory,
-                    &jit_testkit::externs(),
-                    options,
-                )
-                .map(|(p, o)| (Some(p), o))
-                .map_err(|e| e.to_string())
+            let externs = jit_testkit::externs();
+            match invalidate_after {
+                Some(n) => {
+                    oracle.run_invalidated_after(&inputs.values, &mut memory, &externs, options, n)
+                }
+                None => oracle.run(&inputs.values, &mut memory, &externs, options),
+            }
+            .map(|(p, o)| (Some(p), o))
+            .map_err(|e| e.to_string())
         }
-        (Some(t), true) => run_tree_on(t, &tree, &inputs.values, &mut memory, options, disasm)
-            .map(|(p, o)| (Some(p), o)),
+        (Some(t), true) => run_tree_on(
+            t,
+            &tree,
+            &inputs.values,
+            &mut memory,
+            options,
+            invalidate_after,
+            disasm,
+        )
+        .map(|(p, o)| (Some(p), o)),
     };
     match result {
         Ok((part, out)) => {
@@ -466,6 +490,7 @@ fn run_tree_on(
     inputs: &[jit_core::Scalar],
     memory: &mut Memory,
     options: RunOptions,
+    invalidate_after: Option<u64>,
     disasm: bool,
 ) -> Result<(usize, jit_core::Outcome), String> {
     let externs = jit_testkit::externs();
@@ -490,12 +515,23 @@ fn run_tree_on(
         bridges: &bridges,
     };
     let mut interp_memory = memory.clone();
-    let (want_part, want) = oracle
-        .run(inputs, &mut interp_memory, &externs, options)
-        .map_err(|e| format!("{e} (so the compiled code was not run)"))?;
-    let (got_part, got) = runner
-        .run(inputs, memory, options)
-        .map_err(|e| e.to_string())?;
+    let (want_part, want) = match invalidate_after {
+        Some(n) => oracle.run_invalidated_after(inputs, &mut interp_memory, &externs, options, n),
+        None => oracle.run(inputs, &mut interp_memory, &externs, options),
+    }
+    .map_err(|e| format!("{e} (so the compiled code was not run)"))?;
+    let (got_part, got) = match invalidate_after {
+        Some(n) => jit_testkit::tree::run_invalidated_after(
+            target.backend(),
+            &mut *runner,
+            inputs,
+            memory,
+            options,
+            n,
+        ),
+        None => runner.run(inputs, memory, options),
+    }
+    .map_err(|e| e.to_string())?;
     if want_part == got_part
         && want.same_exit_and_values(&got)
         && interp_memory.same_contents(memory)

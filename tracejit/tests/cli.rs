@@ -612,3 +612,36 @@ fn tree_files_run_on_every_target_and_report_errors_by_line() {
         text(&out.stderr)
     );
 }
+
+/// `--invalidate-after N` invalidates the tree at its N-th jump, in the interpreter and on
+/// every target alike: the run leaves through the loop's `guard_not_invalidated` with the
+/// values of the N-th iteration; past the last jump, the loop runs to its end.
+#[test]
+fn invalidate_after_n_jumps_leaves_through_the_site_on_every_target() {
+    let file = "examples/quasi_immutable.trace";
+    for (n, want) in [
+        ("0", "guard exit 0 (op 1) failed with [40, 0L]"),
+        ("5", "guard exit 0 (op 1) failed with [35, 570L]"),
+        ("39", "guard exit 0 (op 1) failed with [1, 2457L]"),
+        ("40", "guard exit 1 (op 8) failed with [0, 2460L]"),
+    ] {
+        let out = tracejit(&["run", "--invalidate-after", n, file]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stdout).contains(want),
+            "{n}: {}",
+            text(&out.stdout)
+        );
+        for triple in tracejit::targets::SUPPORTED {
+            let out = tracejit(&["run", "--invalidate-after", n, "--target", triple, file]);
+            let stdout = text(&out.stdout);
+            assert!(
+                out.status.success() && stdout.contains("agrees") && stdout.contains(want),
+                "{triple}, {n}: {stdout}{}",
+                text(&out.stderr)
+            );
+        }
+    }
+    let out = tracejit(&["run", "--invalidate-after", "3", "--invalidated", file]);
+    assert!(!out.status.success(), "the two options conflict");
+}

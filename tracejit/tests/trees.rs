@@ -813,6 +813,22 @@ impl TreeRunner for OffByOneTree<'_> {
     ) -> Result<usize, jit_core::runtime::RunError> {
         self.0.add_loop(code)
     }
+    fn add_entry(
+        &mut self,
+        code: jit_core::backend::CompiledTrace,
+    ) -> Result<usize, jit_core::runtime::RunError> {
+        self.0.add_entry(code)
+    }
+    fn run_from(
+        &mut self,
+        part: usize,
+        inputs: &[Scalar],
+        memory: &mut Memory,
+        options: RunOptions,
+        jumps: Option<u64>,
+    ) -> Result<jit_core::tree::Stop, jit_core::runtime::RunError> {
+        self.0.run_from(part, inputs, memory, options, jumps)
+    }
     fn invalidate(&mut self) {
         self.0.invalidate()
     }
@@ -1117,5 +1133,182 @@ fn a_loop_added_later_is_entered_by_the_next_bridge() {
         attach(&*t, &mut *tree, 1, g4, &parts[3]);
         map.insert((1, g4), 3);
         check_run(&mut *tree, 4, &map);
+    }
+}
+
+/// `tracejit run --invalidate-after N` on every target: the run stops at the N-th jump
+/// (in a loop or a bridge, to either loop of [`TWO_LOOPS`]), the tree is patched, and the
+/// run goes on from an entry to that jump's label, as the interpreter invalidating the tree
+/// at that jump does — part, exit, values and memory; entries are compiled once per label
+/// and reused by later runs.
+#[test]
+fn a_tree_invalidated_after_n_jumps_goes_on_where_it_stopped() {
+    let externs = jit_testkit::externs();
+    let src = jit_core::text::parse_tree(TWO_LOOPS, &externs).unwrap();
+    let bridges = src.bridges();
+    let oracle = InterpTree {
+        parts: &src.parts,
+        bridges: &bridges,
+    };
+    let inputs = |memory: &mut Memory| {
+        let buf = memory.alloc(8).unwrap();
+        [
+            Scalar::I32(300),
+            Scalar::I64(5),
+            Scalar::F64(1.5f64.to_bits()),
+            Scalar::Ref(buf),
+        ]
+    };
+    let mut base = Memory::new();
+    let args = inputs(&mut base);
+    let budgets = [
+        RunOptions::default(),
+        RunOptions {
+            step_budget: 900,
+            ..RunOptions::default()
+        },
+    ];
+    let ns: Vec<u64> = (0..12)
+        .chain([15, 16, 17, 40, 77, 150, 298, 299, 300, 301, 5000])
+        .collect();
+    let mut endings = std::collections::BTreeSet::new();
+    for triple in SUPPORTED {
+        let t = target(triple).unwrap();
+        for options in budgets {
+            for &n in &ns {
+                // A fresh tree per run: invalidation is for good.
+                let mut tree =
+                    jit_testkit::tree::build_tree(&*t, &src.parts, &bridges, &externs, |_, _| {})
+                        .unwrap();
+                let mut want_mem = base.clone();
+                let want = oracle.run_invalidated_after(&args, &mut want_mem, &externs, options, n);
+                let mut got_mem = base.clone();
+                let got = jit_testkit::tree::run_invalidated_after(
+                    t.backend(),
+                    &mut *tree,
+                    &args,
+                    &mut got_mem,
+                    options,
+                    n,
+                );
+                let same = match (&want, &got) {
+                    (Ok((wp, w)), Ok((p, o))) => wp == p && w.same_exit_and_values(o),
+                    (
+                        Err(jit_core::interp::InterpError::StepBudget { .. }),
+                        Err(jit_core::runtime::RunError::StepBudget { .. }),
+                    ) => true,
+                    _ => false,
+                };
+                assert!(
+                    same && got_mem.same_contents(&want_mem),
+                    "{} after {n} jumps, {options:?}: interpreter {want:?}, target {got:?}",
+                    t.name()
+                );
+                endings.insert(format!("{:?}", want.map(|(p, o)| (p, o.exit))));
+                // A second stop at the same label reuses the entry.
+                if n > 0 && n < 100 {
+                    let before = tree.exits().parts.len();
+                    let mut again = base.clone();
+                    let _ = jit_testkit::tree::run_invalidated_after(
+                        t.backend(),
+                        &mut *tree,
+                        &args,
+                        &mut again,
+                        options,
+                        n,
+                    );
+                    assert_eq!(
+                        tree.exits().parts.len(),
+                        before,
+                        "{}: a second entry",
+                        t.name()
+                    );
+                }
+            }
+        }
+    }
+    // Runs end at the further loop's invalidation site, its exit guard, or out of budget.
+    assert!(endings.len() >= 3, "{endings:?}");
+}
+
+/// An entry must have no label and jump to a label of the tree by token; one that does
+/// runs from its inputs into that label on every target.
+#[test]
+fn entries_are_checked_and_run_into_their_label() {
+    let externs = jit_testkit::externs();
+    let src = jit_core::text::parse_tree(TWO_LOOPS, &externs).unwrap();
+    let bridges = src.bridges();
+    for triple in SUPPORTED {
+        let t = target(triple).unwrap();
+        let mut tree =
+            jit_testkit::tree::build_tree(&*t, &src.parts, &bridges, &externs, |_, _| {}).unwrap();
+        let entry = |text: &str, tree: &dyn TreeRunner| {
+            jit_core::compile::compile_entry(
+                t.backend(),
+                &parse_verified(text).unwrap(),
+                &externs,
+                CompileOptions::default(),
+                tree.exits().entry_in(),
+            )
+        };
+        for bad in [
+            "[i0, l1, f2, p3]\njump(i0, l1, f2, p3)\n",
+            "[i0, l1, f2, p3]\njump(i0, l1, f2, p3, descr=<Target9>)\n",
+            "[i0, l1, f2]\njump(i0, l1, f2, descr=<Target6>)\n",
+        ] {
+            assert!(entry(bad, &*tree).is_err(), "{}: {bad}", t.name());
+        }
+        let code = entry(
+            "[i0, l1, f2, p3]\njump(i0, l1, f2, p3, descr=<Target6>)\n",
+            &*tree,
+        )
+        .unwrap();
+        // A part that is no root or entry cannot start a run.
+        let mut memory = Memory::new();
+        let buf = memory.alloc(8).unwrap();
+        let args = [
+            Scalar::I32(9),
+            Scalar::I64(5),
+            Scalar::F64(1.5f64.to_bits()),
+            Scalar::Ref(buf),
+        ];
+        assert!(tree
+            .run_from(2, &args, &mut memory.clone(), RunOptions::default(), None)
+            .is_err());
+        let p = tree.add_entry(code.code).unwrap();
+        let got = tree
+            .run_from(p, &args, &mut memory, RunOptions::default(), None)
+            .unwrap();
+        // The interpreter runs the entry as a part of the tree: it jumps to the further
+        // loop's header with the same values and goes on there.
+        let mut want_mem = Memory::new();
+        want_mem.alloc(8).unwrap();
+        let entry_trace =
+            parse_verified("[i0, l1, f2, p3]\njump(i0, l1, f2, p3, descr=<Target6>)\n").unwrap();
+        let mut parts = src.parts.clone();
+        parts.push(entry_trace);
+        let with_entry = InterpTree {
+            parts: &parts,
+            bridges: &bridges,
+        };
+        let want = with_entry
+            .run_from_part(
+                parts.len() - 1,
+                &args,
+                &mut want_mem,
+                &externs,
+                RunOptions::default(),
+            )
+            .unwrap();
+        match got {
+            jit_core::tree::Stop::Exit(gp, g) => assert!(
+                gp == want.0 && g.same_exit_and_values(&want.1) && memory.same_contents(&want_mem),
+                "{}: target part {gp} {g}, interpreter part {} {}",
+                t.name(),
+                want.0,
+                want.1
+            ),
+            other => panic!("{}: {other:?}", t.name()),
+        }
     }
 }
