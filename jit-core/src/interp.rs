@@ -117,25 +117,42 @@ impl Outcome {
     }
 }
 
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Outcome {
+    /// The outcome of a tree's run as text: the exit and values, then the jumps the whole
+    /// run made (`iterations`, counted tree-wide) and its calls; no step count, which only
+    /// the interpreter knows across parts.
+    pub fn tree_text(&self) -> String {
+        let mut s = self.exit_text();
+        s.push_str(&format!(" after {} jumps", self.iterations));
+        if self.call_count > 0 {
+            s.push_str(&format!(", {} calls", self.call_count));
+        }
+        s
+    }
+
+    /// How the run left, with its values.
+    fn exit_text(&self) -> String {
         let values: Vec<String> = self.values.iter().map(|v| v.to_string()).collect();
         match self.kind {
-            ExitKind::Finish => write!(f, "finish [{}]", values.join(", "))?,
-            ExitKind::Guard => write!(
-                f,
+            ExitKind::Finish => format!("finish [{}]", values.join(", ")),
+            ExitKind::Guard => format!(
                 "guard exit {} (op {}) failed with [{}]",
                 self.exit,
                 self.op,
                 values.join(", ")
-            )?,
-            ExitKind::Jump => write!(
-                f,
+            ),
+            ExitKind::Jump => format!(
                 "jump (op {}) to the tree's loop with [{}]",
                 self.op,
                 values.join(", ")
-            )?,
+            ),
         }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.exit_text())?;
         write!(
             f,
             " after {} steps, {} iterations",

@@ -407,7 +407,10 @@ impl Exits {
                 });
             }
         }
-        let (part, out) = self.read(index, frame, options, to_virtual)?;
+        let (part, mut out) = self.read(index, frame, options, to_virtual)?;
+        // The jumps of the whole run, whichever parts made them.
+        let budget = self.parts[0].layout.budget as usize;
+        out.iterations = start_jumps(self, options, jumps).saturating_sub(frame[budget]);
         Ok(Stop::Exit(part, out))
     }
 }

@@ -264,7 +264,13 @@ impl InterpTree<'_> {
                     };
                     values = out.values;
                 }
-                _ => return Ok((part, out, allowed - state.jumps_left)),
+                _ => {
+                    // A tree's outcome counts the whole run's jumps, as the targets do.
+                    let jumps = allowed - state.jumps_left;
+                    let mut out = out;
+                    out.iterations = jumps;
+                    return Ok((part, out, jumps));
+                }
             }
         }
     }
@@ -384,7 +390,11 @@ pub fn run_invalidated_after(
     };
     tree.invalidate();
     let entry = entry_part(backend, tree, token)?;
-    done(tree.run_from(entry, &values, memory, options, Some(allowed - (n - 1)))?)
+    let (part, mut out) =
+        done(tree.run_from(entry, &values, memory, options, Some(allowed - (n - 1)))?)?;
+    // The jumps of both runs.
+    out.iterations += n - 1;
+    Ok((part, out))
 }
 
 /// The part of `tree` that enters the label with token `token`: an entry added before,
@@ -565,7 +575,7 @@ pub fn grow_trees<'t>(
                 .run(&inputs, &mut got_mem, opts)
                 .unwrap_or_else(|e| panic!("{}: bridge {level}: {e}", case.name));
             assert!(
-                want_part == got_part && want.same_exit_and_values(&got),
+                want_part == got_part && want.same_exit_and_values(&got) && want.iterations == got.iterations,
                 "{}: bridge {level}: interpreter part {want_part} {want}, target part {got_part} {got}",
                 case.name
             );
@@ -723,7 +733,9 @@ pub fn compare_tree(
     let mut got_mem = memory.clone();
     let got = tree.run(inputs, &mut got_mem, options);
     let same = match (&want, &got) {
-        (Some((wp, w)), Ok((p, o))) => p == wp && w.same_exit_and_values(o),
+        (Some((wp, w)), Ok((p, o))) => {
+            p == wp && w.same_exit_and_values(o) && w.iterations == o.iterations
+        }
         (None, Err(RunError::StepBudget { .. })) => true,
         _ => false,
     } && got_mem.same_contents(&want_mem);

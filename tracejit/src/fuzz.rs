@@ -440,7 +440,9 @@ fn grow(
                 let mut got_mem = memory.clone();
                 let got = tree.run(inputs, &mut got_mem, options);
                 let same = match (&want, &got) {
-                    (Some((wp, w)), Ok((p, o))) => p == wp && w.same_exit_and_values(o),
+                    (Some((wp, w)), Ok((p, o))) => {
+                        p == wp && w.same_exit_and_values(o) && w.iterations == o.iterations
+                    }
                     (None, Err(jit_core::runtime::RunError::StepBudget { .. })) => true,
                     _ => false,
                 } && got_mem.same_contents(&want_mem);
@@ -496,7 +498,9 @@ fn grow(
                     n,
                 );
                 let same = match (&want, &got) {
-                    (Ok((wp, w)), Ok((p, o))) => p == wp && w.same_exit_and_values(o),
+                    (Ok((wp, w)), Ok((p, o))) => {
+                        p == wp && w.same_exit_and_values(o) && w.iterations == o.iterations
+                    }
                     (
                         Err(jit_core::interp::InterpError::StepBudget { .. }),
                         Err(jit_core::runtime::RunError::StepBudget { .. }),

@@ -449,9 +449,11 @@ fn run_file(
     match result {
         Ok((part, out)) => {
             match part {
-                Some(0) => say!("  in the root: {out}"),
-                Some(p) if tree.grows_from[p].is_none() => say!("  in loop {p}: {out}"),
-                Some(p) => say!("  in bridge {p}: {out}"),
+                Some(0) => say!("  in the root: {}", out.tree_text()),
+                Some(p) if tree.grows_from[p].is_none() => {
+                    say!("  in loop {p}: {}", out.tree_text())
+                }
+                Some(p) => say!("  in bridge {p}: {}", out.tree_text()),
                 None => say!("  {out}"),
             }
             for b in &inputs.buffers {
@@ -534,13 +536,16 @@ fn run_tree_on(
     .map_err(|e| e.to_string())?;
     if want_part == got_part
         && want.same_exit_and_values(&got)
+        && want.iterations == got.iterations
         && interp_memory.same_contents(memory)
     {
         say!("  on {name}: agrees with the interpreter");
         Ok((got_part, got))
     } else {
         Err(format!(
-            "{name} disagrees with the interpreter:\n  target:      part {got_part} {got}\n  interpreter: part {want_part} {want}"
+            "{name} disagrees with the interpreter:\n  target:      part {got_part} {}\n  interpreter: part {want_part} {}",
+            got.tree_text(),
+            want.tree_text()
         ))
     }
 }

@@ -55,7 +55,9 @@ fn check(
         .run(inputs, &mut Memory::new(), options)
         .unwrap_or_else(|e| panic!("{}: {e}", t.name()));
     assert!(
-        want_part == got_part && want.same_exit_and_values(&got),
+        want_part == got_part
+            && want.same_exit_and_values(&got)
+            && want.iterations == got.iterations,
         "{}: interpreter part {want_part} {want}, target part {got_part} {got}",
         t.name()
     );
@@ -1192,7 +1194,9 @@ fn a_tree_invalidated_after_n_jumps_goes_on_where_it_stopped() {
                     n,
                 );
                 let same = match (&want, &got) {
-                    (Ok((wp, w)), Ok((p, o))) => wp == p && w.same_exit_and_values(o),
+                    (Ok((wp, w)), Ok((p, o))) => {
+                        wp == p && w.same_exit_and_values(o) && w.iterations == o.iterations
+                    }
                     (
                         Err(jit_core::interp::InterpError::StepBudget { .. }),
                         Err(jit_core::runtime::RunError::StepBudget { .. }),
