@@ -777,6 +777,9 @@ pub struct FuncDecl {
 pub struct Trace {
     /// External functions the trace calls.
     pub funcs: PrimaryMap<FuncRef, FuncDecl>,
+    /// The GC object types the trace declares (`struct`, `array`), in order: the `k`-th
+    /// has type id `k + 1` ([`crate::objects`]).
+    pub objects: Vec<crate::objects::ObjectDecl>,
     /// Every value: inputs and operation results.
     pub values: PrimaryMap<Value, ValueData>,
     /// The input arguments, in order.

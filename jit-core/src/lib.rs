@@ -29,6 +29,7 @@ pub mod ir;
 pub mod legalize;
 pub mod liveness;
 pub mod memory;
+pub mod objects;
 pub mod regalloc;
 pub mod regcheck;
 pub mod runtime;

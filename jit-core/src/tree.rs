@@ -362,6 +362,19 @@ pub enum Stop {
     },
 }
 
+impl Stop {
+    /// The run's outcome: the part it left from and the outcome there; running out of
+    /// jumps is the step-budget error under `options`.
+    pub fn into_exit(self, options: RunOptions) -> Result<(usize, Outcome), RunError> {
+        match self {
+            Stop::Exit(part, out) => Ok((part, out)),
+            Stop::OutOfJumps { .. } => Err(RunError::StepBudget {
+                steps: options.step_budget,
+            }),
+        }
+    }
+}
+
 impl Exits {
     /// The input types of part `part` when a run starts there: the root's are
     /// `root_types`; an entry's, its label's.
@@ -794,12 +807,8 @@ impl NativeTree {
         memory: &mut Memory,
         options: RunOptions,
     ) -> Result<(usize, Outcome), RunError> {
-        match self.run_from(0, inputs, memory, options, None)? {
-            Stop::Exit(part, out) => Ok((part, out)),
-            Stop::OutOfJumps { .. } => Err(RunError::StepBudget {
-                steps: options.step_budget,
-            }),
-        }
+        self.run_from(0, inputs, memory, options, None)?
+            .into_exit(options)
     }
 
     /// Adds an entry (compiled by `backend` with `compile::compile_entry` from

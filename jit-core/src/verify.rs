@@ -205,6 +205,13 @@ pub enum VerifyError {
         /// The operation.
         op: usize,
     },
+    /// An object type declaration that is not valid (a name used twice).
+    ObjectDecl {
+        /// The declaration's index in `Trace::objects`.
+        decl: usize,
+        /// What is wrong.
+        error: crate::objects::DeclError,
+    },
 }
 
 impl VerifyError {
@@ -223,7 +230,7 @@ impl VerifyError {
     pub fn op(&self) -> Option<usize> {
         use VerifyError::*;
         match *self {
-            BadInput { .. } | MissingTerminator => None,
+            BadInput { .. } | MissingTerminator | ObjectDecl { .. } => None,
             ArgCount { op, .. }
             | ArgType { op, .. }
             | UseBeforeDef { op, .. }
@@ -329,6 +336,7 @@ impl fmt::Display for VerifyError {
                 f,
                 "int_add_co and int_sub_bo must be followed at once by int_add_ci and int_sub_bi, and those must directly follow them"
             ),
+            ObjectDecl { error, .. } => write!(f, "{error}"),
         }
     }
 }
@@ -454,6 +462,9 @@ impl Verifier<'_> {
 
     fn run(&mut self) {
         let trace = self.trace;
+        for (decl, error) in crate::objects::check_decls(&trace.objects) {
+            self.err(VerifyError::ObjectDecl { decl, error });
+        }
         for (index, &v) in trace.inputs.iter().enumerate() {
             match trace.values.get(v) {
                 Some(d) if d.def == ValueDef::Input(index as u32) => self.define(v),

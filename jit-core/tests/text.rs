@@ -41,7 +41,7 @@ const ERRORS: &[(&str, &str)] = &[
     ("[i0]\ni1 = call(i0)", "2:6: expected the callee '@name' as call's first argument, found none"),
     ("[i0]\ni1 = int_add(@f, i0)", "2:14: expected an operand, found '@f'"),
     ("[i0]\n@", "2:1: expected a function name after '@', found end of input"),
-    ("[i0]\n)", "2:1: expected an operation, 'extern' or the input list '[', found ')'"),
+    ("[i0]\n)", "2:1: expected an operation, 'extern', 'struct', 'array' or the input list '[', found ')'"),
     ("[i0]\nf1 = same_as(f64bits(1.5))", "2:22: expected a 64-bit pattern like 0x7ff8000000000001, found '1.5'"),
     ("# just a comment\n[i0]\ni1 = int_add(i0, 1) # trailing\ni2 = int_mul(i1, 1e)", "4:18: '1e' is not a number"),
 ];
@@ -262,5 +262,51 @@ fn tree_file_errors_name_the_line() {
     for (src, want) in cases {
         let e = parse_tree(&src, &externs).unwrap_err();
         assert_eq!(e.to_string(), want, "{src}");
+    }
+}
+
+/// Object type declarations read, print back the same, and are checked with positions.
+#[test]
+fn object_type_declarations_parse_and_print() {
+    use jit_core::objects::{FieldType, ObjectKind, TargetLayout};
+    let src = "struct W_IntObject(i64 intval)\nstruct Node(u8 tag, ref next, f64 value)\n\
+               array Items(ref)\nstruct Empty()\n[p0]\nfinish(p0)\n";
+    let t = jit_core::text::parse(src).unwrap();
+    assert_eq!(t.objects.len(), 4);
+    assert_eq!(t.objects[1].field("value"), Some(2));
+    assert_eq!(t.objects[2].kind, ObjectKind::Array(FieldType::Ref));
+    assert_eq!(jit_core::text::print(&t), src);
+    let node = TargetLayout::AAPCS32.layout(&t.objects[1]);
+    assert_eq!(
+        node,
+        jit_core::objects::ObjectLayout::Struct(jit_core::objects::StructLayout {
+            offsets: vec![8, 12, 16],
+            size: 24
+        })
+    );
+    for (bad, want) in [
+        (
+            "struct A(i32 x)\nstruct A()\n[]\nfinish()\n",
+            "2:8: object type A is declared twice",
+        ),
+        (
+            "struct A(i32 x, ref x)\n[]\nfinish()\n",
+            "1:21: struct A has two fields named x",
+        ),
+        (
+            "array B(i17)\n[]\nfinish()\n",
+            "1:9: unknown field type 'i17' (expected i8, u8, i16, u16, i32, i64, f64 or ref)",
+        ),
+        (
+            "struct C(i32)\n[]\nfinish()\n",
+            "1:13: expected a field name, found ')'",
+        ),
+        (
+            "array D(i32, i64)\n[]\nfinish()\n",
+            "1:12: expected ')', found ','",
+        ),
+    ] {
+        let e = jit_core::text::parse(bad).unwrap_err();
+        assert_eq!(e.to_string(), want, "{bad}");
     }
 }

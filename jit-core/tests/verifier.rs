@@ -317,3 +317,17 @@ fn verify_errors_display_names_the_op() {
         "op 0: argument 0 of int_neg must be i32 or i64, found f64\nthe trace must end with jump or finish"
     );
 }
+
+/// Object type declarations made without the parser are checked too.
+#[test]
+fn object_declarations_are_verified() {
+    use jit_core::objects::{FieldType, ObjectDecl, ObjectKind};
+    let mut t = jit_core::text::parse("struct A(i32 x)\n[]\nfinish()\n").unwrap();
+    assert!(jit_core::verify(&t).is_ok());
+    t.objects.push(ObjectDecl {
+        name: "A".into(),
+        kind: ObjectKind::Array(FieldType::Ref),
+    });
+    let e = jit_core::verify(&t).unwrap_err();
+    assert_eq!(e.to_string(), "object type A is declared twice");
+}

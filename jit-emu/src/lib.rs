@@ -1197,12 +1197,8 @@ impl EmuTree {
         memory: &mut Memory,
         options: RunOptions,
     ) -> Result<(usize, Outcome), RunError> {
-        match self.run_from(0, inputs, memory, options, None)? {
-            jit_core::tree::Stop::Exit(part, out) => Ok((part, out)),
-            jit_core::tree::Stop::OutOfJumps { .. } => Err(RunError::StepBudget {
-                steps: options.step_budget,
-            }),
-        }
+        self.run_from(0, inputs, memory, options, None)?
+            .into_exit(options)
     }
 
     /// Adds an entry (compiled by `backend` with `compile_entry` from `Exits::entry_in`):

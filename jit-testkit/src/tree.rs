@@ -372,12 +372,7 @@ pub fn run_invalidated_after(
     n: u64,
 ) -> Result<(usize, Outcome), RunError> {
     let allowed = jit_core::runtime::jumps_allowed(&tree.exits().parts[0], options);
-    let done = |stop: Stop| match stop {
-        Stop::Exit(part, out) => Ok((part, out)),
-        Stop::OutOfJumps { .. } => Err(RunError::StepBudget {
-            steps: options.step_budget,
-        }),
-    };
+    let done = |stop: Stop| stop.into_exit(options);
     if n == 0 {
         tree.invalidate();
     }

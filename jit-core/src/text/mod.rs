@@ -118,6 +118,17 @@ pub enum ParseErrorKind {
     BadDescr(String),
     /// Fail args on an operation that is not a guard.
     FailArgsOnNonGuard(String),
+    /// A field or array item type that does not exist.
+    UnknownFieldType(String),
+    /// An object type declared twice.
+    DuplicateObjectType(String),
+    /// A struct with two fields of one name.
+    DuplicateField {
+        /// The struct.
+        ty: String,
+        /// The field.
+        field: String,
+    },
 }
 
 /// A syntax error with its position.
@@ -167,6 +178,12 @@ impl fmt::Display for ParseErrorKind {
             MisplacedInputs => write!(f, "the input list [..] must come once, before the operations"),
             BadDescr(s) => write!(f, "bad descr: {s}"),
             FailArgsOnNonGuard(op) => write!(f, "{op} is not a guard and takes no fail args"),
+            UnknownFieldType(s) => write!(
+                f,
+                "unknown field type '{s}' (expected i8, u8, i16, u16, i32, i64, f64 or ref)"
+            ),
+            DuplicateObjectType(s) => write!(f, "object type {s} is declared twice"),
+            DuplicateField { ty, field } => write!(f, "struct {ty} has two fields named {field}"),
         }
     }
 }

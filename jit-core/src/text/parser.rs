@@ -26,6 +26,8 @@ pub struct Positions {
     pub args: Vec<Vec<Pos>>,
     /// Where each `extern` declaration names its function.
     pub decls: Vec<Pos>,
+    /// Where each object type declaration (`struct`, `array`) names its type.
+    pub objects: Vec<Pos>,
     /// Each input's name as the text writes it (`p16`; the printer would say `p0`).
     pub inputs: Vec<String>,
 }
@@ -176,6 +178,7 @@ impl Parser {
             match self.peek().clone() {
                 Tok::Eof => return Ok(()),
                 Tok::Ident(s) if s == "extern" => self.declaration()?,
+                Tok::Ident(s) if s == "struct" || s == "array" => self.object_type()?,
                 Tok::LBracket => {
                     if self.inputs_seen || !self.trace.ops.is_empty() {
                         return err(self.pos(), K::MisplacedInputs);
@@ -194,7 +197,11 @@ impl Parser {
                     }
                 }
                 Tok::Ident(_) => self.operation()?,
-                _ => return self.expected("an operation, 'extern' or the input list '['"),
+                _ => {
+                    return self.expected(
+                        "an operation, 'extern', 'struct', 'array' or the input list '['",
+                    )
+                }
             }
         }
     }
@@ -238,6 +245,63 @@ impl Parser {
         self.funcs.insert(name, f);
         self.positions.decls.push(pos);
         Ok(())
+    }
+
+    /// `struct Name(type field, ...)` or `array Name(type)`.
+    fn object_type(&mut self) -> Result<(), ParseError> {
+        use crate::objects::{Field, ObjectDecl, ObjectKind};
+        let array = matches!(self.peek(), Tok::Ident(s) if s == "array");
+        self.bump();
+        let pos = self.pos();
+        let Tok::Ident(name) = self.peek().clone() else {
+            return self.expected("the object type's name");
+        };
+        self.bump();
+        if self.trace.objects.iter().any(|d| d.name == name) {
+            return err(pos, K::DuplicateObjectType(name));
+        }
+        self.expect(Tok::LParen, "'('")?;
+        let kind = if array {
+            let item = self.field_type()?;
+            self.expect(Tok::RParen, "')'")?;
+            ObjectKind::Array(item)
+        } else {
+            let mut fields: Vec<Field> = Vec::new();
+            if !self.eat(&Tok::RParen) {
+                loop {
+                    let ty = self.field_type()?;
+                    let at = self.pos();
+                    let Tok::Ident(field) = self.peek().clone() else {
+                        return self.expected("a field name");
+                    };
+                    self.bump();
+                    if fields.iter().any(|f| f.name == field) {
+                        return err(at, K::DuplicateField { ty: name, field });
+                    }
+                    fields.push(Field { name: field, ty });
+                    if self.eat(&Tok::RParen) {
+                        break;
+                    }
+                    self.expect(Tok::Comma, "',' or ')'")?;
+                }
+            }
+            ObjectKind::Struct(fields)
+        };
+        self.trace.objects.push(ObjectDecl { name, kind });
+        self.positions.objects.push(pos);
+        Ok(())
+    }
+
+    fn field_type(&mut self) -> Result<crate::objects::FieldType, ParseError> {
+        let pos = self.pos();
+        match self.peek().clone() {
+            Tok::Ident(s) => {
+                self.bump();
+                crate::objects::FieldType::from_name(&s)
+                    .ok_or_else(|| ParseError::new(pos, K::UnknownFieldType(s)))
+            }
+            _ => self.expected("a field type (i8, u8, i16, u16, i32, i64, f64 or ref)"),
+        }
     }
 
     fn type_name(&mut self) -> Result<Type, ParseError> {

@@ -14,6 +14,10 @@ pub fn print(trace: &Trace) -> String {
 /// (a bridge in a tree file).
 pub(crate) fn print_from(trace: &Trace, first_exit: u32) -> String {
     let mut s = String::new();
+    for decl in &trace.objects {
+        s.push_str(&crate::objects::decl_text(decl));
+        s.push('\n');
+    }
     for decl in trace.funcs.values() {
         let params: Vec<&str> = decl.params.iter().map(|t| t.name()).collect();
         let _ = write!(s, "extern @{}({})", decl.name, params.join(", "));
