@@ -23,6 +23,7 @@ pub mod emit;
 pub mod externs;
 pub mod fault;
 pub mod frame;
+pub mod gc;
 pub mod hoist;
 pub mod interp;
 pub mod ir;

@@ -1,0 +1,668 @@
+//! The moving, generational collector every target's compiled code allocates from: one
+//! implementation, working on the target's memory through [`HeapMemory`] (host memory for
+//! native code, the emulator's for ARM), laid out by [`TargetLayout`].
+//!
+//! The heap is a **nursery**, where compiled code allocates by bumping a pointer, and an
+//! **old space** that objects surviving a collection are copied into. A **minor
+//! collection** copies every nursery object reachable from the roots — the refs the caller
+//! hands over (the trace's inputs and the refs its GC map says are live in registers and
+//! frame slots) — and from old objects the write barrier recorded, then scans what it
+//! copied (Cheney's algorithm), updates every ref to a moved object, and empties the
+//! nursery. Nothing is scanned conservatively: a root is exactly a word that holds a ref.
+//!
+//! **The write barrier.** An old object carries [`FLAG_TRACK_YOUNG_PTRS`]; storing a ref
+//! into an object with the flag set calls [`Heap::write_barrier_slow`], which records the
+//! object and clears the flag, so later stores into it cost the flag test only, and the
+//! next collection scans it. Objects in the nursery never carry the flag.
+//!
+//! **Large objects** (more than a quarter of the nursery) are allocated in the old space
+//! directly, flagged, as PyPy's collector does.
+//!
+//! **Stress mode** ([`GcConfig::stress`]) is for tests and the fuzzer: every collection is
+//! a full one that copies every reachable object, old ones included, into the other half
+//! of the old space, and fills everything it left — the nursery and the old half — with
+//! [`POISON`], so code still holding a stale pointer reads poison, which shows up as a
+//! divergence or a fault naming its address. [`Heap::verify`] checks the whole heap.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use crate::objects::{
+    ArrayLayout, FieldType, ObjectDecl, ObjectKind, TargetLayout, GC_FLAGS_OFFSET, OBJECT_ALIGN,
+    TYPE_ID_OFFSET,
+};
+
+/// The header flag of an old object whose ref stores the write barrier must see.
+pub const FLAG_TRACK_YOUNG_PTRS: u32 = 1;
+
+/// The header flag of an object the current collection has copied (in its old copy's
+/// place, in the nursery or the old half being left).
+pub const FLAG_FORWARDED: u32 = 2;
+
+/// The byte stress mode fills freed memory with.
+pub const POISON: u8 = 0xdd;
+
+/// Why the collector could not go on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GcError {
+    /// The old space has no room for what survives, or for a large object.
+    OutOfMemory {
+        /// Bytes asked for.
+        bytes: u64,
+    },
+    /// An object header names no declared type.
+    BadTypeId {
+        /// The object.
+        addr: u64,
+        /// The type id found.
+        tid: u32,
+    },
+    /// A ref that points neither into the heap at an object nor is null.
+    BadRef {
+        /// Where the ref was found (an object's field or a root's position).
+        at: String,
+        /// Its value.
+        value: u64,
+    },
+    /// Reading or writing the target's memory failed.
+    Memory(String),
+    /// An array length that does not fit the heap's sizes.
+    BadLength(u64),
+    /// Allocating a type id of the wrong kind (a struct as an array or the reverse).
+    WrongKind {
+        /// The type id.
+        tid: u32,
+    },
+    /// What [`Heap::verify`] found wrong.
+    Corrupt(String),
+}
+
+impl fmt::Display for GcError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GcError::OutOfMemory { bytes } => {
+                write!(f, "the old space has no room for {bytes} more bytes")
+            }
+            GcError::BadTypeId { addr, tid } => {
+                write!(
+                    f,
+                    "the object at {addr:#x} has type id {tid}, which is not declared"
+                )
+            }
+            GcError::BadRef { at, value } => {
+                write!(
+                    f,
+                    "{at} holds {value:#x}, which is not an object of the heap"
+                )
+            }
+            GcError::Memory(e) => write!(f, "heap memory: {e}"),
+            GcError::BadLength(n) => write!(f, "an array of {n} items does not fit the heap"),
+            GcError::WrongKind { tid } => {
+                write!(f, "type id {tid} is not of the kind being allocated")
+            }
+            GcError::Corrupt(e) => write!(f, "the heap is corrupt: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for GcError {}
+
+/// The target memory the heap lives in, addressed as the target's code addresses it.
+pub trait HeapMemory {
+    /// Reads `buf.len()` bytes at `addr`.
+    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), GcError>;
+    /// Writes `bytes` at `addr`.
+    fn write(&mut self, addr: u64, bytes: &[u8]) -> Result<(), GcError>;
+}
+
+/// A heap's memory as one block of bytes at a base address: what tests use, and what
+/// backs the emulated targets' heap.
+#[derive(Clone, Debug)]
+pub struct BlockMemory {
+    /// The address of `bytes[0]`.
+    pub base: u64,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+}
+
+impl BlockMemory {
+    /// `len` zero bytes at `base`.
+    pub fn new(base: u64, len: usize) -> BlockMemory {
+        BlockMemory {
+            base,
+            bytes: vec![0; len],
+        }
+    }
+
+    fn range(&self, addr: u64, len: usize) -> Result<std::ops::Range<usize>, GcError> {
+        let start = addr
+            .checked_sub(self.base)
+            .and_then(|o| usize::try_from(o).ok())
+            .filter(|&o| o.checked_add(len).is_some_and(|e| e <= self.bytes.len()));
+        match start {
+            Some(o) => Ok(o..o + len),
+            None => Err(GcError::Memory(format!(
+                "{len} bytes at {addr:#x} are outside the block at {:#x}",
+                self.base
+            ))),
+        }
+    }
+}
+
+impl HeapMemory for BlockMemory {
+    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), GcError> {
+        let r = self.range(addr, buf.len())?;
+        buf.copy_from_slice(&self.bytes[r]);
+        Ok(())
+    }
+
+    fn write(&mut self, addr: u64, bytes: &[u8]) -> Result<(), GcError> {
+        let r = self.range(addr, bytes.len())?;
+        self.bytes[r].copy_from_slice(bytes);
+        Ok(())
+    }
+}
+
+/// How big the heap is and how it collects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GcConfig {
+    /// Bytes of the nursery (a multiple of 8).
+    pub nursery_bytes: u64,
+    /// Bytes of the old space (in stress mode, of each of its two halves).
+    pub old_bytes: u64,
+    /// Full collections that move every object and poison what they leave.
+    pub stress: bool,
+}
+
+impl GcConfig {
+    /// The stress configuration: a nursery of `nursery_bytes` (tiny, so allocations
+    /// collect constantly), every collection moving everything.
+    pub fn stress(nursery_bytes: u64, old_bytes: u64) -> GcConfig {
+        GcConfig {
+            nursery_bytes,
+            old_bytes,
+            stress: true,
+        }
+    }
+
+    /// Bytes of memory the heap needs from its base.
+    pub fn total_bytes(&self) -> u64 {
+        self.nursery_bytes + self.old_bytes * if self.stress { 2 } else { 1 }
+    }
+}
+
+/// What the collector knows of a type id: its size and where its refs are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum TypeInfo {
+    Struct { size: u32, refs: Vec<u32> },
+    Array { layout: ArrayLayout, refs: bool },
+}
+
+/// What collections have done.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GcStats {
+    /// Collections run.
+    pub collections: u64,
+    /// Objects copied by them.
+    pub objects_moved: u64,
+    /// Bytes copied by them.
+    pub bytes_moved: u64,
+    /// Objects allocated (fast path or slow).
+    pub allocated: u64,
+    /// Old objects the write barrier recorded.
+    pub barrier_records: u64,
+}
+
+/// A heap: the nursery, the old space, the types, the write barrier's records.
+#[derive(Clone, Debug)]
+pub struct Heap {
+    layout: TargetLayout,
+    config: GcConfig,
+    types: Vec<TypeInfo>,
+    base: u64,
+    /// The nursery's free pointer (compiled code bumps it).
+    pub free: u64,
+    /// The nursery's end.
+    pub top: u64,
+    /// The old half objects are copied to.
+    old_start: u64,
+    /// Its free pointer.
+    old_free: u64,
+    /// The other half (stress mode).
+    other_old: u64,
+    remembered: Vec<u64>,
+    stats: GcStats,
+}
+
+impl Heap {
+    /// A heap of objects declared by `decls`, laid out for a target by `layout`, at `base`
+    /// in `mem` (which must hold [`GcConfig::total_bytes`] from there). The nursery is
+    /// zeroed, the old space poisoned in stress mode.
+    pub fn new(
+        decls: &[ObjectDecl],
+        layout: TargetLayout,
+        config: GcConfig,
+        base: u64,
+        mem: &mut dyn HeapMemory,
+    ) -> Result<Heap, GcError> {
+        let types = decls
+            .iter()
+            .map(|d| match &d.kind {
+                ObjectKind::Struct(fields) => {
+                    let l = layout.struct_layout(fields);
+                    TypeInfo::Struct {
+                        size: l.size,
+                        refs: fields
+                            .iter()
+                            .zip(&l.offsets)
+                            .filter(|(f, _)| f.ty == FieldType::Ref)
+                            .map(|(_, &o)| o)
+                            .collect(),
+                    }
+                }
+                ObjectKind::Array(item) => TypeInfo::Array {
+                    layout: layout.array_layout(*item),
+                    refs: *item == FieldType::Ref,
+                },
+            })
+            .collect();
+        let nursery = config.nursery_bytes.next_multiple_of(OBJECT_ALIGN as u64);
+        let old = config.old_bytes.next_multiple_of(OBJECT_ALIGN as u64);
+        let heap = Heap {
+            layout,
+            config: GcConfig {
+                nursery_bytes: nursery,
+                old_bytes: old,
+                stress: config.stress,
+            },
+            types,
+            base,
+            free: base,
+            top: base + nursery,
+            old_start: base + nursery,
+            old_free: base + nursery,
+            other_old: base + nursery + old,
+            remembered: Vec::new(),
+            stats: GcStats::default(),
+        };
+        fill(mem, base, nursery, 0)?;
+        if config.stress {
+            fill(mem, heap.old_start, old * 2, POISON)?;
+        }
+        Ok(heap)
+    }
+
+    /// What collections have done so far.
+    pub fn stats(&self) -> GcStats {
+        self.stats
+    }
+
+    /// The nursery's address range.
+    pub fn nursery(&self) -> std::ops::Range<u64> {
+        self.base..self.top
+    }
+
+    /// The address range of the old half in use, up to its free pointer.
+    pub fn old_space(&self) -> std::ops::Range<u64> {
+        self.old_start..self.old_free
+    }
+
+    /// Bytes of an object of type `tid` (with `len` items for an array).
+    pub fn size_of(&self, tid: u32, len: Option<u64>) -> Result<u64, GcError> {
+        match (self.info(tid)?, len) {
+            (TypeInfo::Struct { size, .. }, None) => Ok(*size as u64),
+            (TypeInfo::Array { layout, .. }, Some(n)) => {
+                let n = u32::try_from(n).map_err(|_| GcError::BadLength(n))?;
+                layout
+                    .size(n)
+                    .map(u64::from)
+                    .ok_or(GcError::BadLength(n as u64))
+            }
+            _ => Err(GcError::WrongKind { tid }),
+        }
+    }
+
+    fn info(&self, tid: u32) -> Result<&TypeInfo, GcError> {
+        tid.checked_sub(1)
+            .and_then(|k| self.types.get(k as usize))
+            .ok_or(GcError::BadTypeId { addr: 0, tid })
+    }
+
+    /// Allocates a zeroed object of type `tid` (an array of `len` items), collecting first
+    /// if the nursery has no room: the slow path compiled code calls. `roots` are the refs
+    /// live across it, updated in place if their objects move.
+    pub fn allocate(
+        &mut self,
+        mem: &mut dyn HeapMemory,
+        tid: u32,
+        len: Option<u64>,
+        roots: &mut [u64],
+    ) -> Result<u64, GcError> {
+        let size = self.size_of(tid, len)?;
+        // Large objects go to the old space directly, flagged for the write barrier.
+        let addr = if size > self.config.nursery_bytes / 4 {
+            let a = self.old_alloc(size)?;
+            self.init(mem, a, size, tid, len, FLAG_TRACK_YOUNG_PTRS)?;
+            a
+        } else {
+            if self.config.stress || self.free + size > self.top {
+                self.collect(mem, roots)?;
+            }
+            let a = self.free;
+            self.free += size;
+            self.init(mem, a, size, tid, len, 0)?;
+            a
+        };
+        self.stats.allocated += 1;
+        Ok(addr)
+    }
+
+    fn init(
+        &self,
+        mem: &mut dyn HeapMemory,
+        addr: u64,
+        size: u64,
+        tid: u32,
+        len: Option<u64>,
+        flags: u32,
+    ) -> Result<(), GcError> {
+        fill(mem, addr, size, 0)?;
+        mem.write(addr + TYPE_ID_OFFSET as u64, &tid.to_le_bytes())?;
+        mem.write(addr + GC_FLAGS_OFFSET as u64, &flags.to_le_bytes())?;
+        if let (Some(n), TypeInfo::Array { layout, .. }) = (len, self.info(tid)?) {
+            self.write_word(mem, addr + layout.length as u64, n)?;
+        }
+        Ok(())
+    }
+
+    fn old_alloc(&mut self, size: u64) -> Result<u64, GcError> {
+        let end = self.old_start + self.config.old_bytes;
+        if self.old_free + size > end {
+            return Err(GcError::OutOfMemory { bytes: size });
+        }
+        let a = self.old_free;
+        self.old_free += size;
+        Ok(a)
+    }
+
+    /// The write barrier's slow path, for a ref store into `obj` whose header has
+    /// [`FLAG_TRACK_YOUNG_PTRS`]: records it for the next collection and clears the flag.
+    pub fn write_barrier_slow(
+        &mut self,
+        mem: &mut dyn HeapMemory,
+        obj: u64,
+    ) -> Result<(), GcError> {
+        let flags = self.read_u32(mem, obj + GC_FLAGS_OFFSET as u64)?;
+        if flags & FLAG_TRACK_YOUNG_PTRS != 0 {
+            self.write_u32(
+                mem,
+                obj + GC_FLAGS_OFFSET as u64,
+                flags & !FLAG_TRACK_YOUNG_PTRS,
+            )?;
+            self.remembered.push(obj);
+            self.stats.barrier_records += 1;
+        }
+        Ok(())
+    }
+
+    /// A collection: minor, or in stress mode full. `roots` (refs, null allowed) are
+    /// updated in place.
+    pub fn collect(&mut self, mem: &mut dyn HeapMemory, roots: &mut [u64]) -> Result<(), GcError> {
+        self.stats.collections += 1;
+        let mut forward: HashMap<u64, u64> = HashMap::new();
+        let full = self.config.stress;
+        // In a full collection everything is copied into the other old half.
+        let (from_old, scan_start) = if full {
+            let from = self.old_start..self.old_free;
+            std::mem::swap(&mut self.old_start, &mut self.other_old);
+            self.old_free = self.old_start;
+            (Some(from), self.old_start)
+        } else {
+            (None, self.old_free)
+        };
+        let moves = |heap: &Heap, a: u64| {
+            heap.nursery().contains(&a) || from_old.as_ref().is_some_and(|r| r.contains(&a))
+        };
+        for (k, r) in roots.iter_mut().enumerate() {
+            if *r != 0 && moves(self, *r) {
+                *r = self.evacuate(mem, *r, &mut forward, &format!("root {k}"))?;
+            } else if *r != 0 && !self.in_old(*r) {
+                return Err(GcError::BadRef {
+                    at: format!("root {k}"),
+                    value: *r,
+                });
+            }
+        }
+        // Old objects the barrier recorded (a minor collection's extra roots); they get
+        // their flag back.
+        for obj in std::mem::take(&mut self.remembered) {
+            if !full {
+                self.scan_object(mem, obj, &mut forward, &|h: &Heap, a| {
+                    h.nursery().contains(&a)
+                })?;
+                let flags = self.read_u32(mem, obj + GC_FLAGS_OFFSET as u64)?;
+                self.write_u32(
+                    mem,
+                    obj + GC_FLAGS_OFFSET as u64,
+                    flags | FLAG_TRACK_YOUNG_PTRS,
+                )?;
+            }
+        }
+        // Cheney: scan what was copied, copying what it refers to.
+        let mut scan = scan_start;
+        while scan < self.old_free {
+            let size = self.object_size(mem, scan)?;
+            let from = from_old.clone();
+            self.scan_object(mem, scan, &mut forward, &move |h: &Heap, a| {
+                h.nursery().contains(&a) || from.as_ref().is_some_and(|r| r.contains(&a))
+            })?;
+            scan += size;
+        }
+        // The nursery is empty again; what was left behind is poison in stress mode.
+        self.free = self.base;
+        if full {
+            fill(mem, self.base, self.config.nursery_bytes, POISON)?;
+            if let Some(r) = from_old {
+                fill(mem, r.start, self.config.old_bytes, POISON)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn in_old(&self, a: u64) -> bool {
+        (self.old_start..self.old_free).contains(&a)
+    }
+
+    /// Copies the object at `obj` to the old space unless it was (the forwarding table
+    /// says where), flagging the copy for the write barrier; returns the new address.
+    fn evacuate(
+        &mut self,
+        mem: &mut dyn HeapMemory,
+        obj: u64,
+        forward: &mut HashMap<u64, u64>,
+        at: &str,
+    ) -> Result<u64, GcError> {
+        if let Some(&to) = forward.get(&obj) {
+            return Ok(to);
+        }
+        if !obj.is_multiple_of(OBJECT_ALIGN as u64) {
+            return Err(GcError::BadRef {
+                at: at.to_string(),
+                value: obj,
+            });
+        }
+        let size = self.object_size(mem, obj)?;
+        let to = self.old_alloc(size)?;
+        let mut bytes = vec![0; size as usize];
+        mem.read(obj, &mut bytes)?;
+        mem.write(to, &bytes)?;
+        let flags = self.read_u32(mem, obj + GC_FLAGS_OFFSET as u64)?;
+        self.write_u32(mem, obj + GC_FLAGS_OFFSET as u64, flags | FLAG_FORWARDED)?;
+        self.write_u32(
+            mem,
+            to + GC_FLAGS_OFFSET as u64,
+            (flags & !FLAG_FORWARDED) | FLAG_TRACK_YOUNG_PTRS,
+        )?;
+        forward.insert(obj, to);
+        self.stats.objects_moved += 1;
+        self.stats.bytes_moved += size;
+        Ok(to)
+    }
+
+    /// Evacuates what each ref field of `obj` points to when `moves` says it moves, and
+    /// updates the field.
+    fn scan_object(
+        &mut self,
+        mem: &mut dyn HeapMemory,
+        obj: u64,
+        forward: &mut HashMap<u64, u64>,
+        moves: &dyn Fn(&Heap, u64) -> bool,
+    ) -> Result<(), GcError> {
+        for field in self.ref_fields(mem, obj)? {
+            let r = self.read_word(mem, field)?;
+            if r != 0 && moves(self, r) {
+                let to = self.evacuate(mem, r, forward, &format!("the field at {field:#x}"))?;
+                self.write_word(mem, field, to)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The addresses of the ref fields of the object at `obj`.
+    fn ref_fields(&self, mem: &dyn HeapMemory, obj: u64) -> Result<Vec<u64>, GcError> {
+        let tid = self.read_u32(mem, obj + TYPE_ID_OFFSET as u64)?;
+        let info = self
+            .info(tid)
+            .map_err(|_| GcError::BadTypeId { addr: obj, tid })?;
+        Ok(match info {
+            TypeInfo::Struct { refs, .. } => refs.iter().map(|&o| obj + o as u64).collect(),
+            TypeInfo::Array { layout, refs: true } => {
+                let n = self.read_word(mem, obj + layout.length as u64)?;
+                (0..n)
+                    .map(|k| obj + layout.items as u64 + k * layout.item_size as u64)
+                    .collect()
+            }
+            TypeInfo::Array { .. } => Vec::new(),
+        })
+    }
+
+    /// Bytes of the object at `obj`, from its header.
+    pub fn object_size(&self, mem: &dyn HeapMemory, obj: u64) -> Result<u64, GcError> {
+        let tid = self.read_u32(mem, obj + TYPE_ID_OFFSET as u64)?;
+        let info = self
+            .info(tid)
+            .map_err(|_| GcError::BadTypeId { addr: obj, tid })?;
+        match info {
+            TypeInfo::Struct { size, .. } => Ok(*size as u64),
+            TypeInfo::Array { layout, .. } => {
+                let n = self.read_word(mem, obj + layout.length as u64)?;
+                let n = u32::try_from(n).map_err(|_| GcError::BadLength(n))?;
+                layout
+                    .size(n)
+                    .map(u64::from)
+                    .ok_or(GcError::BadLength(n as u64))
+            }
+        }
+    }
+
+    /// Checks the whole heap: every object in the nursery (up to its free pointer) and the
+    /// old space has a declared type, every ref field is null or the start of an object
+    /// of the heap, and an old object that points into the nursery has been recorded by
+    /// the write barrier (its flag cleared); `roots` too must be null or objects.
+    pub fn verify(&self, mem: &dyn HeapMemory, roots: &[u64]) -> Result<(), GcError> {
+        let mut starts = std::collections::HashSet::new();
+        let mut objects = Vec::new();
+        for range in [self.base..self.free, self.old_start..self.old_free] {
+            let mut a = range.start;
+            while a < range.end {
+                let size = self.object_size(mem, a)?;
+                if size == 0 || a + size > range.end {
+                    return Err(GcError::Corrupt(format!(
+                        "the object at {a:#x} runs past its space"
+                    )));
+                }
+                starts.insert(a);
+                objects.push(a);
+                a += size;
+            }
+        }
+        let bad = |at: String, value: u64| GcError::BadRef { at, value };
+        for (k, &r) in roots.iter().enumerate() {
+            if r != 0 && !starts.contains(&r) {
+                return Err(bad(format!("root {k}"), r));
+            }
+        }
+        for &obj in &objects {
+            let flags = self.read_u32(mem, obj + GC_FLAGS_OFFSET as u64)?;
+            if flags & FLAG_FORWARDED != 0 {
+                return Err(GcError::Corrupt(format!(
+                    "the object at {obj:#x} is a forwarded copy still in use"
+                )));
+            }
+            let old = self.in_old(obj);
+            for field in self.ref_fields(mem, obj)? {
+                let r = self.read_word(mem, field)?;
+                if r == 0 {
+                    continue;
+                }
+                if !starts.contains(&r) {
+                    return Err(bad(format!("the field at {field:#x} of {obj:#x}"), r));
+                }
+                if old && self.nursery().contains(&r) && flags & FLAG_TRACK_YOUNG_PTRS != 0 {
+                    return Err(GcError::Corrupt(format!(
+                        "the old object at {obj:#x} points into the nursery ({r:#x}) \
+                         without the write barrier having recorded it"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the pointer-sized word at `addr` (a ref or an array length).
+    pub fn read_word(&self, mem: &dyn HeapMemory, addr: u64) -> Result<u64, GcError> {
+        let mut b = [0u8; 8];
+        let n = self.layout.pointer_bytes as usize;
+        mem.read(addr, &mut b[..n])?;
+        Ok(u64::from_le_bytes(b))
+    }
+
+    /// Writes the pointer-sized word at `addr`.
+    pub fn write_word(
+        &self,
+        mem: &mut dyn HeapMemory,
+        addr: u64,
+        value: u64,
+    ) -> Result<(), GcError> {
+        let n = self.layout.pointer_bytes as usize;
+        mem.write(addr, &value.to_le_bytes()[..n])
+    }
+
+    fn read_u32(&self, mem: &dyn HeapMemory, addr: u64) -> Result<u32, GcError> {
+        let mut b = [0u8; 4];
+        mem.read(addr, &mut b)?;
+        Ok(u32::from_le_bytes(b))
+    }
+
+    fn write_u32(&self, mem: &mut dyn HeapMemory, addr: u64, v: u32) -> Result<(), GcError> {
+        mem.write(addr, &v.to_le_bytes())
+    }
+
+    /// The type id of the object at `obj`.
+    pub fn type_of(&self, mem: &dyn HeapMemory, obj: u64) -> Result<u32, GcError> {
+        self.read_u32(mem, obj + TYPE_ID_OFFSET as u64)
+    }
+}
+
+/// Fills `len` bytes at `addr` with `byte`.
+fn fill(mem: &mut dyn HeapMemory, addr: u64, len: u64, byte: u8) -> Result<(), GcError> {
+    const CHUNK: u64 = 4096;
+    let chunk = vec![byte; CHUNK.min(len) as usize];
+    let mut at = 0;
+    while at < len {
+        let n = CHUNK.min(len - at);
+        mem.write(addr + at, &chunk[..n as usize])?;
+        at += n;
+    }
+    Ok(())
+}

@@ -1,0 +1,321 @@
+//! The collector (`jit_core::gc`) on both layouts (8-byte refs as on x86-64, 4-byte as on
+//! ARM), normal and in stress mode: lists built across collections, old objects pointing
+//! at young ones through the write barrier, cycles, arrays larger than the nursery, a loop
+//! that makes garbage; the whole heap verified after every collection.
+
+use jit_core::gc::{BlockMemory, GcConfig, GcError, Heap, HeapMemory, POISON};
+use jit_core::objects::{ObjectLayout, TargetLayout};
+use jit_core::text::parse;
+
+const DECLS: &str = "struct Node(i32 value, ref next)\narray Refs(ref)\nstruct Box(f64 v)\n\
+                     array Bytes(u8)\n[]\nfinish()\n";
+const NODE: u32 = 1;
+const REFS: u32 = 2;
+const BOX: u32 = 3;
+const BYTES: u32 = 4;
+const BASE: u64 = 0x4000_0000;
+
+struct World {
+    heap: Heap,
+    mem: BlockMemory,
+    /// Node.value, Node.next, Box.v offsets; Refs items offset.
+    value: u64,
+    next: u64,
+    items: u64,
+}
+
+fn world(layout: TargetLayout, config: GcConfig) -> World {
+    let decls = parse(DECLS).unwrap().objects;
+    let mut mem = BlockMemory::new(BASE, config.total_bytes() as usize);
+    let heap = Heap::new(&decls, layout, config, BASE, &mut mem).unwrap();
+    let ObjectLayout::Struct(node) = layout.layout(&decls[0]) else {
+        unreachable!()
+    };
+    let ObjectLayout::Array(refs) = layout.layout(&decls[1]) else {
+        unreachable!()
+    };
+    World {
+        heap,
+        mem,
+        value: node.offsets[0] as u64,
+        next: node.offsets[1] as u64,
+        items: refs.items as u64,
+    }
+}
+
+impl World {
+    fn alloc(&mut self, tid: u32, len: Option<u64>, roots: &mut [u64]) -> u64 {
+        let before = self.heap.stats().collections;
+        let a = self.heap.allocate(&mut self.mem, tid, len, roots).unwrap();
+        if self.heap.stats().collections != before {
+            // Verify with the new object's neighbours as roots too.
+            self.heap.verify(&self.mem, roots).unwrap();
+        }
+        a
+    }
+    fn node(&mut self, value: i32, next: u64, roots: &mut Vec<u64>) -> u64 {
+        roots.push(next);
+        let n = self.alloc(NODE, None, roots);
+        let next = roots.pop().unwrap();
+        self.mem
+            .write(n + self.value, &value.to_le_bytes())
+            .unwrap();
+        self.store_ref(n, self.next, next);
+        n
+    }
+    /// A ref store through the write barrier, as compiled code does it.
+    fn store_ref(&mut self, obj: u64, offset: u64, value: u64) {
+        let mut flags = [0u8; 4];
+        self.mem.read(obj + 4, &mut flags).unwrap();
+        if u32::from_le_bytes(flags) & jit_core::gc::FLAG_TRACK_YOUNG_PTRS != 0 {
+            self.heap.write_barrier_slow(&mut self.mem, obj).unwrap();
+        }
+        self.heap
+            .write_word(&mut self.mem, obj + offset, value)
+            .unwrap();
+    }
+    fn load_ref(&self, obj: u64, offset: u64) -> u64 {
+        self.heap.read_word(&self.mem, obj + offset).unwrap()
+    }
+    fn value(&self, n: u64) -> i32 {
+        let mut b = [0u8; 4];
+        self.mem.read(n + self.value, &mut b).unwrap();
+        i32::from_le_bytes(b)
+    }
+    /// The values along a list from `head`.
+    fn list(&self, mut head: u64) -> Vec<i32> {
+        let mut out = Vec::new();
+        while head != 0 {
+            assert_eq!(self.heap.type_of(&self.mem, head).unwrap(), NODE);
+            out.push(self.value(head));
+            head = self.load_ref(head, self.next);
+        }
+        out
+    }
+}
+
+fn configs() -> Vec<(TargetLayout, GcConfig)> {
+    let mut v = Vec::new();
+    for layout in [TargetLayout::LP64, TargetLayout::AAPCS32] {
+        v.push((
+            layout,
+            GcConfig {
+                nursery_bytes: 4096,
+                old_bytes: 1 << 20,
+                stress: false,
+            },
+        ));
+        v.push((layout, GcConfig::stress(512, 1 << 20)));
+    }
+    v
+}
+
+#[test]
+fn a_list_built_across_collections_survives_them() {
+    for (layout, config) in configs() {
+        let mut w = world(layout, config);
+        let mut roots = vec![0u64];
+        for k in 0..3000 {
+            let head = roots[0];
+            roots[0] = 0;
+            let mut live = vec![head];
+            let n = w.node(k, head, &mut live);
+            roots[0] = n;
+        }
+        let want: Vec<i32> = (0..3000).rev().collect();
+        assert_eq!(w.list(roots[0]), want, "{layout:?} {config:?}");
+        assert!(w.heap.stats().collections > 5);
+        w.heap.collect(&mut w.mem, &mut roots).unwrap();
+        w.heap.verify(&w.mem, &roots).unwrap();
+        assert_eq!(w.list(roots[0]), want);
+    }
+}
+
+#[test]
+fn an_old_object_keeps_a_young_one_through_the_write_barrier() {
+    for (layout, config) in configs() {
+        let mut w = world(layout, config);
+        let mut roots = vec![w.alloc(NODE, None, &mut [])];
+        w.heap.collect(&mut w.mem, &mut roots).unwrap();
+        let old = roots[0];
+        assert!(w.heap.old_space().contains(&old));
+        let young = w.alloc(NODE, None, &mut roots);
+        w.mem.write(young + w.value, &77i32.to_le_bytes()).unwrap();
+        let old = roots[0];
+        w.store_ref(old, w.next, young);
+        w.heap.verify(&w.mem, &roots).unwrap();
+        w.heap.collect(&mut w.mem, &mut roots).unwrap();
+        w.heap.verify(&w.mem, &roots).unwrap();
+        assert_eq!(w.list(roots[0]), vec![0, 77], "{layout:?} {config:?}");
+        // Again, now that the barrier's flag is back on the old object.
+        let other = w.alloc(NODE, None, &mut roots);
+        w.store_ref(roots[0], w.next, other);
+        w.heap.collect(&mut w.mem, &mut roots).unwrap();
+        assert_eq!(w.list(roots[0]), vec![0, 0]);
+    }
+}
+
+/// Without the write barrier, the heap check names the old object that points into the
+/// nursery: what a backend that forgot the barrier is caught by.
+#[test]
+fn a_missing_write_barrier_is_found() {
+    let mut w = world(
+        TargetLayout::AAPCS32,
+        GcConfig {
+            nursery_bytes: 4096,
+            old_bytes: 1 << 16,
+            stress: false,
+        },
+    );
+    let mut roots = vec![w.alloc(NODE, None, &mut [])];
+    w.heap.collect(&mut w.mem, &mut roots).unwrap();
+    let young = w.alloc(NODE, None, &mut roots);
+    w.heap
+        .write_word(&mut w.mem, roots[0] + w.next, young)
+        .unwrap();
+    let e = w.heap.verify(&w.mem, &roots).unwrap_err();
+    assert!(
+        matches!(e, GcError::Corrupt(ref s) if s.contains("write barrier")),
+        "{e}"
+    );
+}
+
+#[test]
+fn cycles_survive_and_stay_cycles() {
+    for (layout, config) in configs() {
+        let mut w = world(layout, config);
+        let mut roots = vec![w.alloc(NODE, None, &mut [])];
+        let b = w.alloc(NODE, None, &mut roots);
+        let a = roots[0];
+        w.mem.write(a + w.value, &1i32.to_le_bytes()).unwrap();
+        w.mem.write(b + w.value, &2i32.to_le_bytes()).unwrap();
+        w.store_ref(a, w.next, b);
+        w.store_ref(b, w.next, a);
+        for _ in 0..5 {
+            w.heap.collect(&mut w.mem, &mut roots).unwrap();
+            w.heap.verify(&w.mem, &roots).unwrap();
+            let a = roots[0];
+            let b = w.load_ref(a, w.next);
+            assert_eq!((w.value(a), w.value(b)), (1, 2));
+            assert_eq!(w.load_ref(b, w.next), a, "{layout:?} {config:?}");
+        }
+    }
+}
+
+/// An array of refs larger than the nursery is allocated old; its items point at young
+/// nodes through the barrier, and survive.
+#[test]
+fn arrays_larger_than_the_nursery_are_old_from_the_start() {
+    for (layout, config) in configs() {
+        let mut w = world(layout, config);
+        let n = config.nursery_bytes; // items: pointer-sized, so larger than the nursery
+        let mut roots = vec![w.alloc(REFS, Some(n), &mut [])];
+        assert!(w.heap.old_space().contains(&roots[0]));
+        for k in 0..200u64 {
+            let node = w.node(k as i32, 0, &mut roots);
+            let arr = roots[0];
+            w.store_ref(arr, w.items + (k % n) * layout.pointer_bytes as u64, node);
+        }
+        w.heap.collect(&mut w.mem, &mut roots).unwrap();
+        w.heap.verify(&w.mem, &roots).unwrap();
+        for k in 0..200u64 {
+            let node = w.load_ref(roots[0], w.items + k * layout.pointer_bytes as u64);
+            assert_eq!(w.value(node), k as i32, "{layout:?} {config:?}");
+        }
+        // Arrays of numbers have no refs to scan; their length is kept.
+        let bytes = w.alloc(BYTES, Some(13), &mut roots);
+        roots.push(bytes);
+        w.heap.collect(&mut w.mem, &mut roots).unwrap();
+        assert_eq!(
+            w.heap.object_size(&w.mem, roots[1]).unwrap(),
+            (8 + layout.pointer_bytes as u64 + 13).next_multiple_of(8)
+        );
+    }
+}
+
+/// A loop that makes garbage: 200,000 boxes through a 64 KiB nursery, one live at a time;
+/// the old space keeps only what survived (one box per collection at most).
+#[test]
+fn a_loop_making_garbage_collects_and_keeps_only_the_live() {
+    for layout in [TargetLayout::LP64, TargetLayout::AAPCS32] {
+        let config = GcConfig {
+            nursery_bytes: 64 << 10,
+            old_bytes: 1 << 20,
+            stress: false,
+        };
+        let mut w = world(layout, config);
+        let mut roots = vec![0u64];
+        for k in 0..200_000u64 {
+            let b = w.heap.allocate(&mut w.mem, BOX, None, &mut roots).unwrap();
+            w.mem
+                .write(b + 8, &(k as f64).to_bits().to_le_bytes())
+                .unwrap();
+            roots[0] = b;
+        }
+        let s = w.heap.stats();
+        assert!(s.collections >= 200_000 * 16 / (64 << 10), "{s:?}");
+        assert!(s.objects_moved <= s.collections, "{s:?}");
+        assert!(w.heap.old_space().end - w.heap.old_space().start <= s.collections * 16);
+        let mut b = [0u8; 8];
+        w.mem.read(roots[0] + 8, &mut b).unwrap();
+        assert_eq!(f64::from_bits(u64::from_le_bytes(b)), 199_999.0);
+    }
+}
+
+/// In stress mode every collection moves every object and poisons what it left: a stale
+/// pointer reads poison.
+#[test]
+fn stress_mode_moves_everything_and_poisons_the_rest() {
+    let mut w = world(TargetLayout::AAPCS32, GcConfig::stress(256, 1 << 16));
+    let mut roots = vec![w.alloc(NODE, None, &mut [])];
+    w.mem
+        .write(roots[0] + w.value, &5i32.to_le_bytes())
+        .unwrap();
+    for _ in 0..4 {
+        let stale = roots[0];
+        w.heap.collect(&mut w.mem, &mut roots).unwrap();
+        assert_ne!(roots[0], stale);
+        assert_eq!(w.value(roots[0]), 5);
+        let mut b = [0u8; 4];
+        w.mem.read(stale + w.value, &mut b).unwrap();
+        assert_eq!(b, [POISON; 4]);
+    }
+}
+
+#[test]
+fn bad_roots_and_full_heaps_are_errors() {
+    let mut w = world(
+        TargetLayout::LP64,
+        GcConfig {
+            nursery_bytes: 1024,
+            old_bytes: 1024,
+            stress: false,
+        },
+    );
+    let mut roots = vec![0x1234];
+    assert!(matches!(
+        w.heap.collect(&mut w.mem, &mut roots),
+        Err(GcError::BadRef { .. })
+    ));
+    // More survivors than the old space holds.
+    let mut roots: Vec<u64> = Vec::new();
+    let mut err = None;
+    for _ in 0..200 {
+        match w.heap.allocate(&mut w.mem, NODE, None, &mut roots) {
+            Ok(a) => roots.push(a),
+            Err(e) => {
+                err = Some(e);
+                break;
+            }
+        }
+    }
+    assert!(matches!(err, Some(GcError::OutOfMemory { .. })), "{err:?}");
+    assert!(matches!(
+        w.heap.allocate(&mut w.mem, 9, None, &mut []),
+        Err(GcError::BadTypeId { .. })
+    ));
+    assert!(matches!(
+        w.heap.allocate(&mut w.mem, NODE, Some(3), &mut []),
+        Err(GcError::WrongKind { .. })
+    ));
+}
