@@ -121,6 +121,7 @@ pub fn constraints(
         Sig::Label | Sig::Jump => {
             return unsupported("label and jump are handled by the allocator")
         }
+        Sig::Object(_) => return unsupported("GC objects are refused by the compile driver"),
     };
     out.uses.extend_from_slice(uses);
     out.def = Some(def);
@@ -994,6 +995,7 @@ impl Emitter<'_> {
             Sig::CallHi | Sig::SameAs => {}
             Sig::GuardCond | Sig::GuardValue | Sig::GuardRef | Sig::GuardFlag => self.guard(i),
             Sig::Finish | Sig::Label | Sig::Jump => unreachable!("the driver's"),
+            Sig::Object(_) => unreachable!("refused by constraints"),
         }
         Ok(())
     }

@@ -122,6 +122,13 @@ pub fn constraints(
                 reason: "label and jump are handled by the allocator".into(),
             })
         }
+        Sig::Object(_) => {
+            return Err(CompileError::Unsupported {
+                op: i,
+                opcode: op.opcode,
+                reason: "GC objects are refused by the compile driver".into(),
+            })
+        }
     };
     out.uses.extend_from_slice(uses);
     out.def = Some(def);
@@ -725,6 +732,7 @@ impl Emitter<'_> {
             Sig::SameAs => {}
             Sig::GuardCond | Sig::GuardValue | Sig::GuardRef | Sig::GuardFlag => self.guard(i),
             Sig::Finish | Sig::Label | Sig::Jump => unreachable!("the driver's"),
+            Sig::Object(_) => unreachable!("refused by constraints"),
         }
         Ok(())
     }

@@ -180,6 +180,22 @@ fn compile_kind(
     into: Option<LoopIn<'_>>,
 ) -> Result<Compiled, CompileError> {
     verify(trace).map_err(CompileError::Invalid)?;
+    // The interpreter runs GC objects; backends get them with the GC rewrite pass, which
+    // lowers them to nursery bumps, barriers and loads and stores at each target's layout.
+    if let Some((i, op)) = trace
+        .ops
+        .iter()
+        .enumerate()
+        .find(|(_, o)| o.opcode.is_object_op())
+    {
+        return Err(CompileError::Unsupported {
+            op: i,
+            opcode: op.opcode,
+            reason: "GC objects run in the interpreter only so far: no backend compiles them \
+                     before the GC rewrite pass (issue 15)"
+                .into(),
+        });
+    }
     if let Err(mut errors) = externs.check_decls(trace) {
         return Err(CompileError::Extern(errors.swap_remove(0).1));
     }

@@ -208,6 +208,14 @@ pub enum InterpError {
     },
     /// A run was to start at a label the trace does not have.
     NoLabel,
+    /// An object operation on something that is not an object of its type, an array index
+    /// out of bounds, or a bad length.
+    Object {
+        /// The operation.
+        op: usize,
+        /// What went wrong.
+        error: ObjectError,
+    },
     /// An external function returned something other than its declared result.
     ExternResult {
         /// The operation.
@@ -232,6 +240,7 @@ impl fmt::Display for InterpError {
                 write!(f, "input {index} must be {expected}, {found} given")
             }
             InterpError::Memory { op, error } => write!(f, "op {op}: {error}"),
+            InterpError::Object { op, error } => write!(f, "op {op}: {error}"),
             InterpError::StepBudget { steps } => write!(
                 f,
                 "step budget of {steps} operations exhausted (a runaway loop?)"
@@ -270,6 +279,193 @@ pub fn run(
         options,
         Budget::Steps(&mut state),
     )
+}
+
+/// What went wrong with an object operation (docs/ir.md §6): compiled code would read or
+/// write memory it must not, so the interpreter stops.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ObjectError {
+    /// The ref is null.
+    Null,
+    /// The ref is not an object (a buffer's address, or nothing).
+    NotAnObject(u64),
+    /// The object is of another type than the operation names.
+    WrongType {
+        /// The type the operation names.
+        expected: String,
+        /// The object's type.
+        found: String,
+    },
+    /// An array index outside `0..length`.
+    Index {
+        /// The index.
+        index: i32,
+        /// The array's length.
+        length: usize,
+    },
+    /// A negative array length, or one past what a memory may hold.
+    Length(i32),
+    /// The run allocated more than a memory may hold.
+    HeapFull,
+}
+
+impl fmt::Display for ObjectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ObjectError::Null => write!(f, "the object is null"),
+            ObjectError::NotAnObject(r) => write!(f, "{r:#x} is not an object"),
+            ObjectError::WrongType { expected, found } => {
+                write!(f, "the object is a {found}, not a {expected}")
+            }
+            ObjectError::Index { index, length } => {
+                write!(f, "index {index} is outside the array's {length} items")
+            }
+            ObjectError::Length(n) => write!(f, "an array cannot have {n} items"),
+            ObjectError::HeapFull => write!(
+                f,
+                "the run allocated more than {} fields and items",
+                crate::memory::OBJECT_SLOT_LIMIT
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ObjectError {}
+
+/// Runs object operation `o` of op `pc` on `args`: its result, or whether a class guard
+/// passes (`Some(I32(1 or 0))`).
+fn object_op(
+    trace: &Trace,
+    op: &crate::ir::Op,
+    o: crate::ir::ObjOp,
+    args: &[Scalar],
+    memory: &mut Memory,
+) -> Result<Option<Scalar>, ObjectError> {
+    use crate::ir::{Extra, ObjOp};
+    use crate::objects::{FieldType, ObjectKind};
+    let name = |tid: u32| {
+        (tid as usize)
+            .checked_sub(1)
+            .and_then(|k| trace.objects.get(k))
+            .map_or(format!("type {tid}"), |d| d.name.clone())
+    };
+    let decl_of = |e: &Extra| match *e {
+        Extra::Object(k) | Extra::Field { decl: k, .. } => k,
+        _ => 0,
+    };
+    let k = decl_of(&op.extra);
+    let tid = crate::objects::type_id(k as usize);
+    let kind = trace.objects.get(k as usize).map(|d| &d.kind);
+    // The object a ref names, checked to be of the descr's type.
+    let get = |memory: &Memory, r: Scalar, want: u32| -> Result<usize, ObjectError> {
+        let Scalar::Ref(a) = r else {
+            return Err(ObjectError::NotAnObject(r.bits() as u64));
+        };
+        if a == 0 {
+            return Err(ObjectError::Null);
+        }
+        let obj = memory.object(a).ok_or(ObjectError::NotAnObject(a))?;
+        if obj.tid != want {
+            return Err(ObjectError::WrongType {
+                expected: name(want),
+                found: name(obj.tid),
+            });
+        }
+        Ok(obj.slots.len())
+    };
+    // A narrow field keeps only its bits, extended as it is read.
+    let narrow = |t: FieldType, v: Scalar| match (t, v) {
+        (FieldType::Mem(m), Scalar::I32(x)) => Scalar::I32(match m {
+            crate::ir::MemType::I8 => x as i8 as i32,
+            crate::ir::MemType::U8 => x as u8 as i32,
+            crate::ir::MemType::I16 => x as i16 as i32,
+            crate::ir::MemType::U16 => x as u16 as i32,
+            _ => x,
+        }),
+        (_, v) => v,
+    };
+    let index = |i: Scalar, length: usize| match i {
+        Scalar::I32(x) if x >= 0 && (x as usize) < length => Ok(x as usize),
+        Scalar::I32(x) => Err(ObjectError::Index { index: x, length }),
+        _ => Err(ObjectError::Index { index: -1, length }),
+    };
+    let r = |args: &[Scalar]| match args[0] {
+        Scalar::Ref(a) => a,
+        _ => 0,
+    };
+    Ok(match (o, kind) {
+        (ObjOp::New, Some(ObjectKind::Struct(fields))) => {
+            let slots = fields
+                .iter()
+                .map(|f| Scalar::zero(f.ty.value_type()))
+                .collect();
+            Some(Scalar::Ref(
+                memory
+                    .new_object(tid, slots, false)
+                    .ok_or(ObjectError::HeapFull)?,
+            ))
+        }
+        (ObjOp::NewArray, Some(ObjectKind::Array(item))) => {
+            let n = match args[0] {
+                Scalar::I32(n) if n >= 0 && (n as u64) < crate::memory::OBJECT_SLOT_LIMIT => n,
+                other => return Err(ObjectError::Length(other.bits() as i32)),
+            };
+            let slots = vec![Scalar::zero(item.value_type()); n as usize];
+            Some(Scalar::Ref(
+                memory
+                    .new_object(tid, slots, true)
+                    .ok_or(ObjectError::HeapFull)?,
+            ))
+        }
+        (ObjOp::GetField(_), Some(ObjectKind::Struct(_))) => {
+            get(memory, args[0], tid)?;
+            let Extra::Field { field, .. } = op.extra else {
+                unreachable!("verified: a field descr")
+            };
+            let obj = memory.object(r(args)).expect("checked above");
+            Some(obj.slots[field as usize])
+        }
+        (ObjOp::SetField, Some(ObjectKind::Struct(fields))) => {
+            get(memory, args[0], tid)?;
+            let Extra::Field { field, .. } = op.extra else {
+                unreachable!("verified: a field descr")
+            };
+            let v = narrow(fields[field as usize].ty, args[1]);
+            memory.object_mut(r(args)).expect("checked above").slots[field as usize] = v;
+            None
+        }
+        (ObjOp::GetItem(_), Some(ObjectKind::Array(_))) => {
+            let n = get(memory, args[0], tid)?;
+            let i = index(args[1], n)?;
+            Some(memory.object(r(args)).expect("checked above").slots[i])
+        }
+        (ObjOp::SetItem, Some(ObjectKind::Array(item))) => {
+            let n = get(memory, args[0], tid)?;
+            let i = index(args[1], n)?;
+            let v = narrow(*item, args[2]);
+            memory.object_mut(r(args)).expect("checked above").slots[i] = v;
+            None
+        }
+        (ObjOp::ArrayLen, Some(ObjectKind::Array(_))) => {
+            let n = get(memory, args[0], tid)?;
+            Some(Scalar::I32(n as i32))
+        }
+        (ObjOp::GuardClass | ObjOp::GuardNonnullClass, _) => {
+            let Scalar::I32(class) = args[1] else {
+                unreachable!("verified: a type id")
+            };
+            let a = r(args);
+            if a == 0 {
+                if o == ObjOp::GuardClass {
+                    return Err(ObjectError::Null);
+                }
+                return Ok(Some(Scalar::I32(0)));
+            }
+            let obj = memory.object(a).ok_or(ObjectError::NotAnObject(a))?;
+            Some(Scalar::I32((obj.tid == class as u32) as i32))
+        }
+        _ => unreachable!("verified: the descr names a declaration of the right kind"),
+    })
 }
 
 /// What the parts of one run of a tree share.
@@ -534,6 +730,21 @@ fn exec(
                     out.op = pc;
                     out.values = op.fail_args().iter().map(|v| env[v.index()]).collect();
                     return Ok(out);
+                }
+            }
+            Sig::Object(o) => {
+                let r = object_op(trace, op, o, &args, memory)
+                    .map_err(|error| InterpError::Object { op: pc, error })?;
+                if op.opcode.is_guard() {
+                    if r != Some(Scalar::I32(1)) {
+                        out.kind = ExitKind::Guard;
+                        out.exit = op.exit_id().expect("verified: guard has exit");
+                        out.op = pc;
+                        out.values = op.fail_args().iter().map(|v| env[v.index()]).collect();
+                        return Ok(out);
+                    }
+                } else {
+                    result = r;
                 }
             }
             Sig::Label => {}

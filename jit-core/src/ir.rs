@@ -374,6 +374,54 @@ pub enum Sig {
     Jump,
     /// Leave the trace with any operands.
     Finish,
+    /// An operation on GC objects, typed by the object type its descr names.
+    Object(ObjOp),
+}
+
+/// Which kind of value a `getfield_gc_*` or `getarrayitem_gc_*` reads (PyPy's suffixes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ValKind {
+    /// `_i`: an integer field (narrow, `i32` or `i64`), read as its value type.
+    Int,
+    /// `_r`: a ref field.
+    Ref,
+    /// `_f`: an `f64` field.
+    Float,
+}
+
+impl ValKind {
+    /// Whether a value of type `t` is of this kind.
+    pub fn admits(self, t: Type) -> bool {
+        match self {
+            ValKind::Int => t.is_int(),
+            ValKind::Ref => t == Type::Ref,
+            ValKind::Float => t == Type::F64,
+        }
+    }
+}
+
+/// The operations on GC objects (docs/ir.md §6), each naming a declared object type (or
+/// a struct's field) in its descr.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ObjOp {
+    /// `() -> ref`: a new struct, fields zero.
+    New,
+    /// `(i32 length) -> ref`: a new array, items zero.
+    NewArray,
+    /// `(ref) -> T`: a struct's field.
+    GetField(ValKind),
+    /// `(ref, T)`: sets a struct's field.
+    SetField,
+    /// `(ref, i32 index) -> T`: an array's item.
+    GetItem(ValKind),
+    /// `(ref, i32 index, T)`: sets an array's item.
+    SetItem,
+    /// `(ref) -> i32`: an array's length.
+    ArrayLen,
+    /// A guard `(ref, i32 type id)`: the object is of that type.
+    GuardClass,
+    /// A guard `(ref, i32 type id)`: the ref is not null and the object of that type.
+    GuardNonnullClass,
 }
 
 macro_rules! opcodes {
@@ -580,6 +628,32 @@ opcodes! {
     Jump = "jump": Sig::Jump;
     /// Leave the trace with results.
     Finish = "finish": Sig::Finish;
+    /// A new struct of the type its descr names, fields zero (PyPy's name).
+    NewWithVtable = "new_with_vtable": Sig::Object(ObjOp::New);
+    /// A new array of the type its descr names and the given length, items zero.
+    NewArrayClear = "new_array_clear": Sig::Object(ObjOp::NewArray);
+    /// An integer field.
+    GetfieldGcI = "getfield_gc_i": Sig::Object(ObjOp::GetField(ValKind::Int));
+    /// A ref field.
+    GetfieldGcR = "getfield_gc_r": Sig::Object(ObjOp::GetField(ValKind::Ref));
+    /// An f64 field.
+    GetfieldGcF = "getfield_gc_f": Sig::Object(ObjOp::GetField(ValKind::Float));
+    /// Sets a field.
+    SetfieldGc = "setfield_gc": Sig::Object(ObjOp::SetField);
+    /// An integer array item.
+    GetarrayitemGcI = "getarrayitem_gc_i": Sig::Object(ObjOp::GetItem(ValKind::Int));
+    /// A ref array item.
+    GetarrayitemGcR = "getarrayitem_gc_r": Sig::Object(ObjOp::GetItem(ValKind::Ref));
+    /// An f64 array item.
+    GetarrayitemGcF = "getarrayitem_gc_f": Sig::Object(ObjOp::GetItem(ValKind::Float));
+    /// Sets an array item.
+    SetarrayitemGc = "setarrayitem_gc": Sig::Object(ObjOp::SetItem);
+    /// An array's length.
+    ArraylenGc = "arraylen_gc": Sig::Object(ObjOp::ArrayLen);
+    /// Leave unless the object is of the given type (it must not be null).
+    GuardClass = "guard_class": Sig::Object(ObjOp::GuardClass);
+    /// Leave unless the ref is not null and the object of the given type.
+    GuardNonnullClass = "guard_nonnull_class": Sig::Object(ObjOp::GuardNonnullClass);
 }
 
 impl Opcode {
@@ -587,8 +661,17 @@ impl Opcode {
     pub fn is_guard(self) -> bool {
         matches!(
             self.sig(),
-            Sig::GuardCond | Sig::GuardValue | Sig::GuardRef | Sig::GuardFlag
+            Sig::GuardCond
+                | Sig::GuardValue
+                | Sig::GuardRef
+                | Sig::GuardFlag
+                | Sig::Object(ObjOp::GuardClass | ObjOp::GuardNonnullClass)
         )
+    }
+
+    /// True for the operations on GC objects.
+    pub fn is_object_op(self) -> bool {
+        matches!(self.sig(), Sig::Object(_))
     }
 
     /// True for operations that leave the trace with an exit id: guards and `finish`.
@@ -649,6 +732,15 @@ impl Opcode {
             Sig::Store(_) => 3,
             Sig::GuardFlag | Sig::CallHi => 0,
             Sig::Call | Sig::CallSplit | Sig::Label | Sig::Jump | Sig::Finish => return None,
+            Sig::Object(o) => match o {
+                ObjOp::New => 0,
+                ObjOp::NewArray | ObjOp::GetField(_) | ObjOp::ArrayLen => 1,
+                ObjOp::SetField
+                | ObjOp::GetItem(_)
+                | ObjOp::GuardClass
+                | ObjOp::GuardNonnullClass => 2,
+                ObjOp::SetItem => 3,
+            },
         })
     }
 
@@ -665,6 +757,8 @@ impl Opcode {
             Sig::CallHi => Some(Type::I32),
             Sig::Load(m) => Some(m.value_type()),
             Sig::SameAs => first,
+            Sig::Object(ObjOp::New | ObjOp::NewArray) => Some(Type::Ref),
+            Sig::Object(ObjOp::ArrayLen) => Some(Type::I32),
             _ => None,
         }
     }
@@ -694,6 +788,16 @@ pub enum Extra {
     },
     /// A `label`'s token (`descr=<TargetN>`), or the token of the label a `jump` goes to.
     Target(u32),
+    /// The object type (index in `Trace::objects`) an object operation names:
+    /// `descr=<Name>`.
+    Object(u32),
+    /// The struct field a `getfield_gc_*`/`setfield_gc` names: `descr=<Name.field>`.
+    Field {
+        /// The struct (index in `Trace::objects`).
+        decl: u32,
+        /// The field (index among its fields).
+        field: u32,
+    },
 }
 
 /// One operation of a trace.
@@ -789,6 +893,50 @@ pub struct Trace {
 }
 
 impl Trace {
+    /// For an object operation `o` with `extra`: the types its arguments must have and
+    /// the type of its result (`None` if it has none), from the declaration its descr
+    /// names; `None` if the descr names no declaration of the right kind. The class of a
+    /// `guard_class` is an `i32` constant, the type id.
+    pub fn object_op_types(&self, o: ObjOp, extra: &Extra) -> Option<(Vec<Type>, Option<Type>)> {
+        use crate::objects::ObjectKind;
+        let decl = |k: u32| self.objects.get(k as usize);
+        let item = |k: u32| match decl(k).map(|d| &d.kind) {
+            Some(ObjectKind::Array(t)) => Some(t.value_type()),
+            _ => None,
+        };
+        let is_struct = |k: u32| matches!(decl(k).map(|d| &d.kind), Some(ObjectKind::Struct(_)));
+        let field = |d: u32, f: u32| match decl(d).map(|d| &d.kind) {
+            Some(ObjectKind::Struct(fields)) => fields.get(f as usize).map(|f| f.ty.value_type()),
+            _ => None,
+        };
+        let r = Type::Ref;
+        Some(match (o, extra) {
+            (ObjOp::New, &Extra::Object(k)) if is_struct(k) => (vec![], Some(r)),
+            (ObjOp::NewArray, &Extra::Object(k)) => {
+                item(k)?;
+                (vec![Type::I32], Some(r))
+            }
+            (ObjOp::GetField(kind), &Extra::Field { decl, field: f }) => {
+                let t = field(decl, f).filter(|&t| kind.admits(t))?;
+                (vec![r], Some(t))
+            }
+            (ObjOp::SetField, &Extra::Field { decl, field: f }) => (vec![r, field(decl, f)?], None),
+            (ObjOp::GetItem(kind), &Extra::Object(k)) => {
+                let t = item(k).filter(|&t| kind.admits(t))?;
+                (vec![r, Type::I32], Some(t))
+            }
+            (ObjOp::SetItem, &Extra::Object(k)) => (vec![r, Type::I32, item(k)?], None),
+            (ObjOp::ArrayLen, &Extra::Object(k)) => {
+                item(k)?;
+                (vec![r], Some(Type::I32))
+            }
+            (ObjOp::GuardClass | ObjOp::GuardNonnullClass, Extra::Exit { .. }) => {
+                (vec![r, Type::I32], None)
+            }
+            _ => return None,
+        })
+    }
+
     /// The type of `v`. Panics if `v` is not a value of this trace; the verifier reports
     /// such values before anything calls this.
     #[inline]

@@ -93,11 +93,47 @@ pub struct Buffer {
     pub bytes: Vec<u8>,
 }
 
-/// A set of buffers.
+/// A set of buffers, and the GC objects a run allocated.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Memory {
     buffers: Vec<Buffer>,
     used: u64,
+    objects: Vec<Object>,
+    object_slots: u64,
+}
+
+/// A GC object as the interpreter holds it (docs/ir.md §6): abstract — its identity, its
+/// type and its fields or items, no bytes. Its ref is [`object_ref`] of its index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Object {
+    /// Its type id (the declaration's index + 1).
+    pub tid: u32,
+    /// Its fields in declaration order (a struct), or its items (an array).
+    pub slots: Vec<Scalar>,
+    /// Whether it is an array (its length is `slots.len()`).
+    pub array: bool,
+}
+
+/// Where the interpreter's objects' refs start: far above every buffer, so a ref is either
+/// a buffer address or an object, never both.
+pub const OBJECT_BASE: u64 = 1 << 40;
+/// The distance between two objects' refs.
+const OBJECT_STRIDE: u64 = 16;
+/// The most fields and items all objects of one memory may hold together.
+pub const OBJECT_SLOT_LIMIT: u64 = 1 << 24;
+
+/// The ref of the `k`-th object.
+pub fn object_ref(k: usize) -> u64 {
+    OBJECT_BASE + OBJECT_STRIDE * (k as u64 + 1)
+}
+
+/// The index of the object whose ref is `r`.
+fn object_index(r: u64) -> Option<usize> {
+    let off = r.checked_sub(OBJECT_BASE)?;
+    if off == 0 || !off.is_multiple_of(OBJECT_STRIDE) {
+        return None;
+    }
+    usize::try_from(off / OBJECT_STRIDE - 1).ok()
 }
 
 /// `base + index * scale + offset`, exactly (no wrap-around).
@@ -147,11 +183,39 @@ impl Memory {
             .map(|b| &mut b.bytes[..])
     }
 
+    /// A new object of type id `tid` holding `slots`; `None` past
+    /// [`OBJECT_SLOT_LIMIT`].
+    pub fn new_object(&mut self, tid: u32, slots: Vec<Scalar>, array: bool) -> Option<u64> {
+        let n = slots.len() as u64 + 1;
+        if self.object_slots + n > OBJECT_SLOT_LIMIT {
+            return None;
+        }
+        self.object_slots += n;
+        self.objects.push(Object { tid, slots, array });
+        Some(object_ref(self.objects.len() - 1))
+    }
+
+    /// The object `r` refers to, if it is one.
+    pub fn object(&self, r: u64) -> Option<&Object> {
+        self.objects.get(object_index(r)?)
+    }
+
+    /// The object `r` refers to, to change it.
+    pub fn object_mut(&mut self, r: u64) -> Option<&mut Object> {
+        self.objects.get_mut(object_index(r)?)
+    }
+
+    /// Every object allocated, in order.
+    pub fn objects(&self) -> &[Object] {
+        &self.objects
+    }
+
     /// Whether two memories agree as docs/ir.md §10 says: the same buffers with the same
     /// bytes, byte for byte (NaNs included: memory only ever sees the canonical NaN from
-    /// arithmetic).
+    /// arithmetic), and the same objects.
     pub fn same_contents(&self, other: &Memory) -> bool {
-        self.buffers.len() == other.buffers.len()
+        self.objects == other.objects
+            && self.buffers.len() == other.buffers.len()
             && self
                 .buffers
                 .iter()

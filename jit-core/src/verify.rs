@@ -205,6 +205,19 @@ pub enum VerifyError {
         /// The operation.
         op: usize,
     },
+    /// An object operation whose descr names no declaration it can take.
+    BadObjectDescr {
+        /// The operation.
+        op: usize,
+        /// Its opcode.
+        opcode: Opcode,
+    },
+    /// A `guard_class` or `guard_nonnull_class` whose class is not a constant type id of a
+    /// declared object type.
+    BadClass {
+        /// The operation.
+        op: usize,
+    },
     /// An object type declaration that is not valid (a name used twice).
     ObjectDecl {
         /// The declaration's index in `Trace::objects`.
@@ -255,6 +268,8 @@ impl VerifyError {
             | StrayOverflowGuard { op }
             | UnpairedCarry { op }
             | UnpairedCallHi { op }
+            | BadClass { op }
+            | BadObjectDescr { op, .. }
             | SplitCallOperands { op, .. } => Some(op),
         }
     }
@@ -337,6 +352,15 @@ impl fmt::Display for VerifyError {
                 "int_add_co and int_sub_bo must be followed at once by int_add_ci and int_sub_bi, and those must directly follow them"
             ),
             ObjectDecl { error, .. } => write!(f, "{error}"),
+            BadObjectDescr { opcode, .. } => write!(
+                f,
+                "{opcode}'s descr names no declaration it can take (a struct for new_with_vtable, \
+                 an array for the array operations, a field of its kind for getfield_gc_i/_r/_f)"
+            ),
+            BadClass { .. } => write!(
+                f,
+                "the class of a class guard must be a declared object type: ConstClass(Name)"
+            ),
         }
     }
 }
@@ -620,10 +644,11 @@ impl Verifier<'_> {
             (Extra::Call(_), Sig::Call | Sig::CallSplit) => true,
             (Extra::Exit { .. }, _) => op.opcode.is_exit(),
             (Extra::Target(_), Sig::Label | Sig::Jump) => true,
+            (Extra::Object(_) | Extra::Field { .. }, Sig::Object(_)) => !op.opcode.is_guard(),
             (Extra::None, sig) => {
                 !matches!(
                     sig,
-                    Sig::Load(_) | Sig::Store(_) | Sig::Call | Sig::CallSplit
+                    Sig::Load(_) | Sig::Store(_) | Sig::Call | Sig::CallSplit | Sig::Object(_)
                 ) && !op.opcode.is_exit()
             }
             _ => false,
@@ -799,6 +824,30 @@ impl Verifier<'_> {
                     if matches!(op.extra, Extra::Call(_)) {
                         self.err(VerifyError::UnknownFunc { op: i });
                     }
+                    let own = op.result.map(|r| trace.values.get(r).map(|d| d.ty));
+                    (op.args.iter().map(|_| Want::Any).collect(), own)
+                }
+            },
+            Sig::Object(o) => match trace.object_op_types(o, &op.extra) {
+                Some((args, result)) => {
+                    if let crate::ir::ObjOp::GuardClass | crate::ir::ObjOp::GuardNonnullClass = o {
+                        let named = match op.args.get(1) {
+                            Some(Operand::Const(Scalar::I32(t))) => {
+                                (1..=trace.objects.len() as i64).contains(&(*t as i64))
+                            }
+                            _ => false,
+                        };
+                        if !named {
+                            self.err(VerifyError::BadClass { op: i });
+                        }
+                    }
+                    (args.into_iter().map(Want::Ty).collect(), result.map(Some))
+                }
+                None => {
+                    self.err(VerifyError::BadObjectDescr {
+                        op: i,
+                        opcode: op.opcode,
+                    });
                     let own = op.result.map(|r| trace.values.get(r).map(|d| d.ty));
                     (op.args.iter().map(|_| Want::Any).collect(), own)
                 }

@@ -460,3 +460,155 @@ fn a_part_starts_at_its_label() {
         Err(InterpError::NoLabel)
     );
 }
+
+const OBJECTS: &str = "struct Box(i64 v)\nstruct Node(i8 small, u16 wide, ref value, ref next)\n\
+                       array Items(f64)\n";
+
+/// A loop builds a list of boxed counters across 100 iterations; the objects are abstract
+/// (their identity, type and fields) and the list reads back in order.
+#[test]
+fn objects_build_a_list_in_a_loop() {
+    let src = format!(
+        "{OBJECTS}[i0, p1]\nlabel(i0, p1)\np2 = new_with_vtable(descr=<Node>)\n\
+         p3 = new_with_vtable(descr=<Box>)\nl4 = cast_i32_to_i64(i0)\n\
+         setfield_gc(p3, l4, descr=<Box.v>)\nsetfield_gc(p2, p3, descr=<Node.value>)\n\
+         setfield_gc(p2, p1, descr=<Node.next>)\ni5 = int_sub(i0, 1)\ni6 = int_gt(i5, 0)\n\
+         guard_true(i6) [p2]\njump(i5, p2)\n"
+    );
+    let mut mem = Memory::new();
+    let out = go(&src, &[Scalar::I32(100), Scalar::NULL], &mut mem).unwrap();
+    assert_eq!(mem.objects().len(), 200);
+    let Scalar::Ref(mut head) = out.values[0] else {
+        panic!("{out}")
+    };
+    let mut seen = Vec::new();
+    while head != 0 {
+        let node = mem.object(head).unwrap();
+        assert_eq!(node.tid, 2);
+        let Scalar::Ref(b) = node.slots[2] else {
+            panic!()
+        };
+        seen.push(mem.object(b).unwrap().slots[0]);
+        let Scalar::Ref(next) = node.slots[3] else {
+            panic!()
+        };
+        head = next;
+    }
+    let want: Vec<Scalar> = (1..=100).map(Scalar::I64).collect();
+    assert_eq!(seen, want);
+}
+
+/// Narrow fields keep their bits and read back extended; arrays are zeroed, have their
+/// length, and take floats; class guards pass and fail on the type id.
+#[test]
+fn fields_items_and_class_guards() {
+    let src = format!(
+        "{OBJECTS}[i0]\np1 = new_with_vtable(descr=<Node>)\n\
+         setfield_gc(p1, -1, descr=<Node.small>)\nsetfield_gc(p1, -1, descr=<Node.wide>)\n\
+         i2 = getfield_gc_i(p1, descr=<Node.small>)\ni3 = getfield_gc_i(p1, descr=<Node.wide>)\n\
+         p4 = new_array_clear(i0, descr=<Items>)\ni5 = arraylen_gc(p4, descr=<Items>)\n\
+         f6 = getarrayitem_gc_f(p4, 2, descr=<Items>)\nsetarrayitem_gc(p4, 1, 2.5, descr=<Items>)\n\
+         f7 = getarrayitem_gc_f(p4, 1, descr=<Items>)\nguard_class(p1, ConstClass(Node)) [i0]\n\
+         p8 = getfield_gc_r(p1, descr=<Node.next>)\n\
+         guard_nonnull_class(p1, ConstClass(Node)) [i0]\n\
+         guard_nonnull_class(p8, ConstClass(Node)) [i2, i3, i5, f6, f7]\nfinish()\n"
+    );
+    let out = ok(&src, &[Scalar::I32(3)]);
+    assert_eq!(out.kind, ExitKind::Guard);
+    assert_eq!(out.exit, ExitId(2), "{out}");
+    assert_eq!(
+        out.values,
+        vec![
+            Scalar::I32(-1),
+            Scalar::I32(0xffff),
+            Scalar::I32(3),
+            Scalar::F64(0),
+            Scalar::F64(2.5f64.to_bits())
+        ]
+    );
+    // guard_class fails on another type.
+    let src = format!(
+        "{OBJECTS}[]\np0 = new_with_vtable(descr=<Box>)\nguard_class(p0, ConstClass(Node)) []\n\
+         finish()\n"
+    );
+    assert_eq!(ok(&src, &[]).exit, ExitId(0));
+}
+
+/// What compiled code could not do safely is an interpreter error naming the operation.
+#[test]
+fn object_errors_stop_the_run() {
+    let run = |body: &str, inputs: &[Scalar]| {
+        let src = format!("{OBJECTS}{body}");
+        go(&src, inputs, &mut Memory::new())
+            .unwrap_err()
+            .to_string()
+    };
+    assert_eq!(
+        run(
+            "[p0]\nl1 = getfield_gc_i(p0, descr=<Box.v>)\nfinish()\n",
+            &[Scalar::NULL]
+        )
+        .to_string(),
+        "op 0: the object is null"
+    );
+    assert_eq!(
+        run(
+            "[]\np0 = new_with_vtable(descr=<Box>)\np1 = getfield_gc_r(p0, descr=<Node.next>)\nfinish()\n",
+            &[]
+        ),
+        "op 1: the object is a Box, not a Node"
+    );
+    assert_eq!(
+        run(
+            "[i0]\np1 = new_array_clear(2, descr=<Items>)\nf2 = getarrayitem_gc_f(p1, i0, descr=<Items>)\nfinish()\n",
+            &[Scalar::I32(2)]
+        ),
+        "op 1: index 2 is outside the array's 2 items"
+    );
+    assert_eq!(
+        run(
+            "[i0]\np1 = new_array_clear(i0, descr=<Items>)\nfinish()\n",
+            &[Scalar::I32(-1)]
+        ),
+        "op 0: an array cannot have -1 items"
+    );
+    assert_eq!(
+        run(
+            "[p0]\nguard_class(p0, ConstClass(Box)) []\nfinish()\n",
+            &[Scalar::NULL]
+        ),
+        "op 0: the object is null"
+    );
+    let mut mem = Memory::new();
+    let buf = mem.alloc(16).unwrap();
+    let src = format!("{OBJECTS}[p0]\ni1 = arraylen_gc(p0, descr=<Items>)\nfinish()\n");
+    let e = go(&src, &[Scalar::Ref(buf)], &mut mem).unwrap_err();
+    assert_eq!(e.to_string(), format!("op 0: {buf:#x} is not an object"));
+}
+
+/// Object operations are typed by their declarations: descrs of the wrong kind, unknown
+/// fields and classes are refused with their positions.
+#[test]
+fn object_operations_are_typed_by_their_declarations() {
+    for (body, want) in [
+        ("p1 = new_with_vtable(descr=<Items>)\n", "5:29: bad descr: Items is an array, new_with_vtable needs a struct"),
+        ("i1 = getfield_gc_i(p0, descr=<Box>)\n", "5:31: bad descr: getfield_gc_i names a field: descr=<Box.field>"),
+        ("i1 = getfield_gc_i(p0, descr=<Box.w>)\n", "5:31: struct Box has no field w"),
+        ("i1 = getfield_gc_i(p0, descr=<Crate.w>)\n", "5:31: object type Crate is not declared (add 'struct Crate(...)' or 'array Crate(type)')"),
+        ("guard_class(p0, ConstClass(Crate)) []\n", "5:28: object type Crate is not declared (add 'struct Crate(...)' or 'array Crate(type)')"),
+        ("p1 = new_with_vtable()\n", "5:6: expected new_with_vtable's descr=<Type> or descr=<Type.field>, found none"),
+    ] {
+        let src = format!("{OBJECTS}[p0]\n{body}finish()\n");
+        let e = jit_core::text::parse(&src).unwrap_err();
+        assert_eq!(e.to_string(), want, "{body}");
+    }
+    for (body, want) in [
+        ("p1 = getfield_gc_r(p0, descr=<Box.v>)\n", "5:1: getfield_gc_r's descr names no declaration it can take (a struct for new_with_vtable, an array for the array operations, a field of its kind for getfield_gc_i/_r/_f)"),
+        ("guard_class(p0, 7) []\n", "5:1: the class of a class guard must be a declared object type: ConstClass(Name)"),
+        ("setfield_gc(p0, 1.5, descr=<Box.v>)\n", "5:17: expected a constant of type i64, found 1.5"),
+    ] {
+        let src = format!("{OBJECTS}[p0]\n{body}finish()\n");
+        let e = jit_core::text::parse_verified(&src).unwrap_err();
+        assert_eq!(e.to_string(), want, "{body}");
+    }
+}

@@ -55,7 +55,8 @@ fn is_ident_start(c: char) -> bool {
 }
 
 fn is_ident_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_'
+    // `.` joins a struct and its field in a descr: `descr=<Node.next>`.
+    c.is_ascii_alphanumeric() || c == '_' || c == '.'
 }
 
 /// Splits `src` into tokens; comments (`#` to the end of the line) and white space vanish.

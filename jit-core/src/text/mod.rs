@@ -122,6 +122,15 @@ pub enum ParseErrorKind {
     UnknownFieldType(String),
     /// An object type declared twice.
     DuplicateObjectType(String),
+    /// An object type that is not declared.
+    UnknownObjectType(String),
+    /// A field its struct does not have.
+    UnknownField {
+        /// The struct.
+        ty: String,
+        /// The field.
+        field: String,
+    },
     /// A struct with two fields of one name.
     DuplicateField {
         /// The struct.
@@ -183,6 +192,11 @@ impl fmt::Display for ParseErrorKind {
                 "unknown field type '{s}' (expected i8, u8, i16, u16, i32, i64, f64 or ref)"
             ),
             DuplicateObjectType(s) => write!(f, "object type {s} is declared twice"),
+            UnknownObjectType(s) => write!(
+                f,
+                "object type {s} is not declared (add 'struct {s}(...)' or 'array {s}(type)')"
+            ),
+            UnknownField { ty, field } => write!(f, "struct {ty} has no field {field}"),
             DuplicateField { ty, field } => write!(f, "struct {ty} has two fields named {field}"),
         }
     }

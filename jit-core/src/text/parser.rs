@@ -75,9 +75,14 @@ pub fn parse_positioned_from(src: &str, first_exit: u32) -> Result<(Trace, Posit
 /// A literal before its type is known.
 #[derive(Clone, Debug)]
 enum Lit {
-    Int { value: i128, long: bool },
+    Int {
+        value: i128,
+        long: bool,
+    },
     Float(u64),
     Null,
+    /// `ConstClass(Name)`: the type id of a declared object type.
+    Class(u32),
 }
 
 impl Lit {
@@ -88,6 +93,7 @@ impl Lit {
             Lit::Int { .. } => Type::I32,
             Lit::Float(_) => Type::F64,
             Lit::Null => Type::Ref,
+            Lit::Class(_) => Type::I32,
         }
     }
 
@@ -96,6 +102,7 @@ impl Lit {
             Lit::Int { value, long } => format!("{value}{}", if *long { "L" } else { "" }),
             Lit::Float(b) => Scalar::F64(*b).to_string(),
             Lit::Null => "null".into(),
+            Lit::Class(t) => format!("ConstClass(type {t})"),
         }
     }
 }
@@ -378,6 +385,7 @@ impl Parser {
         let mut func = None;
         let mut raws: Vec<Raw> = Vec::new();
         let mut descr: Option<(u32, Pos)> = None;
+        let mut object: Option<Extra> = None;
         if !self.eat(&Tok::RParen) {
             loop {
                 if let Tok::Func(name) = self.peek().clone() {
@@ -392,6 +400,14 @@ impl Parser {
                             .get(&name)
                             .ok_or_else(|| ParseError::new(pos, K::UnknownFunc(name)))?,
                     );
+                } else if *self.peek() == Tok::Ident("descr".into())
+                    && *self.peek_at(1) == Tok::Eq
+                    && opcode.is_object_op()
+                    && !opcode.is_guard()
+                {
+                    object = Some(self.object_descr(opcode)?);
+                    self.expect(Tok::RParen, "')' after descr")?;
+                    break;
                 } else if *self.peek() == Tok::Ident("descr".into()) && *self.peek_at(1) == Tok::Eq
                 {
                     descr = Some(self.descr(opcode)?);
@@ -405,6 +421,15 @@ impl Parser {
                 }
                 self.expect(Tok::Comma, "',' or ')'")?;
             }
+        }
+        if opcode.is_object_op() && !opcode.is_guard() && object.is_none() {
+            return err(
+                op_pos,
+                K::Expected {
+                    expected: format!("{op_name}'s descr=<Type> or descr=<Type.field>"),
+                    found: "none".into(),
+                },
+            );
         }
         if opcode.is_call() && func.is_none() {
             return err(
@@ -462,9 +487,25 @@ impl Parser {
             (Opcode::Jump, Some((t, _))) => self.trace.label_with_token(t),
             _ => self.label,
         };
-        let args = self.resolve(opcode, func, &raws)?;
+        let object_types = match (opcode.sig(), &object) {
+            (Sig::Object(o), Some(e)) => self.trace.object_op_types(o, e).map(|(a, _)| a),
+            (Sig::Object(o), None) => self
+                .trace
+                .object_op_types(
+                    o,
+                    &Extra::Exit {
+                        id: ExitId(0),
+                        fail_args: Vec::new(),
+                    },
+                )
+                .map(|(a, _)| a),
+            _ => None,
+        };
+        let args = self.resolve(opcode, func, &raws, object_types.as_deref())?;
         let index = self.trace.ops.len() as u32;
-        let extra = if let Some(m) = mem {
+        let extra = if let Some(e) = object {
+            e
+        } else if let Some(m) = mem {
             Extra::Mem(m)
         } else if let Some(f) = func {
             Extra::Call(f)
@@ -517,6 +558,73 @@ impl Parser {
         Ok(())
     }
 
+    /// `descr=<Name>` (an object type) or `descr=<Name.field>` (a struct's field) of an
+    /// object operation, checked against the declarations.
+    fn object_descr(&mut self, opcode: Opcode) -> Result<Extra, ParseError> {
+        use crate::ir::ObjOp;
+        use crate::objects::ObjectKind;
+        self.bump();
+        self.bump();
+        self.expect(Tok::Lt, "'<'")?;
+        let pos = self.pos();
+        let Tok::Ident(s) = self.peek().clone() else {
+            return self.expected("an object type or 'Type.field'");
+        };
+        self.bump();
+        self.expect(Tok::Gt, "'>'")?;
+        let Sig::Object(o) = opcode.sig() else {
+            unreachable!("called for object operations")
+        };
+        let wants_field = matches!(o, ObjOp::GetField(_) | ObjOp::SetField);
+        let (ty, field) = match s.split_once('.') {
+            Some((t, f)) => (t, Some(f)),
+            None => (s.as_str(), None),
+        };
+        let Some(k) = self.trace.objects.iter().position(|d| d.name == ty) else {
+            return err(pos, K::UnknownObjectType(ty.to_string()));
+        };
+        let decl = &self.trace.objects[k];
+        let is_array = matches!(decl.kind, ObjectKind::Array(_));
+        match (wants_field, field) {
+            (true, Some(f)) => {
+                let Some(j) = decl.field(f) else {
+                    return err(
+                        pos,
+                        K::UnknownField {
+                            ty: ty.to_string(),
+                            field: f.to_string(),
+                        },
+                    );
+                };
+                Ok(Extra::Field {
+                    decl: k as u32,
+                    field: j as u32,
+                })
+            }
+            (true, None) => err(
+                pos,
+                K::BadDescr(format!(
+                    "{} names a field: descr=<{ty}.field>",
+                    opcode.name()
+                )),
+            ),
+            (false, Some(_)) => err(
+                pos,
+                K::BadDescr(format!("{} names a type, not a field", opcode.name())),
+            ),
+            (false, None) if (o == ObjOp::New) == is_array => err(
+                pos,
+                K::BadDescr(format!(
+                    "{ty} is {}, {} needs {}",
+                    if is_array { "an array" } else { "a struct" },
+                    opcode.name(),
+                    if is_array { "a struct" } else { "an array" }
+                )),
+            ),
+            (false, None) => Ok(Extra::Object(k as u32)),
+        }
+    }
+
     /// `descr=<Guard3>`, `descr=<Finish3>`, or `descr=<Target3>` (a label's token, or the
     /// label a jump goes to).
     fn descr(&mut self, opcode: Opcode) -> Result<(u32, Pos), ParseError> {
@@ -561,6 +669,24 @@ impl Parser {
             Tok::Float(b) => Raw::Lit(Lit::Float(b), pos),
             Tok::Ident(s) => match s.as_str() {
                 "null" => Raw::Lit(Lit::Null, pos),
+                "ConstClass" => {
+                    self.expect(Tok::LParen, "'(' after ConstClass")?;
+                    let (t, p) = self.bump();
+                    let Tok::Ident(name) = t else {
+                        return err(
+                            p,
+                            K::Expected {
+                                expected: "an object type".into(),
+                                found: t.describe(),
+                            },
+                        );
+                    };
+                    let Some(k) = self.trace.objects.iter().position(|d| d.name == name) else {
+                        return err(p, K::UnknownObjectType(name));
+                    };
+                    self.expect(Tok::RParen, "')'")?;
+                    Raw::Lit(Lit::Class(crate::objects::type_id(k)), pos)
+                }
                 "inf" => Raw::Lit(Lit::Float(f64::INFINITY.to_bits()), pos),
                 "nan" => Raw::Lit(Lit::Float(crate::ir::CANONICAL_NAN_BITS), pos),
                 "f64bits" => {
@@ -604,6 +730,7 @@ impl Parser {
         opcode: Opcode,
         func: Option<FuncRef>,
         raws: &[Raw],
+        object_types: Option<&[Type]>,
     ) -> Result<SmallVec<[Operand; 3]>, ParseError> {
         let trace = &self.trace;
         let poly_int = || {
@@ -660,6 +787,9 @@ impl Parser {
                     .and_then(|f| trace.funcs[f].params.get(k).copied())
                     .unwrap_or(lit.own_type()),
                 Sig::Jump => label_types.get(k).copied().unwrap_or(lit.own_type()),
+                Sig::Object(_) => object_types
+                    .and_then(|t| t.get(k).copied())
+                    .unwrap_or(lit.own_type()),
                 Sig::SameAs
                 | Sig::Finish
                 | Sig::Label
@@ -721,6 +851,7 @@ fn literal(lit: &Lit, ty: Type, pos: Pos) -> Result<Scalar, ParseError> {
         }
         (Type::F64, Lit::Float(b)) => Ok(Scalar::F64(*b)),
         (Type::Ref, Lit::Null) => Ok(Scalar::NULL),
+        (Type::I32, Lit::Class(t)) => Ok(Scalar::I32(*t as i32)),
         _ => wrong(),
     }
 }

@@ -66,9 +66,28 @@ fn print_op(trace: &Trace, op: &Op, ordinal: u32, s: &mut String) {
             let name = trace.funcs.get(*f).map_or("?", |d| d.name.as_str());
             args.push(format!("@{name}"));
         }
-        Extra::Mem(_) | Extra::Exit { .. } | Extra::None | Extra::Target(_) => {}
+        Extra::Mem(_)
+        | Extra::Exit { .. }
+        | Extra::None
+        | Extra::Target(_)
+        | Extra::Object(_)
+        | Extra::Field { .. } => {}
     }
+    let class_guard = matches!(
+        op.opcode.sig(),
+        crate::ir::Sig::Object(crate::ir::ObjOp::GuardClass | crate::ir::ObjOp::GuardNonnullClass)
+    );
     for (k, &a) in op.args.iter().enumerate() {
+        // A class guard's type id, as the class it names.
+        if let (true, 1, Operand::Const(crate::ir::Scalar::I32(tid))) = (class_guard, k, a) {
+            if let Some(d) = (tid as usize)
+                .checked_sub(1)
+                .and_then(|k| trace.objects.get(k))
+            {
+                args.push(format!("ConstClass({})", d.name));
+                continue;
+            }
+        }
         if let (Extra::Mem(m), 2) = (&op.extra, k) {
             args.push(m.scale.to_string());
             args.push(m.offset.to_string());
@@ -91,6 +110,29 @@ fn print_op(trace: &Trace, op: &Op, ordinal: u32, s: &mut String) {
     }
     if let Extra::Target(t) = op.extra {
         args.push(format!("descr=<Target{t}>"));
+    }
+    match op.extra {
+        Extra::Object(k) => {
+            let name = trace
+                .objects
+                .get(k as usize)
+                .map_or("?", |d| d.name.as_str());
+            args.push(format!("descr=<{name}>"));
+        }
+        Extra::Field { decl, field } => {
+            let (name, f) = match trace.objects.get(decl as usize) {
+                Some(d) => match &d.kind {
+                    crate::objects::ObjectKind::Struct(fields) => (
+                        d.name.as_str(),
+                        fields.get(field as usize).map_or("?", |f| f.name.as_str()),
+                    ),
+                    crate::objects::ObjectKind::Array(_) => (d.name.as_str(), "?"),
+                },
+                None => ("?", "?"),
+            };
+            args.push(format!("descr=<{name}.{f}>"));
+        }
+        _ => {}
     }
     let _ = write!(s, "{}({})", op.opcode.name(), args.join(", "));
     if op.opcode.is_guard() {
