@@ -58,6 +58,10 @@ pub struct Exits {
     pub invalidated: bool,
     /// Whether the parts' invalidation sites are patched now.
     patched: bool,
+    /// Each part's code as it is when its sites are not patched: as loaded (relocated),
+    /// with every guard branch and stub patched to a bridge since. Restoring a site copies
+    /// from here, so a guard's branch inside a site's room keeps its bridge.
+    images: Vec<Vec<u8>>,
 }
 
 impl Exits {
@@ -70,6 +74,7 @@ impl Exits {
         Exits {
             bridges: vec![None; index.len()],
             index,
+            images: vec![root.code.clone()],
             parts: vec![root],
             loop_of: vec![0],
             invalidated: false,
@@ -285,8 +290,8 @@ impl Exits {
     ) -> Result<(), RunError> {
         let on = self.invalidated || options.invalidated;
         if on != self.patched {
-            for (part, &addr) in self.parts.iter().zip(addrs) {
-                set_invalidated(space, part, addr, on)?;
+            for ((part, &addr), image) in self.parts.iter().zip(addrs).zip(&self.images) {
+                set_invalidated_from(space, part, addr, on, image)?;
             }
             self.patched = on;
         }
@@ -465,13 +470,13 @@ impl RootLinks {
 
 /// Loads `code` (compiled by `backend`) into `space`, linking its relocations to the root
 /// (`root`; nothing for the root itself); calls keep the addresses they were compiled
-/// with. Returns the code's address.
+/// with. Returns the code's address and the bytes written there.
 pub fn load_part(
     space: &mut dyn CodeSpace,
     backend: &dyn Backend,
     code: &CompiledTrace,
     root: Option<&RootLinks>,
-) -> Result<u64, RunError> {
+) -> Result<(u64, Vec<u8>), RunError> {
     let map = |e: CodeSpaceError| RunError::Map(e.to_string());
     let addr = space.allocate(code.code.len().max(1)).map_err(map)?;
     let mut bytes = code.code.clone();
@@ -496,7 +501,7 @@ pub fn load_part(
     }
     space.write(addr, &bytes).map_err(map)?;
     space.flush(addr, bytes.len()).map_err(map)?;
-    Ok(addr)
+    Ok((addr, bytes))
 }
 
 /// Patches every `guard_not_invalidated` site of `part` (loaded at `addr`) into a jump to
@@ -507,12 +512,24 @@ pub fn set_invalidated(
     addr: u64,
     on: bool,
 ) -> Result<(), RunError> {
+    set_invalidated_from(space, part, addr, on, &part.code)
+}
+
+/// [`set_invalidated`], restoring the sites from `image` (the part's code as it is when
+/// not invalidated: relocated, its guards' branches patched to bridges).
+pub fn set_invalidated_from(
+    space: &mut dyn CodeSpace,
+    part: &CompiledTrace,
+    addr: u64,
+    on: bool,
+    image: &[u8],
+) -> Result<(), RunError> {
     for site in &part.invalidation {
         let at = site.at as usize;
         let bytes = if on {
             &site.patch[..]
         } else {
-            part.code
+            image
                 .get(at..at + site.patch.len())
                 .ok_or_else(|| RunError::Map("an invalidation site past the code".into()))?
         };
@@ -620,16 +637,19 @@ pub fn patch_stub(
     backend: &dyn Backend,
     stub: u64,
     target: u64,
-) -> Result<(), RunError> {
+) -> Result<Vec<u8>, RunError> {
     let bytes = backend
         .jump_patch(stub, target)
         .map_err(|e| RunError::Map(format!("patching the guard: {e}")))?;
-    crate::codespace::patch(space, stub, &bytes).map_err(|e| RunError::Map(e.to_string()))
+    crate::codespace::patch(space, stub, &bytes).map_err(|e| RunError::Map(e.to_string()))?;
+    Ok(bytes)
 }
 
 /// Attaches code at `target` to exit `exit` of the part loaded at `part_addr`: every branch
 /// of the guard to its stub is retargeted to go straight there, and the stub jumps there
-/// too.
+/// too. `image` is the part's code as it is when not invalidated: each branch is rewritten
+/// from its bytes there (the live bytes may be a site's patched jump), and the patches are
+/// made to it as well.
 pub fn patch_exit(
     space: &mut dyn CodeSpace,
     backend: &dyn Backend,
@@ -637,26 +657,35 @@ pub fn patch_exit(
     part_addr: u64,
     exit: usize,
     target: u64,
+    image: &mut [u8],
 ) -> Result<(), RunError> {
     let map = |e: CodeSpaceError| RunError::Map(e.to_string());
+    let record = |image: &mut [u8], off: usize, bytes: &[u8]| {
+        if let Some(dst) = image.get_mut(off..off + bytes.len()) {
+            dst.copy_from_slice(bytes);
+        }
+    };
     for b in part
         .exit_branches
         .iter()
         .filter(|b| b.exit as usize == exit)
     {
         let at = part_addr + b.at as u64;
-        let old = space.read(at, 4).map_err(map)?;
+        let off = b.at as usize;
+        let old = image
+            .get(off..off + 4)
+            .ok_or_else(|| RunError::Map("a guard's branch past the code".into()))?
+            .to_vec();
         let bytes = backend
             .branch_patch(b.kind, &old, at, target)
             .map_err(|e| RunError::Map(format!("patching the guard: {e}")))?;
         crate::codespace::patch(space, at, &bytes).map_err(map)?;
+        record(image, off, &bytes);
     }
-    patch_stub(
-        space,
-        backend,
-        part_addr + part.exit_states[exit].stub as u64,
-        target,
-    )
+    let stub = part.exit_states[exit].stub;
+    let bytes = patch_stub(space, backend, part_addr + stub as u64, target)?;
+    record(image, stub as usize, &bytes);
+    Ok(())
 }
 
 /// Attaches `bridge` at tree-wide exit `at` of the tree whose parts `exits` are loaded at
@@ -673,12 +702,30 @@ pub fn attach(
     let links = RootLinks::of_tree(&exits.parts, addrs);
     let (part, exit) = exits.add(at, bridge)?;
     let new = exits.parts.len() - 1;
-    let addr = load_part(space, backend, &exits.parts[new], Some(&links))?;
+    let (addr, image) = load_part(space, backend, &exits.parts[new], Some(&links))?;
     if exits.patched {
         set_invalidated(space, &exits.parts[new], addr, true)?;
     }
     addrs.push(addr);
-    patch_exit(space, backend, &exits.parts[part], addrs[part], exit, addr)
+    exits.images.push(image);
+    let mut parent = std::mem::take(&mut exits.images[part]);
+    let patched = patch_exit(
+        space,
+        backend,
+        &exits.parts[part],
+        addrs[part],
+        exit,
+        addr,
+        &mut parent,
+    );
+    // A branch inside a patched site's room was just written over the site's jump: the
+    // site goes back on top (the branch waits in the image for the site's restoring).
+    let resited = match (&patched, exits.patched) {
+        (Ok(()), true) => set_invalidated(space, &exits.parts[part], addrs[part], true),
+        _ => Ok(()),
+    };
+    exits.images[part] = parent;
+    patched.and(resited)
 }
 
 /// Adds `code` as a further root of the tree whose parts `exits` are loaded at `addrs` in
@@ -701,11 +748,12 @@ pub fn add_root(
         exits.add_loop(code)?
     };
     let links = entry.then(|| RootLinks::of_tree(&exits.parts, addrs));
-    let addr = load_part(space, backend, &exits.parts[new], links.as_ref())?;
+    let (addr, image) = load_part(space, backend, &exits.parts[new], links.as_ref())?;
     if exits.patched {
         set_invalidated(space, &exits.parts[new], addr, true)?;
     }
     addrs.push(addr);
+    exits.images.push(image);
     Ok(new)
 }
 
@@ -735,7 +783,7 @@ impl NativeTree {
         }
         let mut space =
             NativeCodeSpace::new(NATIVE_TREE_BYTES).map_err(|e| RunError::Map(e.to_string()))?;
-        let addr = load_part(&mut space, backend, &root, None)?;
+        let (addr, _) = load_part(&mut space, backend, &root, None)?;
         Ok(NativeTree {
             space,
             exits: Exits::new(root),

@@ -1316,3 +1316,56 @@ fn entries_are_checked_and_run_into_their_label() {
         }
     }
 }
+
+/// Regression (the tree fuzzer, x86-64): a bridge attached to the guard right after a
+/// `guard_not_invalidated` while the tree's sites were patched wrote the guard's branch
+/// into the site's patched jump, and the next invalidated run jumped into garbage; and
+/// restoring a site must keep the guard's branch to its bridge. Attach while patched, run
+/// invalidated, run valid, invalidate again — every target, every guard shape after the site.
+#[test]
+fn a_bridge_attached_while_the_sites_are_patched_keeps_both_patches() {
+    let externs = jit_testkit::externs();
+    for guard in [
+        "guard_true(i1) [i0]",
+        "guard_false(i2) [i0]",
+        "guard_value(i0, 7) [i0]",
+        "guard_nonnull(p3) [i0]",
+    ] {
+        let src = format!(
+            "[i0, p3]\nlabel(i0, p3)\ni1 = int_lt(i0, 100)\ni2 = int_ge(i0, 100)\n\
+             guard_not_invalidated() [i0]\n{guard}\ni4 = int_add(i0, 1)\ni5 = int_lt(i4, 50)\n\
+             guard_true(i5) [i4]\njump(i4, p3)\n"
+        );
+        let root = parse_verified(&src).unwrap();
+        let bridge = parse_verified("[i0]\ni1 = int_mul(i0, 3)\nfinish(i1)\n").unwrap();
+        let g = root.ops[4].exit_id().unwrap();
+        for triple in SUPPORTED {
+            let t = target(triple).unwrap();
+            let code = compile(t.backend(), &root, &externs, CompileOptions::default()).unwrap();
+            let mut tree = t.load_tree(code.code, &root).unwrap();
+            let parts = [root.clone(), bridge.clone()];
+            let map = HashMap::from([((0, g), 1)]);
+            let invalidated = RunOptions {
+                invalidated: true,
+                ..RunOptions::default()
+            };
+            let args = |x: i32| [Scalar::I32(x), Scalar::NULL];
+            // Patched now, then the bridge attached.
+            let (p, o) = tree
+                .run(&args(200), &mut Memory::new(), invalidated)
+                .unwrap_or_else(|e| panic!("{}: {e}", t.name()));
+            assert_eq!((p, o.exit.0), (0, 0));
+            attach(&*t, &mut *tree, 0, g, &bridge);
+            for (x, options) in [
+                (200, invalidated),
+                (200, RunOptions::default()),
+                (7, RunOptions::default()),
+                (200, invalidated),
+                (7, invalidated),
+                (200, RunOptions::default()),
+            ] {
+                check(&*t, &mut *tree, &parts, &map, &args(x), options);
+            }
+        }
+    }
+}
