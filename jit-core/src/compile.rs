@@ -55,7 +55,7 @@ pub fn compile(
     externs: &Externs,
     options: CompileOptions,
 ) -> Result<Compiled, CompileError> {
-    compile_with(backend, trace, externs, options, None)
+    compile_kind(backend, trace, externs, options, Part::Root)
 }
 
 /// Where a bridge grows from: exit `exit` (a guard) of `parent`, a compiled root or bridge of
@@ -99,7 +99,20 @@ pub fn compile_bridge(
     options: CompileOptions,
     from: BridgeFrom<'_>,
 ) -> Result<Compiled, CompileError> {
-    compile_with(backend, bridge, externs, options, Some(from))
+    compile_kind(backend, bridge, externs, options, Part::Bridge(from))
+}
+
+/// What a compilation makes of a trace.
+#[derive(Clone, Copy, Debug)]
+enum Part<'a> {
+    /// A root (`compile`).
+    Root,
+    /// A further loop of a tree (`compile_loop`).
+    Loop(LoopIn<'a>),
+    /// A bridge (`compile_bridge`).
+    Bridge(BridgeFrom<'a>),
+    /// An entry (`compile_entry`): a root that jumps out as a bridge does.
+    Entry(EntryIn<'a>),
 }
 
 /// Compiles `trace`, a loop (a root with a label), as a further loop of a tree: entered
@@ -117,7 +130,7 @@ pub fn compile_loop(
             "a further loop of a tree needs a label".into(),
         ));
     }
-    compile_kind(backend, trace, externs, options, None, Some(into))
+    compile_kind(backend, trace, externs, options, Part::Loop(into))
 }
 
 /// Where an entry into a loop of a tree goes: its exits are numbered from `first_exit`
@@ -143,32 +156,15 @@ pub fn compile_entry(
     options: CompileOptions,
     into: EntryIn<'_>,
 ) -> Result<Compiled, CompileError> {
-    let Some(root) = into.tree.first() else {
+    if into.tree.is_empty() {
         return Err(CompileError::BridgeMismatch("the tree has no root".into()));
-    };
+    }
     if trace.label_index().is_some() || trace.jump_token().is_none() {
         return Err(CompileError::BridgeMismatch(
             "an entry has no label and ends in a jump naming a label's token".into(),
         ));
     }
-    let from = BridgeFrom {
-        parent: root,
-        exit: usize::MAX,
-        first_exit: into.first_exit,
-        root,
-        tree: into.tree,
-    };
-    compile_kind(backend, trace, externs, options, Some(from), None)
-}
-
-fn compile_with(
-    backend: &dyn Backend,
-    trace: &Trace,
-    externs: &Externs,
-    options: CompileOptions,
-    from: Option<BridgeFrom<'_>>,
-) -> Result<Compiled, CompileError> {
-    compile_kind(backend, trace, externs, options, from, None)
+    compile_kind(backend, trace, externs, options, Part::Entry(into))
 }
 
 fn compile_kind(
@@ -176,9 +172,19 @@ fn compile_kind(
     trace: &Trace,
     externs: &Externs,
     options: CompileOptions,
-    from: Option<BridgeFrom<'_>>,
-    into: Option<LoopIn<'_>>,
+    part: Part<'_>,
 ) -> Result<Compiled, CompileError> {
+    let from = match part {
+        Part::Bridge(f) => Some(f),
+        _ => None,
+    };
+    // Where a jump out of the trace (a bridge's or an entry's) finds its label: the loop
+    // it belongs to (for a jump without a token) and the whole tree.
+    let jump_scope: Option<(&CompiledTrace, &[CompiledTrace])> = match part {
+        Part::Bridge(f) => Some((f.root, f.tree)),
+        Part::Entry(e) => e.tree.first().map(|r| (r, e.tree)),
+        Part::Root | Part::Loop(_) => None,
+    };
     verify(trace).map_err(CompileError::Invalid)?;
     // The interpreter runs GC objects; backends get them with the GC rewrite pass, which
     // lowers them to nursery bumps, barriers and loads and stores at each target's layout.
@@ -199,16 +205,14 @@ fn compile_kind(
     if let Err(mut errors) = externs.check_decls(trace) {
         return Err(CompileError::Extern(errors.swap_remove(0).1));
     }
-    // An entry (`compile_entry`) is a root that jumps out as a bridge does.
-    let entry = from.filter(|f| f.exit == usize::MAX);
-    if let Some(from) = from.filter(|f| f.exit != usize::MAX) {
+    if let Some(from) = from {
         check_bridge_inputs(trace, &from)?;
     }
     let jumps_out =
         trace.label_index().is_none() && trace.ops.last().is_some_and(|o| o.opcode == Opcode::Jump);
     // A bridge's jump goes to its root's loop, with the constants hoisted out of that loop
     // passed as the label's extra values.
-    let target = match (jumps_out, from) {
+    let target = match (jumps_out, jump_scope) {
         (false, _) => None,
         (true, None) => {
             return Err(CompileError::Unsupported {
@@ -219,7 +223,7 @@ fn compile_kind(
                     .into(),
             })
         }
-        (true, Some(from)) => Some(loop_target(trace, &from)?),
+        (true, Some((root, tree))) => Some(loop_target(trace, root, tree)?),
     };
     let extended: std::borrow::Cow<'_, Trace> = match target {
         Some(t) if !t.hoisted.is_empty() => {
@@ -239,7 +243,6 @@ fn compile_kind(
     let passes = crate::legalize::Passes::for_target(caps);
     // A bridge's inputs may hold NaNs its parent's arithmetic made (the parent says which).
     let arith_inputs: crate::legalize::NanFlags = from
-        .filter(|f| f.exit != usize::MAX)
         .and_then(|f| f.parent.exit_nan_arith.get(f.exit).cloned())
         .unwrap_or_default();
     let (legal, nan_arith) = crate::legalize::legalize_with(trace, passes, &arith_inputs);
@@ -284,31 +287,29 @@ fn compile_kind(
             backend.constraints(trace, &live, i, c)?;
         }
     }
-    let (entry, kind) = match (from, entry) {
-        (_, Some(from)) => {
-            let Some(t) = target else {
+    let (entry, kind) = match part {
+        Part::Entry(into) => {
+            let (Some(t), Some((root, _))) = (target, jump_scope) else {
                 return Err(CompileError::BridgeMismatch("an entry must jump".into()));
             };
             let mut e = Entry::slots(trace.inputs.len());
             e.loop_locs = t.locs.clone();
             let kind = EmitKind::Entry {
-                first_exit: from.first_exit,
-                frame: from.root.frame.clone(),
+                first_exit: into.first_exit,
+                frame: root.frame.clone(),
                 jump_to: t.token,
             };
             (e, kind)
         }
-        (None, _) => (
+        Part::Root => (Entry::slots(trace.inputs.len()), EmitKind::Root),
+        Part::Loop(into) => (
             Entry::slots(trace.inputs.len()),
-            match into {
-                None => EmitKind::Root,
-                Some(into) => EmitKind::Loop {
-                    first_exit: into.first_exit,
-                    frame: into.frame.clone(),
-                },
+            EmitKind::Loop {
+                first_exit: into.first_exit,
+                frame: into.frame.clone(),
             },
         ),
-        (Some(from), None) => {
+        Part::Bridge(from) => {
             let state = &from.parent.exit_states[from.exit];
             let locs = from.parent.exit_state_locs(from.exit).to_vec();
             if locs.len() != trace.inputs.len() {
@@ -449,21 +450,22 @@ fn compile_kind(
 }
 
 /// The loop a bridge's jump goes to: the label its token names in any loop of the tree, else
-/// its own loop's header; the label must take the jump's types.
+/// its own loop's (`root`'s) header; the label must take the jump's types.
 fn loop_target<'a>(
     bridge: &Trace,
-    from: &BridgeFrom<'a>,
+    root: &'a CompiledTrace,
+    tree: &'a [CompiledTrace],
 ) -> Result<&'a crate::emit::LabelState, CompileError> {
     let label = match bridge.jump_token() {
-        Some(t) => std::iter::once(from.root)
-            .chain(from.tree)
+        Some(t) => std::iter::once(root)
+            .chain(tree)
             .find_map(|p| p.label_with_token(t))
             .ok_or_else(|| {
                 CompileError::BridgeMismatch(format!(
                     "it jumps to Target{t}, but no loop of the tree has a label with that token"
                 ))
             })?,
-        None => from.root.loop_header().ok_or_else(|| {
+        None => root.loop_header().ok_or_else(|| {
             CompileError::BridgeMismatch(
                 "it jumps to its root's loop, but the root has no label".into(),
             )

@@ -666,3 +666,193 @@ fn fill(mem: &mut dyn HeapMemory, addr: u64, len: u64, byte: u8) -> Result<(), G
     }
     Ok(())
 }
+
+/// Reads field or item `t` at `addr` as the IR value it holds.
+fn read_slot(
+    heap: &Heap,
+    mem: &dyn HeapMemory,
+    t: FieldType,
+    addr: u64,
+) -> Result<crate::ir::Scalar, GcError> {
+    use crate::ir::{MemType, Scalar};
+    Ok(match t {
+        FieldType::Ref => Scalar::Ref(heap.read_word(mem, addr)?),
+        FieldType::Mem(m) => {
+            let mut b = [0u8; 8];
+            mem.read(addr, &mut b[..m.size() as usize])?;
+            let raw = u64::from_le_bytes(b);
+            match m {
+                MemType::I8 => Scalar::I32(raw as u8 as i8 as i32),
+                MemType::U8 => Scalar::I32(raw as u8 as i32),
+                MemType::I16 => Scalar::I32(raw as u16 as i16 as i32),
+                MemType::U16 => Scalar::I32(raw as u16 as i32),
+                MemType::I32 => Scalar::I32(raw as u32 as i32),
+                MemType::I64 => Scalar::I64(raw as i64),
+                MemType::F64 => Scalar::F64(raw),
+            }
+        }
+    })
+}
+
+/// Writes the IR value `v` into field or item `t` at `addr`.
+fn write_slot(
+    heap: &Heap,
+    mem: &mut dyn HeapMemory,
+    t: FieldType,
+    addr: u64,
+    v: crate::ir::Scalar,
+) -> Result<(), GcError> {
+    match t {
+        FieldType::Ref => heap.write_word(mem, addr, v.bits() as u64),
+        FieldType::Mem(m) => {
+            let bits = v.bits() as u64;
+            mem.write(addr, &bits.to_le_bytes()[..m.size() as usize])
+        }
+    }
+}
+
+/// The fields or items of the object at `obj` of declaration `decl`: each slot's type and
+/// address.
+fn slots(
+    heap: &Heap,
+    mem: &dyn HeapMemory,
+    decl: &ObjectDecl,
+    obj: u64,
+) -> Result<Vec<(FieldType, u64)>, GcError> {
+    Ok(match &decl.kind {
+        ObjectKind::Struct(fields) => {
+            let l = heap.layout.struct_layout(fields);
+            fields
+                .iter()
+                .zip(&l.offsets)
+                .map(|(f, &o)| (f.ty, obj + o as u64))
+                .collect()
+        }
+        ObjectKind::Array(item) => {
+            let l = heap.layout.array_layout(*item);
+            let n = heap.read_word(mem, obj + l.length as u64)?;
+            (0..n)
+                .map(|k| (*item, obj + l.items as u64 + k * l.item_size as u64))
+                .collect()
+        }
+    })
+}
+
+/// Copies the interpreter's objects (`memory.objects()`, abstract) into `heap`, in order,
+/// with their fields (refs to objects translated, other refs kept); returns each object's
+/// address (in the nursery while it has room, then in the old space; nothing collects).
+pub fn materialize(
+    heap: &mut Heap,
+    mem: &mut dyn HeapMemory,
+    decls: &[ObjectDecl],
+    memory: &crate::memory::Memory,
+) -> Result<Vec<u64>, GcError> {
+    let objects = memory.objects();
+    let mut addrs = Vec::with_capacity(objects.len());
+    for o in objects {
+        let len = o.array.then_some(o.slots.len() as u64);
+        // Nothing is a root yet: no collection, the nursery while it has room, then old.
+        let size = heap.size_of(o.tid, len)?;
+        let (a, flags) = if heap.free + size <= heap.top {
+            heap.free += size;
+            (heap.free - size, 0)
+        } else {
+            (heap.old_alloc(size)?, FLAG_TRACK_YOUNG_PTRS)
+        };
+        heap.init(mem, a, size, o.tid, len, flags)?;
+        heap.stats.allocated += 1;
+        addrs.push(a);
+    }
+    for (o, &a) in objects.iter().zip(&addrs) {
+        let decl = &decls[o.tid as usize - 1];
+        for ((t, at), &v) in slots(heap, mem, decl, a)?.into_iter().zip(&o.slots) {
+            let v = match v {
+                crate::ir::Scalar::Ref(r) => {
+                    crate::ir::Scalar::Ref(crate::memory::object_index(r).map_or(r, |k| addrs[k]))
+                }
+                other => other,
+            };
+            write_slot(heap, mem, t, at, v)?;
+            // An old object pointing into the nursery is recorded, as the barrier would.
+            if let crate::ir::Scalar::Ref(r) = v {
+                if heap.in_old(a) && heap.nursery().contains(&r) {
+                    heap.write_barrier_slow(mem, a)?;
+                }
+            }
+        }
+    }
+    Ok(addrs)
+}
+
+/// Whether the values `a` (from a run in the interpreter, objects in `memory`) and `b` (from
+/// a target, objects in `heap`) agree as docs/ir.md §10 says: equal scalars, null for null,
+/// equal buffer addresses, and refs to objects that correspond one to one, of the same
+/// type, whose fields agree in turn — the object graphs isomorphic. `Err` says where they
+/// first differ.
+pub fn same_graph(
+    memory: &crate::memory::Memory,
+    a: &[crate::ir::Scalar],
+    heap: &Heap,
+    mem: &dyn HeapMemory,
+    b: &[crate::ir::Scalar],
+    decls: &[ObjectDecl],
+) -> Result<(), String> {
+    use crate::ir::Scalar;
+    if a.len() != b.len() {
+        return Err(format!("{} values against {}", a.len(), b.len()));
+    }
+    // The correspondence found so far, both ways.
+    let mut to_target: HashMap<usize, u64> = HashMap::new();
+    let mut to_interp: HashMap<u64, usize> = HashMap::new();
+    let mut work: Vec<(Scalar, Scalar, String)> = a
+        .iter()
+        .zip(b)
+        .enumerate()
+        .map(|(k, (&x, &y))| (x, y, format!("value {k}")))
+        .collect();
+    while let Some((x, y, at)) = work.pop() {
+        let (Scalar::Ref(rx), Scalar::Ref(ry)) = (x, y) else {
+            if x.same_result(y) {
+                continue;
+            }
+            return Err(format!("{at}: {x} against {y}"));
+        };
+        let Some(k) = crate::memory::object_index(rx).filter(|&k| k < memory.objects().len())
+        else {
+            // Null or a buffer: the same address on both sides.
+            if rx == ry {
+                continue;
+            }
+            return Err(format!("{at}: {rx:#x} against {ry:#x}"));
+        };
+        if ry == 0 {
+            return Err(format!("{at}: an object against null"));
+        }
+        match (to_target.get(&k), to_interp.get(&ry)) {
+            (Some(&t), _) if t == ry => continue,
+            (None, None) => {}
+            _ => return Err(format!("{at}: the objects correspond to different ones")),
+        }
+        to_target.insert(k, ry);
+        to_interp.insert(ry, k);
+        let o = &memory.objects()[k];
+        let tid = heap.type_of(mem, ry).map_err(|e| format!("{at}: {e}"))?;
+        if tid != o.tid {
+            return Err(format!("{at}: type {} against type {tid}", o.tid));
+        }
+        let decl = &decls[o.tid as usize - 1];
+        let fields = slots(heap, mem, decl, ry).map_err(|e| format!("{at}: {e}"))?;
+        if fields.len() != o.slots.len() {
+            return Err(format!(
+                "{at}: {} items against {}",
+                o.slots.len(),
+                fields.len()
+            ));
+        }
+        for (j, ((t, addr), &v)) in fields.into_iter().zip(&o.slots).enumerate() {
+            let w = read_slot(heap, mem, t, addr).map_err(|e| format!("{at}: {e}"))?;
+            work.push((v, w, format!("{at} ({}) slot {j}", decl.name)));
+        }
+    }
+    Ok(())
+}

@@ -127,8 +127,8 @@ pub fn object_ref(k: usize) -> u64 {
     OBJECT_BASE + OBJECT_STRIDE * (k as u64 + 1)
 }
 
-/// The index of the object whose ref is `r`.
-fn object_index(r: u64) -> Option<usize> {
+/// The index of the object whose ref is `r` (whether or not a memory has that many).
+pub fn object_index(r: u64) -> Option<usize> {
     let off = r.checked_sub(OBJECT_BASE)?;
     if off == 0 || !off.is_multiple_of(OBJECT_STRIDE) {
         return None;

@@ -319,3 +319,116 @@ fn bad_roots_and_full_heaps_are_errors() {
         Err(GcError::WrongKind { .. })
     ));
 }
+
+/// The interpreter's abstract objects, copied into a heap of either layout, are the same
+/// graph (`gc::same_graph`) — and stay it through collections that move every object;
+/// a changed field, a changed type or a shared object where the interpreter has two are
+/// told apart.
+#[test]
+fn interpreter_objects_and_a_moving_heap_are_the_same_graph() {
+    use jit_core::gc::{materialize, same_graph};
+    use jit_core::ir::Scalar;
+    let src = "struct Box(i64 v)\nstruct Node(i8 small, u16 wide, ref value, ref next)\n\
+               array Items(ref)\n[i0, p1]\nlabel(i0, p1)\np2 = new_with_vtable(descr=<Node>)\n\
+               p3 = new_with_vtable(descr=<Box>)\nl4 = cast_i32_to_i64(i0)\n\
+               setfield_gc(p3, l4, descr=<Box.v>)\nsetfield_gc(p2, p3, descr=<Node.value>)\n\
+               setfield_gc(p2, p1, descr=<Node.next>)\nsetfield_gc(p2, i0, descr=<Node.small>)\n\
+               setfield_gc(p2, -7, descr=<Node.wide>)\ni5 = int_sub(i0, 1)\ni6 = int_gt(i5, 0)\n\
+               guard_true(i6) [p2, p3]\njump(i5, p2)\n";
+    let trace = jit_core::text::parse_verified(src).unwrap();
+    let mut memory = jit_core::Memory::new();
+    let out = jit_core::run(
+        &trace,
+        &[Scalar::I32(150), Scalar::NULL],
+        &mut memory,
+        &jit_core::Externs::standard(),
+        jit_core::RunOptions::default(),
+    )
+    .unwrap();
+    for (layout, config) in configs() {
+        let config = GcConfig {
+            nursery_bytes: 64 << 10,
+            ..config
+        };
+        let mut mem = BlockMemory::new(BASE, config.total_bytes() as usize);
+        let heap = Heap::new(&trace.objects, layout, config, BASE, &mut mem).unwrap();
+        let ObjectLayout::Struct(node) = layout.layout(&trace.objects[1]) else {
+            unreachable!()
+        };
+        let mut w = World {
+            heap,
+            mem,
+            value: 0,
+            next: node.offsets[3] as u64,
+            items: 0,
+        };
+        let addrs = materialize(&mut w.heap, &mut w.mem, &trace.objects, &memory).unwrap();
+        let index = |v: Scalar| match v {
+            Scalar::Ref(r) => jit_core::memory::object_index(r).unwrap(),
+            _ => unreachable!(),
+        };
+        let mut roots: Vec<u64> = out.values.iter().map(|&v| addrs[index(v)]).collect();
+        let target = |roots: &[u64]| roots.iter().map(|&r| Scalar::Ref(r)).collect::<Vec<_>>();
+        same_graph(
+            &memory,
+            &out.values,
+            &w.heap,
+            &w.mem,
+            &target(&roots),
+            &trace.objects,
+        )
+        .unwrap();
+        for _ in 0..3 {
+            w.heap.collect(&mut w.mem, &mut roots).unwrap();
+            w.heap.verify(&w.mem, &roots).unwrap();
+            same_graph(
+                &memory,
+                &out.values,
+                &w.heap,
+                &w.mem,
+                &target(&roots),
+                &trace.objects,
+            )
+            .unwrap_or_else(|e| panic!("{layout:?} {config:?}: {e}"));
+        }
+        // A changed field deep in the list.
+        let mut bad = w.mem.clone();
+        let mut n = roots[0];
+        for _ in 0..100 {
+            n = w.heap.read_word(&bad, n + w.next).unwrap();
+        }
+        bad.write(n + 8, &[99]).unwrap();
+        let e = same_graph(
+            &memory,
+            &out.values,
+            &w.heap,
+            &bad,
+            &target(&roots),
+            &trace.objects,
+        )
+        .unwrap_err();
+        assert!(e.contains("slot 0"), "{e}");
+        // The box and the node swapped: types differ.
+        let e = same_graph(
+            &memory,
+            &out.values,
+            &w.heap,
+            &w.mem,
+            &target(&[roots[1], roots[0]]),
+            &trace.objects,
+        )
+        .unwrap_err();
+        assert!(e.contains("type"), "{e}");
+        // One object where the interpreter has two.
+        let e = same_graph(
+            &memory,
+            &out.values,
+            &w.heap,
+            &w.mem,
+            &target(&[roots[0], roots[0]]),
+            &trace.objects,
+        )
+        .unwrap_err();
+        assert!(e.contains("correspond") || e.contains("type"), "{e}");
+    }
+}
