@@ -102,3 +102,20 @@ fn faults_on_many_threads_at_once_are_each_their_own() {
         t.join().unwrap();
     }
 }
+
+/// Regression (found with the tree fuzzer's invalidation bug): code that branches out of
+/// itself into unmapped memory faults fetching the instruction there; that comes back as
+/// an error naming the address, not a crash of the process.
+#[test]
+fn a_jump_into_unmapped_memory_is_an_error() {
+    // mov eax, 0x1008; jmp rax
+    let code = [0xb8, 0x08, 0x10, 0x00, 0x00, 0xff, 0xe0];
+    let exec = jit_core::runtime::ExecutableCode::new(&code).unwrap();
+    let mut frame = [0u64; 4];
+    // SAFETY: the bytes are complete x86-64 instructions that touch no memory; the jump
+    // faults in the null page, which the fault handler turns into an error.
+    let r = unsafe { jit_core::fault::enter(exec.addr(), code.len(), frame.as_mut_ptr()) };
+    let f = r.unwrap_err();
+    assert!(f.wild_jump && f.addr == 0x1008, "{f:?}");
+    assert_eq!(f.to_string(), "jump to unmapped address 0x1008 (SIGSEGV)");
+}

@@ -32,6 +32,9 @@ pub struct Fault {
     pub write: bool,
     /// The offset of the faulting instruction in the code.
     pub code_offset: u64,
+    /// Whether the code branched outside itself into unmapped memory (the fault is the
+    /// instruction fetch there; `addr` is where it went).
+    pub wild_jump: bool,
 }
 
 impl fmt::Display for Fault {
@@ -43,6 +46,9 @@ impl fmt::Display for Fault {
             libc::SIGFPE => "SIGFPE",
             _ => "signal",
         };
+        if self.wild_jump {
+            return write!(f, "jump to unmapped address {:#x} ({name})", self.addr);
+        }
         match self.signal {
             libc::SIGSEGV | libc::SIGBUS => write!(
                 f,
@@ -156,14 +162,19 @@ mod imp {
             let gregs = &mut uc.uc_mcontext.gregs;
             let pc = gregs[libc::REG_RIP as usize] as usize;
             if let Some(a) = ACTIVE.with(|c| c.get()) {
-                if pc >= a.start && pc < a.end {
+                let inside = pc >= a.start && pc < a.end;
+                // Fetching the instruction at the fault address itself: a branch into
+                // unmapped memory, which only the running code can have taken.
+                let wild = !inside && sig == libc::SIGSEGV && (*info).si_addr() as usize == pc;
+                if inside || wild {
                     let write = sig == libc::SIGSEGV && gregs[libc::REG_ERR as usize] & 2 != 0;
                     FAULT.with(|c| {
                         c.set(Some(Fault {
                             signal: sig,
                             addr: (*info).si_addr() as u64,
-                            write,
-                            code_offset: (pc - a.start) as u64,
+                            write: write && !wild,
+                            code_offset: (pc.wrapping_sub(a.start)) as u64,
+                            wild_jump: wild,
                         }))
                     });
                     gregs[libc::REG_RSP as usize] = *a.sp as i64;
