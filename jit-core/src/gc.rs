@@ -1,6 +1,7 @@
 //! The moving, generational collector every target's compiled code allocates from: one
 //! implementation, working on the target's memory through [`HeapMemory`] (host memory for
-//! native code, the emulator's for ARM), laid out by [`TargetLayout`].
+//! native code, the emulator's for ARM: `jit_emu::Machine::map_heap`), laid out by
+//! [`TargetLayout`].
 //!
 //! The heap is a **nursery**, where compiled code allocates by bumping a pointer, and an
 //! **old space** that objects surviving a collection are copied into. A **minor
@@ -115,8 +116,8 @@ pub trait HeapMemory {
     fn write(&mut self, addr: u64, bytes: &[u8]) -> Result<(), GcError>;
 }
 
-/// A heap's memory as one block of bytes at a base address: what tests use, and what
-/// backs the emulated targets' heap.
+/// A heap's memory as one block of bytes at a base address: what tests use (the emulated
+/// targets' heap is the machine's own memory, `jit_emu::Machine` being a `HeapMemory`).
 #[derive(Clone, Debug)]
 pub struct BlockMemory {
     /// The address of `bytes[0]`.

@@ -52,6 +52,12 @@ pub const RETURN_ADDR: u64 = 0x0f00_0000;
 pub const TRAP_BASE: u64 = 0x0e00_0000;
 /// How many trap slots there are.
 pub const TRAP_SLOTS: u32 = 1024;
+/// Where an emulated machine's GC heap starts (`Machine::map_heap`): above every buffer
+/// (`jit_core::memory::MEMORY_BASE` plus its limit), clear of the code, frame, stack and
+/// trap regions.
+pub const HEAP_BASE: u64 = 0x3000_0000;
+/// The most bytes a GC heap may take.
+pub const HEAP_LIMIT: u64 = 64 << 20;
 const PAGE: u64 = 4096;
 
 /// An emulated CPU model.
@@ -411,6 +417,8 @@ pub struct Machine {
     counting: bool,
     /// ELF images loaded so far, by a hash of their bytes, with their symbols.
     elves: Vec<(u64, std::collections::HashMap<String, u64>)>,
+    /// Bytes mapped for the GC heap at [`HEAP_BASE`].
+    heap_mapped: u64,
 }
 
 impl Machine {
@@ -465,7 +473,27 @@ impl Machine {
             cpu,
             counting: false,
             elves: Vec::new(),
+            heap_mapped: 0,
         })
+    }
+
+    /// Maps `bytes` (rounded up to pages, at most [`HEAP_LIMIT`]) of zeroed memory for a GC
+    /// heap at [`HEAP_BASE`], dropping the heap mapped before if any; the collector
+    /// (`jit_core::gc::Heap`) works on it through this machine's `HeapMemory`.
+    pub fn map_heap(&mut self, bytes: u64) -> Result<(), EmuError> {
+        if bytes > HEAP_LIMIT {
+            return Err(EmuError::Setup(format!(
+                "a GC heap of {bytes} bytes is larger than {HEAP_LIMIT}"
+            )));
+        }
+        if self.heap_mapped > 0 {
+            setup(self.uc.mem_unmap(HEAP_BASE, self.heap_mapped))?;
+            self.heap_mapped = 0;
+        }
+        let len = bytes.next_multiple_of(PAGE).max(PAGE);
+        setup(self.uc.mem_map(HEAP_BASE, len, Prot::READ | Prot::WRITE))?;
+        self.heap_mapped = len;
+        Ok(())
     }
 
     /// The CPU model.
@@ -1057,6 +1085,20 @@ fn run_code(
     let frame = machine.read_frame(frame.len()).map_err(fault)?;
     machine.read_memory(memory).map_err(fault)?;
     Ok((index as u64, frame))
+}
+
+impl jit_core::gc::HeapMemory for Machine {
+    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), jit_core::gc::GcError> {
+        self.uc
+            .mem_read(addr, buf)
+            .map_err(|e| jit_core::gc::GcError::Memory(format!("{addr:#x}: {e:?}")))
+    }
+
+    fn write(&mut self, addr: u64, bytes: &[u8]) -> Result<(), jit_core::gc::GcError> {
+        self.uc
+            .mem_write(addr, bytes)
+            .map_err(|e| jit_core::gc::GcError::Memory(format!("{addr:#x}: {e:?}")))
+    }
 }
 
 /// A tree on an emulated ARM machine: the root at [`CODE_BASE`], bridges after it in the
