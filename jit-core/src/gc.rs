@@ -675,22 +675,12 @@ fn read_slot(
     t: FieldType,
     addr: u64,
 ) -> Result<crate::ir::Scalar, GcError> {
-    use crate::ir::{MemType, Scalar};
     Ok(match t {
-        FieldType::Ref => Scalar::Ref(heap.read_word(mem, addr)?),
+        FieldType::Ref => crate::ir::Scalar::Ref(heap.read_word(mem, addr)?),
         FieldType::Mem(m) => {
             let mut b = [0u8; 8];
             mem.read(addr, &mut b[..m.size() as usize])?;
-            let raw = u64::from_le_bytes(b);
-            match m {
-                MemType::I8 => Scalar::I32(raw as u8 as i8 as i32),
-                MemType::U8 => Scalar::I32(raw as u8 as i32),
-                MemType::I16 => Scalar::I32(raw as u16 as i16 as i32),
-                MemType::U16 => Scalar::I32(raw as u16 as i32),
-                MemType::I32 => Scalar::I32(raw as u32 as i32),
-                MemType::I64 => Scalar::I64(raw as i64),
-                MemType::F64 => Scalar::F64(raw),
-            }
+            m.extend(u64::from_le_bytes(b))
         }
     })
 }

@@ -375,13 +375,7 @@ fn object_op(
     };
     // A narrow field keeps only its bits, extended as it is read.
     let narrow = |t: FieldType, v: Scalar| match (t, v) {
-        (FieldType::Mem(m), Scalar::I32(x)) => Scalar::I32(match m {
-            crate::ir::MemType::I8 => x as i8 as i32,
-            crate::ir::MemType::U8 => x as u8 as i32,
-            crate::ir::MemType::I16 => x as i16 as i32,
-            crate::ir::MemType::U16 => x as u16 as i32,
-            _ => x,
-        }),
+        (FieldType::Mem(m), Scalar::I32(_)) => m.extend(v.bits() as u64),
         (_, v) => v,
     };
     let index = |i: Scalar, length: usize| match i {

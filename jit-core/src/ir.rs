@@ -300,6 +300,20 @@ impl MemType {
         }
     }
 
+    /// The value a load of this type gives from `raw`, whose low [`MemType::size`] bytes
+    /// are the ones in memory: extended to `i32` as the type says, or the whole bits.
+    pub fn extend(self, raw: u64) -> Scalar {
+        match self {
+            MemType::I8 => Scalar::I32(raw as u8 as i8 as i32),
+            MemType::U8 => Scalar::I32(raw as u8 as i32),
+            MemType::I16 => Scalar::I32(raw as u16 as i16 as i32),
+            MemType::U16 => Scalar::I32(raw as u16 as i32),
+            MemType::I32 => Scalar::I32(raw as u32 as i32),
+            MemType::I64 => Scalar::I64(raw as i64),
+            MemType::F64 => Scalar::F64(raw),
+        }
+    }
+
     /// The IR type of the value loaded or stored.
     pub fn value_type(self) -> Type {
         match self {
@@ -930,9 +944,7 @@ impl Trace {
                 item(k)?;
                 (vec![r], Some(Type::I32))
             }
-            (ObjOp::GuardClass | ObjOp::GuardNonnullClass, Extra::Exit { .. }) => {
-                (vec![r, Type::I32], None)
-            }
+            (ObjOp::GuardClass | ObjOp::GuardNonnullClass, _) => (vec![r, Type::I32], None),
             _ => return None,
         })
     }

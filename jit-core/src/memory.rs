@@ -258,16 +258,7 @@ impl Memory {
         let b = self.read(addr, ty.size())?;
         let mut w = [0u8; 8];
         w[..b.len()].copy_from_slice(b);
-        let raw = u64::from_le_bytes(w);
-        Ok(match ty {
-            MemType::I8 => Scalar::I32(raw as u8 as i8 as i32),
-            MemType::U8 => Scalar::I32(raw as u8 as i32),
-            MemType::I16 => Scalar::I32(raw as u16 as i16 as i32),
-            MemType::U16 => Scalar::I32(raw as u16 as i32),
-            MemType::I32 => Scalar::I32(raw as u32 as i32),
-            MemType::I64 => Scalar::I64(raw as i64),
-            MemType::F64 => Scalar::F64(raw),
-        })
+        Ok(ty.extend(u64::from_le_bytes(w)))
     }
 
     /// Stores the low `ty.size()` bytes of `value` (little-endian).

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use jit_core::backend::{Backend, CompileError, CompiledTrace};
-use jit_core::compile::{compile, compile_bridge, compile_loop, CompileOptions};
+use jit_core::compile::{compile, compile_bridge, compile_entry, compile_loop, CompileOptions};
 use jit_core::interp::{
     run, run_part, Checked, ExitKind, InterpError, Outcome, RunOptions, Start, TreeState,
 };
@@ -225,6 +225,16 @@ impl InterpTree<'_> {
             .map(|p| Checked::new(p, externs))
             .collect::<Result<Vec<_>, _>>()?;
         let loops = loop_of(self.parts.len(), self.bridges);
+        // Each label token's loop, looked up once rather than at every jump.
+        let owners: HashMap<u32, usize> = (0..self.parts.len())
+            .filter(|&p| loops[p] == p)
+            .flat_map(|p| {
+                let t = &self.parts[p];
+                (0..t.ops.len())
+                    .filter(|&i| t.ops[i].opcode == jit_core::ir::Opcode::Label)
+                    .map(move |i| (t.label_token(i), p))
+            })
+            .collect();
         let mut part = first;
         path.clear();
         let mut start = Start::Inputs;
@@ -253,11 +263,7 @@ impl InterpTree<'_> {
                     // To the label the jump names in any loop, else its loop's header.
                     (part, start) = match self.parts[part].jump_token() {
                         Some(t) => (
-                            (0..self.parts.len())
-                                .find(|&p| {
-                                    loops[p] == p && self.parts[p].label_with_token(t).is_some()
-                                })
-                                .ok_or(InterpError::NoLabel)?,
+                            *owners.get(&t).ok_or(InterpError::NoLabel)?,
                             Start::Target(t),
                         ),
                         None => (loops[part], Start::Label),
@@ -672,31 +678,38 @@ pub fn build_tree<'t>(
                 tree.attach(at, code.code)
                     .map_err(|e| format!("{name}: attaching bridge {k}: {e}"))?;
             }
-            None if parts[k].label_index().is_some() => {
-                let code = compile_loop(
-                    target.backend(),
-                    &parts[k],
-                    externs,
-                    CompileOptions::default(),
-                    tree.exits().loop_in(),
-                )
-                .map_err(|e| format!("{name}: loop {k}: {e}"))?;
-                each(k, &code);
-                tree.add_loop(code.code)
-                    .map_err(|e| format!("{name}: adding loop {k}: {e}"))?;
-            }
             None => {
-                let code = jit_core::compile::compile_entry(
-                    target.backend(),
-                    &parts[k],
-                    externs,
-                    CompileOptions::default(),
-                    tree.exits().entry_in(),
-                )
-                .map_err(|e| format!("{name}: entry {k}: {e}"))?;
+                // A further loop, or an entry (no label of its own).
+                let entry = parts[k].label_index().is_none();
+                let (what, compiled) = if entry {
+                    let into = tree.exits().entry_in();
+                    let c = compile_entry(
+                        target.backend(),
+                        &parts[k],
+                        externs,
+                        CompileOptions::default(),
+                        into,
+                    );
+                    ("entry", c)
+                } else {
+                    let into = tree.exits().loop_in();
+                    let c = compile_loop(
+                        target.backend(),
+                        &parts[k],
+                        externs,
+                        CompileOptions::default(),
+                        into,
+                    );
+                    ("loop", c)
+                };
+                let code = compiled.map_err(|e| format!("{name}: {what} {k}: {e}"))?;
                 each(k, &code);
-                tree.add_entry(code.code)
-                    .map_err(|e| format!("{name}: adding entry {k}: {e}"))?;
+                let added = if entry {
+                    tree.add_entry(code.code)
+                } else {
+                    tree.add_loop(code.code)
+                };
+                added.map_err(|e| format!("{name}: adding {what} {k}: {e}"))?;
             }
         }
     }

@@ -64,6 +64,31 @@ fn the_parser_target_holds_on_random_and_near_miss_text() {
         text
     });
     run_on("parse (near misses)", tracejit::fuzz::parse, near_misses);
+    // The examples' near misses reach what the generator does not write: tree files with
+    // further loops and bridges, object declarations and operations.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let mut examples: Vec<Vec<u8>> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "trace"))
+        .map(|p| std::fs::read(p).unwrap())
+        .collect();
+    examples.sort();
+    let example_misses = random_inputs(0x0e1a_3b1e, 3_000).map(move |bytes| {
+        let mut text = examples[bytes[0] as usize % examples.len()].clone();
+        for k in 1..4 {
+            let at = (bytes[k] as usize * 131 + bytes[k + 3] as usize) % (text.len() + 1);
+            if at < text.len() {
+                text[at] = b"(),=[]-L.0#\n<>"[bytes[k + 6] as usize % 14];
+            }
+        }
+        text
+    });
+    run_on(
+        "parse (example near misses)",
+        tracejit::fuzz::parse,
+        example_misses,
+    );
 }
 
 #[test]

@@ -487,17 +487,10 @@ impl Parser {
             (Opcode::Jump, Some((t, _))) => self.trace.label_with_token(t),
             _ => self.label,
         };
-        let object_types = match (opcode.sig(), &object) {
-            (Sig::Object(o), Some(e)) => self.trace.object_op_types(o, e).map(|(a, _)| a),
-            (Sig::Object(o), None) => self
+        let object_types = match opcode.sig() {
+            Sig::Object(o) => self
                 .trace
-                .object_op_types(
-                    o,
-                    &Extra::Exit {
-                        id: ExitId(0),
-                        fail_args: Vec::new(),
-                    },
-                )
+                .object_op_types(o, object.as_ref().unwrap_or(&Extra::None))
                 .map(|(a, _)| a),
             _ => None,
         };
