@@ -11,9 +11,9 @@ use jit_core::backend::{
     CompileError, CompiledTrace, Def, Loc, OpConstraints, Reg as PReg, RegClass, RegSet, Use,
 };
 use jit_core::codebuf::{FixupError, Label};
-use jit_core::emit::{Emission, EmitKind, Isa, RelocTarget};
+use jit_core::emit::{Deferred, Emission, EmitKind, Isa, RelocTarget};
 use jit_core::frame::{FrameContract, NativeFrame};
-use jit_core::ir::{MemType, Opcode, Scalar, Sig, Trace, Type};
+use jit_core::ir::{Extra as IrExtra, GcOp, MemType, ObjOp, Opcode, Scalar, Sig, Trace, Type};
 use jit_core::liveness::Liveness;
 use jit_core::regalloc::{Allocation, Move};
 use target_lexicon::Triple;
@@ -34,6 +34,7 @@ pub fn constraints(
     let op = &trace.ops[i];
     out.uses.clear();
     out.clobbers = RegSet::EMPTY;
+    out.live_across = false;
     let cmp_def = if live.fuses_with_next_guard(trace, i) {
         Def::Flags
     } else {
@@ -121,7 +122,30 @@ pub fn constraints(
         Sig::Label | Sig::Jump => {
             return unsupported("label and jump are handled by the allocator")
         }
-        Sig::Object(_) => return unsupported("GC objects are refused by the compile driver"),
+        Sig::Object(ObjOp::GuardClass | ObjOp::GuardNonnullClass) => (&[Reg, Any], Def::None),
+        Sig::Object(_) => {
+            return unsupported("object operations reach backends lowered by the GC rewrite")
+        }
+        Sig::Gc(GcOp::Alloc) => {
+            // The fast path uses ip and lr itself: a constant operand must be an immediate.
+            let imm = |k: usize| match op.args[k] {
+                jit_core::ir::Operand::Const(c) if ArmImm::encode(int_bits(c)).is_some() => Any,
+                _ => Reg,
+            };
+            out.live_across = true;
+            out.uses.push(imm(0));
+            if op.args.len() == 2 {
+                out.uses.push(imm(1));
+            }
+            out.def = Some(Def::Reg);
+            return Ok(());
+        }
+        Sig::Gc(GcOp::WriteBarrier) => {
+            out.live_across = true;
+            (&[Reg], Def::None)
+        }
+        Sig::Gc(GcOp::LoadRef) => (&[Reg, Any], Def::Reg),
+        Sig::Gc(GcOp::StoreRef) => (&[Reg, Any, Any], Def::None),
     };
     out.uses.extend_from_slice(uses);
     out.def = Some(def);
@@ -666,6 +690,19 @@ impl Emitter<'_> {
                     exit,
                 );
             }
+            Opcode::GuardClass | Opcode::GuardNonnullClass => {
+                let p = gpr(args[0]);
+                let zero = ArmImm::encode(0).expect("0");
+                if op.opcode == Opcode::GuardNonnullClass {
+                    self.put(enc::dp_imm(Cond::Al, Dp::Cmp, true, 0, p, zero));
+                    self.branch_to(Cond::Eq, false, exit);
+                }
+                let header =
+                    MemOffset::new(jit_core::objects::TYPE_ID_OFFSET as i32, 4095).expect("small");
+                self.put(enc::mem_imm(Cond::Al, true, false, IP, p, header));
+                self.dp(Dp::Cmp, true, 0, IP, args[1]);
+                self.branch_to(Cond::Ne, false, exit);
+            }
             Opcode::GuardNoOverflow | Opcode::GuardOverflow => {
                 // After SMULL + CMP hi, lo, asr #31, overflow is NE; after ADDS/SUBS, VS.
                 let mul = i > 0 && self.c.trace.ops[i - 1].opcode == Opcode::IntMulOvf;
@@ -751,6 +788,162 @@ impl Emitter<'_> {
                 self.put(enc::vmov_to_d(Cond::Al, r.hw, 0, 1));
             }
         }
+        Ok(())
+    }
+
+    /// `mov rd, l` for an integer operand in a register or an immediate.
+    fn mov_from(&mut self, rd: u8, l: Loc) {
+        match l {
+            Loc::Reg(r) => self.put(enc::dp_reg(
+                Cond::Al,
+                Dp::Mov,
+                false,
+                rd,
+                0,
+                r.hw,
+                Shift::Lsl,
+                0,
+            )),
+            Loc::Const(c) => self.mov_imm(rd, int_bits(c)),
+            Loc::Slot(s) => self.ldr_frame(rd, self.c.layout.slot_word(s), 0),
+            Loc::Flags => panic!("an operand in the flags"),
+        }
+    }
+
+    /// `gc_alloc`: the nursery bump inline, the collector out of line.
+    fn gc_alloc(&mut self, i: usize) {
+        let al = Cond::Al;
+        let args = self.c.alloc.args(i);
+        let rd = gpr(self.c.alloc.result(i).expect("verified"));
+        let gc = self.c.layout.gc;
+        let resume = self.c.buf.label();
+        let slow = self.c.defer(i, resume);
+        // An array longer than the collector allows goes to the slow path, which refuses it.
+        if let Some(&len) = args.get(1) {
+            let max = jit_core::gc::MAX_ARRAY_LENGTH;
+            match len {
+                Loc::Const(c) if int_bits(c) <= max => {}
+                Loc::Const(_) => self.branch_to(al, false, slow),
+                other => {
+                    let m = ArmImm::encode(max).expect("a power of two");
+                    self.put(enc::dp_imm(al, Dp::Cmp, true, 0, gpr(other), m));
+                    self.branch_to(Cond::Hi, false, slow);
+                }
+            }
+        }
+        // ip = free; lr = top - free; to the slow path when that is below the size.
+        self.ldr_frame(IP, gc, 0);
+        self.ldr_frame(LR, gc + 1, 0);
+        self.put(enc::dp_reg(al, Dp::Sub, false, LR, LR, IP, Shift::Lsl, 0));
+        self.dp(Dp::Cmp, true, 0, LR, args[0]);
+        self.branch_to(Cond::Lo, false, slow);
+        self.dp(Dp::Add, false, LR, IP, args[0]);
+        self.str_frame(LR, gc, 0);
+        self.put(enc::dp_reg(al, Dp::Mov, false, rd, 0, IP, Shift::Lsl, 0));
+        self.c.buf.bind(resume);
+    }
+
+    /// The slow path of a GC primitive (as on x86-64): live registers a call may destroy
+    /// and those holding refs saved in their frame words, the collector called through
+    /// its trap slot, the registers reloaded. An allocation's GC map sits at the start,
+    /// jumped over.
+    fn gc_slow_path(&mut self, d: Deferred) -> Result<(), CompileError> {
+        let al = Cond::Al;
+        let i = d.op;
+        let op = &self.c.trace.ops[i];
+        let alloc = self.c.alloc;
+        let args = alloc.args(i);
+        let layout = self.c.layout;
+        let alloc_op = op.opcode == Opcode::GcAlloc;
+        let map_at = if alloc_op {
+            let IrExtra::Object(decl) = op.extra else {
+                unreachable!("verified: gc_alloc names its type")
+            };
+            let words = jit_core::gcrun::gc_map_words(alloc.live_across(i), &layout);
+            let blob =
+                jit_core::gcrun::gc_map_blob(jit_core::objects::type_id(decl as usize), &words);
+            let over = self.c.buf.label();
+            self.branch_to(al, false, over);
+            let start = self.c.buf.offset();
+            self.c.buf.bytes.extend_from_slice(&blob);
+            self.c.data_range(start, blob.len() as u32);
+            self.c.buf.bind(over);
+            Some(start)
+        } else {
+            None
+        };
+        let saved: Vec<(PReg, Type)> = alloc
+            .live_across(i)
+            .iter()
+            .filter_map(|&(l, ty)| match l {
+                Loc::Reg(r) if CALLER_SAVED.contains(r) || ty == Type::Ref => Some((r, ty)),
+                _ => None,
+            })
+            .collect();
+        for &(r, _) in &saved {
+            match r.class {
+                RegClass::Int => self.str_frame(r.hw, layout.save_word(r), 0),
+                RegClass::Float => self.vmem_frame(false, r.hw, layout.save_word(r)),
+            }
+        }
+        let mov = |e: &mut Self, rd: u8, rm: u8| {
+            e.put(enc::dp_reg(al, Dp::Mov, false, rd, 0, rm, Shift::Lsl, 0))
+        };
+        if let Some(map) = map_at {
+            self.mov_from(IP, args[0]);
+            match args.get(1) {
+                Some(&len) => self.mov_from(LR, len),
+                None => self.mov_imm(LR, 0),
+            }
+            mov(self, 1, IP);
+            mov(self, 2, LR);
+            // r3 = the map: pc reads 8 ahead of the first sub.
+            let back = self.c.buf.offset() + 8 - map;
+            for (k, c) in chunks(back).enumerate() {
+                let imm = ArmImm::encode(c).expect("a rotated byte");
+                self.put(enc::dp_imm(
+                    al,
+                    Dp::Sub,
+                    false,
+                    3,
+                    if k == 0 { PC } else { 3 },
+                    imm,
+                ));
+            }
+        } else {
+            mov(self, IP, gpr(args[0]));
+            mov(self, 1, IP);
+        }
+        mov(self, 0, FP);
+        let helper = if alloc_op {
+            jit_core::gcrun::ALLOC_HELPER
+        } else {
+            jit_core::gcrun::BARRIER_HELPER
+        };
+        let slot = self.c.call_target(helper);
+        self.mov_address(IP, TRAP_BASE + 4 * slot, RelocTarget::Extern(slot));
+        self.put(enc::blx(al, IP));
+        if alloc_op {
+            let rd = gpr(alloc.result(i).expect("verified"));
+            let failed = self.c.gc_failed();
+            self.put(enc::dp_imm(
+                al,
+                Dp::Cmp,
+                true,
+                0,
+                0,
+                ArmImm::encode(0).expect("0"),
+            ));
+            self.branch_to(Cond::Eq, false, failed);
+            mov(self, rd, 0);
+        }
+        for &(r, _) in &saved {
+            match r.class {
+                RegClass::Int => self.ldr_frame(r.hw, layout.save_word(r), 0),
+                RegClass::Float => self.vmem_frame(true, r.hw, layout.save_word(r)),
+            }
+        }
+        self.branch_to(al, false, d.resume);
         Ok(())
     }
 
@@ -995,7 +1188,45 @@ impl Emitter<'_> {
             Sig::CallHi | Sig::SameAs => {}
             Sig::GuardCond | Sig::GuardValue | Sig::GuardRef | Sig::GuardFlag => self.guard(i),
             Sig::Finish | Sig::Label | Sig::Jump => unreachable!("the driver's"),
+            Sig::Object(ObjOp::GuardClass | ObjOp::GuardNonnullClass) => self.guard(i),
             Sig::Object(_) => unreachable!("refused by constraints"),
+            Sig::Gc(GcOp::LoadRef) => {
+                let mem = op.mem().expect("verified");
+                let rd = gpr(res.expect("verified"));
+                let (base, off) = self.address(args[0], args[1], mem.scale, mem.offset, 4095);
+                self.put(enc::mem_imm(al, true, false, rd, base, off));
+            }
+            Sig::Gc(GcOp::StoreRef) => {
+                let mem = op.mem().expect("verified");
+                let (base, off) = self.address(args[0], args[1], mem.scale, mem.offset, 4095);
+                let v = match args[2] {
+                    Loc::Reg(r) => r.hw,
+                    Loc::Slot(s) => {
+                        self.ldr_frame(LR, self.c.layout.slot_word(s), 0);
+                        LR
+                    }
+                    Loc::Const(c) => {
+                        self.mov_imm(LR, int_bits(c));
+                        LR
+                    }
+                    Loc::Flags => panic!("a stored ref in the flags"),
+                };
+                self.put(enc::mem_imm(al, false, false, v, base, off));
+            }
+            Sig::Gc(GcOp::Alloc) => self.gc_alloc(i),
+            Sig::Gc(GcOp::WriteBarrier) => {
+                // Fast path: the object's flags byte has no FLAG_TRACK_YOUNG_PTRS.
+                let p = gpr(args[0]);
+                let resume = self.c.buf.label();
+                let slow = self.c.defer(i, resume);
+                let flags =
+                    MemOffset::new(jit_core::objects::GC_FLAGS_OFFSET as i32, 4095).expect("small");
+                self.put(enc::mem_imm(al, true, true, IP, p, flags));
+                let bit = ArmImm::encode(jit_core::gc::FLAG_TRACK_YOUNG_PTRS).expect("a bit");
+                self.put(enc::dp_imm(al, Dp::Tst, true, 0, IP, bit));
+                self.branch_to(Cond::Ne, false, slow);
+                self.c.buf.bind(resume);
+            }
         }
         Ok(())
     }
@@ -1175,6 +1406,10 @@ impl<'a> Isa<'a> for Emitter<'a> {
 
     fn checkpoint(&mut self) {
         self.island(false);
+    }
+
+    fn slow_path(&mut self, d: Deferred) -> Result<(), CompileError> {
+        self.gc_slow_path(d)
     }
 
     const JUMP_PATCH_BYTES: u32 = 4;

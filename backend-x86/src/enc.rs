@@ -255,6 +255,17 @@ impl Enc<'_> {
         self.modrm(None, w, &[0x8b], dst, Rm::Mem(src), false)
     }
 
+    /// `lea reg, [mem]` (64 bits); returns the offset of a RIP displacement.
+    pub fn lea(&mut self, dst: Gpr, src: Mem) -> Option<u32> {
+        self.modrm(None, true, &[0x8d], dst, Rm::Mem(src), false)
+    }
+
+    /// `test byte [mem], imm8`.
+    pub fn test_mi8(&mut self, dst: Mem, imm: u8) {
+        self.modrm(None, false, &[0xf6], 0, Rm::Mem(dst), false);
+        self.byte(imm);
+    }
+
     /// `mov [mem], reg` of 8, 16, 32 or 64 bits.
     pub fn store(&mut self, bits: u8, dst: Mem, src: Gpr) {
         match bits {

@@ -4,10 +4,10 @@ use jit_core::backend::{
     CompileError, CompiledTrace, Def, Loc, OpConstraints, Reg as PReg, RegClass, RegSet, Use,
 };
 use jit_core::codebuf::{FixupError, Label};
-use jit_core::emit::{Emission, EmitKind, Isa, RelocTarget};
+use jit_core::emit::{Deferred, Emission, EmitKind, Isa, RelocTarget};
 use jit_core::externs::Externs;
 use jit_core::frame::{FrameContract, NativeFrame};
-use jit_core::ir::{MemType, Opcode, Operand, Scalar, Sig, Trace, Type};
+use jit_core::ir::{Extra, GcOp, MemType, ObjOp, Opcode, Operand, Scalar, Sig, Trace, Type};
 use jit_core::liveness::Liveness;
 use jit_core::regalloc::{Allocation, Move};
 use target_lexicon::Triple;
@@ -38,6 +38,7 @@ pub fn constraints(
     let op = &trace.ops[i];
     out.uses.clear();
     out.clobbers = RegSet::EMPTY;
+    out.live_across = false;
     let fused = live.fuses_with_next_guard(trace, i);
     let cmp_def = if fused { Def::Flags } else { Def::Reg };
     let (uses, def): (&[Use], Def) = match op.opcode.sig() {
@@ -122,13 +123,28 @@ pub fn constraints(
                 reason: "label and jump are handled by the allocator".into(),
             })
         }
+        Sig::Object(ObjOp::GuardClass | ObjOp::GuardNonnullClass) => (&[Reg, Any], Def::None),
         Sig::Object(_) => {
             return Err(CompileError::Unsupported {
                 op: i,
                 opcode: op.opcode,
-                reason: "GC objects are refused by the compile driver".into(),
+                reason: "object operations reach backends lowered by the GC rewrite".into(),
             })
         }
+        Sig::Gc(GcOp::Alloc) => {
+            out.live_across = true;
+            if op.args.len() == 2 {
+                (&[Any, Any], Def::Reg)
+            } else {
+                (&[Any], Def::Reg)
+            }
+        }
+        Sig::Gc(GcOp::WriteBarrier) => {
+            out.live_across = true;
+            (&[Reg], Def::None)
+        }
+        Sig::Gc(GcOp::LoadRef) => (&[Reg, Any], Def::Reg),
+        Sig::Gc(GcOp::StoreRef) => (&[Reg, Any, Any], Def::None),
     };
     out.uses.extend_from_slice(uses);
     out.def = Some(def);
@@ -404,6 +420,20 @@ impl Emitter<'_> {
             }
             Opcode::GuardNoOverflow => self.jcc_to(Cond::O, exit),
             Opcode::GuardOverflow => self.jcc_to(Cond::No, exit),
+            Opcode::GuardClass | Opcode::GuardNonnullClass => {
+                let p = gpr(args[0]);
+                if op.opcode == Opcode::GuardNonnullClass {
+                    self.enc().test_rr(true, p, p);
+                    self.jcc_to(Cond::E, exit);
+                }
+                let tid = match args[1] {
+                    Loc::Const(c) => c.bits() as i32,
+                    other => panic!("a class guard's type id in {other:?}"),
+                };
+                let header = Mem::base(p, jit_core::objects::TYPE_ID_OFFSET as i32);
+                self.enc().alu_ri(Alu::Cmp, false, Rm::Mem(header), tid);
+                self.jcc_to(Cond::Ne, exit);
+            }
             other => unreachable!("{other} is not a guard"),
         }
     }
@@ -732,7 +762,196 @@ impl Emitter<'_> {
             Sig::SameAs => {}
             Sig::GuardCond | Sig::GuardValue | Sig::GuardRef | Sig::GuardFlag => self.guard(i),
             Sig::Finish | Sig::Label | Sig::Jump => unreachable!("the driver's"),
+            Sig::Object(ObjOp::GuardClass | ObjOp::GuardNonnullClass) => self.guard(i),
             Sig::Object(_) => unreachable!("refused by constraints"),
+            Sig::Gc(GcOp::LoadRef) => {
+                let mem = op.mem().expect("verified");
+                let addr = self.address(args[0], args[1], mem.scale, mem.offset);
+                self.enc().load(true, gpr(res.expect("verified")), addr);
+            }
+            Sig::Gc(GcOp::StoreRef) => {
+                let mem = op.mem().expect("verified");
+                let addr = self.address(args[0], args[1], mem.scale, mem.offset);
+                match args[2] {
+                    Loc::Reg(r) => self.enc().store(64, addr, r.hw),
+                    Loc::Slot(s) => {
+                        self.enc().load(true, SCRATCH2, slot_mem(s));
+                        self.enc().store(64, addr, SCRATCH2);
+                    }
+                    Loc::Const(c) => match i32::try_from(int_bits(c)) {
+                        Ok(x) => self.enc().store_imm(64, addr, x),
+                        Err(_) => {
+                            self.enc().mov_ri(SCRATCH2, int_bits(c));
+                            self.enc().store(64, addr, SCRATCH2);
+                        }
+                    },
+                    Loc::Flags => panic!("a stored ref in the flags"),
+                }
+            }
+            Sig::Gc(GcOp::Alloc) => self.gc_alloc(i),
+            Sig::Gc(GcOp::WriteBarrier) => {
+                // Fast path: the object's flags byte has no FLAG_TRACK_YOUNG_PTRS.
+                let p = gpr(args[0]);
+                let resume = self.c.buf.label();
+                let slow = self.c.defer(i, resume);
+                let flags = Mem::base(p, jit_core::objects::GC_FLAGS_OFFSET as i32);
+                self.enc()
+                    .test_mi8(flags, jit_core::gc::FLAG_TRACK_YOUNG_PTRS as u8);
+                self.jcc_to(Cond::Ne, slow);
+                self.c.buf.bind(resume);
+            }
+        }
+        Ok(())
+    }
+
+    /// An integer operand into `dst` as 32 bits, zero-extended (register, slot or
+    /// constant).
+    fn mov32_from(&mut self, dst: u8, l: Loc) {
+        match l {
+            Loc::Reg(r) => self.enc().mov_rr(false, dst, r.hw),
+            Loc::Slot(s) => {
+                self.enc().load(false, dst, slot_mem(s));
+            }
+            Loc::Const(c) => self.enc().mov_ri(dst, c.bits() as u32 as i64),
+            Loc::Flags => panic!("an allocation size in the flags"),
+        }
+    }
+
+    /// `gc_alloc`: the nursery bump inline, the collector out of line.
+    fn gc_alloc(&mut self, i: usize) {
+        let args = self.c.alloc.args(i);
+        let dst = gpr(self.c.alloc.result(i).expect("verified"));
+        let free = Mem::base(RBP, regs::word_disp(regs::FRAME.gc));
+        let top = Mem::base(RBP, regs::word_disp(regs::FRAME.gc + 1));
+        let resume = self.c.buf.label();
+        let slow = self.c.defer(i, resume);
+        // An array longer than the collector allows goes to the slow path, which refuses it.
+        if let Some(&len) = args.get(1) {
+            let max = jit_core::gc::MAX_ARRAY_LENGTH as i32;
+            match len {
+                Loc::Const(c) if (c.bits() as u32) <= max as u32 => {}
+                Loc::Const(_) => self.jmp_to(slow),
+                Loc::Reg(r) => {
+                    self.enc().alu_ri(Alu::Cmp, false, Rm::Reg(r.hw), max);
+                    self.jcc_to(Cond::A, slow);
+                }
+                other => {
+                    let rm = self.rm(other);
+                    self.enc().alu_ri(Alu::Cmp, false, rm, max);
+                    self.jcc_to(Cond::A, slow);
+                }
+            }
+        }
+        // r11 = free; r10 = free + size (size zero-extended: below 2^32, no wrap).
+        self.enc().load(true, SCRATCH, free);
+        match args[0] {
+            Loc::Const(c) if (c.bits() as u32) < i32::MAX as u32 => {
+                self.enc()
+                    .lea(SCRATCH2, Mem::base(SCRATCH, c.bits() as i32));
+            }
+            other => {
+                self.mov32_from(SCRATCH2, other);
+                self.enc().alu_rr(Alu::Add, true, SCRATCH2, SCRATCH);
+            }
+        }
+        self.enc().alu_rm(Alu::Cmp, true, SCRATCH2, top);
+        self.jcc_to(Cond::A, slow);
+        self.enc().store(64, free, SCRATCH2);
+        self.enc().mov_rr(true, dst, SCRATCH);
+        self.c.buf.bind(resume);
+    }
+
+    /// The slow path of a GC primitive: the registers live across it that a call may
+    /// destroy, and those holding refs, saved in their frame words (the collector updates
+    /// the refs there, and in the slots the GC map names); the collector's entry called;
+    /// the registers reloaded.
+    fn gc_slow_path(&mut self, d: Deferred) -> Result<(), CompileError> {
+        let i = d.op;
+        let op = &self.c.trace.ops[i];
+        let alloc = self.c.alloc;
+        let args = alloc.args(i);
+        let layout = self.c.layout;
+        let saved: Vec<(PReg, Type)> = alloc
+            .live_across(i)
+            .iter()
+            .filter_map(|&(l, ty)| match l {
+                Loc::Reg(r) if regs::CALLER_SAVED.contains(r) || ty == Type::Ref => Some((r, ty)),
+                _ => None,
+            })
+            .collect();
+        // The arguments first, into the scratch registers (they may live in argument
+        // registers), then the saves.
+        let alloc_op = op.opcode == Opcode::GcAlloc;
+        if alloc_op {
+            self.mov32_from(SCRATCH2, args[0]);
+            match args.get(1) {
+                Some(&len) => self.mov32_from(SCRATCH, len),
+                None => self.enc().mov_ri(SCRATCH, 0),
+            }
+        } else {
+            self.enc().mov_rr(true, SCRATCH, gpr(args[0]));
+        }
+        for &(r, _) in &saved {
+            let at = Mem::base(RBP, regs::word_disp(layout.save_word(r)));
+            match r.class {
+                RegClass::Int => self.enc().store(64, at, r.hw),
+                RegClass::Float => self.enc().movsd_store(at, r.hw),
+            }
+        }
+        self.enc().mov_rr(true, RDI, RBP);
+        let map = self.c.buf.label();
+        let helper = if alloc_op {
+            self.enc().mov_rr(false, RSI, SCRATCH2);
+            self.enc().mov_rr(false, RDX, SCRATCH);
+            let at = self.enc().lea(RCX, Mem::Rip).expect("a RIP displacement");
+            self.rel32(at, map);
+            jit_core::gcrun::ALLOC_HELPER
+        } else {
+            self.enc().mov_rr(true, RSI, SCRATCH);
+            jit_core::gcrun::BARRIER_HELPER
+        };
+        let addr = jit_core::legalize::helpers()
+            .get(helper)
+            .and_then(|f| f.native)
+            .ok_or_else(|| CompileError::UnknownExtern(helper.to_string()))?;
+        let target = self.c.call_target(helper);
+        let at = self.enc().movabs(SCRATCH, addr as i64);
+        self.c.reloc(at, ABS64, RelocTarget::Extern(target));
+        self.enc().call_r(SCRATCH);
+        if alloc_op {
+            let dst = gpr(alloc.result(i).expect("verified"));
+            let failed = self.c.gc_failed();
+            self.enc().test_rr(true, RAX, RAX);
+            self.jcc_to(Cond::E, failed);
+            self.enc().mov_rr(true, dst, RAX);
+        }
+        for &(r, _) in &saved {
+            let at = Mem::base(RBP, regs::word_disp(layout.save_word(r)));
+            match r.class {
+                RegClass::Int => {
+                    self.enc().load(true, r.hw, at);
+                }
+                RegClass::Float => {
+                    self.enc().movsd_load(r.hw, Rm::Mem(at));
+                }
+            }
+        }
+        self.jmp_to(d.resume);
+        if alloc_op {
+            // The GC map: the type id, then the frame words holding refs.
+            let Extra::Object(decl) = op.extra else {
+                unreachable!("verified: gc_alloc names its type")
+            };
+            let words = jit_core::gcrun::gc_map_words(alloc.live_across(i), &layout);
+            while !self.c.buf.offset().is_multiple_of(4) {
+                self.c.buf.bytes.push(0xcc);
+            }
+            self.c.buf.bind(map);
+            let start = self.c.buf.offset();
+            let blob =
+                jit_core::gcrun::gc_map_blob(jit_core::objects::type_id(decl as usize), &words);
+            self.c.buf.bytes.extend_from_slice(&blob);
+            self.c.data_range(start, blob.len() as u32);
         }
         Ok(())
     }
@@ -784,6 +1003,10 @@ impl<'a> Isa<'a> for Emitter<'a> {
 
     fn op(&mut self, i: usize) -> Result<(), CompileError> {
         Emitter::op(self, i)
+    }
+
+    fn slow_path(&mut self, d: Deferred) -> Result<(), CompileError> {
+        self.gc_slow_path(d)
     }
 
     const JUMP_PATCH_BYTES: u32 = 5;

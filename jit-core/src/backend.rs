@@ -167,6 +167,10 @@ pub struct OpConstraints {
     pub def: Option<Def>,
     /// Registers the operation destroys.
     pub clobbers: RegSet,
+    /// The lowering calls out of line and needs where the values live across the op are
+    /// ([`crate::regalloc::Allocation::live_across`]): the GC primitives' slow paths,
+    /// which save them, and at a safepoint hand the collector the refs among them.
+    pub live_across: bool,
 }
 
 /// Where a value is at an operation, as the allocator decided.
@@ -301,6 +305,9 @@ pub struct CompiledTrace {
     pub first_exit: u32,
     /// The branches to exit stubs (a guard's own branch; two for some float guards).
     pub exit_branches: Vec<crate::emit::ExitBranch>,
+    /// The GC object types the trace declares (set by the compile driver): the runtime
+    /// builds the heap its allocations come from with them. Empty without objects.
+    pub objects: Vec<crate::objects::ObjectDecl>,
     /// Per exit (indexed like `exits`; empty when none may, or not a guard): which fail args may
     /// hold a NaN made by the target's arithmetic, so a bridge canonicalizes them where
     /// their bits escape (set by the compile driver).

@@ -45,6 +45,11 @@ impl TraceBuilder {
         })
     }
 
+    /// Sets the GC object types the trace declares (type id `k + 1` for the `k`-th).
+    pub fn objects(&mut self, decls: &[crate::objects::ObjectDecl]) {
+        self.trace.objects = decls.to_vec();
+    }
+
     /// Adds an input argument.
     pub fn input(&mut self, ty: Type) -> Value {
         let v = self.trace.values.push(ValueData {

@@ -186,22 +186,6 @@ fn compile_kind(
         Part::Root | Part::Loop(_) => None,
     };
     verify(trace).map_err(CompileError::Invalid)?;
-    // The interpreter runs GC objects; backends get them with the GC rewrite pass, which
-    // lowers them to nursery bumps, barriers and loads and stores at each target's layout.
-    if let Some((i, op)) = trace
-        .ops
-        .iter()
-        .enumerate()
-        .find(|(_, o)| o.opcode.is_object_op())
-    {
-        return Err(CompileError::Unsupported {
-            op: i,
-            opcode: op.opcode,
-            reason: "GC objects run in the interpreter only so far: no backend compiles them \
-                     before the GC rewrite pass (issue 15)"
-                .into(),
-        });
-    }
     if let Err(mut errors) = externs.check_decls(trace) {
         return Err(CompileError::Extern(errors.swap_remove(0).1));
     }
@@ -237,8 +221,19 @@ fn compile_kind(
         _ => std::borrow::Cow::Borrowed(trace),
     };
     let original = trace;
-    let trace: &Trace = &extended;
     let caps = backend.capabilities();
+    // Object operations become nursery bumps, barriers, loads and stores at the target's
+    // layout, before legalization splits and soft-floats what they load and store.
+    let extended = match crate::gcrewrite::rewrite(
+        &extended,
+        crate::objects::TargetLayout::for_word_bits(caps.word_bits),
+    )
+    .0
+    {
+        std::borrow::Cow::Owned(t) => std::borrow::Cow::Owned(t),
+        std::borrow::Cow::Borrowed(_) => extended,
+    };
+    let trace: &Trace = &extended;
     let float_regs = !backend.registers().float.is_empty();
     let passes = crate::legalize::Passes::for_target(caps);
     // A bridge's inputs may hold NaNs its parent's arithmetic made (the parent says which).
@@ -407,7 +402,7 @@ fn compile_kind(
             }
         }
     }
-    if matches!(legal, std::borrow::Cow::Owned(_)) {
+    if matches!(legal, std::borrow::Cow::Owned(_)) || original.ops.len() != extended.ops.len() {
         rejoin(&mut code, original, mode);
     }
     // The budget exit's values as the original jump has them (hoisted constants dropped).

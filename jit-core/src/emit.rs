@@ -91,6 +91,23 @@ pub struct LabelState {
     pub hoisted: Vec<crate::ir::Scalar>,
 }
 
+/// Out-of-line code of op `op` (a GC primitive's slow path), emitted after the trace's
+/// ops by [`Isa::slow_path`]: entered by a branch to `entry`, it ends with a jump back to
+/// `resume`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deferred {
+    /// The op.
+    pub op: usize,
+    /// Where the slow path starts.
+    pub entry: Label,
+    /// Where the op's fast path goes on.
+    pub resume: Label,
+}
+
+/// What a compiled trace returns when the collector could not allocate (out of memory, or
+/// a length out of range): the runtime reports the collector's error.
+pub const GC_FAILED_EXIT: u32 = 0xffff_fff0;
+
 /// What a relocation refers to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RelocTarget {
@@ -192,6 +209,8 @@ pub struct Emission<'a> {
     /// would overwrite it.
     clear_until: u32,
     budget: Label,
+    deferred: Vec<Deferred>,
+    gc_failed: Option<Label>,
 }
 
 impl<'a> Emission<'a> {
@@ -244,7 +263,34 @@ impl<'a> Emission<'a> {
             sites: Vec::new(),
             clear_until: 0,
             budget,
+            deferred: Vec::new(),
+            gc_failed: None,
         }
+    }
+
+    /// Asks for out-of-line code for op `op` that goes back to `resume` (bound by the
+    /// caller after its fast path); returns the label the fast path branches to.
+    pub fn defer(&mut self, op: usize, resume: Label) -> Label {
+        let entry = self.buf.label();
+        self.deferred.push(Deferred { op, entry, resume });
+        entry
+    }
+
+    /// Where a slow path goes when the collector failed: it returns [`GC_FAILED_EXIT`].
+    pub fn gc_failed(&mut self) -> Label {
+        match self.gc_failed {
+            Some(l) => l,
+            None => {
+                let l = self.buf.label();
+                self.gc_failed = Some(l);
+                l
+            }
+        }
+    }
+
+    /// Records that `len` bytes of data (not instructions) start at `at`.
+    pub fn data_range(&mut self, at: u32, len: u32) {
+        self.data_ranges.push((at, at + len));
     }
 
     /// Registers the exit of guard or `finish` op `i` and returns the label of its stub.
@@ -366,6 +412,16 @@ pub trait Isa<'a> {
     /// Returns the exit index to the caller, undoing the prologue.
     fn epilogue(&mut self);
 
+    /// The out-of-line code [`Emission::defer`] asked for.
+    fn slow_path(&mut self, d: Deferred) -> Result<(), CompileError> {
+        let op = isa_op(self.emission(), d.op);
+        Err(CompileError::Unsupported {
+            op: d.op,
+            opcode: op,
+            reason: "this ISA has no slow paths".into(),
+        })
+    }
+
     /// After the epilogue: the last constants.
     fn end(&mut self) {}
 
@@ -373,6 +429,10 @@ pub trait Isa<'a> {
     fn patch(kind: u8, code: &mut [u8], at: u32, target: u32) -> Result<(), FixupError>
     where
         Self: Sized;
+}
+
+fn isa_op(e: &Emission<'_>, i: usize) -> Opcode {
+    e.trace.ops[i].opcode
 }
 
 /// Pads with no-ops up to the end of the last invalidation site's patch, so the code
@@ -498,6 +558,12 @@ pub fn emit<'a, I: Isa<'a>>(isa: &mut I, triple: Triple) -> Result<CompiledTrace
     // The stubs are branch targets too.
     pad_past_site(isa);
     op_offsets.push(isa.emission().buf.offset());
+    // Slow paths, out of line.
+    for d in std::mem::take(&mut isa.emission().deferred) {
+        isa.emission().buf.bind(d.entry);
+        isa.slow_path(d)?;
+        isa.checkpoint();
+    }
     // Exit stubs: the exit index, then the common exit.
     let common = isa.emission().buf.label();
     let labels = std::mem::take(&mut isa.emission().exit_labels);
@@ -548,6 +614,12 @@ pub fn emit<'a, I: Isa<'a>>(isa: &mut I, triple: Triple) -> Result<CompiledTrace
         (EmitKind::Entry { jump_to, .. }, _) => Some(*jump_to),
         _ => trace.label_index().map(|l| trace.label_token(l)),
     };
+    if let Some(l) = e.gc_failed {
+        e.buf.bind(l);
+        isa.set_exit_index(GC_FAILED_EXIT);
+        isa.jump(common);
+    }
+    let e = isa.emission();
     if jump.is_some() {
         e.buf.bind(budget);
         isa.set_exit_index(budget_exit);
@@ -613,6 +685,7 @@ pub fn emit<'a, I: Isa<'a>>(isa: &mut I, triple: Triple) -> Result<CompiledTrace
         epilogue,
         first_exit,
         exit_branches,
+        objects: trace.objects.clone(),
         exit_nan_arith: Vec::new(),
     })
 }

@@ -10,8 +10,8 @@
 //! word 0 ..                 integer registers, saved here by the common exit (index = hw)
 //! word int_words ..         float registers, saved likewise
 //! budget                    loop budget: jumps left, a 64-bit count (docs/ir.md §1)
-//! gc, gc + 1                reserved for the GC (the gcmap of a call's live refs, and a
-//!                           word for the collector); zero today
+//! gc, gc + 1                the nursery's free pointer and the top compiled code compares
+//!                           its bump with (`jit_core::gcrun`); zero without objects
 //! slot_base ..              frame slots: the inputs first, then spills
 //! ```
 //!

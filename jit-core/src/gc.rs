@@ -43,6 +43,11 @@ pub const FLAG_FORWARDED: u32 = 2;
 /// The byte stress mode fills freed memory with.
 pub const POISON: u8 = 0xdd;
 
+/// The longest array compiled code allocates (the interpreter's limit on all fields and
+/// items of a run, docs/ir.md §6): an inline allocation with a longer length takes the
+/// slow path, which refuses it.
+pub const MAX_ARRAY_LENGTH: u32 = 1 << 24;
+
 /// Why the collector could not go on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum GcError {
@@ -293,6 +298,11 @@ impl Heap {
         Ok(heap)
     }
 
+    /// Bytes of a ref on the heap's target (4 or 8).
+    pub fn pointer_bytes(&self) -> u32 {
+        self.layout.pointer_bytes
+    }
+
     /// What collections have done so far.
     pub fn stats(&self) -> GcStats {
         self.stats
@@ -427,7 +437,7 @@ impl Heap {
         for (k, r) in roots.iter_mut().enumerate() {
             if *r != 0 && moves(self, *r) {
                 *r = self.evacuate(mem, *r, &mut forward, &format!("root {k}"))?;
-            } else if *r != 0 && !self.in_old(*r) {
+            } else if *r != 0 && self.contains(*r) && !self.in_old(*r) {
                 return Err(GcError::BadRef {
                     at: format!("root {k}"),
                     value: *r,
@@ -459,15 +469,86 @@ impl Heap {
             })?;
             scan += size;
         }
-        // The nursery is empty again; what was left behind is poison in stress mode.
+        // The nursery is empty again: zero, as compiled code allocates from it without
+        // clearing (in stress mode poison, as every allocation goes through the slow path,
+        // which clears what it hands out).
+        let used = self.free - self.base;
         self.free = self.base;
-        if full {
+        if !full {
+            fill(mem, self.base, used, 0)?;
+        } else {
             fill(mem, self.base, self.config.nursery_bytes, POISON)?;
             if let Some(r) = from_old {
                 fill(mem, r.start, self.config.old_bytes, POISON)?;
             }
         }
         Ok(())
+    }
+
+    /// Whether `a` lies in the heap's memory (nursery or old space, both halves in stress
+    /// mode). A ref elsewhere (null, a buffer) is no GC object: the collector leaves it.
+    pub fn contains(&self, a: u64) -> bool {
+        (self.base..self.base + self.config.total_bytes()).contains(&a)
+    }
+
+    /// The slow path of compiled code's inline allocation: an object of type `tid` of
+    /// `size` bytes (an array of `len` items), zeroed, with its header — after a
+    /// collection when the nursery has no room (always, in stress mode). `roots` are the
+    /// refs live across it (its GC map's words), updated if their objects move. An object
+    /// larger than the whole nursery goes to the old space, already recorded as the write
+    /// barrier would record it, so compiled code may store young refs into it without a
+    /// barrier until the next safepoint (the GC rewrite leaves those barriers out).
+    pub fn allocate_young(
+        &mut self,
+        mem: &mut dyn HeapMemory,
+        tid: u32,
+        size: u64,
+        len: Option<u64>,
+        roots: &mut [u64],
+    ) -> Result<u64, GcError> {
+        if let Some(n) = len {
+            if n > MAX_ARRAY_LENGTH as u64 {
+                return Err(GcError::BadLength(n));
+            }
+        }
+        let want = self.size_of(tid, len)?;
+        if want != size {
+            return Err(GcError::Corrupt(format!(
+                "compiled code asked for {size} bytes for an object of {want}"
+            )));
+        }
+        let addr = if size > self.config.nursery_bytes {
+            let a = self.old_alloc(size)?;
+            self.init(mem, a, size, tid, len, 0)?;
+            self.remembered.push(a);
+            a
+        } else {
+            if self.config.stress || self.free + size > self.top {
+                self.collect(mem, roots)?;
+            }
+            let a = self.free;
+            self.free += size;
+            self.init(mem, a, size, tid, len, 0)?;
+            a
+        };
+        self.stats.allocated += 1;
+        Ok(addr)
+    }
+
+    /// The nursery top compiled code compares its bump with: the real one, or in stress
+    /// mode the free pointer, so that every allocation takes the slow path and collects.
+    pub fn code_top(&self) -> u64 {
+        if self.config.stress {
+            self.free
+        } else {
+            self.top
+        }
+    }
+
+    /// Counts `n` allocations compiled code made inline (the fast path, which the
+    /// collector does not see).
+    pub fn count_inline(&mut self, n: u64) {
+        self.stats.allocated += n;
     }
 
     fn in_old(&self, a: u64) -> bool {
@@ -773,6 +854,70 @@ pub fn materialize(
         }
     }
     Ok(addrs)
+}
+
+/// Reads the objects of `heap` reachable from `values` into `memory` as the interpreter's
+/// abstract objects (after those it has), and turns the refs in `values` to them into
+/// theirs: a target's run then compares with the interpreter's as docs/ir.md §10 says
+/// (with [`crate::memory::Memory::canonicalize_objects`] on both). Refs outside the heap
+/// (null, buffers) stay as they are.
+pub fn reify(
+    heap: &Heap,
+    mem: &dyn HeapMemory,
+    decls: &[ObjectDecl],
+    values: &mut [crate::ir::Scalar],
+    memory: &mut crate::memory::Memory,
+) -> Result<(), GcError> {
+    use crate::ir::Scalar;
+    let mut index: HashMap<u64, u64> = HashMap::new();
+    // Objects found but not yet read: (address, its ref in `memory`).
+    let mut work: Vec<u64> = Vec::new();
+    let refer = |a: u64,
+                 index: &mut HashMap<u64, u64>,
+                 memory: &mut crate::memory::Memory,
+                 work: &mut Vec<u64>|
+     -> Result<u64, GcError> {
+        if a == 0 || !heap.contains(a) {
+            return Ok(a);
+        }
+        if let Some(&r) = index.get(&a) {
+            return Ok(r);
+        }
+        let tid = heap.type_of(mem, a)?;
+        let decl = tid
+            .checked_sub(1)
+            .and_then(|k| decls.get(k as usize))
+            .ok_or(GcError::BadTypeId { addr: a, tid })?;
+        let n = slots(heap, mem, decl, a)?.len();
+        let r = memory
+            .new_object(tid, vec![Scalar::I32(0); n], decl.is_array())
+            .ok_or(GcError::BadLength(n as u64))?;
+        index.insert(a, r);
+        work.push(a);
+        Ok(r)
+    };
+    for v in values.iter_mut() {
+        if let Scalar::Ref(a) = *v {
+            *v = Scalar::Ref(refer(a, &mut index, memory, &mut work)?);
+        }
+    }
+    while let Some(a) = work.pop() {
+        let tid = heap.type_of(mem, a)?;
+        let decl = &decls[tid as usize - 1];
+        let mut read = Vec::new();
+        for (t, at) in slots(heap, mem, decl, a)? {
+            let x = read_slot(heap, mem, t, at)?;
+            read.push(match x {
+                Scalar::Ref(p) => Scalar::Ref(refer(p, &mut index, memory, &mut work)?),
+                other => other,
+            });
+        }
+        let r = *index.get(&a).expect("indexed when found");
+        if let Some(o) = memory.object_mut(r) {
+            o.slots = read;
+        }
+    }
+    Ok(())
 }
 
 /// Whether the values `a` (from a run in the interpreter, objects in `memory`) and `b` (from

@@ -64,6 +64,7 @@ pub fn hoist_constants(trace: &Trace, wants: impl Fn(Scalar) -> bool) -> Cow<'_,
         return Cow::Borrowed(trace);
     }
     let mut b = TraceBuilder::new();
+    b.objects(&trace.objects);
     for decl in trace.funcs.values() {
         b.declare(&decl.name, &decl.params, decl.ret);
     }

@@ -208,6 +208,13 @@ pub enum InterpError {
     },
     /// A run was to start at a label the trace does not have.
     NoLabel,
+    /// A GC primitive (`gc_alloc`, …), which only compiled code for one target runs.
+    Lowered {
+        /// The operation.
+        op: usize,
+        /// Its opcode.
+        opcode: Opcode,
+    },
     /// An object operation on something that is not an object of its type, an array index
     /// out of bounds, or a bad length.
     Object {
@@ -247,6 +254,11 @@ impl fmt::Display for InterpError {
             ),
             InterpError::Extern { error, .. } => write!(f, "{error}"),
             InterpError::NoLabel => write!(f, "the trace has no such label to start at"),
+            InterpError::Lowered { op, opcode } => write!(
+                f,
+                "op {op}: {opcode} is a GC primitive of one target's layout, which the \
+                 interpreter does not run"
+            ),
             InterpError::ExternResult { op, name } => {
                 write!(f, "op {op}: @{name} returned a value of the wrong type")
             }
@@ -741,6 +753,12 @@ fn exec(
                     result = r;
                 }
             }
+            Sig::Gc(_) => {
+                return Err(InterpError::Lowered {
+                    op: pc,
+                    opcode: op.opcode,
+                })
+            }
             Sig::Label => {}
             Sig::Jump => {
                 let exhausted = match &mut budget {
@@ -863,5 +881,7 @@ pub fn is_pure(op: Opcode) -> bool {
             | Sig::Label
             | Sig::Jump
             | Sig::Finish
+            | Sig::Object(_)
+            | Sig::Gc(_)
     )
 }

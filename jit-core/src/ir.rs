@@ -390,6 +390,28 @@ pub enum Sig {
     Finish,
     /// An operation on GC objects, typed by the object type its descr names.
     Object(ObjOp),
+    /// A primitive the GC rewrite pass lowers object operations to, for one target's
+    /// layout (`jit_core::gcrewrite`): never in a trace a front end writes.
+    Gc(GcOp),
+}
+
+/// The primitives of the GC rewrite pass (docs/ir.md §6, "The GC rewrite"), which
+/// backends lower; their offsets and sizes are one target's layout's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum GcOp {
+    /// `(i32 size[, i32 length]) -> ref`: `size` bytes from the nursery — the inline bump,
+    /// and the collector's slow path when the nursery is full (a safepoint: the GC map of
+    /// the refs live across it is recorded) — for an object of the type its descr names
+    /// (an array's length second; above `gc::MAX_ARRAY_LENGTH` it takes the slow path,
+    /// which refuses it). The memory is zero; the header is written by the stores after.
+    Alloc,
+    /// `(ref)`: the write barrier before a ref store into the object: when its header has
+    /// `FLAG_TRACK_YOUNG_PTRS`, the collector's barrier slow path records it.
+    WriteBarrier,
+    /// `(ref base, i32 index) -> ref`, with a [`MemArg`]: a pointer-sized load.
+    LoadRef,
+    /// `(ref base, i32 index, ref value)`, with a [`MemArg`]: a pointer-sized store.
+    StoreRef,
 }
 
 /// Which kind of value a `getfield_gc_*` or `getarrayitem_gc_*` reads (PyPy's suffixes).
@@ -668,6 +690,14 @@ opcodes! {
     GuardClass = "guard_class": Sig::Object(ObjOp::GuardClass);
     /// Leave unless the ref is not null and the object of the given type.
     GuardNonnullClass = "guard_nonnull_class": Sig::Object(ObjOp::GuardNonnullClass);
+    /// Nursery allocation of the object its descr names (GC rewrite output).
+    GcAlloc = "gc_alloc": Sig::Gc(GcOp::Alloc);
+    /// The write barrier before a ref store (GC rewrite output).
+    GcWb = "gc_wb": Sig::Gc(GcOp::WriteBarrier);
+    /// A pointer-sized load of a ref (GC rewrite output).
+    GcLoadR = "gc_load_r": Sig::Gc(GcOp::LoadRef);
+    /// A pointer-sized store of a ref (GC rewrite output).
+    GcStoreR = "gc_store_r": Sig::Gc(GcOp::StoreRef);
 }
 
 impl Opcode {
@@ -686,6 +716,12 @@ impl Opcode {
     /// True for the operations on GC objects.
     pub fn is_object_op(self) -> bool {
         matches!(self.sig(), Sig::Object(_))
+    }
+
+    /// True for the primitives only the GC rewrite pass makes (`gc_alloc`, `gc_wb`,
+    /// `gc_load_r`, `gc_store_r`).
+    pub fn is_gc_primitive(self) -> bool {
+        matches!(self.sig(), Sig::Gc(_))
     }
 
     /// True for operations that leave the trace with an exit id: guards and `finish`.
@@ -755,6 +791,10 @@ impl Opcode {
                 | ObjOp::GuardNonnullClass => 2,
                 ObjOp::SetItem => 3,
             },
+            Sig::Gc(GcOp::Alloc) => return None,
+            Sig::Gc(GcOp::WriteBarrier) => 1,
+            Sig::Gc(GcOp::LoadRef) => 2,
+            Sig::Gc(GcOp::StoreRef) => 3,
         })
     }
 
@@ -773,6 +813,7 @@ impl Opcode {
             Sig::SameAs => first,
             Sig::Object(ObjOp::New | ObjOp::NewArray) => Some(Type::Ref),
             Sig::Object(ObjOp::ArrayLen) => Some(Type::I32),
+            Sig::Gc(GcOp::Alloc | GcOp::LoadRef) => Some(Type::Ref),
             _ => None,
         }
     }

@@ -166,6 +166,7 @@ pub fn legalize_with<'t>(
     }
     let table = helpers();
     let mut b = TraceBuilder::new();
+    b.objects(&trace.objects);
     for decl in trace.funcs.values() {
         b.declare(&decl.name, &decl.params, decl.ret);
     }
@@ -404,6 +405,22 @@ pub fn helpers() -> Externs {
         .get_or_init(|| {
             let mut t = Externs::new();
             helper_fns::register(&mut t);
+            // The GC's slow paths: only compiled code calls them (the interpreter's objects
+            // are abstract), so their interpreter bodies are never run.
+            t.insert_native(
+                crate::gcrun::ALLOC_HELPER,
+                &[Type::Ref, Type::I32, Type::I32, Type::Ref],
+                Some(Type::Ref),
+                |_| Some(crate::ir::Scalar::Ref(0)),
+                crate::gcrun::tracejit_gc_alloc as *const () as usize,
+            );
+            t.insert_native(
+                crate::gcrun::BARRIER_HELPER,
+                &[Type::Ref, Type::Ref],
+                None,
+                |_| None,
+                crate::gcrun::tracejit_gc_wb as *const () as usize,
+            );
             t
         })
         .clone()
@@ -1036,6 +1053,7 @@ pub fn split(trace: &Trace, mode: SplitMode) -> Cow<'_, Trace> {
         funcs: Vec::new(),
         overflow: None,
     };
+    sp.b.objects(&trace.objects);
     for d in trace.funcs.values() {
         let f = sp.b.declare(&d.name, &d.params, d.ret);
         sp.funcs.push(f);

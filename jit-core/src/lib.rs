@@ -24,6 +24,8 @@ pub mod externs;
 pub mod fault;
 pub mod frame;
 pub mod gc;
+pub mod gcrewrite;
+pub mod gcrun;
 pub mod hoist;
 pub mod interp;
 pub mod ir;

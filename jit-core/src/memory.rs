@@ -210,6 +210,78 @@ impl Memory {
         &self.objects
     }
 
+    /// Keeps only the objects reachable from `roots`, numbered in the order a depth-first
+    /// walk from the roots (in order, fields in order) first meets them, and renames the
+    /// refs in `roots` and in the objects to match. Two runs' memories compare equal after
+    /// this exactly when their object graphs reachable from the roots are isomorphic with
+    /// equal fields (docs/ir.md §10), whatever order or addresses they allocated in.
+    pub fn canonicalize_objects(&mut self, roots: &mut [Scalar]) {
+        if self.objects.is_empty() {
+            return;
+        }
+        let mut new_index: Vec<Option<usize>> = vec![None; self.objects.len()];
+        let mut order: Vec<usize> = Vec::new();
+        let mut stack: Vec<usize> = Vec::new();
+        let visit = |r: &Scalar,
+                     new_index: &mut Vec<Option<usize>>,
+                     order: &mut Vec<usize>,
+                     stack: &mut Vec<usize>| {
+            if let Scalar::Ref(a) = *r {
+                if let Some(k) = object_index(a).filter(|&k| k < new_index.len()) {
+                    if new_index[k].is_none() {
+                        new_index[k] = Some(order.len());
+                        order.push(k);
+                        stack.push(k);
+                    }
+                }
+            }
+        };
+        for r in roots.iter() {
+            visit(r, &mut new_index, &mut order, &mut stack);
+            while let Some(k) = stack.pop() {
+                // Fields in order: push in reverse so the first field is walked first.
+                let slots = self.objects[k].slots.clone();
+                let mut found = Vec::new();
+                for x in &slots {
+                    let mut one = Vec::new();
+                    visit(x, &mut new_index, &mut order, &mut one);
+                    found.extend(one);
+                }
+                stack.extend(found.into_iter().rev());
+            }
+        }
+        let rename = |x: Scalar, new_index: &[Option<usize>]| match x {
+            Scalar::Ref(a) => match object_index(a).filter(|&k| k < new_index.len()) {
+                Some(k) => Scalar::Ref(object_ref(new_index[k].expect("reachable"))),
+                None => x,
+            },
+            other => other,
+        };
+        let mut objects: Vec<Object> = order
+            .iter()
+            .map(|&k| {
+                std::mem::replace(
+                    &mut self.objects[k],
+                    Object {
+                        tid: 0,
+                        slots: Vec::new(),
+                        array: false,
+                    },
+                )
+            })
+            .collect();
+        for o in &mut objects {
+            for x in &mut o.slots {
+                *x = rename(*x, &new_index);
+            }
+        }
+        for r in roots.iter_mut() {
+            *r = rename(*r, &new_index);
+        }
+        self.object_slots = objects.iter().map(|o| o.slots.len() as u64 + 1).sum();
+        self.objects = objects;
+    }
+
     /// Whether two memories agree as docs/ir.md §10 says: the same buffers with the same
     /// bytes, byte for byte (NaNs included: memory only ever sees the canonical NaN from
     /// arithmetic), and the same objects.

@@ -101,6 +101,11 @@ pub struct ObjectDecl {
 }
 
 impl ObjectDecl {
+    /// Whether it declares an array type.
+    pub fn is_array(&self) -> bool {
+        matches!(self.kind, ObjectKind::Array(_))
+    }
+
     /// The index of field `name`, for a struct that has it.
     pub fn field(&self, name: &str) -> Option<usize> {
         match &self.kind {

@@ -45,6 +45,11 @@ pub struct Allocation {
     pub label_locs: Vec<Loc>,
     /// Where each input is when the trace is entered (the [`Entry`] it was allocated from).
     pub entry: Vec<Loc>,
+    /// Per op: where its entries in `live` start (ops whose constraints ask for them).
+    live_start: Vec<u32>,
+    /// The values live across such ops: every register holding one, and every slot
+    /// holding a ref.
+    live: Vec<(Loc, crate::ir::Type)>,
     /// Frame slots used (8 bytes each).
     pub slots: u32,
 }
@@ -95,6 +100,18 @@ impl Allocation {
     pub fn fail_locs(&self, i: usize) -> &[Loc] {
         &self.fails[self.fail_start[i].0 as usize..self.fail_start[i + 1].0 as usize]
     }
+    /// Where the values live across op `i` are, for an op whose constraints set
+    /// [`OpConstraints::live_across`]: every register holding such a value (with its type)
+    /// and every slot holding such a ref — what an out-of-line call from the op saves, and
+    /// the GC map of a safepoint (its refs). Empty for other ops.
+    #[inline]
+    pub fn live_across(&self, i: usize) -> &[(Loc, crate::ir::Type)] {
+        match (self.live_start.get(i), self.live_start.get(i + 1)) {
+            (Some(&a), Some(&b)) => &self.live[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+
     /// The slot high-water mark at guard `i`: every slot a value may be in when the guard
     /// fails is below it.
     #[inline]
@@ -164,6 +181,8 @@ struct Alloc<'a> {
     reserved: u32,
     out: Allocation,
     op: usize,
+    /// The trace's ref values, found at the first op that needs them.
+    refs: Option<Vec<Value>>,
 }
 
 /// Allocates registers for `trace`, given the constraints of each op, starting from the
@@ -222,9 +241,12 @@ pub fn allocate(
             fails: Vec::new(),
             label_locs: entry.loop_locs,
             entry: Vec::new(),
+            live_start: Vec::new(),
+            live: Vec::new(),
             slots: 0,
         },
         op: 0,
+        refs: None,
     };
     for (&v, &l) in trace.inputs.iter().zip(&entry.locs) {
         match l {
@@ -248,6 +270,7 @@ pub fn allocate(
         a.out.arg_start.push(a.out.args.len() as u32);
         a.out.edit_start.push(a.out.edits.len() as u32);
         a.out.fail_start.push((a.out.fails.len() as u32, 0));
+        a.out.live_start.push(a.out.live.len() as u32);
         match trace.ops[i].opcode {
             Opcode::Label => a.label(i)?,
             Opcode::Jump => a.jump(i)?,
@@ -258,6 +281,7 @@ pub fn allocate(
     a.out.arg_start.push(a.out.args.len() as u32);
     a.out.edit_start.push(a.out.edits.len() as u32);
     a.out.fail_start.push((a.out.fails.len() as u32, 0));
+    a.out.live_start.push(a.out.live.len() as u32);
     a.out.slots = a.nslots;
     Ok(a.out)
 }
@@ -622,9 +646,46 @@ impl Alloc<'_> {
         for v in dying {
             self.free_value(v);
         }
+        if cons.live_across {
+            self.record_live_across(i, op.result);
+        }
         self.out.args.extend_from_slice(&locs);
         self.out.results.push(result);
         Ok(())
+    }
+
+    /// Records where the values live across op `i` (other than its result) are.
+    fn record_live_across(&mut self, i: usize, result: Option<Value>) {
+        for k in 0..64 {
+            let o = self.owner[k];
+            if o == NONE {
+                continue;
+            }
+            let w = Value::from_u32(o);
+            if Some(w) != result && self.live.live_after(w, i) {
+                let ty = self.trace.ty(w);
+                self.out.live.push((Loc::Reg(Reg::from_index(k)), ty));
+            }
+        }
+        let trace = self.trace;
+        let refs = self.refs.get_or_insert_with(|| {
+            trace
+                .values
+                .iter()
+                .filter(|(_, d)| d.ty == crate::ir::Type::Ref)
+                .map(|(v, _)| v)
+                .collect()
+        });
+        for &w in refs.iter() {
+            let s = self.vslot[w.index()];
+            if Some(w) != result
+                && s != NONE
+                && self.slot_valid[w.index()]
+                && self.live.live_after(w, i)
+            {
+                self.out.live.push((Loc::Slot(s), crate::ir::Type::Ref));
+            }
+        }
     }
 
     fn in_flags(&self, v: Value) -> bool {

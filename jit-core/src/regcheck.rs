@@ -47,6 +47,51 @@ impl State {
     }
 }
 
+/// A safepoint: every place its GC map names must hold a ref, and the collector may move
+/// every object, so a ref left anywhere the map does not name is stale afterwards — the
+/// checker forgets it, and a later read of it fails like a read of nothing.
+fn check_gc_map(
+    trace: &Trace,
+    st: &mut State,
+    map: &[(Loc, crate::ir::Type)],
+) -> Result<(), String> {
+    for &(l, ty) in map {
+        match st.get(l) {
+            Some(Content::Value(v)) if trace.ty(v) == ty => {}
+            got => {
+                return Err(format!(
+                    "the GC map says {l:?} holds a {ty:?}, but it holds {}",
+                    show(trace, got)
+                ))
+            }
+        }
+        if !matches!(l, Loc::Reg(_) | Loc::Slot(_)) {
+            return Err(format!("the GC map names {l:?}"));
+        }
+    }
+    let is_stale = |l: Loc, c: Option<Content>| match c {
+        Some(Content::Value(v)) => {
+            trace.ty(v) == crate::ir::Type::Ref
+                && !map
+                    .iter()
+                    .any(|&(m, t)| m == l && t == crate::ir::Type::Ref)
+        }
+        _ => false,
+    };
+    for k in 0..st.regs.len() {
+        let l = Loc::Reg(crate::backend::Reg::from_index(k));
+        if is_stale(l, st.regs[k]) {
+            st.regs[k] = None;
+        }
+    }
+    for s in 0..st.slots.len() {
+        if is_stale(Loc::Slot(s as u32), st.slots[s]) {
+            st.slots[s] = None;
+        }
+    }
+    Ok(())
+}
+
 fn expect(arg: Operand) -> Content {
     match arg {
         Operand::Value(v) => Content::Value(v),
@@ -206,6 +251,9 @@ pub fn check(
             st.regs[r.index()] = None;
         }
         st.flags = None;
+        if op.opcode == Opcode::GcAlloc {
+            check_gc_map(trace, &mut st, alloc.live_across(i)).map_err(at)?;
+        }
         match (op.result, alloc.result(i)) {
             (None, None) => {}
             (Some(v), Some(l)) => {

@@ -41,6 +41,8 @@ pub enum RunError {
     BadExit(u64),
     /// The code faulted (bad memory access, bad jump, undefined instruction).
     Fault(String),
+    /// The collector failed (out of memory, a length out of range, a corrupt heap).
+    Gc(String),
 }
 
 impl fmt::Display for RunError {
@@ -61,6 +63,7 @@ impl fmt::Display for RunError {
                 write!(f, "the code returned exit index {i}, which does not exist")
             }
             RunError::Fault(e) => write!(f, "the code faulted: {e}"),
+            RunError::Gc(e) => write!(f, "the collector failed: {e}"),
         }
     }
 }
@@ -464,9 +467,35 @@ impl Runner for NativeTrace {
         options: RunOptions,
     ) -> Result<Outcome, RunError> {
         let host = HostMemory::new(memory)?;
+        // A trace with objects gets a heap; the interpreter's objects already in `memory`
+        // are copied in.
+        let mut gc = match self.code.objects.is_empty() {
+            true => None,
+            false => Some(
+                crate::gcrun::NativeHeap::new(
+                    &self.code.objects,
+                    crate::gcrun::gc_config(),
+                    self.code.layout,
+                )
+                .map_err(|e| RunError::Gc(e.to_string()))?,
+            ),
+        };
+        let objects = match &mut gc {
+            Some(g) => crate::gc::materialize(&mut g.heap, &mut g.mem, &g.decls, memory)
+                .map_err(|e| RunError::Gc(e.to_string()))?,
+            None => Vec::new(),
+        };
         let mut frame = fill_frame(&self.code, inputs, &self.input_types, options, |a| {
-            host.to_host(a)
+            match crate::memory::object_index(a).and_then(|k| objects.get(k)) {
+                Some(&o) => o,
+                None => host.to_host(a),
+            }
         })?;
+        if let Some(g) = &gc {
+            let w = self.code.layout.gc as usize;
+            frame[w] = g.heap.free;
+            frame[w + 1] = g.heap.code_top();
+        }
         let addr = self.exec.addr() as u64;
         crate::tree::sync_invalidated(
             self.exec.space(),
@@ -482,12 +511,23 @@ impl Runner for NativeTrace {
             crate::tree::site_patches(&self.code, self.exec.addr() as u64).collect()
         };
         let (entry, len) = (self.exec.addr(), self.code.code.len());
-        let (index, fired) = crate::tree::with_running(self.exec.space(), sites, || {
-            // SAFETY: as in `enter`: code for this architecture and frame layout (checked in
-            // `load`), a frame as large as the code addresses, memory reached only through
-            // the refs in the frame and the declared external functions.
-            unsafe { crate::fault::enter(entry, len, frame.as_mut_ptr()) }
-        })?;
+        let space = self.exec.space();
+        let run = || {
+            crate::tree::with_running(space, sites, || {
+                // SAFETY: as in `enter`: code for this architecture and frame layout
+                // (checked in `load`), a frame as large as the code addresses, memory
+                // reached only through the refs in the frame, the heap, and the declared
+                // external functions.
+                unsafe { crate::fault::enter(entry, len, frame.as_mut_ptr()) }
+            })
+        };
+        let ((index, fired), gc) = match gc {
+            Some(g) => {
+                let (out, g) = crate::gcrun::with_heap(g, run);
+                (out?, Some(g))
+            }
+            None => (run()?, None),
+        };
         self.invalidated |= fired;
         let index = index.map_err(|f| match f.signal {
             libc::SIGSEGV | libc::SIGBUS => {
@@ -498,9 +538,51 @@ impl Runner for NativeTrace {
         let calls = take_native_calls();
         let index = index?;
         host.copy_back(memory);
-        let mut out = read_exit(&self.code, index, &frame, options, |a| host.to_virtual(a))?;
+        let mut out = finish_gc_run(&self.code, index, &frame, gc, memory, |a| {
+            read_exit(&self.code, index, &frame, options, |a| host.to_virtual(a)).map(|o| (o, a))
+        })?;
         out.call_count = calls.len() as u64;
         out.calls = calls;
         Ok(out)
     }
+}
+
+/// After a native run of `code` that left by exit `index`: the collector's failure as an
+/// error; else the outcome `read` makes, with the objects its values reach read from the
+/// heap into `memory` (`gc::reify`), the heap verified first in stress mode.
+fn finish_gc_run(
+    code: &CompiledTrace,
+    index: u64,
+    frame: &[u64],
+    gc: Option<crate::gcrun::NativeHeap>,
+    memory: &mut Memory,
+    read: impl FnOnce(()) -> Result<(Outcome, ()), RunError>,
+) -> Result<Outcome, RunError> {
+    let Some(mut g) = gc else {
+        return read(()).map(|(o, ())| o);
+    };
+    if let Some(e) = g.error.take() {
+        return Err(RunError::Gc(e.to_string()));
+    }
+    if index == crate::emit::GC_FAILED_EXIT as u64 {
+        return Err(RunError::Gc("the allocation slow path failed".into()));
+    }
+    g.heap.free = frame[code.layout.gc as usize];
+    let (mut out, ()) = read(())?;
+    let roots: Vec<u64> = out
+        .values
+        .iter()
+        .filter_map(|v| match v {
+            Scalar::Ref(r) if g.heap.contains(*r) => Some(*r),
+            _ => None,
+        })
+        .collect();
+    if crate::gcrun::gc_config().stress {
+        g.heap
+            .verify(&g.mem, &roots)
+            .map_err(|e| RunError::Gc(format!("after the run: {e}")))?;
+    }
+    crate::gc::reify(&g.heap, &g.mem, &g.decls, &mut out.values, memory)
+        .map_err(|e| RunError::Gc(e.to_string()))?;
+    Ok(out)
 }

@@ -632,7 +632,12 @@ impl Verifier<'_> {
 
     fn check_extra(&mut self, i: usize, op: &Op) {
         let ok = match (&op.extra, op.opcode.sig()) {
-            (Extra::Mem(m), Sig::Load(_) | Sig::Store(_)) => {
+            (
+                Extra::Mem(m),
+                Sig::Load(_)
+                | Sig::Store(_)
+                | Sig::Gc(crate::ir::GcOp::LoadRef | crate::ir::GcOp::StoreRef),
+            ) => {
                 if !matches!(m.scale, 1 | 2 | 4 | 8) {
                     self.err(VerifyError::BadScale {
                         op: i,
@@ -645,10 +650,20 @@ impl Verifier<'_> {
             (Extra::Exit { .. }, _) => op.opcode.is_exit(),
             (Extra::Target(_), Sig::Label | Sig::Jump) => true,
             (Extra::Object(_) | Extra::Field { .. }, Sig::Object(_)) => !op.opcode.is_guard(),
+            (Extra::Object(_), Sig::Gc(crate::ir::GcOp::Alloc)) => true,
             (Extra::None, sig) => {
                 !matches!(
                     sig,
-                    Sig::Load(_) | Sig::Store(_) | Sig::Call | Sig::CallSplit | Sig::Object(_)
+                    Sig::Load(_)
+                        | Sig::Store(_)
+                        | Sig::Call
+                        | Sig::CallSplit
+                        | Sig::Object(_)
+                        | Sig::Gc(
+                            crate::ir::GcOp::Alloc
+                                | crate::ir::GcOp::LoadRef
+                                | crate::ir::GcOp::StoreRef
+                        )
                 ) && !op.opcode.is_exit()
             }
             _ => false,
@@ -851,6 +866,35 @@ impl Verifier<'_> {
                     let own = op.result.map(|r| trace.values.get(r).map(|d| d.ty));
                     (op.args.iter().map(|_| Want::Any).collect(), own)
                 }
+            },
+            Sig::Gc(g) => match g {
+                crate::ir::GcOp::Alloc => {
+                    let array = match op.extra {
+                        Extra::Object(d) => trace.objects.get(d as usize).map(|d| d.is_array()),
+                        _ => None,
+                    };
+                    if array.is_none() {
+                        self.err(VerifyError::BadObjectDescr {
+                            op: i,
+                            opcode: op.opcode,
+                        });
+                    }
+                    let n = if array == Some(true) { 2 } else { 1 };
+                    (smallvec![Want::Ty(Type::I32); n], Some(Some(Type::Ref)))
+                }
+                crate::ir::GcOp::WriteBarrier => (smallvec![Want::Ty(Type::Ref)], None),
+                crate::ir::GcOp::LoadRef => (
+                    smallvec![Want::Ty(Type::Ref), Want::Ty(Type::I32)],
+                    Some(Some(Type::Ref)),
+                ),
+                crate::ir::GcOp::StoreRef => (
+                    smallvec![
+                        Want::Ty(Type::Ref),
+                        Want::Ty(Type::I32),
+                        Want::Ty(Type::Ref)
+                    ],
+                    None,
+                ),
             },
             Sig::Label | Sig::Jump => unreachable!("checked separately"),
         };

@@ -292,7 +292,12 @@ fn bad_roots_and_full_heaps_are_errors() {
             stress: false,
         },
     );
+    // A ref outside the heap (a buffer) is no GC object: the collector leaves it alone.
     let mut roots = vec![0x1234];
+    w.heap.collect(&mut w.mem, &mut roots).unwrap();
+    assert_eq!(roots, [0x1234]);
+    // A ref into the heap that is not an object's start is an error.
+    let mut roots = vec![w.heap.nursery().start + 4];
     assert!(matches!(
         w.heap.collect(&mut w.mem, &mut roots),
         Err(GcError::BadRef { .. })

@@ -192,6 +192,18 @@ pub fn host_calls(
             .cloned()
             .ok_or_else(|| format!("no function for trap slot {index}"))?;
         let name = &name;
+        // The collector's slow paths work on the machine's heap, in the trap itself.
+        if name == jit_core::gcrun::ALLOC_HELPER {
+            return Ok(TrapAction::Gc(crate::GcCall::Alloc {
+                frame: regs.r[0],
+                size: regs.r[1],
+                len: regs.r[2],
+                map: regs.r[3],
+            }));
+        }
+        if name == jit_core::gcrun::BARRIER_HELPER {
+            return Ok(TrapAction::Gc(crate::GcCall::Barrier { obj: regs.r[1] }));
+        }
         // A helper the runtime has no GCC-built code for runs on the host too.
         let helper = jit_core::legalize::is_helper(name)
             .then(|| jit_core::legalize::helpers().get(name).cloned())

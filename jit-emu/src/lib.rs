@@ -157,6 +157,108 @@ pub enum TrapAction {
     /// Continue at this address with everything untouched: a tail jump into emulated code
     /// (a GCC-built function), which returns to the caller itself.
     Jump(u64),
+    /// A slow path of the collector (`jit_core::gcrun`), run on the machine's heap; the
+    /// result in r0.
+    Gc(GcCall),
+}
+
+/// What compiled code asks the collector for through its trap slots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GcCall {
+    /// `tracejit_gc_alloc(frame, size, length, map)`.
+    Alloc {
+        /// The frame's address.
+        frame: u32,
+        /// Bytes.
+        size: u32,
+        /// An array's length.
+        len: u32,
+        /// The GC map's address.
+        map: u32,
+    },
+    /// `tracejit_gc_wb(frame, object)`.
+    Barrier {
+        /// The object stored into.
+        obj: u32,
+    },
+}
+
+/// A run's heap on an emulated machine: in its memory at [`HEAP_BASE`].
+struct EmuGc {
+    heap: jit_core::gc::Heap,
+    decls: Vec<jit_core::objects::ObjectDecl>,
+    layout: jit_core::frame::FrameLayout,
+    error: Option<jit_core::gc::GcError>,
+}
+
+/// The emulated CPU's memory as the collector sees it, inside a trap.
+struct UcMemory<'a, 'b>(&'a mut Unicorn<'b, MachineData>);
+
+impl jit_core::gc::HeapMemory for UcMemory<'_, '_> {
+    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), jit_core::gc::GcError> {
+        self.0
+            .mem_read(addr, buf)
+            .map_err(|e| jit_core::gc::GcError::Memory(format!("{addr:#x}: {e:?}")))
+    }
+
+    fn write(&mut self, addr: u64, bytes: &[u8]) -> Result<(), jit_core::gc::GcError> {
+        self.0
+            .mem_write(addr, bytes)
+            .map_err(|e| jit_core::gc::GcError::Memory(format!("{addr:#x}: {e:?}")))
+    }
+}
+
+/// Runs a collector call from a trap on the machine's heap; r0 for the caller.
+fn gc_trap(uc: &mut Unicorn<'_, MachineData>, call: GcCall) -> Result<u32, String> {
+    let mut gc = uc
+        .get_data_mut()
+        .gc
+        .take()
+        .ok_or("a collector call on a machine without a heap")?;
+    let r = match call {
+        GcCall::Alloc {
+            frame,
+            size,
+            len,
+            map,
+        } => {
+            let mut m = UcMemory(uc);
+            let read = |a: u64| {
+                let mut b = [0u8; 4];
+                jit_core::gc::HeapMemory::read(&m, a, &mut b).ok()?;
+                Some(u32::from_le_bytes(b))
+            };
+            match jit_core::gcrun::parse_gc_map(read, map as u64) {
+                None => Err(jit_core::gc::GcError::Corrupt(
+                    "a GC map could not be read".into(),
+                )),
+                Some((tid, words)) => jit_core::gcrun::alloc_slow(
+                    &mut gc.heap,
+                    &mut m,
+                    &gc.decls,
+                    &gc.layout,
+                    frame as u64,
+                    size as u64,
+                    len as u64,
+                    tid,
+                    &words,
+                ),
+            }
+        }
+        GcCall::Barrier { obj } => {
+            let mut m = UcMemory(uc);
+            gc.heap.write_barrier_slow(&mut m, obj as u64).map(|()| 1)
+        }
+    };
+    let out = match r {
+        Ok(p) => p as u32,
+        Err(e) => {
+            gc.error.get_or_insert(e);
+            0
+        }
+    };
+    uc.get_data_mut().gc = Some(gc);
+    Ok(out)
 }
 
 /// Handles a call that reached trap slot `index`: gets r0–r3, d0–d7 and the bytes at the
@@ -187,6 +289,8 @@ pub struct MachineData {
     /// What a host call through one trap slot patches into the code (a tree's
     /// `@tracejit_invalidate`).
     patches: Option<TrapPatches>,
+    /// The heap of the run going on, when its code allocates.
+    gc: Option<EmuGc>,
 }
 
 /// Instructions an emulated call executed (with [`Machine::count_instructions`] on).
@@ -496,6 +600,81 @@ impl Machine {
         Ok(())
     }
 
+    /// Makes the heap of a run of code laid out by `layout` allocating objects of `decls`
+    /// (`jit_core::gcrun::gc_config`'s size, at [`HEAP_BASE`]), with the interpreter's
+    /// objects in `memory` copied in; returns their addresses.
+    fn start_gc(
+        &mut self,
+        decls: &[jit_core::objects::ObjectDecl],
+        layout: jit_core::frame::FrameLayout,
+        memory: &Memory,
+    ) -> Result<Vec<u64>, RunError> {
+        let gc_err = |e: jit_core::gc::GcError| RunError::Gc(e.to_string());
+        let config = jit_core::gcrun::gc_config();
+        if self.heap_mapped < config.total_bytes() {
+            self.map_heap(config.total_bytes())
+                .map_err(|e| RunError::Gc(e.to_string()))?;
+        }
+        let mut heap = jit_core::gc::Heap::new(
+            decls,
+            jit_core::objects::TargetLayout::AAPCS32,
+            config,
+            HEAP_BASE,
+            self,
+        )
+        .map_err(gc_err)?;
+        let addrs = jit_core::gc::materialize(&mut heap, self, decls, memory).map_err(gc_err)?;
+        self.uc.get_data_mut().gc = Some(EmuGc {
+            heap,
+            decls: decls.to_vec(),
+            layout,
+            error: None,
+        });
+        Ok(addrs)
+    }
+
+    /// The collector's failure in the run that returned `index`, as an error.
+    fn gc_failure(&mut self, index: u64) -> Result<(), RunError> {
+        let Some(gc) = self.uc.get_data_mut().gc.as_mut() else {
+            return Ok(());
+        };
+        if let Some(e) = gc.error.take() {
+            return Err(RunError::Gc(e.to_string()));
+        }
+        if index == jit_core::emit::GC_FAILED_EXIT as u64 {
+            return Err(RunError::Gc("the allocation slow path failed".into()));
+        }
+        Ok(())
+    }
+
+    /// After a run: the objects `values` reach read from the heap into `memory`
+    /// (`jit_core::gc::reify`), the heap verified first in stress mode.
+    fn gc_reify(
+        &mut self,
+        frame: &[u64],
+        values: &mut [Scalar],
+        memory: &mut Memory,
+    ) -> Result<(), RunError> {
+        let Some(mut gc) = self.uc.get_data_mut().gc.take() else {
+            return Ok(());
+        };
+        gc.heap.free = frame[gc.layout.gc as usize] & 0xffff_ffff;
+        let roots: Vec<u64> = values
+            .iter()
+            .filter_map(|v| match v {
+                Scalar::Ref(r) if gc.heap.contains(*r) => Some(*r),
+                _ => None,
+            })
+            .collect();
+        if gc.heap.stats().collections > 0 && jit_core::gcrun::gc_config().stress {
+            gc.heap
+                .verify(self, &roots)
+                .map_err(|e| RunError::Gc(format!("after the run: {e}")))?;
+        }
+        jit_core::gc::reify(&gc.heap, self, &gc.decls, values, memory)
+            .map_err(|e| RunError::Gc(e.to_string()))
+    }
+
     /// The CPU model.
     pub fn cpu(&self) -> Cpu {
         self.cpu
@@ -783,7 +962,17 @@ fn trap_hook(uc: &mut Unicorn<'_, MachineData>, intno: u32) {
             return fail(uc, format!("patching {addr:#x} in a host call: {e:?}"));
         }
     }
+    let out = match out {
+        Ok(TrapAction::Gc(call)) => gc_trap(uc, call).map(|r0| {
+            TrapAction::Return(CallRegs {
+                r: [r0, 0xdead_0001, 0xdead_0002, 0xdead_0003],
+                d: [0x7ff4_dead_beef_0000; 8],
+            })
+        }),
+        other => other,
+    };
     match out {
+        Ok(TrapAction::Gc(_)) => fail(uc, "a collector call returned a collector call".into()),
         Ok(TrapAction::Jump(addr)) => {
             let _ = uc.set_pc(addr);
         }
@@ -1035,7 +1224,10 @@ impl Runner for EmuTrace {
         );
         self.invalidated |= self.machine.patched_on_trap();
         let (index, frame) = ran?;
-        read_exit(code, index, &frame, options, |a| a)
+        self.machine.gc_failure(index)?;
+        let mut out = read_exit(code, index, &frame, options, |a| a)?;
+        self.machine.gc_reify(&frame, &mut out.values, memory)?;
+        Ok(out)
     }
 }
 
@@ -1069,8 +1261,23 @@ fn run_code(
         other => RunError::Fault(other.to_string()),
     };
     machine.write_memory(memory).map_err(fault)?;
-    let mut frame = fill_frame(root, inputs, input_types, options, |a| a)?;
+    machine.uc.get_data_mut().gc = None;
+    let objects = if root.objects.is_empty() {
+        Vec::new()
+    } else {
+        machine.start_gc(&root.objects, root.layout, memory)?
+    };
+    let mut frame = fill_frame(root, inputs, input_types, options, |a| {
+        jit_core::memory::object_index(a)
+            .and_then(|k| objects.get(k).copied())
+            .unwrap_or(a)
+    })?;
     frame.resize(frame.len().max(frame_words as usize), 0);
+    if let Some(gc) = &machine.uc.get_data().gc {
+        let w = root.layout.gc as usize;
+        frame[w] = gc.heap.free;
+        frame[w + 1] = gc.heap.code_top();
+    }
     if let Some(j) = jumps {
         frame[root.layout.budget as usize] = j;
     }
@@ -1293,6 +1500,13 @@ impl EmuTree {
             self.exits.set_patched();
         }
         let (index, frame) = ran?;
-        self.exits.stop(index, &frame, options, jumps, |a| a)
+        self.machine.gc_failure(index)?;
+        let mut stop = self.exits.stop(index, &frame, options, jumps, |a| a)?;
+        let values = match &mut stop {
+            jit_core::tree::Stop::Exit(_, out) => &mut out.values,
+            jit_core::tree::Stop::OutOfJumps { values, .. } => values,
+        };
+        self.machine.gc_reify(&frame, values, memory)?;
+        Ok(stop)
     }
 }

@@ -177,6 +177,7 @@ fn a_compiled_trace_runs_through_the_runner_interface() {
         first_exit: 0,
         exit_branches: vec![],
         exit_nan_arith: vec![],
+        objects: vec![],
     };
     let mut t = EmuTrace::load(Cpu::CortexA8, compiled, vec![Type::I32]).unwrap();
     let out = t

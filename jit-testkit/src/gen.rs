@@ -194,6 +194,7 @@ impl Gen<'_, '_> {
                         | Sig::CallHi
                         // No backend compiles objects yet (issue 15).
                         | Sig::Object(_)
+                        | Sig::Gc(_)
                 ) && !o.reads_overflow()
             })
             .collect();
@@ -327,7 +328,7 @@ impl Gen<'_, '_> {
                 let fa = self.fail_args();
                 self.b.guard(op, &[], &fa);
             }
-            Sig::Label | Sig::Jump | Sig::Finish | Sig::Object(_) => {
+            Sig::Label | Sig::Jump | Sig::Finish | Sig::Object(_) | Sig::Gc(_) => {
                 unreachable!("filtered out")
             }
         }

@@ -174,7 +174,16 @@ fn compare_budget(
         .map_err(|e| format!("load error: {e}"))?;
     let mut m_target = memory.clone();
     match runner.run(inputs, &mut m_target, options) {
-        Err(RunError::StepBudget { .. }) if m_interp.same_contents(&m_target) => Ok(()),
+        // No values: no object is reachable from any (docs/ir.md §10).
+        Err(RunError::StepBudget { .. })
+            if {
+                m_interp.canonicalize_objects(&mut []);
+                m_target.canonicalize_objects(&mut []);
+                m_interp.same_contents(&m_target)
+            } =>
+        {
+            Ok(())
+        }
         Err(RunError::StepBudget { .. }) => {
             Err("the step budget ran out in both, but memory differs".to_string())
         }
@@ -215,9 +224,12 @@ pub fn compare_to(
         .load(compiled.code, trace)
         .map_err(|e| format!("load error: {e}"))?;
     let mut m_target = memory.clone();
-    let got = runner
+    let mut got = runner
         .run(inputs, &mut m_target, options)
         .map_err(|e| format!("run error: {e}\n  interpreter: {want}"))?;
+    // Objects compare as graphs reachable from the values (docs/ir.md §10).
+    let (m_interp, want) = &canonical(m_interp, want);
+    m_target.canonicalize_objects(&mut got.values);
     let mut why = String::new();
     if !want.same_result(&got) {
         let _ = write!(why, "\n  interpreter: {want}\n  target:      {got}");
@@ -239,12 +251,28 @@ pub fn compare_to(
                 );
             }
         }
+        if m_interp.objects() != m_target.objects() {
+            let _ = write!(
+                why,
+                "\n  objects reached: interpreter {:?}\n                   target      {:?}",
+                m_interp.objects(),
+                m_target.objects()
+            );
+        }
     }
     if why.is_empty() {
         Ok(got)
     } else {
         Err(why)
     }
+}
+
+/// `memory` and `outcome` with the objects renumbered as the outcome's values reach them
+/// (`Memory::canonicalize_objects`), so two runs' compare by equality.
+pub fn canonical(memory: &Memory, outcome: &Outcome) -> (Memory, Outcome) {
+    let (mut m, mut o) = (memory.clone(), outcome.clone());
+    m.canonicalize_objects(&mut o.values);
+    (m, o)
 }
 
 /// Runs one case on `target`; the error is a report ready to print.

@@ -637,7 +637,7 @@ fn x86_case(c: &mut Choices) -> (Vec<u8>, Vec<Insn>) {
             (x64::Rm::Reg(x), if as_xmm { xmm(x) } else { gpr(x, size) })
         }
     };
-    let want: Vec<Insn> = match c.below(30) {
+    let want: Vec<Insn> = match c.below(32) {
         0 => {
             let (op, name) = ALUS[c.below(8)];
             let (d, s) = (r(c), r(c));
@@ -906,6 +906,16 @@ fn x86_case(c: &mut Choices) -> (Vec<u8>, Vec<Insn>) {
             let (d, s) = (c.below(16) as u8, r(c));
             e.movq_to_xmm(d, s);
             vec![insn("movq", &[xmm(d), gpr(s, 64)])]
+        }
+        29 => {
+            let (d, m) = (r(c), random_mem(c));
+            e.lea(d, m);
+            vec![insn("lea", &[gpr(d, 64), x_mem(&m, 0)])]
+        }
+        30 => {
+            let (m, imm) = (random_mem(c), c.u32() as u8);
+            e.test_mi8(m, imm);
+            vec![insn("test", &[x_mem(&m, 1), x_imm(imm as i8 as i64, 8)])]
         }
         _ => {
             let x = c.below(16) as u8;

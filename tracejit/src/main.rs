@@ -522,6 +522,7 @@ fn run_tree_on(
         None => oracle.run(inputs, &mut interp_memory, &externs, options),
     }
     .map_err(|e| format!("{e} (so the compiled code was not run)"))?;
+    let mut want = want;
     let (got_part, got) = match invalidate_after {
         Some(n) => jit_testkit::tree::run_invalidated_after(
             target.backend(),
@@ -534,6 +535,9 @@ fn run_tree_on(
         None => runner.run(inputs, memory, options),
     }
     .map_err(|e| e.to_string())?;
+    let mut got = got;
+    interp_memory.canonicalize_objects(&mut want.values);
+    memory.canonicalize_objects(&mut got.values);
     if want_part == got_part
         && want.same_exit_and_values(&got)
         && want.iterations == got.iterations
@@ -573,14 +577,17 @@ fn run_on(
     // in a memory error has no compiled behaviour (docs/ir.md §6), and one that exhausts
     // the budget would only do the same again.
     let mut interp_memory = memory.clone();
-    let want = run(trace, inputs, &mut interp_memory, &externs, options)
+    let mut want = run(trace, inputs, &mut interp_memory, &externs, options)
         .map_err(|e| format!("{e} (so the compiled code was not run)"))?;
     let mut runner = target
         .load(compiled.code, trace)
         .map_err(|e| e.to_string())?;
-    let got = runner
+    let mut got = runner
         .run(inputs, memory, options)
         .map_err(|e| e.to_string())?;
+    // Objects compare as the graphs the values reach (docs/ir.md §10).
+    interp_memory.canonicalize_objects(&mut want.values);
+    memory.canonicalize_objects(&mut got.values);
     if want.same_result(&got) && interp_memory.same_contents(memory) {
         say!("  on {}: agrees with the interpreter", target.name());
         Ok(got)

@@ -72,6 +72,8 @@ pub enum ParseErrorKind {
     },
     /// An operation name that does not exist.
     UnknownOp(String),
+    /// A primitive only the GC rewrite pass makes (`gc_alloc`, …), for one target's layout.
+    LoweredOp(String),
     /// A type name that does not exist.
     UnknownType(String),
     /// A variable name that is not a type letter (`i`, `l`, `f`, `p`) and digits.
@@ -163,6 +165,11 @@ impl fmt::Display for ParseErrorKind {
             BadNumber(s) => write!(f, "'{s}' is not a number"),
             Expected { expected, found } => write!(f, "expected {expected}, found {found}"),
             UnknownOp(s) => write!(f, "unknown operation '{s}'"),
+            LoweredOp(s) => write!(
+                f,
+                "'{s}' is made by the GC rewrite for one target's layout; a trace uses the \
+                 object operations (new_with_vtable, setfield_gc, …)"
+            ),
             UnknownType(s) => write!(f, "unknown type '{s}' (expected i32, i64, f64 or ref)"),
             BadVarName(s) => write!(
                 f,

@@ -379,6 +379,9 @@ impl Parser {
         };
         let opcode = Opcode::from_name(&op_name)
             .ok_or_else(|| ParseError::new(op_pos, K::UnknownOp(op_name.clone())))?;
+        if opcode.is_gc_primitive() {
+            return Err(ParseError::new(op_pos, K::LoweredOp(op_name)));
+        }
         self.bump();
         self.expect(Tok::LParen, "'('")?;
 
@@ -788,7 +791,8 @@ impl Parser {
                 | Sig::Label
                 | Sig::GuardFlag
                 | Sig::CallSplit
-                | Sig::CallHi => lit.own_type(),
+                | Sig::CallHi
+                | Sig::Gc(_) => lit.own_type(),
             };
             out.push(Operand::Const(literal(lit, want, pos)?));
         }

@@ -1,0 +1,341 @@
+//! The collector as compiled code meets it: the GC map a slow path hands over, the
+//! helpers its slow paths call, and a run's heap on this machine.
+//!
+//! **The frame's GC words** hold the nursery's free pointer and the top compiled code
+//! compares its bump with ([`crate::frame::FrameLayout::gc`] and the word after it). The
+//! runtime writes both before a run and reads the free pointer back after it; the slow
+//! paths write both.
+//!
+//! **A GC map** is data in the code after the slow path of a `gc_alloc`: little-endian
+//! 32-bit words — the type id allocated, the number of frame words holding refs, then
+//! those words (the save words of registers holding refs, which the slow path stored
+//! there, and the frame slots holding refs), as the allocator recorded them
+//! ([`crate::regalloc::Allocation::live_across`]). The collector reads and updates exactly
+//! these words: no conservative scanning.
+//!
+//! **The helpers** are [`ALLOC_HELPER`] `(frame, size, length, map) -> ref` (0 when the
+//! collector failed: the code then leaves by [`crate::emit::GC_FAILED_EXIT`]) and
+//! [`BARRIER_HELPER`] `(frame, object)`. Natively they are `extern "C"` functions working on
+//! the heap of the run going on on this thread ([`with_heap`]); the emulated targets trap
+//! to the same collector working on emulated memory (`jit_emu`).
+
+use std::cell::RefCell;
+
+use crate::backend::Loc;
+use crate::frame::FrameLayout;
+use crate::gc::{GcConfig, GcError, Heap, HeapMemory};
+use crate::ir::Type;
+use crate::objects::{ObjectDecl, TargetLayout};
+
+/// The allocation slow path's helper.
+pub const ALLOC_HELPER: &str = "tracejit_gc_alloc";
+/// The write barrier's slow-path helper.
+pub const BARRIER_HELPER: &str = "tracejit_gc_wb";
+
+/// The heap of a run when its trace declares object types: a 64 KiB nursery, 8 MiB of old
+/// space.
+pub const DEFAULT_GC: GcConfig = GcConfig {
+    nursery_bytes: 64 << 10,
+    old_bytes: 8 << 20,
+    stress: false,
+};
+
+/// The heap of a run in stress mode: a nursery that never has room (every allocation
+/// collects, moving every object), freed memory poisoned.
+pub const STRESS_GC: GcConfig = GcConfig {
+    nursery_bytes: 4 << 10,
+    old_bytes: 4 << 20,
+    stress: true,
+};
+
+/// The frame words a GC map lists: where the refs among `live` are.
+pub fn gc_map_words(live: &[(Loc, Type)], layout: &FrameLayout) -> Vec<u32> {
+    live.iter()
+        .filter(|&&(_, ty)| ty == Type::Ref)
+        .filter_map(|&(l, _)| match l {
+            Loc::Reg(r) => Some(layout.save_word(r)),
+            Loc::Slot(s) => Some(layout.slot_word(s)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The bytes of a GC map for an allocation of type id `tid`.
+pub fn gc_map_blob(tid: u32, words: &[u32]) -> Vec<u8> {
+    let mut b = Vec::with_capacity(8 + 4 * words.len());
+    b.extend_from_slice(&tid.to_le_bytes());
+    b.extend_from_slice(&(words.len() as u32).to_le_bytes());
+    for w in words {
+        b.extend_from_slice(&w.to_le_bytes());
+    }
+    b
+}
+
+/// A GC map read back: the type id and the frame words.
+pub fn parse_gc_map(read_u32: impl Fn(u64) -> Option<u32>, at: u64) -> Option<(u32, Vec<u32>)> {
+    let tid = read_u32(at)?;
+    let n = read_u32(at + 4)?;
+    // A map names at most every word of the largest frame.
+    if n > 1 << 20 {
+        return None;
+    }
+    let words = (0..n as u64)
+        .map(|k| read_u32(at + 8 + 4 * k))
+        .collect::<Option<Vec<_>>>()?;
+    Some((tid, words))
+}
+
+/// The collector's side of a slow path, for any memory: reads the refs the map names from
+/// the frame, allocates (collecting if needed), writes the refs and the frame's nursery
+/// words back, and returns the object.
+#[allow(clippy::too_many_arguments)]
+pub fn alloc_slow(
+    heap: &mut Heap,
+    mem: &mut dyn HeapMemory,
+    decls: &[ObjectDecl],
+    layout: &FrameLayout,
+    frame: u64,
+    size: u64,
+    len: u64,
+    tid: u32,
+    words: &[u32],
+) -> Result<u64, GcError> {
+    let word_bytes = 8;
+    let pointer = heap.pointer_bytes() as usize;
+    let mut roots = Vec::with_capacity(words.len());
+    for &w in words {
+        let mut b = [0u8; 8];
+        mem.read(frame + w as u64 * word_bytes, &mut b[..pointer])?;
+        roots.push(u64::from_le_bytes(b));
+    }
+    let array = tid
+        .checked_sub(1)
+        .and_then(|k| decls.get(k as usize))
+        .ok_or(GcError::BadTypeId { addr: 0, tid })?
+        .is_array();
+    let obj = heap.allocate_young(mem, tid, size, array.then_some(len), &mut roots)?;
+    for (&w, &r) in words.iter().zip(&roots) {
+        mem.write(frame + w as u64 * word_bytes, &r.to_le_bytes()[..pointer])?;
+    }
+    write_nursery_words(heap, mem, layout, frame)?;
+    Ok(obj)
+}
+
+/// Writes the nursery's free pointer and the top compiled code compares with into the
+/// frame's GC words.
+pub fn write_nursery_words(
+    heap: &Heap,
+    mem: &mut dyn HeapMemory,
+    layout: &FrameLayout,
+    frame: u64,
+) -> Result<(), GcError> {
+    mem.write(frame + layout.gc as u64 * 8, &heap.free.to_le_bytes())?;
+    mem.write(
+        frame + (layout.gc as u64 + 1) * 8,
+        &heap.code_top().to_le_bytes(),
+    )
+}
+
+/// Host memory for a heap: one zeroed, 8-aligned block owned here, addressed by its real
+/// addresses (native code uses them as refs).
+pub struct HostHeapMemory {
+    words: Vec<u64>,
+}
+
+impl HostHeapMemory {
+    /// A block of at least `bytes` bytes.
+    pub fn new(bytes: u64) -> HostHeapMemory {
+        HostHeapMemory {
+            words: vec![0; bytes.div_ceil(8) as usize],
+        }
+    }
+
+    /// The address of its first byte.
+    pub fn base(&self) -> u64 {
+        self.words.as_ptr() as u64
+    }
+
+    fn range(&self, addr: u64, len: usize) -> Result<std::ops::Range<usize>, GcError> {
+        let off = addr
+            .checked_sub(self.base())
+            .filter(|o| o + len as u64 <= self.words.len() as u64 * 8)
+            .ok_or_else(|| {
+                GcError::Memory(format!("{len} bytes at {addr:#x} are not in the heap"))
+            })?;
+        Ok(off as usize..off as usize + len)
+    }
+}
+
+impl HeapMemory for HostHeapMemory {
+    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), GcError> {
+        let r = self.range(addr, buf.len())?;
+        let bytes: &[u8] = bytemuck_bytes(&self.words);
+        buf.copy_from_slice(&bytes[r]);
+        Ok(())
+    }
+
+    fn write(&mut self, addr: u64, bytes: &[u8]) -> Result<(), GcError> {
+        let r = self.range(addr, bytes.len())?;
+        let all = bytemuck_bytes_mut(&mut self.words);
+        all[r].copy_from_slice(bytes);
+        Ok(())
+    }
+}
+
+fn bytemuck_bytes(w: &[u64]) -> &[u8] {
+    // SAFETY: u64 has no padding and any byte pattern is a valid u8; the slice covers
+    // exactly the words' memory, borrowed for as long as `w`.
+    unsafe { std::slice::from_raw_parts(w.as_ptr().cast::<u8>(), w.len() * 8) }
+}
+
+fn bytemuck_bytes_mut(w: &mut [u64]) -> &mut [u8] {
+    // SAFETY: as above, with the unique borrow of `w` passed on.
+    unsafe { std::slice::from_raw_parts_mut(w.as_mut_ptr().cast::<u8>(), w.len() * 8) }
+}
+
+/// The heap of a native run and what its helpers need.
+pub struct NativeHeap {
+    /// The collector.
+    pub heap: Heap,
+    /// Its memory.
+    pub mem: HostHeapMemory,
+    /// The object types.
+    pub decls: Vec<ObjectDecl>,
+    /// The frame layout of the code running.
+    pub layout: FrameLayout,
+    /// What the collector reported, if a helper failed.
+    pub error: Option<GcError>,
+}
+
+impl NativeHeap {
+    /// A heap for objects of `decls` on this machine (LP64 layout).
+    pub fn new(
+        decls: &[ObjectDecl],
+        config: GcConfig,
+        layout: FrameLayout,
+    ) -> Result<NativeHeap, GcError> {
+        let mut mem = HostHeapMemory::new(config.total_bytes() + 8);
+        let base = mem.base().next_multiple_of(8);
+        let heap = Heap::new(decls, TargetLayout::LP64, config, base, &mut mem)?;
+        Ok(NativeHeap {
+            heap,
+            mem,
+            decls: decls.to_vec(),
+            layout,
+            error: None,
+        })
+    }
+}
+
+thread_local! {
+    static RUNNING: RefCell<Option<NativeHeap>> = const { RefCell::new(None) };
+    static CONFIG: std::cell::Cell<GcConfig> = const { std::cell::Cell::new(DEFAULT_GC) };
+}
+
+/// The heap configuration runs on this thread get ([`DEFAULT_GC`] unless set).
+pub fn gc_config() -> GcConfig {
+    CONFIG.with(|c| c.get())
+}
+
+/// Runs `f` with runs on this thread getting heaps of `config` (tests and the fuzzer set
+/// [`STRESS_GC`]).
+pub fn with_gc_config<R>(config: GcConfig, f: impl FnOnce() -> R) -> R {
+    let before = CONFIG.with(|c| c.replace(config));
+    let out = f();
+    CONFIG.with(|c| c.set(before));
+    out
+}
+
+/// Runs `f` with `heap` as the heap the helpers of this thread work on; returns it after.
+pub fn with_heap<R>(heap: NativeHeap, f: impl FnOnce() -> R) -> (R, NativeHeap) {
+    let before = RUNNING.with(|r| r.borrow_mut().replace(heap));
+    let out = f();
+    let heap = RUNNING
+        .with(|r| std::mem::replace(&mut *r.borrow_mut(), before))
+        .expect("the heap installed above");
+    (out, heap)
+}
+
+/// Host memory the frame lives in, as the helpers see it: the frame's words, read and
+/// written through raw pointers compiled code handed over.
+struct FrameAndHeap<'a> {
+    heap: &'a mut HostHeapMemory,
+}
+
+impl HeapMemory for FrameAndHeap<'_> {
+    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), GcError> {
+        if self.heap.range(addr, buf.len()).is_ok() {
+            return self.heap.read(addr, buf);
+        }
+        // SAFETY: addresses outside the heap are the running code's frame words, which the
+        // compiled code's GC map names and the helper's caller passed the frame for; the
+        // frame is live for the whole call.
+        unsafe { std::ptr::copy_nonoverlapping(addr as *const u8, buf.as_mut_ptr(), buf.len()) };
+        Ok(())
+    }
+
+    fn write(&mut self, addr: u64, bytes: &[u8]) -> Result<(), GcError> {
+        if self.heap.range(addr, bytes.len()).is_ok() {
+            return self.heap.write(addr, bytes);
+        }
+        // SAFETY: as in `read`: the running code's own frame words.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), addr as *mut u8, bytes.len()) };
+        Ok(())
+    }
+}
+
+/// The native allocation slow path (see the module docs).
+pub extern "C" fn tracejit_gc_alloc(frame: *mut u64, size: u32, len: u32, map: *const u32) -> u64 {
+    RUNNING.with(|r| {
+        let mut guard = r.borrow_mut();
+        let Some(h) = guard.as_mut() else {
+            return 0;
+        };
+        // SAFETY: `map` points at a GC map the compiler placed in the code calling this,
+        // which stays mapped readable while it runs; its count bounds the read.
+        let parsed = parse_gc_map(
+            |a| Some(unsafe { (a as *const u32).read_unaligned() }),
+            map as u64,
+        );
+        let Some((tid, words)) = parsed else {
+            h.error = Some(GcError::Corrupt("a GC map could not be read".into()));
+            return 0;
+        };
+        let NativeHeap {
+            heap,
+            mem,
+            decls,
+            layout,
+            error,
+        } = h;
+        let mut m = FrameAndHeap { heap: mem };
+        match alloc_slow(
+            heap,
+            &mut m,
+            decls,
+            layout,
+            frame as u64,
+            size as u64,
+            len as u64,
+            tid,
+            &words,
+        ) {
+            Ok(p) => p,
+            Err(e) => {
+                *error = Some(e);
+                0
+            }
+        }
+    })
+}
+
+/// The native write barrier's slow path.
+pub extern "C" fn tracejit_gc_wb(_frame: *mut u64, obj: u64) {
+    RUNNING.with(|r| {
+        if let Some(h) = r.borrow_mut().as_mut() {
+            if let Err(e) = h.heap.write_barrier_slow(&mut h.mem, obj) {
+                h.error.get_or_insert(e);
+            }
+        }
+    })
+}
