@@ -45,6 +45,23 @@ impl TraceBuilder {
         })
     }
 
+    /// The start of a pass that rewrites `trace`: a builder with its object types,
+    /// functions and inputs, and the map from its values to the new ones (its inputs
+    /// filled in).
+    pub fn rewriting(trace: &Trace) -> (TraceBuilder, Vec<Option<Value>>) {
+        use crate::ir::EntityRef;
+        let mut b = TraceBuilder::new();
+        b.objects(&trace.objects);
+        for decl in trace.funcs.values() {
+            b.declare(&decl.name, &decl.params, decl.ret);
+        }
+        let mut map: Vec<Option<Value>> = vec![None; trace.values.len()];
+        for &v in &trace.inputs {
+            map[v.index()] = Some(b.input(trace.ty(v)));
+        }
+        (b, map)
+    }
+
     /// Sets the GC object types the trace declares (type id `k + 1` for the `k`-th).
     pub fn objects(&mut self, decls: &[crate::objects::ObjectDecl]) {
         self.trace.objects = decls.to_vec();

@@ -356,16 +356,29 @@ impl Heap {
             self.init(mem, a, size, tid, len, FLAG_TRACK_YOUNG_PTRS)?;
             a
         } else {
-            if self.config.stress || self.free + size > self.top {
-                self.collect(mem, roots)?;
-            }
-            let a = self.free;
-            self.free += size;
-            self.init(mem, a, size, tid, len, 0)?;
-            a
+            self.nursery_alloc(mem, tid, size, len, roots)?
         };
         self.stats.allocated += 1;
         Ok(addr)
+    }
+
+    /// `size` bytes from the nursery for an object of type `tid`, initialized, after a
+    /// collection when it has no room (always, in stress mode).
+    fn nursery_alloc(
+        &mut self,
+        mem: &mut dyn HeapMemory,
+        tid: u32,
+        size: u64,
+        len: Option<u64>,
+        roots: &mut [u64],
+    ) -> Result<u64, GcError> {
+        if self.config.stress || self.free + size > self.top {
+            self.collect(mem, roots)?;
+        }
+        let a = self.free;
+        self.free += size;
+        self.init(mem, a, size, tid, len, 0)?;
+        Ok(a)
     }
 
     fn init(
@@ -523,13 +536,7 @@ impl Heap {
             self.remembered.push(a);
             a
         } else {
-            if self.config.stress || self.free + size > self.top {
-                self.collect(mem, roots)?;
-            }
-            let a = self.free;
-            self.free += size;
-            self.init(mem, a, size, tid, len, 0)?;
-            a
+            self.nursery_alloc(mem, tid, size, len, roots)?
         };
         self.stats.allocated += 1;
         Ok(addr)

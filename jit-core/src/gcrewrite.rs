@@ -53,15 +53,7 @@ pub fn rewrite(trace: &Trace, layout: TargetLayout) -> (Cow<'_, Trace>, RewriteS
     if !trace.ops.iter().any(|o| o.opcode.is_object_op()) {
         return (Cow::Borrowed(trace), stats);
     }
-    let mut b = TraceBuilder::new();
-    b.objects(&trace.objects);
-    for decl in trace.funcs.values() {
-        b.declare(&decl.name, &decl.params, decl.ret);
-    }
-    let mut map: Vec<Option<Value>> = vec![None; trace.values.len()];
-    for &v in &trace.inputs {
-        map[v.index()] = Some(b.input(trace.ty(v)));
-    }
+    let (mut b, mut map) = TraceBuilder::rewriting(trace);
     // What is known since the last safepoint: the object it allocated, and the objects a
     // barrier already ran on.
     let mut fresh: Option<Value> = None;

@@ -63,15 +63,7 @@ pub fn hoist_constants(trace: &Trace, wants: impl Fn(Scalar) -> bool) -> Cow<'_,
     if chosen.is_empty() {
         return Cow::Borrowed(trace);
     }
-    let mut b = TraceBuilder::new();
-    b.objects(&trace.objects);
-    for decl in trace.funcs.values() {
-        b.declare(&decl.name, &decl.params, decl.ret);
-    }
-    let mut map: Vec<Option<Value>> = vec![None; trace.values.len()];
-    for &v in &trace.inputs {
-        map[v.index()] = Some(b.input(trace.ty(v)));
-    }
+    let (mut b, mut map) = TraceBuilder::rewriting(trace);
     let mut hoisted: HashMap<Scalar, Value> = HashMap::new();
     for (i, op) in trace.ops.iter().enumerate() {
         let inside = i > label && op.opcode != Opcode::Jump;
