@@ -141,3 +141,93 @@ fn arrays_of_refs_larger_than_the_nursery() {
         agree("arrays", ARRAYS, &[Scalar::I32(n), Scalar::I32(9)]);
     }
 }
+
+#[test]
+fn a_million_boxes_through_a_64_kib_nursery() {
+    // The default heap only: a million allocations, about 16 MB through the nursery.
+    let trace = parse_verified(GARBAGE).unwrap();
+    let inputs = [Scalar::I32(1_000_000), Scalar::f64(0.25)];
+    for &t in SUPPORTED {
+        let t = target(t).expect("a supported target");
+        let verdict = with_gc_config(DEFAULT_GC, || {
+            compare(t.as_ref(), &trace, &inputs, &Memory::new(), RunOptions::default())
+        });
+        assert!(
+            matches!(verdict, Ok(Verdict::Same(_))),
+            "{}: {verdict:?}",
+            t.name()
+        );
+    }
+}
+
+/// Refs live across calls sit in callee-saved registers (the allocator's preference for
+/// values crossing a call); the allocation after the call must find them there, through
+/// its GC map of save words, and move them.
+const ACROSS_CALLS: &str = "\
+extern @gcd(i32, i32) -> i32
+struct Pair(ref a, ref b, i32 n)
+struct Leaf(i32 v)
+[i0, i1]
+p2 = new_with_vtable(descr=<Leaf>)
+setfield_gc(p2, i0, descr=<Leaf.v>)
+p3 = new_with_vtable(descr=<Leaf>)
+setfield_gc(p3, i1, descr=<Leaf.v>)
+label(i0, i1, p2, p3)
+i4 = call(@gcd, i0, i1)
+p5 = new_with_vtable(descr=<Pair>)
+setfield_gc(p5, p2, descr=<Pair.a>)
+setfield_gc(p5, p3, descr=<Pair.b>)
+setfield_gc(p5, i4, descr=<Pair.n>)
+i6 = call(@gcd, i4, 7)
+p7 = new_with_vtable(descr=<Leaf>)
+setfield_gc(p7, i6, descr=<Leaf.v>)
+i8 = int_sub(i0, 1)
+i9 = int_gt(i8, 0)
+guard_true(i9) [i8, p5, p7, p2]
+jump(i8, i1, p7, p5)
+";
+
+#[test]
+fn refs_in_callee_saved_registers_across_calls() {
+    for n in [1, 2, 50] {
+        agree("across calls", ACROSS_CALLS, &[Scalar::I32(n), Scalar::I32(36)]);
+    }
+}
+
+/// An object reachable only through a guard's fail args while later allocations collect;
+/// the guard fails on the class of what a field holds, so the exit carries objects of
+/// every field type, including i64 and f64 fields, which 32-bit targets split in two.
+const FAIL_ARGS: &str = "\
+struct Mixed(i8 a, u16 b, i64 c, f64 d, ref e, i16 f, u8 g, i32 h)
+struct Other(i32 x)
+[i0, l1, f2]
+p3 = new_with_vtable(descr=<Mixed>)
+setfield_gc(p3, i0, descr=<Mixed.a>)
+setfield_gc(p3, i0, descr=<Mixed.b>)
+setfield_gc(p3, l1, descr=<Mixed.c>)
+setfield_gc(p3, f2, descr=<Mixed.d>)
+setfield_gc(p3, i0, descr=<Mixed.f>)
+setfield_gc(p3, i0, descr=<Mixed.g>)
+setfield_gc(p3, i0, descr=<Mixed.h>)
+p4 = new_with_vtable(descr=<Other>)
+p5 = new_with_vtable(descr=<Mixed>)
+setfield_gc(p5, p4, descr=<Mixed.e>)
+p6 = new_with_vtable(descr=<Other>)
+setfield_gc(p6, i0, descr=<Other.x>)
+i7 = int_lt(i0, 0)
+guard_false(i7) [p3, p6]
+p8 = getfield_gc_r(p5, descr=<Mixed.e>)
+guard_class(p8, ConstClass(Mixed)) [p3, p5, i0]
+finish(p5)
+";
+
+#[test]
+fn objects_only_in_fail_args_with_every_field_type() {
+    for (i, l, f) in [(-1, 1i64 << 40, 1.5), (1, -3, -0.0), (-300, i64::MIN, f64::MAX)] {
+        agree(
+            "fail args",
+            FAIL_ARGS,
+            &[Scalar::I32(i), Scalar::I64(l), Scalar::f64(f)],
+        );
+    }
+}
