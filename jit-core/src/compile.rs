@@ -224,9 +224,14 @@ fn compile_kind(
     let caps = backend.capabilities();
     // Object operations become nursery bumps, barriers, loads and stores at the target's
     // layout, before legalization splits and soft-floats what they load and store.
+    // Refs are the ISA's pointers, whatever width its values are split to.
+    let pointer_bits = match backend.triple().pointer_width() {
+        Ok(w) => w.bits() as u32,
+        Err(()) => caps.word_bits,
+    };
     let extended = match crate::gcrewrite::rewrite(
         &extended,
-        crate::objects::TargetLayout::for_word_bits(caps.word_bits),
+        crate::objects::TargetLayout::for_word_bits(pointer_bits),
     )
     .0
     {

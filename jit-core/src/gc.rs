@@ -676,8 +676,9 @@ impl Heap {
             }
         }
         let bad = |at: String, value: u64| GcError::BadRef { at, value };
+        // Refs outside the heap (buffers) are no GC objects.
         for (k, &r) in roots.iter().enumerate() {
-            if r != 0 && !starts.contains(&r) {
+            if r != 0 && self.contains(r) && !starts.contains(&r) {
                 return Err(bad(format!("root {k}"), r));
             }
         }
@@ -691,7 +692,7 @@ impl Heap {
             let old = self.in_old(obj);
             for field in self.ref_fields(mem, obj)? {
                 let r = self.read_word(mem, field)?;
-                if r == 0 {
+                if r == 0 || !self.contains(r) {
                     continue;
                 }
                 if !starts.contains(&r) {
@@ -826,6 +827,18 @@ pub fn materialize(
     decls: &[ObjectDecl],
     memory: &crate::memory::Memory,
 ) -> Result<Vec<u64>, GcError> {
+    materialize_with(heap, mem, decls, memory, &|a| a)
+}
+
+/// [`materialize`], with the other refs (buffers) the objects hold turned into the
+/// target's addresses by `to_target` (the native runtime's buffers are elsewhere).
+pub fn materialize_with(
+    heap: &mut Heap,
+    mem: &mut dyn HeapMemory,
+    decls: &[ObjectDecl],
+    memory: &crate::memory::Memory,
+    to_target: &dyn Fn(u64) -> u64,
+) -> Result<Vec<u64>, GcError> {
     let objects = memory.objects();
     let mut addrs = Vec::with_capacity(objects.len());
     for o in objects {
@@ -846,9 +859,9 @@ pub fn materialize(
         let decl = &decls[o.tid as usize - 1];
         for ((t, at), &v) in slots(heap, mem, decl, a)?.into_iter().zip(&o.slots) {
             let v = match v {
-                crate::ir::Scalar::Ref(r) => {
-                    crate::ir::Scalar::Ref(crate::memory::object_index(r).map_or(r, |k| addrs[k]))
-                }
+                crate::ir::Scalar::Ref(r) if r != 0 => crate::ir::Scalar::Ref(
+                    crate::memory::object_index(r).map_or_else(|| to_target(r), |k| addrs[k]),
+                ),
                 other => other,
             };
             write_slot(heap, mem, t, at, v)?;
@@ -874,6 +887,19 @@ pub fn reify(
     decls: &[ObjectDecl],
     values: &mut [crate::ir::Scalar],
     memory: &mut crate::memory::Memory,
+) -> Result<(), GcError> {
+    reify_with(heap, mem, decls, values, memory, &|a| a)
+}
+
+/// [`reify`], with the other refs (buffers) objects hold turned back into the
+/// interpreter's addresses by `to_virtual`.
+pub fn reify_with(
+    heap: &Heap,
+    mem: &dyn HeapMemory,
+    decls: &[ObjectDecl],
+    values: &mut [crate::ir::Scalar],
+    memory: &mut crate::memory::Memory,
+    to_virtual: &dyn Fn(u64) -> u64,
 ) -> Result<(), GcError> {
     use crate::ir::Scalar;
     let mut index: HashMap<u64, u64> = HashMap::new();
@@ -915,6 +941,7 @@ pub fn reify(
         for (t, at) in slots(heap, mem, decl, a)? {
             let x = read_slot(heap, mem, t, at)?;
             read.push(match x {
+                Scalar::Ref(p) if p != 0 && !heap.contains(p) => Scalar::Ref(to_virtual(p)),
                 Scalar::Ref(p) => Scalar::Ref(refer(p, &mut index, memory, &mut work)?),
                 other => other,
             });

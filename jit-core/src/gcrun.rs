@@ -208,6 +208,13 @@ pub struct NativeHeap {
 }
 
 impl NativeHeap {
+    /// Writes the nursery's words into a native frame before a run.
+    pub fn write_nursery_words(&self, frame: &mut [u64]) {
+        let w = self.layout.gc as usize;
+        frame[w] = self.heap.free;
+        frame[w + 1] = self.heap.code_top();
+    }
+
     /// A heap for objects of `decls` on this machine (LP64 layout).
     pub fn new(
         decls: &[ObjectDecl],
@@ -235,6 +242,12 @@ thread_local! {
 /// The heap configuration runs on this thread get ([`DEFAULT_GC`] unless set).
 pub fn gc_config() -> GcConfig {
     CONFIG.with(|c| c.get())
+}
+
+/// Makes runs on this thread get heaps of `config` from now on; returns the configuration
+/// before.
+pub fn set_gc_config(config: GcConfig) -> GcConfig {
+    CONFIG.with(|c| c.replace(config))
 }
 
 /// Runs `f` with runs on this thread getting heaps of `config` (tests and the fuzzer set

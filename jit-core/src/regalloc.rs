@@ -128,6 +128,7 @@ impl Allocation {
             edits: &mut self.edits,
             fails: &mut self.fails,
             label_locs: &mut self.label_locs,
+            live: &mut self.live,
         }
     }
 }
@@ -144,6 +145,8 @@ pub struct AllocationParts<'a> {
     pub fails: &'a mut Vec<Loc>,
     /// The loop header's layout.
     pub label_locs: &'a mut Vec<Loc>,
+    /// Every `live_across` op's entries (its GC map, at a safepoint), op after op.
+    pub live: &'a mut Vec<(Loc, crate::ir::Type)>,
 }
 
 /// Why allocation failed: the constraints cannot be met.

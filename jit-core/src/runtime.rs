@@ -467,34 +467,12 @@ impl Runner for NativeTrace {
         options: RunOptions,
     ) -> Result<Outcome, RunError> {
         let host = HostMemory::new(memory)?;
-        // A trace with objects gets a heap; the interpreter's objects already in `memory`
-        // are copied in.
-        let mut gc = match self.code.objects.is_empty() {
-            true => None,
-            false => Some(
-                crate::gcrun::NativeHeap::new(
-                    &self.code.objects,
-                    crate::gcrun::gc_config(),
-                    self.code.layout,
-                )
-                .map_err(|e| RunError::Gc(e.to_string()))?,
-            ),
-        };
-        let objects = match &mut gc {
-            Some(g) => crate::gc::materialize(&mut g.heap, &mut g.mem, &g.decls, memory)
-                .map_err(|e| RunError::Gc(e.to_string()))?,
-            None => Vec::new(),
-        };
+        let (gc, objects) = start_native_gc(&self.code.objects, self.code.layout, memory, &host)?;
         let mut frame = fill_frame(&self.code, inputs, &self.input_types, options, |a| {
-            match crate::memory::object_index(a).and_then(|k| objects.get(k)) {
-                Some(&o) => o,
-                None => host.to_host(a),
-            }
+            native_ref(&objects, &host, a)
         })?;
         if let Some(g) = &gc {
-            let w = self.code.layout.gc as usize;
-            frame[w] = g.heap.free;
-            frame[w + 1] = g.heap.code_top();
+            g.write_nursery_words(&mut frame);
         }
         let addr = self.exec.addr() as u64;
         crate::tree::sync_invalidated(
@@ -538,28 +516,54 @@ impl Runner for NativeTrace {
         let calls = take_native_calls();
         let index = index?;
         host.copy_back(memory);
-        let mut out = finish_gc_run(&self.code, index, &frame, gc, memory, |a| {
-            read_exit(&self.code, index, &frame, options, |a| host.to_virtual(a)).map(|o| (o, a))
-        })?;
+        let gc = check_native_gc(gc, index)?;
+        let mut out = read_exit(&self.code, index, &frame, options, |a| host.to_virtual(a))?;
+        finish_native_gc(gc, &frame, &mut out.values, memory, &host)?;
         out.call_count = calls.len() as u64;
         out.calls = calls;
         Ok(out)
     }
 }
 
-/// After a native run of `code` that left by exit `index`: the collector's failure as an
-/// error; else the outcome `read` makes, with the objects its values reach read from the
-/// heap into `memory` (`gc::reify`), the heap verified first in stress mode.
-fn finish_gc_run(
-    code: &CompiledTrace,
-    index: u64,
-    frame: &[u64],
+/// The heap of a native run of code allocating objects of `decls` (none without), with the
+/// interpreter's objects in `memory` copied in (their buffer refs translated by `host`);
+/// returns it and their addresses.
+pub(crate) fn start_native_gc(
+    decls: &[crate::objects::ObjectDecl],
+    layout: crate::frame::FrameLayout,
+    memory: &Memory,
+    host: &HostMemory,
+) -> Result<(Option<crate::gcrun::NativeHeap>, Vec<u64>), RunError> {
+    if decls.is_empty() {
+        return Ok((None, Vec::new()));
+    }
+    let gc_err = |e: crate::gc::GcError| RunError::Gc(e.to_string());
+    let mut g =
+        crate::gcrun::NativeHeap::new(decls, crate::gcrun::gc_config(), layout).map_err(gc_err)?;
+    let objects = crate::gc::materialize_with(&mut g.heap, &mut g.mem, &g.decls, memory, &|a| {
+        host.to_host(a)
+    })
+    .map_err(gc_err)?;
+    Ok((Some(g), objects))
+}
+
+/// An input ref as native code sees it: an interpreter object's copy in the heap, or a
+/// buffer's host address.
+pub(crate) fn native_ref(objects: &[u64], host: &HostMemory, a: u64) -> u64 {
+    match crate::memory::object_index(a).and_then(|k| objects.get(k)) {
+        Some(&o) => o,
+        None => host.to_host(a),
+    }
+}
+
+/// After a native run that returned `index`: the collector's failure as an error, else
+/// the heap back.
+pub(crate) fn check_native_gc(
     gc: Option<crate::gcrun::NativeHeap>,
-    memory: &mut Memory,
-    read: impl FnOnce(()) -> Result<(Outcome, ()), RunError>,
-) -> Result<Outcome, RunError> {
+    index: u64,
+) -> Result<Option<crate::gcrun::NativeHeap>, RunError> {
     let Some(mut g) = gc else {
-        return read(()).map(|(o, ())| o);
+        return Ok(None);
     };
     if let Some(e) = g.error.take() {
         return Err(RunError::Gc(e.to_string()));
@@ -567,10 +571,23 @@ fn finish_gc_run(
     if index == crate::emit::GC_FAILED_EXIT as u64 {
         return Err(RunError::Gc("the allocation slow path failed".into()));
     }
-    g.heap.free = frame[code.layout.gc as usize];
-    let (mut out, ()) = read(())?;
-    let roots: Vec<u64> = out
-        .values
+    Ok(Some(g))
+}
+
+/// The objects `values` reach read from the heap into `memory` (`gc::reify`, buffer refs
+/// in fields turned back by `host`), the heap verified first in stress mode.
+pub(crate) fn finish_native_gc(
+    gc: Option<crate::gcrun::NativeHeap>,
+    frame: &[u64],
+    values: &mut [Scalar],
+    memory: &mut Memory,
+    host: &HostMemory,
+) -> Result<(), RunError> {
+    let Some(mut g) = gc else {
+        return Ok(());
+    };
+    g.heap.free = frame[g.layout.gc as usize];
+    let roots: Vec<u64> = values
         .iter()
         .filter_map(|v| match v {
             Scalar::Ref(r) if g.heap.contains(*r) => Some(*r),
@@ -582,7 +599,8 @@ fn finish_gc_run(
             .verify(&g.mem, &roots)
             .map_err(|e| RunError::Gc(format!("after the run: {e}")))?;
     }
-    crate::gc::reify(&g.heap, &g.mem, &g.decls, &mut out.values, memory)
-        .map_err(|e| RunError::Gc(e.to_string()))?;
-    Ok(out)
+    crate::gc::reify_with(&g.heap, &g.mem, &g.decls, values, memory, &|a| {
+        host.to_virtual(a)
+    })
+    .map_err(|e| RunError::Gc(e.to_string()))
 }

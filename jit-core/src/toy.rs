@@ -84,6 +84,9 @@ pub fn constraints(trace: &Trace, _live: &Liveness, i: usize) -> OpConstraints {
         c.uses = [Use::Any].into_iter().collect();
         c.def = Some(Def::ReuseInput(0));
     }
+    // The GC primitives' slow paths save what lives across them; an allocation is a
+    // safepoint with a GC map.
+    c.live_across = matches!(op.opcode, Opcode::GcAlloc | Opcode::GcWb);
     c
 }
 

@@ -891,22 +891,45 @@ impl NativeTree {
         self.exits
             .sync_invalidation(&mut self.space, &self.addrs, options)?;
         let code = &self.exits.parts[part];
-        let mut frame = fill_frame(code, inputs, &types, options, |a| host.to_host(a))?;
+        // One heap for the run, with the root's object types (bridges share them).
+        let (gc, objects) = crate::runtime::start_native_gc(
+            &self.exits.parts[0].objects,
+            code.layout,
+            memory,
+            &host,
+        )?;
+        let mut frame = fill_frame(code, inputs, &types, options, |a| {
+            crate::runtime::native_ref(&objects, &host, a)
+        })?;
         frame.resize(self.exits.frame_words() as usize, 0);
         frame[code.layout.budget as usize] = start_jumps(&self.exits, options, jumps);
+        if let Some(g) = &gc {
+            g.write_nursery_words(&mut frame);
+        }
         crate::externs::take_native_calls();
         let used = self.space.used();
         let entry = self.addrs[part] as *const u8;
         let sites = self.exits.pending_patches(&self.addrs);
-        let (index, fired) = with_running(&mut self.space, sites, || {
-            // SAFETY: every part was compiled for this architecture (checked in `new` for
-            // the root; the other parts share its backend) and this tree's frame layout,
-            // `part` is the root or an entry (which `input_types` checked), entered through
-            // its prologue; the frame is as large as the largest part needs, and the code
-            // touches memory only through the refs placed in the frame and the declared
-            // external functions; a fault in it comes back as an error.
-            unsafe { crate::fault::enter(entry, used, frame.as_mut_ptr()) }
-        })?;
+        let space = &mut self.space;
+        let run = || {
+            with_running(space, sites, || {
+                // SAFETY: every part was compiled for this architecture (checked in `new`
+                // for the root; the other parts share its backend) and this tree's frame
+                // layout, `part` is the root or an entry (which `input_types` checked),
+                // entered through its prologue; the frame is as large as the largest part
+                // needs, and the code touches memory only through the refs placed in the
+                // frame, the heap, and the declared external functions; a fault in it
+                // comes back as an error.
+                unsafe { crate::fault::enter(entry, used, frame.as_mut_ptr()) }
+            })
+        };
+        let ((index, fired), gc) = match gc {
+            Some(g) => {
+                let (out, g) = crate::gcrun::with_heap(g, run);
+                (out?, Some(g))
+            }
+            None => (run()?, None),
+        };
         if fired {
             self.exits.set_patched();
         }
@@ -919,9 +942,15 @@ impl NativeTree {
         let calls = crate::externs::take_native_calls();
         let index = index?;
         host.copy_back(memory);
+        let gc = crate::runtime::check_native_gc(gc, index)?;
         let mut stop = self
             .exits
             .stop(index, &frame, options, jumps, |a| host.to_virtual(a))?;
+        let values = match &mut stop {
+            Stop::Exit(_, out) => &mut out.values,
+            Stop::OutOfJumps { values, .. } => values,
+        };
+        crate::runtime::finish_native_gc(gc, &frame, values, memory, &host)?;
         if let Stop::Exit(_, out) = &mut stop {
             out.call_count = calls.len() as u64;
             out.calls = calls;

@@ -1221,6 +1221,7 @@ impl Runner for EmuTrace {
             memory,
             options,
             None,
+            &code.objects,
         );
         self.invalidated |= self.machine.patched_on_trap();
         let (index, frame) = ran?;
@@ -1241,7 +1242,8 @@ fn invalidate_slot(calls: &[String]) -> Option<u32> {
 
 /// Runs code loaded at `CODE_BASE + entry` whose root is `root` in `machine`: writes the
 /// memory and a frame of `frame_words` filled for `root`, calls it under a block budget
-/// from `options`, reads frame and memory back. Returns the exit index and the frame.
+/// from `options` (with a heap for objects of `decls`, if any), reads frame and memory
+/// back. Returns the exit index and the frame.
 #[allow(clippy::too_many_arguments)]
 fn run_code(
     machine: &mut Machine,
@@ -1253,6 +1255,7 @@ fn run_code(
     memory: &mut Memory,
     options: RunOptions,
     jumps: Option<u64>,
+    decls: &[jit_core::objects::ObjectDecl],
 ) -> Result<(u64, Vec<u64>), RunError> {
     let fault = |e: EmuError| match e {
         EmuError::Budget { .. } => RunError::StepBudget {
@@ -1262,10 +1265,10 @@ fn run_code(
     };
     machine.write_memory(memory).map_err(fault)?;
     machine.uc.get_data_mut().gc = None;
-    let objects = if root.objects.is_empty() {
+    let objects = if decls.is_empty() {
         Vec::new()
     } else {
-        machine.start_gc(&root.objects, root.layout, memory)?
+        machine.start_gc(decls, root.layout, memory)?
     };
     let mut frame = fill_frame(root, inputs, input_types, options, |a| {
         jit_core::memory::object_index(a)
@@ -1495,6 +1498,8 @@ impl EmuTree {
             memory,
             options,
             Some(jit_core::tree::start_jumps(&self.exits, options, jumps)),
+            // One heap for the run, with the root's object types (bridges share them).
+            &self.exits.parts[0].objects,
         );
         if self.machine.patched_on_trap() {
             self.exits.set_patched();

@@ -85,11 +85,6 @@ fn trace_files(dir: &str, kind: &str) -> Vec<Case> {
             if jit_core::text::is_tree(&src) {
                 return None;
             }
-            // Traces with GC objects run in the interpreter only until the backends compile
-            // them (issue 15); `tracejit run` and their golden output cover them.
-            if jit_core::text::parse(&src).is_ok_and(|t| !t.objects.is_empty()) {
-                return None;
-            }
             Some(Case::new(
                 format!("{kind} {}", p.file_name()?.to_string_lossy()),
                 src,

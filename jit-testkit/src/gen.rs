@@ -2,7 +2,8 @@
 //! matter, loops, guards that pass and fail, calls and in-bounds memory accesses.
 
 use jit_core::builder::TraceBuilder;
-use jit_core::ir::{FuncRef, Opcode, Operand, Scalar, Sig, Type, Value};
+use jit_core::ir::{Extra, FuncRef, MemType, Opcode, Operand, Scalar, Sig, Type, Value};
+use jit_core::objects::{type_id, Field, FieldType, ObjectDecl, ObjectKind};
 use jit_core::Trace;
 
 /// Draws numbers from a byte string; past its end, zeros.
@@ -140,6 +141,58 @@ struct Gen<'a, 'b> {
     buffer: Option<Value>,
     /// Functions declared so far.
     declared: Vec<(usize, FuncRef)>,
+    /// The GC object types the trace declares.
+    decls: Vec<ObjectDecl>,
+    /// Values known to be objects here: the value, its type's index and, for an array of
+    /// a constant length, that length.
+    objects: Vec<Tracked>,
+}
+
+/// An object the generator knows: its value, its type's index in the declarations and
+/// an array's length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Tracked {
+    v: Value,
+    decl: u32,
+    len: Option<u32>,
+}
+
+/// Field types objects get (refs more often: they make the collector's work).
+const FIELD_TYPES: &[FieldType] = &[
+    FieldType::Mem(MemType::I8),
+    FieldType::Mem(MemType::U8),
+    FieldType::Mem(MemType::I16),
+    FieldType::Mem(MemType::U16),
+    FieldType::Mem(MemType::I32),
+    FieldType::Mem(MemType::I64),
+    FieldType::Mem(MemType::F64),
+    FieldType::Ref,
+    FieldType::Ref,
+];
+
+/// Object type declarations for a generated trace: one to three structs of one to six
+/// fields, and up to two arrays.
+fn declarations(c: &mut Choices) -> Vec<ObjectDecl> {
+    let mut decls = Vec::new();
+    for k in 0..1 + c.below(3) {
+        let fields = (0..1 + c.below(6))
+            .map(|f| Field {
+                name: format!("f{f}"),
+                ty: FIELD_TYPES[c.below(FIELD_TYPES.len())],
+            })
+            .collect();
+        decls.push(ObjectDecl {
+            name: format!("S{k}"),
+            kind: ObjectKind::Struct(fields),
+        });
+    }
+    for k in 0..c.below(3) {
+        decls.push(ObjectDecl {
+            name: format!("A{k}"),
+            kind: ObjectKind::Array(FIELD_TYPES[c.below(FIELD_TYPES.len())]),
+        });
+    }
+    decls
 }
 
 /// Size of the buffer that a generated trace's first ref input points at: past 4 KiB, so
@@ -179,7 +232,176 @@ impl Gen<'_, '_> {
             .collect()
     }
 
+    /// An operation on objects: allocate, get or set a field or item, an array's length,
+    /// a class guard (passing or failing).
+    fn object_op(&mut self) {
+        let structs: Vec<u32> = (0..self.decls.len() as u32)
+            .filter(|&d| !self.decls[d as usize].is_array())
+            .collect();
+        let arrays: Vec<u32> = (0..self.decls.len() as u32)
+            .filter(|&d| self.decls[d as usize].is_array())
+            .collect();
+        let pick = |c: &mut Choices, objs: &[Tracked], array: bool| -> Option<Tracked> {
+            let of: Vec<Tracked> = objs
+                .iter()
+                .copied()
+                .filter(|o| o.len.is_some() == array)
+                .collect();
+            (!of.is_empty()).then(|| of[c.below(of.len())])
+        };
+        match self.c.below(9) {
+            0 | 1 => {
+                let d = structs[self.c.below(structs.len())];
+                let v = self
+                    .b
+                    .raw(
+                        Opcode::NewWithVtable,
+                        &[],
+                        Some(Type::Ref),
+                        Extra::Object(d),
+                    )
+                    .expect("a result");
+                self.add(v);
+                self.objects.push(Tracked {
+                    v,
+                    decl: d,
+                    len: None,
+                });
+            }
+            2 if !arrays.is_empty() => {
+                let d = arrays[self.c.below(arrays.len())];
+                let len = if self.c.chance(3) {
+                    9000 + self.c.below(3000) as u32
+                } else {
+                    [0, 1, 2, 3, 5, 8, 16, 40][self.c.below(8)]
+                };
+                let v = self
+                    .b
+                    .raw(
+                        Opcode::NewArrayClear,
+                        &[Operand::Const(Scalar::I32(len as i32))],
+                        Some(Type::Ref),
+                        Extra::Object(d),
+                    )
+                    .expect("a result");
+                self.add(v);
+                self.objects.push(Tracked {
+                    v,
+                    decl: d,
+                    len: Some(len),
+                });
+            }
+            3 | 4 => {
+                let Some(o) = pick(self.c, &self.objects, false) else {
+                    return;
+                };
+                let ObjectKind::Struct(fields) = &self.decls[o.decl as usize].kind else {
+                    return;
+                };
+                let f = self.c.below(fields.len());
+                let ty = fields[f].ty;
+                let extra = Extra::Field {
+                    decl: o.decl,
+                    field: f as u32,
+                };
+                if self.c.chance(55) {
+                    let x = self.operand(ty.value_type());
+                    self.b
+                        .raw(Opcode::SetfieldGc, &[o.v.into(), x], None, extra);
+                } else {
+                    let op = match ty {
+                        FieldType::Ref => Opcode::GetfieldGcR,
+                        FieldType::Mem(MemType::F64) => Opcode::GetfieldGcF,
+                        FieldType::Mem(_) => Opcode::GetfieldGcI,
+                    };
+                    let v = self
+                        .b
+                        .raw(op, &[o.v.into()], Some(ty.value_type()), extra)
+                        .expect("a result");
+                    self.add(v);
+                }
+            }
+            5 | 6 => {
+                let Some(o) = pick(self.c, &self.objects, true) else {
+                    return;
+                };
+                let len = o.len.expect("an array");
+                if len == 0 {
+                    let v = self
+                        .b
+                        .raw(
+                            Opcode::ArraylenGc,
+                            &[o.v.into()],
+                            Some(Type::I32),
+                            Extra::Object(o.decl),
+                        )
+                        .expect("a result");
+                    self.add(v);
+                    return;
+                }
+                let ObjectKind::Array(item) = self.decls[o.decl as usize].kind else {
+                    return;
+                };
+                // A constant index, or a value masked into the array.
+                let index = if self.c.chance(50) {
+                    Operand::Const(Scalar::I32(self.c.below(len as usize) as i32))
+                } else {
+                    let mask = (1u32 << (31 - len.leading_zeros())) - 1;
+                    let x = self.operand(Type::I32);
+                    Operand::Value(self.b.binary(Opcode::IntAnd, x, Scalar::I32(mask as i32)))
+                };
+                let extra = Extra::Object(o.decl);
+                if self.c.chance(55) {
+                    let x = self.operand(item.value_type());
+                    self.b
+                        .raw(Opcode::SetarrayitemGc, &[o.v.into(), index, x], None, extra);
+                } else {
+                    let op = match item {
+                        FieldType::Ref => Opcode::GetarrayitemGcR,
+                        FieldType::Mem(MemType::F64) => Opcode::GetarrayitemGcF,
+                        FieldType::Mem(_) => Opcode::GetarrayitemGcI,
+                    };
+                    let v = self
+                        .b
+                        .raw(op, &[o.v.into(), index], Some(item.value_type()), extra)
+                        .expect("a result");
+                    self.add(v);
+                }
+            }
+            _ => {
+                // A class guard on a known object (or null, for the nonnull one): it fails
+                // when the class drawn is not the object's.
+                let nonnull = self.c.chance(50);
+                let o = if self.objects.is_empty() {
+                    None
+                } else {
+                    Some(self.objects[self.c.below(self.objects.len())])
+                };
+                let p = match o {
+                    Some(o) if !(nonnull && self.c.chance(10)) => Operand::Value(o.v),
+                    _ if nonnull => Operand::Const(Scalar::NULL),
+                    _ => return,
+                };
+                let class = match o {
+                    Some(o) if self.c.chance(80) => o.decl,
+                    _ => self.c.below(self.decls.len()) as u32,
+                };
+                let tid = Operand::Const(Scalar::I32(type_id(class as usize) as i32));
+                let op = if nonnull {
+                    Opcode::GuardNonnullClass
+                } else {
+                    Opcode::GuardClass
+                };
+                let fa = self.fail_args();
+                self.b.guard(op, &[p, tid], &fa);
+            }
+        }
+    }
+
     fn op(&mut self, funcs: &[Callable]) {
+        if !self.decls.is_empty() && self.c.chance(40) {
+            return self.object_op();
+        }
         let ops: Vec<Opcode> = Opcode::ALL
             .iter()
             .copied()
@@ -192,7 +414,7 @@ impl Gen<'_, '_> {
                         | Sig::CarryIn
                         | Sig::CallSplit
                         | Sig::CallHi
-                        // No backend compiles objects yet (issue 15).
+                        // Object operations are `object_op`'s.
                         | Sig::Object(_)
                         | Sig::Gc(_)
                 ) && !o.reads_overflow()
@@ -373,7 +595,14 @@ pub fn trace(bytes: &[u8]) -> (Trace, Vec<Scalar>) {
         pool: Vec::new(),
         buffer: None,
         declared: Vec::new(),
+        decls: Vec::new(),
+        objects: Vec::new(),
     };
+    // One trace in four works on GC objects.
+    if gen.c.chance(25) {
+        gen.decls = declarations(gen.c);
+        gen.b.objects(&gen.decls);
+    }
     let mut inputs = Vec::new();
     // Now and then a wide trace: dozens to hundreds of inputs, most of them carried by the
     // loop, so the jump is a long parallel move and the frame grows past ARM's immediate
@@ -428,6 +657,7 @@ pub fn trace(bytes: &[u8]) -> (Trace, Vec<Scalar>) {
         let mut label: Vec<Value> = carried.iter().map(|(v, _)| *v).collect();
         label.extend(counter);
         gen.b.label(&label);
+        gen.objects.retain(|o| label.contains(&o.v));
         gen.pool = carried;
         if let Some(n) = counter {
             let left = gen.b.binary(Opcode::IntSub, n, Scalar::I32(1));
@@ -469,6 +699,17 @@ pub fn trace(bytes: &[u8]) -> (Trace, Vec<Scalar>) {
                 Operand::Value(v) if Some(v) == gen.buffer => a,
                 Operand::Value(v) if Some(v) == counter => {
                     Operand::Value(next_count.expect("a counted loop"))
+                }
+                // An object the loop knows goes around as an object of the same kind.
+                Operand::Value(v) if gen.objects.iter().any(|o| o.v == v) => {
+                    let o = *gen.objects.iter().find(|o| o.v == v).expect("found");
+                    let same: Vec<Value> = gen
+                        .objects
+                        .iter()
+                        .filter(|p| p.decl == o.decl && p.len == o.len)
+                        .map(|p| p.v)
+                        .collect();
+                    Operand::Value(same[gen.c.below(same.len())])
                 }
                 _ => {
                     let ty = gen.b.operand_type(a);
@@ -518,6 +759,8 @@ pub fn bridge(
         pool: Vec::new(),
         buffer: None,
         declared: Vec::new(),
+        decls: Vec::new(),
+        objects: Vec::new(),
     };
     for (k, &ty) in types.iter().enumerate() {
         let v = gen.b.input(ty);

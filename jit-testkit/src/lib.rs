@@ -267,6 +267,36 @@ pub fn compare_to(
     }
 }
 
+/// Whether a target's run of a tree agrees with the interpreter's as docs/ir.md §10 says:
+/// the same part and exit, the same values and iterations, and the same memory, objects
+/// compared as the graphs the values reach; `None` on a side that ran out of budget (both
+/// must, and then only memory counts, with no object reachable).
+pub fn same_tree_run(
+    want_mem: &Memory,
+    want: Option<(usize, &Outcome)>,
+    got_mem: &Memory,
+    got: Option<(usize, &Outcome)>,
+) -> bool {
+    let (mut wm, mut gm) = (want_mem.clone(), got_mem.clone());
+    match (want, got) {
+        (Some((wp, w)), Some((p, o))) => {
+            let (mut w, mut o) = (w.clone(), o.clone());
+            wm.canonicalize_objects(&mut w.values);
+            gm.canonicalize_objects(&mut o.values);
+            wp == p
+                && w.same_exit_and_values(&o)
+                && w.iterations == o.iterations
+                && wm.same_contents(&gm)
+        }
+        (None, None) => {
+            wm.canonicalize_objects(&mut []);
+            gm.canonicalize_objects(&mut []);
+            wm.same_contents(&gm)
+        }
+        _ => false,
+    }
+}
+
 /// `memory` and `outcome` with the objects renumbered as the outcome's values reach them
 /// (`Memory::canonicalize_objects`), so two runs' compare by equality.
 pub fn canonical(memory: &Memory, outcome: &Outcome) -> (Memory, Outcome) {
@@ -287,6 +317,19 @@ pub fn check_case(target: &dyn Target, case: &Case) -> Result<(), String> {
         step_budget: case.budget,
         invalidated: case.invalidated,
     };
+    // A trace with objects runs again in stress mode: every allocation collects and moves
+    // every object.
+    if !trace.objects.is_empty() {
+        let stressed = jit_core::gcrun::with_gc_config(jit_core::gcrun::STRESS_GC, || {
+            compare(target, &trace, &inputs.values, &memory, options)
+        })
+        .map_err(|e| report(format!("in stress mode: {e}")))?;
+        if let Verdict::InterpreterError(e) = stressed {
+            if !case.runs_out {
+                return Err(report(format!("the interpreter fails the case: {e}")));
+            }
+        }
+    }
     match compare(target, &trace, &inputs.values, &memory, options).map_err(report)? {
         Verdict::Same(out) if case.runs_out => Err(report(format!(
             "the case should run out of its budget, but left: {out}"

@@ -562,7 +562,7 @@ pub fn grow_trees<'t>(
                         case.name
                     );
                     assert!(
-                        got_mem.same_contents(&want_mem),
+                        crate::same_tree_run(&want_mem, None, &got_mem, None),
                         "{}: bridge {level}: memory differs at the budget's end",
                         case.name
                     );
@@ -576,13 +576,13 @@ pub fn grow_trees<'t>(
                 .run(&inputs, &mut got_mem, opts)
                 .unwrap_or_else(|e| panic!("{}: bridge {level}: {e}", case.name));
             assert!(
-                want_part == got_part && want.same_exit_and_values(&got) && want.iterations == got.iterations,
-                "{}: bridge {level}: interpreter part {want_part} {want}, target part {got_part} {got}",
-                case.name
-            );
-            assert!(
-                got_mem.same_contents(&want_mem),
-                "{}: bridge {level}: memory differs",
+                crate::same_tree_run(
+                    &want_mem,
+                    Some((want_part, &want)),
+                    &got_mem,
+                    Some((got_part, &got))
+                ),
+                "{}: bridge {level}: interpreter part {want_part} {want}, target part {got_part} {got} (or memory differs)",
                 case.name
             );
             grown.bridges += 1;
@@ -742,11 +742,13 @@ pub fn compare_tree(
     let got = tree.run(inputs, &mut got_mem, options);
     let same = match (&want, &got) {
         (Some((wp, w)), Ok((p, o))) => {
-            p == wp && w.same_exit_and_values(o) && w.iterations == o.iterations
+            crate::same_tree_run(&want_mem, Some((*wp, w)), &got_mem, Some((*p, o)))
         }
-        (None, Err(RunError::StepBudget { .. })) => true,
+        (None, Err(RunError::StepBudget { .. })) => {
+            crate::same_tree_run(&want_mem, None, &got_mem, None)
+        }
         _ => false,
-    } && got_mem.same_contents(&want_mem);
+    };
     if same {
         return Ok(None);
     }

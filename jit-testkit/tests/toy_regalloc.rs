@@ -224,3 +224,62 @@ fn the_checker_rejects_every_kind_of_wrong_allocation() {
     }
     assert!(accepted.is_empty(), "the checker accepted: {accepted:?}");
 }
+
+/// Objects on three registers: refs live across allocations, in registers and spill
+/// slots, so GC maps name both.
+const OBJECTS: &str = "struct Node(i64 v, ref next)\n[i0, p1]\n\
+    p2 = new_with_vtable(descr=<Node>)\nsetfield_gc(p2, p1, descr=<Node.next>)\n\
+    p3 = new_with_vtable(descr=<Node>)\np4 = new_with_vtable(descr=<Node>)\n\
+    p5 = new_with_vtable(descr=<Node>)\nsetfield_gc(p5, p2, descr=<Node.next>)\n\
+    setfield_gc(p4, p3, descr=<Node.next>)\nsetfield_gc(p3, p5, descr=<Node.next>)\n\
+    p6 = new_with_vtable(descr=<Node>)\nsetfield_gc(p6, p4, descr=<Node.next>)\n\
+    finish(p6, p2)\n";
+
+#[test]
+fn the_checker_rejects_a_gc_map_that_leaves_out_a_live_ref_or_names_a_non_ref() {
+    let trace = parse_verified(OBJECTS).unwrap();
+    let (rewritten, _) =
+        jit_core::gcrewrite::rewrite(&trace, jit_core::objects::TargetLayout::LP64);
+    let trace = rewritten.into_owned();
+    let (constraints, good) = alloc(&trace);
+    check(&trace, &constraints, &good).unwrap();
+    let maps = || {
+        (0..trace.ops.len())
+            .filter(|&i| trace.ops[i].opcode == jit_core::ir::Opcode::GcAlloc)
+            .map(|i| good.live_across(i).len())
+            .sum::<usize>()
+    };
+    assert!(maps() > 0, "refs live across allocations");
+    let slot_refs = (0..trace.ops.len())
+        .flat_map(|i| good.live_across(i))
+        .any(|&(l, t)| matches!(l, Loc::Slot(_)) && t == jit_core::Type::Ref);
+    assert!(
+        slot_refs,
+        "three registers spill refs: the maps name slots too"
+    );
+    // A ref left off a map (its entry replaced by another entry of the same map): the
+    // stale copy is read later.
+    let mut caught = 0;
+    let mut start = 0;
+    for i in 0..trace.ops.len() {
+        let map = good.live_across(i);
+        let refs: Vec<usize> = (0..map.len())
+            .filter(|&k| map[k].1 == jit_core::Type::Ref)
+            .collect();
+        for w in refs.windows(2) {
+            let mut bad = good.clone();
+            let p = bad.parts_mut();
+            p.live[start + w[0]] = p.live[start + w[1]];
+            caught += check(&trace, &constraints, &bad).is_err() as usize;
+        }
+        start += map.len();
+    }
+    assert!(caught > 0, "leaving a live ref off a map is caught");
+    // A map naming an int as a ref.
+    let mut bad = good.clone();
+    let p = bad.parts_mut();
+    if let Some(e) = p.live.iter_mut().find(|e| e.1 != jit_core::Type::Ref) {
+        e.1 = jit_core::Type::Ref;
+        assert!(check(&trace, &constraints, &bad).is_err());
+    }
+}

@@ -33,6 +33,9 @@ pub struct Report {
     pub invalidated_after: u64,
     /// Operations the interpreter executed over all compared runs.
     pub steps: u64,
+    /// Compared traces with GC objects, and of those, traces run in stress mode (every
+    /// allocation collects and moves every object).
+    pub objects: (u64, u64),
     /// Per target: runs compared and opcodes covered.
     pub per_target: Vec<(String, u64, BTreeSet<Opcode>)>,
     /// Disagreements, each a ready-to-use regression trace.
@@ -127,6 +130,14 @@ pub fn run(
                     let (trace, inputs, memory, options) = case(&bytes);
                     local.traces += 1;
                     traces.fetch_add(1, Ordering::Relaxed);
+                    // Half the traces with objects run in stress mode.
+                    let has_objects = !trace.objects.is_empty();
+                    let stress = has_objects && rng.next().is_multiple_of(2);
+                    jit_core::gcrun::set_gc_config(if stress {
+                        jit_core::gcrun::STRESS_GC
+                    } else {
+                        jit_core::gcrun::DEFAULT_GC
+                    });
                     let want = match expect(&trace, &inputs, &memory, options) {
                         Ok(w) => w,
                         Err(_) => {
@@ -138,6 +149,8 @@ pub fn run(
                         local.finished += 1;
                     }
                     local.steps += want.outcome.steps;
+                    local.objects.0 += has_objects as u64;
+                    local.objects.1 += stress as u64;
                     let mut agreed = true;
                     for (k, target) in targets.iter().enumerate() {
                         match compare_to(&**target, &trace, &inputs, &memory, options, &want) {
@@ -157,7 +170,7 @@ pub fn run(
                         }
                     }
                     // A run that left through a guard grows a tree: bridges on the guards
-                    // that fail, compared on every target.
+                    // that fail, compared on every target (one heap for the whole run).
                     if agreed && want.outcome.kind == jit_core::interp::ExitKind::Guard {
                         match grow(&targets, &trace, &inputs, &memory, options, rng.next(), 3) {
                             Ok(g) if g.bridges == 0 => {}
@@ -182,6 +195,8 @@ pub fn run(
                 r.further_loops.1 += local.further_loops.1;
                 r.invalidated_after += local.invalidated_after;
                 r.steps += local.steps;
+                r.objects.0 += local.objects.0;
+                r.objects.1 += local.objects.1;
                 r.divergences.extend(local.divergences);
                 for (all, mine) in r.per_target.iter_mut().zip(local.per_target) {
                     all.1 += mine.1;
@@ -440,12 +455,17 @@ fn grow(
                 let mut got_mem = memory.clone();
                 let got = tree.run(inputs, &mut got_mem, options);
                 let same = match (&want, &got) {
-                    (Some((wp, w)), Ok((p, o))) => {
-                        p == wp && w.same_exit_and_values(o) && w.iterations == o.iterations
+                    (Some((wp, w)), Ok((p, o))) => jit_testkit::same_tree_run(
+                        &want_mem,
+                        Some((*wp, w)),
+                        &got_mem,
+                        Some((*p, o)),
+                    ),
+                    (None, Err(jit_core::runtime::RunError::StepBudget { .. })) => {
+                        jit_testkit::same_tree_run(&want_mem, None, &got_mem, None)
                     }
-                    (None, Err(jit_core::runtime::RunError::StepBudget { .. })) => true,
                     _ => false,
-                } && got_mem.same_contents(&want_mem);
+                };
                 if !same {
                     let got = match got {
                         Ok((p, o)) => format!("part {p} {o}"),
@@ -498,16 +518,19 @@ fn grow(
                     n,
                 );
                 let same = match (&want, &got) {
-                    (Ok((wp, w)), Ok((p, o))) => {
-                        p == wp && w.same_exit_and_values(o) && w.iterations == o.iterations
-                    }
+                    (Ok((wp, w)), Ok((p, o))) => jit_testkit::same_tree_run(
+                        &want_mem,
+                        Some((*wp, w)),
+                        &got_mem,
+                        Some((*p, o)),
+                    ),
                     (
                         Err(jit_core::interp::InterpError::StepBudget { .. }),
                         Err(jit_core::runtime::RunError::StepBudget { .. }),
-                    ) => true,
+                    ) => jit_testkit::same_tree_run(&want_mem, None, &got_mem, None),
                     (Err(_), _) => return Ok(grown),
                     _ => false,
-                } && got_mem.same_contents(&want_mem);
+                };
                 if !same {
                     return Err(report(
                         &parts,
@@ -538,7 +561,8 @@ fn further_loop(root: &jit_core::backend::CompiledTrace, salt: u64) -> Option<ji
             .map(|_| rng.next() as u8)
             .collect();
         let (t, _) = gen::trace(&bytes);
-        t.label_index().map(|_| t)
+        // (A further loop has no object types of its own: the tree's are the root's.)
+        t.label_index().filter(|_| t.objects.is_empty()).map(|_| t)
     })?;
     let base = root.labels.iter().map(|l| l.token + 1).max().unwrap_or(0) + 100;
     let tokens: Vec<(u32, u32)> = (0..t.ops.len())

@@ -270,6 +270,11 @@ fn main() -> ExitCode {
                         r.further_loops.1,
                         r.invalidated_after
                     );
+                    say!(
+                        "  {} traces with GC objects, {} of them in stress mode (every allocation collects and moves every object)",
+                        r.objects.0,
+                        r.objects.1
+                    );
                     for (t, runs, ops) in &r.per_target {
                         say!("  {t}: {runs} runs agreed, {} opcodes covered", ops.len());
                     }

@@ -150,7 +150,13 @@ fn a_million_boxes_through_a_64_kib_nursery() {
     for &t in SUPPORTED {
         let t = target(t).expect("a supported target");
         let verdict = with_gc_config(DEFAULT_GC, || {
-            compare(t.as_ref(), &trace, &inputs, &Memory::new(), RunOptions::default())
+            compare(
+                t.as_ref(),
+                &trace,
+                &inputs,
+                &Memory::new(),
+                RunOptions::default(),
+            )
         });
         assert!(
             matches!(verdict, Ok(Verdict::Same(_))),
@@ -190,7 +196,11 @@ jump(i8, i1, p7, p5)
 #[test]
 fn refs_in_callee_saved_registers_across_calls() {
     for n in [1, 2, 50] {
-        agree("across calls", ACROSS_CALLS, &[Scalar::I32(n), Scalar::I32(36)]);
+        agree(
+            "across calls",
+            ACROSS_CALLS,
+            &[Scalar::I32(n), Scalar::I32(36)],
+        );
     }
 }
 
@@ -223,7 +233,11 @@ finish(p5)
 
 #[test]
 fn objects_only_in_fail_args_with_every_field_type() {
-    for (i, l, f) in [(-1, 1i64 << 40, 1.5), (1, -3, -0.0), (-300, i64::MIN, f64::MAX)] {
+    for (i, l, f) in [
+        (-1, 1i64 << 40, 1.5),
+        (1, -3, -0.0),
+        (-300, i64::MIN, f64::MAX),
+    ] {
         agree(
             "fail args",
             FAIL_ARGS,
