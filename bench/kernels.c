@@ -148,3 +148,43 @@ int k_hot_branch(int n, int acc, int *b) {
         if (n <= 0) return acc;
     }
 }
+
+/* The allocation kernels' objects, laid out as tracejit lays them out (a header of two
+ * 32-bit words, the type id and the collector's flags, then the fields), bumped out of a
+ * static arena that starts over when it is full (all but the last objects are garbage in
+ * box_floats; build_list's 10,000 nodes fit). */
+typedef struct { u32 tid, flags; double floatval; } W_FloatObject;
+typedef struct Node { u32 tid, flags; long long value; struct Node *next; } Node;
+static unsigned char arena[1 << 20] __attribute__((aligned(8)));
+static unsigned long arena_used;
+
+static void *bump(unsigned long size) {
+    if (arena_used + size > sizeof arena) arena_used = 0;
+    void *p = arena + arena_used;
+    arena_used += size;
+    return p;
+}
+
+double k_box_floats(int n, double x) {
+    W_FloatObject *b = bump(sizeof *b);
+    b->tid = 1; b->flags = 0; b->floatval = x;
+    for (;;) {
+        double f = b->floatval * 1.0000001 + 0.5;
+        W_FloatObject *c = bump(sizeof *c);
+        c->tid = 1; c->flags = 0; c->floatval = f;
+        b = c;
+        if (--n <= 0) return f;
+    }
+}
+
+long long k_build_list(int n) {
+    Node *p = bump(sizeof *p);
+    p->tid = 1; p->flags = 0; p->value = 0; p->next = 0;
+    for (;;) {
+        long long v = (long long)((u64)p->value + (u64)(long long)n);
+        Node *q = bump(sizeof *q);
+        q->tid = 1; q->flags = 0; q->value = v; q->next = p;
+        p = q;
+        if (--n <= 0) return v;
+    }
+}

@@ -910,9 +910,17 @@ impl Emitter<'_> {
             self.enc().mov_rr(true, RSI, SCRATCH);
             jit_core::gcrun::BARRIER_HELPER
         };
-        let addr = jit_core::legalize::helpers()
+        // The table's address if it has the helper (an emulator's trap slot), else the
+        // collector's own.
+        let addr = self
+            .externs
             .get(helper)
             .and_then(|f| f.native)
+            .or_else(|| {
+                jit_core::legalize::helpers()
+                    .get(helper)
+                    .and_then(|f| f.native)
+            })
             .ok_or_else(|| CompileError::UnknownExtern(helper.to_string()))?;
         let target = self.c.call_target(helper);
         let at = self.enc().movabs(SCRATCH, addr as i64);

@@ -184,17 +184,29 @@ pub enum GcCall {
 }
 
 /// A run's heap on an emulated machine: in its memory at [`HEAP_BASE`].
-struct EmuGc {
-    heap: jit_core::gc::Heap,
-    decls: Vec<jit_core::objects::ObjectDecl>,
-    layout: jit_core::frame::FrameLayout,
-    error: Option<jit_core::gc::GcError>,
+pub(crate) struct EmuGc {
+    pub(crate) heap: jit_core::gc::Heap,
+    pub(crate) decls: Vec<jit_core::objects::ObjectDecl>,
+    pub(crate) layout: jit_core::frame::FrameLayout,
+    pub(crate) error: Option<jit_core::gc::GcError>,
+}
+
+/// The hook data of a machine whose runs may have a heap.
+pub(crate) trait GcData {
+    /// The heap of the run going on.
+    fn gc(&mut self) -> &mut Option<EmuGc>;
+}
+
+impl GcData for MachineData {
+    fn gc(&mut self) -> &mut Option<EmuGc> {
+        &mut self.gc
+    }
 }
 
 /// The emulated CPU's memory as the collector sees it, inside a trap.
-struct UcMemory<'a, 'b>(&'a mut Unicorn<'b, MachineData>);
+pub(crate) struct UcMemory<'a, 'b, D>(pub(crate) &'a mut Unicorn<'b, D>);
 
-impl jit_core::gc::HeapMemory for UcMemory<'_, '_> {
+impl<D> jit_core::gc::HeapMemory for UcMemory<'_, '_, D> {
     fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), jit_core::gc::GcError> {
         self.0
             .mem_read(addr, buf)
@@ -208,11 +220,12 @@ impl jit_core::gc::HeapMemory for UcMemory<'_, '_> {
     }
 }
 
-/// Runs a collector call from a trap on the machine's heap; r0 for the caller.
-fn gc_trap(uc: &mut Unicorn<'_, MachineData>, call: GcCall) -> Result<u32, String> {
+/// Runs a collector call from a trap on the machine's heap; the result register's value
+/// for the caller.
+pub(crate) fn gc_trap<D: GcData>(uc: &mut Unicorn<'_, D>, call: GcCall) -> Result<u64, String> {
     let mut gc = uc
         .get_data_mut()
-        .gc
+        .gc()
         .take()
         .ok_or("a collector call on a machine without a heap")?;
     let r = match call {
@@ -251,14 +264,84 @@ fn gc_trap(uc: &mut Unicorn<'_, MachineData>, call: GcCall) -> Result<u32, Strin
         }
     };
     let out = match r {
-        Ok(p) => p as u32,
+        Ok(p) => p,
         Err(e) => {
             gc.error.get_or_insert(e);
             0
         }
     };
-    uc.get_data_mut().gc = Some(gc);
+    *uc.get_data_mut().gc() = Some(gc);
     Ok(out)
+}
+
+/// Makes the heap of a run (`jit_core::gcrun::gc_config`'s size, at [`HEAP_BASE`] in `mem`,
+/// laid out by `target`) for code with frame layout `layout` allocating objects of
+/// `decls`, with the interpreter's objects in `memory` copied in; returns it and their
+/// addresses.
+pub(crate) fn new_emu_gc(
+    mem: &mut dyn jit_core::gc::HeapMemory,
+    target: jit_core::objects::TargetLayout,
+    decls: &[jit_core::objects::ObjectDecl],
+    layout: jit_core::frame::FrameLayout,
+    memory: &Memory,
+) -> Result<(EmuGc, Vec<u64>), RunError> {
+    let gc_err = |e: jit_core::gc::GcError| RunError::Gc(e.to_string());
+    let config = jit_core::gcrun::gc_config();
+    let mut heap =
+        jit_core::gc::Heap::new(decls, target, config, HEAP_BASE, mem).map_err(gc_err)?;
+    let addrs = jit_core::gc::materialize(&mut heap, mem, decls, memory).map_err(gc_err)?;
+    let gc = EmuGc {
+        heap,
+        decls: decls.to_vec(),
+        layout,
+        error: None,
+    };
+    Ok((gc, addrs))
+}
+
+/// The collector's failure in the run that returned `index`, as an error.
+pub(crate) fn emu_gc_failure(gc: Option<&mut EmuGc>, index: u64) -> Result<(), RunError> {
+    let Some(gc) = gc else {
+        return Ok(());
+    };
+    if let Some(e) = gc.error.take() {
+        return Err(RunError::Gc(e.to_string()));
+    }
+    if index & 0xffff_ffff == jit_core::emit::GC_FAILED_EXIT as u64 {
+        return Err(RunError::Gc("the allocation slow path failed".into()));
+    }
+    Ok(())
+}
+
+/// After a run with heap `gc`: the objects `values` reach read from `mem` into `memory`
+/// (`jit_core::gc::reify`), the heap verified first in stress mode.
+pub(crate) fn emu_gc_reify(
+    mut gc: EmuGc,
+    mem: &dyn jit_core::gc::HeapMemory,
+    frame: &[u64],
+    values: &mut [Scalar],
+    memory: &mut Memory,
+) -> Result<(), RunError> {
+    let mask = if gc.heap.pointer_bytes() == 4 {
+        0xffff_ffff
+    } else {
+        u64::MAX
+    };
+    gc.heap.free = frame[gc.layout.gc as usize] & mask;
+    let roots: Vec<u64> = values
+        .iter()
+        .filter_map(|v| match v {
+            Scalar::Ref(r) if gc.heap.contains(*r) => Some(*r),
+            _ => None,
+        })
+        .collect();
+    if jit_core::gcrun::gc_config().stress {
+        gc.heap
+            .verify(mem, &roots)
+            .map_err(|e| RunError::Gc(format!("after the run: {e}")))?;
+    }
+    jit_core::gc::reify(&gc.heap, mem, &gc.decls, values, memory)
+        .map_err(|e| RunError::Gc(e.to_string()))
 }
 
 /// Handles a call that reached trap slot `index`: gets r0–r3, d0–d7 and the bytes at the
@@ -609,70 +692,33 @@ impl Machine {
         layout: jit_core::frame::FrameLayout,
         memory: &Memory,
     ) -> Result<Vec<u64>, RunError> {
-        let gc_err = |e: jit_core::gc::GcError| RunError::Gc(e.to_string());
         let config = jit_core::gcrun::gc_config();
         if self.heap_mapped < config.total_bytes() {
             self.map_heap(config.total_bytes())
                 .map_err(|e| RunError::Gc(e.to_string()))?;
         }
-        let mut heap = jit_core::gc::Heap::new(
-            decls,
-            jit_core::objects::TargetLayout::AAPCS32,
-            config,
-            HEAP_BASE,
-            self,
-        )
-        .map_err(gc_err)?;
-        let addrs = jit_core::gc::materialize(&mut heap, self, decls, memory).map_err(gc_err)?;
-        self.uc.get_data_mut().gc = Some(EmuGc {
-            heap,
-            decls: decls.to_vec(),
-            layout,
-            error: None,
-        });
+        let target = jit_core::objects::TargetLayout::AAPCS32;
+        let (gc, addrs) = new_emu_gc(self, target, decls, layout, memory)?;
+        self.uc.get_data_mut().gc = Some(gc);
         Ok(addrs)
     }
 
     /// The collector's failure in the run that returned `index`, as an error.
     fn gc_failure(&mut self, index: u64) -> Result<(), RunError> {
-        let Some(gc) = self.uc.get_data_mut().gc.as_mut() else {
-            return Ok(());
-        };
-        if let Some(e) = gc.error.take() {
-            return Err(RunError::Gc(e.to_string()));
-        }
-        if index == jit_core::emit::GC_FAILED_EXIT as u64 {
-            return Err(RunError::Gc("the allocation slow path failed".into()));
-        }
-        Ok(())
+        emu_gc_failure(self.uc.get_data_mut().gc.as_mut(), index)
     }
 
-    /// After a run: the objects `values` reach read from the heap into `memory`
-    /// (`jit_core::gc::reify`), the heap verified first in stress mode.
+    /// After a run: the objects `values` reach read from the heap into `memory`.
     fn gc_reify(
         &mut self,
         frame: &[u64],
         values: &mut [Scalar],
         memory: &mut Memory,
     ) -> Result<(), RunError> {
-        let Some(mut gc) = self.uc.get_data_mut().gc.take() else {
-            return Ok(());
-        };
-        gc.heap.free = frame[gc.layout.gc as usize] & 0xffff_ffff;
-        let roots: Vec<u64> = values
-            .iter()
-            .filter_map(|v| match v {
-                Scalar::Ref(r) if gc.heap.contains(*r) => Some(*r),
-                _ => None,
-            })
-            .collect();
-        if gc.heap.stats().collections > 0 && jit_core::gcrun::gc_config().stress {
-            gc.heap
-                .verify(self, &roots)
-                .map_err(|e| RunError::Gc(format!("after the run: {e}")))?;
+        match self.uc.get_data_mut().gc.take() {
+            Some(gc) => emu_gc_reify(gc, self, frame, values, memory),
+            None => Ok(()),
         }
-        jit_core::gc::reify(&gc.heap, self, &gc.decls, values, memory)
-            .map_err(|e| RunError::Gc(e.to_string()))
     }
 
     /// The CPU model.
@@ -965,7 +1011,7 @@ fn trap_hook(uc: &mut Unicorn<'_, MachineData>, intno: u32) {
     let out = match out {
         Ok(TrapAction::Gc(call)) => gc_trap(uc, call).map(|r0| {
             TrapAction::Return(CallRegs {
-                r: [r0, 0xdead_0001, 0xdead_0002, 0xdead_0003],
+                r: [r0 as u32, 0xdead_0001, 0xdead_0002, 0xdead_0003],
                 d: [0x7ff4_dead_beef_0000; 8],
             })
         }),

@@ -42,14 +42,48 @@ struct Data {
     fault: Option<(&'static str, u64)>,
     trap: Option<X86HostCall>,
     trap_error: Option<String>,
+    /// The heap of the run going on, when its code allocates.
+    gc: Option<crate::EmuGc>,
 }
 
+impl crate::GcData for Data {
+    fn gc(&mut self) -> &mut Option<crate::EmuGc> {
+        &mut self.gc
+    }
+}
+
+/// The trap slots of the collector's slow paths (`jit_core::gcrun`), the last two.
+const ALLOC_SLOT: u64 = TRAP_SLOTS - 2;
+const BARRIER_SLOT: u64 = TRAP_SLOTS - 1;
+
 /// `externs` with each function's native address replaced by its trap slot, and the names
-/// in slot order.
+/// in slot order; the collector's slow paths get the last two slots.
 pub fn trap_externs(externs: &Externs) -> (Externs, Vec<String>) {
     let mut out = Externs::new();
     let mut names = Vec::new();
-    for (k, (name, f)) in externs.iter().enumerate().take(TRAP_SLOTS as usize) {
+    let helpers = jit_core::legalize::helpers();
+    for (name, slot) in [
+        (jit_core::gcrun::ALLOC_HELPER, ALLOC_SLOT),
+        (jit_core::gcrun::BARRIER_HELPER, BARRIER_SLOT),
+    ] {
+        let f = helpers
+            .get(name)
+            .expect("the collector's helpers are helpers");
+        let body = f.body.clone();
+        out.insert_native(
+            name,
+            &f.params,
+            f.ret,
+            move |a| body(a),
+            (X86_TRAP_BASE + 16 * slot) as usize,
+        );
+    }
+    for (k, (name, f)) in externs.iter().enumerate().take(ALLOC_SLOT as usize) {
+        names.push(name.to_string());
+        // The collector's helpers keep their own slots (above).
+        if out.get(name).is_some() {
+            continue;
+        }
         let body = f.body.clone();
         out.insert_native(
             name,
@@ -58,7 +92,6 @@ pub fn trap_externs(externs: &Externs) -> (Externs, Vec<String>) {
             move |a| body(a),
             (X86_TRAP_BASE + 16 * k as u64) as usize,
         );
-        names.push(name.to_string());
     }
     (out, names)
 }
@@ -129,6 +162,22 @@ pub struct X86Machine {
     uc: Unicorn<'static, Data>,
     /// Code, frame and buffers (dropped after `uc`, which maps the code's host memory).
     regions: Regions,
+    /// Bytes mapped for a GC heap at [`crate::HEAP_BASE`].
+    heap_mapped: u64,
+}
+
+impl jit_core::gc::HeapMemory for X86Machine {
+    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), jit_core::gc::GcError> {
+        self.uc
+            .mem_read(addr, buf)
+            .map_err(|e| jit_core::gc::GcError::Memory(format!("{addr:#x}: {e:?}")))
+    }
+
+    fn write(&mut self, addr: u64, bytes: &[u8]) -> Result<(), jit_core::gc::GcError> {
+        self.uc
+            .mem_write(addr, bytes)
+            .map_err(|e| jit_core::gc::GcError::Memory(format!("{addr:#x}: {e:?}")))
+    }
 }
 
 impl X86Machine {
@@ -176,7 +225,32 @@ impl X86Machine {
         };
         setup(uc.add_code_hook(0, u64::MAX, count))?;
         setup(uc.add_intr_hook(trap))?;
-        Ok(X86Machine { uc, regions })
+        Ok(X86Machine {
+            uc,
+            regions,
+            heap_mapped: 0,
+        })
+    }
+
+    /// Maps at least `bytes` of memory for a GC heap at [`crate::HEAP_BASE`] (once: a
+    /// larger heap maps the rest).
+    fn map_heap(&mut self, bytes: u64) -> Result<(), EmuError> {
+        if bytes > crate::HEAP_LIMIT {
+            return Err(EmuError::Setup(format!(
+                "a GC heap of {bytes} bytes is larger than {}",
+                crate::HEAP_LIMIT
+            )));
+        }
+        let len = bytes.next_multiple_of(PAGE);
+        if len > self.heap_mapped {
+            setup(self.uc.mem_map(
+                crate::HEAP_BASE + self.heap_mapped,
+                len - self.heap_mapped,
+                Prot::READ | Prot::WRITE,
+            ))?;
+            self.heap_mapped = len;
+        }
+        Ok(())
     }
 
     /// Counts the instructions of each call from now on ([`X86Machine::executed`]).
@@ -367,6 +441,29 @@ fn trap(uc: &mut Unicorn<'_, Data>, intno: u32) {
         .chunks(8)
         .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
         .collect();
+    // The collector's slow paths work on the machine's heap, in the trap itself.
+    let slot = (at - X86_TRAP_BASE) / 16;
+    if slot == ALLOC_SLOT || slot == BARRIER_SLOT {
+        let call = if slot == ALLOC_SLOT {
+            crate::GcCall::Alloc {
+                frame: ints[0] as u32,
+                size: ints[1] as u32,
+                len: ints[2] as u32,
+                map: ints[3] as u32,
+            }
+        } else {
+            crate::GcCall::Barrier {
+                obj: ints[1] as u32,
+            }
+        };
+        match crate::gc_trap(uc, call) {
+            Ok(rax) => {
+                let _ = uc.reg_write(RAX, rax);
+            }
+            Err(e) => fail(uc, e),
+        }
+        return;
+    }
     let Some(mut host) = uc.get_data_mut().trap.take() else {
         return fail(
             uc,
@@ -446,7 +543,35 @@ impl Runner for X86EmuTrace {
             options,
         )?;
         self.machine.write_memory(memory).map_err(fault)?;
-        let frame = fill_frame(&self.code, inputs, &self.input_types, options, |a| a)?;
+        // A trace with objects gets a heap in the machine's memory (System V layout).
+        self.machine.uc.get_data_mut().gc = None;
+        let objects = if self.code.objects.is_empty() {
+            Vec::new()
+        } else {
+            let config = jit_core::gcrun::gc_config();
+            self.machine
+                .map_heap(config.total_bytes())
+                .map_err(|e| RunError::Gc(e.to_string()))?;
+            let (gc, objects) = crate::new_emu_gc(
+                &mut self.machine,
+                jit_core::objects::TargetLayout::LP64,
+                &self.code.objects,
+                self.code.layout,
+                memory,
+            )?;
+            self.machine.uc.get_data_mut().gc = Some(gc);
+            objects
+        };
+        let mut frame = fill_frame(&self.code, inputs, &self.input_types, options, |a| {
+            jit_core::memory::object_index(a)
+                .and_then(|k| objects.get(k).copied())
+                .unwrap_or(a)
+        })?;
+        if let Some(gc) = &self.machine.uc.get_data().gc {
+            let w = self.code.layout.gc as usize;
+            frame[w] = gc.heap.free;
+            frame[w + 1] = gc.heap.code_top();
+        }
         self.machine
             .regions
             .write_frame(&mut self.machine.uc, &frame)
@@ -461,6 +586,11 @@ impl Runner for X86EmuTrace {
             .map_err(fault)?;
         let words = read_frame(&self.machine.uc, frame.len()).map_err(fault)?;
         self.machine.read_memory(memory).map_err(fault)?;
-        read_exit(&self.code, index & 0xffff_ffff, &words, options, |a| a)
+        crate::emu_gc_failure(self.machine.uc.get_data_mut().gc.as_mut(), index)?;
+        let mut out = read_exit(&self.code, index & 0xffff_ffff, &words, options, |a| a)?;
+        if let Some(gc) = self.machine.uc.get_data_mut().gc.take() {
+            crate::emu_gc_reify(gc, &self.machine, &words, &mut out.values, memory)?;
+        }
+        Ok(out)
     }
 }

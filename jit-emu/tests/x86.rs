@@ -19,10 +19,6 @@ fn every_conformance_case_agrees_on_emulated_x86_64() {
     let mut checked = 0;
     for case in jit_testkit::cases::all_cases() {
         let trace = parse_verified(&case.src).unwrap();
-        // The emulated x86-64 machine has no heap for the collector: objects run natively.
-        if !trace.objects.is_empty() {
-            continue;
-        }
         let specs = parse_args(default_args(&case.src).unwrap_or("")).unwrap();
         let mut memory = Memory::new();
         let inputs = resolve_args(&specs, &trace, &mut memory).unwrap().values;
@@ -30,7 +26,8 @@ fn every_conformance_case_agrees_on_emulated_x86_64() {
             step_budget: case.budget,
             ..RunOptions::default()
         };
-        let Ok(want) = run(&trace, &inputs, &mut memory.clone(), &externs, opts) else {
+        let mut want_memory = memory.clone();
+        let Ok(want) = run(&trace, &inputs, &mut want_memory, &externs, opts) else {
             continue;
         };
         let code = compile(&backend, &trace, &traps, CompileOptions::default())
@@ -43,7 +40,10 @@ fn every_conformance_case_agrees_on_emulated_x86_64() {
         let got = t
             .run(&inputs, &mut memory, opts)
             .unwrap_or_else(|e| panic!("{}: {e}", case.name));
-        let same = want.same_exit_and_values(&got);
+        // Objects compare as the graphs the values reach.
+        let (want_memory, want) = jit_testkit::canonical(&want_memory, &want);
+        let (memory, got) = jit_testkit::canonical(&memory, &got);
+        let same = want.same_exit_and_values(&got) && want_memory.same_contents(&memory);
         assert!(
             same,
             "{}: interpreter {want}, emulated x86-64 {got}",
@@ -53,4 +53,38 @@ fn every_conformance_case_agrees_on_emulated_x86_64() {
         checked += 1;
     }
     assert!(checked > 700, "{checked}");
+}
+
+/// The collector's slow paths on the emulated x86-64 machine: every allocation of the
+/// objects example collects in stress mode, through the machine's trap slots.
+#[test]
+fn objects_collect_on_emulated_x86_64() {
+    let externs = jit_testkit::externs();
+    let (traps, names) = trap_externs(&externs);
+    let src = include_str!("../../examples/objects.trace");
+    let trace = parse_verified(src).unwrap();
+    let inputs = [jit_core::Scalar::I32(7), jit_core::Scalar::I32(0)];
+    let opts = RunOptions::default();
+    let code = compile(
+        &X86Backend::new(),
+        &trace,
+        &traps,
+        CompileOptions::default(),
+    )
+    .unwrap()
+    .code;
+    let mut m = X86Machine::new().unwrap();
+    m.set_host_calls(host_calls(names, externs.clone()));
+    let types = trace.inputs.iter().map(|&v| trace.ty(v)).collect();
+    let mut t = X86EmuTrace::load(m, code, types).unwrap();
+    let mut want_memory = Memory::new();
+    let want = run(&trace, &inputs, &mut want_memory, &externs, opts).unwrap();
+    let mut memory = Memory::new();
+    let got = jit_core::gcrun::with_gc_config(jit_core::gcrun::STRESS_GC, || {
+        t.run(&inputs, &mut memory, opts)
+    })
+    .unwrap();
+    let (want_memory, want) = jit_testkit::canonical(&want_memory, &want);
+    let (memory, got) = jit_testkit::canonical(&memory, &got);
+    assert!(want.same_exit_and_values(&got) && want_memory.same_contents(&memory));
 }

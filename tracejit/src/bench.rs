@@ -12,7 +12,7 @@ use backend_arm::abi::{assign, result, ArgLoc};
 use backend_arm::FloatAbi;
 use jit_core::compile::{compile, CompileOptions};
 use jit_core::interp::{run, Outcome, RunOptions};
-use jit_core::ir::{Scalar, Type};
+use jit_core::ir::{Opcode, Scalar, Type};
 use jit_core::runtime::Runner;
 use jit_core::text::{default_args, parse_args, parse_verified, resolve_args};
 use jit_core::{Externs, Memory, Trace};
@@ -48,6 +48,8 @@ pub const KERNELS: &[Kernel] = kernels![
     "calls",
     "xorshift64",
     "constants",
+    "box_floats",
+    "build_list",
 ];
 
 /// The tree kernels (`bench/trees/*.trace`: a root and its bridges, each with a C twin in
@@ -71,6 +73,8 @@ extern "C" {
     fn k_xorshift64(n: i32, seed: i64) -> i64;
     fn k_constants(n: i32, x: i32) -> i32;
     fn k_hot_branch(n: i32, acc: i32, b: *mut u8) -> i32;
+    fn k_box_floats(n: i32, x: f64) -> f64;
+    fn k_build_list(n: i32) -> i64;
 }
 
 /// One input of a host C call.
@@ -118,6 +122,8 @@ fn call_host(name: &str, a: &[HostArg]) -> Option<Scalar> {
             "xorshift64" => Scalar::I64(k_xorshift64(i(0), l(1))),
             "constants" => Scalar::I32(k_constants(i(0), i(1))),
             "hot_branch" => Scalar::I32(k_hot_branch(i(0), i(1), p(2))),
+            "box_floats" => Scalar::f64(k_box_floats(i(0), f(1))),
+            "build_list" => Scalar::I64(k_build_list(i(0))),
             _ => return None,
         })
     }
@@ -655,7 +661,10 @@ pub fn run_bench(opts: &Options) -> Result<Vec<Row>, String> {
                         }) * 1e9
                             / iterations as f64,
                     );
-                    cranelift_row(&p, &externs, &mut row).map_err(fail)?;
+                    // Cranelift has no GC: its columns stay empty for the allocation kernels.
+                    if p.trace.objects.is_empty() {
+                        cranelift_row(&p, &externs, &mut row).map_err(fail)?;
+                    }
                     row.interp_ns_per_iter = Some(
                         time(|| {
                             let _ = run(
@@ -972,6 +981,68 @@ pub struct TreeRow {
     pub ns_per_iter: Option<f64>,
     /// Native nanoseconds per iteration of gcc -O2's code.
     pub gcc_ns_per_iter: Option<f64>,
+}
+
+/// The trace whose code the GC fast-path table measures: a struct allocated, its header
+/// written, then a ref stored into an object allocated before (the barrier kept).
+const GC_PATHS: &str = "struct Box(ref next)\n[p0]\n\
+    p1 = new_with_vtable(descr=<Box>)\n\
+    p2 = new_with_vtable(descr=<Box>)\n\
+    setfield_gc(p1, p2, descr=<Box.next>)\n\
+    finish(p1, p0)\n";
+
+/// Per target: the instructions of the inline allocation's fast path (the nursery bump),
+/// of the header it writes, and of the write barrier's fast path, counted in the code of
+/// [`GC_PATHS`] (the slow paths are out of line and not counted).
+pub fn gc_fast_paths(targets: &[String]) -> Result<Vec<(String, usize, usize, usize)>, String> {
+    let externs = externs();
+    let trace = parse_verified(GC_PATHS).map_err(|e| e.to_string())?;
+    let mut rows = Vec::new();
+    for triple in targets {
+        let t = crate::targets::target(triple).map_err(|e| e.to_string())?;
+        let c = compile(
+            t.backend(),
+            &trace,
+            &externs,
+            CompileOptions {
+                check_allocation: false,
+            },
+        )
+        .map_err(|e| format!("{triple}: {e}"))?;
+        let lowered = c.trace(&trace);
+        let code = &c.code;
+        let count = |op: usize| {
+            let (a, b) = (code.op_offsets[op], code.op_offsets[op + 1]);
+            count_insns(triple, &code.code[a as usize..], b - a)
+        };
+        let find = |o: Opcode, nth: usize| {
+            lowered
+                .ops
+                .iter()
+                .enumerate()
+                .filter(|(_, x)| x.opcode == o)
+                .nth(nth)
+                .map(|(i, _)| i)
+                .ok_or_else(|| format!("{triple}: no {o} in the lowered trace"))
+        };
+        let alloc = count(find(Opcode::GcAlloc, 1)?);
+        let header = count(find(Opcode::GcAlloc, 1)? + 1);
+        let barrier = count(find(Opcode::GcWb, 0)?);
+        rows.push((triple.clone(), alloc, header, barrier));
+    }
+    Ok(rows)
+}
+
+/// The GC fast-path table.
+pub fn gc_table(rows: &[(String, usize, usize, usize)]) -> String {
+    let mut out = String::from(
+        "GC fast paths (instructions inline; the slow paths are out of line):\n\
+         target                           nursery bump  header  write barrier\n",
+    );
+    for (t, a, h, b) in rows {
+        out.push_str(&format!("{t:<32} {a:>12}  {h:>6}  {b:>13}\n"));
+    }
+    out
 }
 
 /// Instructions in `code[..end]`, decoded for `triple`'s architecture.

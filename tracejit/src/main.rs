@@ -194,6 +194,10 @@ fn main() -> ExitCode {
                     if !trees.is_empty() {
                         say!("{}", tracejit::bench::tree_table(&trees));
                     }
+                    match tracejit::bench::gc_fast_paths(&targets) {
+                        Ok(gc) => say!("{}", tracejit::bench::gc_table(&gc)),
+                        Err(e) => eprintln!("tracejit: GC fast paths: {e}"),
+                    }
                     let written = std::fs::create_dir_all(&out)
                         .and_then(|_| {
                             std::fs::write(out.join("bench.csv"), tracejit::bench::csv(&rows))
