@@ -831,6 +831,18 @@ impl Emitter<'_> {
                 }
             }
         }
+        // A struct (a constant size, no register input): the result register takes the
+        // free pointer at once, ip the top, lr the new free pointer.
+        if let [Loc::Const(_)] = args {
+            self.ldr_frame(rd, gc, 0);
+            self.ldr_frame(IP, gc + 1, 0);
+            self.dp(Dp::Add, false, LR, rd, args[0]);
+            self.put(enc::dp_reg(al, Dp::Cmp, true, 0, LR, IP, Shift::Lsl, 0));
+            self.branch_to(Cond::Hi, false, slow);
+            self.str_frame(LR, gc, 0);
+            self.c.buf.bind(resume);
+            return;
+        }
         // ip = free; lr = top - free; to the slow path when that is below the size.
         self.ldr_frame(IP, gc, 0);
         self.ldr_frame(LR, gc + 1, 0);

@@ -162,6 +162,14 @@ enum Flags {
     FloatNe,
 }
 
+/// The bits of a `gc_alloc`'s constant size (its first operand), or `u64::MAX`.
+fn c_bits(args: &[Loc]) -> u64 {
+    match args.first() {
+        Some(Loc::Const(c)) => c.bits() as u64,
+        _ => u64::MAX,
+    }
+}
+
 /// The x86-64 half of the emission: [`Emission`] holds what every ISA shares.
 struct Emitter<'a> {
     c: Emission<'a>,
@@ -841,6 +849,17 @@ impl Emitter<'_> {
                     self.jcc_to(Cond::A, slow);
                 }
             }
+        }
+        // A struct (a constant size, no register input): the result register takes the
+        // free pointer at once.
+        if let ([Loc::Const(c)], true) = (args, (c_bits(args) as u32) < i32::MAX as u32) {
+            self.enc().load(true, dst, free);
+            self.enc().lea(SCRATCH2, Mem::base(dst, c.bits() as i32));
+            self.enc().alu_rm(Alu::Cmp, true, SCRATCH2, top);
+            self.jcc_to(Cond::A, slow);
+            self.enc().store(64, free, SCRATCH2);
+            self.c.buf.bind(resume);
+            return;
         }
         // r11 = free; r10 = free + size (size zero-extended: below 2^32, no wrap).
         self.enc().load(true, SCRATCH, free);
