@@ -191,6 +191,15 @@ impl GcConfig {
         }
     }
 
+    /// The configuration with its sizes rounded to 8, as a heap keeps it.
+    pub fn rounded(&self) -> GcConfig {
+        GcConfig {
+            nursery_bytes: self.nursery_bytes.next_multiple_of(OBJECT_ALIGN as u64),
+            old_bytes: self.old_bytes.next_multiple_of(OBJECT_ALIGN as u64),
+            stress: self.stress,
+        }
+    }
+
     /// Bytes of memory the heap needs from its base.
     pub fn total_bytes(&self) -> u64 {
         self.nursery_bytes + self.old_bytes * if self.stress { 2 } else { 1 }
@@ -296,6 +305,33 @@ impl Heap {
             fill(mem, heap.old_start, old * 2, POISON)?;
         }
         Ok(heap)
+    }
+
+    /// How the heap was configured (its sizes rounded to 8).
+    pub fn config(&self) -> GcConfig {
+        self.config
+    }
+
+    /// Empties the heap for another run: no objects, the nursery zero again (up to where
+    /// it was used; in stress mode the old space poisoned again too), no records, the
+    /// statistics cleared. Cheaper than a new heap, which zeroes the whole nursery.
+    pub fn reset(&mut self, mem: &mut dyn HeapMemory) -> Result<(), GcError> {
+        let used = self.free - self.base;
+        if self.config.stress {
+            fill(mem, self.base, self.config.nursery_bytes, 0)?;
+            let old = self.config.old_bytes;
+            let lo = self.old_start.min(self.other_old);
+            fill(mem, lo, old * 2, POISON)?;
+            self.old_start = lo;
+            self.other_old = lo + old;
+        } else {
+            fill(mem, self.base, used, 0)?;
+        }
+        self.free = self.base;
+        self.old_free = self.old_start;
+        self.remembered.clear();
+        self.stats = GcStats::default();
+        Ok(())
     }
 
     /// Bytes of a ref on the heap's target (4 or 8).

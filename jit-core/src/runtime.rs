@@ -409,6 +409,8 @@ pub struct NativeTrace {
     input_types: Vec<Type>,
     /// Whether the invalidation sites are patched now.
     invalidated: bool,
+    /// The heap of the last run, emptied and reused by the next.
+    heap: Option<crate::gcrun::NativeHeap>,
 }
 
 impl NativeTrace {
@@ -425,6 +427,7 @@ impl NativeTrace {
             exec,
             input_types,
             invalidated: false,
+            heap: None,
         })
     }
 
@@ -467,7 +470,13 @@ impl Runner for NativeTrace {
         options: RunOptions,
     ) -> Result<Outcome, RunError> {
         let host = HostMemory::new(memory)?;
-        let (gc, objects) = start_native_gc(&self.code.objects, self.code.layout, memory, &host)?;
+        let (gc, objects) = start_native_gc(
+            &mut self.heap,
+            &self.code.objects,
+            self.code.layout,
+            memory,
+            &host,
+        )?;
         let mut frame = fill_frame(&self.code, inputs, &self.input_types, options, |a| {
             native_ref(&objects, &host, a)
         })?;
@@ -518,7 +527,7 @@ impl Runner for NativeTrace {
         host.copy_back(memory);
         let gc = check_native_gc(gc, index)?;
         let mut out = read_exit(&self.code, index, &frame, options, |a| host.to_virtual(a))?;
-        finish_native_gc(gc, &frame, &mut out.values, memory, &host)?;
+        finish_native_gc(gc, &mut self.heap, &frame, &mut out.values, memory, &host)?;
         out.call_count = calls.len() as u64;
         out.calls = calls;
         Ok(out)
@@ -529,6 +538,7 @@ impl Runner for NativeTrace {
 /// interpreter's objects in `memory` copied in (their buffer refs translated by `host`);
 /// returns it and their addresses.
 pub(crate) fn start_native_gc(
+    cache: &mut Option<crate::gcrun::NativeHeap>,
     decls: &[crate::objects::ObjectDecl],
     layout: crate::frame::FrameLayout,
     memory: &Memory,
@@ -538,8 +548,19 @@ pub(crate) fn start_native_gc(
         return Ok((None, Vec::new()));
     }
     let gc_err = |e: crate::gc::GcError| RunError::Gc(e.to_string());
-    let mut g =
-        crate::gcrun::NativeHeap::new(decls, crate::gcrun::gc_config(), layout).map_err(gc_err)?;
+    let config = crate::gcrun::gc_config();
+    // The last run's heap, emptied, when it has this configuration and these types.
+    let reused = cache
+        .take()
+        .filter(|g| g.decls == decls && g.layout == layout && g.heap.config() == config.rounded());
+    let mut g = match reused {
+        Some(mut g) => {
+            g.heap.reset(&mut g.mem).map_err(gc_err)?;
+            g.error = None;
+            g
+        }
+        None => crate::gcrun::NativeHeap::new(decls, config, layout).map_err(gc_err)?,
+    };
     let objects = crate::gc::materialize_with(&mut g.heap, &mut g.mem, &g.decls, memory, &|a| {
         host.to_host(a)
     })
@@ -578,6 +599,7 @@ pub(crate) fn check_native_gc(
 /// in fields turned back by `host`), the heap verified first in stress mode.
 pub(crate) fn finish_native_gc(
     gc: Option<crate::gcrun::NativeHeap>,
+    cache: &mut Option<crate::gcrun::NativeHeap>,
     frame: &[u64],
     values: &mut [Scalar],
     memory: &mut Memory,
@@ -586,6 +608,19 @@ pub(crate) fn finish_native_gc(
     let Some(mut g) = gc else {
         return Ok(());
     };
+    let out = finish_heap(&mut g, frame, values, memory, host);
+    // Kept for the next run.
+    *cache = Some(g);
+    out
+}
+
+fn finish_heap(
+    g: &mut crate::gcrun::NativeHeap,
+    frame: &[u64],
+    values: &mut [Scalar],
+    memory: &mut Memory,
+    host: &HostMemory,
+) -> Result<(), RunError> {
     g.heap.free = frame[g.layout.gc as usize];
     let roots: Vec<u64> = values
         .iter()

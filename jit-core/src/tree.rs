@@ -763,6 +763,8 @@ pub struct NativeTree {
     exits: Exits,
     addrs: Vec<u64>,
     input_types: Vec<Type>,
+    /// The heap of the last run, emptied and reused by the next.
+    heap: Option<crate::gcrun::NativeHeap>,
 }
 
 /// Bytes of code a native tree can hold.
@@ -789,6 +791,7 @@ impl NativeTree {
             exits: Exits::new(root),
             addrs: vec![addr],
             input_types,
+            heap: None,
         })
     }
 
@@ -893,6 +896,7 @@ impl NativeTree {
         let code = &self.exits.parts[part];
         // One heap for the run, with the root's object types (bridges share them).
         let (gc, objects) = crate::runtime::start_native_gc(
+            &mut self.heap,
             &self.exits.parts[0].objects,
             code.layout,
             memory,
@@ -950,7 +954,7 @@ impl NativeTree {
             Stop::Exit(_, out) => &mut out.values,
             Stop::OutOfJumps { values, .. } => values,
         };
-        crate::runtime::finish_native_gc(gc, &frame, values, memory, &host)?;
+        crate::runtime::finish_native_gc(gc, &mut self.heap, &frame, values, memory, &host)?;
         if let Stop::Exit(_, out) = &mut stop {
             out.call_count = calls.len() as u64;
             out.calls = calls;

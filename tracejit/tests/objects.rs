@@ -245,3 +245,47 @@ fn objects_only_in_fail_args_with_every_field_type() {
         );
     }
 }
+
+/// A loaded trace keeps its heap from run to run (emptied, or made anew when the
+/// configuration changes): runs in a row, default and stress alternating, all agree.
+#[test]
+fn runs_in_a_row_reuse_the_heap() {
+    use jit_core::compile::{compile, CompileOptions};
+    let trace = parse_verified(LIST).unwrap();
+    let externs = jit_testkit::externs();
+    for &t in SUPPORTED {
+        let t = target(t).expect("a supported target");
+        let code = compile(t.backend(), &trace, &externs, CompileOptions::default())
+            .unwrap()
+            .code;
+        let mut runner = t.load(code, &trace).unwrap();
+        for (k, config) in [DEFAULT_GC, DEFAULT_GC, STRESS_GC, STRESS_GC, DEFAULT_GC]
+            .into_iter()
+            .enumerate()
+        {
+            let n = 50 + 40 * k as i32;
+            let inputs = [Scalar::I32(n)];
+            let mut want_memory = Memory::new();
+            let want = jit_core::interp::run(
+                &trace,
+                &inputs,
+                &mut want_memory,
+                &externs,
+                RunOptions::default(),
+            )
+            .unwrap();
+            let mut memory = Memory::new();
+            let got = with_gc_config(config, || {
+                runner.run(&inputs, &mut memory, RunOptions::default())
+            })
+            .unwrap_or_else(|e| panic!("{} run {k}: {e}", t.name()));
+            let (want_memory, want) = jit_testkit::canonical(&want_memory, &want);
+            let (memory, got) = jit_testkit::canonical(&memory, &got);
+            assert!(
+                want.same_exit_and_values(&got) && want_memory.same_contents(&memory),
+                "{} run {k}",
+                t.name()
+            );
+        }
+    }
+}
