@@ -19,6 +19,11 @@
 //! **Large objects** (more than a quarter of the nursery) are allocated in the old space
 //! directly, flagged, as PyPy's collector does.
 //!
+//! **Full collections.** The old space is two halves; a full collection copies everything
+//! reachable — old objects too — into the other half. It runs when the old space has no
+//! room for what a minor collection could promote, or for a large object, so a run that
+//! keeps allocating large garbage does not run out of memory.
+//!
 //! **Stress mode** ([`GcConfig::stress`]) is for tests and the fuzzer: every collection is
 //! a full one that copies every reachable object, old ones included, into the other half
 //! of the old space, and fills everything it left — the nursery and the old half — with
@@ -174,7 +179,7 @@ impl HeapMemory for BlockMemory {
 pub struct GcConfig {
     /// Bytes of the nursery (a multiple of 8).
     pub nursery_bytes: u64,
-    /// Bytes of the old space (in stress mode, of each of its two halves).
+    /// Bytes of each of the old space's two halves.
     pub old_bytes: u64,
     /// Full collections that move every object and poison what they leave.
     pub stress: bool,
@@ -200,9 +205,10 @@ impl GcConfig {
         }
     }
 
-    /// Bytes of memory the heap needs from its base.
+    /// Bytes of memory the heap needs from its base: the nursery and two halves of old
+    /// space (a full collection copies from one into the other).
     pub fn total_bytes(&self) -> u64 {
-        self.nursery_bytes + self.old_bytes * if self.stress { 2 } else { 1 }
+        self.nursery_bytes + self.old_bytes * 2
     }
 }
 
@@ -388,7 +394,7 @@ impl Heap {
         let size = self.size_of(tid, len)?;
         // Large objects go to the old space directly, flagged for the write barrier.
         let addr = if size > self.config.nursery_bytes / 4 {
-            let a = self.old_alloc(size)?;
+            let a = self.old_alloc_collecting(mem, size, roots)?;
             self.init(mem, a, size, tid, len, FLAG_TRACK_YOUNG_PTRS)?;
             a
         } else {
@@ -435,6 +441,23 @@ impl Heap {
         Ok(())
     }
 
+    /// `size` bytes of old space for a large object, after a full collection when the old
+    /// space is full.
+    fn old_alloc_collecting(
+        &mut self,
+        mem: &mut dyn HeapMemory,
+        size: u64,
+        roots: &mut [u64],
+    ) -> Result<u64, GcError> {
+        match self.old_alloc(size) {
+            Ok(a) => Ok(a),
+            Err(_) => {
+                self.collect_with(mem, roots, true)?;
+                self.old_alloc(size)
+            }
+        }
+    }
+
     fn old_alloc(&mut self, size: u64) -> Result<u64, GcError> {
         let end = self.old_start + self.config.old_bytes;
         if self.old_free + size > end {
@@ -468,9 +491,22 @@ impl Heap {
     /// A collection: minor, or in stress mode full. `roots` (refs, null allowed) are
     /// updated in place.
     pub fn collect(&mut self, mem: &mut dyn HeapMemory, roots: &mut [u64]) -> Result<(), GcError> {
+        // A minor collection may promote the whole nursery: when the old space has no room
+        // for that, a full one empties it first.
+        let room = self.old_start + self.config.old_bytes - self.old_free;
+        let full = self.config.stress || room < self.free - self.base;
+        self.collect_with(mem, roots, full)
+    }
+
+    /// A collection, full (everything copied into the other old half) or minor.
+    fn collect_with(
+        &mut self,
+        mem: &mut dyn HeapMemory,
+        roots: &mut [u64],
+        full: bool,
+    ) -> Result<(), GcError> {
         self.stats.collections += 1;
         let mut forward: HashMap<u64, u64> = HashMap::new();
-        let full = self.config.stress;
         // In a full collection everything is copied into the other old half.
         let (from_old, scan_start) = if full {
             let from = self.old_start..self.old_free;
@@ -523,7 +559,7 @@ impl Heap {
         // which clears what it hands out).
         let used = self.free - self.base;
         self.free = self.base;
-        if !full {
+        if !self.config.stress {
             fill(mem, self.base, used, 0)?;
         } else {
             fill(mem, self.base, self.config.nursery_bytes, POISON)?;
@@ -567,7 +603,7 @@ impl Heap {
             )));
         }
         let addr = if size > self.config.nursery_bytes {
-            let a = self.old_alloc(size)?;
+            let a = self.old_alloc_collecting(mem, size, roots)?;
             self.init(mem, a, size, tid, len, 0)?;
             self.remembered.push(a);
             a
@@ -576,6 +612,19 @@ impl Heap {
         };
         self.stats.allocated += 1;
         Ok(addr)
+    }
+
+    /// Takes the nursery's free pointer from compiled code, which bumps it inline: it must
+    /// lie in the nursery, at or past where the heap last had it.
+    pub fn sync_free(&mut self, free: u64) -> Result<(), GcError> {
+        if free < self.free || free > self.top {
+            return Err(GcError::Corrupt(format!(
+                "compiled code's nursery free pointer {free:#x} is outside {:#x}..={:#x}",
+                self.free, self.top
+            )));
+        }
+        self.free = free;
+        Ok(())
     }
 
     /// The nursery top compiled code compares its bump with: the real one, or in stress
@@ -663,6 +712,9 @@ impl Heap {
             TypeInfo::Struct { refs, .. } => refs.iter().map(|&o| obj + o as u64).collect(),
             TypeInfo::Array { layout, refs: true } => {
                 let n = self.read_word(mem, obj + layout.length as u64)?;
+                if n > MAX_ARRAY_LENGTH as u64 {
+                    return Err(GcError::BadLength(n));
+                }
                 (0..n)
                     .map(|k| obj + layout.items as u64 + k * layout.item_size as u64)
                     .collect()
@@ -681,6 +733,9 @@ impl Heap {
             TypeInfo::Struct { size, .. } => Ok(*size as u64),
             TypeInfo::Array { layout, .. } => {
                 let n = self.read_word(mem, obj + layout.length as u64)?;
+                if n > MAX_ARRAY_LENGTH as u64 {
+                    return Err(GcError::BadLength(n));
+                }
                 let n = u32::try_from(n).map_err(|_| GcError::BadLength(n))?;
                 layout
                     .size(n)
@@ -847,6 +902,11 @@ fn slots(
         ObjectKind::Array(item) => {
             let l = heap.layout.array_layout(*item);
             let n = heap.read_word(mem, obj + l.length as u64)?;
+            // A length no allocation makes: a stale or corrupt object, not a reason to
+            // allocate without bound.
+            if n > MAX_ARRAY_LENGTH as u64 {
+                return Err(GcError::BadLength(n));
+            }
             (0..n)
                 .map(|k| (*item, obj + l.items as u64 + k * l.item_size as u64))
                 .collect()

@@ -21,8 +21,9 @@
 //! allocated (nothing can have collected since, so it is young, or was allocated old by
 //! the slow path, which records it at once: `gc::Heap::allocate_young`); or a barrier on
 //! the same object already ran since the last allocation (a collection in between would
-//! set its flag again). Every `gc_alloc` is a safepoint and ends what the pass knows; calls
-//! to external functions do not collect (docs/ir.md §6).
+//! set its flag again). Every `gc_alloc` is a safepoint and ends what the pass knows, and
+//! so does every `label` (its values are the jump's from the second turn on); calls to
+//! external functions do not collect (docs/ir.md §6).
 //!
 //! The nursery's memory is zero when `gc_alloc` hands it out (the collector zeroes the
 //! nursery it empties), so only the header's type id and an array's length are written.
@@ -201,7 +202,16 @@ pub fn rewrite(trace: &Trace, layout: TargetLayout) -> (Cow<'_, Trace>, RewriteS
                     _ => unreachable!("verified: {} names a declaration of its kind", op.opcode),
                 }
             }
-            _ => copy(&mut b, trace, op, &map),
+            _ => {
+                // A label starts a loop body: from the second turn on its values are what
+                // the jump passed, which may be old objects (a collection may have run
+                // since they were allocated), so nothing is fresh or barriered there.
+                if op.opcode == Opcode::Label {
+                    fresh = None;
+                    barriered.clear();
+                }
+                copy(&mut b, trace, op, &map)
+            }
         };
         if let (Some(old), Some(new)) = (op.result, result) {
             map[old.index()] = Some(new);

@@ -40,6 +40,15 @@ pub const DEFAULT_GC: GcConfig = GcConfig {
     stress: false,
 };
 
+/// A heap whose nursery fills after a few objects, so that minor collections — inline
+/// bumps, the write barrier's records, survivors promoted — happen in short runs (the
+/// fuzzer's third configuration).
+pub const SMALL_GC: GcConfig = GcConfig {
+    nursery_bytes: 1 << 10,
+    old_bytes: 4 << 20,
+    stress: false,
+};
+
 /// The heap of a run in stress mode: a nursery that never has room (every allocation
 /// collects, moving every object), freed memory poisoned.
 pub const STRESS_GC: GcConfig = GcConfig {
@@ -102,6 +111,11 @@ pub fn alloc_slow(
 ) -> Result<u64, GcError> {
     let word_bytes = 8;
     let pointer = heap.pointer_bytes() as usize;
+    // The nursery's free pointer as compiled code left it: its inline bumps do not tell
+    // the collector, so the heap's own copy is stale.
+    let mut free = [0u8; 8];
+    mem.read(frame + layout.gc as u64 * word_bytes, &mut free[..pointer])?;
+    heap.sync_free(u64::from_le_bytes(free))?;
     let mut roots = Vec::with_capacity(words.len());
     for &w in words {
         let mut b = [0u8; 8];

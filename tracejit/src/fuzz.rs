@@ -34,7 +34,8 @@ pub struct Report {
     /// Operations the interpreter executed over all compared runs.
     pub steps: u64,
     /// Compared traces with GC objects, and of those, traces run in stress mode (every
-    /// allocation collects and moves every object).
+    /// allocation collects and moves every object; another third runs with a 1 KiB
+    /// nursery).
     pub objects: (u64, u64),
     /// Per target: runs compared and opcodes covered.
     pub per_target: Vec<(String, u64, BTreeSet<Opcode>)>,
@@ -130,13 +131,15 @@ pub fn run(
                     let (trace, inputs, memory, options) = case(&bytes);
                     local.traces += 1;
                     traces.fetch_add(1, Ordering::Relaxed);
-                    // Half the traces with objects run in stress mode.
+                    // Traces with objects run in one of three heaps: the default one, one
+                    // whose 1 KiB nursery makes minor collections constant, or stress mode.
                     let has_objects = !trace.objects.is_empty();
-                    let stress = has_objects && rng.next().is_multiple_of(2);
-                    jit_core::gcrun::set_gc_config(if stress {
-                        jit_core::gcrun::STRESS_GC
-                    } else {
-                        jit_core::gcrun::DEFAULT_GC
+                    let heap = if has_objects { rng.next() % 3 } else { 0 };
+                    let stress = heap == 2;
+                    jit_core::gcrun::set_gc_config(match heap {
+                        1 => jit_core::gcrun::SMALL_GC,
+                        2 => jit_core::gcrun::STRESS_GC,
+                        _ => jit_core::gcrun::DEFAULT_GC,
                     });
                     let want = match expect(&trace, &inputs, &memory, options) {
                         Ok(w) => w,

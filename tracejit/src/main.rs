@@ -275,7 +275,7 @@ fn main() -> ExitCode {
                         r.invalidated_after
                     );
                     say!(
-                        "  {} traces with GC objects, {} of them in stress mode (every allocation collects and moves every object)",
+                        "  {} traces with GC objects, {} of them in stress mode (every allocation collects and moves every object), about as many with a 1 KiB nursery",
                         r.objects.0,
                         r.objects.1
                     );
