@@ -141,51 +141,67 @@ pub fn run(
                         2 => jit_core::gcrun::STRESS_GC,
                         _ => jit_core::gcrun::DEFAULT_GC,
                     });
-                    let want = match expect(&trace, &inputs, &memory, options) {
-                        Ok(w) => w,
-                        Err(_) => {
-                            local.skipped += 1;
-                            continue;
-                        }
-                    };
-                    if want.outcome.kind == jit_core::interp::ExitKind::Finish {
-                        local.finished += 1;
-                    }
-                    local.steps += want.outcome.steps;
-                    local.objects.0 += has_objects as u64;
-                    local.objects.1 += stress as u64;
-                    let mut agreed = true;
-                    for (k, target) in targets.iter().enumerate() {
-                        match compare_to(&**target, &trace, &inputs, &memory, options, &want) {
-                            Ok(_) => {
-                                local.per_target[k].1 += 1;
-                                local.per_target[k]
-                                    .2
-                                    .extend(trace.ops.iter().map(|o| o.opcode));
-                            }
+                    // A panic anywhere below is a bug too: reported with its trace, and the
+                    // thread goes on.
+                    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        let want = match expect(&trace, &inputs, &memory, options) {
+                            Ok(w) => w,
                             Err(_) => {
-                                agreed = false;
-                                // Shrunk on this target, ready to save as a regression.
-                                local.divergences.push(shrink::divergence(
-                                    &**target, &trace, &inputs, &memory, options,
-                                ));
+                                local.skipped += 1;
+                                return;
+                            }
+                        };
+                        if want.outcome.kind == jit_core::interp::ExitKind::Finish {
+                            local.finished += 1;
+                        }
+                        local.steps += want.outcome.steps;
+                        local.objects.0 += has_objects as u64;
+                        local.objects.1 += stress as u64;
+                        let mut agreed = true;
+                        for (k, target) in targets.iter().enumerate() {
+                            match compare_to(&**target, &trace, &inputs, &memory, options, &want) {
+                                Ok(_) => {
+                                    local.per_target[k].1 += 1;
+                                    local.per_target[k]
+                                        .2
+                                        .extend(trace.ops.iter().map(|o| o.opcode));
+                                }
+                                Err(_) => {
+                                    agreed = false;
+                                    // Shrunk on this target, ready to save as a regression.
+                                    local.divergences.push(shrink::divergence(
+                                        &**target, &trace, &inputs, &memory, options,
+                                    ));
+                                }
                             }
                         }
-                    }
-                    // A run that left through a guard grows a tree: bridges on the guards
-                    // that fail, compared on every target (one heap for the whole run).
-                    if agreed && want.outcome.kind == jit_core::interp::ExitKind::Guard {
-                        match grow(&targets, &trace, &inputs, &memory, options, rng.next(), 3) {
-                            Ok(g) if g.bridges == 0 => {}
-                            Ok(g) => {
-                                local.trees += 1;
-                                local.bridges += g.bridges;
-                                local.further_loops.0 += g.further_loop as u64;
-                                local.further_loops.1 += g.entered_loop as u64;
-                                local.invalidated_after += g.invalidated_after as u64;
+                        // A run that left through a guard grows a tree: bridges on the guards
+                        // that fail, compared on every target (one heap for the whole run).
+                        if agreed && want.outcome.kind == jit_core::interp::ExitKind::Guard {
+                            match grow(&targets, &trace, &inputs, &memory, options, rng.next(), 3) {
+                                Ok(g) if g.bridges == 0 => {}
+                                Ok(g) => {
+                                    local.trees += 1;
+                                    local.bridges += g.bridges;
+                                    local.further_loops.0 += g.further_loop as u64;
+                                    local.further_loops.1 += g.entered_loop as u64;
+                                    local.invalidated_after += g.invalidated_after as u64;
+                                }
+                                Err(d) => local.divergences.push(d),
                             }
-                            Err(d) => local.divergences.push(d),
                         }
+                    }));
+                    if let Err(p) = ran {
+                        let what = p
+                            .downcast_ref::<String>()
+                            .cloned()
+                            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                            .unwrap_or_default();
+                        local.divergences.push(format!(
+                            "# a panic: {what}\n# args: {}\n{}",
+                            args_text(&inputs),
+                            jit_core::text::print(&trace)
+                        ));
                     }
                 }
                 let mut r = report.lock().expect("not poisoned");
