@@ -74,12 +74,14 @@ fn case(bytes: &[u8]) -> (jit_core::Trace, Vec<Scalar>, Memory, RunOptions) {
     (trace, inputs, memory, options)
 }
 
-/// Runs the fuzzer for `seconds` on `jobs` threads over `triples`, from `seed`.
+/// Runs the fuzzer for `seconds` on `jobs` threads over `triples`, from `seed`; with
+/// `gc_stress`, every trace with objects runs in the collector's stress mode.
 pub fn run(
     seconds: Duration,
     triples: &[String],
     seed: u64,
     jobs: usize,
+    gc_stress: bool,
     progress: bool,
 ) -> Result<Report, String> {
     // Fail early on a bad triple.
@@ -134,7 +136,11 @@ pub fn run(
                     // Traces with objects run in one of three heaps: the default one, one
                     // whose 1 KiB nursery makes minor collections constant, or stress mode.
                     let has_objects = !trace.objects.is_empty();
-                    let heap = if has_objects { rng.next() % 3 } else { 0 };
+                    let heap = match (has_objects, gc_stress) {
+                        (false, _) => 0,
+                        (true, true) => 2,
+                        (true, false) => rng.next() % 3,
+                    };
                     let stress = heap == 2;
                     jit_core::gcrun::set_gc_config(match heap {
                         1 => jit_core::gcrun::SMALL_GC,
