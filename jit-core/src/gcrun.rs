@@ -135,6 +135,41 @@ pub fn alloc_slow(
     Ok(obj)
 }
 
+/// After a run that left its frame as `frame`: the heap takes the nursery's free pointer
+/// from it, is verified in stress mode (the refs in `values` as roots), and the objects
+/// `values` reach are read into `memory` (`gc::reify_with`, buffer refs in fields turned
+/// back by `to_virtual`). The error says what went wrong.
+#[allow(clippy::too_many_arguments)]
+pub fn read_back(
+    heap: &mut Heap,
+    mem: &dyn HeapMemory,
+    decls: &[ObjectDecl],
+    layout: &FrameLayout,
+    frame: &[u64],
+    values: &mut [crate::ir::Scalar],
+    memory: &mut crate::memory::Memory,
+    to_virtual: &dyn Fn(u64) -> u64,
+) -> Result<(), String> {
+    let mask = if heap.pointer_bytes() == 4 {
+        0xffff_ffff
+    } else {
+        u64::MAX
+    };
+    heap.free = frame[layout.gc as usize] & mask;
+    let roots: Vec<u64> = values
+        .iter()
+        .filter_map(|v| match v {
+            crate::ir::Scalar::Ref(r) if heap.contains(*r) => Some(*r),
+            _ => None,
+        })
+        .collect();
+    if gc_config().stress {
+        heap.verify(mem, &roots)
+            .map_err(|e| format!("after the run: {e}"))?;
+    }
+    crate::gc::reify_with(heap, mem, decls, values, memory, to_virtual).map_err(|e| e.to_string())
+}
+
 /// Writes the nursery's free pointer and the top compiled code compares with into the
 /// frame's GC words.
 pub fn write_nursery_words(

@@ -621,21 +621,15 @@ fn finish_heap(
     memory: &mut Memory,
     host: &HostMemory,
 ) -> Result<(), RunError> {
-    g.heap.free = frame[g.layout.gc as usize];
-    let roots: Vec<u64> = values
-        .iter()
-        .filter_map(|v| match v {
-            Scalar::Ref(r) if g.heap.contains(*r) => Some(*r),
-            _ => None,
-        })
-        .collect();
-    if crate::gcrun::gc_config().stress {
-        g.heap
-            .verify(&g.mem, &roots)
-            .map_err(|e| RunError::Gc(format!("after the run: {e}")))?;
-    }
-    crate::gc::reify_with(&g.heap, &g.mem, &g.decls, values, memory, &|a| {
+    let crate::gcrun::NativeHeap {
+        heap,
+        mem,
+        decls,
+        layout,
+        ..
+    } = g;
+    crate::gcrun::read_back(heap, mem, decls, layout, frame, values, memory, &|a| {
         host.to_virtual(a)
     })
-    .map_err(|e| RunError::Gc(e.to_string()))
+    .map_err(RunError::Gc)
 }

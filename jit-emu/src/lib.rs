@@ -208,16 +208,32 @@ pub(crate) struct UcMemory<'a, 'b, D>(pub(crate) &'a mut Unicorn<'b, D>);
 
 impl<D> jit_core::gc::HeapMemory for UcMemory<'_, '_, D> {
     fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), jit_core::gc::GcError> {
-        self.0
-            .mem_read(addr, buf)
-            .map_err(|e| jit_core::gc::GcError::Memory(format!("{addr:#x}: {e:?}")))
+        uc_read(self.0, addr, buf)
     }
 
     fn write(&mut self, addr: u64, bytes: &[u8]) -> Result<(), jit_core::gc::GcError> {
-        self.0
-            .mem_write(addr, bytes)
-            .map_err(|e| jit_core::gc::GcError::Memory(format!("{addr:#x}: {e:?}")))
+        uc_write(self.0, addr, bytes)
     }
+}
+
+/// Reads emulated memory for the collector.
+pub(crate) fn uc_read<D>(
+    uc: &Unicorn<'_, D>,
+    addr: u64,
+    buf: &mut [u8],
+) -> Result<(), jit_core::gc::GcError> {
+    uc.mem_read(addr, buf)
+        .map_err(|e| jit_core::gc::GcError::Memory(format!("{addr:#x}: {e:?}")))
+}
+
+/// Writes emulated memory for the collector.
+pub(crate) fn uc_write<D>(
+    uc: &mut Unicorn<'_, D>,
+    addr: u64,
+    bytes: &[u8],
+) -> Result<(), jit_core::gc::GcError> {
+    uc.mem_write(addr, bytes)
+        .map_err(|e| jit_core::gc::GcError::Memory(format!("{addr:#x}: {e:?}")))
 }
 
 /// Runs a collector call from a trap on the machine's heap; the result register's value
@@ -322,26 +338,17 @@ pub(crate) fn emu_gc_reify(
     values: &mut [Scalar],
     memory: &mut Memory,
 ) -> Result<(), RunError> {
-    let mask = if gc.heap.pointer_bytes() == 4 {
-        0xffff_ffff
-    } else {
-        u64::MAX
-    };
-    gc.heap.free = frame[gc.layout.gc as usize] & mask;
-    let roots: Vec<u64> = values
-        .iter()
-        .filter_map(|v| match v {
-            Scalar::Ref(r) if gc.heap.contains(*r) => Some(*r),
-            _ => None,
-        })
-        .collect();
-    if jit_core::gcrun::gc_config().stress {
-        gc.heap
-            .verify(mem, &roots)
-            .map_err(|e| RunError::Gc(format!("after the run: {e}")))?;
-    }
-    jit_core::gc::reify(&gc.heap, mem, &gc.decls, values, memory)
-        .map_err(|e| RunError::Gc(e.to_string()))
+    jit_core::gcrun::read_back(
+        &mut gc.heap,
+        mem,
+        &gc.decls,
+        &gc.layout,
+        frame,
+        values,
+        memory,
+        &|a| a,
+    )
+    .map_err(RunError::Gc)
 }
 
 /// Handles a call that reached trap slot `index`: gets r0–r3, d0–d7 and the bytes at the
@@ -1345,15 +1352,11 @@ fn run_code(
 
 impl jit_core::gc::HeapMemory for Machine {
     fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), jit_core::gc::GcError> {
-        self.uc
-            .mem_read(addr, buf)
-            .map_err(|e| jit_core::gc::GcError::Memory(format!("{addr:#x}: {e:?}")))
+        uc_read(&self.uc, addr, buf)
     }
 
     fn write(&mut self, addr: u64, bytes: &[u8]) -> Result<(), jit_core::gc::GcError> {
-        self.uc
-            .mem_write(addr, bytes)
-            .map_err(|e| jit_core::gc::GcError::Memory(format!("{addr:#x}: {e:?}")))
+        uc_write(&mut self.uc, addr, bytes)
     }
 }
 

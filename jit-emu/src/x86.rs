@@ -69,14 +69,7 @@ pub fn trap_externs(externs: &Externs) -> (Externs, Vec<String>) {
         let f = helpers
             .get(name)
             .expect("the collector's helpers are helpers");
-        let body = f.body.clone();
-        out.insert_native(
-            name,
-            &f.params,
-            f.ret,
-            move |a| body(a),
-            (X86_TRAP_BASE + 16 * slot) as usize,
-        );
+        insert_at_slot(&mut out, name, f, slot);
     }
     for (k, (name, f)) in externs.iter().enumerate().take(ALLOC_SLOT as usize) {
         names.push(name.to_string());
@@ -84,16 +77,21 @@ pub fn trap_externs(externs: &Externs) -> (Externs, Vec<String>) {
         if out.get(name).is_some() {
             continue;
         }
-        let body = f.body.clone();
-        out.insert_native(
-            name,
-            &f.params,
-            f.ret,
-            move |a| body(a),
-            (X86_TRAP_BASE + 16 * k as u64) as usize,
-        );
+        insert_at_slot(&mut out, name, f, k as u64);
     }
     (out, names)
+}
+
+/// Adds `f` to `out` as `name`, its native address trap slot `slot`.
+fn insert_at_slot(out: &mut Externs, name: &str, f: &jit_core::externs::ExternFn, slot: u64) {
+    let body = f.body.clone();
+    out.insert_native(
+        name,
+        &f.params,
+        f.ret,
+        move |a| body(a),
+        (X86_TRAP_BASE + 16 * slot) as usize,
+    );
 }
 
 /// The machine's code region as a code space: writes land in memory the CPU reads, and
@@ -168,15 +166,11 @@ pub struct X86Machine {
 
 impl jit_core::gc::HeapMemory for X86Machine {
     fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), jit_core::gc::GcError> {
-        self.uc
-            .mem_read(addr, buf)
-            .map_err(|e| jit_core::gc::GcError::Memory(format!("{addr:#x}: {e:?}")))
+        crate::uc_read(&self.uc, addr, buf)
     }
 
     fn write(&mut self, addr: u64, bytes: &[u8]) -> Result<(), jit_core::gc::GcError> {
-        self.uc
-            .mem_write(addr, bytes)
-            .map_err(|e| jit_core::gc::GcError::Memory(format!("{addr:#x}: {e:?}")))
+        crate::uc_write(&mut self.uc, addr, bytes)
     }
 }
 

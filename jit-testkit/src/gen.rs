@@ -157,19 +157,12 @@ struct Tracked {
     len: Option<u32>,
 }
 
-/// Field types objects get (refs more often: they make the collector's work).
-const FIELD_TYPES: &[FieldType] = &[
-    FieldType::Mem(MemType::I8),
-    FieldType::Mem(MemType::U8),
-    FieldType::Mem(MemType::I16),
-    FieldType::Mem(MemType::U16),
-    FieldType::Mem(MemType::I32),
-    FieldType::Mem(MemType::I64),
-    FieldType::Mem(MemType::F64),
-    FieldType::Ref,
-    FieldType::Ref,
-];
-
+/// A field type for a generated object: refs twice as often as each other type (they
+/// make the collector's work).
+fn field_type(c: &mut Choices) -> FieldType {
+    let k = c.below(FieldType::ALL.len() + 1);
+    FieldType::ALL.get(k).copied().unwrap_or(FieldType::Ref)
+}
 /// Object type declarations for a generated trace: one to three structs of one to six
 /// fields, and up to two arrays.
 fn declarations(c: &mut Choices) -> Vec<ObjectDecl> {
@@ -178,7 +171,7 @@ fn declarations(c: &mut Choices) -> Vec<ObjectDecl> {
         let fields = (0..1 + c.below(6))
             .map(|f| Field {
                 name: format!("f{f}"),
-                ty: FIELD_TYPES[c.below(FIELD_TYPES.len())],
+                ty: field_type(c),
             })
             .collect();
         decls.push(ObjectDecl {
@@ -189,7 +182,7 @@ fn declarations(c: &mut Choices) -> Vec<ObjectDecl> {
     for k in 0..c.below(3) {
         decls.push(ObjectDecl {
             name: format!("A{k}"),
-            kind: ObjectKind::Array(FIELD_TYPES[c.below(FIELD_TYPES.len())]),
+            kind: ObjectKind::Array(field_type(c)),
         });
     }
     decls
@@ -232,6 +225,20 @@ impl Gen<'_, '_> {
             .collect()
     }
 
+    /// A new object of type `decl` (an array of `len` items), known from here on.
+    fn allocate(&mut self, op: Opcode, decl: u32, len: Option<u32>) {
+        let args: Vec<Operand> = len
+            .map(|n| Operand::Const(Scalar::I32(n as i32)))
+            .into_iter()
+            .collect();
+        let v = self
+            .b
+            .raw(op, &args, Some(Type::Ref), Extra::Object(decl))
+            .expect("a result");
+        self.add(v);
+        self.objects.push(Tracked { v, decl, len });
+    }
+
     /// An operation on objects: allocate, get or set a field or item, an array's length,
     /// a class guard (passing or failing).
     fn object_op(&mut self) {
@@ -252,21 +259,7 @@ impl Gen<'_, '_> {
         match self.c.below(9) {
             0 | 1 => {
                 let d = structs[self.c.below(structs.len())];
-                let v = self
-                    .b
-                    .raw(
-                        Opcode::NewWithVtable,
-                        &[],
-                        Some(Type::Ref),
-                        Extra::Object(d),
-                    )
-                    .expect("a result");
-                self.add(v);
-                self.objects.push(Tracked {
-                    v,
-                    decl: d,
-                    len: None,
-                });
+                self.allocate(Opcode::NewWithVtable, d, None);
             }
             2 if !arrays.is_empty() => {
                 let d = arrays[self.c.below(arrays.len())];
@@ -275,21 +268,7 @@ impl Gen<'_, '_> {
                 } else {
                     [0, 1, 2, 3, 5, 8, 16, 40][self.c.below(8)]
                 };
-                let v = self
-                    .b
-                    .raw(
-                        Opcode::NewArrayClear,
-                        &[Operand::Const(Scalar::I32(len as i32))],
-                        Some(Type::Ref),
-                        Extra::Object(d),
-                    )
-                    .expect("a result");
-                self.add(v);
-                self.objects.push(Tracked {
-                    v,
-                    decl: d,
-                    len: Some(len),
-                });
+                self.allocate(Opcode::NewArrayClear, d, Some(len));
             }
             3 | 4 => {
                 let Some(o) = pick(self.c, &self.objects, false) else {

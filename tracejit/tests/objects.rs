@@ -14,10 +14,16 @@ use tracejit::targets::{target, SUPPORTED};
 /// Runs `src` on `inputs` on every target under both heaps; they must agree with the
 /// interpreter.
 fn agree(name: &str, src: &str, inputs: &[Scalar]) {
+    agree_in(name, src, inputs, &[DEFAULT_GC, STRESS_GC]);
+}
+
+/// Runs `src` on `inputs` on every target with heaps of each of `configs`; they must agree
+/// with the interpreter.
+fn agree_in(name: &str, src: &str, inputs: &[Scalar], configs: &[jit_core::gc::GcConfig]) {
     let trace = parse_verified(src).unwrap_or_else(|e| panic!("{name}: {e}"));
     for &t in SUPPORTED {
         let t = target(t).expect("a supported target");
-        for config in [DEFAULT_GC, STRESS_GC] {
+        for &config in configs {
             let verdict = with_gc_config(config, || {
                 compare(
                     t.as_ref(),
@@ -145,25 +151,8 @@ fn arrays_of_refs_larger_than_the_nursery() {
 #[test]
 fn a_million_boxes_through_a_64_kib_nursery() {
     // The default heap only: a million allocations, about 16 MB through the nursery.
-    let trace = parse_verified(GARBAGE).unwrap();
     let inputs = [Scalar::I32(1_000_000), Scalar::f64(0.25)];
-    for &t in SUPPORTED {
-        let t = target(t).expect("a supported target");
-        let verdict = with_gc_config(DEFAULT_GC, || {
-            compare(
-                t.as_ref(),
-                &trace,
-                &inputs,
-                &Memory::new(),
-                RunOptions::default(),
-            )
-        });
-        assert!(
-            matches!(verdict, Ok(Verdict::Same(_))),
-            "{}: {verdict:?}",
-            t.name()
-        );
-    }
+    agree_in("a million boxes", GARBAGE, &inputs, &[DEFAULT_GC]);
 }
 
 /// Refs live across calls sit in callee-saved registers (the allocator's preference for
@@ -328,25 +317,8 @@ fn a_store_into_a_loop_carried_object_keeps_its_barrier() {
 /// list of 10,000 nodes built through several minor collections.
 #[test]
 fn the_slow_path_allocates_past_the_inline_bumps() {
-    let trace = parse_verified(LIST).unwrap();
     for n in [3000, 10_000] {
-        for &t in SUPPORTED {
-            let t = target(t).expect("a supported target");
-            let verdict = with_gc_config(DEFAULT_GC, || {
-                compare(
-                    t.as_ref(),
-                    &trace,
-                    &[Scalar::I32(n)],
-                    &Memory::new(),
-                    RunOptions::default(),
-                )
-            });
-            assert!(
-                matches!(verdict, Ok(Verdict::Same(_))),
-                "{} n={n}: {verdict:?}",
-                t.name()
-            );
-        }
+        agree_in("a long list", LIST, &[Scalar::I32(n)], &[DEFAULT_GC]);
     }
 }
 
@@ -369,24 +341,6 @@ jump(i3)
 
 #[test]
 fn large_garbage_through_full_collections() {
-    let trace = parse_verified(LARGE_GARBAGE).unwrap();
-    for &t in SUPPORTED {
-        let t = target(t).expect("a supported target");
-        for config in [DEFAULT_GC, jit_core::gcrun::SMALL_GC] {
-            let verdict = with_gc_config(config, || {
-                compare(
-                    t.as_ref(),
-                    &trace,
-                    &[Scalar::I32(500)],
-                    &Memory::new(),
-                    RunOptions::default(),
-                )
-            });
-            assert!(
-                matches!(verdict, Ok(Verdict::Same(_))),
-                "{}: {verdict:?}",
-                t.name()
-            );
-        }
-    }
+    let heaps = [DEFAULT_GC, jit_core::gcrun::SMALL_GC];
+    agree_in("large garbage", LARGE_GARBAGE, &[Scalar::I32(500)], &heaps);
 }
