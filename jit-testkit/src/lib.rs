@@ -18,6 +18,7 @@ pub mod callees;
 pub mod cases;
 pub mod gen;
 pub mod shrink;
+pub mod stack;
 pub mod tree;
 
 use std::fmt::Write;
@@ -88,6 +89,7 @@ impl Target for NativeTarget {
 pub fn externs() -> Externs {
     let mut t = Externs::standard();
     callees::register(&mut t);
+    stack::register(&mut t);
     t.extend(&jit_core::legalize::helpers());
     t
 }
