@@ -13,7 +13,7 @@ use jit_core::backend::{
 use jit_core::codebuf::{FixupError, Label};
 use jit_core::emit::{Deferred, Emission, EmitKind, Isa, RelocTarget};
 use jit_core::frame::{FrameContract, NativeFrame};
-use jit_core::ir::{Extra as IrExtra, GcOp, MemType, ObjOp, Opcode, Scalar, Sig, Trace, Type};
+use jit_core::ir::{GcOp, MemType, ObjOp, Opcode, Scalar, Sig, Trace, Type};
 use jit_core::liveness::Liveness;
 use jit_core::regalloc::{Allocation, Move};
 use target_lexicon::Triple;
@@ -721,6 +721,14 @@ impl Emitter<'_> {
         }
     }
 
+    /// `blx` to external function `name` through ip: its trap slot, which a relocation
+    /// keeps.
+    fn call_extern(&mut self, name: &str) {
+        let slot = self.c.call_target(name);
+        self.mov_address(IP, TRAP_BASE + 4 * slot, RelocTarget::Extern(slot));
+        self.put(enc::blx(Cond::Al, IP));
+    }
+
     fn call(&mut self, i: usize) -> Result<(), CompileError> {
         let op = &self.c.trace.ops[i];
         let decl = &self.c.trace.funcs[op.func().expect("verified")];
@@ -777,9 +785,7 @@ impl Emitter<'_> {
                 self.put(enc::vmov_from_d(Cond::Al, lo, hi, gpr(args[k])));
             }
         }
-        let slot = self.c.call_target(&decl.name);
-        self.mov_address(IP, TRAP_BASE + 4 * slot, RelocTarget::Extern(slot));
-        self.put(enc::blx(Cond::Al, IP));
+        self.call_extern(&decl.name);
         // An f64 result under softfp comes back in r0:r1.
         if let (Some(Loc::Reg(r)), Some(Type::F64)) =
             (alloc.result(i), op.result.map(|v| self.c.trace.ty(v)))
@@ -868,12 +874,7 @@ impl Emitter<'_> {
         let layout = self.c.layout;
         let alloc_op = op.opcode == Opcode::GcAlloc;
         let map_at = if alloc_op {
-            let IrExtra::Object(decl) = op.extra else {
-                unreachable!("verified: gc_alloc names its type")
-            };
-            let words = jit_core::gcrun::gc_map_words(alloc.live_across(i), &layout);
-            let blob =
-                jit_core::gcrun::gc_map_blob(jit_core::objects::type_id(decl as usize), &words);
+            let blob = self.c.gc_map(i);
             let over = self.c.buf.label();
             self.branch_to(al, false, over);
             let start = self.c.buf.offset();
@@ -884,19 +885,9 @@ impl Emitter<'_> {
         } else {
             None
         };
-        let saved: Vec<(PReg, Type)> = alloc
-            .live_across(i)
-            .iter()
-            .filter_map(|&(l, ty)| match l {
-                Loc::Reg(r) if CALLER_SAVED.contains(r) || ty == Type::Ref => Some((r, ty)),
-                _ => None,
-            })
-            .collect();
-        for &(r, _) in &saved {
-            match r.class {
-                RegClass::Int => self.str_frame(r.hw, layout.save_word(r), 0),
-                RegClass::Float => self.vmem_frame(false, r.hw, layout.save_word(r)),
-            }
+        let saved = self.c.slow_path_saves(i, CALLER_SAVED);
+        for &r in &saved {
+            self.save_register(r, layout.save_word(r));
         }
         let mov = |e: &mut Self, rd: u8, rm: u8| {
             e.put(enc::dp_reg(al, Dp::Mov, false, rd, 0, rm, Shift::Lsl, 0))
@@ -932,9 +923,7 @@ impl Emitter<'_> {
         } else {
             jit_core::gcrun::BARRIER_HELPER
         };
-        let slot = self.c.call_target(helper);
-        self.mov_address(IP, TRAP_BASE + 4 * slot, RelocTarget::Extern(slot));
-        self.put(enc::blx(al, IP));
+        self.call_extern(helper);
         if alloc_op {
             let rd = gpr(alloc.result(i).expect("verified"));
             let failed = self.c.gc_failed();
@@ -949,7 +938,7 @@ impl Emitter<'_> {
             self.branch_to(Cond::Eq, false, failed);
             mov(self, rd, 0);
         }
-        for &(r, _) in &saved {
+        for &r in &saved {
             match r.class {
                 RegClass::Int => self.ldr_frame(r.hw, layout.save_word(r), 0),
                 RegClass::Float => self.vmem_frame(true, r.hw, layout.save_word(r)),

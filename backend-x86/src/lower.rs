@@ -7,7 +7,7 @@ use jit_core::codebuf::{FixupError, Label};
 use jit_core::emit::{Deferred, Emission, EmitKind, Isa, RelocTarget};
 use jit_core::externs::Externs;
 use jit_core::frame::{FrameContract, NativeFrame};
-use jit_core::ir::{Extra, GcOp, MemType, ObjOp, Opcode, Operand, Scalar, Sig, Trace, Type};
+use jit_core::ir::{GcOp, MemType, ObjOp, Opcode, Operand, Scalar, Sig, Trace, Type};
 use jit_core::liveness::Liveness;
 use jit_core::regalloc::{Allocation, Move};
 use target_lexicon::Triple;
@@ -579,11 +579,17 @@ impl Emitter<'_> {
                 (Loc::Flags, _) => panic!("a call argument in the flags"),
             }
         }
-        let target = self.c.call_target(&decl.name);
+        self.call_extern(&decl.name, addr);
+        Ok(())
+    }
+
+    /// `call` to external function `name` at `addr`, through r11 (a relocation keeps the
+    /// address).
+    fn call_extern(&mut self, name: &str, addr: usize) {
+        let target = self.c.call_target(name);
         let at = self.enc().movabs(SCRATCH, addr as i64);
         self.c.reloc(at, ABS64, RelocTarget::Extern(target));
         self.enc().call_r(SCRATCH);
-        Ok(())
     }
 
     fn op(&mut self, i: usize) -> Result<(), CompileError> {
@@ -890,14 +896,7 @@ impl Emitter<'_> {
         let alloc = self.c.alloc;
         let args = alloc.args(i);
         let layout = self.c.layout;
-        let saved: Vec<(PReg, Type)> = alloc
-            .live_across(i)
-            .iter()
-            .filter_map(|&(l, ty)| match l {
-                Loc::Reg(r) if regs::CALLER_SAVED.contains(r) || ty == Type::Ref => Some((r, ty)),
-                _ => None,
-            })
-            .collect();
+        let saved = self.c.slow_path_saves(i, regs::CALLER_SAVED);
         // The arguments first, into the scratch registers (they may live in argument
         // registers), then the saves.
         let alloc_op = op.opcode == Opcode::GcAlloc;
@@ -910,12 +909,8 @@ impl Emitter<'_> {
         } else {
             self.enc().mov_rr(true, SCRATCH, gpr(args[0]));
         }
-        for &(r, _) in &saved {
-            let at = Mem::base(RBP, regs::word_disp(layout.save_word(r)));
-            match r.class {
-                RegClass::Int => self.enc().store(64, at, r.hw),
-                RegClass::Float => self.enc().movsd_store(at, r.hw),
-            }
+        for &r in &saved {
+            self.save_register(r, layout.save_word(r));
         }
         self.enc().mov_rr(true, RDI, RBP);
         let map = self.c.buf.label();
@@ -941,10 +936,7 @@ impl Emitter<'_> {
                     .and_then(|f| f.native)
             })
             .ok_or_else(|| CompileError::UnknownExtern(helper.to_string()))?;
-        let target = self.c.call_target(helper);
-        let at = self.enc().movabs(SCRATCH, addr as i64);
-        self.c.reloc(at, ABS64, RelocTarget::Extern(target));
-        self.enc().call_r(SCRATCH);
+        self.call_extern(helper, addr);
         if alloc_op {
             let dst = gpr(alloc.result(i).expect("verified"));
             let failed = self.c.gc_failed();
@@ -952,7 +944,7 @@ impl Emitter<'_> {
             self.jcc_to(Cond::E, failed);
             self.enc().mov_rr(true, dst, RAX);
         }
-        for &(r, _) in &saved {
+        for &r in &saved {
             let at = Mem::base(RBP, regs::word_disp(layout.save_word(r)));
             match r.class {
                 RegClass::Int => {
@@ -966,17 +958,12 @@ impl Emitter<'_> {
         self.jmp_to(d.resume);
         if alloc_op {
             // The GC map: the type id, then the frame words holding refs.
-            let Extra::Object(decl) = op.extra else {
-                unreachable!("verified: gc_alloc names its type")
-            };
-            let words = jit_core::gcrun::gc_map_words(alloc.live_across(i), &layout);
+            let blob = self.c.gc_map(i);
             while !self.c.buf.offset().is_multiple_of(4) {
                 self.c.buf.bytes.push(0xcc);
             }
             self.c.buf.bind(map);
             let start = self.c.buf.offset();
-            let blob =
-                jit_core::gcrun::gc_map_blob(jit_core::objects::type_id(decl as usize), &words);
             self.c.buf.bytes.extend_from_slice(&blob);
             self.c.data_range(start, blob.len() as u32);
         }

@@ -288,6 +288,31 @@ impl<'a> Emission<'a> {
         }
     }
 
+    /// The registers the slow path of GC primitive op `i` saves into their frame words
+    /// around its call and reloads after it: those live across it that a call may destroy
+    /// (`caller_saved`), and those holding refs (the collector may move their objects and
+    /// update the words).
+    pub fn slow_path_saves(&self, i: usize, caller_saved: crate::backend::RegSet) -> Vec<Reg> {
+        self.alloc
+            .live_across(i)
+            .iter()
+            .filter_map(|&(l, ty)| match l {
+                Loc::Reg(r) if caller_saved.contains(r) || ty == crate::ir::Type::Ref => Some(r),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The GC map of allocation op `i` (`crate::gcrun`'s format): its type id and the
+    /// frame words holding the refs live across it.
+    pub fn gc_map(&self, i: usize) -> Vec<u8> {
+        let crate::ir::Extra::Object(decl) = self.trace.ops[i].extra else {
+            unreachable!("verified: gc_alloc names its type")
+        };
+        let words = crate::gcrun::gc_map_words(self.alloc.live_across(i), &self.layout);
+        crate::gcrun::gc_map_blob(crate::objects::type_id(decl as usize), &words)
+    }
+
     /// Records that `len` bytes of data (not instructions) start at `at`.
     pub fn data_range(&mut self, at: u32, len: u32) {
         self.data_ranges.push((at, at + len));

@@ -126,8 +126,9 @@ pub trait HeapMemory {
     fn write(&mut self, addr: u64, bytes: &[u8]) -> Result<(), GcError>;
 }
 
-/// A heap's memory as one block of bytes at a base address: what tests use (the emulated
-/// targets' heap is the machine's own memory, `jit_emu::Machine` being a `HeapMemory`).
+/// A heap's memory as one block of bytes at a base address: what tests use, and at its
+/// own address what native runs use (the emulated targets' heap is the machine's own
+/// memory, `jit_emu::Machine` being a `HeapMemory`).
 #[derive(Clone, Debug)]
 pub struct BlockMemory {
     /// The address of `bytes[0]`.
@@ -143,6 +144,21 @@ impl BlockMemory {
             base,
             bytes: vec![0; len],
         }
+    }
+
+    /// `len` zero bytes addressed by where they really are in this process, so native
+    /// code can use the addresses (the bytes never move: the block is never resized).
+    pub fn at_own_address(len: usize) -> BlockMemory {
+        let bytes = vec![0; len];
+        BlockMemory {
+            base: bytes.as_ptr() as u64,
+            bytes,
+        }
+    }
+
+    /// Whether `len` bytes at `addr` are in the block.
+    pub fn holds(&self, addr: u64, len: usize) -> bool {
+        self.range(addr, len).is_ok()
     }
 
     fn range(&self, addr: u64, len: usize) -> Result<std::ops::Range<usize>, GcError> {
@@ -319,19 +335,12 @@ impl Heap {
     }
 
     /// Empties the heap for another run: no objects, the nursery zero again (up to where
-    /// it was used; in stress mode the old space poisoned again too), no records, the
+    /// it was used; in stress mode the old space used poisoned again too), no records, the
     /// statistics cleared. Cheaper than a new heap, which zeroes the whole nursery.
     pub fn reset(&mut self, mem: &mut dyn HeapMemory) -> Result<(), GcError> {
-        let used = self.free - self.base;
+        fill(mem, self.base, self.free - self.base, 0)?;
         if self.config.stress {
-            fill(mem, self.base, self.config.nursery_bytes, 0)?;
-            let old = self.config.old_bytes;
-            let lo = self.old_start.min(self.other_old);
-            fill(mem, lo, old * 2, POISON)?;
-            self.old_start = lo;
-            self.other_old = lo + old;
-        } else {
-            fill(mem, self.base, used, 0)?;
+            fill(mem, self.old_start, self.old_free - self.old_start, POISON)?;
         }
         self.free = self.base;
         self.old_free = self.old_start;
@@ -488,8 +497,8 @@ impl Heap {
         Ok(())
     }
 
-    /// A collection: minor, or in stress mode full. `roots` (refs, null allowed) are
-    /// updated in place.
+    /// A collection: minor, or full in stress mode and when the old space may not hold
+    /// what a minor one promotes. `roots` (refs, null allowed) are updated in place.
     pub fn collect(&mut self, mem: &mut dyn HeapMemory, roots: &mut [u64]) -> Result<(), GcError> {
         // A minor collection may promote the whole nursery: when the old space has no room
         // for that, a full one empties it first.
@@ -521,7 +530,7 @@ impl Heap {
         };
         for (k, r) in roots.iter_mut().enumerate() {
             if *r != 0 && moves(self, *r) {
-                *r = self.evacuate(mem, *r, &mut forward, &format!("root {k}"))?;
+                *r = self.evacuate(mem, *r, &mut forward, &|| format!("root {k}"))?;
             } else if *r != 0 && self.contains(*r) && !self.in_old(*r) {
                 return Err(GcError::BadRef {
                     at: format!("root {k}"),
@@ -548,30 +557,29 @@ impl Heap {
         let mut scan = scan_start;
         while scan < self.old_free {
             let size = self.object_size(mem, scan)?;
-            let from = from_old.clone();
-            self.scan_object(mem, scan, &mut forward, &move |h: &Heap, a| {
-                h.nursery().contains(&a) || from.as_ref().is_some_and(|r| r.contains(&a))
-            })?;
+            self.scan_object(mem, scan, &mut forward, &moves)?;
             scan += size;
         }
         // The nursery is empty again: zero, as compiled code allocates from it without
         // clearing (in stress mode poison, as every allocation goes through the slow path,
         // which clears what it hands out).
+        // Only what was used is written: the rest of the nursery and of the old half left
+        // is still as it was left before (zero, or poison in stress mode).
         let used = self.free - self.base;
         self.free = self.base;
         if !self.config.stress {
             fill(mem, self.base, used, 0)?;
         } else {
-            fill(mem, self.base, self.config.nursery_bytes, POISON)?;
+            fill(mem, self.base, used, POISON)?;
             if let Some(r) = from_old {
-                fill(mem, r.start, self.config.old_bytes, POISON)?;
+                fill(mem, r.start, r.end - r.start, POISON)?;
             }
         }
         Ok(())
     }
 
-    /// Whether `a` lies in the heap's memory (nursery or old space, both halves in stress
-    /// mode). A ref elsewhere (null, a buffer) is no GC object: the collector leaves it.
+    /// Whether `a` lies in the heap's memory (the nursery or either old half). A ref
+    /// elsewhere (null, a buffer) is no GC object: the collector leaves it.
     pub fn contains(&self, a: u64) -> bool {
         (self.base..self.base + self.config.total_bytes()).contains(&a)
     }
@@ -627,6 +635,12 @@ impl Heap {
         Ok(())
     }
 
+    /// The frame's two GC words before compiled code runs: the nursery's free pointer and
+    /// the top its bumps compare with.
+    pub fn nursery_words(&self) -> [u64; 2] {
+        [self.free, self.code_top()]
+    }
+
     /// The nursery top compiled code compares its bump with: the real one, or in stress
     /// mode the free pointer, so that every allocation takes the slow path and collects.
     pub fn code_top(&self) -> u64 {
@@ -635,12 +649,6 @@ impl Heap {
         } else {
             self.top
         }
-    }
-
-    /// Counts `n` allocations compiled code made inline (the fast path, which the
-    /// collector does not see).
-    pub fn count_inline(&mut self, n: u64) {
-        self.stats.allocated += n;
     }
 
     fn in_old(&self, a: u64) -> bool {
@@ -654,14 +662,14 @@ impl Heap {
         mem: &mut dyn HeapMemory,
         obj: u64,
         forward: &mut HashMap<u64, u64>,
-        at: &str,
+        at: &dyn Fn() -> String,
     ) -> Result<u64, GcError> {
         if let Some(&to) = forward.get(&obj) {
             return Ok(to);
         }
         if !obj.is_multiple_of(OBJECT_ALIGN as u64) {
             return Err(GcError::BadRef {
-                at: at.to_string(),
+                at: at(),
                 value: obj,
             });
         }
@@ -695,7 +703,7 @@ impl Heap {
         for field in self.ref_fields(mem, obj)? {
             let r = self.read_word(mem, field)?;
             if r != 0 && moves(self, r) {
-                let to = self.evacuate(mem, r, forward, &format!("the field at {field:#x}"))?;
+                let to = self.evacuate(mem, r, forward, &|| format!("the field at {field:#x}"))?;
                 self.write_word(mem, field, to)?;
             }
         }

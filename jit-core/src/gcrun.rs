@@ -23,7 +23,7 @@ use std::cell::RefCell;
 
 use crate::backend::Loc;
 use crate::frame::FrameLayout;
-use crate::gc::{GcConfig, GcError, Heap, HeapMemory};
+use crate::gc::{BlockMemory, GcConfig, GcError, Heap, HeapMemory};
 use crate::ir::Type;
 use crate::objects::{ObjectDecl, TargetLayout};
 
@@ -53,7 +53,7 @@ pub const SMALL_GC: GcConfig = GcConfig {
 /// collects, moving every object), freed memory poisoned.
 pub const STRESS_GC: GcConfig = GcConfig {
     nursery_bytes: 4 << 10,
-    old_bytes: 4 << 20,
+    old_bytes: 1 << 20,
     stress: true,
 };
 
@@ -155,7 +155,8 @@ pub fn read_back(
     } else {
         u64::MAX
     };
-    heap.free = frame[layout.gc as usize] & mask;
+    heap.sync_free(frame[layout.gc as usize] & mask)
+        .map_err(|e| e.to_string())?;
     let roots: Vec<u64> = values
         .iter()
         .filter_map(|v| match v {
@@ -178,76 +179,24 @@ pub fn write_nursery_words(
     layout: &FrameLayout,
     frame: u64,
 ) -> Result<(), GcError> {
-    mem.write(frame + layout.gc as u64 * 8, &heap.free.to_le_bytes())?;
-    mem.write(
-        frame + (layout.gc as u64 + 1) * 8,
-        &heap.code_top().to_le_bytes(),
-    )
+    for (k, w) in heap.nursery_words().into_iter().enumerate() {
+        mem.write(frame + (layout.gc as u64 + k as u64) * 8, &w.to_le_bytes())?;
+    }
+    Ok(())
 }
 
-/// Host memory for a heap: one zeroed, 8-aligned block owned here, addressed by its real
-/// addresses (native code uses them as refs).
-pub struct HostHeapMemory {
-    words: Vec<u64>,
-}
-
-impl HostHeapMemory {
-    /// A block of at least `bytes` bytes.
-    pub fn new(bytes: u64) -> HostHeapMemory {
-        HostHeapMemory {
-            words: vec![0; bytes.div_ceil(8) as usize],
-        }
-    }
-
-    /// The address of its first byte.
-    pub fn base(&self) -> u64 {
-        self.words.as_ptr() as u64
-    }
-
-    fn range(&self, addr: u64, len: usize) -> Result<std::ops::Range<usize>, GcError> {
-        let off = addr
-            .checked_sub(self.base())
-            .filter(|o| o + len as u64 <= self.words.len() as u64 * 8)
-            .ok_or_else(|| {
-                GcError::Memory(format!("{len} bytes at {addr:#x} are not in the heap"))
-            })?;
-        Ok(off as usize..off as usize + len)
-    }
-}
-
-impl HeapMemory for HostHeapMemory {
-    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), GcError> {
-        let r = self.range(addr, buf.len())?;
-        let bytes: &[u8] = bytemuck_bytes(&self.words);
-        buf.copy_from_slice(&bytes[r]);
-        Ok(())
-    }
-
-    fn write(&mut self, addr: u64, bytes: &[u8]) -> Result<(), GcError> {
-        let r = self.range(addr, bytes.len())?;
-        let all = bytemuck_bytes_mut(&mut self.words);
-        all[r].copy_from_slice(bytes);
-        Ok(())
-    }
-}
-
-fn bytemuck_bytes(w: &[u64]) -> &[u8] {
-    // SAFETY: u64 has no padding and any byte pattern is a valid u8; the slice covers
-    // exactly the words' memory, borrowed for as long as `w`.
-    unsafe { std::slice::from_raw_parts(w.as_ptr().cast::<u8>(), w.len() * 8) }
-}
-
-fn bytemuck_bytes_mut(w: &mut [u64]) -> &mut [u8] {
-    // SAFETY: as above, with the unique borrow of `w` passed on.
-    unsafe { std::slice::from_raw_parts_mut(w.as_mut_ptr().cast::<u8>(), w.len() * 8) }
+/// The frame's GC words (a frame as the runtime fills it) set for a run on `heap`.
+pub fn fill_nursery_words(heap: &Heap, layout: &FrameLayout, frame: &mut [u64]) {
+    let w = layout.gc as usize;
+    frame[w..w + 2].copy_from_slice(&heap.nursery_words());
 }
 
 /// The heap of a native run and what its helpers need.
 pub struct NativeHeap {
     /// The collector.
     pub heap: Heap,
-    /// Its memory.
-    pub mem: HostHeapMemory,
+    /// Its memory: a block at its own address (refs are real pointers).
+    pub mem: BlockMemory,
     /// The object types.
     pub decls: Vec<ObjectDecl>,
     /// The frame layout of the code running.
@@ -257,21 +206,14 @@ pub struct NativeHeap {
 }
 
 impl NativeHeap {
-    /// Writes the nursery's words into a native frame before a run.
-    pub fn write_nursery_words(&self, frame: &mut [u64]) {
-        let w = self.layout.gc as usize;
-        frame[w] = self.heap.free;
-        frame[w + 1] = self.heap.code_top();
-    }
-
     /// A heap for objects of `decls` on this machine (LP64 layout).
     pub fn new(
         decls: &[ObjectDecl],
         config: GcConfig,
         layout: FrameLayout,
     ) -> Result<NativeHeap, GcError> {
-        let mut mem = HostHeapMemory::new(config.total_bytes() + 8);
-        let base = mem.base().next_multiple_of(8);
+        let mut mem = BlockMemory::at_own_address(config.total_bytes() as usize + 8);
+        let base = mem.base.next_multiple_of(8);
         let heap = Heap::new(decls, TargetLayout::LP64, config, base, &mut mem)?;
         Ok(NativeHeap {
             heap,
@@ -302,9 +244,9 @@ pub fn set_gc_config(config: GcConfig) -> GcConfig {
 /// Runs `f` with runs on this thread getting heaps of `config` (tests and the fuzzer set
 /// [`STRESS_GC`]).
 pub fn with_gc_config<R>(config: GcConfig, f: impl FnOnce() -> R) -> R {
-    let before = CONFIG.with(|c| c.replace(config));
+    let before = set_gc_config(config);
     let out = f();
-    CONFIG.with(|c| c.set(before));
+    set_gc_config(before);
     out
 }
 
@@ -321,12 +263,12 @@ pub fn with_heap<R>(heap: NativeHeap, f: impl FnOnce() -> R) -> (R, NativeHeap) 
 /// Host memory the frame lives in, as the helpers see it: the frame's words, read and
 /// written through raw pointers compiled code handed over.
 struct FrameAndHeap<'a> {
-    heap: &'a mut HostHeapMemory,
+    heap: &'a mut BlockMemory,
 }
 
 impl HeapMemory for FrameAndHeap<'_> {
     fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), GcError> {
-        if self.heap.range(addr, buf.len()).is_ok() {
+        if self.heap.holds(addr, buf.len()) {
             return self.heap.read(addr, buf);
         }
         // SAFETY: addresses outside the heap are the running code's frame words, which the
@@ -337,7 +279,7 @@ impl HeapMemory for FrameAndHeap<'_> {
     }
 
     fn write(&mut self, addr: u64, bytes: &[u8]) -> Result<(), GcError> {
-        if self.heap.range(addr, bytes.len()).is_ok() {
+        if self.heap.holds(addr, bytes.len()) {
             return self.heap.write(addr, bytes);
         }
         // SAFETY: as in `read`: the running code's own frame words.

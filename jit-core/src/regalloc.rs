@@ -184,8 +184,11 @@ struct Alloc<'a> {
     reserved: u32,
     out: Allocation,
     op: usize,
-    /// The trace's ref values, found at the first op that needs them.
-    refs: Option<Vec<Value>>,
+    /// Ref values whose slot has held them at some point (a GC map names the ones still
+    /// there), each once: what a safepoint looks through instead of every ref.
+    slot_refs: Vec<Value>,
+    /// Whether a value is in `slot_refs`.
+    in_slot_refs: Vec<bool>,
 }
 
 /// Allocates registers for `trace`, given the constraints of each op, starting from the
@@ -249,13 +252,15 @@ pub fn allocate(
             slots: 0,
         },
         op: 0,
-        refs: None,
+        slot_refs: Vec::new(),
+        in_slot_refs: vec![false; n],
     };
     for (&v, &l) in trace.inputs.iter().zip(&entry.locs) {
         match l {
             Loc::Slot(s) => {
                 a.vslot[v.index()] = s;
                 a.slot_valid[v.index()] = true;
+                a.note_slot_ref(v);
             }
             Loc::Reg(r) => a.set_reg(v, r),
             _ => unreachable!("checked above"),
@@ -355,8 +360,17 @@ impl Alloc<'_> {
             let class = self.class(v);
             self.emit(Loc::Reg(r), Loc::Slot(self.vslot[v.index()]), class);
             self.slot_valid[v.index()] = true;
+            self.note_slot_ref(v);
         }
         self.drop_reg(v);
+    }
+
+    /// Remembers that ref `v` is in its slot, for the GC maps of safepoints.
+    fn note_slot_ref(&mut self, v: Value) {
+        if self.trace.ty(v) == crate::ir::Type::Ref && !self.in_slot_refs[v.index()] {
+            self.in_slot_refs[v.index()] = true;
+            self.slot_refs.push(v);
+        }
     }
 
     /// Forgets `v` entirely: its register and its slot.
@@ -670,25 +684,20 @@ impl Alloc<'_> {
                 self.out.live.push((Loc::Reg(Reg::from_index(k)), ty));
             }
         }
-        let trace = self.trace;
-        let refs = self.refs.get_or_insert_with(|| {
-            trace
-                .values
-                .iter()
-                .filter(|(_, d)| d.ty == crate::ir::Type::Ref)
-                .map(|(v, _)| v)
-                .collect()
+        // Refs no longer in their slots leave the list for good (until spilled again).
+        let mut slot_refs = std::mem::take(&mut self.slot_refs);
+        slot_refs.retain(|&w| {
+            let keep = self.vslot[w.index()] != NONE && self.slot_valid[w.index()];
+            self.in_slot_refs[w.index()] = keep;
+            keep
         });
-        for &w in refs.iter() {
-            let s = self.vslot[w.index()];
-            if Some(w) != result
-                && s != NONE
-                && self.slot_valid[w.index()]
-                && self.live.live_after(w, i)
-            {
+        for &w in &slot_refs {
+            if Some(w) != result && self.live.live_after(w, i) {
+                let s = self.vslot[w.index()];
                 self.out.live.push((Loc::Slot(s), crate::ir::Type::Ref));
             }
         }
+        self.slot_refs = slot_refs;
     }
 
     fn in_flags(&self, v: Value) -> bool {

@@ -481,7 +481,7 @@ impl Runner for NativeTrace {
             native_ref(&objects, &host, a)
         })?;
         if let Some(g) = &gc {
-            g.write_nursery_words(&mut frame);
+            crate::gcrun::fill_nursery_words(&g.heap, &g.layout, &mut frame);
         }
         let addr = self.exec.addr() as u64;
         crate::tree::sync_invalidated(

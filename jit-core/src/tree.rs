@@ -908,7 +908,7 @@ impl NativeTree {
         frame.resize(self.exits.frame_words() as usize, 0);
         frame[code.layout.budget as usize] = start_jumps(&self.exits, options, jumps);
         if let Some(g) = &gc {
-            g.write_nursery_words(&mut frame);
+            crate::gcrun::fill_nursery_words(&g.heap, &g.layout, &mut frame);
         }
         crate::externs::take_native_calls();
         let used = self.space.used();

@@ -1330,9 +1330,7 @@ fn run_code(
     })?;
     frame.resize(frame.len().max(frame_words as usize), 0);
     if let Some(gc) = &machine.uc.get_data().gc {
-        let w = root.layout.gc as usize;
-        frame[w] = gc.heap.free;
-        frame[w + 1] = gc.heap.code_top();
+        jit_core::gcrun::fill_nursery_words(&gc.heap, &root.layout, &mut frame);
     }
     if let Some(j) = jumps {
         frame[root.layout.budget as usize] = j;

@@ -562,9 +562,7 @@ impl Runner for X86EmuTrace {
                 .unwrap_or(a)
         })?;
         if let Some(gc) = &self.machine.uc.get_data().gc {
-            let w = self.code.layout.gc as usize;
-            frame[w] = gc.heap.free;
-            frame[w + 1] = gc.heap.code_top();
+            jit_core::gcrun::fill_nursery_words(&gc.heap, &self.code.layout, &mut frame);
         }
         self.machine
             .regions

@@ -723,12 +723,14 @@ pub fn trace(bytes: &[u8]) -> (Trace, Vec<Scalar>) {
 /// operations of every kind (guards among them, so bridges chain; loads and stores on the
 /// input `buffer`, if the guard passes the buffer's ref) and the values it finishes with —
 /// or, about half the time when its root has a loop whose label takes `loop_types`, the
-/// values it jumps back to that loop with.
+/// values it jumps back to that loop with. With its root's object types `decls` (a tree's
+/// heap has the root's), it allocates and works on objects of its own too.
 pub fn bridge(
     bytes: &[u8],
     types: &[Type],
     buffer: Option<usize>,
     loop_types: Option<&[Type]>,
+    decls: &[ObjectDecl],
 ) -> Trace {
     let mut c = Choices::new(bytes);
     let funcs = callable();
@@ -738,9 +740,10 @@ pub fn bridge(
         pool: Vec::new(),
         buffer: None,
         declared: Vec::new(),
-        decls: Vec::new(),
+        decls: decls.to_vec(),
         objects: Vec::new(),
     };
+    gen.b.objects(decls);
     for (k, &ty) in types.iter().enumerate() {
         let v = gen.b.input(ty);
         gen.pool.push((v, ty));

@@ -422,7 +422,7 @@ fn grow(
                 let bytes: Vec<u8> = (0..(rng.next() % 600) as usize)
                     .map(|_| rng.next() as u8)
                     .collect();
-                jit_testkit::gen::bridge(&bytes, &types, at, loop_types.as_deref())
+                jit_testkit::gen::bridge(&bytes, &types, at, loop_types.as_deref(), &trace.objects)
             };
             // Exit ids unique across the tree, as a tree file has them.
             let mut b = b;
