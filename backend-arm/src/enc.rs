@@ -453,6 +453,32 @@ pub fn vcvt_f64_s32(c: Cond, dd: D, sm: u8) -> u32 {
     c.bits() | 0x0eb8_0bc0 | d(dd) << 12 | (sm & 1) << 5 | sm >> 1
 }
 
+/// `sxtb`/`uxtb`/`sxth`/`uxth rd, rm` (ARMv6 and later): the low `bits` of `rm` sign- or
+/// zero-extended.
+pub fn extend(c: Cond, bits: u32, signed: bool, rd: R, rm: R) -> u32 {
+    let op = match (bits, signed) {
+        (8, true) => 0x06af_0070,
+        (8, false) => 0x06ef_0070,
+        (16, true) => 0x06bf_0070,
+        _ => 0x06ff_0070,
+    };
+    c.bits() | op | r(rd) << 12 | r(rm)
+}
+
+/// `vcvt.f32.f64 sd, dm` (round to nearest under the FPSCR's default mode).
+pub fn vcvt_f32_f64(c: Cond, sd: u8, dm: D) -> u32 {
+    assert!(sd < 32, "single register {sd}");
+    let sd = sd as u32;
+    c.bits() | 0x0eb7_0bc0 | (sd & 1) << 22 | (sd >> 1) << 12 | d(dm)
+}
+
+/// `vcvt.f64.f32 dd, sm` (exact).
+pub fn vcvt_f64_f32(c: Cond, dd: D, sm: u8) -> u32 {
+    assert!(sm < 32, "single register {sm}");
+    let sm = sm as u32;
+    c.bits() | 0x0eb7_0ac0 | d(dd) << 12 | (sm & 1) << 5 | sm >> 1
+}
+
 /// `vcvt.s32.f64 sd, dm` (round toward zero, saturating; NaN gives 0).
 pub fn vcvt_s32_f64(c: Cond, sd: u8, dm: D) -> u32 {
     assert!(sd < 32, "single register {sd}");

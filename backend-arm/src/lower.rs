@@ -90,6 +90,7 @@ pub fn constraints(
             out.def = Some(Def::None);
             return Ok(());
         }
+        Sig::FuncAddr => (&[], Def::Reg),
         Sig::Call | Sig::CallSplit => {
             let locs = call_operand_locs(trace, op, float);
             let mut clobbers = CALLER_SAVED;
@@ -102,9 +103,14 @@ pub fn constraints(
                         clobbers = clobbers.with(PReg::int(lo)).with(PReg::int(hi));
                         Reg
                     }
-                    (ArgLoc::Stack(_), _) => Any,
+                    // A hard-float float's bits: moved into its s register before the call.
+                    (ArgLoc::VfpSingle(_), _) | (ArgLoc::Stack(_), _) => Any,
                 };
                 out.uses.push(u);
+            }
+            // An indirect call's callee (last) is in a register of its own.
+            if op.opcode.is_indirect_call() {
+                out.uses.push(Reg);
             }
             out.clobbers = clobbers;
             let decl = &trace.funcs[op.func().expect("verified")];
@@ -734,11 +740,43 @@ impl Emitter<'_> {
         let decl = &self.c.trace.funcs[op.func().expect("verified")];
         let alloc = self.c.alloc;
         let args = alloc.args(i);
+        // An indirect call goes to its callee after checking it is one of the functions
+        // the trace declares with this signature (anything else leaves by the bad-callee
+        // exit: never a branch into arbitrary memory).
+        let callee = match op.callee() {
+            Some(_) => {
+                let reg = gpr(args[op.args.len() - 1]);
+                let ok = self.c.buf.label();
+                for name in self.c.callees_like(op.func().expect("verified")) {
+                    let slot = self.c.call_target(&name);
+                    self.mov_address(IP, TRAP_BASE + 4 * slot, RelocTarget::Extern(slot));
+                    self.put(enc::dp_reg(
+                        Cond::Al,
+                        Dp::Cmp,
+                        true,
+                        0,
+                        reg,
+                        IP,
+                        Shift::Lsl,
+                        0,
+                    ));
+                    self.branch_to(Cond::Eq, false, ok);
+                }
+                let bad = self.c.bad_callee();
+                self.branch_to(Cond::Al, false, bad);
+                self.c.buf.bind(ok);
+                Some(reg)
+            }
+            None => None,
+        };
         let locs = call_operand_locs(self.c.trace, op, self.float);
-        // Stacked arguments first (their values may sit in registers the pairs use).
+        let ctypes = abi::call_operand_ctypes(self.c.trace, op);
+        // Stacked arguments first (their values may sit in registers the pairs use). A
+        // narrow integer is extended to its word (AAPCS: by the caller).
         for (k, loc) in locs.iter().enumerate() {
             let ArgLoc::Stack(off) = *loc else { continue };
             let dst = MemOffset::new(off as i32, 4095).expect("small");
+            let narrow = ctypes[k].narrow();
             match (args[k], self.c.trace.operand_type(op.args[k])) {
                 (Loc::Reg(r), Type::F64) => self.put(enc::vmem(
                     Cond::Al,
@@ -747,11 +785,18 @@ impl Emitter<'_> {
                     SP,
                     MemOffset::new(off as i32, 1020).expect("aligned"),
                 )),
+                (Loc::Reg(r), _) if narrow.is_some() => {
+                    self.extend_to(LR, r.hw, narrow.expect("narrow"));
+                    self.put(enc::mem_imm(Cond::Al, false, false, LR, SP, dst));
+                }
                 (Loc::Reg(r), _) => self.put(enc::mem_imm(Cond::Al, false, false, r.hw, SP, dst)),
                 (Loc::Slot(s), ty) => {
                     let words = if ty == Type::F64 { 2 } else { 1 };
                     for w in 0..words {
                         self.ldr_frame(LR, self.c.layout.slot_word(s), 4 * w);
+                        if let Some(n) = narrow {
+                            self.extend_to(LR, LR, n);
+                        }
                         self.put(enc::mem_imm(
                             Cond::Al,
                             false,
@@ -763,7 +808,7 @@ impl Emitter<'_> {
                     }
                 }
                 (Loc::Const(c), ty) => {
-                    let bits = c.bits() as u64;
+                    let bits = ctypes[k].fit(c).bits() as u64;
                     let words = if ty == Type::F64 { 2 } else { 1 };
                     for w in 0..words {
                         self.mov_imm(LR, (bits >> (32 * w)) as u32);
@@ -781,11 +826,40 @@ impl Emitter<'_> {
             }
         }
         for (k, loc) in locs.iter().enumerate() {
-            if let ArgLoc::CorePair(lo, hi) = *loc {
-                self.put(enc::vmov_from_d(Cond::Al, lo, hi, gpr(args[k])));
+            match *loc {
+                ArgLoc::CorePair(lo, hi) => {
+                    self.put(enc::vmov_from_d(Cond::Al, lo, hi, gpr(args[k])))
+                }
+                ArgLoc::VfpSingle(s) => {
+                    let r = match args[k] {
+                        Loc::Reg(r) => r.hw,
+                        other => {
+                            self.mov_from(LR, other);
+                            LR
+                        }
+                    };
+                    self.put(enc::vmov_to_s(Cond::Al, s, r));
+                }
+                _ => {}
             }
         }
-        self.call_extern(&decl.name);
+        // Last, narrow integers widened in their own argument registers (a float's value
+        // may have been read from one above).
+        for (k, loc) in locs.iter().enumerate() {
+            if let (ArgLoc::Core(r), Some(n)) = (*loc, ctypes[k].narrow()) {
+                self.extend_to(r, r, n);
+            }
+        }
+        match callee {
+            Some(reg) => self.put(enc::blx(Cond::Al, reg)),
+            None => self.call_extern(&decl.name),
+        }
+        // A hard-float float result comes back in s0; its bits go to r0.
+        if decl.ret == Some(jit_core::ir::CType::F32)
+            && abi::for_callee(&decl.name, self.float) == FloatAbi::Hard
+        {
+            self.put(enc::vmov_from_s(Cond::Al, 0, 0));
+        }
         // An f64 result under softfp comes back in r0:r1.
         if let (Some(Loc::Reg(r)), Some(Type::F64)) =
             (alloc.result(i), op.result.map(|v| self.c.trace.ty(v)))
@@ -795,6 +869,31 @@ impl Emitter<'_> {
             }
         }
         Ok(())
+    }
+
+    /// `rd` = the low `bits` of `rm`, sign- or zero-extended: one instruction on ARMv7
+    /// (`sxtb`, `uxth`, ...); on ARMv5TE an `and` for bytes, else two shifts.
+    fn extend_to(&mut self, rd: u8, rm: u8, (bits, signed): (u32, bool)) {
+        let al = Cond::Al;
+        if self.profile == Profile::V7Vfp {
+            self.put(enc::extend(al, bits, signed, rd, rm));
+        } else if bits == 8 && !signed {
+            let mask = ArmImm::encode(0xff).expect("encodable");
+            self.put(enc::dp_imm(al, Dp::And, false, rd, rm, mask));
+        } else {
+            let back = if signed { Shift::Asr } else { Shift::Lsr };
+            self.put(enc::dp_reg(
+                al,
+                Dp::Mov,
+                false,
+                rd,
+                0,
+                rm,
+                Shift::Lsl,
+                32 - bits,
+            ));
+            self.put(enc::dp_reg(al, Dp::Mov, false, rd, 0, rd, back, 32 - bits));
+        }
     }
 
     /// `mov rd, l` for an integer operand in a register or an immediate.
@@ -1113,6 +1212,14 @@ impl Emitter<'_> {
                         self.put(enc::vcvt_s32_f64(al, S30, rn));
                         self.put(enc::vmov_from_s(al, rd, S30));
                     }
+                    CastF64ToF32 => {
+                        self.put(enc::vcvt_f32_f64(al, S30, rn));
+                        self.put(enc::vmov_from_s(al, rd, S30));
+                    }
+                    CastF32ToF64 => {
+                        self.put(enc::vmov_to_s(al, S30, rn));
+                        self.put(enc::vcvt_f64_f32(al, rd, S30));
+                    }
                     other => {
                         return Err(CompileError::Unsupported {
                             op: i,
@@ -1186,6 +1293,12 @@ impl Emitter<'_> {
                 });
             }
             Sig::Call | Sig::CallSplit => self.call(i)?,
+            Sig::FuncAddr => {
+                let rd = gpr(res.expect("verified"));
+                let decl = &self.c.trace.funcs[op.func().expect("verified")];
+                let slot = self.c.call_target(&decl.name);
+                self.mov_address(rd, TRAP_BASE + 4 * slot, RelocTarget::Extern(slot));
+            }
             Sig::CallHi | Sig::SameAs => {}
             Sig::GuardCond | Sig::GuardValue | Sig::GuardRef | Sig::GuardFlag => self.guard(i),
             Sig::Finish | Sig::Label | Sig::Jump => unreachable!("the driver's"),

@@ -99,6 +99,14 @@ const TABLE: &[Row] = &[
     (|| vmov_from_s(Al, 0, 30), "ee1f0a10", "vmov r0, s30"),
     (|| vcvt_f64_s32(Al, 0, 31), "eeb80bef", "vcvt.f64.s32 d0, s31"),
     (|| vcvt_s32_f64(Al, 30, 15), "eebdfbcf", "vcvt.s32.f64 s30, d15"),
+    (|| extend(Al, 8, true, 0, 0), "e6af0070", "sxtb r0, r0"),
+    (|| extend(Al, 8, false, 3, 12), "e6ef307c", "uxtb r3, ip"),
+    (|| extend(Al, 16, true, 2, 1), "e6bf2071", "sxth r2, r1"),
+    (|| extend(Ne, 16, false, 14, 2), "16ffe072", "uxthne lr, r2"),
+    (|| vcvt_f32_f64(Al, 30, 15), "eeb7fbcf", "vcvt.f32.f64 s30, d15"),
+    (|| vcvt_f32_f64(Al, 1, 2), "eef70bc2", "vcvt.f32.f64 s1, d2"),
+    (|| vcvt_f64_f32(Al, 0, 31), "eeb70aef", "vcvt.f64.f32 d0, s31"),
+    (|| vcvt_f64_f32(Al, 15, 30), "eeb7facf", "vcvt.f64.f32 d15, s30"),
     // END TABLE
 ];
 

@@ -1,25 +1,26 @@
 //! JIT code calling GCC's code: every call case of the suite (0 to 16 arguments of mixed
-//! types, constants, stacked arguments) runs in the emulator with its callees being
-//! `jit-fixtures/c/abi.c` compiled by the Debian cross compiler for the same float ABI, so
-//! our argument placement meets GCC's. Results must equal the interpreter's, and the call
-//! log (arguments as the AAPCS placed them at GCC's entry) the interpreter's arguments. The
-//! target's own table has every fixture function return garbage, so a result that comes
-//! out right was computed by GCC's code.
+//! types, constants, stacked arguments) and every generated call shape (narrow integers,
+//! floats, up to 40 arguments, every interleaving of eight, no result, i64 in every
+//! position, a seeded set) runs in the emulator with its callees being
+//! `jit-fixtures/c/abi.c` and `jit_testkit::shapes::C_SOURCE` compiled by the Debian cross
+//! compiler for the same profile and float ABI, so our argument placement meets GCC's, on
+//! ARMv7 hard-float and softfp and on ARMv5TE. Results must equal the interpreter's, and
+//! the call log (arguments as the AAPCS placed them at GCC's entry) the interpreter's
+//! arguments. The target's own table has every fixture function return garbage, so a
+//! result that comes out right was computed by GCC's code (a `void` callee's through
+//! GCC's `shape_sink`).
 
 use backend_arm::FloatAbi;
 use jit_core::compile::{compile, CompileOptions};
 use jit_core::interp::{run, RunOptions};
 use jit_core::text::{default_args, parse_args, parse_verified, resolve_args};
 use jit_core::Memory;
-use jit_emu::arm::{build_abi_fixture, ArmTarget};
+use jit_emu::arm::{abi_fixture, ArmTarget};
 use jit_testkit::Target;
 
-fn check(float: FloatAbi) -> usize {
-    let elf = build_abi_fixture(float).unwrap();
-    let symbols = jit_emu::Machine::new(jit_emu::Cpu::CortexA8)
-        .unwrap()
-        .load_elf(&elf)
-        .unwrap();
+fn check(base: ArmTarget) -> usize {
+    let (profile, float) = (base.arm_backend().profile(), base.arm_backend().float_abi());
+    let (elf, symbols) = abi_fixture(profile, float).unwrap();
     let externs = jit_testkit::externs();
     let mut garbage = externs.clone();
     for (name, f) in externs.iter() {
@@ -27,7 +28,7 @@ fn check(float: FloatAbi) -> usize {
             let ret = f.ret;
             garbage.insert(name, &f.params, f.ret, move |_| {
                 use jit_core::ir::{Scalar, Type};
-                ret.map(|t| match t {
+                ret.map(|t| match t.value() {
                     Type::I32 => Scalar::I32(0x5a5a_5a5a),
                     Type::I64 => Scalar::I64(0x5a5a_5a5a_5a5a),
                     Type::F64 => Scalar::f64(-1234.5),
@@ -36,11 +37,15 @@ fn check(float: FloatAbi) -> usize {
             });
         }
     }
-    let target = ArmTarget::with_fixture(float, elf)
+    let target = base
+        .calling_image(elf.clone())
         .unwrap()
         .with_externs(garbage);
     let mut checked = 0;
-    for case in jit_testkit::cases::calls() {
+    let cases = jit_testkit::cases::calls()
+        .into_iter()
+        .chain(jit_testkit::cases::call_shapes());
+    for case in cases {
         let trace = parse_verified(&case.src).unwrap();
         let specs = parse_args(default_args(&case.src).unwrap_or("")).unwrap();
         let mut memory = Memory::new();
@@ -97,10 +102,15 @@ fn check(float: FloatAbi) -> usize {
 
 #[test]
 fn jit_code_calls_gcc_code_hard_float() {
-    assert!(check(FloatAbi::Hard) >= 60);
+    assert!(check(ArmTarget::new(FloatAbi::Hard)) >= 250);
 }
 
 #[test]
 fn jit_code_calls_gcc_code_softfp() {
-    assert!(check(FloatAbi::Softfp) >= 60);
+    assert!(check(ArmTarget::new(FloatAbi::Softfp)) >= 250);
+}
+
+#[test]
+fn jit_code_calls_gcc_code_armv5te_soft_float() {
+    assert!(check(ArmTarget::armv5te()) >= 250);
 }

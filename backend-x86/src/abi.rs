@@ -1,6 +1,6 @@
 //! The System V calling convention: where a call's arguments go.
 
-use jit_core::ir::Type;
+use jit_core::ir::CType;
 
 use crate::enc::reg::*;
 
@@ -19,19 +19,25 @@ pub enum ArgLoc {
     Stack(u32),
 }
 
-/// Places the arguments of a call with parameters `params`: integers and refs in
-/// `rdi, rsi, rdx, rcx, r8, r9`, doubles in `xmm0`–`xmm7`, each class counted on its own,
-/// the rest on the stack in order. Returns the places and the bytes stacked. The one
-/// source of truth for constraints, lowering, the outgoing area and the emulator's calls.
-pub fn assign(params: &[Type]) -> (Vec<ArgLoc>, u32) {
+/// Whether a C type travels in the float (SSE) class.
+pub fn is_float(t: CType) -> bool {
+    matches!(t, CType::F64 | CType::F32)
+}
+
+/// Places the arguments of a call with parameters `params`: integers (of every width) and
+/// pointers in `rdi, rsi, rdx, rcx, r8, r9`, doubles and floats in `xmm0`–`xmm7`, each
+/// class counted on its own, the rest on the stack in order, 8 bytes each. Returns the
+/// places and the bytes stacked. The one source of truth for constraints, lowering, the
+/// outgoing area and the emulator's calls.
+pub fn assign(params: &[CType]) -> (Vec<ArgLoc>, u32) {
     let (mut ni, mut nf, mut stack) = (0usize, 0u8, 0u32);
     let places = params
         .iter()
         .map(|&t| {
-            if t == Type::F64 && (nf as usize) < FLOAT_ARGS {
+            if is_float(t) && (nf as usize) < FLOAT_ARGS {
                 nf += 1;
                 ArgLoc::Float(nf - 1)
-            } else if t != Type::F64 && ni < INT_ARGS.len() {
+            } else if !is_float(t) && ni < INT_ARGS.len() {
                 ni += 1;
                 ArgLoc::Int(INT_ARGS[ni - 1])
             } else {

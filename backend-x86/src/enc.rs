@@ -339,6 +339,17 @@ impl Enc<'_> {
         self.modrm(None, false, &[0x0f, 0xb6], dst, Rm::Reg(src), true);
     }
 
+    /// `movzx`/`movsx r32, r8` or `r16`: the low `bits` of `src` extended into `dst`.
+    pub fn extend_rr(&mut self, bits: u8, signed: bool, dst: Gpr, src: Gpr) {
+        let op = match (bits, signed) {
+            (8, false) => 0xb6,
+            (8, true) => 0xbe,
+            (16, false) => 0xb7,
+            _ => 0xbf,
+        };
+        self.modrm(None, false, &[0x0f, op], dst, Rm::Reg(src), bits == 8);
+    }
+
     /// `movsxd r64, r/m32`.
     pub fn movsxd(&mut self, dst: Gpr, src: Rm) {
         self.modrm(None, true, &[0x63], dst, src, false);
@@ -524,6 +535,26 @@ impl Enc<'_> {
     /// `movq xmm, r64`.
     pub fn movq_to_xmm(&mut self, dst: Xmm, src: Gpr) {
         self.modrm(Some(0x66), true, &[0x0f, 0x6e], dst, Rm::Reg(src), false);
+    }
+
+    /// `movd xmm, r/m32` (the upper lanes cleared).
+    pub fn movd_to_xmm(&mut self, dst: Xmm, src: Rm) {
+        self.modrm(Some(0x66), false, &[0x0f, 0x6e], dst, src, false);
+    }
+
+    /// `movd r32, xmm` (the low 32 bits).
+    pub fn movd_from_xmm(&mut self, dst: Gpr, src: Xmm) {
+        self.modrm(Some(0x66), false, &[0x0f, 0x7e], src, Rm::Reg(dst), false);
+    }
+
+    /// `cvtsd2ss xmm, xmm/m64`: the double rounded to a single in the low lane.
+    pub fn cvtsd2ss(&mut self, dst: Xmm, src: Rm) {
+        self.modrm(Some(0xf2), false, &[0x0f, 0x5a], dst, src, false);
+    }
+
+    /// `cvtss2sd xmm, xmm/m32`: the single in the low lane, exactly, as a double.
+    pub fn cvtss2sd(&mut self, dst: Xmm, src: Rm) {
+        self.modrm(Some(0xf3), false, &[0x0f, 0x5a], dst, src, false);
     }
 
     /// `cvtsi2sd xmm, r/m32` or `r/m64`.

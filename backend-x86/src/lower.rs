@@ -7,7 +7,7 @@ use jit_core::codebuf::{FixupError, Label};
 use jit_core::emit::{Deferred, Emission, EmitKind, Isa, RelocTarget};
 use jit_core::externs::Externs;
 use jit_core::frame::{FrameContract, NativeFrame};
-use jit_core::ir::{GcOp, MemType, ObjOp, Opcode, Operand, Scalar, Sig, Trace, Type};
+use jit_core::ir::{CType, GcOp, MemType, ObjOp, Opcode, Operand, Scalar, Sig, Trace, Type};
 use jit_core::liveness::Liveness;
 use jit_core::regalloc::{Allocation, Move};
 use target_lexicon::Triple;
@@ -92,18 +92,30 @@ pub fn constraints(
             out.def = Some(Def::None);
             return Ok(());
         }
+        Sig::FuncAddr => (&[], Def::Reg),
         Sig::Call => {
             let decl = &trace.funcs[op.func().expect("verified")];
-            out.uses
-                .extend(abi::assign(&decl.params).0.into_iter().map(|p| match p {
-                    abi::ArgLoc::Int(r) => Fixed(PReg::int(r)),
-                    abi::ArgLoc::Float(x) => Fixed(PReg::float(x)),
-                    abi::ArgLoc::Stack(_) => Any,
-                }));
+            // A float's bits come in an integer-class value and go to their xmm register
+            // in the lowering; its result comes back to rax there too. An indirect call's
+            // callee (last) is in a register of its own.
+            out.uses.extend(
+                abi::assign(&decl.params)
+                    .0
+                    .into_iter()
+                    .zip(&decl.params)
+                    .map(|(p, &t)| match p {
+                        abi::ArgLoc::Int(r) => Fixed(PReg::int(r)),
+                        abi::ArgLoc::Float(x) if t == CType::F64 => Fixed(PReg::float(x)),
+                        abi::ArgLoc::Float(_) | abi::ArgLoc::Stack(_) => Any,
+                    }),
+            );
+            if op.opcode.is_indirect_call() {
+                out.uses.push(Reg);
+            }
             out.clobbers = regs::CALLER_SAVED;
             out.def = Some(match decl.ret {
                 None => Def::None,
-                Some(Type::F64) => Def::Fixed(PReg::float(0)),
+                Some(CType::F64) => Def::Fixed(PReg::float(0)),
                 Some(_) => Def::Fixed(PReg::int(RAX)),
             });
             return Ok(());
@@ -545,41 +557,118 @@ impl Emitter<'_> {
         self.c.buf.bind(done);
     }
 
+    /// The native address of external function `name`.
+    fn extern_address(&self, name: &str) -> Result<usize, CompileError> {
+        self.externs
+            .get(name)
+            .and_then(|f| f.native)
+            .ok_or_else(|| CompileError::UnknownExtern(name.to_string()))
+    }
+
+    /// `movabs dst, <address of name>`, relocated.
+    fn load_extern_address(&mut self, dst: u8, name: &str) -> Result<(), CompileError> {
+        let addr = self.extern_address(name)?;
+        let target = self.c.call_target(name);
+        let at = self.enc().movabs(dst, addr as i64);
+        self.c.reloc(at, ABS64, RelocTarget::Extern(target));
+        Ok(())
+    }
+
     fn call(&mut self, i: usize) -> Result<(), CompileError> {
         let op = &self.c.trace.ops[i];
         let decl = &self.c.trace.funcs[op.func().expect("verified")];
-        let addr = self
-            .externs
-            .get(&decl.name)
-            .and_then(|f| f.native)
-            .ok_or_else(|| CompileError::UnknownExtern(decl.name.clone()))?;
+        // An indirect call goes to its callee after checking it is one of the functions
+        // the trace declares with this signature (anything else leaves by the bad-callee
+        // exit: never a jump into arbitrary memory).
+        let callee = match op.callee() {
+            Some(_) => {
+                let reg = gpr(self.c.alloc.args(i)[op.args.len() - 1]);
+                let ok = self.c.buf.label();
+                for name in self.c.callees_like(op.func().expect("verified")) {
+                    self.load_extern_address(SCRATCH, &name)?;
+                    self.enc().alu_rr(Alu::Cmp, true, reg, SCRATCH);
+                    self.jcc_to(Cond::E, ok);
+                }
+                let bad = self.c.bad_callee();
+                self.jmp_to(bad);
+                self.c.buf.bind(ok);
+                Some(reg)
+            }
+            None => None,
+        };
+        let addr = match callee {
+            Some(_) => 0,
+            None => self.extern_address(&decl.name)?,
+        };
         let alloc = self.c.alloc;
         let args = alloc.args(i);
-        for (k, (place, &t)) in abi::assign(&decl.params)
-            .0
-            .into_iter()
-            .zip(&decl.params)
-            .enumerate()
-        {
+        let places = abi::assign(&decl.params).0;
+        // Stacked arguments first: their values may sit in registers the steps below
+        // change. A narrow integer is widened to 32 bits everywhere it goes: System V leaves
+        // the upper bits undefined, but callers extend by convention (clang's callees
+        // count on it), so this code does.
+        for (k, (&place, &t)) in places.iter().zip(&decl.params).enumerate() {
             let abi::ArgLoc::Stack(at) = place else {
                 continue;
             };
             let dst = Mem::base(RSP, at as i32);
-            match (args[k], t) {
-                (Loc::Reg(r), Type::F64) => self.enc().movsd_store(dst, r.hw),
-                (Loc::Reg(r), _) => self.enc().store(64, dst, r.hw),
-                (Loc::Slot(s), _) => {
+            match (args[k], t.narrow()) {
+                (Loc::Reg(r), _) if t == CType::F64 => self.enc().movsd_store(dst, r.hw),
+                (Loc::Reg(r), None) => self.enc().store(64, dst, r.hw),
+                (Loc::Reg(r), Some((bits, signed))) => {
+                    self.enc().extend_rr(bits as u8, signed, SCRATCH, r.hw);
+                    self.enc().store(64, dst, SCRATCH);
+                }
+                (Loc::Slot(s), narrow) => {
                     self.enc().load(true, SCRATCH, slot_mem(s));
+                    if let Some((bits, signed)) = narrow {
+                        self.enc().extend_rr(bits as u8, signed, SCRATCH, SCRATCH);
+                    }
                     self.enc().store(64, dst, SCRATCH);
                 }
                 (Loc::Const(c), _) => {
-                    self.enc().mov_ri(SCRATCH, int_bits(c));
+                    self.enc().mov_ri(SCRATCH, int_bits(t.fit(c)));
                     self.enc().store(64, dst, SCRATCH);
                 }
                 (Loc::Flags, _) => panic!("a call argument in the flags"),
             }
         }
-        self.call_extern(&decl.name, addr);
+        // Floats' bits into their xmm registers, before any argument register changes (a
+        // float's value may sit in one, passed there too).
+        for (k, (&place, &t)) in places.iter().zip(&decl.params).enumerate() {
+            if let (abi::ArgLoc::Float(x), CType::F32) = (place, t) {
+                match args[k] {
+                    Loc::Const(c) => {
+                        self.enc().mov_ri(SCRATCH, int_bits(c));
+                        self.enc().movd_to_xmm(x, Rm::Reg(SCRATCH));
+                    }
+                    l => {
+                        let rm = self.rm(l);
+                        self.enc().movd_to_xmm(x, rm);
+                    }
+                }
+            }
+        }
+        // Last, narrow integers widened in their own argument registers.
+        for (&place, &t) in places.iter().zip(&decl.params) {
+            if let (abi::ArgLoc::Int(r), Some((bits, signed))) = (place, t.narrow()) {
+                self.enc().extend_rr(bits as u8, signed, r, r);
+            }
+        }
+        match callee {
+            Some(reg) => self.enc().call_r(reg),
+            None => self.call_extern(&decl.name, addr),
+        }
+        // System V leaves a narrow result's upper bits undefined: extend it here.
+        match decl.ret {
+            Some(CType::F32) => self.enc().movd_from_xmm(RAX, 0),
+            Some(t) => {
+                if let Some((bits, signed)) = t.narrow() {
+                    self.enc().extend_rr(bits as u8, signed, RAX, RAX);
+                }
+            }
+            None => {}
+        }
         Ok(())
     }
 
@@ -723,6 +812,15 @@ impl Emitter<'_> {
                             .cvtsi2sd(op.opcode == Opcode::CastI64ToF64, dst, rm);
                     }
                     Opcode::CastF64ToI32 => self.f64_to_int(false, dst, gpr(args[0])),
+                    Opcode::CastF64ToF32 => {
+                        self.enc().cvtsd2ss(FSCRATCH, Rm::Reg(gpr(args[0])));
+                        self.enc().movd_from_xmm(dst, FSCRATCH);
+                    }
+                    Opcode::CastF32ToF64 => {
+                        let rm = self.rm(args[0]);
+                        self.enc().movd_to_xmm(dst, rm);
+                        self.enc().cvtss2sd(dst, Rm::Reg(dst));
+                    }
                     _ => self.f64_to_int(true, dst, gpr(args[0])),
                 }
             }
@@ -772,6 +870,11 @@ impl Emitter<'_> {
                 }
             }
             Sig::Call => self.call(i)?,
+            Sig::FuncAddr => {
+                let dst = gpr(res.expect("verified"));
+                let decl = &self.c.trace.funcs[op.func().expect("verified")];
+                self.load_extern_address(dst, &decl.name)?;
+            }
             Sig::CallSplit | Sig::CallHi => unreachable!("refused by constraints"),
             Sig::SameAs => {}
             Sig::GuardCond | Sig::GuardValue | Sig::GuardRef | Sig::GuardFlag => self.guard(i),

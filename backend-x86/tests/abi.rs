@@ -2,7 +2,7 @@
 
 use backend_x86::abi::{assign, ArgLoc};
 use backend_x86::enc::reg::*;
-use jit_core::ir::Type::{F64, I32, I64};
+use jit_core::ir::CType::{F64, I32, I64};
 
 #[test]
 fn each_class_counts_on_its_own_and_the_rest_is_stacked_in_order() {

@@ -65,7 +65,12 @@ fn a_call_without_a_function_or_a_native_one_is_an_error() {
     assert_eq!(e.to_string(), "no external function @nowhere");
     // Interpreter-only functions have no native address either.
     let mut ext = Externs::new();
-    ext.insert("nowhere", &[Type::I32], Some(Type::I32), |a| Some(a[0]));
+    ext.insert(
+        "nowhere",
+        &[jit_core::CType::I32],
+        Some(jit_core::CType::I32),
+        |a| Some(a[0]),
+    );
     let e = compile_error(src, &ext);
     assert_eq!(e, CompileError::UnknownExtern("nowhere".into()));
 }

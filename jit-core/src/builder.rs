@@ -18,8 +18,8 @@
 use smallvec::SmallVec;
 
 use crate::ir::{
-    ExitId, Extra, FuncDecl, FuncRef, MemArg, Op, Opcode, Operand, Trace, Type, Value, ValueData,
-    ValueDef,
+    CType, ExitId, Extra, FuncDecl, FuncRef, MemArg, Op, Opcode, Operand, Trace, Type, Value,
+    ValueData, ValueDef,
 };
 use crate::verify::{verify, VerifyErrors};
 
@@ -37,7 +37,7 @@ impl TraceBuilder {
     }
 
     /// Declares an external function the trace may call.
-    pub fn declare(&mut self, name: &str, params: &[Type], ret: Option<Type>) -> FuncRef {
+    pub fn declare(&mut self, name: &str, params: &[CType], ret: Option<CType>) -> FuncRef {
         self.trace.funcs.push(FuncDecl {
             name: name.to_string(),
             params: params.to_vec(),
@@ -178,8 +178,28 @@ impl TraceBuilder {
 
     /// Appends a call of `func`; returns its result if the declaration has one.
     pub fn call(&mut self, func: FuncRef, args: &[Operand]) -> Option<Value> {
-        let ret = self.trace.funcs.get(func).and_then(|d| d.ret);
+        let ret = self.trace.funcs.get(func).and_then(|d| d.value_ret());
         self.push(Opcode::Call, args, ret, Extra::Call(func))
+    }
+
+    /// Appends `func_addr(@func)`: the address of a declared function, as a ref.
+    pub fn func_addr(&mut self, func: FuncRef) -> Value {
+        self.push(Opcode::FuncAddr, &[], Some(Type::Ref), Extra::Call(func))
+            .expect("func_addr has a result")
+    }
+
+    /// Appends an indirect call of `callee` (a function's address) with the signature of
+    /// declared function `sig`; returns its result if the signature has one.
+    pub fn call_indirect(
+        &mut self,
+        sig: FuncRef,
+        args: &[Operand],
+        callee: impl Into<Operand>,
+    ) -> Option<Value> {
+        let ret = self.trace.funcs.get(sig).and_then(|d| d.value_ret());
+        let mut all: Vec<Operand> = args.to_vec();
+        all.push(callee.into());
+        self.push(Opcode::CallIndirect, &all, ret, Extra::Call(sig))
     }
 
     /// Appends a guard with the values it hands back on failure; returns its exit id.

@@ -108,6 +108,10 @@ pub struct Deferred {
 /// a length out of range): the runtime reports the collector's error.
 pub const GC_FAILED_EXIT: u32 = 0xffff_fff0;
 
+/// What a compiled trace returns when an indirect call's callee is not a function the
+/// trace declares with the call's signature: the runtime reports [`crate::runtime::RunError::BadCallee`].
+pub const BAD_CALLEE_EXIT: u32 = 0xffff_fff1;
+
 /// What a relocation refers to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RelocTarget {
@@ -211,6 +215,7 @@ pub struct Emission<'a> {
     budget: Label,
     deferred: Vec<Deferred>,
     gc_failed: Option<Label>,
+    bad_callee: Option<Label>,
 }
 
 impl<'a> Emission<'a> {
@@ -265,6 +270,7 @@ impl<'a> Emission<'a> {
             budget,
             deferred: Vec::new(),
             gc_failed: None,
+            bad_callee: None,
         }
     }
 
@@ -274,6 +280,34 @@ impl<'a> Emission<'a> {
         let entry = self.buf.label();
         self.deferred.push(Deferred { op, entry, resume });
         entry
+    }
+
+    /// Where an indirect call goes when its callee is no declared function of its
+    /// signature: it returns [`BAD_CALLEE_EXIT`].
+    pub fn bad_callee(&mut self) -> Label {
+        match self.bad_callee {
+            Some(l) => l,
+            None => {
+                let l = self.buf.label();
+                self.bad_callee = Some(l);
+                l
+            }
+        }
+    }
+
+    /// The functions a trace declares with the signature of function `sig` (the
+    /// candidates an indirect call with that signature may call), by name.
+    pub fn callees_like(&self, sig: crate::ir::FuncRef) -> Vec<String> {
+        let want = &self.trace.funcs[sig];
+        let mut out: Vec<String> = self
+            .trace
+            .funcs
+            .values()
+            .filter(|d| d.params == want.params && d.ret == want.ret)
+            .map(|d| d.name.clone())
+            .collect();
+        out.dedup();
+        out
     }
 
     /// Where a slow path goes when the collector failed: it returns [`GC_FAILED_EXIT`].
@@ -642,6 +676,12 @@ pub fn emit<'a, I: Isa<'a>>(isa: &mut I, triple: Triple) -> Result<CompiledTrace
     if let Some(l) = e.gc_failed {
         e.buf.bind(l);
         isa.set_exit_index(GC_FAILED_EXIT);
+        isa.jump(common);
+    }
+    let e = isa.emission();
+    if let Some(l) = e.bad_callee {
+        e.buf.bind(l);
+        isa.set_exit_index(BAD_CALLEE_EXIT);
         isa.jump(common);
     }
     let e = isa.emission();

@@ -13,7 +13,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::interp::CallRecord;
-use crate::ir::{Scalar, Type};
+use crate::ir::{CType, Scalar};
 
 /// The body of an external function for the interpreter: arguments in, result out.
 pub type ExternBody = Arc<dyn Fn(&[Scalar]) -> Option<Scalar> + Send + Sync>;
@@ -21,10 +21,10 @@ pub type ExternBody = Arc<dyn Fn(&[Scalar]) -> Option<Scalar> + Send + Sync>;
 /// One external function.
 #[derive(Clone)]
 pub struct ExternFn {
-    /// Parameter types.
-    pub params: Vec<Type>,
+    /// Parameter types, as its C prototype has them.
+    pub params: Vec<CType>,
     /// Result type.
-    pub ret: Option<Type>,
+    pub ret: Option<CType>,
     /// What it computes, for the interpreter.
     pub body: ExternBody,
     /// The address of a host `extern "C"` function computing the same, for native code.
@@ -58,8 +58,8 @@ impl Externs {
     pub fn insert(
         &mut self,
         name: &str,
-        params: &[Type],
-        ret: Option<Type>,
+        params: &[CType],
+        ret: Option<CType>,
         body: impl Fn(&[Scalar]) -> Option<Scalar> + Send + Sync + 'static,
     ) {
         Arc::make_mut(&mut self.map).insert(
@@ -77,8 +77,8 @@ impl Externs {
     pub fn insert_native(
         &mut self,
         name: &str,
-        params: &[Type],
-        ret: Option<Type>,
+        params: &[CType],
+        ret: Option<CType>,
         body: impl Fn(&[Scalar]) -> Option<Scalar> + Send + Sync + 'static,
         native: usize,
     ) {
@@ -170,7 +170,7 @@ impl Externs {
 }
 
 /// Writes a signature as the text format declares it: `(i32, f64) -> i64`.
-pub fn signature(params: &[Type], ret: Option<Type>) -> String {
+pub fn signature(params: &[CType], ret: Option<CType>) -> String {
     let params: Vec<String> = params.iter().map(|t| t.to_string()).collect();
     match ret {
         Some(r) => format!("({}) -> {r}", params.join(", ")),
@@ -221,6 +221,43 @@ impl fmt::Display for ExternError {
 
 impl std::error::Error for ExternError {}
 
+/// Where the interpreter's function addresses lie: `func_addr(@f)` is `FUNC_BASE + 16 * k`
+/// for the `k`-th name this process has taken an address of — below every buffer
+/// (docs/ir.md §6), so no load or store reaches one. Targets use the real address instead;
+/// the verifier keeps function addresses from leaving a trace, so the two never meet.
+pub const FUNC_BASE: u64 = 0x0800_0000;
+
+fn function_names() -> &'static std::sync::Mutex<Vec<String>> {
+    static NAMES: std::sync::OnceLock<std::sync::Mutex<Vec<String>>> = std::sync::OnceLock::new();
+    NAMES.get_or_init(Default::default)
+}
+
+/// The interpreter's address of function `name` (the same for every trace of a process).
+pub fn function_address(name: &str) -> u64 {
+    let mut names = function_names()
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let k = match names.iter().position(|n| n == name) {
+        Some(k) => k,
+        None => {
+            names.push(name.to_string());
+            names.len() - 1
+        }
+    };
+    FUNC_BASE + 16 * k as u64
+}
+
+/// The function whose interpreter address is `addr`, if any.
+pub fn function_at(addr: u64) -> Option<String> {
+    if addr < FUNC_BASE || !(addr - FUNC_BASE).is_multiple_of(16) {
+        return None;
+    }
+    let names = function_names()
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    names.get(((addr - FUNC_BASE) / 16) as usize).cloned()
+}
+
 thread_local! {
     static NATIVE_LOG: RefCell<Vec<CallRecord>> = const { RefCell::new(Vec::new()) };
 }
@@ -250,26 +287,32 @@ pub fn take_native_calls() -> Vec<CallRecord> {
 
 /// A Rust type an external function may take or return.
 pub trait ExternType: Copy {
-    /// Its IR type.
-    const TY: Type;
-    /// From a scalar of that type (anything else reads as zero).
+    /// Its C type.
+    const TY: CType;
+    /// From a scalar of its IR type (anything else reads as zero).
     fn from_scalar(s: Scalar) -> Self;
-    /// To a scalar.
+    /// To a scalar of its IR type.
     fn to_scalar(self) -> Scalar;
 }
 
-impl ExternType for i32 {
-    const TY: Type = Type::I32;
-    fn from_scalar(s: Scalar) -> i32 {
-        s.bits() as i32
-    }
-    fn to_scalar(self) -> Scalar {
-        Scalar::I32(self)
-    }
+macro_rules! int_extern_type {
+    ($($t:ty => $c:ident),*) => {$(
+        impl ExternType for $t {
+            const TY: CType = CType::$c;
+            fn from_scalar(s: Scalar) -> $t {
+                s.bits() as $t
+            }
+            fn to_scalar(self) -> Scalar {
+                Scalar::I32(self as i32)
+            }
+        }
+    )*};
 }
 
+int_extern_type!(i8 => I8, u8 => U8, i16 => I16, u16 => U16, i32 => I32, u32 => U32);
+
 impl ExternType for i64 {
-    const TY: Type = Type::I64;
+    const TY: CType = CType::I64;
     fn from_scalar(s: Scalar) -> i64 {
         s.bits()
     }
@@ -279,12 +322,23 @@ impl ExternType for i64 {
 }
 
 impl ExternType for f64 {
-    const TY: Type = Type::F64;
+    const TY: CType = CType::F64;
     fn from_scalar(s: Scalar) -> f64 {
         f64::from_bits(s.bits() as u64)
     }
     fn to_scalar(self) -> Scalar {
         Scalar::F64(self.to_bits())
+    }
+}
+
+/// A `float` travels as the `i32` of its bits.
+impl ExternType for f32 {
+    const TY: CType = CType::F32;
+    fn from_scalar(s: Scalar) -> f32 {
+        f32::from_bits(s.bits() as u32)
+    }
+    fn to_scalar(self) -> Scalar {
+        Scalar::I32(self.to_bits() as i32)
     }
 }
 

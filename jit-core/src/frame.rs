@@ -103,8 +103,9 @@ impl FrameLayout {
 
 /// The bytes of stacked arguments a tree's calls may use without the root's outgoing area
 /// growing: a root reserves at least this much, so a bridge calling a function with up to
-/// 32 stacked words (16 doubles) shares its frame; a bridge needing more is refused.
-pub const MIN_OUTGOING_BYTES: u32 = 256;
+/// 64 stacked 8-byte words (40 `i64` arguments on 32-bit ARM, 64 on x86-64) shares its
+/// frame; a bridge needing more is refused.
+pub const MIN_OUTGOING_BYTES: u32 = 512;
 
 /// The native stack frame a root prologue builds and every exit of the tree unwinds.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -183,10 +184,10 @@ mod tests {
         let regs = crate::toy::registers();
         let contract = FrameContract::new(&regs);
         let frame = NativeFrame::for_root(&contract, 8, 16);
-        assert_eq!(frame.outgoing_bytes, 256);
+        assert_eq!(frame.outgoing_bytes, 512);
         assert_eq!(
-            NativeFrame::for_root(&contract, 300, 16).outgoing_bytes,
-            304
+            NativeFrame::for_root(&contract, 600, 16).outgoing_bytes,
+            608
         );
         for r in frame.saved.iter() {
             assert!(!regs.caller_saved.contains(r));

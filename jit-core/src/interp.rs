@@ -230,6 +230,14 @@ pub enum InterpError {
         /// The name.
         name: String,
     },
+    /// An indirect call's callee is not the address of a function the trace declares with
+    /// the call's signature.
+    BadCallee {
+        /// The operation.
+        op: usize,
+        /// The function whose signature the call uses.
+        signature: String,
+    },
 }
 
 impl fmt::Display for InterpError {
@@ -262,6 +270,10 @@ impl fmt::Display for InterpError {
             InterpError::ExternResult { op, name } => {
                 write!(f, "op {op}: @{name} returned a value of the wrong type")
             }
+            InterpError::BadCallee { op, signature } => write!(
+                f,
+                "op {op}: the callee is not a function the trace declares with {signature}'s signature"
+            ),
         }
     }
 }
@@ -693,21 +705,26 @@ fn exec(
                     .store(addr, m, args[2])
                     .map_err(|error| InterpError::Memory { op: pc, error })?;
             }
+            Sig::FuncAddr => {
+                let decl = &trace.funcs[op.func().expect("verified: func_addr names one")];
+                result = Some(Scalar::Ref(crate::externs::function_address(&decl.name)));
+            }
             Sig::Call => {
-                result = call(trace, pc, &args, externs, &mut out)?;
-                let callee = &trace.funcs[op.func().expect("verified: call has callee")];
-                if callee.name == INVALIDATE {
+                let (callee, args) = callee(trace, pc, &args)?;
+                result = call(trace, pc, callee, args, externs, &mut out)?;
+                if trace.funcs[callee].name == INVALIDATE {
                     budget.state().invalidated = true;
                 }
             }
             Sig::CallSplit => {
-                let decl = &trace.funcs[op.func().expect("verified: call has callee")];
+                let (callee, args) = callee(trace, pc, &args)?;
+                let decl = &trace.funcs[callee];
                 let types: SmallVec<[Type; 8]> = args.iter().map(|a| a.ty()).collect();
-                let layout = crate::ir::split_call_layout(&decl.params, &types)
+                let layout = crate::ir::split_call_layout(&decl.value_params(), &types)
                     .expect("verified: operands fit");
                 let mut joined: SmallVec<[Scalar; 8]> = SmallVec::new();
                 let mut at = 0;
-                for (&n, &ty) in layout.iter().zip(&decl.params) {
+                for (&n, ty) in layout.iter().zip(decl.value_params()) {
                     joined.push(if n == 2 {
                         join(ty, args[at], args[at + 1])
                     } else {
@@ -715,7 +732,7 @@ fn exec(
                     });
                     at += n;
                 }
-                let r = call(trace, pc, &joined, externs, &mut out)?;
+                let r = call(trace, pc, callee, &joined, externs, &mut out)?;
                 result = match (r, op.result.map(|v| trace.ty(v))) {
                     (Some(x), Some(Type::I32)) if matches!(x.ty(), Type::I64 | Type::F64) => {
                         let bits = x.bits() as u64;
@@ -825,15 +842,46 @@ fn address(args: &[Scalar], mem: crate::ir::MemArg) -> i128 {
     effective_address(args[0].bits() as u64, args[1].bits() as i32, mem)
 }
 
+/// The function call `pc` calls and its arguments: a direct call's own; for an indirect
+/// one, the declared function whose address its last operand holds, which must have the
+/// signature of the one the call names.
+fn callee<'s>(
+    trace: &Trace,
+    pc: usize,
+    args: &'s [Scalar],
+) -> Result<(crate::ir::FuncRef, &'s [Scalar]), InterpError> {
+    let op = &trace.ops[pc];
+    let named = op.func().expect("verified: call has callee");
+    if !op.opcode.is_indirect_call() {
+        return Ok((named, args));
+    }
+    let (&target, args) = args.split_last().expect("verified: the callee is last");
+    let sig = &trace.funcs[named];
+    let found = crate::externs::function_at(target.bits() as u64).and_then(|name| {
+        trace
+            .funcs
+            .iter()
+            .find(|(_, d)| d.name == name && d.params == sig.params && d.ret == sig.ret)
+            .map(|(f, _)| f)
+    });
+    match found {
+        Some(f) => Ok((f, args)),
+        None => Err(InterpError::BadCallee {
+            op: pc,
+            signature: format!("@{}", sig.name),
+        }),
+    }
+}
+
 fn call(
     trace: &Trace,
     pc: usize,
+    callee: crate::ir::FuncRef,
     args: &[Scalar],
     externs: &Externs,
     out: &mut Outcome,
 ) -> Result<Option<Scalar>, InterpError> {
-    let op = &trace.ops[pc];
-    let decl = &trace.funcs[op.func().expect("verified: call has callee")];
+    let decl = &trace.funcs[callee];
     let name = || decl.name.clone();
     let helper;
     let f = if crate::legalize::is_helper(&decl.name) {
@@ -843,13 +891,22 @@ fn call(
         externs.get(&decl.name)
     }
     .expect("checked by check_decls");
+    // The callee sees each argument as its C type holds it (a narrow integer cut to its
+    // width), and its result is read back the same way.
+    let args: SmallVec<[Scalar; 8]> = args
+        .iter()
+        .zip(&decl.params)
+        .map(|(&a, c)| c.fit(a))
+        .collect();
+    let args = &args[..];
     let result = (f.body)(args);
-    if result.map(|r| r.ty()) != decl.ret {
+    if result.map(|r| r.ty()) != decl.value_ret() {
         return Err(InterpError::ExternResult {
             op: pc,
             name: name(),
         });
     }
+    let result = result.zip(decl.ret).map(|(r, c)| c.fit(r));
     if crate::legalize::is_helper(&decl.name) {
         return Ok(result);
     }

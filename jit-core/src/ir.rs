@@ -75,6 +75,228 @@ impl fmt::Display for Type {
     }
 }
 
+/// The C type of an external function's parameter or result: what the callee's C
+/// prototype says, beyond the IR type that carries the value (docs/ir.md §8). Narrow
+/// integers and `u32` travel as `i32`; a `float` (`f32`) travels as the `i32` holding its
+/// bits (made and read by `cast_float_to_singlefloat` / `cast_singlefloat_to_float`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CType {
+    /// `signed char`: the callee sees the low 8 bits, sign-extended.
+    I8,
+    /// `unsigned char`: the low 8 bits, zero-extended.
+    U8,
+    /// `short`: the low 16 bits, sign-extended.
+    I16,
+    /// `unsigned short`: the low 16 bits, zero-extended.
+    U16,
+    /// `int`.
+    I32,
+    /// `unsigned int` (the same bits as `i32`; differs only in how ABIs widen it).
+    U32,
+    /// `long long`.
+    I64,
+    /// `float`, carried as the `i32` of its bits.
+    F32,
+    /// `double`.
+    F64,
+    /// A pointer.
+    Ref,
+}
+
+impl CType {
+    /// Every C type, in declaration order.
+    pub const ALL: [CType; 10] = [
+        CType::I8,
+        CType::U8,
+        CType::I16,
+        CType::U16,
+        CType::I32,
+        CType::U32,
+        CType::I64,
+        CType::F32,
+        CType::F64,
+        CType::Ref,
+    ];
+
+    /// The IR type whose values carry it.
+    pub fn value(self) -> Type {
+        match self {
+            CType::I8 | CType::U8 | CType::I16 | CType::U16 | CType::I32 | CType::U32 => Type::I32,
+            CType::F32 => Type::I32,
+            CType::I64 => Type::I64,
+            CType::F64 => Type::F64,
+            CType::Ref => Type::Ref,
+        }
+    }
+
+    /// The C type an IR type stands for when nothing narrower is said.
+    pub fn of(t: Type) -> CType {
+        match t {
+            Type::I32 => CType::I32,
+            Type::I64 => CType::I64,
+            Type::F64 => CType::F64,
+            Type::Ref => CType::Ref,
+        }
+    }
+
+    /// Its name in the text format.
+    pub fn name(self) -> &'static str {
+        match self {
+            CType::I8 => "i8",
+            CType::U8 => "u8",
+            CType::I16 => "i16",
+            CType::U16 => "u16",
+            CType::I32 => "i32",
+            CType::U32 => "u32",
+            CType::I64 => "i64",
+            CType::F32 => "f32",
+            CType::F64 => "f64",
+            CType::Ref => "ref",
+        }
+    }
+
+    /// The C type named `s` in the text format.
+    pub fn from_name(s: &str) -> Option<CType> {
+        CType::ALL.into_iter().find(|t| t.name() == s)
+    }
+
+    /// An integer narrower than 32 bits: `(bits, signed)`.
+    pub fn narrow(self) -> Option<(u32, bool)> {
+        match self {
+            CType::I8 => Some((8, true)),
+            CType::U8 => Some((8, false)),
+            CType::I16 => Some((16, true)),
+            CType::U16 => Some((16, false)),
+            _ => None,
+        }
+    }
+
+    /// The value `x` (of [`CType::value`]'s type) as this C type holds it: narrow integers
+    /// cut to their width and extended back by their signedness; everything else unchanged.
+    pub fn fit(self, x: Scalar) -> Scalar {
+        match (self.narrow(), x) {
+            (Some((8, true)), Scalar::I32(v)) => Scalar::I32(v as i8 as i32),
+            (Some((8, false)), Scalar::I32(v)) => Scalar::I32(v as u8 as i32),
+            (Some((16, true)), Scalar::I32(v)) => Scalar::I32(v as i16 as i32),
+            (Some((16, false)), Scalar::I32(v)) => Scalar::I32(v as u16 as i32),
+            _ => x,
+        }
+    }
+
+    /// The C spelling, for generated C source (`signed char`, `double`, `void *`, …).
+    pub fn c_name(self) -> &'static str {
+        match self {
+            CType::I8 => "signed char",
+            CType::U8 => "unsigned char",
+            CType::I16 => "short",
+            CType::U16 => "unsigned short",
+            CType::I32 => "int",
+            CType::U32 => "unsigned int",
+            CType::I64 => "long long",
+            CType::F32 => "float",
+            CType::F64 => "double",
+            CType::Ref => "void *",
+        }
+    }
+}
+
+impl From<Type> for CType {
+    fn from(t: Type) -> CType {
+        CType::of(t)
+    }
+}
+
+impl fmt::Display for CType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// `f64` to `f32` bits as `cast_float_to_singlefloat` defines it (docs/ir.md §4): round to
+/// nearest even, overflow to infinity, subnormals in full; a NaN stays a NaN with its sign
+/// and the top 22 bits of its payload, made quiet — what x86 SSE and ARM VFP (default-NaN
+/// mode off) do. Computed without the host's float conversion, so it is the same
+/// everywhere.
+pub fn f64_to_f32_bits(bits: u64) -> u32 {
+    let sign = ((bits >> 63) as u32) << 31;
+    let exp = ((bits >> 52) & 0x7ff) as i32;
+    let frac = bits & ((1u64 << 52) - 1);
+    if exp == 0x7ff {
+        if frac == 0 {
+            return sign | 0x7f80_0000;
+        }
+        return sign | 0x7fc0_0000 | ((frac >> 29) as u32 & 0x003f_ffff);
+    }
+    if exp == 0 && frac == 0 {
+        return sign;
+    }
+    // The value is m * 2^(e) with m an integer of up to 53 bits.
+    let (m, e) = if exp == 0 {
+        (frac, -1074)
+    } else {
+        (frac | (1u64 << 52), exp - 1075)
+    };
+    // Normalize m to exactly 53 bits (bit 52 set).
+    let lz = m.leading_zeros() as i32 - 11;
+    let (m, e) = (m << lz, e - lz);
+    // Unbiased exponent of the leading bit: e + 52.
+    let lead = e + 52;
+    // The f32 keeps 24 bits for normals (lead >= -126), fewer for subnormals.
+    let keep = if lead >= -126 { 24 } else { 24 - (-126 - lead) };
+    if keep <= 0 {
+        // Below half the smallest subnormal, or exactly half of it (ties to even: zero).
+        if keep == 0 && m > (1u64 << 52) {
+            return sign | 1;
+        }
+        return sign;
+    }
+    let drop = 53 - keep as u32;
+    let mut q = m >> drop;
+    let rest = m & ((1u64 << drop) - 1);
+    let half = 1u64 << (drop - 1);
+    if rest > half || (rest == half && q & 1 == 1) {
+        q += 1;
+    }
+    if lead >= -126 {
+        let mut lead = lead;
+        if q == 1 << 24 {
+            q >>= 1;
+            lead += 1;
+        }
+        if lead > 127 {
+            return sign | 0x7f80_0000;
+        }
+        sign | (((lead + 127) as u32) << 23) | (q as u32 & 0x007f_ffff)
+    } else {
+        // A subnormal (a carry into bit 23 makes the smallest normal, encoded the same way).
+        sign | q as u32
+    }
+}
+
+/// `f32` bits to `f64` as `cast_singlefloat_to_float` defines it: exact; a NaN keeps its
+/// sign and payload (shifted up) and is made quiet.
+pub fn f32_bits_to_f64(bits: u32) -> u64 {
+    let sign = ((bits >> 31) as u64) << 63;
+    let exp = (bits >> 23) & 0xff;
+    let frac = (bits & 0x007f_ffff) as u64;
+    if exp == 0xff {
+        if frac == 0 {
+            return sign | 0x7ff0_0000_0000_0000;
+        }
+        return sign | 0x7ff8_0000_0000_0000 | (frac << 29);
+    }
+    if exp == 0 {
+        if frac == 0 {
+            return sign;
+        }
+        // A subnormal, frac * 2^-149: its leading bit p becomes the implicit one.
+        let p = 63 - frac.leading_zeros() as u64;
+        let m = (frac << (52 - p)) & ((1u64 << 52) - 1);
+        return sign | ((p + 1023 - 149) << 52) | m;
+    }
+    sign | ((exp as u64 + 1023 - 127) << 52) | (frac << 29)
+}
+
 /// An SSA value of a trace: an input argument or the result of an operation.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Value(u32);
@@ -372,6 +594,8 @@ pub enum Sig {
     CallSplit,
     /// `() -> i32`: the high half of the split result of the `call_split` just before.
     CallHi,
+    /// `() -> ref`: the address of the declared function it names.
+    FuncAddr,
     /// `T -> T` for any `T`.
     SameAs,
     /// A guard on an `i32` condition.
@@ -577,6 +801,11 @@ opcodes! {
     CastF64ToI32 = "cast_f64_to_i32": Sig::Convert(Type::F64, Type::I32);
     /// `f64` to `i64` truncating toward zero, saturating; NaN gives 0.
     CastF64ToI64 = "cast_f64_to_i64": Sig::Convert(Type::F64, Type::I64);
+    /// `f64` to the bits of the nearest `f32` (a C `float`), held in an `i32`
+    /// ([`f64_to_f32_bits`]).
+    CastF64ToF32 = "cast_f64_to_f32": Sig::Convert(Type::F64, Type::I32);
+    /// The `f32` whose bits an `i32` holds, to the exactly equal `f64` ([`f32_bits_to_f64`]).
+    CastF32ToF64 = "cast_f32_to_f64": Sig::Convert(Type::I32, Type::F64);
     /// IEEE addition, round to nearest even.
     FloatAdd = "float_add": Sig::FloatBinary;
     /// IEEE subtraction.
@@ -640,6 +869,13 @@ opcodes! {
     CallSplit = "call_split": Sig::CallSplit;
     /// The high half of the split 64-bit result of the `call_split` just before.
     CallHi = "call_hi": Sig::CallHi;
+    /// The address of a declared external function, as a `ref` (docs/ir.md §8).
+    FuncAddr = "func_addr": Sig::FuncAddr;
+    /// Call the function whose address is the last operand, with the signature of the
+    /// declared function it names: `call_indirect(@sig, args..., callee)`.
+    CallIndirect = "call_indirect": Sig::Call;
+    /// `call_indirect` with 64-bit values split into `i32` pairs (32-bit targets).
+    CallIndirectSplit = "call_indirect_split": Sig::CallSplit;
     /// The same value under a new name.
     SameAs = "same_as": Sig::SameAs;
     /// Leave unless the `i32` is non-zero.
@@ -748,9 +984,17 @@ impl Opcode {
         }
     }
 
-    /// True for `call` and `call_split`.
+    /// True for `call`, `call_split` and their indirect forms.
     pub fn is_call(self) -> bool {
-        matches!(self, Opcode::Call | Opcode::CallSplit)
+        matches!(
+            self,
+            Opcode::Call | Opcode::CallSplit | Opcode::CallIndirect | Opcode::CallIndirectSplit
+        )
+    }
+
+    /// True for `call_indirect` and `call_indirect_split`, whose last operand is the callee.
+    pub fn is_indirect_call(self) -> bool {
+        matches!(self, Opcode::CallIndirect | Opcode::CallIndirectSplit)
     }
 
     /// True for the guards that read the overflow condition.
@@ -780,7 +1024,7 @@ impl Opcode {
             | Sig::GuardCond
             | Sig::GuardRef => 1,
             Sig::Store(_) => 3,
-            Sig::GuardFlag | Sig::CallHi => 0,
+            Sig::GuardFlag | Sig::CallHi | Sig::FuncAddr => 0,
             Sig::Call | Sig::CallSplit | Sig::Label | Sig::Jump | Sig::Finish => return None,
             Sig::Object(o) => match o {
                 ObjOp::New => 0,
@@ -809,6 +1053,7 @@ impl Opcode {
             Sig::FloatBinary | Sig::FloatUnary => Some(Type::F64),
             Sig::Convert(_, to) => Some(to),
             Sig::CallHi => Some(Type::I32),
+            Sig::FuncAddr => Some(Type::Ref),
             Sig::Load(m) => Some(m.value_type()),
             Sig::SameAs => first,
             Sig::Object(ObjOp::New | ObjOp::NewArray) => Some(Type::Ref),
@@ -877,7 +1122,25 @@ impl Op {
         }
     }
 
-    /// The callee of a call.
+    /// A call's arguments: all operands, but for an indirect call not the callee (last).
+    pub fn call_args(&self) -> &[Operand] {
+        if self.opcode.is_indirect_call() {
+            &self.args[..self.args.len().saturating_sub(1)]
+        } else {
+            &self.args
+        }
+    }
+
+    /// The callee operand of an indirect call.
+    pub fn callee(&self) -> Option<Operand> {
+        self.opcode
+            .is_indirect_call()
+            .then(|| self.args.last().copied())
+            .flatten()
+    }
+
+    /// The callee of a call (for an indirect one, the function whose signature it uses),
+    /// or the function `func_addr` names.
     pub fn func(&self) -> Option<FuncRef> {
         match self.extra {
             Extra::Call(f) => Some(f),
@@ -925,10 +1188,22 @@ pub struct ValueData {
 pub struct FuncDecl {
     /// The symbol, resolved against the run-time table of external functions.
     pub name: String,
-    /// Parameter types.
-    pub params: Vec<Type>,
+    /// Parameter types, as the callee's C prototype has them.
+    pub params: Vec<CType>,
     /// Result type, if it returns one.
-    pub ret: Option<Type>,
+    pub ret: Option<CType>,
+}
+
+impl FuncDecl {
+    /// The IR types of the parameters' values.
+    pub fn value_params(&self) -> Vec<Type> {
+        self.params.iter().map(|c| c.value()).collect()
+    }
+
+    /// The IR type of the result's value.
+    pub fn value_ret(&self) -> Option<Type> {
+        self.ret.map(CType::value)
+    }
 }
 
 /// A trace: declarations, input arguments and operations.
@@ -1083,4 +1358,66 @@ pub fn split_call_layout(params: &[Type], operands: &[Type]) -> Option<Vec<usize
         at += n;
     }
     (at == operands.len()).then_some(layout)
+}
+
+#[cfg(test)]
+mod single_float_tests {
+    use super::{f32_bits_to_f64, f64_to_f32_bits};
+
+    /// Every non-NaN conversion agrees with the host's IEEE one (round to nearest even),
+    /// over edge cases and a sweep of bit patterns; NaNs keep sign and top payload.
+    #[test]
+    fn conversions_match_ieee_rounding() {
+        let mut xs: Vec<u64> = vec![
+            0,
+            1,
+            0x8000_0000_0000_0000,
+            0x7ff0_0000_0000_0000,
+            0xfff0_0000_0000_0000,
+            f64::MAX.to_bits(),
+            (f32::MAX as f64).to_bits(),
+            (f32::MIN_POSITIVE as f64).to_bits(),
+            // Halfway between the two smallest subnormals, and just above half the smallest.
+            (f32::from_bits(1) as f64 * 1.5).to_bits(),
+            (f32::from_bits(1) as f64 * 0.5).to_bits(),
+            (f32::from_bits(1) as f64 * 0.5).to_bits() + 1,
+            // Halfway cases at the top of the range, which round to infinity or not.
+            ((f32::MAX as f64) + (2f64).powi(103)).to_bits(),
+            ((f32::MAX as f64) + (2f64).powi(103)).to_bits() - 1,
+        ];
+        let mut s = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..200_000 {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            // Bias the exponent toward f32's range half of the time.
+            let x = if s & 1 == 0 {
+                s
+            } else {
+                (s & 0x800f_ffff_ffff_ffff) | ((0x380 + (s >> 40) % 0x100) << 52)
+            };
+            xs.push(x);
+        }
+        for x in xs {
+            let f = f64::from_bits(x);
+            let got = f64_to_f32_bits(x);
+            if f.is_nan() {
+                assert!(f32::from_bits(got).is_nan());
+                assert_eq!(got >> 31, (x >> 63) as u32);
+                assert_eq!(got & 0x0040_0000, 0x0040_0000, "quiet");
+                continue;
+            }
+            assert_eq!(got, (f as f32).to_bits(), "{x:#x}");
+            let back = f32_bits_to_f64(got);
+            assert_eq!(back, (f32::from_bits(got) as f64).to_bits(), "{got:#x}");
+        }
+        for b in (0..=u32::MAX).step_by(4099) {
+            let f = f32::from_bits(b);
+            if !f.is_nan() {
+                assert_eq!(f32_bits_to_f64(b), (f as f64).to_bits(), "{b:#x}");
+            }
+        }
+        assert_eq!(f32_bits_to_f64(0x7f80_0001), 0x7ff8_0000_2000_0000);
+        assert_eq!(f64_to_f32_bits(0xfff0_0000_2000_0000), 0xffc0_0001);
+    }
 }

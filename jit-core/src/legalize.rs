@@ -29,7 +29,9 @@ use std::collections::HashMap;
 use crate::backend::Capabilities;
 use crate::builder::TraceBuilder;
 use crate::externs::Externs;
-use crate::ir::{EntityRef, Extra, FuncRef, Opcode, Operand, Sig, Trace, Type, Value, ValueDef};
+use crate::ir::{
+    CType, EntityRef, Extra, FuncRef, Opcode, Operand, Sig, Trace, Type, Value, ValueDef,
+};
 
 /// Which passes a target needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -88,6 +90,8 @@ fn helper_for(op: Opcode, ty: Type, passes: Passes) -> Option<(&'static str, boo
         CastI64ToF64 if passes.soft_float => ("__aeabi_l2d", false),
         CastF64ToI32 if passes.soft_float => ("tracejit_d2i", false),
         CastF64ToI64 if passes.soft_float => ("tracejit_d2l", false),
+        CastF64ToF32 if passes.soft_float => ("tracejit_d2f", false),
+        CastF32ToF64 if passes.soft_float => ("tracejit_f2d", false),
         IntDiv if passes.divide => (
             if wide {
                 "tracejit_sdiv64"
@@ -391,8 +395,9 @@ fn nan_canon_plan_with(trace: &Trace, arith_inputs: &[bool]) -> (Vec<Vec<usize>>
 fn observes_nan_bits(trace: &Trace, op: &crate::ir::Op, k: usize) -> bool {
     match op.opcode {
         Opcode::StoreF64 => k == 2,
-        Opcode::FloatNeg | Opcode::FloatAbs => k == 0,
-        Opcode::Call => trace.operand_type(op.args[k]) == Type::F64,
+        // A NaN's sign and payload survive the conversion to f32.
+        Opcode::FloatNeg | Opcode::FloatAbs | Opcode::CastF64ToF32 => k == 0,
+        Opcode::Call | Opcode::CallIndirect => trace.operand_type(op.args[k]) == Type::F64,
         _ => false,
     }
 }
@@ -409,14 +414,14 @@ pub fn helpers() -> Externs {
             // are abstract), so their interpreter bodies are never run.
             t.insert_native(
                 crate::gcrun::ALLOC_HELPER,
-                &[Type::Ref, Type::I32, Type::I32, Type::Ref],
-                Some(Type::Ref),
+                &[CType::Ref, CType::I32, CType::I32, CType::Ref],
+                Some(CType::Ref),
                 |_| Some(crate::ir::Scalar::Ref(0)),
                 crate::gcrun::tracejit_gc_alloc as *const () as usize,
             );
             t.insert_native(
                 crate::gcrun::BARRIER_HELPER,
-                &[Type::Ref, Type::Ref],
+                &[CType::Ref, CType::Ref],
                 None,
                 |_| None,
                 crate::gcrun::tracejit_gc_wb as *const () as usize,
@@ -459,6 +464,8 @@ mod helper_fns {
         fn __aeabi_dcmple(a: f64, b: f64) -> i32 { cmp(Opcode::FloatLe, a, b) }
         fn __aeabi_dcmpgt(a: f64, b: f64) -> i32 { cmp(Opcode::FloatGt, a, b) }
         fn __aeabi_dcmpge(a: f64, b: f64) -> i32 { cmp(Opcode::FloatGe, a, b) }
+        fn tracejit_d2f(a: f64) -> i32 { crate::ir::f64_to_f32_bits(a.to_bits()) as i32 }
+        fn tracejit_f2d(a: i32) -> f64 { f64::from_bits(crate::ir::f32_bits_to_f64(a as u32)) }
         fn __aeabi_i2d(a: i32) -> f64 { a as f64 }
         fn __aeabi_l2d(a: i64) -> f64 { a as f64 }
         fn tracejit_d2i(a: f64) -> i32 { a as i32 }
@@ -613,13 +620,31 @@ impl Splitter<'_> {
 
     /// A call with split arguments; its result as parts.
     fn call(&mut self, f: FuncRef, args: &[Parts], ret: Option<Type>) -> Option<Parts> {
+        self.call_maybe_indirect(f, args, ret, None)
+    }
+
+    /// [`Splitter::call`], or with `callee` an indirect call (`call_indirect_split`).
+    fn call_maybe_indirect(
+        &mut self,
+        f: FuncRef,
+        args: &[Parts],
+        ret: Option<Type>,
+        callee: Option<Operand>,
+    ) -> Option<Parts> {
         let mut ops = Vec::new();
         for &p in args {
             p.push_to(&mut ops);
         }
+        let opcode = match callee {
+            Some(c) => {
+                ops.push(c);
+                Opcode::CallIndirectSplit
+            }
+            None => Opcode::CallSplit,
+        };
         let split_ret = ret.is_some_and(|t| self.mode.splits(t));
         let rty = ret.map(|t| if split_ret { Type::I32 } else { t });
-        let lo = self.b.raw(Opcode::CallSplit, &ops, rty, Extra::Call(f))?;
+        let lo = self.b.raw(opcode, &ops, rty, Extra::Call(f))?;
         if split_ret {
             let hi = self
                 .b
@@ -735,13 +760,13 @@ impl Splitter<'_> {
             .iter()
             .any(|&x| self.mode.splits(trace.operand_type(x)));
         let res_split = op.result.is_some_and(|r| self.mode.splits(trace.ty(r)));
-        let is_call = op.opcode == Call
+        let is_call = matches!(op.opcode, Call | CallIndirect)
             && op.func().is_some_and(|f| {
                 let d = &trace.funcs[f];
                 d.params
                     .iter()
                     .chain(d.ret.iter())
-                    .any(|&t| self.mode.splits(t))
+                    .any(|&t| self.mode.splits(t.value()))
             });
         let always = matches!(op.opcode, GuardNoOverflow | GuardOverflow | Label);
         if !arg_split && !res_split && !is_call && !always {
@@ -856,11 +881,14 @@ impl Splitter<'_> {
                 let (lo, _) = a[0].halves();
                 one(self.b.unary(SameAs, lo))
             }
-            CastI64ToF64 | CastF64ToI64 | CastI32ToF64 | CastF64ToI32 => {
+            CastI64ToF64 | CastF64ToI64 | CastI32ToF64 | CastF64ToI32 | CastF64ToF32
+            | CastF32ToF64 => {
                 let (name, ret) = match op.opcode {
                     CastI64ToF64 => ("__aeabi_l2d", Type::F64),
                     CastF64ToI64 => ("tracejit_d2l", Type::I64),
                     CastI32ToF64 => ("__aeabi_i2d", Type::F64),
+                    CastF64ToF32 => ("tracejit_d2f", Type::I32),
+                    CastF32ToF64 => ("tracejit_f2d", Type::F64),
                     _ => ("tracejit_d2i", Type::I32),
                 };
                 let f = self.helper(name);
@@ -903,8 +931,15 @@ impl Splitter<'_> {
             }
             Call => {
                 let f = self.funcs[op.func().expect("verified").index()];
-                let ret = trace.funcs[op.func().expect("verified")].ret;
+                let ret = trace.funcs[op.func().expect("verified")].value_ret();
                 self.call(f, &a, ret)
+            }
+            CallIndirect => {
+                let f = self.funcs[op.func().expect("verified").index()];
+                let ret = trace.funcs[op.func().expect("verified")].value_ret();
+                let (callee, args) = a.split_last().expect("verified: the callee is last");
+                let callee = callee.halves().0;
+                self.call_maybe_indirect(f, args, ret, Some(callee))
             }
             GuardValue => {
                 let d = self.differ(a[0], a[1]);
@@ -1037,10 +1072,12 @@ pub fn split(trace: &Trace, mode: SplitMode) -> Cow<'_, Trace> {
             .ops
             .iter()
             .any(|o| o.args.iter().any(|&a| touches(trace.operand_type(a))))
-        || trace
-            .funcs
-            .values()
-            .any(|d| d.params.iter().chain(d.ret.iter()).any(|&t| touches(t)));
+        || trace.funcs.values().any(|d| {
+            d.params
+                .iter()
+                .chain(d.ret.iter())
+                .any(|&t| touches(t.value()))
+        });
     if !needed {
         return Cow::Borrowed(trace);
     }

@@ -45,6 +45,6 @@ pub mod verify;
 pub use builder::TraceBuilder;
 pub use externs::Externs;
 pub use interp::{run, ExitKind, InterpError, Outcome, RunOptions};
-pub use ir::{ExitId, MemType, Opcode, Operand, Scalar, Trace, Type, Value};
+pub use ir::{CType, ExitId, MemType, Opcode, Operand, Scalar, Trace, Type, Value};
 pub use memory::Memory;
 pub use verify::{verify, VerifyError, VerifyErrors};

@@ -43,6 +43,9 @@ pub enum RunError {
     Fault(String),
     /// The collector failed (out of memory, a length out of range, a corrupt heap).
     Gc(String),
+    /// An indirect call's callee was not a function the trace declares with the call's
+    /// signature (the interpreter's `InterpError::BadCallee`).
+    BadCallee,
 }
 
 impl fmt::Display for RunError {
@@ -64,6 +67,10 @@ impl fmt::Display for RunError {
             }
             RunError::Fault(e) => write!(f, "the code faulted: {e}"),
             RunError::Gc(e) => write!(f, "the collector failed: {e}"),
+            RunError::BadCallee => write!(
+                f,
+                "an indirect call's callee is not a function the trace declares with its signature"
+            ),
         }
     }
 }
@@ -336,6 +343,9 @@ pub fn read_exit(
         return Err(RunError::StepBudget {
             steps: options.step_budget,
         });
+    }
+    if index & 0xffff_ffff == crate::emit::BAD_CALLEE_EXIT as u64 {
+        return Err(RunError::BadCallee);
     }
     let exit = code
         .exits

@@ -221,6 +221,12 @@ pub fn eval(op: Opcode, args: &[Scalar]) -> Option<Scalar> {
             // Rust's `as` saturates and maps NaN to 0: exactly docs/ir.md's rule.
             (Opcode::CastF64ToI32, Scalar::F64(b)) => Scalar::I32(f64::from_bits(b) as i32),
             (Opcode::CastF64ToI64, Scalar::F64(b)) => Scalar::I64(f64::from_bits(b) as i64),
+            (Opcode::CastF64ToF32, Scalar::F64(b)) => {
+                Scalar::I32(crate::ir::f64_to_f32_bits(b) as i32)
+            }
+            (Opcode::CastF32ToF64, Scalar::I32(x)) => {
+                Scalar::F64(crate::ir::f32_bits_to_f64(x as u32))
+            }
             _ => return None,
         }),
         Sig::SameAs => Some(a),

@@ -345,6 +345,9 @@ impl Exits {
                 let out = read_exit(&self.parts[part], exit as u64, frame, options, &to_virtual)?;
                 Ok((part, out))
             }
+            None if index & 0xffff_ffff == crate::emit::BAD_CALLEE_EXIT as u64 => {
+                Err(RunError::BadCallee)
+            }
             None => Err(RunError::BadExit(index)),
         }
     }

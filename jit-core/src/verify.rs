@@ -186,6 +186,15 @@ pub enum VerifyError {
         /// The guard.
         op: usize,
     },
+    /// A value that may be a function's address (from `func_addr`) is used where it would
+    /// leave the trace or be read as data: only calling it, comparing it, checking it for
+    /// null, renaming it and carrying it around its own loop are allowed (docs/ir.md §8).
+    FunctionRefEscapes {
+        /// The operation.
+        op: usize,
+        /// The value.
+        name: String,
+    },
     /// The operands of a `call_split` do not fit the callee's parameters.
     SplitCallOperands {
         /// The operation.
@@ -270,7 +279,8 @@ impl VerifyError {
             | UnpairedCallHi { op }
             | BadClass { op }
             | BadObjectDescr { op, .. }
-            | SplitCallOperands { op, .. } => Some(op),
+            | SplitCallOperands { op, .. }
+            | FunctionRefEscapes { op, .. } => Some(op),
         }
     }
 }
@@ -338,6 +348,10 @@ impl fmt::Display for VerifyError {
             StrayOverflowGuard { .. } => write!(
                 f,
                 "guard_no_overflow and guard_overflow must directly follow an *_ovf operation"
+            ),
+            FunctionRefEscapes { name, .. } => write!(
+                f,
+                "{name} may be a function address (func_addr): it may only be called (call_indirect's last operand), compared, checked for null, renamed with same_as, or carried by its own loop's label and jump"
             ),
             SplitCallOperands { name, .. } => write!(
                 f,
@@ -440,6 +454,93 @@ impl Verifier<'_> {
         self.errors.push(e);
     }
 
+    /// Values that may be function addresses (a `func_addr`'s result, its `same_as`, a
+    /// label value some entry or the jump gives one) are only called, compared, checked
+    /// for null, renamed, and carried by a loop of this trace: they never reach an exit,
+    /// memory, a callee as data or another trace (whose code could not tell them apart).
+    fn check_function_refs(&mut self) {
+        let trace = self.trace;
+        if !trace.ops.iter().any(|o| o.opcode == Opcode::FuncAddr) {
+            return;
+        }
+        let n = trace.values.len();
+        let mut is_fn = vec![false; n];
+        let val = |a: &Operand| match a {
+            Operand::Value(v) if v.index() < n => Some(*v),
+            _ => None,
+        };
+        loop {
+            let mut changed = false;
+            for (i, op) in trace.ops.iter().enumerate() {
+                let mut set = |v: Value, is_fn: &mut Vec<bool>| {
+                    if !is_fn[v.index()] {
+                        is_fn[v.index()] = true;
+                        changed = true;
+                    }
+                };
+                match op.opcode {
+                    Opcode::FuncAddr => {
+                        if let Some(r) = op.result.filter(|r| r.index() < n) {
+                            set(r, &mut is_fn);
+                        }
+                    }
+                    Opcode::SameAs => {
+                        if let (Some(r), Some(a)) = (op.result, op.args.first().and_then(val)) {
+                            if is_fn[a.index()] && r.index() < n {
+                                set(r, &mut is_fn);
+                            }
+                        }
+                    }
+                    Opcode::Jump => {
+                        let target = match op.extra {
+                            Extra::Target(t) => trace.label_with_token(t),
+                            _ => trace.label_index(),
+                        }
+                        .filter(|&l| l < i);
+                        if let Some(l) = target {
+                            for (a, t) in op.args.iter().zip(&trace.ops[l].args) {
+                                if let (Some(a), Some(t)) = (val(a), val(t)) {
+                                    if is_fn[a.index()] {
+                                        set(t, &mut is_fn);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        let has_label = trace.label_index().is_some();
+        for (i, op) in trace.ops.iter().enumerate() {
+            let last = op.args.len().saturating_sub(1);
+            for (k, a) in op.args.iter().enumerate() {
+                let Some(v) = val(a).filter(|v| is_fn[v.index()]) else {
+                    continue;
+                };
+                let allowed = match op.opcode.sig() {
+                    Sig::SameAs | Sig::Label | Sig::RefCompare | Sig::GuardRef => true,
+                    Sig::Jump => has_label,
+                    Sig::Call | Sig::CallSplit => op.opcode.is_indirect_call() && k == last,
+                    _ => false,
+                };
+                if !allowed {
+                    let name = self.name(v);
+                    self.err(VerifyError::FunctionRefEscapes { op: i, name });
+                }
+            }
+            for &v in op.fail_args() {
+                if v.index() < n && is_fn[v.index()] {
+                    let name = self.name(v);
+                    self.err(VerifyError::FunctionRefEscapes { op: i, name });
+                }
+            }
+        }
+    }
+
     fn name(&self, v: Value) -> String {
         value_name(self.trace, v)
     }
@@ -516,12 +617,12 @@ impl Verifier<'_> {
                 self.err(VerifyError::StrayOverflowGuard { op: i });
             }
             let splits_result = |o: &crate::ir::Op| {
-                o.opcode == Opcode::CallSplit
+                o.opcode.sig() == Sig::CallSplit
                     && o.result
                         .is_some_and(|r| trace.values.get(r).is_some_and(|d| d.ty == Type::I32))
                     && o.func()
                         .and_then(|f| trace.funcs.get(f))
-                        .is_some_and(|d| matches!(d.ret, Some(Type::I64 | Type::F64)))
+                        .is_some_and(|d| matches!(d.value_ret(), Some(Type::I64 | Type::F64)))
             };
             if (op.opcode == Opcode::CallHi && !(i > 0 && splits_result(&trace.ops[i - 1])))
                 || (splits_result(op)
@@ -594,6 +695,7 @@ impl Verifier<'_> {
                 }
             }
         }
+        self.check_function_refs();
         // Duplicate exit ids, each reported at its later use. Ids are usually small
         // (0, 1, 2, … by default): a table finds duplicates without sorting.
         let max = exits.iter().map(|e| e.0).max().unwrap_or(0) as usize;
@@ -646,7 +748,7 @@ impl Verifier<'_> {
                 }
                 true
             }
-            (Extra::Call(_), Sig::Call | Sig::CallSplit) => true,
+            (Extra::Call(_), Sig::Call | Sig::CallSplit | Sig::FuncAddr) => true,
             (Extra::Exit { .. }, _) => op.opcode.is_exit(),
             (Extra::Target(_), Sig::Label | Sig::Jump) => true,
             (Extra::Object(_) | Extra::Field { .. }, Sig::Object(_)) => !op.opcode.is_guard(),
@@ -658,6 +760,7 @@ impl Verifier<'_> {
                         | Sig::Store(_)
                         | Sig::Call
                         | Sig::CallSplit
+                        | Sig::FuncAddr
                         | Sig::Object(_)
                         | Sig::Gc(
                             crate::ir::GcOp::Alloc
@@ -788,23 +891,36 @@ impl Verifier<'_> {
             Sig::GuardRef => (smallvec![Want::Ty(Type::Ref)], None),
             Sig::GuardFlag => (smallvec![], None),
             Sig::Finish => (op.args.iter().map(|_| Want::Any).collect(), None),
+            Sig::FuncAddr => {
+                if op.func().and_then(|f| trace.funcs.get(f)).is_none() {
+                    self.err(VerifyError::UnknownFunc { op: i });
+                }
+                (smallvec![], Some(Some(Type::Ref)))
+            }
             Sig::Call => match op.func().and_then(|f| trace.funcs.get(f)) {
                 Some(decl) => {
-                    if decl.params.len() != op.args.len() {
+                    // An indirect call's callee is its last operand, a ref.
+                    let indirect = op.opcode.is_indirect_call() as usize;
+                    if decl.params.len() + indirect != op.args.len() {
+                        // Counted without an indirect call's callee.
                         self.err(VerifyError::CallArity {
                             op: i,
                             name: decl.name.clone(),
                             expected: decl.params.len(),
-                            found: op.args.len(),
+                            found: op.args.len().saturating_sub(indirect),
                         });
                     }
                     let wants = op
                         .args
                         .iter()
                         .enumerate()
-                        .map(|(k, _)| decl.params.get(k).map_or(Want::Any, |&t| Want::Ty(t)))
+                        .map(|(k, _)| match decl.params.get(k) {
+                            Some(&t) => Want::Ty(t.value()),
+                            None if indirect == 1 && k + 1 == op.args.len() => Want::Ty(Type::Ref),
+                            None => Want::Any,
+                        })
                         .collect();
-                    (wants, decl.ret.map(Some))
+                    (wants, decl.value_ret().map(Some))
                 }
                 None => {
                     if matches!(op.extra, Extra::Call(_)) {
@@ -818,22 +934,27 @@ impl Verifier<'_> {
             Sig::CallSplit => match op.func().and_then(|f| trace.funcs.get(f)) {
                 Some(decl) => {
                     let types: SmallVec<[Type; 8]> = op
-                        .args
+                        .call_args()
                         .iter()
                         .map(|&a| trace.operand_type_checked(a).unwrap_or(Type::Ref))
                         .collect();
-                    if crate::ir::split_call_layout(&decl.params, &types).is_none() {
+                    if crate::ir::split_call_layout(&decl.value_params(), &types).is_none() {
                         self.err(VerifyError::SplitCallOperands {
                             op: i,
                             name: decl.name.clone(),
                         });
                     }
                     let own = op.result.and_then(|r| trace.values.get(r)).map(|d| d.ty);
-                    let ret = match (decl.ret, own) {
+                    let ret = match (decl.value_ret(), own) {
                         (Some(Type::I64 | Type::F64), Some(Type::I32)) => Some(Some(Type::I32)),
                         (r, _) => r.map(Some),
                     };
-                    (op.args.iter().map(|_| Want::Any).collect(), ret)
+                    let mut wants: SmallVec<[Want; 4]> =
+                        op.args.iter().map(|_| Want::Any).collect();
+                    if let (true, Some(last)) = (op.opcode.is_indirect_call(), wants.last_mut()) {
+                        *last = Want::Ty(Type::Ref);
+                    }
+                    (wants, ret)
                 }
                 None => {
                     if matches!(op.extra, Extra::Call(_)) {

@@ -338,7 +338,9 @@ fn call_errors() {
     .unwrap_err();
     assert!(matches!(e, InterpError::Extern { decl: 0, .. }), "{e}");
     let mut ext = Externs::new();
-    ext.insert("liar", &[], Some(Type::I32), |_| Some(Scalar::f64(1.0)));
+    ext.insert("liar", &[], Some(jit_core::CType::I32), |_| {
+        Some(Scalar::f64(1.0))
+    });
     let t = parse_verified("extern @liar() -> i32\n[]\ni0 = call(@liar)\nfinish(i0)").unwrap();
     let e = run(&t, &[], &mut Memory::new(), &ext, RunOptions::default()).unwrap_err();
     assert_eq!(

@@ -38,7 +38,7 @@ const ERRORS: &[(&str, &str)] = &[
     ("[p0]\ni1 = load_i32(p0, 0, i9, 0)", "2:22: i9 is not defined before this use"),
     ("[p0, i1]\ni2 = load_i32(p0, 0, i1, 0)", "2:22: expected a constant scale and offset, found a variable"),
     ("[p0]\ni1 = load_i32(p0, 0, 4, 2147483648)", "2:25: 2147483648 does not fit in i32"),
-    ("[i0]\ni1 = call(i0)", "2:6: expected the callee '@name' as call's first argument, found none"),
+    ("[i0]\ni1 = call(i0)", "2:6: expected the function '@name' as call's first argument, found none"),
     ("[i0]\ni1 = int_add(@f, i0)", "2:14: expected an operand, found '@f'"),
     ("[i0]\n@", "2:1: expected a function name after '@', found end of input"),
     ("[i0]\n)", "2:1: expected an operation, 'extern', 'struct', 'array' or the input list '[', found ')'"),

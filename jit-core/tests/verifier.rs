@@ -152,6 +152,18 @@ const TEXT_CASES: &[(&str, &str)] = &[
         "3:1: the operands of call_split do not fit @f's parameters (an i64, or a split f64, takes two i32 operands, low half first)",
     ),
     (
+        "extern @f(i32) -> i32\n[i0]\np1 = func_addr(@f)\nfinish(p1)",
+        "4:1: p1 may be a function address (func_addr): it may only be called (call_indirect's last operand), compared, checked for null, renamed with same_as, or carried by its own loop's label and jump",
+    ),
+    (
+        "extern @f(i32) -> i32\n[i0, p1]\ni2 = call_indirect(@f, p1, i0)\nfinish(i2)",
+        "3:24: argument 0 of call_indirect must be i32, found ref\n3:28: argument 1 of call_indirect must be ref, found i32",
+    ),
+    (
+        "extern @f(i32) -> i32\n[i0]\ni1 = call_indirect(@f, i0)\nfinish(i1)",
+        "3:1: @f takes 1 argument(s), the call passes 0",
+    ),
+    (
         // Every error is reported, not just the first.
         "[i0, f1]\ni2 = int_add(i0, f1)\nf3 = float_neg(i0)\nguard_true(f3) []\njump(i2)",
         "2:18: argument 1 of int_add must be i32 like argument 0, found f64\n\

@@ -10,7 +10,7 @@ use backend_arm::{ArmBackend, FloatAbi, Profile};
 use jit_core::backend::{Backend, CompiledTrace};
 use jit_core::externs::Externs;
 use jit_core::interp::{CallRecord, Outcome, RunOptions};
-use jit_core::ir::{Scalar, Type};
+use jit_core::ir::{CType, Scalar, Type};
 use jit_core::runtime::{RunError, Runner};
 use jit_core::{Memory, Trace};
 use jit_testkit::Target;
@@ -131,9 +131,9 @@ impl ArmTarget {
     }
 }
 
-/// A scalar of type `ty` from its bits.
-fn scalar(ty: Type, bits: u64) -> Scalar {
-    match ty {
+/// A scalar of C type `ty` from its bits.
+fn scalar(ty: CType, bits: u64) -> Scalar {
+    match ty.value() {
         Type::I32 => Scalar::I32(bits as u32 as i32),
         Type::I64 => Scalar::I64(bits as i64),
         Type::F64 => Scalar::F64(bits),
@@ -151,15 +151,16 @@ fn call_args(
 ) -> Result<Vec<Scalar>, String> {
     let (locs, _) = assign(&f.params, float);
     let mut args = Vec::with_capacity(f.params.len());
-    for (&ty, loc) in f.params.iter().zip(&locs) {
+    for (k, (&ty, loc)) in f.params.iter().zip(&locs).enumerate() {
         let bits = match *loc {
             ArgLoc::Core(r) => regs.r[r as usize] as u64,
             ArgLoc::CorePair(lo, hi) => {
                 regs.r[lo as usize] as u64 | (regs.r[hi as usize] as u64) << 32
             }
             ArgLoc::Vfp(d) => regs.d[d as usize],
+            ArgLoc::VfpSingle(s) => regs.d[s as usize / 2] >> (32 * (s % 2)) & 0xffff_ffff,
             ArgLoc::Stack(off) => {
-                let n = if matches!(ty, Type::I64 | Type::F64) {
+                let n = if matches!(ty, CType::I64 | CType::F64) {
                     8
                 } else {
                     4
@@ -172,7 +173,16 @@ fn call_args(
                 u64::from_le_bytes(w)
             }
         };
-        args.push(scalar(ty, bits));
+        // The AAPCS has the caller extend a narrow integer to a word: the callee may count
+        // on it, so a caller that does not is caught here.
+        let x = scalar(ty, bits);
+        if ty.fit(x) != x {
+            return Err(format!(
+                "argument {k} ({ty}) is {:#x}, not extended to a word as the AAPCS requires",
+                bits as u32
+            ));
+        }
+        args.push(x);
     }
     Ok(args)
 }
@@ -215,9 +225,11 @@ pub fn host_calls(
         let float = backend_arm::abi::for_callee(name, float);
         let args = call_args(f, float, regs, stack)?;
         let r = (f.body)(&args);
-        if r.map(|x| x.ty()) != f.ret {
+        if r.map(|x| x.ty()) != f.ret.map(CType::value) {
             return Err(format!("@{name} returned the wrong type"));
         }
+        // A narrow result as the callee extends it (the AAPCS has it do so).
+        let r = r.zip(f.ret).map(|(x, t)| t.fit(x));
         if !jit_core::legalize::is_helper(name) {
             log.borrow_mut().push(CallRecord {
                 name: name.clone(),
@@ -239,6 +251,12 @@ pub fn host_calls(
                     out.r[hi as usize] = (bits >> 32) as u32;
                 }
                 ArgLoc::Vfp(d) => out.d[d as usize] = bits,
+                // s0: the low half of d0; the high half keeps its garbage.
+                ArgLoc::VfpSingle(s) => {
+                    let d = &mut out.d[s as usize / 2];
+                    let shift = 32 * (s % 2);
+                    *d = *d & !(0xffff_ffff << shift) | (bits & 0xffff_ffff) << shift;
+                }
                 ArgLoc::Stack(_) => return Err("results come back in registers".into()),
             }
         }
@@ -406,7 +424,7 @@ impl ArmTarget {
             // passed and what the function is defined to return for them.
             if let Some(f) = externs.get(name) {
                 let args = call_args(f, backend_arm::abi::for_callee(name, float), regs, stack)?;
-                let result = (f.body)(&args);
+                let result = (f.body)(&args).zip(f.ret).map(|(x, t)| t.fit(x));
                 gcc_log.borrow_mut().push(CallRecord {
                     name: name.clone(),
                     args,
@@ -710,17 +728,40 @@ impl Fnv {
     }
 }
 
-/// `abi.c` (functions of 0 to 16 mixed arguments) for ARMv7 and `float`, at 0x2000000.
+/// `abi.c` (functions of 0 to 16 mixed arguments) and the test kit's generated callees
+/// (`jit_testkit::shapes`: narrow integers, floats, up to 40 arguments, ...) for ARMv7 and
+/// `float`, at 0x2000000.
 pub fn build_abi_fixture(float: FloatAbi) -> Result<Vec<u8>, String> {
-    build_fixture("abi.c", float, 0x0200_0000, &[])
+    build_abi_fixture_for(Profile::V7Vfp, float)
 }
 
-/// `abi.c` built for `profile` and `float` at 0x2000000, with its symbols; built once per
-/// process and profile.
+fn build_abi_fixture_for(profile: Profile, float: FloatAbi) -> Result<Vec<u8>, String> {
+    let abi = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../jit-fixtures/c/abi.c");
+    let shapes = generated_source("shapes.c", jit_testkit::shapes::C_SOURCE)?;
+    build_c_for(&[abi, shapes], profile, float, 0x0200_0000, &[])
+}
+
+/// `text` written to a file named `name` where the compiler can read it (the cache
+/// directory, else the temporary one), rewritten only if it differs.
+fn generated_source(name: &str, text: &str) -> Result<std::path::PathBuf, String> {
+    let dir = cache_dir().unwrap_or_else(std::env::temp_dir);
+    let mut key = Fnv::default();
+    key.add(text.as_bytes());
+    let path = dir.join(format!("{:016x}-{name}", key.0));
+    if std::fs::read(&path).ok().as_deref() != Some(text.as_bytes()) {
+        let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
+        std::fs::write(&tmp, text).map_err(|e| format!("{}: {e}", tmp.display()))?;
+        std::fs::rename(&tmp, &path).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(path)
+}
+
+/// [`build_abi_fixture`] for `profile` and `float` at 0x2000000, with its symbols; built
+/// once per process and profile.
 pub fn abi_fixture(profile: Profile, float: FloatAbi) -> Result<&'static Image, String> {
     static CELLS: ImageCells = [const { OnceLock::new() }; 3];
     cached_image(&CELLS, profile, float, || {
-        build_fixture_for("abi.c", profile, float, 0x0200_0000, &[])
+        build_abi_fixture_for(profile, float)
     })
 }
 

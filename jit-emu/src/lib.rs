@@ -359,7 +359,7 @@ pub type TrapHandler = Box<dyn FnMut(u32, &CallRegs, &[u8]) -> Result<TrapAction
 const TCG_BUFFER_BYTES: u32 = 16 << 20;
 
 /// Bytes of stacked arguments a trap handler sees.
-pub const TRAP_STACK_BYTES: usize = 256;
+pub const TRAP_STACK_BYTES: usize = 512;
 
 /// What hooks share with the machine.
 #[derive(Default)]

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use jit_core::backend::CompiledTrace;
 use jit_core::externs::Externs;
 use jit_core::interp::{Outcome, RunOptions};
-use jit_core::ir::{Scalar, Type};
+use jit_core::ir::{CType, Scalar, Type};
 use jit_core::runtime::{fill_frame, read_exit, RunError, Runner};
 use jit_core::Memory;
 use unicorn_engine::unicorn_const::{Arch, HookType, MemType, Mode, Prot};
@@ -26,7 +26,7 @@ use crate::{
 
 /// Where the trap slots of calls out of x86-64 code start (16 bytes each).
 pub const X86_TRAP_BASE: u64 = 0x0e00_0000;
-const TRAP_SLOTS: u64 = 256;
+const TRAP_SLOTS: u64 = 4096;
 const PAGE: u64 = 4096;
 
 /// What the trap handler gets: the slot, rdi..r9, xmm0..xmm7 (low halves), and the stacked
@@ -139,18 +139,39 @@ pub fn host_calls(names: Vec<String>, externs: Externs) -> X86HostCall {
                     .get(at as usize / 8)
                     .ok_or("stacked arguments past the trap's view")?,
             };
-            args.push(match t {
+            let x = match t.value() {
                 Type::I32 => Scalar::I32(bits as u32 as i32),
                 Type::I64 => Scalar::I64(bits as i64),
                 Type::F64 => Scalar::F64(bits),
                 Type::Ref => Scalar::Ref(bits),
-            });
+            };
+            // System V leaves a narrow argument's upper bits undefined, but callers extend
+            // it to 32 bits by convention (clang's callees count on it) and tracejit
+            // promises to: a caller that does not is caught here.
+            if t.fit(x) != x {
+                return Err(format!(
+                    "@{name}: argument {} ({t}) is {:#x}, not extended to 32 bits",
+                    args.len(),
+                    bits as u32
+                ));
+            }
+            args.push(x);
         }
         let r = (f.body)(&args);
-        Ok(match r {
-            Some(Scalar::F64(b)) => (0, b),
-            Some(x) => (x.bits() as u64, 0),
-            None => (0, 0),
+        // What System V leaves undefined is garbage here: the upper 32 bits of a 32-bit or
+        // narrower result in rax (and the bits above a narrow one's width), the upper lanes
+        // of a float's xmm0. Code that relies on any of it shows up at once.
+        const GARBAGE: u64 = 0xdead_beef_5a5a_5a5a;
+        Ok(match (r, f.ret) {
+            (Some(Scalar::F64(b)), _) => (GARBAGE, b),
+            (Some(x), Some(CType::F32)) => (GARBAGE, GARBAGE << 32 | x.bits() as u32 as u64),
+            (Some(x), Some(t)) if t.value() == Type::I32 => {
+                let keep = t.narrow().map_or(32, |(bits, _)| bits);
+                let mask = (1u64 << keep) - 1;
+                (GARBAGE & !mask | x.bits() as u64 & mask, GARBAGE)
+            }
+            (Some(x), _) => (x.bits() as u64, GARBAGE),
+            (None, _) => (GARBAGE, GARBAGE),
         })
     })
 }
@@ -429,7 +450,9 @@ fn trap(uc: &mut Unicorn<'_, Data>, intno: u32) {
             ),
         );
     }
-    let avail = (STACK_BASE + STACK_SIZE).saturating_sub(sp + 8).min(256) as usize;
+    let avail = (STACK_BASE + STACK_SIZE)
+        .saturating_sub(sp + 8)
+        .min(crate::TRAP_STACK_BYTES as u64) as usize;
     let raw = uc.mem_read_as_vec(sp + 8, avail).unwrap_or_default();
     let stack: Vec<u64> = raw
         .chunks(8)

@@ -39,7 +39,7 @@ fn check_abi(abi: FloatAbi) -> usize {
             .params
             .iter()
             .enumerate()
-            .map(|(k, &t)| value(t, k))
+            .map(|(k, &t)| value(t.value(), k))
             .collect();
         let (locs, stack_bytes) = assign(&f.params, abi);
         let mut regs = CallRegs::default();
@@ -53,6 +53,11 @@ fn check_abi(abi: FloatAbi) -> usize {
                     regs.r[hi as usize] = (bits >> 32) as u32;
                 }
                 ArgLoc::Vfp(d) => regs.d[d as usize] = bits,
+                ArgLoc::VfpSingle(s) => {
+                    let d = &mut regs.d[s as usize / 2];
+                    let shift = 32 * (s % 2);
+                    *d = *d & !(0xffff_ffff << shift) | (bits & 0xffff_ffff) << shift;
+                }
                 ArgLoc::Stack(off) => {
                     let n = if matches!(x.ty(), Type::I64 | Type::F64) {
                         8
@@ -73,9 +78,10 @@ fn check_abi(abi: FloatAbi) -> usize {
                 out.r[lo as usize] as u64 | (out.r[hi as usize] as u64) << 32
             }
             ArgLoc::Vfp(d) => out.d[d as usize],
+            ArgLoc::VfpSingle(s) => out.d[s as usize / 2] >> (32 * (s % 2)) & 0xffff_ffff,
             ArgLoc::Stack(_) => unreachable!("results come back in registers"),
         };
-        let got = match ret {
+        let got = match ret.value() {
             Type::I32 => Scalar::I32(bits as u32 as i32),
             Type::I64 => Scalar::I64(bits as i64),
             _ => Scalar::F64(bits),

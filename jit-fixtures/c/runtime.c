@@ -34,6 +34,58 @@ i64 tracejit_d2l(double x) {
     return (i64)x;
 }
 
+/* f64 to the bits of the nearest f32 and back (cast_f64_to_f32, cast_f32_to_f64; docs/ir.md
+ * §4), in integer arithmetic: round to nearest even with subnormals in full; a NaN keeps its
+ * sign and its payload's top bits and is made quiet, as SSE and VFP do (libgcc's
+ * __aeabi_d2f returns one fixed NaN instead). */
+int tracejit_d2f(double x) {
+    u64 ix;
+    __builtin_memcpy(&ix, &x, 8);
+    unsigned sign = (unsigned)(ix >> 63) << 31;
+    int exp = (int)((ix >> 52) & 0x7ff);
+    u64 frac = ix & ((1ull << 52) - 1);
+    if (exp == 0x7ff)
+        return (int)(frac == 0 ? sign | 0x7f800000u
+                               : sign | 0x7fc00000u | ((unsigned)(frac >> 29) & 0x003fffffu));
+    if (exp == 0 && frac == 0) return (int)sign;
+    u64 m = exp == 0 ? frac : frac | (1ull << 52);
+    int e = exp == 0 ? -1074 : exp - 1075;
+    int lz = __builtin_clzll(m) - 11;
+    m <<= lz;
+    e -= lz;
+    int lead = e + 52;
+    int keep = lead >= -126 ? 24 : 24 - (-126 - lead);
+    if (keep <= 0)
+        return (int)(keep == 0 && m > (1ull << 52) ? sign | 1u : sign);
+    unsigned drop = 53 - (unsigned)keep;
+    u64 q = m >> drop, rest = m & ((1ull << drop) - 1), half = 1ull << (drop - 1);
+    if (rest > half || (rest == half && (q & 1))) q++;
+    if (lead >= -126) {
+        if (q == (1ull << 24)) { q >>= 1; lead++; }
+        if (lead > 127) return (int)(sign | 0x7f800000u);
+        return (int)(sign | ((unsigned)(lead + 127) << 23) | ((unsigned)q & 0x007fffffu));
+    }
+    return (int)(sign | (unsigned)q);
+}
+
+double tracejit_f2d(int bits) {
+    unsigned b = (unsigned)bits;
+    u64 sign = (u64)(b >> 31) << 63, frac = b & 0x007fffffu, out;
+    unsigned exp = (b >> 23) & 0xff;
+    if (exp == 0xff)
+        out = frac == 0 ? sign | 0x7ff0000000000000ull : sign | 0x7ff8000000000000ull | (frac << 29);
+    else if (exp == 0 && frac == 0)
+        out = sign;
+    else if (exp == 0) {
+        u64 p = 63 - (u64)__builtin_clzll(frac);
+        out = sign | ((p + 1023 - 149) << 52) | ((frac << (52 - p)) & ((1ull << 52) - 1));
+    } else
+        out = sign | ((u64)(exp - 127 + 1023) << 52) | (frac << 29);
+    double x;
+    __builtin_memcpy(&x, &out, 8);
+    return x;
+}
+
 /* Any NaN as the canonical quiet NaN 0x7ff8000000000000: what the IR's arithmetic makes
  * (docs/ir.md §5), where libgcc's routines and VFP keep an operand's payload. */
 static double canon(double x) {

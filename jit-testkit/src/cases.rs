@@ -45,6 +45,7 @@ pub fn all_cases() -> Vec<Case> {
     v.extend(guards());
     v.extend(pressure());
     v.extend(calls());
+    v.extend(call_shapes());
     v.extend(loops());
     v.extend(budget());
     v.extend(wide());
@@ -458,10 +459,159 @@ pub fn calls() -> Vec<Case> {
         "calls without results",
         format!("extern @cv16({})\nextern @cv5({})\n# args:\n[]\ncall(@cv16, {})\ncall(@cv5, {})\nfinish()\n", pat.join(", "), pat[..5].join(", "), consts.join(", "), consts[..5].join(", ")),
     ));
+    // Callees that leave garbage where System V leaves results undefined (natively: above
+    // the result in rax or xmm0), with arguments whose upper bits the caller must clear; the
+    // results then go through operations that read all 32 (or 64) bits.
+    let mut s = String::new();
+    let mut body = String::new();
+    let mut fin = Vec::new();
+    for (k, t) in ["i8", "u8", "i16", "u16", "i32", "u32", "f32"]
+        .iter()
+        .enumerate()
+    {
+        let _ = writeln!(s, "extern @garbage_{t}({t}, {t}) -> {t}");
+        let r = 10 + 4 * k;
+        let _ = writeln!(body, "i{r} = call(@garbage_{t}, i0, i1)");
+        let _ = writeln!(body, "i{} = call(@garbage_{t}, 0x1234ff80, -129)", r + 1);
+        let _ = writeln!(body, "l{} = cast_i32_to_i64(i{r})", r + 2);
+        let _ = writeln!(body, "l{} = cast_u32_to_i64(i{})", r + 3, r + 1);
+        fin.extend([
+            format!("i{r}"),
+            format!("i{}", r + 1),
+            format!("l{}", r + 2),
+            format!("l{}", r + 3),
+        ]);
+    }
+    let _ = write!(
+        s,
+        "# args: 0x7f3a9cf1, -0x12345\n[i0, i1]\n{body}finish({}, i0, i1)\n",
+        fin.join(", ")
+    );
+    out.push(Case::new(
+        "callees leaving garbage above narrow and float results",
+        s,
+    ));
     out.push(Case::new(
         "a call whose argument is also its neighbour",
         "extern @ci2(i32, i32) -> i64\nextern @ci3(i32, i32, i32) -> i64\n# args: 5, 9\n[i0, i1]\nl2 = call(@ci2, i1, i0)\nl3 = call(@ci3, i0, i0, i1)\nl4 = int_add(l2, l3)\nfinish(l4, i0, i1)\n",
     ));
+    out
+}
+
+/// An argument value of C type `t` for the generated callees (argument `k` of call `n`):
+/// narrow integers with garbage above their width (the callee must see them cut and
+/// extended), floats' bits including subnormals, infinities and NaNs with payloads.
+fn shape_value(t: crate::shapes::catalogue::Ty, n: usize, k: usize) -> (String, String) {
+    use crate::shapes::catalogue::Ty;
+    let x = (n as u64 * 31 + k as u64 * 7 + 3).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    match t {
+        Ty::I64 => {
+            let v = x as i64;
+            (format!("{v}"), format!("{v}L"))
+        }
+        Ty::F64 => {
+            let v = format!("{}.{}", (x >> 40) as i64 - 8_000_000, x % 1000);
+            let c = match k % 5 {
+                0 => "f64bits(0x7ff4000000000001)".to_string(),
+                1 => "-0.0".to_string(),
+                2 => "1e-310".to_string(),
+                _ => v.clone(),
+            };
+            (v, c)
+        }
+        Ty::F32 => {
+            const SPECIAL: [u32; 8] = [
+                0x3fc0_0000,
+                0x8000_0001,
+                0x7fc0_0123,
+                0xff80_0000,
+                0x0080_0000,
+                0x7f7f_ffff,
+                0xbf80_0000,
+                0x0000_0000,
+            ];
+            let v = if (n + k).is_multiple_of(3) {
+                x as u32
+            } else {
+                SPECIAL[(n + k) % SPECIAL.len()]
+            };
+            let w = SPECIAL[(n + 2 * k + 1) % SPECIAL.len()];
+            ((v as i32).to_string(), (w as i32).to_string())
+        }
+        _ => {
+            let v = (x >> 16) as u32 as i32;
+            let w = (x >> 29) as u32 as i32 ^ 0x8080;
+            (v.to_string(), w.to_string())
+        }
+    }
+}
+
+/// The generated callees (`shapes`), four to a trace: each called with its arguments from
+/// the inputs, then with constants, its results finished (a `void` one's through
+/// `@shape_sink`), the inputs after it too: narrow integers, floats, up to 40 arguments, all
+/// 256 interleavings of eight, no result, i64 in every position, and a seeded set.
+pub fn call_shapes() -> Vec<Case> {
+    use crate::shapes::catalogue::Ty;
+    let shapes = crate::shapes::all();
+    let mut out = Vec::new();
+    for (g, group) in shapes.chunks(4).enumerate() {
+        let mut decls = format!("extern @{}() -> i64\n", crate::shapes::SINK);
+        let (mut inputs, mut args, mut body, mut results) =
+            (Vec::new(), Vec::new(), String::new(), Vec::new());
+        let mut n = 0usize;
+        let letter = |t: Ty| match t {
+            Ty::I64 => 'l',
+            Ty::F64 => 'f',
+            _ => 'i',
+        };
+        for (j, sh) in group.iter().enumerate() {
+            let params: Vec<&str> = sh.params.iter().map(|t| t.name()).collect();
+            let _ = write!(decls, "extern @{}({})", sh.name, params.join(", "));
+            if let Some(r) = sh.ret {
+                let _ = write!(decls, " -> {}", r.name());
+            }
+            decls.push('\n');
+            let mut from_inputs = Vec::new();
+            let mut consts = Vec::new();
+            for (k, &t) in sh.params.iter().enumerate() {
+                let (v, c) = shape_value(t, g * 4 + j, k);
+                let name = format!("{}{}", letter(t), inputs.len());
+                inputs.push(name.clone());
+                args.push(v);
+                from_inputs.push(name);
+                consts.push(c);
+            }
+            for operands in [from_inputs, consts] {
+                let call = if operands.is_empty() {
+                    format!("call(@{})", sh.name)
+                } else {
+                    format!("call(@{}, {})", sh.name, operands.join(", "))
+                };
+                match sh.ret {
+                    Some(t) => {
+                        let r = format!("{}{}", letter(t), 1000 + n);
+                        let _ = writeln!(body, "{r} = {call}");
+                        results.push(r);
+                    }
+                    None => {
+                        let r = format!("l{}", 1000 + n);
+                        let _ = writeln!(body, "{call}\n{r} = call(@{})", crate::shapes::SINK);
+                        results.push(r);
+                    }
+                }
+                n += 1;
+            }
+        }
+        results.extend(inputs.iter().take(8).cloned());
+        let src = format!(
+            "{decls}# args: {}\n[{}]\n{body}finish({})\n",
+            args.join(", "),
+            inputs.join(", "),
+            results.join(", ")
+        );
+        let names: Vec<&str> = group.iter().map(|s| s.name.as_str()).collect();
+        out.push(Case::new(format!("call shapes {}", names.join(" ")), src));
+    }
     out
 }
 

@@ -2,7 +2,7 @@
 //! matter, loops, guards that pass and fail, calls and in-bounds memory accesses.
 
 use jit_core::builder::TraceBuilder;
-use jit_core::ir::{Extra, FuncRef, MemType, Opcode, Operand, Scalar, Sig, Type, Value};
+use jit_core::ir::{CType, Extra, FuncRef, MemType, Opcode, Operand, Scalar, Sig, Type, Value};
 use jit_core::objects::{type_id, Field, FieldType, ObjectDecl, ObjectKind};
 use jit_core::Trace;
 
@@ -113,22 +113,40 @@ pub fn constant(c: &mut Choices, ty: Type) -> Scalar {
 }
 
 /// A function a generated trace may call: name, parameters, result.
-type Callable = (String, Vec<Type>, Option<Type>);
+type Callable = (String, Vec<CType>, Option<CType>);
 
 /// Functions a generated trace may call.
 /// Built once: the extern table is large.
 fn callable() -> &'static [Callable] {
     static CALLABLE: std::sync::OnceLock<Vec<Callable>> = std::sync::OnceLock::new();
     CALLABLE.get_or_init(|| {
-        crate::externs()
+        let mut all = crate::externs()
             .iter()
             // Helpers are legalization's, but `@tracejit_invalidate` is a trace's own: calls
             // to it invalidate the running code mid-run.
             .filter(|(name, _)| {
                 !jit_core::legalize::is_helper(name) || *name == jit_core::interp::INVALIDATE
             })
+            // `@shape_sink` returns what the last `void` callee computed: state that
+            // outlives a run, which only the suite's cases (reading it right after such a
+            // call) may use.
+            .filter(|(name, _)| *name != crate::shapes::SINK)
             .map(|(name, f)| (name.to_string(), f.params.clone(), f.ret))
-            .collect()
+            .collect::<Vec<_>>();
+        // The generated callees (hundreds, some of 40 arguments) last: `pick_callable`
+        // draws them one call in four, so they leave room for the rest of a trace.
+        let is_shape = |name: &str| crate::shapes::all().iter().any(|s| s.name == name);
+        all.sort_by_key(|(name, _, _)| is_shape(name));
+        all
+    })
+}
+
+/// How many of [`callable`]'s functions come before the generated callees.
+fn plain_callables() -> usize {
+    static N: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *N.get_or_init(|| {
+        let shapes = crate::shapes::all().len();
+        callable().len() - shapes
     })
 }
 
@@ -377,6 +395,19 @@ impl Gen<'_, '_> {
         }
     }
 
+    /// The trace's declaration of callable `k`, made on first use.
+    fn declared_func(&mut self, funcs: &[Callable], k: usize) -> FuncRef {
+        match self.declared.iter().find(|(d, _)| *d == k) {
+            Some(&(_, f)) => f,
+            None => {
+                let (name, params, ret) = &funcs[k];
+                let f = self.b.declare(name, params, *ret);
+                self.declared.push((k, f));
+                f
+            }
+        }
+    }
+
     fn op(&mut self, funcs: &[Callable]) {
         if !self.decls.is_empty() && self.c.chance(40) {
             return self.object_op();
@@ -393,6 +424,8 @@ impl Gen<'_, '_> {
                         | Sig::CarryIn
                         | Sig::CallSplit
                         | Sig::CallHi
+                        // Function addresses are made for the indirect calls using them.
+                        | Sig::FuncAddr
                         // Object operations are `object_op`'s.
                         | Sig::Object(_)
                         | Sig::Gc(_)
@@ -433,7 +466,9 @@ impl Gen<'_, '_> {
                 self.add(lo);
                 self.add(hi);
             }
-            Sig::CarryIn | Sig::CallSplit | Sig::CallHi => unreachable!("filtered out"),
+            Sig::CarryIn | Sig::CallSplit | Sig::CallHi | Sig::FuncAddr => {
+                unreachable!("filtered out")
+            }
             Sig::IntUnary | Sig::IntTest => {
                 let a = self.operand(int);
                 let v = self.b.unary(op, a);
@@ -495,18 +530,30 @@ impl Gen<'_, '_> {
                 }
             }
             Sig::Call => {
-                let k = self.c.below(funcs.len());
-                let (name, params, ret) = &funcs[k];
-                let f = match self.declared.iter().find(|(d, _)| *d == k) {
-                    Some(&(_, f)) => f,
-                    None => {
-                        let f = self.b.declare(name, params, *ret);
-                        self.declared.push((k, f));
-                        f
-                    }
+                let plain = plain_callables().min(funcs.len());
+                let k = if plain > 0 && (plain == funcs.len() || self.c.chance(75)) {
+                    self.c.below(plain)
+                } else {
+                    plain + self.c.below(funcs.len() - plain)
                 };
-                let args: Vec<Operand> = params.iter().map(|&t| self.operand(t)).collect();
-                if let Some(v) = self.b.call(f, &args) {
+                let (_, params, ret) = &funcs[k];
+                let f = self.declared_func(funcs, k);
+                let args: Vec<Operand> = params.iter().map(|&t| self.operand(t.value())).collect();
+                let v = if op.is_indirect_call() {
+                    // Through the address of a function of the same signature (often
+                    // another one), made just before: a function address is never an
+                    // ordinary operand (the verifier keeps it from escaping).
+                    let like: Vec<usize> = (0..funcs.len())
+                        .filter(|&j| funcs[j].1 == *params && funcs[j].2 == *ret)
+                        .collect();
+                    let j = like[self.c.below(like.len())];
+                    let target = self.declared_func(funcs, j);
+                    let p = self.b.func_addr(target);
+                    self.b.call_indirect(f, &args, p)
+                } else {
+                    self.b.call(f, &args)
+                };
+                if let Some(v) = v {
                     self.add(v);
                 }
             }

@@ -16,7 +16,9 @@
 
 pub mod callees;
 pub mod cases;
+pub mod garbage;
 pub mod gen;
+pub mod shapes;
 pub mod shrink;
 pub mod stack;
 pub mod tree;
@@ -89,6 +91,8 @@ impl Target for NativeTarget {
 pub fn externs() -> Externs {
     let mut t = Externs::standard();
     callees::register(&mut t);
+    shapes::register(&mut t);
+    garbage::register(&mut t);
     stack::register(&mut t);
     t.extend(&jit_core::legalize::helpers());
     t

@@ -6,7 +6,7 @@
 //! (AAPCS: 8 bytes; System V: 16), and the host body returns 0. Any trace can call it, so
 //! the fuzzer checks stack alignment at random calls in roots, loops and bridges.
 
-use jit_core::ir::{Scalar, Type};
+use jit_core::ir::Scalar;
 use jit_core::Externs;
 
 /// Logs the native call and returns its result.
@@ -65,7 +65,7 @@ pub fn register(t: &mut Externs) {
     t.insert_native(
         "sp_misalignment",
         &[],
-        Some(Type::I32),
+        Some(jit_core::CType::I32),
         |_| Some(Scalar::I32(0)),
         imp::address(),
     );

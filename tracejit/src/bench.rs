@@ -12,7 +12,7 @@ use backend_arm::abi::{assign, result, ArgLoc};
 use backend_arm::FloatAbi;
 use jit_core::compile::{compile, CompileOptions};
 use jit_core::interp::{run, Outcome, RunOptions};
-use jit_core::ir::{Opcode, Scalar, Type};
+use jit_core::ir::{CType, Opcode, Scalar, Type};
 use jit_core::runtime::Runner;
 use jit_core::text::{default_args, parse_args, parse_verified, resolve_args};
 use jit_core::{Externs, Memory, Trace};
@@ -135,8 +135,8 @@ pub fn externs() -> Externs {
     let mut e = jit_testkit::externs();
     e.insert_native(
         "bench_mix",
-        &[Type::I32, Type::I32],
-        Some(Type::I32),
+        &[CType::I32, CType::I32],
+        Some(CType::I32),
         |a| {
             let (x, y) = (a[0].bits() as u32, a[1].bits() as u32);
             let v = x ^ y.wrapping_mul(0x9e37_79b9);
@@ -479,6 +479,7 @@ fn run_gcc_arm(p: &Prepared, t: &ArmTarget, elf: &[u8]) -> Result<(Option<Scalar
             t => t,
         })
         .collect();
+    let params: Vec<CType> = params.into_iter().map(CType::of).collect();
     let (locs, _) = assign(&params, float);
     let mut regs = CallRegs::default();
     let mut stack = vec![0u8; 64];
@@ -491,6 +492,7 @@ fn run_gcc_arm(p: &Prepared, t: &ArmTarget, elf: &[u8]) -> Result<(Option<Scalar
                 regs.r[hi as usize] = (bits >> 32) as u32;
             }
             ArgLoc::Vfp(d) => regs.d[d as usize] = bits,
+            ArgLoc::VfpSingle(_) => return Err("kernels take no floats".into()),
             ArgLoc::Stack(off) => {
                 let n = if matches!(x.ty(), Type::I64 | Type::F64) {
                     8
@@ -505,12 +507,13 @@ fn run_gcc_arm(p: &Prepared, t: &ArmTarget, elf: &[u8]) -> Result<(Option<Scalar
     let out = m.call_at(addr, &regs, &stack, 1 << 40).map_err(s)?;
     let ty = result_of(&p.want).map(|r| r.ty());
     let value = ty.map(|ty| {
-        let bits = match result(ty, float) {
+        let bits = match result(CType::of(ty), float) {
             ArgLoc::Core(r) => out.r[r as usize] as u64,
             ArgLoc::CorePair(lo, hi) => {
                 out.r[lo as usize] as u64 | (out.r[hi as usize] as u64) << 32
             }
             ArgLoc::Vfp(d) => out.d[d as usize],
+            ArgLoc::VfpSingle(s) => out.d[s as usize / 2] >> (32 * (s % 2)) & 0xffff_ffff,
             ArgLoc::Stack(_) => 0,
         };
         match ty {

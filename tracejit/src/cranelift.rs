@@ -157,6 +157,14 @@ pub fn translate(
             CastI32ToI64 => Some(b.ins().sextend(types::I64, a[0])),
             CastU32ToI64 => Some(b.ins().uextend(types::I64, a[0])),
             CastI64ToI32 => Some(b.ins().ireduce(types::I32, a[0])),
+            CastF64ToF32 => {
+                let single = b.ins().fdemote(types::F32, a[0]);
+                Some(b.ins().bitcast(types::I32, MemFlagsData::new(), single))
+            }
+            CastF32ToF64 => {
+                let single = b.ins().bitcast(types::F32, MemFlagsData::new(), a[0]);
+                Some(b.ins().fpromote(types::F64, single))
+            }
             SameAs => Some(a[0]),
             _ if matches!(op.opcode.sig(), Sig::Load(_) | Sig::Store(_)) => {
                 let m = op.mem().expect("a memory op has addressing");
@@ -195,12 +203,19 @@ pub fn translate(
                     .get(&decl.name)
                     .and_then(|f| f.native)
                     .ok_or_else(|| format!("no native @{}", decl.name))?;
+                let plain = |c: &jit_core::CType| *c == jit_core::CType::of(c.value());
+                if !decl.params.iter().chain(decl.ret.iter()).all(plain) {
+                    return Err(format!(
+                        "@{}: calls with narrow or float C types are not translated",
+                        decl.name
+                    ));
+                }
                 let mut csig = Signature::new(CallConv::SystemV);
                 for &p in &decl.params {
-                    csig.params.push(AbiParam::new(clif_type(p)));
+                    csig.params.push(AbiParam::new(clif_type(p.value())));
                 }
                 if let Some(r) = decl.ret {
-                    csig.returns.push(AbiParam::new(clif_type(r)));
+                    csig.returns.push(AbiParam::new(clif_type(r.value())));
                 }
                 let sref = b.import_signature(csig);
                 let callee = b.ins().iconst(types::I64, addr as i64);

@@ -138,7 +138,21 @@ fn arm_case(c: &mut Choices) -> (u32, Insn) {
     let cc = CONDS[cond].0;
     // r0–r14: pc as an operand turns most forms into other instructions (adr, branches).
     let reg = |c: &mut Choices| c.below(15) as u8;
-    match c.below(24) {
+    match c.below(25) {
+        24 => {
+            let (bits, signed) = ([8u32, 16][c.below(2)], c.chance(50));
+            let (rd, rm) = (reg(c), reg(c));
+            let base = match (bits, signed) {
+                (8, true) => "sxtb",
+                (8, false) => "uxtb",
+                (16, true) => "sxth",
+                _ => "uxth",
+            };
+            (
+                a32::extend(cc, bits, signed, rd, rm),
+                insn(mnemonic(base, false, cond), &[core(rd), core(rm)]),
+            )
+        }
         0 => {
             let (op, name) = DPS[c.below(16)];
             let s = c.chance(50);
@@ -454,7 +468,22 @@ fn arm_case(c: &mut Choices) -> (u32, Insn) {
         }
         _ => {
             let (dd, sm) = (c.below(16) as u8, c.below(32) as u8);
-            if c.chance(50) {
+            if c.chance(34) {
+                let single = c.chance(50);
+                if single {
+                    let name = format!("{}.f32.f64", mnemonic("vcvt", false, cond));
+                    (
+                        a32::vcvt_f32_f64(cc, sm, dd),
+                        insn(name, &[sreg(sm), dreg(dd)]),
+                    )
+                } else {
+                    let name = format!("{}.f64.f32", mnemonic("vcvt", false, cond));
+                    (
+                        a32::vcvt_f64_f32(cc, dd, sm),
+                        insn(name, &[dreg(dd), sreg(sm)]),
+                    )
+                }
+            } else if c.chance(50) {
                 let name = format!("{}.f64.s32", mnemonic("vcvt", false, cond));
                 (
                     a32::vcvt_f64_s32(cc, dd, sm),
@@ -637,7 +666,7 @@ fn x86_case(c: &mut Choices) -> (Vec<u8>, Vec<Insn>) {
             (x64::Rm::Reg(x), if as_xmm { xmm(x) } else { gpr(x, size) })
         }
     };
-    let want: Vec<Insn> = match c.below(32) {
+    let want: Vec<Insn> = match c.below(36) {
         0 => {
             let (op, name) = ALUS[c.below(8)];
             let (d, s) = (r(c), r(c));
@@ -916,6 +945,36 @@ fn x86_case(c: &mut Choices) -> (Vec<u8>, Vec<Insn>) {
             let (m, imm) = (random_mem(c), c.u32() as u8);
             e.test_mi8(m, imm);
             vec![insn("test", &[x_mem(&m, 1), x_imm(imm as i8 as i64, 8)])]
+        }
+        31 => {
+            let (size, signed) = ([8u8, 16][c.below(2)], c.chance(50));
+            let (d, s) = (r(c), r(c));
+            e.extend_rr(size, signed, d, s);
+            let name = if signed { "movsx" } else { "movzx" };
+            vec![insn(name, &[gpr(d, 32), gpr(s, size)])]
+        }
+        32 => {
+            let x = c.below(16) as u8;
+            let (src, text) = rm_of(c, 32, false);
+            e.movd_to_xmm(x, src);
+            vec![insn("movd", &[xmm(x), text])]
+        }
+        33 => {
+            let (g, x) = (r(c), c.below(16) as u8);
+            e.movd_from_xmm(g, x);
+            vec![insn("movd", &[gpr(g, 32), xmm(x)])]
+        }
+        34 => {
+            let x = c.below(16) as u8;
+            if c.chance(50) {
+                let (src, text) = rm_of(c, 64, true);
+                e.cvtsd2ss(x, src);
+                vec![insn("cvtsd2ss", &[xmm(x), text])]
+            } else {
+                let (src, text) = rm_of(c, 32, true);
+                e.cvtss2sd(x, src);
+                vec![insn("cvtss2sd", &[xmm(x), text])]
+            }
         }
         _ => {
             let x = c.below(16) as u8;

@@ -132,15 +132,24 @@ fn the_driver_records_what_attached_code_needs_on_every_target() {
                 }
                 None => assert!(code.labels.is_empty() && code.budget_word.is_none(), "{at}"),
             }
-            // One relocation per call site (the GC primitives' slow paths call the collector);
-            // relinking to the same addresses is the identity.
-            let sites = t
+            // One relocation per call site and `func_addr` (the GC primitives' slow paths
+            // call the collector), and per function an indirect call checks its callee
+            // against; relinking to the same addresses is the identity.
+            let sites: usize = t
                 .ops
                 .iter()
-                .filter(|o| {
-                    o.func().is_some() || matches!(o.opcode, Opcode::GcAlloc | Opcode::GcWb)
+                .map(|o| match o.func() {
+                    Some(f) if o.opcode.is_indirect_call() => {
+                        let sig = &t.funcs[f];
+                        t.funcs
+                            .values()
+                            .filter(|d| d.params == sig.params && d.ret == sig.ret)
+                            .count()
+                    }
+                    Some(_) => 1,
+                    None => matches!(o.opcode, Opcode::GcAlloc | Opcode::GcWb) as usize,
                 })
-                .count();
+                .sum();
             assert_eq!(code.relocs.len(), sites, "{at}");
             let mut bytes = code.code.clone();
             for r in &code.relocs {

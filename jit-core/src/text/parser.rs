@@ -7,8 +7,8 @@ use smallvec::SmallVec;
 use super::lexer::{lex, Tok};
 use super::{ParseError, ParseErrorKind as K, Pos};
 use crate::ir::{
-    ExitId, Extra, FuncDecl, FuncRef, MemArg, Op, Opcode, Operand, Scalar, Sig, Trace, Type, Value,
-    ValueData, ValueDef,
+    CType, ExitId, Extra, FuncDecl, FuncRef, MemArg, Op, Opcode, Operand, Scalar, Sig, Trace, Type,
+    Value, ValueData, ValueDef,
 };
 
 /// Parses a trace. The result is not verified: see [`super::parse_verified`].
@@ -232,7 +232,7 @@ impl Parser {
         let mut params = Vec::new();
         if !self.eat(&Tok::RParen) {
             loop {
-                params.push(self.type_name()?);
+                params.push(self.c_type_name()?);
                 if self.eat(&Tok::RParen) {
                     break;
                 }
@@ -240,7 +240,7 @@ impl Parser {
             }
         }
         let ret = if self.eat(&Tok::Arrow) {
-            Some(self.type_name()?)
+            Some(self.c_type_name()?)
         } else {
             None
         };
@@ -311,14 +311,16 @@ impl Parser {
         }
     }
 
-    fn type_name(&mut self) -> Result<Type, ParseError> {
+    /// A C type of an `extern` declaration: an IR type, or `i8`, `u8`, `i16`, `u16`,
+    /// `u32`, `f32`.
+    fn c_type_name(&mut self) -> Result<CType, ParseError> {
         let pos = self.pos();
         match self.peek().clone() {
             Tok::Ident(s) => {
                 self.bump();
-                Type::from_name(&s).ok_or_else(|| ParseError::new(pos, K::UnknownType(s)))
+                CType::from_name(&s).ok_or_else(|| ParseError::new(pos, K::UnknownType(s)))
             }
-            _ => self.expected("a type (i32, i64, f64 or ref)"),
+            _ => self.expected("a type (i8, u8, i16, u16, i32, u32, i64, f32, f64 or ref)"),
         }
     }
 
@@ -393,7 +395,8 @@ impl Parser {
             loop {
                 if let Tok::Func(name) = self.peek().clone() {
                     let pos = self.pos();
-                    if !opcode.is_call() || func.is_some() || !raws.is_empty() {
+                    let names_function = opcode.is_call() || opcode == Opcode::FuncAddr;
+                    if !names_function || func.is_some() || !raws.is_empty() {
                         return self.expected("an operand");
                     }
                     self.bump();
@@ -434,11 +437,11 @@ impl Parser {
                 },
             );
         }
-        if opcode.is_call() && func.is_none() {
+        if (opcode.is_call() || opcode == Opcode::FuncAddr) && func.is_none() {
             return err(
                 op_pos,
                 K::Expected {
-                    expected: "the callee '@name' as call's first argument".into(),
+                    expected: format!("the function '@name' as {op_name}'s first argument"),
                     found: "none".into(),
                 },
             );
@@ -780,7 +783,7 @@ impl Parser {
                     .unwrap_or(lit.own_type()),
                 Sig::GuardCond => Type::I32,
                 Sig::Call => func
-                    .and_then(|f| trace.funcs[f].params.get(k).copied())
+                    .and_then(|f| trace.funcs[f].params.get(k).map(|c| c.value()))
                     .unwrap_or(lit.own_type()),
                 Sig::Jump => label_types.get(k).copied().unwrap_or(lit.own_type()),
                 Sig::Object(_) => object_types
@@ -792,6 +795,7 @@ impl Parser {
                 | Sig::GuardFlag
                 | Sig::CallSplit
                 | Sig::CallHi
+                | Sig::FuncAddr
                 | Sig::Gc(_) => lit.own_type(),
             };
             out.push(Operand::Const(literal(lit, want, pos)?));
