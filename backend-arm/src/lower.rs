@@ -186,7 +186,8 @@ const VLDR_LIT: u8 = 2;
 /// (an `ldr` literal reaches 4095 bytes past pc + 8; an op emits far less than the rest).
 const ISLAND_DISTANCE: u32 = 3000;
 /// The same for `vldr` literals, which reach 1020 bytes: what follows the last check (one
-/// op, or one exit stub and the common exit with the epilogue) stays under the rest.
+/// op, or one exit stub and the common exit with the epilogue) stays under the rest. (A
+/// call checks again after each stacked argument: forty of them are a kilobyte.)
 const VLDR_ISLAND_DISTANCE: u32 = 640;
 
 /// `x` as rotated bytes (even-aligned 8-bit fields) whose OR is `x`, lowest first.
@@ -761,6 +762,9 @@ impl Emitter<'_> {
                         0,
                     ));
                     self.branch_to(Cond::Eq, false, ok);
+                    // A long chain may need a constant-pool island (a branch over it
+                    // leaves the flags alone).
+                    self.island(false);
                 }
                 let bad = self.c.bad_callee();
                 self.branch_to(Cond::Al, false, bad);
@@ -824,6 +828,10 @@ impl Emitter<'_> {
                 }
                 (Loc::Flags, _) => panic!("a call argument in the flags"),
             }
+            // Forty stacked arguments take a kilobyte of code, more than a `vldr` reaches:
+            // an island may have to go between them (nothing is pending in registers here
+            // that a branch over it would disturb).
+            self.island(false);
         }
         for (k, loc) in locs.iter().enumerate() {
             match *loc {
