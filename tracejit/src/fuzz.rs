@@ -37,12 +37,55 @@ pub struct Report {
     /// allocation collects and moves every object; another third runs with a 1 KiB
     /// nursery).
     pub objects: (u64, u64),
+    /// Call operations in compared traces: all, to the generated C callees
+    /// (`jit_testkit::shapes`), with a narrow integer or `f32` in their signature, and
+    /// indirect.
+    pub calls: CallCounts,
     /// Per target: runs compared and opcodes covered.
     pub per_target: Vec<(String, u64, BTreeSet<Opcode>)>,
     /// Disagreements, each a ready-to-use regression trace.
     pub divergences: Vec<String>,
     /// Wall time.
     pub elapsed: Duration,
+}
+
+/// Call operations counted in compared traces (see [`Report::calls`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CallCounts {
+    /// Every call.
+    pub all: u64,
+    /// Calls to the generated C callees.
+    pub generated: u64,
+    /// Calls whose signature has a narrow integer or a float.
+    pub narrow_or_single: u64,
+    /// Indirect calls.
+    pub indirect: u64,
+}
+
+impl CallCounts {
+    fn count(&mut self, trace: &jit_core::Trace) {
+        for op in trace.ops.iter().filter(|o| o.opcode.is_call()) {
+            let Some(d) = op.func().map(|f| &trace.funcs[f]) else {
+                continue;
+            };
+            self.all += 1;
+            self.indirect += op.opcode.is_indirect_call() as u64;
+            self.generated += jit_testkit::shapes::all().iter().any(|s| s.name == d.name) as u64;
+            self.narrow_or_single += d
+                .params
+                .iter()
+                .chain(d.ret.iter())
+                .any(|c| c.narrow().is_some() || *c == jit_core::CType::F32)
+                as u64;
+        }
+    }
+
+    fn add(&mut self, o: CallCounts) {
+        self.all += o.all;
+        self.generated += o.generated;
+        self.narrow_or_single += o.narrow_or_single;
+        self.indirect += o.indirect;
+    }
 }
 
 /// xorshift64*: the fuzzer's deterministic byte source.
@@ -163,6 +206,7 @@ pub fn run(
                         local.steps += want.outcome.steps;
                         local.objects.0 += has_objects as u64;
                         local.objects.1 += stress as u64;
+                        local.calls.count(&trace);
                         let mut agreed = true;
                         for (k, target) in targets.iter().enumerate() {
                             match compare_to(&**target, &trace, &inputs, &memory, options, &want) {
@@ -222,6 +266,7 @@ pub fn run(
                 r.steps += local.steps;
                 r.objects.0 += local.objects.0;
                 r.objects.1 += local.objects.1;
+                r.calls.add(local.calls);
                 r.divergences.extend(local.divergences);
                 for (all, mine) in r.per_target.iter_mut().zip(local.per_target) {
                     all.1 += mine.1;

@@ -289,6 +289,13 @@ fn main() -> ExitCode {
                             ", about as many with a 1 KiB nursery"
                         }
                     );
+                    say!(
+                        "  {} calls in compared traces: {} to generated C callees, {} with narrow integers or floats, {} indirect",
+                        r.calls.all,
+                        r.calls.generated,
+                        r.calls.narrow_or_single,
+                        r.calls.indirect
+                    );
                     for (t, runs, ops) in &r.per_target {
                         say!("  {t}: {runs} runs agreed, {} opcodes covered", ops.len());
                     }
