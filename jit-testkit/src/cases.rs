@@ -547,7 +547,8 @@ fn shape_value(t: crate::shapes::catalogue::Ty, n: usize, k: usize) -> (String, 
 }
 
 /// The generated callees (`shapes`), four to a trace: each called with its arguments from
-/// the inputs, then with constants, its results finished (a `void` one's through
+/// the inputs, then with constants (the first of the four a third time, indirectly through
+/// its `func_addr`), its results finished (a `void` one's through
 /// `@shape_sink`), the inputs after it too: narrow integers, floats, up to 40 arguments, all
 /// 256 interleavings of eight, no result, i64 in every position, and a seeded set.
 pub fn call_shapes() -> Vec<Case> {
@@ -581,11 +582,25 @@ pub fn call_shapes() -> Vec<Case> {
                 from_inputs.push(name);
                 consts.push(c);
             }
-            for operands in [from_inputs, consts] {
-                let call = if operands.is_empty() {
-                    format!("call(@{})", sh.name)
-                } else {
-                    format!("call(@{}, {})", sh.name, operands.join(", "))
+            // The first of each group a third time, through its address.
+            let indirect = (j == 0).then(|| from_inputs.clone());
+            if indirect.is_some() {
+                let _ = writeln!(body, "p{} = func_addr(@{})", 2000 + g, sh.name);
+            }
+            let calls = [(from_inputs, false), (consts, false)]
+                .into_iter()
+                .chain(indirect.map(|a| (a, true)));
+            for (operands, through) in calls {
+                let call = match (through, operands.is_empty()) {
+                    (false, true) => format!("call(@{})", sh.name),
+                    (false, false) => format!("call(@{}, {})", sh.name, operands.join(", ")),
+                    (true, true) => format!("call_indirect(@{}, p{})", sh.name, 2000 + g),
+                    (true, false) => format!(
+                        "call_indirect(@{}, {}, p{})",
+                        sh.name,
+                        operands.join(", "),
+                        2000 + g
+                    ),
                 };
                 match sh.ret {
                     Some(t) => {
