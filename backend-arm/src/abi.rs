@@ -125,20 +125,28 @@ pub fn result(ret: CType, abi: FloatAbi) -> ArgLoc {
 /// code go to (one slot per function of `CompiledTrace::calls`).
 pub const TRAP_BASE: u32 = 0x0e00_0000;
 
-/// Where each operand of a call goes, by the callee's declaration and the ABI.
-pub fn call_operand_locs(trace: &Trace, op: &jit_core::ir::Op, float: FloatAbi) -> Vec<ArgLoc> {
-    let decl = &trace.funcs[op.func().expect("verified")];
-    let float = for_callee(&decl.name, float);
-    let (locs, _) = assign(&decl.params, float);
+/// For a split call (`call_split`, `call_indirect_split`), how many operands pass each
+/// parameter (`ir::split_call_layout`); `None` for an unsplit one (one each).
+fn split_layout(trace: &Trace, op: &jit_core::ir::Op) -> Option<Vec<usize>> {
     if matches!(op.opcode, Opcode::Call | Opcode::CallIndirect) {
-        return locs;
+        return None;
     }
+    let decl = &trace.funcs[op.func().expect("verified")];
     let types: Vec<Type> = op
         .call_args()
         .iter()
         .map(|&a| trace.operand_type(a))
         .collect();
-    let layout = split_call_layout(&decl.value_params(), &types).expect("verified");
+    Some(split_call_layout(&decl.value_params(), &types).expect("verified"))
+}
+
+/// Where each operand of a call goes, by the callee's declaration and the ABI.
+pub fn call_operand_locs(trace: &Trace, op: &jit_core::ir::Op, float: FloatAbi) -> Vec<ArgLoc> {
+    let decl = &trace.funcs[op.func().expect("verified")];
+    let (locs, _) = assign(&decl.params, for_callee(&decl.name, float));
+    let Some(layout) = split_layout(trace, op) else {
+        return locs;
+    };
     let mut out = Vec::with_capacity(op.args.len());
     for (&n, &loc) in layout.iter().zip(&locs) {
         match (n, loc) {
@@ -154,15 +162,9 @@ pub fn call_operand_locs(trace: &Trace, op: &jit_core::ir::Op, float: FloatAbi) 
 /// parameter's two halves each an `i32`.
 pub fn call_operand_ctypes(trace: &Trace, op: &jit_core::ir::Op) -> Vec<CType> {
     let decl = &trace.funcs[op.func().expect("verified")];
-    if matches!(op.opcode, Opcode::Call | Opcode::CallIndirect) {
+    let Some(layout) = split_layout(trace, op) else {
         return decl.params.clone();
-    }
-    let types: Vec<Type> = op
-        .call_args()
-        .iter()
-        .map(|&a| trace.operand_type(a))
-        .collect();
-    let layout = split_call_layout(&decl.value_params(), &types).expect("verified");
+    };
     let mut out = Vec::with_capacity(op.args.len());
     for (&n, &c) in layout.iter().zip(&decl.params) {
         if n == 2 {

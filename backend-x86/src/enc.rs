@@ -136,6 +136,16 @@ pub enum Sse {
     Sqrtsd = 0x51,
 }
 
+/// The second opcode byte of `movzx`/`movsx` (after `0F`) from 8 or 16 bits.
+fn ext_op(bits: u8, signed: bool) -> u8 {
+    match (bits, signed) {
+        (8, false) => 0xb6,
+        (8, true) => 0xbe,
+        (16, false) => 0xb7,
+        _ => 0xbf,
+    }
+}
+
 /// Appends instructions to a byte vector.
 pub struct Enc<'a>(pub &'a mut Vec<u8>);
 
@@ -325,13 +335,14 @@ impl Enc<'_> {
 
     /// `movzx`/`movsx` of an 8- or 16-bit memory operand into a 32-bit register.
     pub fn load_ext(&mut self, bits: u8, signed: bool, dst: Gpr, src: Mem) {
-        let op = match (bits, signed) {
-            (8, false) => 0xb6,
-            (8, true) => 0xbe,
-            (16, false) => 0xb7,
-            _ => 0xbf,
-        };
-        self.modrm(None, false, &[0x0f, op], dst, Rm::Mem(src), false);
+        self.modrm(
+            None,
+            false,
+            &[0x0f, ext_op(bits, signed)],
+            dst,
+            Rm::Mem(src),
+            false,
+        );
     }
 
     /// `movzx r32, r8`.
@@ -341,12 +352,7 @@ impl Enc<'_> {
 
     /// `movzx`/`movsx r32, r8` or `r16`: the low `bits` of `src` extended into `dst`.
     pub fn extend_rr(&mut self, bits: u8, signed: bool, dst: Gpr, src: Gpr) {
-        let op = match (bits, signed) {
-            (8, false) => 0xb6,
-            (8, true) => 0xbe,
-            (16, false) => 0xb7,
-            _ => 0xbf,
-        };
+        let op = ext_op(bits, signed);
         self.modrm(None, false, &[0x0f, op], dst, Rm::Reg(src), bits == 8);
     }
 
