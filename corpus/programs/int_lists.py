@@ -1,0 +1,19 @@
+# Lists of ints: a sieve, append-heavy building, indexing and slicing.
+def sieve(n):
+    flags = [True] * (n + 1)
+    flags[0] = flags[1] = False
+    i = 2
+    while i * i <= n:
+        if flags[i]:
+            for j in range(i * i, n + 1, i):
+                flags[j] = False
+        i += 1
+    return sum(1 for f in flags if f)
+
+def build(n):
+    out = []
+    for i in range(n):
+        out.append(i * i % 97)
+    return sum(out[::3])
+
+print(sieve(300000), build(300000))
