@@ -722,7 +722,10 @@ fn descr_of(text: &str) -> Descr {
             return Descr::Guard(a);
         }
     }
-    if let Some(n) = text.strip_prefix("Loop").and_then(|n| n.parse::<u32>().ok()) {
+    if let Some(n) = text
+        .strip_prefix("Loop")
+        .and_then(|n| n.parse::<u32>().ok())
+    {
         return Descr::Loop(n);
     }
     if let Some(inner) = text.strip_prefix("InteriorFieldDescr ") {
