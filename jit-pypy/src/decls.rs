@@ -1,0 +1,164 @@
+//! tracejit object types from a log's descrs.
+//!
+//! Every `getfield_gc_*`/`setfield_gc` descr names a field as `module.Class.inst_name` with
+//! its byte offset and kind; every `*arrayitem_gc*` descr an item kind and size. This
+//! module collects them over a whole log into one struct per class, with its fields in
+//! offset order, and one array type per item kind and size:
+//!
+//! | PyPy | tracejit field type |
+//! |---|---|
+//! | `FieldS` | `i64` (a machine word) |
+//! | `FieldU` | `u8`, `u16` or `i32` by the room before the next field (`u8` when last) |
+//! | `FieldP` | `ref` |
+//! | `FieldF` | `f64` |
+//! | `ArrayS 8`, `ArrayU 1`, `ArrayU 2`, `ArrayP 8`, `ArrayF 8` | `array ArrayS8(i64)`, `ArrayU1(u8)`, `ArrayU2(u16)`, `ArrayP8(ref)`, `ArrayF8(f64)` |
+//!
+//! A struct is named after its class's last name (`W_IntObject`), or its whole dotted path
+//! where two classes share a last name; a field after its name without `inst_`. Fields of
+//! raw (non-GC) memory, which `getfield_raw_*` reads (`pypysig_long_struct.c_value`), are
+//! kept apart: they are no object's.
+
+use std::collections::BTreeMap;
+
+use jit_core::ir::MemType;
+use jit_core::objects::{Field, FieldType, ObjectDecl, ObjectKind};
+
+use crate::log::{Descr, Log};
+
+/// The object types of a log, and how PyPy's names map to them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Declarations {
+    /// Structs, then arrays, in name order: a trace's object declarations.
+    pub objects: Vec<ObjectDecl>,
+    /// PyPy's full field name (`pypy.objspace.std.intobject.W_IntObject.inst_intval`) to
+    /// its struct and field.
+    pub fields: BTreeMap<String, (String, String)>,
+    /// Array descrs (`('P', 8)`) to their array type.
+    pub arrays: BTreeMap<(char, u32), String>,
+    /// Raw fields `getfield_raw_*` reads: PyPy's name to its kind and offset.
+    pub raw_fields: BTreeMap<String, (char, u32)>,
+}
+
+/// One field as the descrs give it.
+#[derive(Clone, Debug)]
+struct SeenField {
+    kind: char,
+    offset: u32,
+    full: String,
+}
+
+/// The object types `log`'s descrs declare.
+pub fn declarations(log: &Log) -> Declarations {
+    let mut classes: BTreeMap<String, BTreeMap<String, SeenField>> = BTreeMap::new();
+    let mut out = Declarations::default();
+    let mut arrays: BTreeMap<(char, u32), ()> = BTreeMap::new();
+    for op in log.parts.iter().flat_map(|p| &p.ops) {
+        let descr = match &op.descr {
+            Some(Descr::Interior(inner)) => inner.as_ref(),
+            Some(d) => d,
+            None => continue,
+        };
+        match descr {
+            Descr::Field {
+                kind, name, offset, ..
+            } => {
+                let Some((class, field)) = name.rsplit_once('.') else {
+                    continue;
+                };
+                if op.name.contains("_raw") {
+                    out.raw_fields.insert(name.clone(), (*kind, *offset));
+                    continue;
+                }
+                let field = field.strip_prefix("inst_").unwrap_or(field).to_string();
+                classes.entry(class.to_string()).or_default().insert(
+                    field,
+                    SeenField {
+                        kind: *kind,
+                        offset: *offset,
+                        full: name.clone(),
+                    },
+                );
+            }
+            Descr::Array { kind, item } if !op.name.contains("_raw") => {
+                arrays.insert((*kind, *item), ());
+            }
+            _ => {}
+        }
+    }
+    // Short names where they are unique.
+    let mut short_count: BTreeMap<&str, usize> = BTreeMap::new();
+    for class in classes.keys() {
+        *short_count.entry(short(class)).or_default() += 1;
+    }
+    for (class, fields) in &classes {
+        let name = if short_count[short(class)] == 1 {
+            short(class).to_string()
+        } else {
+            class.clone()
+        };
+        let mut by_offset: Vec<(&String, &SeenField)> = fields.iter().collect();
+        by_offset.sort_by_key(|(n, f)| (f.offset, n.as_str()));
+        let decl_fields = by_offset
+            .iter()
+            .enumerate()
+            .map(|(k, (field, f))| {
+                let room = by_offset.get(k + 1).map(|(_, g)| g.offset - f.offset);
+                Field {
+                    name: field.to_string(),
+                    ty: field_type(f.kind, room),
+                }
+            })
+            .collect();
+        for (field, f) in fields {
+            out.fields
+                .insert(f.full.clone(), (name.clone(), field.clone()));
+        }
+        out.objects.push(ObjectDecl {
+            name,
+            kind: ObjectKind::Struct(decl_fields),
+        });
+    }
+    for &(kind, item) in arrays.keys() {
+        let name = format!("Array{kind}{item}");
+        out.objects.push(ObjectDecl {
+            name: name.clone(),
+            kind: ObjectKind::Array(item_type(kind, item)),
+        });
+        out.arrays.insert((kind, item), name);
+    }
+    out
+}
+
+/// `W_IntObject` of `pypy.objspace.std.intobject.W_IntObject`.
+fn short(class: &str) -> &str {
+    class.rsplit('.').next().unwrap_or(class)
+}
+
+/// A field's type from its kind and the bytes before the next field (if any).
+fn field_type(kind: char, room: Option<u32>) -> FieldType {
+    match kind {
+        'P' => FieldType::Ref,
+        'F' => FieldType::Mem(MemType::F64),
+        'U' => match room {
+            None | Some(1) => FieldType::Mem(MemType::U8),
+            Some(2 | 3) => FieldType::Mem(MemType::U16),
+            Some(4..=7) => FieldType::Mem(MemType::I32),
+            Some(_) => FieldType::Mem(MemType::I64),
+        },
+        _ => FieldType::Mem(MemType::I64),
+    }
+}
+
+/// An array item's type from its kind and size.
+fn item_type(kind: char, item: u32) -> FieldType {
+    match (kind, item) {
+        ('P', _) => FieldType::Ref,
+        ('F', _) => FieldType::Mem(MemType::F64),
+        ('U', 1) => FieldType::Mem(MemType::U8),
+        ('S', 1) => FieldType::Mem(MemType::I8),
+        ('U', 2) => FieldType::Mem(MemType::U16),
+        ('S', 2) => FieldType::Mem(MemType::I16),
+        (_, 4) => FieldType::Mem(MemType::I32),
+        _ => FieldType::Mem(MemType::I64),
+    }
+}
