@@ -11,4 +11,5 @@
 #![warn(missing_docs)]
 
 pub mod decls;
+pub mod import;
 pub mod log;
