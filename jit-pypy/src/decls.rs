@@ -14,7 +14,9 @@
 //! | `ArrayS 8`, `ArrayU 1`, `ArrayU 2`, `ArrayP 8`, `ArrayF 8` | `array ArrayS8(i64)`, `ArrayU1(u8)`, `ArrayU2(u16)`, `ArrayP8(ref)`, `ArrayF8(f64)` |
 //!
 //! A struct is named after its class's last name (`W_IntObject`), or its whole dotted path
-//! where two classes share a last name; a field after its name without `inst_`. Fields of
+//! where two classes share a last name; a field after its name without `inst_`. A class a
+//! `guard_class` names (`ConstClass(W_IntRangeIterator)`) that no field descr declares is a
+//! struct without fields. Fields of
 //! raw (non-GC) memory, which `getfield_raw_*` reads (`pypysig_long_struct.c_value`), are
 //! kept apart: they are no object's.
 
@@ -28,7 +30,8 @@ use crate::log::{Descr, Log};
 /// The object types of a log, and how PyPy's names map to them.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Declarations {
-    /// Structs, then arrays, in name order: a trace's object declarations.
+    /// Structs (from field descrs, then classes only guards name), then arrays: a trace's
+    /// object declarations.
     pub objects: Vec<ObjectDecl>,
     /// PyPy's full field name (`pypy.objspace.std.intobject.W_IntObject.inst_intval`) to
     /// its struct and field.
@@ -37,6 +40,9 @@ pub struct Declarations {
     pub arrays: BTreeMap<(char, u32), String>,
     /// Raw fields `getfield_raw_*` reads: PyPy's name to its kind and offset.
     pub raw_fields: BTreeMap<String, (char, u32)>,
+    /// Classes PyPy's guards name by vtable address (`guard_class(p19, 139958865129376)`),
+    /// each the struct whose field the part next reads or writes in the guarded object.
+    pub vtables: BTreeMap<i64, String>,
 }
 
 /// One field as the descrs give it.
@@ -85,6 +91,17 @@ pub fn declarations(log: &Log) -> Declarations {
             _ => {}
         }
     }
+    // Classes guards name, with no field of their own in the log.
+    let guarded: Vec<String> = log
+        .parts
+        .iter()
+        .flat_map(|p| &p.ops)
+        .filter(|o| matches!(o.name.as_str(), "guard_class" | "guard_nonnull_class"))
+        .filter_map(|o| match o.args.get(1) {
+            Some(crate::log::LogArg::ConstClass(c)) => Some(c.clone()),
+            _ => None,
+        })
+        .collect();
     // Short names where they are unique.
     let mut short_count: BTreeMap<&str, usize> = BTreeMap::new();
     for class in classes.keys() {
@@ -117,6 +134,38 @@ pub fn declarations(log: &Log) -> Declarations {
             name,
             kind: ObjectKind::Struct(decl_fields),
         });
+    }
+    // Vtable addresses: the class of the object's next field access after the guard.
+    for part in &log.parts {
+        for (k, o) in part.ops.iter().enumerate() {
+            let (true, Some(crate::log::LogArg::Var(obj)), Some(crate::log::LogArg::Int(vt))) = (
+                matches!(o.name.as_str(), "guard_class" | "guard_nonnull_class"),
+                o.args.first(),
+                o.args.get(1),
+            ) else {
+                continue;
+            };
+            let next = part.ops[k + 1..].iter().find_map(|n| {
+                let on_obj = matches!(n.args.first(), Some(crate::log::LogArg::Var(v)) if v == obj);
+                match (&n.descr, on_obj) {
+                    (Some(Descr::Field { name, .. }), true) if !n.name.contains("_raw") => {
+                        out.fields.get(name).map(|(ty, _)| ty.clone())
+                    }
+                    _ => None,
+                }
+            });
+            if let Some(class) = next {
+                out.vtables.entry(*vt).or_insert(class);
+            }
+        }
+    }
+    for class in guarded {
+        if !out.objects.iter().any(|o| o.name == class) {
+            out.objects.push(ObjectDecl {
+                name: class,
+                kind: ObjectKind::Struct(Vec::new()),
+            });
+        }
     }
     for &(kind, item) in arrays.keys() {
         let name = format!("Array{kind}{item}");

@@ -11,6 +11,10 @@
 //!   widened to i64 and narrowed back, indexes and lengths between i64 and i32), and
 //!   `new_with_vtable`/`new` of the class whose field the part writes first into the new
 //!   object;
+//! - `ConstPtr(ptrN)`: a constant object, which becomes an input of the trace after the
+//!   part's own (`Imported::const_ptrs` names them; the run's heap provides the objects)
+//!   and rides every label and jump, and `guard_value` on a ref as `ptr_eq` and
+//!   `guard_true`;
 //! - two stand-ins: the signal word (`getfield_raw_i` of `pypysig_long_struct.c_value`)
 //!   reads 0, no signal pending; `force_token`, the JIT frame's address that only forcing
 //!   reads, is null;
@@ -32,6 +36,15 @@ use jit_core::Trace;
 
 use crate::decls::Declarations;
 use crate::log::{Descr, LogArg, LogOp, Part};
+
+/// A part as a trace.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Imported {
+    /// The trace: the part's inputs, then one ref input per constant object.
+    pub trace: Trace,
+    /// The constant objects (`ptr26`) the inputs after the part's own stand for, in order.
+    pub const_ptrs: Vec<String>,
+}
 
 /// Why a part was not imported.
 #[derive(Clone, Debug, PartialEq)]
@@ -81,10 +94,12 @@ struct Importer<'a> {
     conds: BTreeMap<String, Value>,
     tokens: BTreeMap<u64, u32>,
     unsupported: BTreeMap<String, usize>,
+    /// Constant objects, as inputs after the part's own.
+    const_ptrs: BTreeMap<String, Value>,
 }
 
 /// Imports `part` with the object types `decls` declares (from the whole log).
-pub fn import_part(part: &Part, decls: &Declarations) -> Result<Trace, ImportError> {
+pub fn import_part(part: &Part, decls: &Declarations) -> Result<Imported, ImportError> {
     let mut im = Importer {
         decls,
         b: TraceBuilder::new(),
@@ -92,11 +107,23 @@ pub fn import_part(part: &Part, decls: &Declarations) -> Result<Trace, ImportErr
         conds: BTreeMap::new(),
         tokens: BTreeMap::new(),
         unsupported: BTreeMap::new(),
+        const_ptrs: BTreeMap::new(),
     };
     im.b.objects(&decls.objects);
     for name in &part.inputs {
         let v = im.b.input(var_type(name));
         im.vars.insert(name.clone(), v);
+    }
+    // Constant objects, in order of first use, as inputs after the part's own.
+    let mut const_ptrs = Vec::new();
+    for a in part.ops.iter().flat_map(|o| &o.args) {
+        if let LogArg::ConstPtr(p) = a {
+            if p != "null" && !im.const_ptrs.contains_key(p) {
+                let v = im.b.input(Type::Ref);
+                im.const_ptrs.insert(p.clone(), v);
+                const_ptrs.push(p.clone());
+            }
+        }
     }
     for op in &part.ops {
         im.op(op, part)?;
@@ -104,8 +131,10 @@ pub fn import_part(part: &Part, decls: &Declarations) -> Result<Trace, ImportErr
     if !im.unsupported.is_empty() {
         return Err(ImportError::Unsupported(im.unsupported));
     }
-    im.b.build()
-        .map_err(|e| ImportError::Invalid(e.to_string()))
+    let trace =
+        im.b.build()
+            .map_err(|e| ImportError::Invalid(e.to_string()))?;
+    Ok(Imported { trace, const_ptrs })
 }
 
 impl Importer<'_> {
@@ -138,6 +167,7 @@ impl Importer<'_> {
             LogArg::Int(i) => Some(Operand::Const(Scalar::I64(*i))),
             LogArg::Float(f) => Some(Operand::Const(Scalar::F64(*f))),
             LogArg::ConstPtr(p) if p == "null" => Some(Operand::Const(Scalar::NULL)),
+            LogArg::ConstPtr(p) => self.const_ptrs.get(p).map(|&v| v.into()),
             _ => None,
         })
     }
@@ -297,14 +327,17 @@ impl Importer<'_> {
                 return Ok(());
             }
             "guard_class" | "guard_nonnull_class" => {
-                let class = match op.args.get(1) {
-                    Some(LogArg::ConstClass(c)) => self
-                        .decls
-                        .objects
-                        .iter()
-                        .position(|o| &o.name == c && !o.is_array()),
+                let named = match op.args.get(1) {
+                    Some(LogArg::ConstClass(c)) => Some(c),
+                    Some(LogArg::Int(vt)) => self.decls.vtables.get(vt),
                     _ => None,
                 };
+                let class = named.and_then(|c| {
+                    self.decls
+                        .objects
+                        .iter()
+                        .position(|o| &o.name == c && !o.is_array())
+                });
                 let obj = match op.args.first() {
                     Some(a) => self.arg(a, op.pos)?,
                     None => None,
@@ -392,6 +425,11 @@ impl Importer<'_> {
             "guard_value" if args.iter().all(|a| self.b.operand_type(*a) == Type::I64) => {
                 let fa = self.fail_args(op)?;
                 self.b.guard(Opcode::GuardValue, &args, &fa);
+            }
+            "guard_value" if args.iter().all(|a| self.b.operand_type(*a) == Type::Ref) => {
+                let fa = self.fail_args(op)?;
+                let same = self.b.binary(Opcode::PtrEq, args[0], args[1]);
+                self.b.guard(Opcode::GuardTrue, &[same.into()], &fa);
             }
             "guard_isnull"
             | "guard_nonnull"
@@ -504,12 +542,16 @@ impl Importer<'_> {
                     };
                     values.push(v);
                 }
+                // The constant objects ride every loop (the same values each time).
+                values.extend(self.const_ptrs.values().copied());
                 let ops: Vec<Operand> = values.iter().map(|&v| v.into()).collect();
                 self.b.raw(Opcode::Label, &ops, None, Extra::Target(token));
             }
             "jump" => match op.descr {
                 Some(Descr::Target(t)) if self.tokens.contains_key(&t) => {
                     let token = self.tokens[&t];
+                    let mut args = args;
+                    args.extend(self.const_ptrs.values().map(|&v| Operand::from(v)));
                     self.b.raw(Opcode::Jump, &args, None, Extra::Target(token));
                 }
                 _ => self.unsupported(op),
