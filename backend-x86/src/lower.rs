@@ -596,10 +596,6 @@ impl Emitter<'_> {
             }
             None => None,
         };
-        let addr = match callee {
-            Some(_) => 0,
-            None => self.extern_address(&decl.name)?,
-        };
         let alloc = self.c.alloc;
         let args = alloc.args(i);
         let places = abi::assign(&decl.params).0;
@@ -657,7 +653,10 @@ impl Emitter<'_> {
         }
         match callee {
             Some(reg) => self.enc().call_r(reg),
-            None => self.call_extern(&decl.name, addr),
+            None => {
+                let addr = self.extern_address(&decl.name)?;
+                self.call_extern(&decl.name, addr)
+            }
         }
         // System V leaves a narrow result's upper bits undefined: extend it here.
         match decl.ret {

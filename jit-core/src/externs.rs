@@ -227,20 +227,25 @@ impl std::error::Error for ExternError {}
 /// the verifier keeps function addresses from leaving a trace, so the two never meet.
 pub const FUNC_BASE: u64 = 0x0800_0000;
 
-fn function_names() -> &'static std::sync::Mutex<Vec<String>> {
-    static NAMES: std::sync::OnceLock<std::sync::Mutex<Vec<String>>> = std::sync::OnceLock::new();
+/// The names function addresses were taken of, in order, and each name's number.
+type FunctionNames = (Vec<String>, std::collections::HashMap<String, usize>);
+
+fn function_names() -> &'static std::sync::Mutex<FunctionNames> {
+    static NAMES: std::sync::OnceLock<std::sync::Mutex<FunctionNames>> = std::sync::OnceLock::new();
     NAMES.get_or_init(Default::default)
 }
 
 /// The interpreter's address of function `name` (the same for every trace of a process).
 pub fn function_address(name: &str) -> u64 {
-    let mut names = function_names()
+    let mut guard = function_names()
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let k = match names.iter().position(|n| n == name) {
-        Some(k) => k,
+    let (names, index) = &mut *guard;
+    let k = match index.get(name) {
+        Some(&k) => k,
         None => {
             names.push(name.to_string());
+            index.insert(name.to_string(), names.len() - 1);
             names.len() - 1
         }
     };
@@ -255,7 +260,7 @@ pub fn function_at(addr: u64) -> Option<String> {
     let names = function_names()
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    names.get(((addr - FUNC_BASE) / 16) as usize).cloned()
+    names.0.get(((addr - FUNC_BASE) / 16) as usize).cloned()
 }
 
 thread_local! {

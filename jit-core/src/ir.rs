@@ -182,22 +182,6 @@ impl CType {
             _ => x,
         }
     }
-
-    /// The C spelling, for generated C source (`signed char`, `double`, `void *`, …).
-    pub fn c_name(self) -> &'static str {
-        match self {
-            CType::I8 => "signed char",
-            CType::U8 => "unsigned char",
-            CType::I16 => "short",
-            CType::U16 => "unsigned short",
-            CType::I32 => "int",
-            CType::U32 => "unsigned int",
-            CType::I64 => "long long",
-            CType::F32 => "float",
-            CType::F64 => "double",
-            CType::Ref => "void *",
-        }
-    }
 }
 
 impl From<Type> for CType {

@@ -365,7 +365,6 @@ impl Importer<'_> {
             Some((b, s)) if matches!(s, "i" | "r" | "f" | "n") => (b, s),
             _ => (name, ""),
         };
-        let _ = suffix;
         match name {
             "int_add" | "int_sub" | "int_mul" | "int_and" | "int_or" | "int_xor" | "int_lshift"
             | "int_rshift" | "uint_rshift" | "uint_mul_high" | "float_add" | "float_sub"

@@ -24,18 +24,16 @@
 
 use std::fmt;
 
-/// Where something is in the log: line and column, both from 1.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Pos {
-    /// Line, from 1.
-    pub line: usize,
-    /// Column (in characters), from 1.
-    pub column: usize,
-}
+/// Where something is in the log: line and column, both from 1 (the text format's own
+/// position type).
+pub use jit_core::text::Pos;
 
-impl fmt::Display for Pos {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.line, self.column)
+/// The position of `line` and `column` (saturating: a log of more than 2^32 lines still
+/// reads).
+fn at(line: usize, column: usize) -> Pos {
+    Pos {
+        line: u32::try_from(line).unwrap_or(u32::MAX),
+        col: u32::try_from(column).unwrap_or(u32::MAX),
     }
 }
 
@@ -215,7 +213,7 @@ pub fn read(text: &str) -> Result<Log, LogError> {
     for (n, raw) in text.lines().enumerate() {
         let line = n + 1;
         last_line = line;
-        let at = |column: usize| Pos { line, column };
+        let at = |column: usize| at(line, column);
         let trimmed = raw.trim_end();
         if let Some(rest) = section_marker(trimmed) {
             match rest {
@@ -283,10 +281,7 @@ pub fn read(text: &str) -> Result<Log, LogError> {
     }
     if current.is_some() {
         return Err(LogError {
-            pos: Pos {
-                line: last_line.max(1),
-                column: 1,
-            },
+            pos: at(last_line.max(1), 1),
             kind: LogErrorKind::Unterminated,
         });
     }
@@ -318,7 +313,7 @@ fn section_marker(line: &str) -> Option<Marker> {
 /// The part a title comment names, if it is one.
 fn title(line: &str, n: usize) -> Result<Option<PartKind>, LogError> {
     let body = line.trim_start().trim_start_matches('#').trim();
-    let at = |column: usize| Pos { line: n, column };
+    let at = |column: usize| at(n, column);
     if let Some(rest) = body.strip_prefix("bridge out of Guard ") {
         let hex = rest.split_whitespace().next().unwrap_or("");
         let digits = hex.strip_prefix("0x").unwrap_or(hex);
@@ -359,28 +354,23 @@ fn title(line: &str, n: usize) -> Result<Option<PartKind>, LogError> {
 }
 
 /// A character cursor over one line.
-struct Cursor<'a> {
+struct Cursor {
     chars: Vec<char>,
     i: usize,
     line: usize,
-    _text: &'a str,
 }
 
-impl<'a> Cursor<'a> {
-    fn new(text: &'a str, line: usize) -> Cursor<'a> {
+impl Cursor {
+    fn new(text: &str, line: usize) -> Cursor {
         Cursor {
             chars: text.chars().collect(),
             i: 0,
             line,
-            _text: text,
         }
     }
 
     fn pos(&self) -> Pos {
-        Pos {
-            line: self.line,
-            column: self.i + 1,
-        }
+        at(self.line, self.i + 1)
     }
 
     fn peek(&self) -> Option<char> {
@@ -874,13 +864,7 @@ entry 1:1
     fn errors_name_line_and_column() {
         let bad = SAMPLE.replace("p2 = getfield_gc_r(p0,", "p2 = getfield_gc_r(p0 p1,");
         let e = read(&bad).unwrap_err();
-        assert_eq!(
-            e.pos,
-            Pos {
-                line: 4,
-                column: 29
-            }
-        );
+        assert_eq!(e.pos, Pos { line: 4, col: 29 });
         assert_eq!(e.to_string(), "4:29: expected ',' or ')', found 'p'");
         let e = read("[1] {jit-log-opt-loop\n[p0]\n").unwrap_err();
         assert_eq!(e.kind, LogErrorKind::Unterminated);

@@ -112,7 +112,7 @@ proptest! {
         }
         let text = String::from_utf8_lossy(&bytes);
         if let Err(e) = read(&text) {
-            prop_assert!(e.pos.line >= 1 && e.pos.line <= text.lines().count().max(1), "{e}");
+            prop_assert!(e.pos.line >= 1 && e.pos.line as usize <= text.lines().count().max(1), "{e}");
         }
     }
 }

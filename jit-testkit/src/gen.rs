@@ -135,8 +135,7 @@ fn callable() -> &'static [Callable] {
             .collect::<Vec<_>>();
         // The generated callees (hundreds, some of 40 arguments) last: `pick_callable`
         // draws them one call in four, so they leave room for the rest of a trace.
-        let is_shape = |name: &str| crate::shapes::all().iter().any(|s| s.name == name);
-        all.sort_by_key(|(name, _, _)| is_shape(name));
+        all.sort_by_key(|(name, _, _)| crate::shapes::is_shape(name));
         all
     })
 }

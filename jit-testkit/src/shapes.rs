@@ -33,6 +33,16 @@ pub fn all() -> &'static [Shape] {
     SHAPES.get_or_init(catalogue::shapes)
 }
 
+/// Whether `name` is one of the generated callees (a set built once: the fuzzer asks per
+/// call).
+pub fn is_shape(name: &str) -> bool {
+    static NAMES: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    NAMES
+        .get_or_init(|| all().iter().map(|s| s.name.as_str()).collect())
+        .contains(name)
+}
+
 /// The C type of a catalogue type.
 pub fn ctype(t: Ty) -> CType {
     CType::from_name(t.name()).expect("every catalogue type is a C type")

@@ -70,7 +70,7 @@ impl CallCounts {
             };
             self.all += 1;
             self.indirect += op.opcode.is_indirect_call() as u64;
-            self.generated += jit_testkit::shapes::all().iter().any(|s| s.name == d.name) as u64;
+            self.generated += jit_testkit::shapes::is_shape(&d.name) as u64;
             self.narrow_or_single += d
                 .params
                 .iter()
