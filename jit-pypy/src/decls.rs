@@ -41,8 +41,25 @@ pub struct Declarations {
     /// Raw fields `getfield_raw_*` reads: PyPy's name to its kind and offset.
     pub raw_fields: BTreeMap<String, (char, u32)>,
     /// Classes PyPy's guards name by vtable address (`guard_class(p19, 139958865129376)`),
-    /// each the struct whose field the part next reads or writes in the guarded object.
+    /// each the struct whose field the part next (else last) reads or writes in the guarded
+    /// object, else a struct of its own without fields (`Class_7f4ab38aaf08`).
     pub vtables: BTreeMap<i64, String>,
+    /// For each struct whose fields `getinteriorfield_gc_*` reads inside array items
+    /// (`odictentry`), the array type of refs to it that stands for PyPy's array of structs
+    /// (`Items_odictentry`).
+    pub interiors: BTreeMap<String, String>,
+}
+
+/// The array of bytes PyPy's strings (`rpy_string`) import as.
+pub const STR: &str = "Str";
+/// The struct without fields a call's ref result is when no use names its type.
+pub const OPAQUE: &str = "Opaque";
+
+impl Declarations {
+    /// The index of the type called `name`.
+    pub fn index(&self, name: &str) -> Option<usize> {
+        self.objects.iter().position(|o| o.name == name)
+    }
 }
 
 /// One field as the descrs give it.
@@ -58,6 +75,7 @@ pub fn declarations(log: &Log) -> Declarations {
     let mut classes: BTreeMap<String, BTreeMap<String, SeenField>> = BTreeMap::new();
     let mut out = Declarations::default();
     let mut arrays: BTreeMap<(char, u32), ()> = BTreeMap::new();
+    let mut interiors: BTreeMap<String, ()> = BTreeMap::new();
     for op in log.parts.iter().flat_map(|p| &p.ops) {
         let descr = match &op.descr {
             Some(Descr::Interior(inner)) => inner.as_ref(),
@@ -89,6 +107,13 @@ pub fn declarations(log: &Log) -> Declarations {
                 arrays.insert((*kind, *item), ());
             }
             _ => {}
+        }
+        if let Some(Descr::Interior(inner)) = &op.descr {
+            if let Descr::Field { name, .. } = inner.as_ref() {
+                if let Some((class, _)) = name.rsplit_once('.') {
+                    interiors.insert(class.to_string(), ());
+                }
+            }
         }
     }
     // Classes guards name, with no field of their own in the log.
@@ -145,7 +170,7 @@ pub fn declarations(log: &Log) -> Declarations {
             ) else {
                 continue;
             };
-            let next = part.ops[k + 1..].iter().find_map(|n| {
+            let access = |n: &crate::log::LogOp| {
                 let on_obj = matches!(n.args.first(), Some(crate::log::LogArg::Var(v)) if v == obj);
                 match (&n.descr, on_obj) {
                     (Some(Descr::Field { name, .. }), true) if !n.name.contains("_raw") => {
@@ -153,9 +178,31 @@ pub fn declarations(log: &Log) -> Declarations {
                     }
                     _ => None,
                 }
-            });
-            if let Some(class) = next {
+            };
+            let class = part.ops[k + 1..]
+                .iter()
+                .find_map(access)
+                .or_else(|| part.ops[..k].iter().rev().find_map(access));
+            if let Some(class) = class {
                 out.vtables.entry(*vt).or_insert(class);
+            }
+        }
+    }
+    // A vtable no access names is a class of its own.
+    for part in &log.parts {
+        for o in &part.ops {
+            if let (true, Some(crate::log::LogArg::Int(vt))) = (
+                matches!(o.name.as_str(), "guard_class" | "guard_nonnull_class"),
+                o.args.get(1),
+            ) {
+                if !out.vtables.contains_key(vt) {
+                    let name = format!("Class_{:x}", *vt as u64);
+                    out.vtables.insert(*vt, name.clone());
+                    out.objects.push(ObjectDecl {
+                        name,
+                        kind: ObjectKind::Struct(Vec::new()),
+                    });
+                }
             }
         }
     }
@@ -166,6 +213,29 @@ pub fn declarations(log: &Log) -> Declarations {
                 kind: ObjectKind::Struct(Vec::new()),
             });
         }
+    }
+    let ops = || log.parts.iter().flat_map(|p| &p.ops);
+    if ops().any(|o| {
+        o.name.starts_with("str") || o.name.starts_with("newstr") || o.name.starts_with("copystr")
+    }) {
+        out.objects.push(ObjectDecl {
+            name: STR.to_string(),
+            kind: ObjectKind::Array(FieldType::Mem(MemType::U8)),
+        });
+    }
+    if ops().any(|o| o.name.starts_with("call") && o.name.ends_with("_r")) {
+        out.objects.push(ObjectDecl {
+            name: OPAQUE.to_string(),
+            kind: ObjectKind::Struct(Vec::new()),
+        });
+    }
+    for class in interiors.keys() {
+        let name = format!("Items_{}", short(class));
+        out.objects.push(ObjectDecl {
+            name: name.clone(),
+            kind: ObjectKind::Array(FieldType::Ref),
+        });
+        out.interiors.insert(class.clone(), name);
     }
     for &(kind, item) in arrays.keys() {
         let name = format!("Array{kind}{item}");

@@ -1,49 +1,109 @@
-//! One part of a log (a loop, or a bridge on its own) as a tracejit trace.
+//! A log as tracejit trees: [`import_log`].
 //!
-//! What is imported so far (docs/pypy-import.md has the whole plan):
-//! - integer, float, comparison, overflow and pointer operations, at PyPy's types: `i` is
+//! Each loop (or entry bridge) of the log is the root of a tree; each bridge joins the tree
+//! that has the guard it grows out of (found by PyPy's guard address), and its `jump` goes
+//! to the label its target token names in that tree. docs/pypy-import.md has every
+//! operation's import; in short:
+//! - integer, float, comparison, overflow and pointer operations at PyPy's types: `i` is
 //!   i64, `p` ref, `f` f64. A comparison's result is an i32 in tracejit; the part gets it
 //!   widened to i64, and guards test the i32 itself;
-//! - guards: `guard_true`/`false`, `guard_value` on integers, `guard_isnull`/`nonnull`,
-//!   `guard_class`/`nonnull_class` on a declared class, overflow guards and
-//!   `guard_not_invalidated`, with their fail args (holes dropped);
-//! - the object operations on fields and items of the types `decls` declares (narrow fields
-//!   widened to i64 and narrowed back, indexes and lengths between i64 and i32), and
-//!   `new_with_vtable`/`new` of the class whose field the part writes first into the new
-//!   object;
-//! - `ConstPtr(ptrN)`: a constant object, which becomes an input of the trace after the
-//!   part's own (`Imported::const_ptrs` names them; the run's heap provides the objects)
-//!   and rides every label and jump, and `guard_value` on a ref as `ptr_eq` and
-//!   `guard_true`;
-//! - two stand-ins: the signal word (`getfield_raw_i` of `pypysig_long_struct.c_value`)
-//!   reads 0, no signal pending; `force_token`, the JIT frame's address that only forcing
-//!   reads, is null;
-//! - `label`s with their tokens, a `jump` to a label of the part, `finish`;
-//! - operations with nothing to do in tracejit: `debug_merge_point`, `enter_portal_frame`,
-//!   `leave_portal_frame`, `keepalive`, and the checks `guard_no_exception`,
-//!   `guard_not_forced` and `guard_not_forced_2` (nothing here raises or forces).
+//! - guards with their fail args (holes dropped, as PyPy's bridges take them);
+//!   `guard_subclass` is `guard_class` (the import's objects have no class hierarchy);
+//! - object operations on the types [`crate::decls`] declares (narrow fields widened to i64
+//!   and narrowed back, indexes and lengths between i64 and i32); strings as arrays of
+//!   bytes; an array of structs (`getinteriorfield_gc_*`) as an array of refs to them;
+//! - calls to stand-in externs ([`crate::standin`]); a ref-returning call makes a fresh
+//!   object of the type its uses name, filled from the stand-in's result, or, when all its
+//!   arguments are constants, is one object of the heap (an extra input);
+//! - values a trace must be given: constant objects (`ConstPtr(ptrN)`), constant call
+//!   results, and a scratch buffer `convert_*_bytes_*` pass bits through — extra inputs of
+//!   every part after its own ([`ExtraInput`]), carried by every label, jump and guard;
+//! - stand-ins: the signal word reads 0 (no signal pending), `force_token` is null,
+//!   `strhash` is 0 (not computed yet);
+//! - nothing for `debug_merge_point`, `enter_portal_frame`, `leave_portal_frame`,
+//!   `keepalive`, `guard_no_exception`, `guard_not_forced` and `guard_not_forced_2`
+//!   (nothing here raises or forces).
 //!
 //! Anything else makes the part not imported, reported with every operation it could not
-//! import, by name and count.
+//! import, by name and count; a bridge of a part not imported is reported too.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use jit_core::builder::TraceBuilder;
-use jit_core::ir::{Extra, Opcode, Operand, Scalar, Type, Value};
+use jit_core::ir::{CType, ExitId, Extra, FuncRef, Opcode, Operand, Scalar, Type, Value};
 use jit_core::objects::{type_id, FieldType, ObjectKind};
+use jit_core::text::TreeSource;
 use jit_core::Trace;
 
-use crate::decls::Declarations;
-use crate::log::{Descr, LogArg, LogOp, Part};
+use crate::decls::{declarations, Declarations, OPAQUE, STR};
+use crate::log::{Descr, Log, LogArg, LogOp, Part, PartKind};
+use crate::standin::{StandIn, StandInKind};
 
-/// A part as a trace.
+/// The extra inputs every part of a tree carries after its own: values PyPy has as
+/// constants or gets from outside the trace, which a tracejit trace must be given.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ExtraInput {
+    /// A constant object, `ConstPtr(ptr26)`: one object of the heap.
+    ConstPtr(String),
+    /// The object a ref-returning call with only constant arguments returns
+    /// (`call_r(ConstClass(_ll_1_threadlocalref_get…), 64)`: the execution context): the
+    /// same object every time, one of the heap's.
+    ConstResult(String),
+    /// An 8-byte buffer `convert_float_bytes_to_longlong` and back pass their bits through.
+    Scratch,
+}
+
+/// A log's loop with the bridges that grow out of it, as a tracejit tree.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Imported {
-    /// The trace: the part's inputs, then one ref input per constant object.
-    pub trace: Trace,
-    /// The constant objects (`ptr26`) the inputs after the part's own stand for, in order.
-    pub const_ptrs: Vec<String>,
+pub struct ImportedTree {
+    /// PyPy's title of the loop: `Loop 1 (branchy;bridges.py:3-5~#20 FOR_ITER)`.
+    pub title: String,
+    /// The root and the bridges, each with the guard it grows out of.
+    pub source: TreeSource,
+    /// The log part each tree part was imported from.
+    pub log_parts: Vec<usize>,
+    /// The extra inputs after each part's own, in order.
+    pub extras: Vec<ExtraInput>,
+    /// The stand-ins of the functions its calls name.
+    pub standins: Vec<StandIn>,
+}
+
+/// A part of a log the import left out, and why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PartFailure {
+    /// The part (index in `Log::parts`).
+    pub part: usize,
+    /// Why.
+    pub error: ImportError,
+}
+
+/// A log as tracejit trees.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImportedLog {
+    /// The object types every tree declares.
+    pub decls: Declarations,
+    /// One tree per loop whose root imported, with the bridges that imported.
+    pub trees: Vec<ImportedTree>,
+    /// Parts not imported: a loop not imported takes its bridges with it, and so does a
+    /// bridge.
+    pub failures: Vec<PartFailure>,
+    /// What the heap a run builds should hold: each field's and array's objects.
+    pub hints: Hints,
+}
+
+/// The classes (declaration indexes) of the objects the import saw a trace read from a
+/// field or an array, so a heap can hold objects its guards and accesses expect.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Hints {
+    /// (struct, field) to the class of the object read from it.
+    pub fields: BTreeMap<(u32, u32), u32>,
+    /// Array type to the class of its items.
+    pub items: BTreeMap<u32, u32>,
+    /// Each extra input's class, for constant objects and constant call results.
+    pub extras: BTreeMap<ExtraInput, u32>,
+    /// For each tree (by loop title), each root input's class where its uses name one.
+    pub inputs: BTreeMap<String, Vec<Option<u32>>>,
 }
 
 /// Why a part was not imported.
@@ -55,6 +115,16 @@ pub enum ImportError {
     Undefined {
         /// The variable.
         name: String,
+        /// Where.
+        pos: crate::log::Pos,
+    },
+    /// A bridge whose guard is in no part imported before it.
+    NoGuard {
+        /// The guard's address.
+        guard: u64,
+    },
+    /// A jump to a label no part of its tree has.
+    NoLabel {
         /// Where.
         pos: crate::log::Pos,
     },
@@ -70,6 +140,15 @@ impl fmt::Display for ImportError {
                 write!(f, "not imported: {}", list.join(", "))
             }
             ImportError::Undefined { name, pos } => write!(f, "{pos}: {name} is not defined"),
+            ImportError::NoGuard { guard } => {
+                write!(
+                    f,
+                    "no imported part has the guard {guard:#x} this bridge grows out of"
+                )
+            }
+            ImportError::NoLabel { pos } => {
+                write!(f, "{pos}: the jump's label is in no part of its tree")
+            }
             ImportError::Invalid(e) => write!(f, "the imported trace does not verify: {e}"),
         }
     }
@@ -86,44 +165,444 @@ fn var_type(name: &str) -> Type {
     }
 }
 
+/// An identifier for a function PyPy names (`ConstClass(ll_str__…)`) or gives by address.
+fn function_name(a: &LogArg) -> Option<String> {
+    match a {
+        LogArg::ConstClass(c) => Some(
+            c.chars()
+                .map(|ch| {
+                    if ch.is_ascii_alphanumeric() || ch == '_' {
+                        ch
+                    } else {
+                        '_'
+                    }
+                })
+                .collect(),
+        ),
+        LogArg::Int(addr) => Some(format!("fn_{:x}", *addr as u64)),
+        _ => None,
+    }
+}
+
+/// Whether `name` is a call the import gives a stand-in.
+fn is_call(name: &str) -> bool {
+    let plain = [
+        "call_",
+        "call_pure_",
+        "call_may_force_",
+        "call_loopinvariant_",
+        "call_assembler_",
+    ]
+    .iter()
+    .any(|p| {
+        name.strip_prefix(p)
+            .is_some_and(|r| matches!(r, "i" | "r" | "f" | "n"))
+    });
+    plain || name == "cond_call" || name == "cond_call_value_i"
+}
+
+/// What a tree's parts share while they are imported.
+struct TreeState {
+    /// PyPy's target tokens to tracejit's, over the tree.
+    tokens: BTreeMap<u64, u32>,
+    /// Guards by PyPy's address: (tree part, exit id).
+    guards: BTreeMap<u64, (usize, ExitId)>,
+    extras: Vec<ExtraInput>,
+    standins: Vec<StandIn>,
+    next_exit: u32,
+}
+
 struct Importer<'a> {
     decls: &'a Declarations,
     b: TraceBuilder,
     vars: BTreeMap<String, Value>,
     /// Each variable a comparison defined, as the comparison's own i32.
     conds: BTreeMap<String, Value>,
-    tokens: BTreeMap<u64, u32>,
     unsupported: BTreeMap<String, usize>,
-    /// Constant objects, as inputs after the part's own.
-    const_ptrs: BTreeMap<String, Value>,
+    /// The extra inputs' values.
+    extra_values: Vec<Value>,
+    tree: &'a mut TreeState,
+    funcs: BTreeMap<String, FuncRef>,
+    /// PyPy guards imported, with their exit ids in this part.
+    guards: Vec<(u64, ExitId)>,
 }
 
-/// Imports `part` with the object types `decls` declares (from the whole log).
-pub fn import_part(part: &Part, decls: &Declarations) -> Result<Imported, ImportError> {
+/// Imports `log` as trees: one per loop, with the bridges that grow out of its guards (and
+/// out of its bridges' guards). `decls` are the log's [`declarations`].
+pub fn import_log(log: &Log) -> ImportedLog {
+    let decls = declarations(log);
+    let mut trees: Vec<(ImportedTree, TreeState)> = Vec::new();
+    let mut failures = Vec::new();
+    // Which tree each guard address is in, from a first pass over the parts.
+    let mut owner: BTreeMap<u64, usize> = BTreeMap::new();
+    let mut part_tree: Vec<Option<usize>> = vec![None; log.parts.len()];
+    let mut roots = 0;
+    for (k, part) in log.parts.iter().enumerate() {
+        let tree = match part.kind {
+            PartKind::Loop { .. } => {
+                roots += 1;
+                Some(roots - 1)
+            }
+            PartKind::Bridge { guard } => owner.get(&guard).copied(),
+        };
+        part_tree[k] = tree;
+        if let Some(t) = tree {
+            for o in &part.ops {
+                if let Some(Descr::Guard(g)) = o.descr {
+                    owner.insert(g, t);
+                }
+            }
+        }
+    }
+    let hints = hints(log, &decls);
+    let mut tree_index: Vec<Option<usize>> = vec![None; roots];
+    for (k, part) in log.parts.iter().enumerate() {
+        let Some(t) = part_tree[k] else {
+            if let PartKind::Bridge { guard } = part.kind {
+                failures.push(PartFailure {
+                    part: k,
+                    error: ImportError::NoGuard { guard },
+                });
+            }
+            continue;
+        };
+        match part.kind {
+            PartKind::Loop {
+                number,
+                ref name,
+                entry,
+            } => {
+                // The extra inputs of the whole tree, in order of first use.
+                let mut extras = Vec::new();
+                for (j, p) in log.parts.iter().enumerate() {
+                    if part_tree[j] == Some(t) {
+                        extras_of(p, &mut extras);
+                    }
+                }
+                let mut state = TreeState {
+                    tokens: BTreeMap::new(),
+                    guards: BTreeMap::new(),
+                    extras,
+                    standins: Vec::new(),
+                    next_exit: 0,
+                };
+                match import_part(part, &decls, &mut state, 0) {
+                    Ok(trace) => {
+                        let what = if entry { "entry bridge" } else { "loop" };
+                        let title = format!("Loop {number} ({name}), {what}");
+                        tree_index[t] = Some(trees.len());
+                        let tree = ImportedTree {
+                            title,
+                            source: TreeSource {
+                                parts: vec![trace],
+                                positions: vec![Default::default()],
+                                grows_from: vec![None],
+                            },
+                            log_parts: vec![k],
+                            extras: Vec::new(),
+                            standins: Vec::new(),
+                        };
+                        trees.push((tree, state));
+                    }
+                    Err(error) => failures.push(PartFailure { part: k, error }),
+                }
+            }
+            PartKind::Bridge { guard } => {
+                let Some(ti) = tree_index[t] else {
+                    failures.push(PartFailure {
+                        part: k,
+                        error: ImportError::NoGuard { guard },
+                    });
+                    continue;
+                };
+                let (tree, state) = &mut trees[ti];
+                let Some(&(from, exit)) = state.guards.get(&guard) else {
+                    failures.push(PartFailure {
+                        part: k,
+                        error: ImportError::NoGuard { guard },
+                    });
+                    continue;
+                };
+                let index = tree.source.parts.len();
+                match import_part(part, &decls, state, index) {
+                    Ok(trace) => {
+                        tree.source.parts.push(trace);
+                        tree.source.positions.push(Default::default());
+                        tree.source.grows_from.push(Some((from, exit)));
+                        tree.log_parts.push(k);
+                    }
+                    Err(error) => failures.push(PartFailure { part: k, error }),
+                }
+            }
+        }
+    }
+    let trees = trees
+        .into_iter()
+        .map(|(mut tree, state)| {
+            tree.extras = state.extras;
+            tree.standins = state.standins;
+            tree
+        })
+        .collect();
+    ImportedLog {
+        decls,
+        trees,
+        failures,
+        hints,
+    }
+}
+
+/// Adds the extra inputs `part` needs to `out`, in order of first use.
+fn extras_of(part: &Part, out: &mut Vec<ExtraInput>) {
+    let mut add = |e: ExtraInput| {
+        if !out.contains(&e) {
+            out.push(e);
+        }
+    };
+    for o in &part.ops {
+        for a in &o.args {
+            if let LogArg::ConstPtr(p) = a {
+                if p != "null" {
+                    add(ExtraInput::ConstPtr(p.clone()));
+                }
+            }
+        }
+        if let Some(key) = const_result_key(o) {
+            add(ExtraInput::ConstResult(key));
+        }
+        if o.name.starts_with("convert_") && o.name.contains("_bytes_") {
+            add(ExtraInput::Scratch);
+        }
+    }
+}
+
+/// For a ref-returning call whose arguments are all constants, the call as text: the key
+/// of the one object it returns.
+fn const_result_key(o: &LogOp) -> Option<String> {
+    if !(o.name == "call_r" || o.name == "call_pure_r" || o.name == "call_loopinvariant_r") {
+        return None;
+    }
+    let mut parts = Vec::new();
+    for a in &o.args {
+        parts.push(match a {
+            LogArg::Int(i) => i.to_string(),
+            LogArg::Float(f) => format!("{:#x}", f),
+            LogArg::ConstClass(c) => c.clone(),
+            LogArg::ConstPtr(p) => p.clone(),
+            LogArg::Var(_) | LogArg::Str(_) => return None,
+        });
+    }
+    Some(format!("{}({})", o.name, parts.join(", ")))
+}
+
+/// The type (declaration index) `var` has in `part` by its uses: the struct whose field an
+/// access names, the array type an item access names, a string, the class a guard names.
+pub fn class_of(part: &Part, var: &str, decls: &Declarations) -> Option<usize> {
+    let is_var = |a: Option<&LogArg>| matches!(a, Some(LogArg::Var(v)) if v == var);
+    // What `new*` makes, or a read's descr says.
+    for o in &part.ops {
+        if o.result.as_deref() == Some(var) {
+            match (o.name.as_str(), &o.descr) {
+                ("newstr", _) => return decls.index(STR),
+                ("new_array" | "new_array_clear", Some(Descr::Array { kind, item })) => {
+                    return decls
+                        .arrays
+                        .get(&(*kind, *item))
+                        .and_then(|n| decls.index(n));
+                }
+                _ => {}
+            }
+        }
+    }
+    part.ops.iter().find_map(|o| {
+        if !is_var(o.args.first()) {
+            return None;
+        }
+        let name = o.name.as_str();
+        match &o.descr {
+            _ if name.starts_with("str") || name == "copystrcontent" => decls.index(STR),
+            Some(Descr::Field { name: f, .. }) if !name.contains("_raw") => {
+                let (ty, _) = decls.fields.get(f)?;
+                decls.index(ty)
+            }
+            Some(Descr::Array { kind, item }) if !name.contains("_raw") => decls
+                .arrays
+                .get(&(*kind, *item))
+                .and_then(|n| decls.index(n)),
+            Some(Descr::Interior(inner)) => {
+                let Descr::Field { name: f, .. } = inner.as_ref() else {
+                    return None;
+                };
+                let (class, _) = f.rsplit_once('.')?;
+                decls.interiors.get(class).and_then(|n| decls.index(n))
+            }
+            _ if matches!(
+                name,
+                "guard_class" | "guard_nonnull_class" | "guard_subclass"
+            ) =>
+            {
+                let c = match o.args.get(1)? {
+                    LogArg::ConstClass(c) => c,
+                    LogArg::Int(vt) => decls.vtables.get(vt)?,
+                    _ => return None,
+                };
+                decls.index(c)
+            }
+            _ => None,
+        }
+    })
+}
+
+/// The heap's hints from every part of `log`.
+fn hints(log: &Log, decls: &Declarations) -> Hints {
+    let mut h = Hints::default();
+    let field = |d: &Option<Descr>| -> Option<(u32, u32)> {
+        let d = match d {
+            Some(Descr::Interior(inner)) => inner.as_ref(),
+            Some(d) => d,
+            None => return None,
+        };
+        let Descr::Field { name, .. } = d else {
+            return None;
+        };
+        let (ty, f) = decls.fields.get(name)?;
+        let k = decls.index(ty)?;
+        Some((k as u32, decls.objects[k].field(f)? as u32))
+    };
+    for (k, part) in log.parts.iter().enumerate() {
+        for o in &part.ops {
+            let name = o.name.as_str();
+            if name == "getfield_gc_r" || name == "getinteriorfield_gc_r" {
+                if let (Some(r), Some(f)) = (&o.result, field(&o.descr)) {
+                    if let Some(c) = class_of(part, r, decls) {
+                        h.fields.entry(f).or_insert(c as u32);
+                    }
+                }
+                if name == "getinteriorfield_gc_r" {
+                    // The entries array holds the interior struct's objects.
+                    if let Some(Descr::Interior(inner)) = &o.descr {
+                        if let Descr::Field { name: f, .. } = inner.as_ref() {
+                            let class = f.rsplit_once('.').map(|(c, _)| c);
+                            let arr = class.and_then(|c| decls.interiors.get(c));
+                            let item = class
+                                .and_then(|_| decls.fields.get(f))
+                                .and_then(|(ty, _)| decls.index(ty));
+                            if let (Some(a), Some(i)) = (arr.and_then(|a| decls.index(a)), item) {
+                                h.items.entry(a as u32).or_insert(i as u32);
+                            }
+                        }
+                    }
+                }
+            }
+            if name == "setfield_gc" {
+                if let (Some(LogArg::Var(v)), Some(f)) = (o.args.get(1), field(&o.descr)) {
+                    if v.starts_with('p') {
+                        if let Some(c) = class_of(part, v, decls) {
+                            h.fields.entry(f).or_insert(c as u32);
+                        }
+                    }
+                }
+            }
+            if name.starts_with("getarrayitem_gc_r") || name.starts_with("getarrayitem_gc_pure_r") {
+                if let (Some(r), Some(Descr::Array { kind, item })) = (&o.result, &o.descr) {
+                    let arr = decls
+                        .arrays
+                        .get(&(*kind, *item))
+                        .and_then(|n| decls.index(n));
+                    if let (Some(a), Some(c)) = (arr, class_of(part, r, decls)) {
+                        h.items.entry(a as u32).or_insert(c as u32);
+                    }
+                }
+            }
+            for a in &o.args {
+                if let LogArg::ConstPtr(p) = a {
+                    if p != "null" {
+                        if let Some(c) = const_ptr_class(part, o, p, decls) {
+                            h.extras
+                                .entry(ExtraInput::ConstPtr(p.clone()))
+                                .or_insert(c as u32);
+                        }
+                    }
+                }
+            }
+            if let (Some(key), Some(r)) = (const_result_key(o), &o.result) {
+                if let Some(c) = class_of(part, r, decls) {
+                    h.extras
+                        .entry(ExtraInput::ConstResult(key))
+                        .or_insert(c as u32);
+                }
+            }
+        }
+        if let PartKind::Loop {
+            number,
+            name,
+            entry,
+        } = &part.kind
+        {
+            let what = if *entry { "entry bridge" } else { "loop" };
+            let title = format!("Loop {number} ({name}), {what}");
+            let classes = part
+                .inputs
+                .iter()
+                .map(|v| class_of(part, v, decls).map(|c| c as u32))
+                .collect();
+            h.inputs.insert(title, classes);
+        }
+        let _ = k;
+    }
+    h
+}
+
+/// The class of constant object `p` where `o` uses it: the struct of the field `o` reads or
+/// writes in it, the class a guard compares it with.
+fn const_ptr_class(part: &Part, o: &LogOp, p: &str, decls: &Declarations) -> Option<usize> {
+    let first = matches!(o.args.first(), Some(LogArg::ConstPtr(q)) if q == p);
+    match &o.descr {
+        Some(Descr::Field { name, .. }) if first && !o.name.contains("_raw") => {
+            decls.fields.get(name).and_then(|(ty, _)| decls.index(ty))
+        }
+        Some(Descr::Array { kind, item }) if first => decls
+            .arrays
+            .get(&(*kind, *item))
+            .and_then(|n| decls.index(n)),
+        _ if first && o.name.starts_with("str") => decls.index(STR),
+        _ => {
+            // A value compared with it by guard_value: its class there.
+            let _ = part;
+            None
+        }
+    }
+}
+
+/// Imports one part into `tree`'s state as tree part `index`.
+fn import_part(
+    part: &Part,
+    decls: &Declarations,
+    tree: &mut TreeState,
+    index: usize,
+) -> Result<Trace, ImportError> {
     let mut im = Importer {
         decls,
         b: TraceBuilder::new(),
         vars: BTreeMap::new(),
         conds: BTreeMap::new(),
-        tokens: BTreeMap::new(),
         unsupported: BTreeMap::new(),
-        const_ptrs: BTreeMap::new(),
+        extra_values: Vec::new(),
+        tree,
+        funcs: BTreeMap::new(),
+        guards: Vec::new(),
     };
     im.b.objects(&decls.objects);
     for name in &part.inputs {
         let v = im.b.input(var_type(name));
         im.vars.insert(name.clone(), v);
     }
-    // Constant objects, in order of first use, as inputs after the part's own.
-    let mut const_ptrs = Vec::new();
-    for a in part.ops.iter().flat_map(|o| &o.args) {
-        if let LogArg::ConstPtr(p) = a {
-            if p != "null" && !im.const_ptrs.contains_key(p) {
-                let v = im.b.input(Type::Ref);
-                im.const_ptrs.insert(p.clone(), v);
-                const_ptrs.push(p.clone());
-            }
-        }
+    for e in im.tree.extras.clone() {
+        let ty = match e {
+            ExtraInput::Scratch | ExtraInput::ConstPtr(_) | ExtraInput::ConstResult(_) => Type::Ref,
+        };
+        let v = im.b.input(ty);
+        im.extra_values.push(v);
     }
     for op in &part.ops {
         im.op(op, part)?;
@@ -131,10 +610,22 @@ pub fn import_part(part: &Part, decls: &Declarations) -> Result<Imported, Import
     if !im.unsupported.is_empty() {
         return Err(ImportError::Unsupported(im.unsupported));
     }
-    let trace =
-        im.b.build()
-            .map_err(|e| ImportError::Invalid(e.to_string()))?;
-    Ok(Imported { trace, const_ptrs })
+    let mut trace = im.b.build_unverified();
+    // Exit ids unique over the tree, as tree files have them.
+    let first = im.tree.next_exit;
+    let mut next = first;
+    for op in &mut trace.ops {
+        if let Extra::Exit { id, .. } = &mut op.extra {
+            *id = ExitId(id.0 + first);
+            next = next.max(id.0 + 1);
+        }
+    }
+    jit_core::verify(&trace).map_err(|e| ImportError::Invalid(e.to_string()))?;
+    im.tree.next_exit = next;
+    for (g, id) in im.guards {
+        im.tree.guards.insert(g, (index, ExitId(id.0 + first)));
+    }
+    Ok(trace)
 }
 
 impl Importer<'_> {
@@ -167,7 +658,9 @@ impl Importer<'_> {
             LogArg::Int(i) => Some(Operand::Const(Scalar::I64(*i))),
             LogArg::Float(f) => Some(Operand::Const(Scalar::F64(*f))),
             LogArg::ConstPtr(p) if p == "null" => Some(Operand::Const(Scalar::NULL)),
-            LogArg::ConstPtr(p) => self.const_ptrs.get(p).map(|&v| v.into()),
+            LogArg::ConstPtr(p) => self
+                .extra(&ExtraInput::ConstPtr(p.clone()))
+                .map(Operand::from),
             _ => None,
         })
     }
@@ -183,20 +676,41 @@ impl Importer<'_> {
         Ok(Some(out))
     }
 
+    /// The value of an extra input.
+    fn extra(&self, e: &ExtraInput) -> Option<Value> {
+        let k = self.tree.extras.iter().position(|x| x == e)?;
+        self.extra_values.get(k).copied()
+    }
+
+    /// Appends a guard with `op`'s fail args (and the extra inputs), recording its PyPy
+    /// address for the bridges that grow out of it.
+    fn guard(&mut self, op: &LogOp, g: Opcode, args: &[Operand]) -> Result<(), ImportError> {
+        let fa = self.fail_args(op)?;
+        let id = self.b.guard(g, args, &fa);
+        if let Some(Descr::Guard(addr)) = op.descr {
+            self.guards.push((addr, id));
+        }
+        Ok(())
+    }
+
     fn define(&mut self, op: &LogOp, v: Value) {
         if let Some(r) = &op.result {
             self.vars.insert(r.clone(), v);
         }
     }
 
-    /// The fail args, holes dropped.
+    /// The fail args, holes dropped, then the extra inputs (a bridge takes them after its
+    /// own).
     fn fail_args(&self, op: &LogOp) -> Result<Vec<Value>, ImportError> {
-        op.fail_args
+        let mut fa: Vec<Value> = op
+            .fail_args
             .iter()
             .flatten()
             .flatten()
             .map(|n| self.var(n, op.pos))
-            .collect()
+            .collect::<Result<_, _>>()?;
+        fa.extend(self.extra_values.iter().copied());
+        Ok(fa)
     }
 
     /// A guard's i32 condition from a PyPy integer: the comparison's own result if a
@@ -276,17 +790,191 @@ impl Importer<'_> {
         self.b.unary(Opcode::CastI64ToI32, x).into()
     }
 
-    /// The class `new_with_vtable`/`new` result `var` is: the struct the first field the
-    /// part writes into it belongs to.
-    fn class_of_new(&self, part: &Part, var: &str) -> Option<usize> {
-        part.ops.iter().find_map(|o| {
-            let target = matches!(o.args.first(), Some(LogArg::Var(v)) if v == var);
-            if o.name != "setfield_gc" || !target {
-                return None;
+    /// A stand-in extern for `callee` taking `args` (declared once per part, registered
+    /// once per tree); `None` if its parameters are more than the stand-ins take.
+    fn standin(
+        &mut self,
+        callee: &str,
+        args: &[Operand],
+        ret: Option<CType>,
+        kind: StandInKind,
+    ) -> Option<FuncRef> {
+        let params: Vec<CType> = args
+            .iter()
+            .map(|&a| match self.b.operand_type(a) {
+                Type::Ref => CType::Ref,
+                Type::F64 => CType::F64,
+                Type::I32 => CType::I32,
+                Type::I64 => CType::I64,
+            })
+            .collect();
+        if !StandIn::fits(&params) {
+            return None;
+        }
+        let s = StandIn {
+            name: callee.to_string(),
+            params,
+            ret,
+            kind,
+        };
+        // One signature per name in a tree: a second one is another extern.
+        let name = match self.tree.standins.iter().find(|t| t.name == s.name) {
+            Some(t) if *t != s => {
+                let mut k = 2;
+                loop {
+                    let n = format!("{callee}_{k}");
+                    match self.tree.standins.iter().find(|t| t.name == n) {
+                        Some(t) if t.params == s.params && t.ret == s.ret && t.kind == s.kind => {
+                            break n
+                        }
+                        Some(_) => k += 1,
+                        None => break n,
+                    }
+                }
             }
-            let (decl, _, _) = self.field(&o.descr)?;
-            Some(decl as usize)
-        })
+            _ => s.name.clone(),
+        };
+        let s = StandIn {
+            name: name.clone(),
+            ..s
+        };
+        if !self.tree.standins.contains(&s) {
+            self.tree.standins.push(s.clone());
+        }
+        if let Some(&f) = self.funcs.get(&name) {
+            return Some(f);
+        }
+        let f = self.b.declare(&name, &s.params, s.ret);
+        self.funcs.insert(name, f);
+        Some(f)
+    }
+
+    /// A fresh object of type `k` whose scalar fields (or length, for an array) come from
+    /// `h`, a stand-in's result in `0..8`.
+    fn fresh_object(&mut self, k: usize, h: Value) -> Value {
+        match &self.decls.objects[k].kind {
+            ObjectKind::Struct(fields) => {
+                let fields = fields.clone();
+                let obj = self
+                    .b
+                    .raw(
+                        Opcode::NewWithVtable,
+                        &[],
+                        Some(Type::Ref),
+                        Extra::Object(k as u32),
+                    )
+                    .expect("an allocation has a result");
+                for (j, f) in fields.iter().enumerate() {
+                    let value: Operand = match f.ty {
+                        FieldType::Ref => continue,
+                        FieldType::Mem(m) if m.value_type() == Type::F64 => {
+                            self.b.unary(Opcode::CastI64ToF64, h).into()
+                        }
+                        FieldType::Mem(m) if m.value_type() == Type::I32 => {
+                            self.b.unary(Opcode::CastI64ToI32, h).into()
+                        }
+                        FieldType::Mem(_) => h.into(),
+                    };
+                    self.b.raw(
+                        Opcode::SetfieldGc,
+                        &[obj.into(), value],
+                        None,
+                        Extra::Field {
+                            decl: k as u32,
+                            field: j as u32,
+                        },
+                    );
+                }
+                obj
+            }
+            ObjectKind::Array(_) => {
+                let n = self.b.unary(Opcode::CastI64ToI32, h);
+                self.b
+                    .raw(
+                        Opcode::NewArrayClear,
+                        &[n.into()],
+                        Some(Type::Ref),
+                        Extra::Object(k as u32),
+                    )
+                    .expect("an allocation has a result")
+            }
+        }
+    }
+
+    /// The calls: each to its stand-in (see [`crate::standin`]).
+    fn call(&mut self, op: &LogOp, part: &Part, args: &[Operand]) -> Result<(), ImportError> {
+        let name = op.name.as_str();
+        let (callee, rest, kind, ret) = match name {
+            "cond_call" => (
+                op.args.get(1).and_then(function_name),
+                [&args[..1], &args[2..]].concat(),
+                StandInKind::CondCall,
+                None,
+            ),
+            "cond_call_value_i" => (
+                op.args.get(1).and_then(function_name),
+                [&args[..1], &args[2..]].concat(),
+                StandInKind::CondValue,
+                Some(CType::I64),
+            ),
+            "call_assembler_r" | "call_assembler_i" | "call_assembler_f" | "call_assembler_n" => {
+                let callee = match op.descr {
+                    Some(Descr::Loop(n)) => Some(format!("loop_{n}")),
+                    _ => None,
+                };
+                let ret = match name.as_bytes()[name.len() - 1] {
+                    b'f' => Some(CType::F64),
+                    b'n' => None,
+                    _ => Some(CType::I64),
+                };
+                (callee, args.to_vec(), StandInKind::Call, ret)
+            }
+            _ => {
+                let ret = match name.as_bytes()[name.len() - 1] {
+                    b'f' => Some(CType::F64),
+                    b'n' => None,
+                    _ => Some(CType::I64),
+                };
+                (
+                    op.args.first().and_then(function_name),
+                    args[1..].to_vec(),
+                    StandInKind::Call,
+                    ret,
+                )
+            }
+        };
+        let Some(callee) = callee else {
+            self.unsupported(op);
+            return Ok(());
+        };
+        let Some(f) = self.standin(&callee, &rest, ret, kind) else {
+            self.unsupported(op);
+            return Ok(());
+        };
+        let r = self.b.call(f, &rest);
+        if name.ends_with("_r") {
+            let (Some(h), Some(var)) = (r, op.result.as_deref()) else {
+                self.unsupported(op);
+                return Ok(());
+            };
+            if let Some(key) = const_result_key(op) {
+                let v = self
+                    .extra(&ExtraInput::ConstResult(key))
+                    .expect("collected");
+                self.vars.insert(var.to_string(), v);
+                return Ok(());
+            }
+            let k = class_of(part, var, self.decls).or_else(|| self.decls.index(OPAQUE));
+            let Some(k) = k else {
+                self.unsupported(op);
+                return Ok(());
+            };
+            let obj = self.fresh_object(k, h);
+            self.define(op, obj);
+        } else if let Some(r) = r {
+            self.define(op, r);
+        }
+        Ok(())
     }
 
     fn op(&mut self, op: &LogOp, part: &Part) -> Result<(), ImportError> {
@@ -307,8 +995,39 @@ impl Importer<'_> {
                 self.define(op, v);
                 return Ok(());
             }
+            _ if is_call(name) => {
+                // Every argument but the callee's name, which keeps its place as a 0.
+                let callee_at = match name {
+                    "cond_call" | "cond_call_value_i" => Some(1),
+                    _ if name.starts_with("call_assembler") => None,
+                    _ => Some(0),
+                };
+                let mut ops = Vec::with_capacity(op.args.len());
+                for (k, a) in op.args.iter().enumerate() {
+                    if Some(k) == callee_at {
+                        ops.push(Operand::Const(Scalar::I64(0)));
+                        continue;
+                    }
+                    match self.arg(a, op.pos)? {
+                        Some(x) => ops.push(x),
+                        None => {
+                            self.unsupported(op);
+                            return Ok(());
+                        }
+                    }
+                }
+                if callee_at.is_some_and(|c| c >= ops.len()) {
+                    self.unsupported(op);
+                    return Ok(());
+                }
+                return self.call(op, part, &ops);
+            }
             "new_with_vtable" | "new" => {
-                let class = op.result.as_ref().and_then(|r| self.class_of_new(part, r));
+                let class = op
+                    .result
+                    .as_ref()
+                    .and_then(|r| class_of(part, r, self.decls))
+                    .filter(|&k| !self.decls.objects[k].is_array());
                 let Some(k) = class else {
                     self.unsupported(op);
                     return Ok(());
@@ -326,7 +1045,9 @@ impl Importer<'_> {
                 self.define(op, v);
                 return Ok(());
             }
-            "guard_class" | "guard_nonnull_class" => {
+            // Every object the import makes is of exactly the class its uses name: there is no
+            // hierarchy to test, so a subclass check is a class check.
+            "guard_class" | "guard_nonnull_class" | "guard_subclass" => {
                 let named = match op.args.get(1) {
                     Some(LogArg::ConstClass(c)) => Some(c),
                     Some(LogArg::Int(vt)) => self.decls.vtables.get(vt),
@@ -346,13 +1067,15 @@ impl Importer<'_> {
                     self.unsupported(op);
                     return Ok(());
                 };
-                let fa = self.fail_args(op)?;
-                let g = Opcode::from_name(name).expect("the IR has it");
-                self.b.guard(
+                let g = match name {
+                    "guard_subclass" => Opcode::GuardClass,
+                    _ => Opcode::from_name(name).expect("the IR has it"),
+                };
+                self.guard(
+                    op,
                     g,
                     &[obj, Operand::Const(Scalar::I32(type_id(k) as i32))],
-                    &fa,
-                );
+                )?;
                 return Ok(());
             }
             _ => {}
@@ -417,27 +1140,23 @@ impl Importer<'_> {
                     self.unsupported(op);
                     return Ok(());
                 };
-                let fa = self.fail_args(op)?;
                 let g = Opcode::from_name(name).expect("the IR has it");
-                self.b.guard(g, &[c], &fa);
+                self.guard(op, g, &[c])?;
             }
             "guard_value" if args.iter().all(|a| self.b.operand_type(*a) == Type::I64) => {
-                let fa = self.fail_args(op)?;
-                self.b.guard(Opcode::GuardValue, &args, &fa);
+                self.guard(op, Opcode::GuardValue, &args)?;
             }
             "guard_value" if args.iter().all(|a| self.b.operand_type(*a) == Type::Ref) => {
-                let fa = self.fail_args(op)?;
                 let same = self.b.binary(Opcode::PtrEq, args[0], args[1]);
-                self.b.guard(Opcode::GuardTrue, &[same.into()], &fa);
+                self.guard(op, Opcode::GuardTrue, &[same.into()])?;
             }
             "guard_isnull"
             | "guard_nonnull"
             | "guard_no_overflow"
             | "guard_overflow"
             | "guard_not_invalidated" => {
-                let fa = self.fail_args(op)?;
                 let g = Opcode::from_name(name).expect("the IR has it");
-                self.b.guard(g, &args, &fa);
+                self.guard(op, g, &args)?;
             }
             _ if base == "getfield_gc" => {
                 let Some((decl, field, t)) = self.field(&op.descr) else {
@@ -516,13 +1235,159 @@ impl Importer<'_> {
                 let v = self.b.unary(Opcode::CastI32ToI64, n);
                 self.define(op, v);
             }
+            "new_array" | "new_array_clear" => {
+                let Some((k, _)) = self.array(&op.descr) else {
+                    self.unsupported(op);
+                    return Ok(());
+                };
+                let n = self.index(args[0]);
+                let v = self
+                    .b
+                    .raw(
+                        Opcode::NewArrayClear,
+                        &[n],
+                        Some(Type::Ref),
+                        Extra::Object(k),
+                    )
+                    .expect("an allocation has a result");
+                self.define(op, v);
+            }
+            // Strings are arrays of bytes (`decls::STR`).
+            "newstr" | "strlen" | "strgetitem" | "strsetitem" => {
+                let Some(k) = self.decls.index(STR) else {
+                    self.unsupported(op);
+                    return Ok(());
+                };
+                let k = k as u32;
+                let byte = FieldType::Mem(jit_core::ir::MemType::U8);
+                match name {
+                    "newstr" => {
+                        let n = self.index(args[0]);
+                        let v = self
+                            .b
+                            .raw(
+                                Opcode::NewArrayClear,
+                                &[n],
+                                Some(Type::Ref),
+                                Extra::Object(k),
+                            )
+                            .expect("an allocation has a result");
+                        self.define(op, v);
+                    }
+                    "strlen" => {
+                        let n = self
+                            .b
+                            .raw(Opcode::ArraylenGc, &args, Some(Type::I32), Extra::Object(k))
+                            .expect("arraylen has a result");
+                        let v = self.b.unary(Opcode::CastI32ToI64, n);
+                        self.define(op, v);
+                    }
+                    "strgetitem" => {
+                        let i = self.index(args[1]);
+                        let v = self
+                            .b
+                            .raw(
+                                Opcode::GetarrayitemGcI,
+                                &[args[0], i],
+                                Some(Type::I32),
+                                Extra::Object(k),
+                            )
+                            .expect("an item read has a result");
+                        let v = self.widen(v, byte);
+                        self.define(op, v);
+                    }
+                    _ => {
+                        let i = self.index(args[1]);
+                        let value = self.narrow(args[2], byte);
+                        self.b.raw(
+                            Opcode::SetarrayitemGc,
+                            &[args[0], i, value],
+                            None,
+                            Extra::Object(k),
+                        );
+                    }
+                }
+            }
+            // The import's strings keep no hash: it reads as not computed yet (0), and the
+            // `cond_call_value_i` PyPy puts after it computes one.
+            "strhash" => {
+                let v = self.b.unary(Opcode::SameAs, Operand::Const(Scalar::I64(0)));
+                self.define(op, v);
+            }
+            // The bits pass through the scratch buffer: a store and a load of its 8 bytes.
+            "convert_float_bytes_to_longlong" | "convert_longlong_bytes_to_float" => {
+                let Some(scratch) = self.extra(&ExtraInput::Scratch) else {
+                    self.unsupported(op);
+                    return Ok(());
+                };
+                let (store, load) = if name == "convert_float_bytes_to_longlong" {
+                    (Opcode::StoreF64, Opcode::LoadI64)
+                } else {
+                    (Opcode::StoreI64, Opcode::LoadF64)
+                };
+                let zero = Operand::Const(Scalar::I32(0));
+                self.b.store(store, scratch, zero, 1, 0, args[0]);
+                let v = self.b.load(load, scratch, zero, 1, 0);
+                self.define(op, v);
+            }
+            // An array of structs is an array of refs to them (`decls::Declarations::interiors`).
+            _ if base == "getinteriorfield_gc" || name == "setinteriorfield_gc" => {
+                let inner = match &op.descr {
+                    Some(Descr::Interior(inner)) => Some(inner.as_ref().clone()),
+                    _ => None,
+                };
+                let arr = match &inner {
+                    Some(Descr::Field { name: f, .. }) => f
+                        .rsplit_once('.')
+                        .and_then(|(c, _)| self.decls.interiors.get(c))
+                        .and_then(|a| self.decls.index(a)),
+                    _ => None,
+                };
+                let (Some(a), Some((decl, field, t))) = (arr, self.field(&inner)) else {
+                    self.unsupported(op);
+                    return Ok(());
+                };
+                let i = self.index(args[1]);
+                let item = self
+                    .b
+                    .raw(
+                        Opcode::GetarrayitemGcR,
+                        &[args[0], i],
+                        Some(Type::Ref),
+                        Extra::Object(a as u32),
+                    )
+                    .expect("an item read has a result");
+                if name == "setinteriorfield_gc" {
+                    let value = self.narrow(args[2], t);
+                    self.b.raw(
+                        Opcode::SetfieldGc,
+                        &[item.into(), value],
+                        None,
+                        Extra::Field { decl, field },
+                    );
+                } else {
+                    let opcode =
+                        Opcode::from_name(&format!("getfield_gc_{suffix}")).expect("the IR has it");
+                    let v = self
+                        .b
+                        .raw(
+                            opcode,
+                            &[item.into()],
+                            Some(t.value_type()),
+                            Extra::Field { decl, field },
+                        )
+                        .expect("a field read has a result");
+                    let v = self.widen(v, t);
+                    self.define(op, v);
+                }
+            }
             "label" => {
                 let Some(Descr::Target(t)) = op.descr else {
                     self.unsupported(op);
                     return Ok(());
                 };
-                let token = self.tokens.len() as u32;
-                self.tokens.insert(t, token);
+                let token = self.tree.tokens.len() as u32;
+                self.tree.tokens.insert(t, token);
                 // Label arguments are distinct variables; a repeated one is renamed.
                 let mut values: Vec<Value> = Vec::new();
                 for (k, a) in args.iter().enumerate() {
@@ -541,16 +1406,29 @@ impl Importer<'_> {
                     };
                     values.push(v);
                 }
-                // The constant objects ride every loop (the same values each time).
-                values.extend(self.const_ptrs.values().copied());
+                // The extra inputs ride every loop (the same values each time); one the part
+                // already carries (a constant call result it names) rides again as a copy.
+                for k in 0..self.extra_values.len() {
+                    let e = self.extra_values[k];
+                    let e = if values.contains(&e) {
+                        let c = self.b.unary(Opcode::SameAs, e);
+                        self.extra_values[k] = c;
+                        c
+                    } else {
+                        e
+                    };
+                    values.push(e);
+                }
                 let ops: Vec<Operand> = values.iter().map(|&v| v.into()).collect();
                 self.b.raw(Opcode::Label, &ops, None, Extra::Target(token));
             }
             "jump" => match op.descr {
-                Some(Descr::Target(t)) if self.tokens.contains_key(&t) => {
-                    let token = self.tokens[&t];
+                Some(Descr::Target(t)) => {
+                    let Some(&token) = self.tree.tokens.get(&t) else {
+                        return Err(ImportError::NoLabel { pos: op.pos });
+                    };
                     let mut args = args;
-                    args.extend(self.const_ptrs.values().map(|&v| Operand::from(v)));
+                    args.extend(self.extra_values.iter().map(|&v| Operand::from(v)));
                     self.b.raw(Opcode::Jump, &args, None, Extra::Target(token));
                 }
                 _ => self.unsupported(op),

@@ -13,3 +13,4 @@
 pub mod decls;
 pub mod import;
 pub mod log;
+pub mod standin;

@@ -1,50 +1,76 @@
-//! Parts of the corpus's logs as tracejit traces: every part either imports into a trace
-//! that verifies, or is reported with the operations it could not import — never a wrong
-//! trace or a variable lost.
+//! The corpus's logs as tracejit trees: every part either imports into a trace that
+//! verifies, in a tree with the guard each bridge grows out of, or is reported with why —
+//! never a wrong trace or a variable lost.
 
 use std::collections::BTreeMap;
 
-use jit_pypy::decls::declarations;
-use jit_pypy::import::{import_part, ImportError};
-use jit_pypy::log::read;
+use jit_pypy::import::{import_log, ImportError};
+use jit_pypy::log::{read, PartKind};
 
-#[test]
-fn every_part_imports_or_names_what_it_could_not() {
+fn corpus() -> Vec<(String, String)> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/logs");
     let mut paths: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
     paths.sort();
-    let (mut imported, mut parts) = (0, 0);
+    paths
+        .into_iter()
+        .map(|p| {
+            (
+                p.display().to_string(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_part_imports_into_its_tree() {
+    let (mut imported, mut parts, mut trees) = (0, 0, 0);
     let mut missing: BTreeMap<String, usize> = BTreeMap::new();
-    for p in paths {
-        let log = read(&std::fs::read_to_string(&p).unwrap()).unwrap();
-        let decls = declarations(&log);
-        for part in &log.parts {
-            parts += 1;
-            match import_part(part, &decls) {
-                Ok(im) => {
-                    imported += 1;
-                    assert!(jit_core::verify(&im.trace).is_ok());
-                    // The part's inputs, then one per constant object.
-                    assert_eq!(
-                        im.trace.inputs.len(),
-                        part.inputs.len() + im.const_ptrs.len()
-                    );
+    let mut other = Vec::new();
+    for (path, text) in corpus() {
+        let log = read(&text).unwrap();
+        parts += log.parts.len();
+        let im = import_log(&log);
+        for tree in &im.trees {
+            trees += 1;
+            imported += tree.source.parts.len();
+            assert_eq!(tree.source.parts.len(), tree.log_parts.len());
+            for (k, trace) in tree.source.parts.iter().enumerate() {
+                assert!(jit_core::verify(trace).is_ok(), "{path}: {}", tree.title);
+                let part = &log.parts[tree.log_parts[k]];
+                // The part's inputs, then the tree's extra inputs.
+                assert_eq!(trace.inputs.len(), part.inputs.len() + tree.extras.len());
+                // A bridge grows out of a guard of an earlier part of its tree.
+                match (part.kind.clone(), tree.source.grows_from[k]) {
+                    (PartKind::Loop { .. }, None) => assert_eq!(k, 0),
+                    (PartKind::Bridge { .. }, Some((from, id))) => {
+                        assert!(from < k);
+                        assert!(tree.source.parts[from]
+                            .ops
+                            .iter()
+                            .any(|o| o.opcode.is_guard() && o.exit_id() == Some(id)));
+                    }
+                    (kind, g) => panic!("{path}: part {k} is {kind:?}, grows from {g:?}"),
                 }
-                Err(ImportError::Unsupported(ops)) => {
-                    assert!(!ops.is_empty());
+            }
+        }
+        for f in &im.failures {
+            match &f.error {
+                ImportError::Unsupported(ops) => {
                     for (name, n) in ops {
-                        *missing.entry(name).or_default() += n;
+                        *missing.entry(name.clone()).or_default() += n;
                     }
                 }
-                Err(e) => panic!("{}: {e}", p.display()),
+                e => other.push(format!("{path}: part {}: {e}", f.part)),
             }
         }
     }
-    println!("{imported} of {parts} parts imported; not yet: {missing:?}");
+    println!("{imported} of {parts} parts imported in {trees} trees; not imported: {missing:?} {other:?}");
     assert!(parts >= 40);
-    // What imports today (docs/pypy-import.md); the count only grows.
-    assert!(imported >= 10, "{imported} parts imported");
+    assert_eq!(other, Vec::<String>::new());
+    assert_eq!(missing, BTreeMap::new());
+    assert_eq!(imported, parts);
 }
