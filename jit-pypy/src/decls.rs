@@ -48,6 +48,46 @@ pub struct Declarations {
     /// (`odictentry`), the array type of refs to it that stands for PyPy's array of structs
     /// (`Items_odictentry`).
     pub interiors: BTreeMap<String, String>,
+    /// Every class name (full and short) to the struct it is part of.
+    pub aliases: BTreeMap<String, String>,
+}
+
+/// Sets of class names, joined.
+#[derive(Default)]
+struct UnionFind {
+    parent: BTreeMap<String, String>,
+}
+
+impl UnionFind {
+    fn add(&mut self, name: &str) {
+        self.parent
+            .entry(name.to_string())
+            .or_insert_with(|| name.to_string());
+    }
+
+    fn find(&self, name: &str) -> String {
+        let mut at = name.to_string();
+        while let Some(p) = self.parent.get(&at) {
+            if *p == at {
+                break;
+            }
+            at = p.clone();
+        }
+        at
+    }
+
+    fn union(&mut self, a: &str, b: &str) {
+        self.add(a);
+        self.add(b);
+        let (ra, rb) = (self.find(a), self.find(b));
+        // The smaller name leads, so the result does not depend on the order.
+        let (lead, other) = if ra <= rb { (ra, rb) } else { (rb, ra) };
+        self.parent.insert(other, lead);
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.parent.keys().cloned().collect()
+    }
 }
 
 /// The array of bytes PyPy's strings (`rpy_string`) import as.
@@ -59,6 +99,15 @@ impl Declarations {
     /// The index of the type called `name`.
     pub fn index(&self, name: &str) -> Option<usize> {
         self.objects.iter().position(|o| o.name == name)
+    }
+
+    /// The index of the struct PyPy's class `name` (full or short) is part of.
+    pub fn class_index(&self, name: &str) -> Option<usize> {
+        let k = match self.aliases.get(name) {
+            Some(s) => self.index(s),
+            None => self.index(name),
+        }?;
+        (!self.objects[k].is_array()).then_some(k)
     }
 }
 
@@ -116,44 +165,129 @@ pub fn declarations(log: &Log) -> Declarations {
             }
         }
     }
-    // Classes guards name, with no field of their own in the log.
+    // Classes guards name (by their short name).
     let guarded: Vec<String> = log
         .parts
         .iter()
         .flat_map(|p| &p.ops)
-        .filter(|o| matches!(o.name.as_str(), "guard_class" | "guard_nonnull_class"))
+        .filter(|o| {
+            matches!(
+                o.name.as_str(),
+                "guard_class" | "guard_nonnull_class" | "guard_subclass"
+            )
+        })
         .filter_map(|o| match o.args.get(1) {
             Some(crate::log::LogArg::ConstClass(c)) => Some(c.clone()),
             _ => None,
         })
         .collect();
-    // Short names where they are unique.
-    let mut short_count: BTreeMap<&str, usize> = BTreeMap::new();
+    // A class as the descrs name it: its full path, or a guarded short name no descr has.
+    let mut by_short: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for class in classes.keys() {
-        *short_count.entry(short(class)).or_default() += 1;
+        by_short.entry(short(class)).or_default().push(class);
     }
-    for (class, fields) in &classes {
-        let name = if short_count[short(class)] == 1 {
-            short(class).to_string()
+    let full_of = |c: &str| -> String {
+        match by_short.get(c).map(|v| v.as_slice()) {
+            Some([one]) => one.to_string(),
+            _ => c.to_string(),
+        }
+    };
+    // One struct per set of classes whose fields or guards one object of some part shows
+    // together: PyPy's subclasses have their bases' fields, and a descr names the class
+    // that defines a field, not the object's own.
+    let mut uf = UnionFind::default();
+    for class in classes.keys() {
+        uf.add(class);
+    }
+    for c in &guarded {
+        uf.add(&full_of(c));
+    }
+    for part in &log.parts {
+        let mut seen: BTreeMap<&str, String> = BTreeMap::new();
+        for o in &part.ops {
+            let Some(crate::log::LogArg::Var(v)) = o.args.first() else {
+                continue;
+            };
+            let class = match (&o.descr, o.args.get(1)) {
+                (Some(Descr::Field { name, .. }), _) if !o.name.contains("_raw") => {
+                    name.rsplit_once('.').map(|(c, _)| c.to_string())
+                }
+                (_, Some(crate::log::LogArg::ConstClass(c)))
+                    if matches!(
+                        o.name.as_str(),
+                        "guard_class" | "guard_nonnull_class" | "guard_subclass"
+                    ) =>
+                {
+                    Some(full_of(c))
+                }
+                _ => None,
+            };
+            if let Some(class) = class {
+                match seen.get(v.as_str()) {
+                    Some(first) => uf.union(first, &class),
+                    None => {
+                        seen.insert(v, class);
+                    }
+                }
+            }
+        }
+    }
+    let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for name in uf.names() {
+        groups.entry(uf.find(&name)).or_default().push(name);
+    }
+    let mut short_count: BTreeMap<String, usize> = BTreeMap::new();
+    for members in groups.values() {
+        *short_count
+            .entry(short(&members[0]).to_string())
+            .or_default() += 1;
+    }
+    for members in groups.values() {
+        let first = &members[0];
+        let name = if short_count[short(first)] == 1 {
+            short(first).to_string()
         } else {
-            class.clone()
+            first.clone()
         };
-        let mut by_offset: Vec<(&String, &SeenField)> = fields.iter().collect();
-        by_offset.sort_by_key(|(n, f)| (f.offset, n.as_str()));
-        let decl_fields = by_offset
+        // Fields of every member; a name two members use is prefixed with its class.
+        let mut all: Vec<(String, &SeenField)> = Vec::new();
+        let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+        for m in members {
+            for field in classes.get(m).into_iter().flat_map(|f| f.keys()) {
+                *count.entry(field).or_default() += 1;
+            }
+        }
+        for m in members {
+            for (field, f) in classes.get(m).into_iter().flatten() {
+                let fname = if count[field.as_str()] > 1 {
+                    format!("{}_{field}", short(m))
+                } else {
+                    field.clone()
+                };
+                out.fields
+                    .insert(f.full.clone(), (name.clone(), fname.clone()));
+                all.push((fname, f));
+            }
+        }
+        all.sort_by(|(n, f), (m, g)| (f.offset, n).cmp(&(g.offset, m)));
+        let decl_fields = all
             .iter()
-            .enumerate()
-            .map(|(k, (field, f))| {
-                let room = by_offset.get(k + 1).map(|(_, g)| g.offset - f.offset);
+            .map(|(field, f)| {
+                let room = all
+                    .iter()
+                    .map(|(_, g)| g.offset)
+                    .filter(|&o| o > f.offset)
+                    .min()
+                    .map(|o| o - f.offset);
                 Field {
-                    name: field.to_string(),
+                    name: field.clone(),
                     ty: field_type(f.kind, room),
                 }
             })
             .collect();
-        for (field, f) in fields {
-            out.fields
-                .insert(f.full.clone(), (name.clone(), field.clone()));
+        for m in members {
+            out.aliases.insert(m.clone(), name.clone());
+            out.aliases.insert(short(m).to_string(), name.clone());
         }
         out.objects.push(ObjectDecl {
             name,
@@ -204,14 +338,6 @@ pub fn declarations(log: &Log) -> Declarations {
                     });
                 }
             }
-        }
-    }
-    for class in guarded {
-        if !out.objects.iter().any(|o| o.name == class) {
-            out.objects.push(ObjectDecl {
-                name: class,
-                kind: ObjectKind::Struct(Vec::new()),
-            });
         }
     }
     let ops = || log.parts.iter().flat_map(|p| &p.ops);

@@ -67,6 +67,9 @@ pub struct ImportedTree {
     pub extras: Vec<ExtraInput>,
     /// The stand-ins of the functions its calls name.
     pub standins: Vec<StandIn>,
+    /// What its own parts read from fields and arrays (a heap for it looks here first,
+    /// then in the log's).
+    pub hints: Hints,
 }
 
 /// A part of a log the import left out, and why.
@@ -100,6 +103,10 @@ pub struct Hints {
     pub fields: BTreeMap<(u32, u32), u32>,
     /// Array type to the class of its items.
     pub items: BTreeMap<u32, u32>,
+    /// For an array read from a field ((struct, field)), the class of its items: at a
+    /// constant index (a frame's locals, `PyFrame.locals_cells_stack_w`, hold a different
+    /// class in each slot), else (`None`) at any.
+    pub field_items: BTreeMap<(u32, u32), BTreeMap<Option<i64>, u32>>,
     /// Each extra input's class, for constant objects and constant call results.
     pub extras: BTreeMap<ExtraInput, u32>,
     /// For each tree (by loop title), each root input's class where its uses name one.
@@ -254,7 +261,8 @@ pub fn import_log(log: &Log) -> ImportedLog {
             }
         }
     }
-    let hints = hints(log, &decls);
+    let all: Vec<usize> = (0..log.parts.len()).collect();
+    let hints = hints(log, &decls, &all);
     let mut tree_index: Vec<Option<usize>> = vec![None; roots];
     for (k, part) in log.parts.iter().enumerate() {
         let Some(t) = part_tree[k] else {
@@ -301,6 +309,7 @@ pub fn import_log(log: &Log) -> ImportedLog {
                             log_parts: vec![k],
                             extras: Vec::new(),
                             standins: Vec::new(),
+                            hints: Hints::default(),
                         };
                         trees.push((tree, state));
                     }
@@ -341,6 +350,7 @@ pub fn import_log(log: &Log) -> ImportedLog {
         .map(|(mut tree, state)| {
             tree.extras = state.extras;
             tree.standins = state.standins;
+            tree.hints = hints_of(log, &decls, &tree.log_parts);
             tree
         })
         .collect();
@@ -446,15 +456,20 @@ pub fn class_of(part: &Part, var: &str, decls: &Declarations) -> Option<usize> {
                     LogArg::Int(vt) => decls.vtables.get(vt)?,
                     _ => return None,
                 };
-                decls.index(c)
+                decls.class_index(c)
             }
             _ => None,
         }
     })
 }
 
-/// The heap's hints from every part of `log`.
-fn hints(log: &Log, decls: &Declarations) -> Hints {
+/// The heap's hints from parts `parts` of `log`.
+fn hints_of(log: &Log, decls: &Declarations, parts: &[usize]) -> Hints {
+    hints(log, decls, parts)
+}
+
+/// The heap's hints from parts `parts` of `log`.
+fn hints(log: &Log, decls: &Declarations, parts: &[usize]) -> Hints {
     let mut h = Hints::default();
     let field = |d: &Option<Descr>| -> Option<(u32, u32)> {
         let d = match d {
@@ -469,7 +484,7 @@ fn hints(log: &Log, decls: &Declarations) -> Hints {
         let k = decls.index(ty)?;
         Some((k as u32, decls.objects[k].field(f)? as u32))
     };
-    for (k, part) in log.parts.iter().enumerate() {
+    for part in parts.iter().filter_map(|&k| log.parts.get(k)) {
         for o in &part.ops {
             let name = o.name.as_str();
             if name == "getfield_gc_r" || name == "getinteriorfield_gc_r" {
@@ -511,6 +526,27 @@ fn hints(log: &Log, decls: &Declarations) -> Hints {
                         .and_then(|n| decls.index(n));
                     if let (Some(a), Some(c)) = (arr, class_of(part, r, decls)) {
                         h.items.entry(a as u32).or_insert(c as u32);
+                        // The field the array was read from, in this part.
+                        let from = match o.args.first() {
+                            Some(LogArg::Var(av)) => part
+                                .ops
+                                .iter()
+                                .find(|d| d.result.as_deref() == Some(av.as_str()))
+                                .filter(|d| d.name == "getfield_gc_r")
+                                .and_then(|d| field(&d.descr)),
+                            _ => None,
+                        };
+                        if let Some(f) = from {
+                            let index = match o.args.get(1) {
+                                Some(LogArg::Int(i)) => Some(*i),
+                                _ => None,
+                            };
+                            h.field_items
+                                .entry(f)
+                                .or_default()
+                                .entry(index)
+                                .or_insert(c as u32);
+                        }
                     }
                 }
             }
@@ -548,7 +584,6 @@ fn hints(log: &Log, decls: &Declarations) -> Hints {
                 .collect();
             h.inputs.insert(title, classes);
         }
-        let _ = k;
     }
     h
 }
@@ -566,11 +601,18 @@ fn const_ptr_class(part: &Part, o: &LogOp, p: &str, decls: &Declarations) -> Opt
             .get(&(*kind, *item))
             .and_then(|n| decls.index(n)),
         _ if first && o.name.starts_with("str") => decls.index(STR),
-        _ => {
-            // A value compared with it by guard_value: its class there.
-            let _ = part;
-            None
+        // Compared with a variable (guard_value, ptr_eq): that variable's class.
+        _ if matches!(
+            o.name.as_str(),
+            "guard_value" | "ptr_eq" | "ptr_ne" | "instance_ptr_eq" | "instance_ptr_ne"
+        ) =>
+        {
+            o.args.iter().find_map(|a| match a {
+                LogArg::Var(v) => class_of(part, v, decls),
+                _ => None,
+            })
         }
+        _ => None,
     }
 }
 
@@ -1053,12 +1095,7 @@ impl Importer<'_> {
                     Some(LogArg::Int(vt)) => self.decls.vtables.get(vt),
                     _ => None,
                 };
-                let class = named.and_then(|c| {
-                    self.decls
-                        .objects
-                        .iter()
-                        .position(|o| &o.name == c && !o.is_array())
-                });
+                let class = named.and_then(|c| self.decls.class_index(c));
                 let obj = match op.args.first() {
                     Some(a) => self.arg(a, op.pos)?,
                     None => None,

@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod decls;
+pub mod heap;
 pub mod import;
 pub mod log;
 pub mod standin;

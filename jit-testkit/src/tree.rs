@@ -127,7 +127,8 @@ pub fn loop_of(count: usize, bridges: &HashMap<(usize, ExitId), usize>) -> Vec<u
 }
 
 impl InterpTree<'_> {
-    /// Runs the tree: the part it left from, and the outcome there. A bridge's `jump` goes
+    /// Runs the tree: the part it left from, and the outcome there (its steps and
+    /// iterations those of the whole run). A bridge's `jump` goes
     /// on at the label its token names in any loop, else at its own loop's header; every
     /// jump, from any part, takes one from the tree's count (`interp::jumps_allowed` of the
     /// root), as on every target.
@@ -240,6 +241,7 @@ impl InterpTree<'_> {
         let mut start = Start::Inputs;
         let mut values = inputs.to_vec();
         let allowed = state.jumps_left;
+        let mut steps = 0u64;
         loop {
             if path.len() < PATH_LIMIT {
                 path.push(part);
@@ -253,6 +255,7 @@ impl InterpTree<'_> {
                 options,
                 &mut state,
             )?;
+            steps += out.steps;
             match (out.kind, self.bridges.get(&(part, out.exit))) {
                 (ExitKind::Guard, Some(&next)) => {
                     part = next;
@@ -275,6 +278,7 @@ impl InterpTree<'_> {
                     let jumps = allowed - state.jumps_left;
                     let mut out = out;
                     out.iterations = jumps;
+                    out.steps = steps;
                     return Ok((part, out, jumps));
                 }
             }
@@ -728,12 +732,33 @@ pub fn compare_tree(
     memory: &Memory,
     options: RunOptions,
 ) -> Result<Option<String>, String> {
-    let externs = crate::externs();
+    compare_tree_with(
+        target,
+        parts,
+        bridges,
+        inputs,
+        memory,
+        options,
+        &crate::externs(),
+    )
+}
+
+/// [`compare_tree`] with calls resolved in `externs` (which the target must resolve them
+/// in too).
+pub fn compare_tree_with(
+    target: &dyn crate::Target,
+    parts: &[Trace],
+    bridges: &HashMap<(usize, ExitId), usize>,
+    inputs: &[Scalar],
+    memory: &Memory,
+    options: RunOptions,
+    externs: &Externs,
+) -> Result<Option<String>, String> {
     let name = target.name();
-    let mut tree = build_tree(target, parts, bridges, &externs, |_, _| {})?;
+    let mut tree = build_tree(target, parts, bridges, externs, |_, _| {})?;
     let oracle = InterpTree { parts, bridges };
     let mut want_mem = memory.clone();
-    let want = match oracle.run(inputs, &mut want_mem, &externs, options) {
+    let want = match oracle.run(inputs, &mut want_mem, externs, options) {
         Ok(w) => Some(w),
         Err(InterpError::StepBudget { .. }) => None,
         Err(e) => return Err(format!("the interpreter: {e}")),

@@ -118,3 +118,82 @@ pub fn disassemble(trace: &Trace, compiled: &CompiledTrace) -> String {
     );
     out
 }
+
+/// Of the instructions of `compiled`'s operations (from the first op to the exit stubs,
+/// constant pools skipped): how many make constants, and how many there are. Constants are
+/// made by, on x86-64, `mov` of an immediate into a register and loads from the constant
+/// pool (`[rip+…]`); on ARM, `movw`/`movt`, unconditional `mov`/`mvn` of an immediate, and
+/// literal loads (`ldr`/`vldr` from `[pc, …]`).
+pub fn constant_instructions(compiled: &CompiledTrace) -> (usize, usize) {
+    let start = compiled.op_offsets.first().copied().unwrap_or(0) as usize;
+    let end = (compiled.op_offsets.last().copied().unwrap_or(0) as usize).min(compiled.code.len());
+    if start >= end {
+        return (0, 0);
+    }
+    let (mut consts, mut total) = (0, 0);
+    match compiled.triple.architecture {
+        Architecture::X86_64 => {
+            use iced_x86::{Mnemonic, OpKind};
+            let mut d = Decoder::with_ip(
+                64,
+                &compiled.code[start..end],
+                start as u64,
+                DecoderOptions::NONE,
+            );
+            while d.can_decode() {
+                let ins = d.decode();
+                total += 1;
+                let imm_to_reg = ins.mnemonic() == Mnemonic::Mov
+                    && ins.op_count() == 2
+                    && ins.op0_kind() == OpKind::Register
+                    && matches!(
+                        ins.op1_kind(),
+                        OpKind::Immediate8
+                            | OpKind::Immediate16
+                            | OpKind::Immediate32
+                            | OpKind::Immediate64
+                            | OpKind::Immediate32to64
+                    );
+                if imm_to_reg || ins.is_ip_rel_memory_operand() {
+                    consts += 1;
+                }
+            }
+        }
+        Architecture::Arm(_) => {
+            use capstone::arch::arm::ArchMode;
+            use capstone::prelude::*;
+            let Ok(cs) = Capstone::new().arm().mode(ArchMode::Arm).build() else {
+                return (0, 0);
+            };
+            for at in (start..end).step_by(4) {
+                if compiled
+                    .data_ranges
+                    .iter()
+                    .any(|&(s, e)| (s as usize..e as usize).contains(&at))
+                {
+                    continue;
+                }
+                let word = &compiled.code[at..(at + 4).min(compiled.code.len())];
+                total += 1;
+                let Ok(insns) = cs.disasm_count(word, at as u64, 1) else {
+                    continue;
+                };
+                let Some(i) = insns.iter().next() else {
+                    continue;
+                };
+                let (m, ops) = (i.mnemonic().unwrap_or(""), i.op_str().unwrap_or(""));
+                let made = match m {
+                    "movw" | "movt" => true,
+                    "mov" | "mvn" => ops.contains('#'),
+                    "ldr" | "vldr" => ops.contains("[pc"),
+                    _ => false,
+                };
+                if made {
+                    consts += 1;
+                }
+            }
+        }
+        _ => {}
+    }
+    (consts, total)
+}

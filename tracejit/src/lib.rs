@@ -9,4 +9,5 @@ pub mod cranelift;
 pub mod disasm;
 pub mod encoders;
 pub mod fuzz;
+pub mod pypy;
 pub mod targets;

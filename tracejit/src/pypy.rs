@@ -1,0 +1,368 @@
+//! PyPy's logs on every target: each log's trees imported (`jit_pypy::import`), heaps
+//! built and steered for them (`jit_pypy::heap`), every tree built on every target and run
+//! on every heap against the interpreter, and the figures `tracejit bench` and the README
+//! report.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use backend_arm::FloatAbi;
+use backend_x86::X86Backend;
+use jit_core::compile::{compile, CompileOptions};
+use jit_core::interp::{ExitKind, InterpError, Outcome, RunOptions};
+use jit_core::ir::{ExitId, Opcode};
+use jit_core::Externs;
+use jit_emu::arm::ArmTarget;
+use jit_pypy::heap::{build, steer, Heap};
+use jit_pypy::import::{import_log, ImportedLog, ImportedTree};
+use jit_testkit::tree::{build_tree, InterpTree};
+use jit_testkit::{NativeTarget, Target};
+
+/// The step budget of a run of an imported tree.
+pub const STEP_BUDGET: u64 = 200_000;
+/// Rounds of steering per heap: each makes one more guard pass.
+const ROUNDS: usize = 24;
+/// Heaps built from a fresh seed per tree (then one per bridge, steered into it).
+const SEEDS: u64 = 3;
+
+/// The options imported trees run with.
+pub fn run_options() -> RunOptions {
+    RunOptions {
+        step_budget: STEP_BUDGET,
+        invalidated: false,
+    }
+}
+
+/// The four targets, calls resolved in `externs`: x86-64 natively, the three ARM ones
+/// emulated.
+pub fn targets(externs: &Externs) -> Vec<Box<dyn Target>> {
+    vec![
+        Box::new(NativeTarget::new(Box::new(X86Backend::new()))),
+        Box::new(ArmTarget::new(FloatAbi::Hard).with_externs(externs.clone())),
+        Box::new(ArmTarget::new(FloatAbi::Softfp).with_externs(externs.clone())),
+        Box::new(ArmTarget::armv5te().with_externs(externs.clone())),
+    ]
+}
+
+/// Every function an imported tree may call: the test kit's (the legalization helpers
+/// among them) and the tree's stand-ins.
+pub fn externs_for(tree: &ImportedTree) -> Externs {
+    let mut t = jit_testkit::with_externs(|e| e.clone());
+    t.extend(&jit_pypy::standin::externs(&tree.standins));
+    t
+}
+
+/// `tree`'s bridges as the test kit's tree runners take them.
+pub fn bridges(tree: &ImportedTree) -> HashMap<(usize, ExitId), usize> {
+    tree.source
+        .grows_from
+        .iter()
+        .enumerate()
+        .filter_map(|(k, g)| g.map(|at| (at, k)))
+        .collect()
+}
+
+/// Steers `heap` until the interpreter's run of `tree` leaves by `finish`, by a loop's own
+/// end (a comparison guard failing after at least one jump), by a guard the heap cannot
+/// change, or out of budget; returns that run (`None` out of budget), or the error of an
+/// interpreter that cannot run it.
+fn steer_run(
+    log: &ImportedLog,
+    tree: &ImportedTree,
+    heap: &mut Heap,
+    externs: &Externs,
+    seed: u64,
+) -> Result<Option<(usize, Outcome)>, InterpError> {
+    let bridges = bridges(tree);
+    let oracle = InterpTree {
+        parts: &tree.source.parts,
+        bridges: &bridges,
+    };
+    let mut path = Vec::new();
+    let mut last = None;
+    for round in 0..ROUNDS {
+        let mut memory = heap.memory.clone();
+        let run = oracle.run_counted(&heap.inputs, &mut memory, externs, run_options(), &mut path);
+        let (part, out, jumps) = match run {
+            Ok(r) => r,
+            Err(InterpError::StepBudget { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        last = Some((part, out.clone()));
+        if out.kind != ExitKind::Guard {
+            break;
+        }
+        let guard = tree.source.parts[part].ops[out.op].opcode;
+        if jumps > 0 && matches!(guard, Opcode::GuardTrue | Opcode::GuardFalse) {
+            break;
+        }
+        let before = heap.clone();
+        if !steer(
+            log,
+            tree,
+            heap,
+            part,
+            out.op,
+            true,
+            seed.wrapping_add(round as u64),
+        ) {
+            break;
+        }
+        let mut memory = heap.memory.clone();
+        match oracle.run(&heap.inputs, &mut memory, externs, run_options()) {
+            Ok(_) | Err(InterpError::StepBudget { .. }) => {}
+            Err(_) => {
+                *heap = before;
+                break;
+            }
+        }
+    }
+    Ok(last)
+}
+
+/// The heaps `tree` runs on: [`SEEDS`] steered from fresh seeds, and for each bridge one
+/// steered so that its guard fails, into the bridge. Only heaps the interpreter runs.
+pub fn heaps(log: &ImportedLog, tree: &ImportedTree, externs: &Externs) -> Vec<Heap> {
+    let mut out: Vec<Heap> = Vec::new();
+    for seed in 1..=SEEDS {
+        let mut h = build(log, tree, seed);
+        if steer_run(log, tree, &mut h, externs, seed).is_ok() && !out.contains(&h) {
+            out.push(h);
+        }
+    }
+    let Some(first) = out.first().cloned() else {
+        return out;
+    };
+    for (k, g) in tree.source.grows_from.iter().enumerate() {
+        let Some((from, id)) = *g else { continue };
+        let Some(op) = tree.source.parts[from]
+            .ops
+            .iter()
+            .position(|o| o.exit_id() == Some(id))
+        else {
+            continue;
+        };
+        let mut h = first.clone();
+        let seed = 100 + k as u64;
+        if steer(log, tree, &mut h, from, op, false, seed)
+            && steer_run(log, tree, &mut h, externs, seed).is_ok()
+            && !out.contains(&h)
+        {
+            out.push(h);
+        }
+    }
+    out
+}
+
+/// What one target did with the corpus.
+#[derive(Clone, Debug, Default)]
+pub struct TargetFigures {
+    /// The target's name.
+    pub target: String,
+    /// Parts (loops and bridges) built into trees on it.
+    pub parts_built: usize,
+    /// Runs compared with the interpreter.
+    pub runs: usize,
+    /// Of those, runs that agreed.
+    pub agreeing: usize,
+    /// How the others differed (or failed to build), one line each.
+    pub problems: Vec<String>,
+    /// Operations of the roots compiled for the compile-time figure.
+    pub root_ops: usize,
+    /// Nanoseconds compiling those roots took (the whole pipeline, once each).
+    pub compile_ns: u128,
+    /// Bytes of code (constant pools included) of every part built.
+    pub code_bytes: usize,
+    /// Operations of every part built.
+    pub ops: usize,
+    /// Instructions of every part's operations (not its exits).
+    pub instructions: usize,
+    /// Of those, instructions that make constants (`movw`/`movt`, `mov`/`mvn` of an
+    /// immediate, literal loads; x86-64 `mov` of an immediate, loads from the constant
+    /// pool).
+    pub constant_instructions: usize,
+}
+
+/// What the corpus is and what every target did with it.
+#[derive(Clone, Debug, Default)]
+pub struct CorpusFigures {
+    /// Logs read.
+    pub logs: usize,
+    /// Parts (loops and bridges) in them.
+    pub parts: usize,
+    /// Parts imported into trees.
+    pub parts_imported: usize,
+    /// Operations in the logs (`debug_merge_point` not counted).
+    pub ops: usize,
+    /// Operations in the parts imported.
+    pub ops_imported: usize,
+    /// Trees.
+    pub trees: usize,
+    /// Heaps (runs per target).
+    pub heaps: usize,
+    /// Operations the interpreter executed over all runs.
+    pub steps: u64,
+    /// Runs that left by `finish` or a guard (the rest ran out of budget).
+    pub exits: usize,
+    /// Runs that entered at least one bridge.
+    pub through_bridges: usize,
+    /// Per target.
+    pub targets: Vec<TargetFigures>,
+}
+
+fn count_ops(part: &jit_pypy::log::Part) -> usize {
+    part.ops
+        .iter()
+        .filter(|o| o.name != "debug_merge_point")
+        .count()
+}
+
+/// Imports every log (name, text) and runs every tree on every target against the
+/// interpreter.
+pub fn check_logs(logs: &[(String, String)]) -> Result<CorpusFigures, String> {
+    let mut f = CorpusFigures::default();
+    let mut per_target: Vec<TargetFigures> = Vec::new();
+    for (name, text) in logs {
+        let log = jit_pypy::log::read(text).map_err(|e| format!("{name}: {e}"))?;
+        f.logs += 1;
+        f.parts += log.parts.len();
+        f.ops += log.parts.iter().map(count_ops).sum::<usize>();
+        let im = import_log(&log);
+        for tree in &im.trees {
+            f.trees += 1;
+            f.parts_imported += tree.source.parts.len();
+            f.ops_imported += tree
+                .log_parts
+                .iter()
+                .map(|&k| count_ops(&log.parts[k]))
+                .sum::<usize>();
+            let externs = externs_for(tree);
+            let heaps = heaps(&im, tree, &externs);
+            let bridges = bridges(tree);
+            let oracle = InterpTree {
+                parts: &tree.source.parts,
+                bridges: &bridges,
+            };
+            // The interpreter's runs, once for every target.
+            let mut wants = Vec::new();
+            for h in &heaps {
+                let mut mem = h.memory.clone();
+                let mut path = Vec::new();
+                let want = match oracle.run_counted(
+                    &h.inputs,
+                    &mut mem,
+                    &externs,
+                    run_options(),
+                    &mut path,
+                ) {
+                    Ok((p, o, _)) => {
+                        f.steps += o.steps;
+                        f.exits += 1;
+                        Some((p, o))
+                    }
+                    Err(InterpError::StepBudget { .. }) => None,
+                    Err(e) => return Err(format!("{name}: {}: the interpreter: {e}", tree.title)),
+                };
+                if path.iter().any(|&p| tree.source.grows_from[p].is_some()) {
+                    f.through_bridges += 1;
+                }
+                wants.push((want, mem));
+            }
+            f.heaps += heaps.len();
+            let targets = targets(&externs);
+            if per_target.is_empty() {
+                per_target = targets
+                    .iter()
+                    .map(|t| TargetFigures {
+                        target: t.name(),
+                        ..Default::default()
+                    })
+                    .collect();
+            }
+            for (t, tf) in targets.iter().zip(per_target.iter_mut()) {
+                run_on(&**t, tree, &bridges, &externs, &heaps, &wants, tf, name);
+            }
+        }
+    }
+    f.targets = per_target;
+    Ok(f)
+}
+
+/// Builds `tree` on `target` and runs it on every heap, adding to `tf`.
+#[allow(clippy::too_many_arguments)]
+fn run_on(
+    target: &dyn Target,
+    tree: &ImportedTree,
+    bridges: &HashMap<(usize, ExitId), usize>,
+    externs: &Externs,
+    heaps: &[Heap],
+    wants: &[(Option<(usize, Outcome)>, jit_core::Memory)],
+    tf: &mut TargetFigures,
+    log: &str,
+) {
+    let parts = &tree.source.parts;
+    // The compile-time figure: the root once more, timed alone.
+    let start = Instant::now();
+    if compile(
+        target.backend(),
+        &parts[0],
+        externs,
+        CompileOptions::default(),
+    )
+    .is_ok()
+    {
+        tf.compile_ns += start.elapsed().as_nanos();
+        tf.root_ops += parts[0].ops.len();
+    }
+    let mut sizes = (0usize, 0usize, 0usize, 0usize);
+    let built = build_tree(target, parts, bridges, externs, |k, c| {
+        let (consts, insns) = crate::disasm::constant_instructions(&c.code);
+        sizes.0 += c.code.code.len();
+        sizes.1 += parts[k].ops.len();
+        sizes.2 += insns;
+        sizes.3 += consts;
+    });
+    let mut runner = match built {
+        Ok(r) => r,
+        Err(e) => {
+            tf.problems.push(format!("{log}: {}: {e}", tree.title));
+            tf.runs += heaps.len();
+            return;
+        }
+    };
+    tf.parts_built += parts.len();
+    tf.code_bytes += sizes.0;
+    tf.ops += sizes.1;
+    tf.instructions += sizes.2;
+    tf.constant_instructions += sizes.3;
+    for (h, (want, want_mem)) in heaps.iter().zip(wants) {
+        tf.runs += 1;
+        let mut got_mem = h.memory.clone();
+        let got = runner.run(&h.inputs, &mut got_mem, run_options());
+        let same = match (want, &got) {
+            (Some((wp, w)), Ok((p, o))) => {
+                jit_testkit::same_tree_run(want_mem, Some((*wp, w)), &got_mem, Some((*p, o)))
+            }
+            (None, Err(jit_core::runtime::RunError::StepBudget { .. })) => {
+                jit_testkit::same_tree_run(want_mem, None, &got_mem, None)
+            }
+            _ => false,
+        };
+        if same {
+            tf.agreeing += 1;
+        } else {
+            let want = match want {
+                Some((p, w)) => format!("part {p} {w}"),
+                None => "out of budget".into(),
+            };
+            let got = match &got {
+                Ok((p, o)) => format!("part {p} {o}"),
+                Err(e) => e.to_string(),
+            };
+            tf.problems.push(format!(
+                "{log}: {}: interpreter {want}, target {got}",
+                tree.title
+            ));
+        }
+    }
+}
