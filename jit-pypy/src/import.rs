@@ -63,6 +63,9 @@ pub struct ImportedTree {
     pub source: TreeSource,
     /// The log part each tree part was imported from.
     pub log_parts: Vec<usize>,
+    /// Per part, the Python source positions (`debug_merge_point`) by the op they come
+    /// before: comments in the tree's text.
+    pub notes: Vec<Vec<(usize, String)>>,
     /// The extra inputs after each part's own, in order.
     pub extras: Vec<ExtraInput>,
     /// The stand-ins of the functions its calls name.
@@ -70,6 +73,43 @@ pub struct ImportedTree {
     /// What its own parts read from fields and arrays (a heap for it looks here first,
     /// then in the log's).
     pub hints: Hints,
+}
+
+impl ImportedTree {
+    /// The tree as a tree file: a header saying where it comes from and what its extra
+    /// inputs and externs are, then its parts with their source positions as comments.
+    /// `jit_core::text::parse_tree` reads it back given its stand-ins
+    /// (`standin::externs(&tree.standins)`).
+    pub fn text(&self) -> String {
+        let mut s = format!(
+            "# PyPy's {}, imported by tracejit import-pypy\n",
+            self.title
+        );
+        if !self.extras.is_empty() {
+            let extras: Vec<String> = self
+                .extras
+                .iter()
+                .map(|e| match e {
+                    ExtraInput::ConstPtr(p) => format!("{p} (a constant object)"),
+                    ExtraInput::ConstResult(c) => format!("{c} (the object it returns)"),
+                    ExtraInput::Scratch => {
+                        "scratch (8 bytes convert_*_bytes_* pass through)".into()
+                    }
+                })
+                .collect();
+            s.push_str(&format!(
+                "# extra inputs after each part's own: {}\n",
+                extras.join(", ")
+            ));
+        }
+        if !self.standins.is_empty() {
+            s.push_str(
+                "# calls go to deterministic stand-ins (jit_pypy::standin) of PyPy's functions\n",
+            );
+        }
+        s.push_str(&jit_core::text::print_tree_noted(&self.source, &self.notes));
+        s
+    }
 }
 
 /// A part of a log the import left out, and why.
@@ -232,6 +272,8 @@ struct Importer<'a> {
     funcs: BTreeMap<String, FuncRef>,
     /// PyPy guards imported, with their exit ids in this part.
     guards: Vec<(u64, ExitId)>,
+    /// Source positions (`debug_merge_point`) by the op they come before.
+    notes: Vec<(usize, String)>,
 }
 
 /// Imports `log` as trees: one per loop, with the bridges that grow out of its guards (and
@@ -295,7 +337,7 @@ pub fn import_log(log: &Log) -> ImportedLog {
                     next_exit: 0,
                 };
                 match import_part(part, &decls, &mut state, 0) {
-                    Ok(trace) => {
+                    Ok((trace, notes)) => {
                         let what = if entry { "entry bridge" } else { "loop" };
                         let title = format!("Loop {number} ({name}), {what}");
                         tree_index[t] = Some(trees.len());
@@ -307,6 +349,7 @@ pub fn import_log(log: &Log) -> ImportedLog {
                                 grows_from: vec![None],
                             },
                             log_parts: vec![k],
+                            notes: vec![notes],
                             extras: Vec::new(),
                             standins: Vec::new(),
                             hints: Hints::default(),
@@ -334,7 +377,8 @@ pub fn import_log(log: &Log) -> ImportedLog {
                 };
                 let index = tree.source.parts.len();
                 match import_part(part, &decls, state, index) {
-                    Ok(trace) => {
+                    Ok((trace, notes)) => {
+                        tree.notes.push(notes);
                         tree.source.parts.push(trace);
                         tree.source.positions.push(Default::default());
                         tree.source.grows_from.push(Some((from, exit)));
@@ -622,7 +666,7 @@ fn import_part(
     decls: &Declarations,
     tree: &mut TreeState,
     index: usize,
-) -> Result<Trace, ImportError> {
+) -> Result<(Trace, Vec<(usize, String)>), ImportError> {
     let mut im = Importer {
         decls,
         b: TraceBuilder::new(),
@@ -633,6 +677,7 @@ fn import_part(
         tree,
         funcs: BTreeMap::new(),
         guards: Vec::new(),
+        notes: Vec::new(),
     };
     im.b.objects(&decls.objects);
     for name in &part.inputs {
@@ -667,7 +712,7 @@ fn import_part(
     for (g, id) in im.guards {
         im.tree.guards.insert(g, (index, ExitId(id.0 + first)));
     }
-    Ok(trace)
+    Ok((trace, im.notes))
 }
 
 impl Importer<'_> {
@@ -821,15 +866,22 @@ impl Importer<'_> {
     /// An i64 operand narrowed to what a field or item of type `t` stores.
     fn narrow(&mut self, x: Operand, t: FieldType) -> Operand {
         match t {
-            FieldType::Mem(m) if m.value_type() == Type::I32 => {
-                self.b.unary(Opcode::CastI64ToI32, x).into()
-            }
+            FieldType::Mem(m) if m.value_type() == Type::I32 => match x {
+                Operand::Const(c) => Operand::Const(Scalar::I32(c.bits() as i32)),
+                _ => self.b.unary(Opcode::CastI64ToI32, x).into(),
+            },
             _ => x,
         }
     }
 
+    /// An i64 index or length as the i32 object operations take (a constant folded).
     fn index(&mut self, x: Operand) -> Operand {
-        self.b.unary(Opcode::CastI64ToI32, x).into()
+        match x {
+            Operand::Const(Scalar::I64(c)) if i32::try_from(c).is_ok() => {
+                Operand::Const(Scalar::I32(c as i32))
+            }
+            _ => self.b.unary(Opcode::CastI64ToI32, x).into(),
+        }
     }
 
     /// A stand-in extern for `callee` taking `args` (declared once per part, registered
@@ -1022,8 +1074,18 @@ impl Importer<'_> {
     fn op(&mut self, op: &LogOp, part: &Part) -> Result<(), ImportError> {
         let name = op.name.as_str();
         match name {
-            "debug_merge_point" | "enter_portal_frame" | "leave_portal_frame" | "keepalive"
-            | "guard_no_exception" | "guard_not_forced" | "guard_not_forced_2" => return Ok(()),
+            // The Python source position, kept as a comment before the next operation.
+            "debug_merge_point" => {
+                if let Some(LogArg::Str(text)) =
+                    op.args.iter().find(|a| matches!(a, LogArg::Str(_)))
+                {
+                    let at = self.b.trace().ops.len();
+                    self.notes.push((at, text.clone()));
+                }
+                return Ok(());
+            }
+            "enter_portal_frame" | "leave_portal_frame" | "keepalive" | "guard_no_exception"
+            | "guard_not_forced" | "guard_not_forced_2" => return Ok(()),
             // The signal word: no signal is ever pending here.
             "getfield_raw_i" if matches!(&op.descr, Some(Descr::Field { name, .. }) if name == "pypysig_long_struct.c_value") =>
             {

@@ -74,3 +74,32 @@ fn every_part_imports_into_its_tree() {
     assert_eq!(missing, BTreeMap::new());
     assert_eq!(imported, parts);
 }
+
+/// Every imported tree written as a tree file reads back as the same tree (given its
+/// stand-ins), with its source positions as comments.
+#[test]
+fn every_tree_written_reads_back() {
+    let mut notes = 0;
+    for (path, text) in corpus() {
+        let log = read(&text).unwrap();
+        let im = import_log(&log);
+        for tree in &im.trees {
+            let written = tree.text();
+            let externs = jit_pypy::standin::externs(&tree.standins);
+            let back = jit_core::text::parse_tree(&written, &externs)
+                .unwrap_or_else(|e| panic!("{path}: {}: {e:?}\n{written}", tree.title));
+            assert_eq!(back.parts, tree.source.parts, "{path}: {}", tree.title);
+            assert_eq!(
+                back.grows_from, tree.source.grows_from,
+                "{path}: {}",
+                tree.title
+            );
+            notes += written
+                .lines()
+                .filter(|l| l.starts_with("# ") && l.contains("~#"))
+                .count();
+        }
+    }
+    // The source positions are there (`branchy;bridges.py:3-5~#20 FOR_ITER`).
+    assert!(notes > 100, "{notes} source positions");
+}

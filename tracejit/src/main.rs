@@ -117,11 +117,94 @@ enum Command {
         #[arg(long, default_value = "bench-results")]
         out: PathBuf,
     },
+    /// Import PyPy's jit-log-opt logs (files, or folders of *.log) as tracejit trees: one
+    /// per loop with its bridges, printed (or written to --out), every part not imported
+    /// named with the operations it lacks.
+    ImportPypy {
+        /// Logs, or folders of them.
+        #[arg(required = true)]
+        logs: Vec<PathBuf>,
+        /// Write each tree to DIR/<log>-loop<N>.trace instead of printing it.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Also run every tree on every target, on heaps steered through its guards, against
+        /// the interpreter, and print the figures.
+        #[arg(long)]
+        check: bool,
+    },
     /// Print a trace in the canonical text form.
     Fmt {
         /// The trace file.
         file: PathBuf,
     },
+}
+
+/// `tracejit import-pypy`: each log's trees printed or written, failures named; with
+/// `check`, every tree run on every target against the interpreter.
+fn import_pypy(paths: &[PathBuf], out: Option<&Path>, check: bool) -> bool {
+    let logs = match tracejit::pypy::read_logs(paths) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("tracejit: {e}");
+            return false;
+        }
+    };
+    let mut ok = true;
+    for (name, text) in &logs {
+        let log = match jit_pypy::log::read(text) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("tracejit: {name}:{e}");
+                ok = false;
+                continue;
+            }
+        };
+        let im = jit_pypy::import::import_log(&log);
+        for f in &im.failures {
+            eprintln!(
+                "tracejit: {name}: part {} not imported: {}",
+                f.part, f.error
+            );
+            ok = false;
+        }
+        for tree in &im.trees {
+            let text = tree.text();
+            match out {
+                Some(dir) => {
+                    let stem = name.trim_end_matches(".log");
+                    let number = match &log.parts[tree.log_parts[0]].kind {
+                        jit_pypy::log::PartKind::Loop { number, .. } => *number,
+                        jit_pypy::log::PartKind::Bridge { .. } => 0,
+                    };
+                    let file = dir.join(format!("{stem}-loop{number}.trace"));
+                    match std::fs::create_dir_all(dir).and_then(|_| std::fs::write(&file, &text)) {
+                        Ok(()) => say!("{}: {}", file.display(), tree.title),
+                        Err(e) => {
+                            eprintln!("tracejit: {}: {e}", file.display());
+                            ok = false;
+                        }
+                    }
+                }
+                None => put!("{text}"),
+            }
+        }
+    }
+    if check {
+        match tracejit::pypy::check_logs(&logs) {
+            Ok(f) => {
+                say!("{}", tracejit::pypy::table(&f, &[]));
+                ok &= f.parts_imported == f.parts
+                    && f.targets
+                        .iter()
+                        .all(|t| t.agreeing == t.runs && t.parts_built == f.parts_imported);
+            }
+            Err(e) => {
+                eprintln!("tracejit: {e}");
+                ok = false;
+            }
+        }
+    }
+    ok
 }
 
 fn main() -> ExitCode {
@@ -201,6 +284,12 @@ fn main() -> ExitCode {
                     match tracejit::bench::gc_fast_paths(&targets) {
                         Ok(gc) => say!("{}", tracejit::bench::gc_table(&gc)),
                         Err(e) => eprintln!("tracejit: GC fast paths: {e}"),
+                    }
+                    match tracejit::pypy::corpus()
+                        .and_then(|logs| tracejit::pypy::check_logs(&logs))
+                    {
+                        Ok(f) => say!("{}", tracejit::pypy::table(&f, &rows)),
+                        Err(e) => eprintln!("tracejit: real traces: {e}"),
                     }
                     let written = std::fs::create_dir_all(&out)
                         .and_then(|_| {
@@ -311,6 +400,7 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::ImportPypy { logs, out, check } => import_pypy(&logs, out.as_deref(), check),
         Command::Fmt { file } => match load(&file) {
             Some(l) => {
                 // The inputs line is part of the file's meaning: keep it.

@@ -33,14 +33,27 @@ pub fn run_options() -> RunOptions {
     }
 }
 
-/// The four targets, calls resolved in `externs`: x86-64 natively, the three ARM ones
-/// emulated.
-pub fn targets(externs: &Externs) -> Vec<Box<dyn Target>> {
+/// The four targets by triple (`targets::SUPPORTED`'s order), calls resolved in `externs`:
+/// x86-64 natively, the three ARM ones emulated.
+pub fn targets(externs: &Externs) -> Vec<(&'static str, Box<dyn Target>)> {
+    let s = crate::targets::SUPPORTED;
     vec![
-        Box::new(NativeTarget::new(Box::new(X86Backend::new()))),
-        Box::new(ArmTarget::new(FloatAbi::Hard).with_externs(externs.clone())),
-        Box::new(ArmTarget::new(FloatAbi::Softfp).with_externs(externs.clone())),
-        Box::new(ArmTarget::armv5te().with_externs(externs.clone())),
+        (
+            s[0],
+            Box::new(NativeTarget::new(Box::new(X86Backend::new()))),
+        ),
+        (
+            s[1],
+            Box::new(ArmTarget::new(FloatAbi::Hard).with_externs(externs.clone())),
+        ),
+        (
+            s[2],
+            Box::new(ArmTarget::new(FloatAbi::Softfp).with_externs(externs.clone())),
+        ),
+        (
+            s[3],
+            Box::new(ArmTarget::armv5te().with_externs(externs.clone())),
+        ),
     ]
 }
 
@@ -159,6 +172,8 @@ pub fn heaps(log: &ImportedLog, tree: &ImportedTree, externs: &Externs) -> Vec<H
 pub struct TargetFigures {
     /// The target's name.
     pub target: String,
+    /// Its triple.
+    pub triple: String,
     /// Parts (loops and bridges) built into trees on it.
     pub parts_built: usize,
     /// Runs compared with the interpreter.
@@ -273,13 +288,14 @@ pub fn check_logs(logs: &[(String, String)]) -> Result<CorpusFigures, String> {
             if per_target.is_empty() {
                 per_target = targets
                     .iter()
-                    .map(|t| TargetFigures {
+                    .map(|(triple, t)| TargetFigures {
                         target: t.name(),
+                        triple: triple.to_string(),
                         ..Default::default()
                     })
                     .collect();
             }
-            for (t, tf) in targets.iter().zip(per_target.iter_mut()) {
+            for ((_, t), tf) in targets.iter().zip(per_target.iter_mut()) {
                 run_on(&**t, tree, &bridges, &externs, &heaps, &wants, tf, name);
             }
         }
@@ -365,4 +381,119 @@ fn run_on(
             ));
         }
     }
+}
+
+/// The corpus's logs, by file name: `corpus/logs/*.log` of the repository this was built
+/// from.
+pub fn corpus() -> Result<Vec<(String, String)>, String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/logs");
+    read_logs(&[dir])
+}
+
+/// The logs at `paths` (files, or folders whose `*.log` files are read in name order).
+pub fn read_logs(paths: &[std::path::PathBuf]) -> Result<Vec<(String, String)>, String> {
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut in_dir: Vec<_> = std::fs::read_dir(p)
+                .map_err(|e| format!("{}: {e}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.extension().is_some_and(|x| x == "log"))
+                .collect();
+            in_dir.sort();
+            files.extend(in_dir);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    files
+        .into_iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(&f).map_err(|e| format!("{}: {e}", f.display()))?;
+            let name = f
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            Ok((name, text))
+        })
+        .collect()
+}
+
+fn percent(a: usize, b: usize) -> String {
+    if b == 0 {
+        "-".into()
+    } else {
+        format!("{:.0}%", 100.0 * a as f64 / b as f64)
+    }
+}
+
+/// The real-trace report: what imported, built and agreed per target, and compile time,
+/// code size and the instructions spent making constants on real traces, next to the
+/// kernels' (`kernels`: `bench::run_bench`'s rows, may be empty).
+pub fn table(f: &CorpusFigures, kernels: &[crate::bench::Row]) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Real traces: PyPy's jit-log-opt logs of {} programs (corpus/logs): {} of {} parts imported ({}), {} of {} operations ({}); {} trees run on {} steered heaps, {} of them through bridges; {:.0} operations executed per run",
+        f.logs,
+        f.parts_imported,
+        f.parts,
+        percent(f.parts_imported, f.parts),
+        f.ops_imported,
+        f.ops,
+        percent(f.ops_imported, f.ops),
+        f.trees,
+        f.heaps,
+        f.through_bridges,
+        f.steps as f64 / f.heaps.max(1) as f64
+    );
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "| target | parts compiled | runs agreeing | compile ns/op (real) | (kernels) | code bytes/op (real) | (kernels) | instructions/op | making constants |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|");
+    for t in &f.targets {
+        let mine: Vec<&crate::bench::Row> =
+            kernels.iter().filter(|r| r.target == t.triple).collect();
+        let k_compile = if mine.is_empty() {
+            "-".to_string()
+        } else {
+            let mut v: Vec<f64> = mine.iter().map(|r| r.compile_ns_per_op).collect();
+            v.sort_by(f64::total_cmp);
+            format!("{:.0}", v[v.len() / 2])
+        };
+        let k_bytes = if mine.is_empty() {
+            "-".to_string()
+        } else {
+            let bytes: usize = mine.iter().map(|r| r.code_bytes).sum();
+            let ops: usize = mine.iter().map(|r| r.ops).sum();
+            format!("{:.1}", bytes as f64 / ops.max(1) as f64)
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} of {} ({}) | {} of {} ({}) | {:.0} | {} | {:.1} | {} | {:.2} | {} ({}) |",
+            t.target,
+            t.parts_built,
+            f.parts_imported,
+            percent(t.parts_built, f.parts_imported),
+            t.agreeing,
+            t.runs,
+            percent(t.agreeing, t.runs),
+            t.compile_ns as f64 / t.root_ops.max(1) as f64,
+            k_compile,
+            t.code_bytes as f64 / t.ops.max(1) as f64,
+            k_bytes,
+            t.instructions as f64 / t.ops.max(1) as f64,
+            t.constant_instructions,
+            percent(t.constant_instructions, t.instructions),
+        );
+    }
+    for t in &f.targets {
+        for p in t.problems.iter().take(5) {
+            let _ = writeln!(s, "  {}: {p}", t.target);
+        }
+    }
+    s
 }

@@ -36,7 +36,7 @@ pub use args::{
 };
 pub use parser::{parse, parse_positioned, parse_with_positions, Positions};
 pub use printer::{print, print_op_line};
-pub use tree::{is_tree, parse_tree, print_tree, TreeError, TreeSource};
+pub use tree::{is_tree, parse_tree, print_tree, print_tree_noted, TreeError, TreeSource};
 
 use crate::ir::{Trace, Type};
 use crate::verify::{verify, VerifyError};

@@ -13,6 +13,12 @@ pub fn print(trace: &Trace) -> String {
 /// [`print`] for a part whose exits are numbered from `first_exit` where they name none
 /// (a bridge in a tree file).
 pub(crate) fn print_from(trace: &Trace, first_exit: u32) -> String {
+    print_noted(trace, first_exit, &[])
+}
+
+/// [`print_from`] with comment lines: each `(i, text)` of `notes` (in op order) as
+/// `# text` before op `i` (after the last op if `i` is past it).
+pub(crate) fn print_noted(trace: &Trace, first_exit: u32, notes: &[(usize, String)]) -> String {
     let mut s = String::new();
     for decl in &trace.objects {
         s.push_str(&crate::objects::decl_text(decl));
@@ -29,7 +35,11 @@ pub(crate) fn print_from(trace: &Trace, first_exit: u32) -> String {
     let inputs: Vec<String> = trace.inputs.iter().map(|&v| value_name(trace, v)).collect();
     let _ = writeln!(s, "[{}]", inputs.join(", "));
     let mut ordinal = first_exit;
-    for op in &trace.ops {
+    let mut notes = notes.iter().peekable();
+    for (i, op) in trace.ops.iter().enumerate() {
+        while let Some((_, text)) = notes.next_if(|(at, _)| *at <= i) {
+            let _ = writeln!(s, "# {}", text.replace('\n', " "));
+        }
         print_op(trace, op, ordinal, &mut s);
         s.push('\n');
         if op.opcode.is_exit() {

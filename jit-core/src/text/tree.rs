@@ -421,6 +421,13 @@ fn check_bridge(
 /// bridge after its `# bridge out of Guard<N>` line, exit ids explicit where they are not
 /// the part's own numbering from 0.
 pub fn print_tree(tree: &TreeSource) -> String {
+    print_tree_noted(tree, &[])
+}
+
+/// [`print_tree`] with comment lines: `notes[k]` for part `k`, each `(i, text)` written as
+/// `# text` before the part's op `i` (a comment the parser skips; none may start with
+/// `bridge out of` or `Loop`, which head parts).
+pub fn print_tree_noted(tree: &TreeSource, notes: &[Vec<(usize, String)>]) -> String {
     let mut s = String::new();
     let mut next_exit = 0u32;
     for (k, part) in tree.parts.iter().enumerate() {
@@ -429,7 +436,8 @@ pub fn print_tree(tree: &TreeSource) -> String {
             None if k > 0 => s.push_str("# Loop\n"),
             None => {}
         }
-        s.push_str(&super::printer::print_from(part, next_exit));
+        let part_notes = notes.get(k).map(|n| n.as_slice()).unwrap_or(&[]);
+        s.push_str(&super::printer::print_noted(part, next_exit, part_notes));
         for id in part.ops.iter().filter_map(|o| o.exit_id()) {
             next_exit = next_exit.max(id.0.saturating_add(1));
         }
