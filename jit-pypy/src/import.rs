@@ -1149,6 +1149,25 @@ impl Importer<'_> {
                 self.define(op, v);
                 return Ok(());
             }
+            // A check of the GC's type id (an integer only PyPy's GC knows): the type the
+            // part's accesses to the object name, checked as a class.
+            "guard_gc_type" => {
+                let class = match op.args.first() {
+                    Some(LogArg::Var(v)) => class_of(part, v, self.decls),
+                    _ => None,
+                };
+                let obj = match op.args.first() {
+                    Some(a) => self.arg(a, op.pos)?,
+                    None => None,
+                };
+                let (Some(k), Some(obj)) = (class, obj) else {
+                    self.unsupported(op);
+                    return Ok(());
+                };
+                let tid = Operand::Const(Scalar::I32(type_id(k) as i32));
+                self.guard(op, Opcode::GuardClass, &[obj, tid])?;
+                return Ok(());
+            }
             // Every object the import makes is of exactly the class its uses name: there is no
             // hierarchy to test, so a subclass check is a class check.
             "guard_class" | "guard_nonnull_class" | "guard_subclass" => {

@@ -192,7 +192,8 @@ fn import_pypy(paths: &[PathBuf], out: Option<&Path>, check: bool) -> bool {
     if check {
         match tracejit::pypy::check_logs(&logs) {
             Ok(f) => {
-                say!("{}", tracejit::pypy::table(&f, &[]));
+                let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+                say!("{}", tracejit::pypy::table(&f, &[], &names.join(" ")));
                 ok &= f.parts_imported == f.parts
                     && f.targets
                         .iter()
@@ -288,7 +289,7 @@ fn main() -> ExitCode {
                     match tracejit::pypy::corpus()
                         .and_then(|logs| tracejit::pypy::check_logs(&logs))
                     {
-                        Ok(f) => say!("{}", tracejit::pypy::table(&f, &rows)),
+                        Ok(f) => say!("{}", tracejit::pypy::table(&f, &rows, "corpus/logs")),
                         Err(e) => eprintln!("tracejit: real traces: {e}"),
                     }
                     let written = std::fs::create_dir_all(&out)

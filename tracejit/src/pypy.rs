@@ -429,13 +429,14 @@ fn percent(a: usize, b: usize) -> String {
 
 /// The real-trace report: what imported, built and agreed per target, and compile time,
 /// code size and the instructions spent making constants on real traces, next to the
-/// kernels' (`kernels`: `bench::run_bench`'s rows, may be empty).
-pub fn table(f: &CorpusFigures, kernels: &[crate::bench::Row]) -> String {
+/// kernels' (`kernels`: `bench::run_bench`'s rows, may be empty); `source` says where the
+/// logs came from.
+pub fn table(f: &CorpusFigures, kernels: &[crate::bench::Row], source: &str) -> String {
     use std::fmt::Write;
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "Real traces: PyPy's jit-log-opt logs of {} programs (corpus/logs): {} of {} parts imported ({}), {} of {} operations ({}); {} trees run on {} steered heaps, {} of them through bridges; {:.0} operations executed per run",
+        "Real traces: PyPy's jit-log-opt logs of {} programs ({source}): {} of {} parts imported ({}), {} of {} operations ({}); {} trees run on {} steered heaps, {} of them through bridges; {:.0} operations executed per run",
         f.logs,
         f.parts_imported,
         f.parts,
