@@ -304,13 +304,21 @@ fn read(heap: &Heap, l: &Location) -> Vec<Scalar> {
 
 /// Writes `value` (converted to each slot's own type) at `l` in `heap`; whether anything
 /// changed.
-fn write(heap: &mut Heap, l: &Location, value: Scalar) -> bool {
+fn write(
+    heap: &mut Heap,
+    decls: &[jit_core::objects::ObjectDecl],
+    l: &Location,
+    value: Scalar,
+) -> bool {
+    // The value as the slot's own type holds it; a slot of another kind (a ref where a
+    // number is wanted, or the reverse) stays as it is: a heap's slots keep their types.
     let fit = |old: Scalar| match (old, value) {
         (Scalar::I32(_), v) if v.ty() != Type::Ref && v.ty() != Type::F64 => {
             Scalar::I32(v.bits() as i32)
         }
         (Scalar::I64(_), v) if v.ty() != Type::Ref && v.ty() != Type::F64 => Scalar::I64(v.bits()),
-        (_, v) => v,
+        (o, v) if o.ty() == v.ty() => v,
+        (o, _) => o,
     };
     let Some((last, path)) = l.steps.split_last() else {
         let Some(slot) = heap.inputs.get_mut(l.input) else {
@@ -337,7 +345,7 @@ fn write(heap: &mut Heap, l: &Location, value: Scalar) -> bool {
     if *last == Step::Len {
         // Replace each array at `path` with one of the length wanted.
         let Some((arr_step, parents)) = path.split_last() else {
-            return resize_input(heap, l.input, value);
+            return resize_input(heap, decls, l.input, value);
         };
         let mut holders = vec![*heap.inputs.get(l.input).unwrap_or(&Scalar::NULL)];
         for step in parents {
@@ -358,7 +366,7 @@ fn write(heap: &mut Heap, l: &Location, value: Scalar) -> bool {
             };
             for k in arr_step.slots(len) {
                 let old = heap.memory.object(r).map(|o| o.slots[k]);
-                if let Some(new) = old.and_then(|a| resized(&mut heap.memory, a, value)) {
+                if let Some(new) = old.and_then(|a| resized(&mut heap.memory, decls, a, value)) {
                     if let Some(o) = heap.memory.object_mut(r) {
                         o.slots[k] = new;
                         changed = true;
@@ -373,8 +381,18 @@ fn write(heap: &mut Heap, l: &Location, value: Scalar) -> bool {
         let Some(o) = heap.memory.object_mut(r) else {
             continue;
         };
+        let decl = decls.get((o.tid as usize).wrapping_sub(1)).map(|d| &d.kind);
         for k in last.slots(o.slots.len()) {
-            let new = fit(o.slots[k]);
+            // A narrow field holds only its bits, extended as it reads back.
+            let ty = match decl {
+                Some(ObjectKind::Struct(fields)) => fields.get(k).map(|f| f.ty),
+                Some(ObjectKind::Array(t)) => Some(*t),
+                None => None,
+            };
+            let new = match (ty, fit(o.slots[k])) {
+                (Some(FieldType::Mem(m)), v @ Scalar::I32(_)) => m.extend(v.bits() as u64),
+                (_, v) => v,
+            };
             changed |= o.slots[k] != new;
             o.slots[k] = new;
         }
@@ -384,7 +402,12 @@ fn write(heap: &mut Heap, l: &Location, value: Scalar) -> bool {
 
 /// A copy of array `a` with `len` items (its own, then its last repeated, or zeros);
 /// `None` if `a` is no array or the length is not one an array can have.
-fn resized(memory: &mut Memory, a: Scalar, len: Scalar) -> Option<Scalar> {
+fn resized(
+    memory: &mut Memory,
+    decls: &[jit_core::objects::ObjectDecl],
+    a: Scalar,
+    len: Scalar,
+) -> Option<Scalar> {
     let Scalar::Ref(r) = a else { return None };
     let o = memory.object(r)?;
     let n = usize::try_from(len.bits())
@@ -394,17 +417,32 @@ fn resized(memory: &mut Memory, a: Scalar, len: Scalar) -> Option<Scalar> {
         return None;
     }
     let (tid, mut slots) = (o.tid, o.slots.clone());
-    let fill = slots.last().copied().unwrap_or(Scalar::I64(0));
+    // An empty array's new items are zeros of its item type.
+    let zero = match decls.get((tid as usize).wrapping_sub(1)).map(|d| &d.kind) {
+        Some(ObjectKind::Array(FieldType::Ref)) => Scalar::NULL,
+        Some(ObjectKind::Array(FieldType::Mem(m))) => match m.value_type() {
+            Type::I32 => Scalar::I32(0),
+            Type::F64 => Scalar::F64(0),
+            _ => Scalar::I64(0),
+        },
+        _ => return None,
+    };
+    let fill = slots.last().copied().unwrap_or(zero);
     slots.resize(n, fill);
     memory.new_object(tid, slots, true).map(Scalar::Ref)
 }
 
 /// [`resized`] for an array that is a root input.
-fn resize_input(heap: &mut Heap, input: usize, len: Scalar) -> bool {
+fn resize_input(
+    heap: &mut Heap,
+    decls: &[jit_core::objects::ObjectDecl],
+    input: usize,
+    len: Scalar,
+) -> bool {
     let Some(&a) = heap.inputs.get(input) else {
         return false;
     };
-    match resized(&mut heap.memory, a, len) {
+    match resized(&mut heap.memory, decls, a, len) {
         Some(new) => {
             heap.inputs[input] = new;
             true
@@ -736,7 +774,92 @@ pub fn steer(
     })();
     heap.memory = maker.memory;
     match plan {
-        Some((l, want)) => write(heap, &l, want),
+        Some((l, want)) => write(heap, &log.decls.objects, &l, want),
         None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jit_core::ir::MemType;
+    use jit_core::objects::{Field, ObjectDecl};
+
+    fn one_object(slots: Vec<Scalar>) -> (Heap, Vec<ObjectDecl>) {
+        let decls = vec![ObjectDecl {
+            name: "A".into(),
+            kind: ObjectKind::Struct(vec![
+                Field {
+                    name: "flag".into(),
+                    ty: FieldType::Mem(MemType::U8),
+                },
+                Field {
+                    name: "next".into(),
+                    ty: FieldType::Ref,
+                },
+            ]),
+        }];
+        let mut memory = Memory::new();
+        let r = memory.new_object(type_id(0), slots, false).unwrap();
+        (
+            Heap {
+                inputs: vec![Scalar::Ref(r)],
+                memory,
+            },
+            decls,
+        )
+    }
+
+    /// Found by the fuzzer's corpus cases: steering wrote -1 into a u8 field, which the
+    /// interpreter then read as -1 and compiled code as 255.
+    #[test]
+    fn a_narrow_field_keeps_only_its_bits() {
+        let (mut heap, decls) = one_object(vec![Scalar::I32(0), Scalar::NULL]);
+        let at = Location {
+            input: 0,
+            steps: vec![Step::Field(0)],
+        };
+        assert!(write(&mut heap, &decls, &at, Scalar::I64(-1)));
+        assert_eq!(read(&heap, &at), vec![Scalar::I32(255)]);
+    }
+
+    /// Found by the fuzzer's corpus cases: an empty array of bytes grown by steering got
+    /// i64 items.
+    #[test]
+    fn a_grown_empty_array_gets_zeros_of_its_item_type() {
+        let decls = vec![ObjectDecl {
+            name: "Bytes".into(),
+            kind: ObjectKind::Array(FieldType::Mem(MemType::U8)),
+        }];
+        let mut memory = Memory::new();
+        let r = memory.new_object(type_id(0), Vec::new(), true).unwrap();
+        let mut heap = Heap {
+            inputs: vec![Scalar::Ref(r)],
+            memory,
+        };
+        let at = Location {
+            input: 0,
+            steps: vec![Step::Len],
+        };
+        assert!(write(&mut heap, &decls, &at, Scalar::I64(3)));
+        let Scalar::Ref(grown) = heap.inputs[0] else {
+            panic!("a ref")
+        };
+        assert_eq!(
+            heap.memory.object(grown).unwrap().slots,
+            vec![Scalar::I32(0); 3]
+        );
+    }
+
+    /// Found by the fuzzer's corpus cases: steering wrote an integer into a ref field.
+    #[test]
+    fn a_slot_keeps_its_kind() {
+        let (mut heap, decls) = one_object(vec![Scalar::I32(0), Scalar::NULL]);
+        let at = Location {
+            input: 0,
+            steps: vec![Step::Field(1)],
+        };
+        assert!(!write(&mut heap, &decls, &at, Scalar::I64(1)));
+        assert_eq!(read(&heap, &at), vec![Scalar::NULL]);
     }
 }

@@ -41,6 +41,9 @@ pub struct Report {
     /// (`jit_testkit::shapes`), with a narrow integer or `f32` in their signature, and
     /// indirect.
     pub calls: CallCounts,
+    /// Cases seeded from the corpus of PyPy logs (an imported tree mutated, a heap steered
+    /// for it), and the runs of them compared (heaps × targets).
+    pub corpus: (u64, u64),
     /// Per target: runs compared and opcodes covered.
     pub per_target: Vec<(String, u64, BTreeSet<Opcode>)>,
     /// Disagreements, each a ready-to-use regression trace.
@@ -162,7 +165,35 @@ pub fn run(
                         .collect(),
                     ..Report::default()
                 };
+                let corpus = crate::pypy::imported_corpus();
                 while !stop.load(Ordering::Relaxed) {
+                    // One case in eight starts from a real trace: a tree of the corpus of
+                    // PyPy logs, mutated, on a heap steered for it, in one of the three GC
+                    // configurations.
+                    if !corpus.is_empty() && rng.next() % 8 == 0 {
+                        let case_seed = rng.next();
+                        jit_core::gcrun::set_gc_config(match (gc_stress, rng.next() % 3) {
+                            (true, _) | (false, 2) => jit_core::gcrun::STRESS_GC,
+                            (false, 1) => jit_core::gcrun::SMALL_GC,
+                            _ => jit_core::gcrun::DEFAULT_GC,
+                        });
+                        local.traces += 1;
+                        traces.fetch_add(1, Ordering::Relaxed);
+                        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            crate::pypy::fuzz_case(&corpus, case_seed, &triples)
+                        }));
+                        match ran {
+                            Ok(Ok(m)) => {
+                                local.corpus.0 += 1;
+                                local.corpus.1 += m.compared;
+                            }
+                            Ok(Err(d)) => local.divergences.push(d),
+                            Err(_) => local.divergences.push(format!(
+                                "# a panic on a corpus case (fuzz seed {case_seed})"
+                            )),
+                        }
+                        continue;
+                    }
                     // Mostly short byte strings; one in eight long enough for a wide trace
                     // (hundreds of inputs) to have random types, constants and a body, and
                     // one in 64 for a long one (thousands of ops).
@@ -267,6 +298,8 @@ pub fn run(
                 r.objects.0 += local.objects.0;
                 r.objects.1 += local.objects.1;
                 r.calls.add(local.calls);
+                r.corpus.0 += local.corpus.0;
+                r.corpus.1 += local.corpus.1;
                 r.divergences.extend(local.divergences);
                 for (all, mine) in r.per_target.iter_mut().zip(local.per_target) {
                     all.1 += mine.1;

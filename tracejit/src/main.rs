@@ -386,6 +386,11 @@ fn main() -> ExitCode {
                         r.calls.narrow_or_single,
                         r.calls.indirect
                     );
+                    say!(
+                        "  {} cases from the corpus of PyPy logs (an imported tree mutated, on a steered heap): {} runs compared",
+                        r.corpus.0,
+                        r.corpus.1
+                    );
                     for (t, runs, ops) in &r.per_target {
                         say!("  {t}: {runs} runs agreed, {} opcodes covered", ops.len());
                     }

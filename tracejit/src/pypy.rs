@@ -10,7 +10,7 @@ use backend_arm::FloatAbi;
 use backend_x86::X86Backend;
 use jit_core::compile::{compile, CompileOptions};
 use jit_core::interp::{ExitKind, InterpError, Outcome, RunOptions};
-use jit_core::ir::{ExitId, Opcode};
+use jit_core::ir::{ExitId, Opcode, Scalar};
 use jit_core::Externs;
 use jit_emu::arm::ArmTarget;
 use jit_pypy::heap::{build, steer, Heap};
@@ -136,8 +136,19 @@ fn steer_run(
 /// The heaps `tree` runs on: [`SEEDS`] steered from fresh seeds, and for each bridge one
 /// steered so that its guard fails, into the bridge. Only heaps the interpreter runs.
 pub fn heaps(log: &ImportedLog, tree: &ImportedTree, externs: &Externs) -> Vec<Heap> {
+    heaps_from(log, tree, externs, 1, SEEDS)
+}
+
+/// [`heaps`] with `count` seeds from `first` on.
+pub fn heaps_from(
+    log: &ImportedLog,
+    tree: &ImportedTree,
+    externs: &Externs,
+    first: u64,
+    count: u64,
+) -> Vec<Heap> {
     let mut out: Vec<Heap> = Vec::new();
-    for seed in 1..=SEEDS {
+    for seed in first..first.saturating_add(count) {
         let mut h = build(log, tree, seed);
         if steer_run(log, tree, &mut h, externs, seed).is_ok() && !out.contains(&h) {
             out.push(h);
@@ -296,7 +307,9 @@ pub fn check_logs(logs: &[(String, String)]) -> Result<CorpusFigures, String> {
                     .collect();
             }
             for ((_, t), tf) in targets.iter().zip(per_target.iter_mut()) {
-                run_on(&**t, tree, &bridges, &externs, &heaps, &wants, tf, name);
+                run_on(
+                    &**t, tree, &bridges, &externs, &heaps, &wants, tf, name, true,
+                );
             }
         }
     }
@@ -315,17 +328,19 @@ fn run_on(
     wants: &[(Option<(usize, Outcome)>, jit_core::Memory)],
     tf: &mut TargetFigures,
     log: &str,
+    time_compile: bool,
 ) {
     let parts = &tree.source.parts;
     // The compile-time figure: the root once more, timed alone.
     let start = Instant::now();
-    if compile(
-        target.backend(),
-        &parts[0],
-        externs,
-        CompileOptions::default(),
-    )
-    .is_ok()
+    if time_compile
+        && compile(
+            target.backend(),
+            &parts[0],
+            externs,
+            CompileOptions::default(),
+        )
+        .is_ok()
     {
         tf.compile_ns += start.elapsed().as_nanos();
         tf.root_ops += parts[0].ops.len();
@@ -364,6 +379,8 @@ fn run_on(
             }
             _ => false,
         };
+        let want_opt = want;
+        let got_values = got.as_ref().ok().map(|(_, o)| o.values.clone());
         if same {
             tf.agreeing += 1;
         } else {
@@ -376,8 +393,9 @@ fn run_on(
                 Err(e) => e.to_string(),
             };
             tf.problems.push(format!(
-                "{log}: {}: interpreter {want}, target {got}",
-                tree.title
+                "{log}: {}: interpreter {want}, target {got}{}",
+                tree.title,
+                memory_difference(want_mem, wants_values(want_opt), &got_mem, got_values)
             ));
         }
     }
@@ -497,4 +515,190 @@ pub fn table(f: &CorpusFigures, kernels: &[crate::bench::Row], source: &str) -> 
         }
     }
     s
+}
+
+fn wants_values(w: &Option<(usize, Outcome)>) -> Option<Vec<Scalar>> {
+    w.as_ref().map(|(_, o)| o.values.clone())
+}
+
+/// Where two runs' memories differ, their objects compared as the graphs the values reach:
+/// the first object that differs, or the first buffer.
+fn memory_difference(
+    want: &jit_core::Memory,
+    want_values: Option<Vec<Scalar>>,
+    got: &jit_core::Memory,
+    got_values: Option<Vec<Scalar>>,
+) -> String {
+    let (mut wm, mut gm) = (want.clone(), got.clone());
+    let (mut wv, mut gv) = (
+        want_values.unwrap_or_default(),
+        got_values.unwrap_or_default(),
+    );
+    wm.canonicalize_objects(&mut wv);
+    gm.canonicalize_objects(&mut gv);
+    if wv != gv {
+        return format!("; values (canonical) {wv:?} and {gv:?}");
+    }
+    let (wo, go) = (wm.objects(), gm.objects());
+    if wo.len() != go.len() {
+        return format!("; {} objects reached, and {}", wo.len(), go.len());
+    }
+    for (k, (a, b)) in wo.iter().zip(go).enumerate() {
+        if a != b {
+            return format!("; object {k}: {a:?}, on the target {b:?}");
+        }
+    }
+    for (a, b) in wm.buffers().iter().zip(gm.buffers()) {
+        if a.bytes != b.bytes {
+            return format!(
+                "; buffer at {:#x}: {:?}, on the target {:?}",
+                a.addr, a.bytes, b.bytes
+            );
+        }
+    }
+    String::new()
+}
+
+/// The corpus imported once, for the fuzzer: every log's import, with its name.
+pub fn imported_corpus() -> Vec<(String, ImportedLog)> {
+    corpus()
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(name, text)| {
+            let log = jit_pypy::log::read(&text).ok()?;
+            Some((name, import_log(&log)))
+        })
+        .collect()
+}
+
+/// What one fuzzing case on an imported tree did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Mutated {
+    /// Runs compared (heaps × targets).
+    pub compared: u64,
+    /// What was changed, for reports.
+    pub mutation: String,
+}
+
+/// A mutation of `tree` drawn from `r`: an integer constant of an operation changed, or a
+/// guard inverted (`guard_true` ↔ `guard_false`, `guard_nonnull` ↔ `guard_isnull`,
+/// `guard_no_overflow` ↔ `guard_overflow`); `None` if the mutated part does not verify.
+fn mutate(tree: &ImportedTree, r: &mut impl FnMut() -> u64) -> Option<(ImportedTree, String)> {
+    let mut t = tree.clone();
+    let part = (r() % t.source.parts.len() as u64) as usize;
+    let trace = &mut t.source.parts[part];
+    let n = trace.ops.len().max(1);
+    let i = (r() % n as u64) as usize;
+    let op = trace.ops.get_mut(i)?;
+    let inverse = match op.opcode {
+        Opcode::GuardTrue => Some(Opcode::GuardFalse),
+        Opcode::GuardFalse => Some(Opcode::GuardTrue),
+        Opcode::GuardNonnull => Some(Opcode::GuardIsnull),
+        Opcode::GuardIsnull => Some(Opcode::GuardNonnull),
+        Opcode::GuardNoOverflow => Some(Opcode::GuardOverflow),
+        Opcode::GuardOverflow => Some(Opcode::GuardNoOverflow),
+        _ => None,
+    };
+    let what = if let (Some(inv), true) = (inverse, r() % 2 == 0) {
+        op.opcode = inv;
+        format!("part {part} op {i}: guard inverted to {}", inv.name())
+    } else {
+        let k = op.args.iter().position(|a| {
+            matches!(
+                a,
+                jit_core::ir::Operand::Const(Scalar::I64(_) | Scalar::I32(_))
+            )
+        })?;
+        let pick = match r() % 8 {
+            0 => 0,
+            1 => 1,
+            2 => -1,
+            3 => i64::MAX,
+            4 => i64::MIN,
+            5 => (r() % 64) as i64 - 32,
+            6 => 1 << (r() % 63),
+            _ => r() as i64,
+        };
+        let new = match op.args[k] {
+            jit_core::ir::Operand::Const(Scalar::I32(_)) => Scalar::I32(pick as i32),
+            _ => Scalar::I64(pick),
+        };
+        op.args[k] = jit_core::ir::Operand::Const(new);
+        format!("part {part} op {i}: argument {k} is now {new}")
+    };
+    jit_core::verify(&t.source.parts[part]).ok()?;
+    Some((t, what))
+}
+
+/// One fuzzing case from the corpus: a tree of `corpus` picked and mutated by `seed`, heaps
+/// steered for it from that seed, and every run compared on the targets of `triples`
+/// against the interpreter. `Err` is a divergence: the log, the tree's text, the mutation and
+/// the seed that reproduce it.
+pub fn fuzz_case(
+    corpus: &[(String, ImportedLog)],
+    seed: u64,
+    triples: &[String],
+) -> Result<Mutated, String> {
+    let mut state = seed | 1;
+    let mut r = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let all: Vec<(usize, usize)> = corpus
+        .iter()
+        .enumerate()
+        .flat_map(|(l, (_, im))| (0..im.trees.len()).map(move |t| (l, t)))
+        .collect();
+    if all.is_empty() {
+        return Ok(Mutated::default());
+    }
+    let (l, t) = all[(r() % all.len() as u64) as usize];
+    let (name, im) = &corpus[l];
+    let original = &im.trees[t];
+    let Some((tree, mutation)) = mutate(original, &mut r) else {
+        return Ok(Mutated::default());
+    };
+    let externs = externs_for(&tree);
+    let heaps = heaps_from(im, &tree, &externs, r() % 1000 + 10, 1);
+    let bridges = bridges(&tree);
+    let oracle = InterpTree {
+        parts: &tree.source.parts,
+        bridges: &bridges,
+    };
+    let mut wants = Vec::new();
+    for h in &heaps {
+        let mut mem = h.memory.clone();
+        let want = match oracle.run(&h.inputs, &mut mem, &externs, run_options()) {
+            Ok(w) => Some(w),
+            Err(InterpError::StepBudget { .. }) => None,
+            // A mutation the interpreter cannot run (an index out of bounds): nothing to
+            // compare.
+            Err(_) => return Ok(Mutated::default()),
+        };
+        wants.push((want, mem));
+    }
+    let mut out = Mutated {
+        compared: 0,
+        mutation: mutation.clone(),
+    };
+    for (triple, target) in targets(&externs) {
+        if !triples.iter().any(|t| t == triple) {
+            continue;
+        }
+        let mut tf = TargetFigures::default();
+        run_on(
+            &*target, &tree, &bridges, &externs, &heaps, &wants, &mut tf, name, false,
+        );
+        out.compared += tf.runs as u64;
+        if let Some(p) = tf.problems.first() {
+            return Err(format!(
+                "# a divergence on {triple} on an imported PyPy tree ({name}, {}), mutated: {mutation}; heap seed from fuzz seed {seed}\n# {p}\n{}",
+                tree.title,
+                tree.text()
+            ));
+        }
+    }
+    Ok(out)
 }
