@@ -48,10 +48,12 @@ pub const FLAG_FORWARDED: u32 = 2;
 /// The byte stress mode fills freed memory with.
 pub const POISON: u8 = 0xdd;
 
-/// The longest array compiled code allocates (the interpreter's limit on all fields and
-/// items of a run, docs/ir.md §6): an inline allocation with a longer length takes the
-/// slow path, which refuses it.
-pub const MAX_ARRAY_LENGTH: u32 = 1 << 24;
+/// The longest array a trace may allocate (docs/ir.md §6): 32,768 items, which every heap
+/// configuration holds — 256 KiB of 8-byte items in the stress heap's 1 MiB old half, with
+/// room for the rest. The interpreter refuses a longer one (`ObjectError::Length`), so a
+/// trace allocating one has no compiled meaning; in compiled code an inline allocation with
+/// a longer length takes the slow path, which refuses it.
+pub const MAX_ARRAY_LENGTH: u32 = 1 << 15;
 
 /// Why the collector could not go on.
 #[derive(Clone, Debug, PartialEq, Eq)]

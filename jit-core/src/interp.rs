@@ -425,7 +425,7 @@ fn object_op(
         }
         (ObjOp::NewArray, Some(ObjectKind::Array(item))) => {
             let n = match args[0] {
-                Scalar::I32(n) if n >= 0 && (n as u64) < crate::memory::OBJECT_SLOT_LIMIT => n,
+                Scalar::I32(n) if n >= 0 && n as u32 <= crate::gc::MAX_ARRAY_LENGTH => n,
                 other => return Err(ObjectError::Length(other.bits() as i32)),
             };
             let slots = vec![Scalar::zero(item.value_type()); n as usize];

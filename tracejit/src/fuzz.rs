@@ -170,7 +170,7 @@ pub fn run(
                     // One case in eight starts from a real trace: a tree of the corpus of
                     // PyPy logs, mutated, on a heap steered for it, in one of the three GC
                     // configurations.
-                    if !corpus.is_empty() && rng.next() % 8 == 0 {
+                    if !corpus.is_empty() && rng.next().is_multiple_of(8) {
                         let case_seed = rng.next();
                         jit_core::gcrun::set_gc_config(match (gc_stress, rng.next() % 3) {
                             (true, _) | (false, 2) => jit_core::gcrun::STRESS_GC,

@@ -599,7 +599,7 @@ fn mutate(tree: &ImportedTree, r: &mut impl FnMut() -> u64) -> Option<(ImportedT
         Opcode::GuardOverflow => Some(Opcode::GuardNoOverflow),
         _ => None,
     };
-    let what = if let (Some(inv), true) = (inverse, r() % 2 == 0) {
+    let what = if let (Some(inv), true) = (inverse, r().is_multiple_of(2)) {
         op.opcode = inv;
         format!("part {part} op {i}: guard inverted to {}", inv.name())
     } else {
