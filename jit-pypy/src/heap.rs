@@ -154,6 +154,10 @@ pub fn build(log: &ImportedLog, tree: &ImportedTree, seed: u64) -> Heap {
         } else {
             let e = &tree.extras[k - own];
             match e {
+                ExtraInput::Raw(_) => match m.memory.alloc(crate::import::RAW_BYTES as usize) {
+                    Ok(a) => Scalar::Ref(a),
+                    Err(_) => Scalar::NULL,
+                },
                 ExtraInput::Scratch => match m.memory.alloc(8) {
                     Ok(a) => Scalar::Ref(a),
                     Err(_) => Scalar::NULL,

@@ -16,10 +16,11 @@
 //!   object of the type its uses name, filled from the stand-in's result, or, when all its
 //!   arguments are constants, is one object of the heap (an extra input);
 //! - values a trace must be given: constant objects (`ConstPtr(ptrN)`), constant call
-//!   results, and a scratch buffer `convert_*_bytes_*` pass bits through — extra inputs of
+//!   results, raw buffers, and a scratch buffer `convert_*_bytes_*` pass bits through — extra inputs of
 //!   every part after its own ([`ExtraInput`]), carried by every label, jump and guard;
-//! - stand-ins: the signal word reads 0 (no signal pending), `force_token` is null,
-//!   `strhash` is 0 (not computed yet);
+//! - raw memory at an absolute address (`getfield_raw_*`, the signal word) as a zeroed
+//!   buffer, an extra input: no signal is ever pending;
+//! - stand-ins: `force_token` is null, `strhash` is 0 (not computed yet);
 //! - nothing for `debug_merge_point`, `enter_portal_frame`, `leave_portal_frame`,
 //!   `keepalive`, `guard_no_exception`, `guard_not_forced` and `guard_not_forced_2`
 //!   (nothing here raises or forces).
@@ -52,7 +53,14 @@ pub enum ExtraInput {
     ConstResult(String),
     /// An 8-byte buffer `convert_float_bytes_to_longlong` and back pass their bits through.
     Scratch,
+    /// The raw (non-GC) memory at an absolute address that `getfield_raw_*` and
+    /// `setfield_raw` name (`pypysig_long_struct`, the signal word): a buffer of
+    /// [`RAW_BYTES`], zero (no signal pending).
+    Raw(i64),
 }
+
+/// Bytes of each raw buffer ([`ExtraInput::Raw`]): the fields a raw access may reach.
+pub const RAW_BYTES: u32 = 64;
 
 /// A log's loop with the bridges that grow out of it, as a tracejit tree.
 #[derive(Clone, Debug, PartialEq)]
@@ -95,6 +103,7 @@ impl ImportedTree {
                     ExtraInput::Scratch => {
                         "scratch (8 bytes convert_*_bytes_* pass through)".into()
                     }
+                    ExtraInput::Raw(a) => format!("raw memory at {a:#x} ({RAW_BYTES} bytes)"),
                 })
                 .collect();
             s.push_str(&format!(
@@ -427,6 +436,11 @@ fn extras_of(part: &Part, out: &mut Vec<ExtraInput>) {
         if o.name.starts_with("convert_") && o.name.contains("_bytes_") {
             add(ExtraInput::Scratch);
         }
+        if o.name.starts_with("getfield_raw_") || o.name == "setfield_raw" {
+            if let Some(LogArg::Int(addr)) = o.args.first() {
+                add(ExtraInput::Raw(*addr));
+            }
+        }
     }
 }
 
@@ -686,7 +700,10 @@ fn import_part(
     }
     for e in im.tree.extras.clone() {
         let ty = match e {
-            ExtraInput::Scratch | ExtraInput::ConstPtr(_) | ExtraInput::ConstResult(_) => Type::Ref,
+            ExtraInput::Scratch
+            | ExtraInput::Raw(_)
+            | ExtraInput::ConstPtr(_)
+            | ExtraInput::ConstResult(_) => Type::Ref,
         };
         let v = im.b.input(ty);
         im.extra_values.push(v);
@@ -1086,11 +1103,41 @@ impl Importer<'_> {
             }
             "enter_portal_frame" | "leave_portal_frame" | "keepalive" | "guard_no_exception"
             | "guard_not_forced" | "guard_not_forced_2" => return Ok(()),
-            // The signal word: no signal is ever pending here.
-            "getfield_raw_i" if matches!(&op.descr, Some(Descr::Field { name, .. }) if name == "pypysig_long_struct.c_value") =>
-            {
-                let v = self.b.unary(Opcode::SameAs, Operand::Const(Scalar::I64(0)));
-                self.define(op, v);
+            // Raw memory at an absolute address: a load from (a store to) its buffer.
+            _ if name.starts_with("getfield_raw_") || name == "setfield_raw" => {
+                let (Some(LogArg::Int(addr)), Some(Descr::Field { kind, offset, .. })) =
+                    (op.args.first(), &op.descr)
+                else {
+                    self.unsupported(op);
+                    return Ok(());
+                };
+                let (Some(buf), true) =
+                    (self.extra(&ExtraInput::Raw(*addr)), offset + 8 <= RAW_BYTES)
+                else {
+                    self.unsupported(op);
+                    return Ok(());
+                };
+                let zero = Operand::Const(Scalar::I32(0));
+                let (load, store) = match kind {
+                    'F' => (Opcode::LoadF64, Opcode::StoreF64),
+                    _ => (Opcode::LoadI64, Opcode::StoreI64),
+                };
+                if name == "setfield_raw" {
+                    let Some(value) = op
+                        .args
+                        .get(1)
+                        .map(|a| self.arg(a, op.pos))
+                        .transpose()?
+                        .flatten()
+                    else {
+                        self.unsupported(op);
+                        return Ok(());
+                    };
+                    self.b.store(store, buf, zero, 1, *offset as i32, value);
+                } else {
+                    let v = self.b.load(load, buf, zero, 1, *offset as i32);
+                    self.define(op, v);
+                }
                 return Ok(());
             }
             // The JIT frame's address, which only forcing reads: there is no frame to force.
