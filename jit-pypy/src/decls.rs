@@ -244,11 +244,11 @@ pub fn declarations(log: &Log) -> Declarations {
     }
     for members in groups.values() {
         let first = &members[0];
-        let name = if short_count[short(first)] == 1 {
-            short(first).to_string()
+        let name = ident(if short_count[short(first)] == 1 {
+            short(first)
         } else {
-            first.clone()
-        };
+            first
+        });
         // Fields of every member; a name two members use is prefixed with its class.
         let mut all: Vec<(String, &SeenField)> = Vec::new();
         let mut count: BTreeMap<&str, usize> = BTreeMap::new();
@@ -260,9 +260,9 @@ pub fn declarations(log: &Log) -> Declarations {
         for m in members {
             for (field, f) in classes.get(m).into_iter().flatten() {
                 let fname = if count[field.as_str()] > 1 {
-                    format!("{}_{field}", short(m))
+                    ident(&format!("{}_{field}", short(m)))
                 } else {
-                    field.clone()
+                    ident(field)
                 };
                 out.fields
                     .insert(f.full.clone(), (name.clone(), fname.clone()));
@@ -356,7 +356,7 @@ pub fn declarations(log: &Log) -> Declarations {
         });
     }
     for class in interiors.keys() {
-        let name = format!("Items_{}", short(class));
+        let name = ident(&format!("Items_{}", short(class)));
         out.objects.push(ObjectDecl {
             name: name.clone(),
             kind: ObjectKind::Array(FieldType::Ref),
@@ -372,6 +372,25 @@ pub fn declarations(log: &Log) -> Declarations {
         out.arrays.insert((kind, item), name);
     }
     out
+}
+
+/// `name` as a name the text format reads: every character but letters, digits and `_`
+/// made `_` (a whole dotted path too: `pypy_objspace_std_intobject_W_IntObject`).
+fn ident(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    match s.chars().next() {
+        Some(c) if c.is_ascii_alphabetic() || c == '_' => s,
+        _ => format!("_{s}"),
+    }
 }
 
 /// `W_IntObject` of `pypy.objspace.std.intobject.W_IntObject`.

@@ -91,7 +91,7 @@ impl ImportedTree {
     pub fn text(&self) -> String {
         let mut s = format!(
             "# PyPy's {}, imported by tracejit import-pypy\n",
-            self.title
+            printable(&self.title)
         );
         if !self.extras.is_empty() {
             let extras: Vec<String> = self
@@ -108,7 +108,7 @@ impl ImportedTree {
                 .collect();
             s.push_str(&format!(
                 "# extra inputs after each part's own: {}\n",
-                extras.join(", ")
+                printable(&extras.join(", "))
             ));
         }
         if !self.standins.is_empty() {
@@ -119,6 +119,13 @@ impl ImportedTree {
         s.push_str(&jit_core::text::print_tree_noted(&self.source, &self.notes));
         s
     }
+}
+
+/// `text` with control characters (line breaks among them) made spaces: a comment line.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 /// A part of a log the import left out, and why.
@@ -174,6 +181,15 @@ pub enum ImportError {
         /// Where.
         pos: crate::log::Pos,
     },
+    /// An operation with fewer arguments than it takes.
+    Arguments {
+        /// The operation.
+        name: String,
+        /// How many it takes at least.
+        needs: usize,
+        /// Where.
+        pos: crate::log::Pos,
+    },
     /// A bridge whose guard is in no part imported before it.
     NoGuard {
         /// The guard's address.
@@ -196,6 +212,9 @@ impl fmt::Display for ImportError {
                 write!(f, "not imported: {}", list.join(", "))
             }
             ImportError::Undefined { name, pos } => write!(f, "{pos}: {name} is not defined"),
+            ImportError::Arguments { name, needs, pos } => {
+                write!(f, "{pos}: {name} takes at least {needs} argument(s)")
+            }
             ImportError::NoGuard { guard } => {
                 write!(
                     f,
@@ -237,6 +256,40 @@ fn function_name(a: &LogArg) -> Option<String> {
         ),
         LogArg::Int(addr) => Some(format!("fn_{:x}", *addr as u64)),
         _ => None,
+    }
+}
+
+/// How many arguments operation `name` takes at least (as the import reads them).
+fn min_args(name: &str) -> usize {
+    let base = name
+        .strip_suffix("_i")
+        .or_else(|| name.strip_suffix("_r"))
+        .or_else(|| name.strip_suffix("_f"))
+        .or_else(|| name.strip_suffix("_n"))
+        .unwrap_or(name);
+    match base {
+        "setarrayitem_gc" | "strsetitem" | "setinteriorfield_gc" => 3,
+        "guard_value"
+        | "setfield_gc"
+        | "getarrayitem_gc"
+        | "getarrayitem_gc_pure"
+        | "strgetitem"
+        | "getinteriorfield_gc" => 2,
+        _ if name.starts_with("int_")
+            || name.starts_with("uint_")
+            || name.starts_with("float_")
+            || name.starts_with("ptr_")
+            || name.starts_with("instance_ptr_") =>
+        {
+            match name {
+                "int_is_true" | "int_is_zero" | "int_neg" | "int_invert" | "float_neg"
+                | "float_abs" => 1,
+                _ => 2,
+            }
+        }
+        "label" | "jump" | "finish" | "new" | "new_with_vtable" => 0,
+        "guard_not_invalidated" | "guard_no_overflow" | "guard_overflow" => 0,
+        _ => 1,
     }
 }
 
@@ -1249,6 +1302,14 @@ impl Importer<'_> {
             self.unsupported(op);
             return Ok(());
         };
+        let needs = min_args(name);
+        if args.len() < needs {
+            return Err(ImportError::Arguments {
+                name: name.to_string(),
+                needs,
+                pos: op.pos,
+            });
+        }
         let (base, suffix) = match name.rsplit_once('_') {
             Some((b, s)) if matches!(s, "i" | "r" | "f" | "n") => (b, s),
             _ => (name, ""),

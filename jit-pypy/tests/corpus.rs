@@ -116,3 +116,96 @@ proptest! {
         }
     }
 }
+
+/// Operation names of the corpus, for mutations that swap one for another.
+const NAMES: &[&str] = &[
+    "int_add",
+    "int_lt",
+    "guard_true",
+    "guard_value",
+    "getfield_gc_r",
+    "setfield_gc",
+    "getarrayitem_gc_r",
+    "setarrayitem_gc",
+    "arraylen_gc",
+    "strgetitem",
+    "strsetitem",
+    "strlen",
+    "newstr",
+    "new_array_clear",
+    "call_i",
+    "call_r",
+    "cond_call",
+    "cond_call_value_i",
+    "call_assembler_r",
+    "guard_class",
+    "guard_gc_type",
+    "getinteriorfield_gc_r",
+    "convert_float_bytes_to_longlong",
+    "getfield_raw_i",
+    "jump",
+    "label",
+    "finish",
+    "guard_nonnull_class",
+    "same_as_i",
+    "float_add",
+    "int_mul_ovf",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+    /// A log with lines deleted, repeated or swapped, an argument dropped or an operation
+    /// renamed still reads; its import reports what it cannot import, and heaps build and
+    /// steer on what it imports — never a panic.
+    #[test]
+    fn mutated_logs_import_without_panics(which in 0usize..64, edits in prop::collection::vec((any::<u32>(), any::<u32>(), 0u8..5), 1..8)) {
+        let logs = logs();
+        let (_, text) = &logs[which % logs.len()];
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        for (at, other, kind) in edits {
+            let n = lines.len().max(1);
+            let (i, j) = (at as usize % n, other as usize % n);
+            if lines.is_empty() {
+                break;
+            }
+            match kind {
+                0 => { lines.remove(i); }
+                1 => { let l = lines[i].clone(); lines.insert(i, l); }
+                2 => {
+                    // Drop the last argument before the descr or the closing parenthesis.
+                    let l = &lines[i];
+                    let end = l.find(", descr=").or_else(|| l.rfind(')'));
+                    if let Some(end) = end {
+                        if let Some(comma) = l[..end].rfind(", ") {
+                            lines[i] = format!("{}{}", &l[..comma], &l[end..]);
+                        }
+                    }
+                }
+                3 => {
+                    // Another operation's name.
+                    let l = &lines[i];
+                    if let (Some(open), Some(start)) = (l.find('('), l.find(": ").map(|k| k + 2)) {
+                        if start < open {
+                            let start = l[start..open].find("= ").map(|k| start + k + 2).unwrap_or(start);
+                            lines[i] = format!("{}{}{}", &l[..start], NAMES[j % NAMES.len()], &l[open..]);
+                        }
+                    }
+                }
+                _ => lines.swap(i, j),
+            }
+        }
+        let text = lines.join("\n");
+        if let Ok(log) = read(&text) {
+            let im = jit_pypy::import::import_log(&log);
+            for tree in &im.trees {
+                prop_assert!(tree.source.parts.iter().all(|p| jit_core::verify(p).is_ok()));
+                let mut heap = jit_pypy::heap::build(&im, tree, 1);
+                for (part, trace) in tree.source.parts.iter().enumerate() {
+                    for (op, _) in trace.ops.iter().enumerate().filter(|(_, o)| o.opcode.is_guard()).take(8) {
+                        jit_pypy::heap::steer(&im, tree, &mut heap, part, op, op % 2 == 0, 1);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -137,3 +137,37 @@ fn short_inputs_end() {
         }
     }
 }
+
+/// The `pypy_log` target's body on the corpus's logs and on them with bytes changed,
+/// deleted or inserted (a few hundred inputs).
+#[test]
+fn pypy_log_target_holds() {
+    let logs = tracejit::pypy::corpus().unwrap();
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut imported = 0;
+    for (name, text) in &logs {
+        tracejit::fuzz::pypy_log(text.as_bytes()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        imported += 1;
+        for _ in 0..16 {
+            let mut bytes = text.as_bytes().to_vec();
+            for _ in 0..1 + next() % 6 {
+                let i = (next() as usize) % bytes.len().max(1);
+                match next() % 3 {
+                    0 => bytes[i] = next() as u8,
+                    1 => {
+                        bytes.remove(i);
+                    }
+                    _ => bytes.insert(i, b"(),=p0i1 \n"[(next() % 10) as usize]),
+                }
+            }
+            tracejit::fuzz::pypy_log(&bytes).unwrap_or_else(|e| panic!("{name} mutated: {e}"));
+        }
+    }
+    assert!(imported >= 16);
+}

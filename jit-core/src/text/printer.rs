@@ -38,7 +38,12 @@ pub(crate) fn print_noted(trace: &Trace, first_exit: u32, notes: &[(usize, Strin
     let mut notes = notes.iter().peekable();
     for (i, op) in trace.ops.iter().enumerate() {
         while let Some((_, text)) = notes.next_if(|(at, _)| *at <= i) {
-            let _ = writeln!(s, "# {}", text.replace('\n', " "));
+            // One line, printable: a comment cannot hold a line break or control characters.
+            let line: String = text
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
+            let _ = writeln!(s, "# {line}");
         }
         print_op(trace, op, ordinal, &mut s);
         s.push('\n');
