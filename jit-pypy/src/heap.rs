@@ -34,7 +34,7 @@ pub struct Heap {
 /// How deep [`build`] nests objects in ref fields.
 const DEPTH: usize = 8;
 /// The most objects one heap's making nests (the rest of its ref fields stay null).
-const OBJECTS: usize = 4000;
+const OBJECTS: usize = 1500;
 /// How many items an array [`build`] makes holds.
 const ARRAY_LENGTH: usize = 16;
 

@@ -20,15 +20,25 @@ use jit_testkit::{NativeTarget, Target};
 
 /// The step budget of a run of an imported tree.
 pub const STEP_BUDGET: u64 = 200_000;
+/// The step budget of the fuzzer's corpus cases: their heaps are thousands of objects, and
+/// in the GC's stress mode every allocation copies them all (on ARM through the
+/// emulator), so a long run would take minutes.
+pub const FUZZ_STEP_BUDGET: u64 = 5_000;
 /// Rounds of steering per heap: each makes one more guard pass.
 const ROUNDS: usize = 24;
 /// Heaps built from a fresh seed per tree (then one per bridge, steered into it).
 const SEEDS: u64 = 3;
 
-/// The options imported trees run with.
+thread_local! {
+    /// The step budget runs of imported trees get on this thread.
+    static BUDGET: std::cell::Cell<u64> = const { std::cell::Cell::new(STEP_BUDGET) };
+}
+
+/// The options imported trees run with ([`STEP_BUDGET`], or [`FUZZ_STEP_BUDGET`] in the
+/// fuzzer's corpus cases).
 pub fn run_options() -> RunOptions {
     RunOptions {
-        step_budget: STEP_BUDGET,
+        step_budget: BUDGET.with(|b| b.get()),
         invalidated: false,
     }
 }
@@ -661,7 +671,25 @@ pub fn fuzz_case(
         return Ok(Mutated::default());
     };
     let externs = externs_for(&tree);
-    let heaps = heaps_from(im, &tree, &externs, r() % 1000 + 10, 1);
+    let before = BUDGET.with(|b| b.replace(FUZZ_STEP_BUDGET));
+    let result = fuzz_tree(name, &tree, im, &externs, &mut r, triples, seed, mutation);
+    BUDGET.with(|b| b.set(before));
+    result
+}
+
+/// The rest of [`fuzz_case`], under its step budget.
+#[allow(clippy::too_many_arguments)]
+fn fuzz_tree(
+    name: &str,
+    tree: &ImportedTree,
+    im: &ImportedLog,
+    externs: &Externs,
+    r: &mut impl FnMut() -> u64,
+    triples: &[String],
+    seed: u64,
+    mutation: String,
+) -> Result<Mutated, String> {
+    let heaps = heaps_from(im, tree, externs, r() % 1000 + 10, 1);
     let bridges = bridges(&tree);
     let oracle = InterpTree {
         parts: &tree.source.parts,
