@@ -690,7 +690,7 @@ fn fuzz_tree(
     mutation: String,
 ) -> Result<Mutated, String> {
     let heaps = heaps_from(im, tree, externs, r() % 1000 + 10, 1);
-    let bridges = bridges(&tree);
+    let bridges = bridges(tree);
     let oracle = InterpTree {
         parts: &tree.source.parts,
         bridges: &bridges,
@@ -698,7 +698,7 @@ fn fuzz_tree(
     let mut wants = Vec::new();
     for h in &heaps {
         let mut mem = h.memory.clone();
-        let want = match oracle.run(&h.inputs, &mut mem, &externs, run_options()) {
+        let want = match oracle.run(&h.inputs, &mut mem, externs, run_options()) {
             Ok(w) => Some(w),
             Err(InterpError::StepBudget { .. }) => None,
             // A mutation the interpreter cannot run (an index out of bounds): nothing to
@@ -711,13 +711,13 @@ fn fuzz_tree(
         compared: 0,
         mutation: mutation.clone(),
     };
-    for (triple, target) in targets(&externs) {
+    for (triple, target) in targets(externs) {
         if !triples.iter().any(|t| t == triple) {
             continue;
         }
         let mut tf = TargetFigures::default();
         run_on(
-            &*target, &tree, &bridges, &externs, &heaps, &wants, &mut tf, name, false,
+            &*target, tree, &bridges, externs, &heaps, &wants, &mut tf, name, false,
         );
         out.compared += tf.runs as u64;
         if let Some(p) = tf.problems.first() {
