@@ -291,8 +291,14 @@ fn constant(trace: &jit_core::Trace, a: Operand) -> Option<i64> {
 
 /// The values at `l` in `heap` (several for every item of an array).
 fn read(heap: &Heap, l: &Location) -> Vec<Scalar> {
-    let mut at = vec![*heap.inputs.get(l.input).unwrap_or(&Scalar::NULL)];
-    for step in &l.steps {
+    follow(heap, l.input, &l.steps)
+}
+
+/// The values `steps` reach from root input `input` (several through every item of an
+/// array).
+fn follow(heap: &Heap, input: usize, steps: &[Step]) -> Vec<Scalar> {
+    let mut at = vec![*heap.inputs.get(input).unwrap_or(&Scalar::NULL)];
+    for step in steps {
         let mut next = Vec::new();
         for s in at {
             let Scalar::Ref(r) = s else { continue };
@@ -333,37 +339,14 @@ fn write(
         *slot = new;
         return changed;
     };
-    let mut at = vec![*heap.inputs.get(l.input).unwrap_or(&Scalar::NULL)];
-    for step in path {
-        let mut next = Vec::new();
-        for s in at {
-            let Scalar::Ref(r) = s else { continue };
-            let Some(o) = heap.memory.object(r) else {
-                continue;
-            };
-            next.extend(o.slots[step.slots(o.slots.len())].iter().copied());
-        }
-        at = next;
-    }
+    let at = follow(heap, l.input, path);
     let mut changed = false;
     if *last == Step::Len {
         // Replace each array at `path` with one of the length wanted.
         let Some((arr_step, parents)) = path.split_last() else {
             return resize_input(heap, decls, l.input, value);
         };
-        let mut holders = vec![*heap.inputs.get(l.input).unwrap_or(&Scalar::NULL)];
-        for step in parents {
-            let mut next = Vec::new();
-            for s in holders {
-                let Scalar::Ref(r) = s else { continue };
-                let Some(o) = heap.memory.object(r) else {
-                    continue;
-                };
-                next.extend(o.slots[step.slots(o.slots.len())].iter().copied());
-            }
-            holders = next;
-        }
-        for h in holders {
+        for h in follow(heap, l.input, parents) {
             let Scalar::Ref(r) = h else { continue };
             let Some(len) = heap.memory.object(r).map(|o| o.slots.len()) else {
                 continue;

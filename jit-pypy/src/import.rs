@@ -1051,17 +1051,7 @@ impl Importer<'_> {
                 }
                 obj
             }
-            ObjectKind::Array(_) => {
-                let n = self.b.unary(Opcode::CastI64ToI32, h);
-                self.b
-                    .raw(
-                        Opcode::NewArrayClear,
-                        &[n.into()],
-                        Some(Type::Ref),
-                        Extra::Object(k as u32),
-                    )
-                    .expect("an allocation has a result")
-            }
+            ObjectKind::Array(_) => self.new_array(k as u32, h.into()),
         }
     }
 
@@ -1139,6 +1129,62 @@ impl Importer<'_> {
             self.define(op, r);
         }
         Ok(())
+    }
+
+    /// Item `index` (an i64) of array `arr` of type `k`, widened as PyPy's variables hold it.
+    fn item(
+        &mut self,
+        opcode: Opcode,
+        k: u32,
+        t: FieldType,
+        arr: Operand,
+        index: Operand,
+    ) -> Value {
+        let i = self.index(index);
+        let v = self
+            .b
+            .raw(opcode, &[arr, i], Some(t.value_type()), Extra::Object(k))
+            .expect("an item read has a result");
+        self.widen(v, t)
+    }
+
+    /// Sets item `index` of array `arr` of type `k` to `value`, narrowed to the item type.
+    fn set_item(&mut self, k: u32, t: FieldType, arr: Operand, index: Operand, value: Operand) {
+        let i = self.index(index);
+        let value = self.narrow(value, t);
+        self.b.raw(
+            Opcode::SetarrayitemGc,
+            &[arr, i, value],
+            None,
+            Extra::Object(k),
+        );
+    }
+
+    /// The length of array `arr` of type `k`, as an i64.
+    fn length(&mut self, k: u32, arr: Operand) -> Value {
+        let n = self
+            .b
+            .raw(
+                Opcode::ArraylenGc,
+                &[arr],
+                Some(Type::I32),
+                Extra::Object(k),
+            )
+            .expect("arraylen has a result");
+        self.b.unary(Opcode::CastI32ToI64, n)
+    }
+
+    /// A new array of type `k` of `n` (an i64) items, every one zero.
+    fn new_array(&mut self, k: u32, n: Operand) -> Value {
+        let n = self.index(n);
+        self.b
+            .raw(
+                Opcode::NewArrayClear,
+                &[n],
+                Some(Type::Ref),
+                Extra::Object(k),
+            )
+            .expect("an allocation has a result")
     }
 
     fn op(&mut self, op: &LogOp, part: &Part) -> Result<(), ImportError> {
@@ -1422,17 +1468,7 @@ impl Importer<'_> {
                 };
                 let opcode =
                     Opcode::from_name(&format!("getarrayitem_gc_{suffix}")).expect("the IR has it");
-                let i = self.index(args[1]);
-                let v = self
-                    .b
-                    .raw(
-                        opcode,
-                        &[args[0], i],
-                        Some(t.value_type()),
-                        Extra::Object(k),
-                    )
-                    .expect("an item read has a result");
-                let v = self.widen(v, t);
+                let v = self.item(opcode, k, t, args[0], args[1]);
                 self.define(op, v);
             }
             "setarrayitem_gc" => {
@@ -1440,25 +1476,14 @@ impl Importer<'_> {
                     self.unsupported(op);
                     return Ok(());
                 };
-                let i = self.index(args[1]);
-                let value = self.narrow(args[2], t);
-                self.b.raw(
-                    Opcode::SetarrayitemGc,
-                    &[args[0], i, value],
-                    None,
-                    Extra::Object(k),
-                );
+                self.set_item(k, t, args[0], args[1], args[2]);
             }
             "arraylen_gc" => {
                 let Some((k, _)) = self.array(&op.descr) else {
                     self.unsupported(op);
                     return Ok(());
                 };
-                let n = self
-                    .b
-                    .raw(Opcode::ArraylenGc, &args, Some(Type::I32), Extra::Object(k))
-                    .expect("arraylen has a result");
-                let v = self.b.unary(Opcode::CastI32ToI64, n);
+                let v = self.length(k, args[0]);
                 self.define(op, v);
             }
             "new_array" | "new_array_clear" => {
@@ -1466,16 +1491,7 @@ impl Importer<'_> {
                     self.unsupported(op);
                     return Ok(());
                 };
-                let n = self.index(args[0]);
-                let v = self
-                    .b
-                    .raw(
-                        Opcode::NewArrayClear,
-                        &[n],
-                        Some(Type::Ref),
-                        Extra::Object(k),
-                    )
-                    .expect("an allocation has a result");
+                let v = self.new_array(k, args[0]);
                 self.define(op, v);
             }
             // Strings are arrays of bytes (`decls::STR`).
@@ -1484,54 +1500,20 @@ impl Importer<'_> {
                     self.unsupported(op);
                     return Ok(());
                 };
-                let k = k as u32;
-                let byte = FieldType::Mem(jit_core::ir::MemType::U8);
-                match name {
-                    "newstr" => {
-                        let n = self.index(args[0]);
-                        let v = self
-                            .b
-                            .raw(
-                                Opcode::NewArrayClear,
-                                &[n],
-                                Some(Type::Ref),
-                                Extra::Object(k),
-                            )
-                            .expect("an allocation has a result");
-                        self.define(op, v);
-                    }
-                    "strlen" => {
-                        let n = self
-                            .b
-                            .raw(Opcode::ArraylenGc, &args, Some(Type::I32), Extra::Object(k))
-                            .expect("arraylen has a result");
-                        let v = self.b.unary(Opcode::CastI32ToI64, n);
-                        self.define(op, v);
-                    }
+                let (k, byte) = (k as u32, FieldType::Mem(jit_core::ir::MemType::U8));
+                let v = match name {
+                    "newstr" => Some(self.new_array(k, args[0])),
+                    "strlen" => Some(self.length(k, args[0])),
                     "strgetitem" => {
-                        let i = self.index(args[1]);
-                        let v = self
-                            .b
-                            .raw(
-                                Opcode::GetarrayitemGcI,
-                                &[args[0], i],
-                                Some(Type::I32),
-                                Extra::Object(k),
-                            )
-                            .expect("an item read has a result");
-                        let v = self.widen(v, byte);
-                        self.define(op, v);
+                        Some(self.item(Opcode::GetarrayitemGcI, k, byte, args[0], args[1]))
                     }
                     _ => {
-                        let i = self.index(args[1]);
-                        let value = self.narrow(args[2], byte);
-                        self.b.raw(
-                            Opcode::SetarrayitemGc,
-                            &[args[0], i, value],
-                            None,
-                            Extra::Object(k),
-                        );
+                        self.set_item(k, byte, args[0], args[1], args[2]);
+                        None
                     }
+                };
+                if let Some(v) = v {
+                    self.define(op, v);
                 }
             }
             // The import's strings keep no hash: it reads as not computed yet (0), and the

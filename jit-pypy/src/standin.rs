@@ -88,53 +88,6 @@ fn registry() -> &'static Mutex<Vec<StandIn>> {
     SLOTS.get_or_init(|| Mutex::new(Vec::new()))
 }
 
-/// The native function of slot `slot`, for a stand-in returning an integer (or nothing).
-type NativeI = extern "C" fn(
-    i64,
-    i64,
-    i64,
-    i64,
-    i64,
-    i64,
-    f64,
-    f64,
-    f64,
-    f64,
-    f64,
-    f64,
-    f64,
-    f64,
-    i64,
-    i64,
-    i64,
-    i64,
-    i64,
-    i64,
-) -> i64;
-/// The same, for a stand-in returning a float.
-type NativeF = extern "C" fn(
-    i64,
-    i64,
-    i64,
-    i64,
-    i64,
-    i64,
-    f64,
-    f64,
-    f64,
-    f64,
-    f64,
-    f64,
-    f64,
-    f64,
-    i64,
-    i64,
-    i64,
-    i64,
-    i64,
-    i64,
-) -> f64;
-
 /// Runs slot `slot`'s stand-in on what a System V call left in the six integer argument
 /// registers, the eight float ones and the first six stacked words (only those its
 /// parameters name are read), and logs the call.
@@ -182,59 +135,70 @@ natives!(
     116 117 118 119 120 121 122 123 124 125 126 127
 );
 
-#[allow(clippy::too_many_arguments)]
-extern "C" fn native_i<const S: usize>(
-    a0: i64,
-    a1: i64,
-    a2: i64,
-    a3: i64,
-    a4: i64,
-    a5: i64,
-    f0: f64,
-    f1: f64,
-    f2: f64,
-    f3: f64,
-    f4: f64,
-    f5: f64,
-    f6: f64,
-    f7: f64,
-    s0: i64,
-    s1: i64,
-    s2: i64,
-    s3: i64,
-    s4: i64,
-    s5: i64,
-) -> i64 {
-    let ints = [a0, a1, a2, a3, a4, a5, s0, s1, s2, s3, s4, s5];
-    run_native(S, ints, [f0, f1, f2, f3, f4, f5, f6, f7]).bits()
+/// A family of native functions, one per slot (`$f::<S>`), of type `$ty`: each takes what
+/// a System V call leaves in the six integer argument registers, the eight float ones and
+/// the first six stacked words, runs slot `S`'s stand-in on the arguments its signature
+/// names, and returns its result as `$ret`.
+macro_rules! native_family {
+    ($ty:ident, $f:ident, $ret:ty, $conv:expr) => {
+        /// A native stand-in function (see [`native_family`]).
+        type $ty = extern "C" fn(
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+            f64,
+            f64,
+            f64,
+            f64,
+            f64,
+            f64,
+            f64,
+            f64,
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+        ) -> $ret;
+
+        #[allow(clippy::too_many_arguments)]
+        extern "C" fn $f<const S: usize>(
+            a0: i64,
+            a1: i64,
+            a2: i64,
+            a3: i64,
+            a4: i64,
+            a5: i64,
+            f0: f64,
+            f1: f64,
+            f2: f64,
+            f3: f64,
+            f4: f64,
+            f5: f64,
+            f6: f64,
+            f7: f64,
+            s0: i64,
+            s1: i64,
+            s2: i64,
+            s3: i64,
+            s4: i64,
+            s5: i64,
+        ) -> $ret {
+            let ints = [a0, a1, a2, a3, a4, a5, s0, s1, s2, s3, s4, s5];
+            let r = run_native(S, ints, [f0, f1, f2, f3, f4, f5, f6, f7]);
+            ($conv)(r)
+        }
+    };
 }
 
-#[allow(clippy::too_many_arguments)]
-extern "C" fn native_f<const S: usize>(
-    a0: i64,
-    a1: i64,
-    a2: i64,
-    a3: i64,
-    a4: i64,
-    a5: i64,
-    f0: f64,
-    f1: f64,
-    f2: f64,
-    f3: f64,
-    f4: f64,
-    f5: f64,
-    f6: f64,
-    f7: f64,
-    s0: i64,
-    s1: i64,
-    s2: i64,
-    s3: i64,
-    s4: i64,
-    s5: i64,
-) -> f64 {
-    let ints = [a0, a1, a2, a3, a4, a5, s0, s1, s2, s3, s4, s5];
-    f64::from_bits(run_native(S, ints, [f0, f1, f2, f3, f4, f5, f6, f7]).bits() as u64)
-}
+native_family!(NativeI, native_i, i64, |r: Scalar| r.bits());
+native_family!(NativeF, native_f, f64, |r: Scalar| f64::from_bits(
+    r.bits() as u64
+));
 
 /// The native x86-64 function for `s`: the slot it already has, else the next free one;
 /// `None` when every slot is taken (the extern then has no native function, which the

@@ -486,19 +486,18 @@ pub fn table(f: &CorpusFigures, kernels: &[crate::bench::Row], source: &str) -> 
     for t in &f.targets {
         let mine: Vec<&crate::bench::Row> =
             kernels.iter().filter(|r| r.target == t.triple).collect();
-        let k_compile = if mine.is_empty() {
-            "-".to_string()
+        // The kernels' median compile time per op and bytes per op, if they ran.
+        let (k_compile, k_bytes) = if mine.is_empty() {
+            ("-".to_string(), "-".to_string())
         } else {
             let mut v: Vec<f64> = mine.iter().map(|r| r.compile_ns_per_op).collect();
             v.sort_by(f64::total_cmp);
-            format!("{:.0}", v[v.len() / 2])
-        };
-        let k_bytes = if mine.is_empty() {
-            "-".to_string()
-        } else {
             let bytes: usize = mine.iter().map(|r| r.code_bytes).sum();
             let ops: usize = mine.iter().map(|r| r.ops).sum();
-            format!("{:.1}", bytes as f64 / ops.max(1) as f64)
+            (
+                format!("{:.0}", v[v.len() / 2]),
+                format!("{:.1}", bytes as f64 / ops.max(1) as f64),
+            )
         };
         let _ = writeln!(
             s,

@@ -2,25 +2,9 @@
 //! x86-64, ARMv7 hard-float, ARMv7 softfp and ARMv5TE, and every run on every steered heap
 //! agrees with the interpreter.
 
-fn corpus() -> Vec<(String, String)> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/logs");
-    let mut paths: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    paths.sort();
-    paths
-        .into_iter()
-        .map(|p| {
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            (name, std::fs::read_to_string(&p).unwrap())
-        })
-        .collect()
-}
-
 #[test]
 fn the_corpus_agrees_with_the_interpreter_on_every_target() {
-    let f = tracejit::pypy::check_logs(&corpus()).unwrap();
+    let f = tracejit::pypy::check_logs(&tracejit::pypy::corpus().unwrap()).unwrap();
     println!("{f:#?}");
     assert_eq!(f.parts_imported, f.parts);
     assert_eq!(f.targets.len(), 4);
