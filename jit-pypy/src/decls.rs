@@ -92,6 +92,8 @@ impl UnionFind {
 
 /// The array of bytes PyPy's strings (`rpy_string`) import as.
 pub const STR: &str = "Str";
+/// The array of code points PyPy's unicode strings (`rpy_unicode`) import as.
+pub const UNICODE: &str = "Unicode";
 /// The struct without fields a call's ref result is when no use names its type.
 pub const OPAQUE: &str = "Opaque";
 
@@ -347,6 +349,14 @@ pub fn declarations(log: &Log) -> Declarations {
         out.objects.push(ObjectDecl {
             name: STR.to_string(),
             kind: ObjectKind::Array(FieldType::Mem(MemType::U8)),
+        });
+    }
+    if ops().any(|o| {
+        o.name.starts_with("unicode") || o.name == "newunicode" || o.name == "copyunicodecontent"
+    }) {
+        out.objects.push(ObjectDecl {
+            name: UNICODE.to_string(),
+            kind: ObjectKind::Array(FieldType::Mem(MemType::I32)),
         });
     }
     if ops().any(|o| o.name.starts_with("call") && o.name.ends_with("_r")) {

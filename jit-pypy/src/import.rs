@@ -37,7 +37,7 @@ use jit_core::objects::{type_id, FieldType, ObjectKind};
 use jit_core::text::TreeSource;
 use jit_core::Trace;
 
-use crate::decls::{declarations, Declarations, OPAQUE, STR};
+use crate::decls::{declarations, Declarations, OPAQUE, STR, UNICODE};
 use crate::log::{Descr, Log, LogArg, LogOp, Part, PartKind};
 use crate::standin::{StandIn, StandInKind};
 
@@ -268,12 +268,13 @@ fn min_args(name: &str) -> usize {
         .or_else(|| name.strip_suffix("_n"))
         .unwrap_or(name);
     match base {
-        "setarrayitem_gc" | "strsetitem" | "setinteriorfield_gc" => 3,
+        "setarrayitem_gc" | "strsetitem" | "unicodesetitem" | "setinteriorfield_gc" => 3,
         "guard_value"
         | "setfield_gc"
         | "getarrayitem_gc"
         | "getarrayitem_gc_pure"
         | "strgetitem"
+        | "unicodegetitem"
         | "getinteriorfield_gc" => 2,
         _ if name.starts_with("int_")
             || name.starts_with("uint_")
@@ -489,7 +490,10 @@ fn extras_of(part: &Part, out: &mut Vec<ExtraInput>) {
         if o.name.starts_with("convert_") && o.name.contains("_bytes_") {
             add(ExtraInput::Scratch);
         }
-        if o.name.starts_with("getfield_raw_") || o.name == "setfield_raw" {
+        if o.name.starts_with("getfield_raw_")
+            || o.name == "setfield_raw"
+            || o.name == "increment_debug_counter"
+        {
             if let Some(LogArg::Int(addr)) = o.args.first() {
                 add(ExtraInput::Raw(*addr));
             }
@@ -525,6 +529,7 @@ pub fn class_of(part: &Part, var: &str, decls: &Declarations) -> Option<usize> {
         if o.result.as_deref() == Some(var) {
             match (o.name.as_str(), &o.descr) {
                 ("newstr", _) => return decls.index(STR),
+                ("newunicode", _) => return decls.index(UNICODE),
                 ("new_array" | "new_array_clear", Some(Descr::Array { kind, item })) => {
                     return decls
                         .arrays
@@ -542,6 +547,9 @@ pub fn class_of(part: &Part, var: &str, decls: &Declarations) -> Option<usize> {
         let name = o.name.as_str();
         match &o.descr {
             _ if name.starts_with("str") || name == "copystrcontent" => decls.index(STR),
+            _ if name.starts_with("unicode") || name == "copyunicodecontent" => {
+                decls.index(UNICODE)
+            }
             Some(Descr::Field { name: f, .. }) if !name.contains("_raw") => {
                 let (ty, _) = decls.fields.get(f)?;
                 decls.index(ty)
@@ -1202,6 +1210,9 @@ impl Importer<'_> {
             }
             "enter_portal_frame" | "leave_portal_frame" | "keepalive" | "guard_no_exception"
             | "guard_not_forced" | "guard_not_forced_2" => return Ok(()),
+            // Hints to PyPy's optimizer (an object's exact class, a call's known result):
+            // nothing to do.
+            "record_exact_class" | "record_known_result" => return Ok(()),
             // Raw memory at an absolute address: a load from (a store to) its buffer.
             _ if name.starts_with("getfield_raw_") || name == "setfield_raw" => {
                 let (Some(LogArg::Int(addr)), Some(Descr::Field { kind, offset, .. })) =
@@ -1495,16 +1506,23 @@ impl Importer<'_> {
                 self.define(op, v);
             }
             // Strings are arrays of bytes (`decls::STR`).
-            "newstr" | "strlen" | "strgetitem" | "strsetitem" => {
-                let Some(k) = self.decls.index(STR) else {
+            // Unicode strings are arrays of code points (`decls::UNICODE`).
+            "newstr" | "strlen" | "strgetitem" | "strsetitem" | "newunicode" | "unicodelen"
+            | "unicodegetitem" | "unicodesetitem" => {
+                let (ty, item) = if name.contains("unicode") {
+                    (UNICODE, jit_core::ir::MemType::I32)
+                } else {
+                    (STR, jit_core::ir::MemType::U8)
+                };
+                let Some(k) = self.decls.index(ty) else {
                     self.unsupported(op);
                     return Ok(());
                 };
-                let (k, byte) = (k as u32, FieldType::Mem(jit_core::ir::MemType::U8));
+                let (k, byte) = (k as u32, FieldType::Mem(item));
                 let v = match name {
-                    "newstr" => Some(self.new_array(k, args[0])),
-                    "strlen" => Some(self.length(k, args[0])),
-                    "strgetitem" => {
+                    "newstr" | "newunicode" => Some(self.new_array(k, args[0])),
+                    "strlen" | "unicodelen" => Some(self.length(k, args[0])),
+                    "strgetitem" | "unicodegetitem" => {
                         Some(self.item(Opcode::GetarrayitemGcI, k, byte, args[0], args[1]))
                     }
                     _ => {
@@ -1518,9 +1536,27 @@ impl Importer<'_> {
             }
             // The import's strings keep no hash: it reads as not computed yet (0), and the
             // `cond_call_value_i` PyPy puts after it computes one.
-            "strhash" => {
+            "strhash" | "unicodehash" => {
                 let v = self.b.unary(Opcode::SameAs, Operand::Const(Scalar::I64(0)));
                 self.define(op, v);
+            }
+            // PyPy's counter of how often a loop runs, at an absolute address: the word of
+            // its raw buffer, incremented.
+            "increment_debug_counter" => {
+                let buf = match op.args.first() {
+                    Some(LogArg::Int(addr)) => self.extra(&ExtraInput::Raw(*addr)),
+                    _ => None,
+                };
+                let Some(buf) = buf else {
+                    self.unsupported(op);
+                    return Ok(());
+                };
+                let zero = Operand::Const(Scalar::I32(0));
+                let n = self.b.load(Opcode::LoadI64, buf, zero, 1, 0);
+                let n1 = self
+                    .b
+                    .binary(Opcode::IntAdd, n, Operand::Const(Scalar::I64(1)));
+                self.b.store(Opcode::StoreI64, buf, zero, 1, 0, n1);
             }
             // The bits pass through the scratch buffer: a store and a load of its 8 bytes.
             "convert_float_bytes_to_longlong" | "convert_longlong_bytes_to_float" => {

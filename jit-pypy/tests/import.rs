@@ -103,3 +103,30 @@ fn every_tree_written_reads_back() {
     // The source positions are there (`branchy;bridges.py:3-5~#20 FOR_ITER`).
     assert!(notes > 100, "{notes} source positions");
 }
+
+/// Operations the corpus does not have but PyPy's logs may: unicode strings, the debug
+/// counter and the optimizer's hints import too.
+#[test]
+fn unicode_counters_and_hints_import() {
+    let log = read(
+        "[1] {jit-log-opt-loop\n# Loop 7 (f;u.py:1-2~#0 LOAD_FAST) : loop with 9 ops\n[p0, i1]\n\
+         +10: label(p0, i1, descr=TargetToken(1))\n\
+         +11: increment_debug_counter(140000000000000)\n\
+         +12: record_exact_class(p0, ConstClass(W_UnicodeObject))\n\
+         +13: p2 = newunicode(i1)\n\
+         +14: unicodesetitem(p2, 0, 955)\n\
+         +15: i3 = unicodegetitem(p2, 0)\n\
+         +16: i4 = unicodelen(p2)\n\
+         +17: i5 = unicodehash(p2)\n\
+         +18: i6 = int_add(i3, i4)\n\
+         +19: jump(p0, i6, descr=TargetToken(1))\n\
+         [2] jit-log-opt-loop}\n",
+    )
+    .unwrap();
+    let im = import_log(&log);
+    assert!(im.failures.is_empty(), "{:?}", im.failures);
+    assert_eq!(im.trees.len(), 1);
+    let text = im.trees[0].text();
+    assert!(text.contains("array Unicode(i32)"), "{text}");
+    assert!(text.contains("raw memory at 0x7f544a44c000"), "{text}");
+}
