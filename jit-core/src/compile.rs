@@ -581,15 +581,18 @@ fn rejoin(code: &mut CompiledTrace, original: &Trace, mode: SplitMode) {
     use crate::ir::{Opcode, Type};
     let input_types: Vec<Type> = original.inputs.iter().map(|&v| original.ty(v)).collect();
     code.inputs = group(&input_types, &code.inputs, mode);
+    // Each exit's op, looked up once (a scan per exit made long traces quadratic).
+    let by_exit: std::collections::HashMap<crate::ir::ExitId, usize> = original
+        .ops
+        .iter()
+        .enumerate()
+        .filter_map(|(i, o)| o.exit_id().map(|id| (id, i)))
+        .collect();
     for exit in &mut code.exits {
-        let Some((index, op)) = original
-            .ops
-            .iter()
-            .enumerate()
-            .find(|(_, o)| o.exit_id() == Some(exit.id))
-        else {
+        let Some(&index) = by_exit.get(&exit.id) else {
             continue;
         };
+        let op = &original.ops[index];
         let types: Vec<Type> = if op.opcode == Opcode::Finish {
             op.args.iter().map(|&a| original.operand_type(a)).collect()
         } else {
