@@ -378,6 +378,14 @@ impl Emitter<'_> {
         self.mem_frame(false, rt, word, extra);
     }
 
+    /// `subs` 1 from the budget's low word in its register (the carry is clear when it was
+    /// zero).
+    fn decrement_budget_low(&mut self) {
+        let one = ArmImm::encode(1).expect("1");
+        let b = crate::regs::BUDGET;
+        self.put(enc::dp_imm(Cond::Al, Dp::Sub, true, b, b, one));
+    }
+
     /// `subs` 1 from the 32-bit half at byte `half` of the budget word, in place (the carry
     /// is clear when it was zero).
     fn decrement_budget_word(&mut self, half: u32) {
@@ -1479,7 +1487,8 @@ pub fn relocate_within(
 /// aligned. With VFP it also pushes d8–d15, the AAPCS's callee-saved d registers: the
 /// allocatable ones, d14 and d15 (the float scratch) in one instruction.
 fn saved_core(frame: &NativeFrame) -> u16 {
-    let mut mask: u16 = 1 << FP | 1 << LR;
+    // The budget register is the caller's r10: saved like fp and lr.
+    let mut mask: u16 = 1 << FP | 1 << LR | 1 << crate::regs::BUDGET;
     for r in frame.saved.iter() {
         match r.class {
             RegClass::Int => mask |= 1 << r.hw,
@@ -1515,6 +1524,8 @@ impl<'a> Isa<'a> for Emitter<'a> {
         }
         self.sp_adjust(Dp::Sub, self.c.frame.outgoing_bytes);
         self.put(enc::dp_reg(al, Dp::Mov, false, FP, 0, 0, Shift::Lsl, 0));
+        // The budget's low word lives in its register while the code runs.
+        self.ldr_frame(crate::regs::BUDGET, self.c.layout.budget, 0);
         Ok(())
     }
 
@@ -1572,10 +1583,10 @@ impl<'a> Isa<'a> for Emitter<'a> {
     }
 
     fn loop_back(&mut self, header: Label, out_of_budget: Label) {
-        // The count of jumps left is 64 bits: the low word is taken while it was not zero
-        // (no borrow); a borrow decrements the high word, and a borrow there (the count
-        // was zero) runs out of budget.
-        self.decrement_budget_word(0);
+        // The count of jumps left is 64 bits: the low word (in its register) is taken while
+        // it was not zero (no borrow); a borrow decrements the high word in the frame, and a
+        // borrow there (the count was zero) runs out of budget.
+        self.decrement_budget_low();
         self.branch_to(Cond::Hs, false, header);
         self.decrement_budget_word(4);
         self.branch_to(Cond::Lo, false, out_of_budget);
@@ -1585,7 +1596,7 @@ impl<'a> Isa<'a> for Emitter<'a> {
     fn loop_back_far(&mut self, target: RelocTarget, out_of_budget: Label) {
         // As `loop_back`, the far branch taken while the low word did not borrow.
         let go = self.c.buf.label();
-        self.decrement_budget_word(0);
+        self.decrement_budget_low();
         self.branch_to(Cond::Hs, false, go);
         self.decrement_budget_word(4);
         self.branch_to(Cond::Lo, false, out_of_budget);
@@ -1606,6 +1617,9 @@ impl<'a> Isa<'a> for Emitter<'a> {
 
     fn epilogue(&mut self) {
         let al = Cond::Al;
+        // Every part of the tree leaves here: the budget's low word goes back to the frame,
+        // where the runtime reads it.
+        self.str_frame(crate::regs::BUDGET, self.c.layout.budget, 0);
         self.put(enc::dp_reg(al, Dp::Mov, false, 0, 0, IP, Shift::Lsl, 0));
         self.sp_adjust(Dp::Add, self.c.frame.outgoing_bytes);
         if self.profile.vfp() {

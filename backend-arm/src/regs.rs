@@ -1,16 +1,23 @@
 //! Registers and the frame: what the allocator may use, the scratch registers, the frame
 //! pointer, and the frame layout.
 //!
-//! r0–r10 are allocatable; fp (r11) points at the frame; ip (r12) and lr (r14) are scratch
-//! inside one op (lr is saved by the prologue); d0–d13 are allocatable on ARMv7 and d15 (with
-//! s30, s31) is the float scratch. The frame is jit-core's [`jit_core::frame::FrameLayout`]
-//! for the profile's register file: r0–r10 saved on exit at words 0–10, d0–d13 at 11–24
-//! (ARMv7 only), then the budget and GC words, then the slots.
+//! r0–r9 are allocatable; r10 holds the low word of the loop budget (the count of jumps
+//! left) while compiled code runs, so a back edge is one `subs`; fp (r11) points at the
+//! frame; ip (r12) and lr (r14) are scratch inside one op (lr is saved by the prologue);
+//! d0–d13 are allocatable on ARMv7 and d15 (with s30, s31) is the float scratch. The frame is
+//! jit-core's [`jit_core::frame::FrameLayout`] for the profile's register file: r0–r9 saved
+//! on exit at words 0–9, d0–d13 at 10–23 (ARMv7 only), then the budget and GC words, then
+//! the slots.
 
 use jit_core::backend::{Reg as PReg, RegClass, RegSet, RegisterInfo};
 
 use crate::enc::LR;
 
+/// The low word of the loop budget while compiled code runs: the prologue loads it from the
+/// frame's budget word and the epilogue stores it back, so every part of a tree (bridges
+/// too, which have no prologue) counts jumps in it. Callee-saved under the AAPCS, so calls
+/// keep it.
+pub const BUDGET: u8 = 10;
 /// Frame pointer.
 pub const FP: u8 = 11;
 /// The core scratch register (lr is the other).
@@ -59,7 +66,7 @@ pub const CALLER_SAVED: RegSet = RegSet(0b1111 | 1 << IP | 1 << LR | 0xff << 32)
 
 /// The allocator's view of the register file.
 pub fn register_info(profile: Profile) -> RegisterInfo {
-    let int = (0..=10).map(PReg::int).collect();
+    let int = (0..BUDGET).map(PReg::int).collect();
     let float = if profile.vfp() {
         (0..14).map(PReg::float).collect()
     } else {
