@@ -1253,6 +1253,17 @@ impl Emitter<'_> {
                     MemType::F64 => 1020,
                     _ => 4095,
                 };
+                // `[base, index, lsl #s]` when the form exists for the access.
+                if let Some((rm, lsl)) = reg_offset(args[1], mem.scale, mem.offset, m) {
+                    let base = gpr(args[0]);
+                    self.put(match m {
+                        MemType::I8 => enc::mem_extra_reg(al, Extra::Ldrsb, rd, base, true, rm),
+                        MemType::I16 => enc::mem_extra_reg(al, Extra::Ldrsh, rd, base, true, rm),
+                        MemType::U16 => enc::mem_extra_reg(al, Extra::Ldrh, rd, base, true, rm),
+                        _ => enc::mem_reg(al, true, m == MemType::U8, rd, base, true, rm, lsl),
+                    });
+                    return Ok(());
+                }
                 let (base, off) = self.address(args[0], args[1], mem.scale, mem.offset, max);
                 self.put(match m {
                     MemType::I8 => enc::mem_extra_imm(al, Extra::Ldrsb, rd, base, off),
@@ -1284,7 +1295,17 @@ impl Emitter<'_> {
                     }
                     _ => None,
                 };
-                let (base, off) = self.address(args[0], args[1], mem.scale, mem.offset, max);
+                let reg_form = reg_offset(args[1], mem.scale, mem.offset, m);
+                let (base, off) = match reg_form {
+                    Some(_) => (
+                        gpr(args[0]),
+                        MemOffset {
+                            up: true,
+                            magnitude: 0,
+                        },
+                    ),
+                    None => self.address(args[0], args[1], mem.scale, mem.offset, max),
+                };
                 let v = match (fv, args[2]) {
                     (Some(d), _) => d,
                     (None, Loc::Reg(r)) => r.hw,
@@ -1298,6 +1319,24 @@ impl Emitter<'_> {
                     }
                     (None, Loc::Flags) => panic!("a stored value in the flags"),
                 };
+                if let Some((rm, lsl)) = reg_form {
+                    self.put(match m {
+                        MemType::I16 | MemType::U16 => {
+                            enc::mem_extra_reg(al, Extra::Strh, v, base, true, rm)
+                        }
+                        _ => enc::mem_reg(
+                            al,
+                            false,
+                            matches!(m, MemType::I8 | MemType::U8),
+                            v,
+                            base,
+                            true,
+                            rm,
+                            lsl,
+                        ),
+                    });
+                    return Ok(());
+                }
                 self.put(match m {
                     MemType::I8 | MemType::U8 => enc::mem_imm(al, false, true, v, base, off),
                     MemType::I16 | MemType::U16 => {
@@ -1486,6 +1525,23 @@ pub fn relocate_within(
 /// address), every allocatable callee-saved one, r3 when needed to keep the stack 8-byte
 /// aligned. With VFP it also pushes d8–d15, the AAPCS's callee-saved d registers: the
 /// allocatable ones, d14 and d15 (the float scratch) in one instruction.
+/// The index register and shift of a `[base, index, lsl #s]` access, when one does it: no
+/// offset, the index in a register, and a form for the type — `ldr`/`str`/`ldrb`/`strb`
+/// shift the index by the scale, the halfword and signed-byte forms take it unshifted (a
+/// scale of 1), and VFP has no register offset.
+fn reg_offset(index: Loc, scale: u8, offset: i32, m: MemType) -> Option<(u8, u32)> {
+    let Loc::Reg(r) = index else { return None };
+    if offset != 0 {
+        return None;
+    }
+    let lsl = scale.trailing_zeros();
+    match m {
+        MemType::U8 | MemType::I32 => Some((r.hw, lsl)),
+        MemType::I8 | MemType::I16 | MemType::U16 if scale == 1 => Some((r.hw, 0)),
+        _ => None,
+    }
+}
+
 fn saved_core(frame: &NativeFrame) -> u16 {
     // The budget register is the caller's r10: saved like fp and lr.
     let mut mask: u16 = 1 << FP | 1 << LR | 1 << crate::regs::BUDGET;
