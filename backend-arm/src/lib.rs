@@ -127,8 +127,14 @@ impl Backend for ArmBackend {
         max_slots(self.profile)
     }
 
-    fn hoist_constant(&self, c: jit_core::ir::Scalar) -> bool {
-        use jit_core::ir::Scalar;
+    fn hoist_constant(&self, c: jit_core::ir::Scalar, op: &jit_core::ir::Op, arg: usize) -> bool {
+        use jit_core::ir::{GcOp, Scalar, Sig};
+        // A value to store is taken only in a register: even a small one costs a MOV every
+        // iteration (an f64 one a VLDR, or a pair of MOVs without VFP).
+        let stored = arg == 2 && matches!(op.opcode.sig(), Sig::Store(_) | Sig::Gc(GcOp::StoreRef));
+        if stored && !matches!(c, Scalar::Ref(_)) {
+            return !matches!(c, Scalar::F64(_)) || self.profile() == Profile::V7Vfp;
+        }
         // One data-processing immediate (or its inverse) is free; anything else costs
         // MOVW/MOVT, MOV+ORR or a literal load, every iteration.
         let cheap = |v: u32| enc::ArmImm::encode(v).is_some() || enc::ArmImm::encode(!v).is_some();

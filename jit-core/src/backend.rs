@@ -430,10 +430,12 @@ pub trait Backend {
     /// The most frame slots the target's addressing reaches.
     fn max_frame_slots(&self) -> u32;
 
-    /// Whether a constant used inside a loop should be made once before the loop and
-    /// carried in a register ([`crate::hoist`]): true where making it costs more than an
-    /// instruction (ARM's MOVW/MOVT, literal loads). By default nothing is hoisted.
-    fn hoist_constant(&self, _c: crate::ir::Scalar) -> bool {
+    /// Whether constant `c`, argument `arg` of `op` inside a loop, should be made once
+    /// before the loop and carried in a register ([`crate::hoist`]): true where making it
+    /// there costs an instruction or more every iteration (ARM's MOVW/MOVT and literal
+    /// loads; a value to store, which ARM's stores take only in a register). A constant
+    /// hoisted for one use serves all its uses in the loop. By default nothing is hoisted.
+    fn hoist_constant(&self, _c: crate::ir::Scalar, _op: &crate::ir::Op, _arg: usize) -> bool {
         false
     }
 

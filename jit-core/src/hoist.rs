@@ -1,5 +1,6 @@
 //! Constants hoisted out of loops: a constant that is expensive for the target to make
-//! (the backend says which, [`crate::backend::Backend::hoist_constant`]) and is used inside
+//! where it is used (the backend says which, [`crate::backend::Backend::hoist_constant`]:
+//! by value and by use) and is used inside
 //! the loop is made once before the label with `same_as` and carried around the loop as an
 //! extra label argument, so the body uses a register instead of rebuilding it (MOVW/MOVT or a
 //! literal load on ARM) every iteration. Exits and results are unchanged; the driver maps
@@ -13,13 +14,16 @@ use crate::ir::{EntityRef, Extra, Opcode, Operand, Scalar, Type, Value};
 use crate::Trace;
 
 /// At most this many integer constants are hoisted (each holds a register in the loop).
-pub const MAX_INT: usize = 4;
+pub const MAX_INT: usize = 6;
 /// At most this many f64 constants are hoisted.
 pub const MAX_FLOAT: usize = 6;
 
 /// `trace` with the constants `wants` picks hoisted out of its loop (the most used first,
 /// up to [`MAX_INT`] and [`MAX_FLOAT`]); borrowed unchanged when there is nothing to do.
-pub fn hoist_constants(trace: &Trace, wants: impl Fn(Scalar) -> bool) -> Cow<'_, Trace> {
+pub fn hoist_constants(
+    trace: &Trace,
+    wants: impl Fn(Scalar, &crate::ir::Op, usize) -> bool,
+) -> Cow<'_, Trace> {
     let Some(label) = trace.label_index() else {
         return Cow::Borrowed(trace);
     };
@@ -37,9 +41,9 @@ pub fn hoist_constants(trace: &Trace, wants: impl Fn(Scalar) -> bool) -> Cow<'_,
         if op.opcode == Opcode::Jump {
             continue;
         }
-        for &a in &op.args {
+        for (k, &a) in op.args.iter().enumerate() {
             if let Operand::Const(c) = a {
-                if wants(c) {
+                if wants(c, op, k) {
                     *uses.entry(c).or_default() += 1;
                 }
             }
@@ -119,7 +123,7 @@ mod tests {
                    i4 = int_add(i3, 1)\ni5 = int_sub(i0, 1)\ni6 = int_gt(i5, 0)\n\
                    guard_true(i6) [i4]\njump(i5, i4)";
         let t = parse_verified(src).unwrap();
-        let h = hoist_constants(&t, |c| c.bits().unsigned_abs() > 255);
+        let h = hoist_constants(&t, |c, _, _| c.bits().unsigned_abs() > 255);
         let text = print(&h);
         verify(&h).unwrap_or_else(|e| panic!("{e:?}\n{text}"));
         assert!(
@@ -150,6 +154,6 @@ mod tests {
         .unwrap();
         assert_eq!((a.exit, a.values), (b.exit, b.values));
         // Nothing to hoist: the trace comes back as it was.
-        assert!(matches!(hoist_constants(&t, |_| false), Cow::Borrowed(_)));
+        assert!(matches!(hoist_constants(&t, |_, _, _| false), Cow::Borrowed(_)));
     }
 }
