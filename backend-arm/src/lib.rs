@@ -160,13 +160,14 @@ impl Backend for ArmBackend {
     fn emit(
         &self,
         trace: &Trace,
-        _live: &Liveness,
+        live: &Liveness,
         alloc: &Allocation,
         _externs: &Externs,
         kind: jit_core::emit::EmitKind,
     ) -> Result<CompiledTrace, CompileError> {
         lower::emit(
             trace,
+            live,
             alloc,
             &self.contract,
             kind,

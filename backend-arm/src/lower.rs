@@ -52,6 +52,15 @@ pub fn constraints(
     if has_i64 && !op.opcode.is_call() {
         return unsupported("i64 values are split into pairs before lowering");
     }
+    // A shift folded into the next op: no instruction of its own.
+    if let Some(fold) = shift_fuses_into_next(trace, live, i) {
+        out.uses.extend([Reg, Any]);
+        out.def = Some(match fold {
+            Fold::Dies => Def::ReuseInput(0),
+            Fold::OtherOperand => Def::Reg,
+        });
+        return Ok(());
+    }
     let (uses, def): (&[Use], Def) = match op.opcode.sig() {
         Sig::IntBinary => match op.opcode {
             Opcode::IntDiv | Opcode::IntRem | Opcode::UintDiv | Opcode::UintRem => {
@@ -168,6 +177,82 @@ struct Emitter<'a> {
     profile: Profile,
     float: FloatAbi,
     flags: Option<Flags>,
+    /// Per op, whether it is a shift folded into the next op's shifted operand
+    /// ([`shift_fuses_into_next`]), and how: it emits nothing.
+    fused_shifts: Vec<Option<Fold>>,
+}
+
+/// How a shift folds into the next op as its shifted register operand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fold {
+    /// The shift's input dies at the shift: the result takes its register
+    /// (`Def::ReuseInput`), still unshifted, and the next op shifts it.
+    Dies,
+    /// The shift's input is the next op's other operand (`x ^ (x << k)`): the next op reads
+    /// it for both (`eor rd, rx, rx, lsl #k`); the result's register is not written.
+    OtherOperand,
+}
+
+/// Whether shift op `i` folds into the op that uses it ([`Fold`]): a shift of a value by a
+/// constant whose only use is an operand of an `add`, `sub`, `and`, `or` or `xor` of two
+/// values, and whose input dies at the shift or is that op's other operand. When both
+/// operands of that op could fold, the later shift does.
+fn shift_fuses_into_next(trace: &Trace, live: &Liveness, i: usize) -> Option<Fold> {
+    let (fold, user) = shift_candidate(trace, live, i)?;
+    let other = trace.ops[user].args.iter().find_map(|a| match a {
+        jit_core::ir::Operand::Value(v) if Some(*v) != trace.ops[i].result => Some(*v),
+        _ => None,
+    })?;
+    let other_wins = match trace.values[other].def {
+        jit_core::ir::ValueDef::Op(k) => {
+            k as usize > i && shift_candidate(trace, live, k as usize).map(|c| c.1) == Some(user)
+        }
+        jit_core::ir::ValueDef::Input(_) => false,
+    };
+    (!other_wins).then_some(fold)
+}
+
+/// [`shift_fuses_into_next`] without the choice between two shifts: how the shift would
+/// fold, and the op that uses it.
+fn shift_candidate(trace: &Trace, live: &Liveness, i: usize) -> Option<(Fold, usize)> {
+    use jit_core::ir::Operand;
+    let op = &trace.ops[i];
+    if !matches!(
+        op.opcode,
+        Opcode::IntLshift | Opcode::IntRshift | Opcode::UintRshift
+    ) {
+        return None;
+    }
+    let (Some(&Operand::Value(a)), Some(Operand::Const(c)), Some(r)) =
+        (op.args.first(), op.args.get(1), op.result)
+    else {
+        return None;
+    };
+    if trace.ty(r) != Type::I32 || c.bits() & 31 == 0 {
+        return None;
+    }
+    let &[user] = live.uses(r) else {
+        return None;
+    };
+    let user = user as usize;
+    let next = &trace.ops[user];
+    let fusable = matches!(
+        next.opcode,
+        Opcode::IntAdd | Opcode::IntSub | Opcode::IntAnd | Opcode::IntOr | Opcode::IntXor
+    );
+    let both_values = next.args.len() == 2
+        && next.args.iter().all(|a| matches!(a, Operand::Value(_)))
+        && next.args[0] != next.args[1];
+    if !(fusable && both_values && next.args.contains(&Operand::Value(r))) {
+        return None;
+    }
+    if next.args.contains(&Operand::Value(a)) {
+        Some((Fold::OtherOperand, user))
+    } else if live.uses(a).last() == Some(&(i as u32)) {
+        Some((Fold::Dies, user))
+    } else {
+        None
+    }
 }
 
 /// Fixup kind: a B/BL word offset.
@@ -474,6 +559,76 @@ impl Emitter<'_> {
             Loc::Reg(r) => Err(r.hw),
             Loc::Flags => panic!("an operand in the flags"),
         }
+    }
+
+    /// Op `i`, an `add`, `sub`, `and`, `or` or `xor` one of whose operands is op
+    /// `shift_op`'s folded shift: one data-processing instruction with that operand shifted.
+    /// The folded shift op `i` uses as an operand, if any, and how it folds.
+    fn folded_operand(&self, i: usize) -> Option<(usize, Fold)> {
+        let trace = self.c.trace;
+        trace.ops[i].args.iter().find_map(|a| match a {
+            jit_core::ir::Operand::Value(v) => match trace.values[*v].def {
+                jit_core::ir::ValueDef::Op(k) => {
+                    self.fused_shifts[k as usize].map(|f| (k as usize, f))
+                }
+                jit_core::ir::ValueDef::Input(_) => None,
+            },
+            jit_core::ir::Operand::Const(_) => None,
+        })
+    }
+
+    fn with_shifted_operand(&mut self, i: usize, shift_op: usize, fold: Fold) {
+        use jit_core::ir::Operand;
+        let trace = self.c.trace;
+        let shifted = trace.ops[shift_op].result.expect("a shift has a result");
+        let c = trace.ops[shift_op].args[1];
+        let sh = match trace.ops[shift_op].opcode {
+            Opcode::IntLshift => Shift::Lsl,
+            Opcode::IntRshift => Shift::Asr,
+            _ => Shift::Lsr,
+        };
+        let n = match c {
+            Operand::Const(c) => (c.bits() & 31) as u32,
+            Operand::Value(_) => unreachable!("a folded shift is by a constant"),
+        };
+        let op = &trace.ops[i];
+        let args = self.c.alloc.args(i);
+        let rd = gpr(self.c.alloc.result(i).expect("verified"));
+        let first = op.args[0] == Operand::Value(shifted);
+        let (shifted_loc, other_loc) = if first {
+            (args[0], args[1])
+        } else {
+            (args[1], args[0])
+        };
+        let rn = match other_loc {
+            Loc::Reg(r) => r.hw,
+            Loc::Slot(s) => {
+                self.ldr_frame(LR, self.c.layout.slot_word(s), 0);
+                LR
+            }
+            other => panic!("an operand beside a folded shift in {other:?}"),
+        };
+        // The shift's input: the unshifted value in the result's register, or the other
+        // operand itself.
+        let rm = match (fold, shifted_loc) {
+            (Fold::OtherOperand, _) => rn,
+            (Fold::Dies, Loc::Reg(r)) => r.hw,
+            (Fold::Dies, Loc::Slot(s)) => {
+                self.ldr_frame(IP, self.c.layout.slot_word(s), 0);
+                IP
+            }
+            (Fold::Dies, other) => panic!("a folded shift's value in {other:?}"),
+        };
+        // `x - (y << k)` is `sub`; `(y << k) - x` is `rsb`.
+        let dp = match op.opcode {
+            Opcode::IntAdd => Dp::Add,
+            Opcode::IntSub if first => Dp::Rsb,
+            Opcode::IntSub => Dp::Sub,
+            Opcode::IntAnd => Dp::And,
+            Opcode::IntOr => Dp::Orr,
+            _ => Dp::Eor,
+        };
+        self.put(enc::dp_reg(Cond::Al, dp, false, rd, rn, rm, sh, n));
     }
 
     fn dp(&mut self, op: Dp, s: bool, rd: u8, rn: u8, b: Loc) {
@@ -1071,6 +1226,14 @@ impl Emitter<'_> {
         let args = alloc.args(i);
         let res = alloc.result(i);
         let al = Cond::Al;
+        // A shift folded into this op: its register holds the unshifted value.
+        if self.fused_shifts[i].is_some() {
+            return Ok(());
+        }
+        if let Some((shift_op, fold)) = self.folded_operand(i) {
+            self.with_shifted_operand(i, shift_op, fold);
+            return Ok(());
+        }
         match op.opcode.sig() {
             Sig::IntBinary | Sig::IntOverflow | Sig::CarryOut | Sig::CarryIn => {
                 let rd = gpr(res.expect("verified"));
@@ -1743,8 +1906,10 @@ impl<'a> Isa<'a> for Emitter<'a> {
 }
 
 /// Lowers and encodes an allocated trace.
+#[allow(clippy::too_many_arguments)]
 pub fn emit(
     trace: &Trace,
+    live: &Liveness,
     alloc: &Allocation,
     contract: &FrameContract,
     kind: EmitKind,
@@ -1752,11 +1917,15 @@ pub fn emit(
     profile: Profile,
     triple: Triple,
 ) -> Result<CompiledTrace, CompileError> {
+    let fused_shifts = (0..trace.ops.len())
+        .map(|i| shift_fuses_into_next(trace, live, i))
+        .collect();
     let mut e = Emitter {
         c: Emission::new(trace, alloc, contract, stack_bytes(trace, float), 8, kind),
         profile,
         float,
         flags: None,
+        fused_shifts,
     };
     jit_core::emit::emit(&mut e, triple)
 }

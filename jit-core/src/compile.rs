@@ -246,10 +246,11 @@ fn compile_kind(
         .and_then(|f| f.parent.exit_nan_arith.get(f.exit).cloned())
         .unwrap_or_default();
     let (legal, nan_arith) = crate::legalize::legalize_with(trace, passes, &arith_inputs);
-    let legal = match crate::hoist::hoist_constants(&legal, |c, op, k| backend.hoist_constant(c, op, k)) {
-        std::borrow::Cow::Owned(t) => std::borrow::Cow::Owned(t),
-        std::borrow::Cow::Borrowed(_) => legal,
-    };
+    let legal =
+        match crate::hoist::hoist_constants(&legal, |c, op, k| backend.hoist_constant(c, op, k)) {
+            std::borrow::Cow::Owned(t) => std::borrow::Cow::Owned(t),
+            std::borrow::Cow::Borrowed(_) => legal,
+        };
     // Its label's extra values are the hoisted constants (read after emission).
     let hoisted_trace = match legal.label_index() {
         Some(l)

@@ -154,6 +154,9 @@ mod tests {
         .unwrap();
         assert_eq!((a.exit, a.values), (b.exit, b.values));
         // Nothing to hoist: the trace comes back as it was.
-        assert!(matches!(hoist_constants(&t, |_, _, _| false), Cow::Borrowed(_)));
+        assert!(matches!(
+            hoist_constants(&t, |_, _, _| false),
+            Cow::Borrowed(_)
+        ));
     }
 }

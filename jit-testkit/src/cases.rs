@@ -53,6 +53,7 @@ pub fn all_cases() -> Vec<Case> {
     v.extend(memory());
     v.extend(big());
     v.extend(constants());
+    v.extend(shifted_operands());
     v
 }
 
@@ -1066,6 +1067,62 @@ pub fn constants() -> Vec<Case> {
         "a 20000-op trace with thousands of distinct constants",
         s,
     )]
+}
+
+/// A shift by a constant feeding an `add`, `sub`, `and`, `or` or `xor`, which ARM folds into
+/// a shifted register operand (`orr rd, rn, rm, lsl #k`): every shift, each operand order
+/// (a shifted first operand of `sub` is ARM's `rsb`), shift counts 1, 13 and 31, with the
+/// shift's input dying at the shift, being the other operand (`x ^ (x << k)`), or both
+/// operands shifts; and an xorshift32 loop.
+pub fn shifted_operands() -> Vec<Case> {
+    let mut v = Vec::new();
+    let shifts = ["int_lshift", "uint_rshift", "int_rshift"];
+    let ops = ["int_add", "int_sub", "int_and", "int_or", "int_xor"];
+    for sh in shifts {
+        for op in ops {
+            for k in [1, 13, 31] {
+                for first in [false, true] {
+                    let pair = |a: &str, b: &str| {
+                        if first {
+                            format!("{a}, {b}")
+                        } else {
+                            format!("{b}, {a}")
+                        }
+                    };
+                    let dies = format!(
+                        "# args: -123456789, 987654321\n[i0, i1]\ni2 = {sh}(i0, {k})\ni3 = {op}({})\nfinish(i3)\n",
+                        pair("i2", "i1")
+                    );
+                    let other = format!(
+                        "# args: -123456789, 5\n[i0, i1]\ni2 = {sh}(i0, {k})\ni3 = {op}({})\nfinish(i3, i1)\n",
+                        pair("i2", "i0")
+                    );
+                    let both = format!(
+                        "# args: -123456789, 987654321\n[i0, i1]\ni2 = {sh}(i0, {k})\ni3 = int_lshift(i1, 7)\ni4 = {op}({})\nfinish(i4)\n",
+                        pair("i2", "i3")
+                    );
+                    let at = if first { "first" } else { "second" };
+                    v.push(Case::new(
+                        format!("{op} of {sh} by {k} ({at}), input dies"),
+                        dies,
+                    ));
+                    v.push(Case::new(
+                        format!("{op} of {sh} by {k} ({at}), of itself"),
+                        other,
+                    ));
+                    v.push(Case::new(
+                        format!("{op} of two shifts, {sh} by {k} ({at})"),
+                        both,
+                    ));
+                }
+            }
+        }
+    }
+    v.push(Case::new(
+        "an xorshift32 loop of shifted operands",
+        "# args: 1000, 2463534242\n[i0, i1]\nlabel(i0, i1)\ni2 = int_lshift(i1, 13)\ni3 = int_xor(i1, i2)\ni4 = uint_rshift(i3, 17)\ni5 = int_xor(i3, i4)\ni6 = int_lshift(i5, 5)\ni7 = int_xor(i6, i5)\ni8 = int_sub(i0, 1)\ni9 = int_gt(i8, 0)\nguard_true(i9) [i8, i7]\njump(i8, i7)\n",
+    ));
+    v
 }
 
 #[cfg(test)]
