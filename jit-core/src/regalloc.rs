@@ -480,10 +480,23 @@ impl Alloc<'_> {
             match arg {
                 Operand::Value(v) => {
                     let class = self.class(v);
+                    // A value that lives on in a register the op keeps (a callee-saved one
+                    // at a call) is copied into the fixed register and stays where it is:
+                    // moving it would mean moving it back once the op clobbers the copy.
+                    let keeps = |q: Reg| {
+                        !cons.clobbers.contains(q)
+                            && !fixed.contains(q)
+                            && cons.clobbers.contains(r)
+                            && self.live.live_after(v, i)
+                    };
                     match self.vreg[v.index()] {
                         Some(q) if q == r => {}
                         Some(q) if self.busy.contains(q) => {
                             self.emit(Loc::Reg(q), Loc::Reg(r), class)
+                        }
+                        Some(q) if keeps(q) => {
+                            self.emit(Loc::Reg(q), Loc::Reg(r), class);
+                            self.busy = self.busy.with(q);
                         }
                         Some(q) => {
                             self.emit(Loc::Reg(q), Loc::Reg(r), class);
