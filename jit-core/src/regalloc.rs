@@ -383,6 +383,21 @@ impl Alloc<'_> {
         self.slot_valid[v.index()] = false;
     }
 
+    /// The register of the loop label's place for `v`, when the trace's jump passes `v` to
+    /// it and it is free (and kept by calls, if `v` lives across one).
+    fn jump_hint(&self, v: Value, class: RegClass, callee_saved: bool) -> Option<Reg> {
+        let jump = self.trace.ops.last().filter(|o| o.opcode == Opcode::Jump)?;
+        let k = jump.args.iter().position(|a| *a == Operand::Value(v))?;
+        let Some(&Loc::Reg(p)) = self.out.label_locs.get(k) else {
+            return None;
+        };
+        let usable = p.class == class
+            && self.owner[p.index()] == NONE
+            && !self.busy.contains(p)
+            && !(callee_saved && self.regs.caller_saved.contains(p));
+        usable.then_some(p)
+    }
+
     fn free_reg(&self, class: RegClass, avoid: RegSet, callee_saved: bool) -> Option<Reg> {
         let usable = |r: &&Reg| {
             self.owner[r.index()] == NONE && !self.busy.contains(**r) && !avoid.contains(**r)
@@ -636,7 +651,11 @@ impl Alloc<'_> {
                     Def::Reg => {
                         // A late def: registers of inputs read by this op are fine too.
                         let pinned = std::mem::replace(&mut self.busy, RegSet::EMPTY);
-                        let free = self.free_reg(class, RegSet::EMPTY, callee);
+                        // The register the loop's label wants the value in, if it is free:
+                        // the back edge then has nothing to move for it.
+                        let free = self
+                            .jump_hint(v, class, callee)
+                            .or_else(|| self.free_reg(class, RegSet::EMPTY, callee));
                         self.busy = pinned;
                         let r = match free {
                             Some(r) => r,
