@@ -1027,15 +1027,7 @@ impl Importer<'_> {
         match &self.decls.objects[k].kind {
             ObjectKind::Struct(fields) => {
                 let fields = fields.clone();
-                let obj = self
-                    .b
-                    .raw(
-                        Opcode::NewWithVtable,
-                        &[],
-                        Some(Type::Ref),
-                        Extra::Object(k as u32),
-                    )
-                    .expect("an allocation has a result");
+                let obj = self.new_struct(k);
                 for (j, f) in fields.iter().enumerate() {
                     let value: Operand = match f.ty {
                         FieldType::Ref => continue,
@@ -1182,6 +1174,18 @@ impl Importer<'_> {
         self.b.unary(Opcode::CastI32ToI64, n)
     }
 
+    /// A new struct of type `k`, every field zero.
+    fn new_struct(&mut self, k: usize) -> Value {
+        self.b
+            .raw(
+                Opcode::NewWithVtable,
+                &[],
+                Some(Type::Ref),
+                Extra::Object(k as u32),
+            )
+            .expect("an allocation has a result")
+    }
+
     /// A new array of type `k` of `n` (an i64) items, every one zero.
     fn new_array(&mut self, k: u32, n: Operand) -> Value {
         let n = self.index(n);
@@ -1294,15 +1298,7 @@ impl Importer<'_> {
                     return Ok(());
                 };
                 // PyPy's `new` (no vtable) too: every tracejit object carries its type.
-                let v = self
-                    .b
-                    .raw(
-                        Opcode::NewWithVtable,
-                        &[],
-                        Some(Type::Ref),
-                        Extra::Object(k as u32),
-                    )
-                    .expect("an allocation has a result");
+                let v = self.new_struct(k);
                 self.define(op, v);
                 return Ok(());
             }
