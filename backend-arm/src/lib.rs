@@ -34,7 +34,7 @@ use target_lexicon::Triple;
 
 pub use abi::FloatAbi;
 pub use abi::TRAP_BASE;
-pub use lower::{jump_patch, relocate, B_FAR, MOVW_MOVT, MOV_ORR};
+pub use lower::{jump_patch, relocate, ADDR32, B_FAR, MOVW_MOVT, MOV_ORR};
 pub use regs::{max_slots, Profile, MAX_FRAME_BYTES};
 
 /// The ARMv7-A + VFPv3-D16 backend, for one float ABI. (With [`Profile::V5te`] it is the

@@ -263,6 +263,8 @@ pub const MOVW_MOVT: u8 = 0;
 pub const MOV_ORR: u8 = 1;
 /// Relocation kind: a `b` to an address outside the code.
 pub const B_FAR: u8 = 2;
+/// Relocation kind: an address as a data word in the code (ARMv5's calls).
+pub const ADDR32: u8 = 3;
 /// Fixup kind: an `ldr rd, [pc, #±imm12]` literal load.
 const LDR_LIT: u8 = 1;
 /// Fixup kind: a `vldr dd, [pc, #±imm8*4]` literal load.
@@ -895,8 +897,23 @@ impl Emitter<'_> {
     /// keeps.
     fn call_extern(&mut self, name: &str) {
         let slot = self.c.call_target(name);
-        self.mov_address(IP, TRAP_BASE + 4 * slot, RelocTarget::Extern(slot));
-        self.put(enc::blx(Cond::Al, IP));
+        let address = TRAP_BASE + 4 * slot;
+        if self.profile.vfp() {
+            self.mov_address(IP, address, RelocTarget::Extern(slot));
+            self.put(enc::blx(Cond::Al, IP));
+            return;
+        }
+        // ARMv5TE has no MOVW/MOVT: rather than build the address in four instructions
+        // and `blx` it, set the return address and load pc from the word after the load
+        // (`add lr, pc, #4; ldr pc, [pc, #-4]; .word callee`), two instructions.
+        let four = ArmImm::encode(4).expect("4");
+        self.put(enc::dp_imm(Cond::Al, Dp::Add, false, LR, PC, four));
+        let back = MemOffset::new(-4, 4095).expect("small");
+        self.put(enc::mem_imm(Cond::Al, true, false, PC, PC, back));
+        let at = self.c.buf.offset();
+        self.c.buf.put_u32(address);
+        self.c.reloc(at, ADDR32, RelocTarget::Extern(slot));
+        self.c.data_ranges.push((at, at + 4));
     }
 
     fn call(&mut self, i: usize) -> Result<(), CompileError> {
@@ -1667,12 +1684,14 @@ pub fn relocate_within(
         code[o..o + 4].copy_from_slice(&w.to_le_bytes());
     };
     let imm16 = |w: u32, v: u32| (w & !0x000f_0fff) | (v >> 12) << 16 | (v & 0xfff);
-    if kind == MOVW_MOVT {
+    if kind == ADDR32 {
+        put(code, 0, address);
+    } else if kind == MOVW_MOVT {
         let (lo, hi) = (word(code, 0), word(code, 1));
         put(code, 0, imm16(lo, address & 0xffff));
         put(code, 1, imm16(hi, address >> 16));
     } else {
-        debug_assert_eq!(kind, MOV_ORR);
+        debug_assert_eq!(kind, MOV_ORR, "a relocation kind");
         // Byte k (from the top) is `byte ror (8 + 8k)`: the rotation field is half that.
         for k in 0..4 {
             let byte = address >> (24 - 8 * k) & 0xff;
@@ -1684,10 +1703,6 @@ pub fn relocate_within(
     Ok(())
 }
 
-/// The core registers the prologue pushes: fp (the frame), lr (scratch, and the return
-/// address), every allocatable callee-saved one, r3 when needed to keep the stack 8-byte
-/// aligned. With VFP it also pushes d8–d15, the AAPCS's callee-saved d registers: the
-/// allocatable ones, d14 and d15 (the float scratch) in one instruction.
 /// The index register and shift of a `[base, index, lsl #s]` access, when one does it: no
 /// offset, the index in a register, and a form for the type — `ldr`/`str`/`ldrb`/`strb`
 /// shift the index by the scale, the halfword and signed-byte forms take it unshifted (a
@@ -1705,6 +1720,10 @@ fn reg_offset(index: Loc, scale: u8, offset: i32, m: MemType) -> Option<(u8, u32
     }
 }
 
+/// The core registers the prologue pushes: fp (the frame), lr (scratch, and the return
+/// address), every allocatable callee-saved one, r3 when needed to keep the stack 8-byte
+/// aligned. With VFP it also pushes d8–d15, the AAPCS's callee-saved d registers: the
+/// allocatable ones, d14 and d15 (the float scratch) in one instruction.
 fn saved_core(frame: &NativeFrame) -> u16 {
     // The budget register is the caller's r10: saved like fp and lr.
     let mut mask: u16 = 1 << FP | 1 << LR | 1 << crate::regs::BUDGET;

@@ -35,17 +35,17 @@ fn long_traces_place_constant_islands_within_reach() {
         check_code(&code.code[..code.text_len as usize], &code.data_ranges),
         []
     );
-    // Every island but the last is jumped over: the word before it is a branch.
+    // Every island but the last is jumped over: the word before it is a branch, or the
+    // `ldr pc, [pc, #-4]` of a call whose callee's address is the word after it.
     for &(start, _) in &code.data_ranges[..code.data_ranges.len() - 1] {
         let w = u32::from_le_bytes(
             code.code[start as usize - 4..start as usize]
                 .try_into()
                 .unwrap(),
         );
-        assert_eq!(
-            w & 0x0f00_0000,
-            0x0a00_0000,
-            "a branch over the island at {start:#x}"
+        assert!(
+            w & 0x0f00_0000 == 0x0a00_0000 || w == 0xe51f_f004,
+            "a branch over the island at {start:#x}: {w:#x}"
         );
     }
 }

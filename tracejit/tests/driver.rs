@@ -182,12 +182,11 @@ fn arm_relocations_rewrite_only_their_instructions() {
     let externs = jit_testkit::externs();
     let src = "extern @gcd(i32, i32) -> i32\n[i0, i1]\ni2 = call(@gcd, i0, i1)\nfinish(i2)\n";
     let trace = parse_verified(src).unwrap();
+    // ARMv7 builds a callee's address with MOVW/MOVT (8 bytes); ARMv5TE loads pc from a
+    // data word after the call (`add lr, pc, #4; ldr pc, [pc, #-4]; .word callee`: 4).
     for (backend, width) in [
         (ArmBackend::new(FloatAbi::Hard), 8),
-        (
-            ArmBackend::with_profile(FloatAbi::Softfp, Profile::V5te),
-            16,
-        ),
+        (ArmBackend::with_profile(FloatAbi::Softfp, Profile::V5te), 4),
     ] {
         let code = compile(&backend, &trace, &externs, CompileOptions::default())
             .unwrap()
@@ -210,15 +209,43 @@ fn arm_relocations_rewrite_only_their_instructions() {
                 let imm16 = |w: u32| (w >> 4 & 0xf000) | (w & 0xfff);
                 imm16(words[0]) | imm16(words[1]) << 16
             } else {
-                words.iter().fold(0, |acc, &w| {
-                    let (rot, imm) = ((w >> 8 & 0xf) * 2, w & 0xff);
-                    acc | imm.rotate_right(rot)
-                })
+                words[0]
             };
             assert_eq!(got as u64, address, "{}", backend.name());
         }
         assert!(backend
             .relocate(&r, &mut code.code.clone(), 0, 1 << 32)
             .is_err());
+    }
+}
+
+/// ARMv5TE builds a function's address for `func_addr` (and an indirect call's checks) in
+/// MOV and three ORRs, which its relocation rewrites and nothing else.
+#[test]
+fn armv5_address_relocations_rewrite_only_their_instructions() {
+    let externs = jit_testkit::externs();
+    let src = "extern @gcd(i32, i32) -> i32\n[i0, i1]\np2 = func_addr(@gcd)\ni3 = call_indirect(@gcd, i0, i1, p2)\nfinish(i3)\n";
+    let trace = parse_verified(src).unwrap();
+    let backend = ArmBackend::with_profile(FloatAbi::Softfp, Profile::V5te);
+    let code = compile(&backend, &trace, &externs, CompileOptions::default())
+        .unwrap()
+        .code;
+    let r = code.relocs[0];
+    for address in [0, 0x1234_5678, 0xffff_ffff, 0x8000_0001] {
+        let mut bytes = code.code.clone();
+        backend.relocate(&r, &mut bytes, 0, address).unwrap();
+        for (k, (new, old)) in bytes.iter().zip(&code.code).enumerate() {
+            if !(r.at as usize..r.at as usize + 16).contains(&k) {
+                assert_eq!(new, old);
+            }
+        }
+        let got = bytes[r.at as usize..r.at as usize + 16]
+            .chunks(4)
+            .map(|w| u32::from_le_bytes(w.try_into().unwrap()))
+            .fold(0, |acc, w| {
+                let (rot, imm) = ((w >> 8 & 0xf) * 2, w & 0xff);
+                acc | imm.rotate_right(rot)
+            });
+        assert_eq!(got as u64, address);
     }
 }
