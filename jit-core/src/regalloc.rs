@@ -509,10 +509,10 @@ impl Alloc<'_> {
                         Some(q) if self.busy.contains(q) => {
                             self.emit(Loc::Reg(q), Loc::Reg(r), class)
                         }
-                        Some(q) if keeps(q) => {
-                            self.emit(Loc::Reg(q), Loc::Reg(r), class);
-                            self.busy = self.busy.with(q);
-                        }
+                        // (The home register is not pinned: a later step may still move the
+                        // value out of it, which leaves the copy alone. Pinning it starved
+                        // wide calls of registers.)
+                        Some(q) if keeps(q) => self.emit(Loc::Reg(q), Loc::Reg(r), class),
                         Some(q) => {
                             self.emit(Loc::Reg(q), Loc::Reg(r), class);
                             self.set_reg(v, r);
