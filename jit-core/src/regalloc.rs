@@ -183,6 +183,9 @@ struct Alloc<'a> {
     nslots: u32,
     reserved: u32,
     out: Allocation,
+    /// Per value, its first place among the arguments of the trace's closing `jump`
+    /// (`NONE` if it is not one): where the loop label wants it ([`Alloc::jump_hint`]).
+    jump_pos: Vec<u32>,
     op: usize,
     /// Ref values whose slot has held them at some point (a GC map names the ones still
     /// there), each once: what a safepoint looks through instead of every ref.
@@ -225,7 +228,18 @@ pub fn allocate(
             return fail(format!("inputs share the entry location {l:?}"));
         }
     }
+    let mut jump_pos = vec![NONE; n];
+    if let Some(jump) = trace.ops.last().filter(|o| o.opcode == Opcode::Jump) {
+        for (k, a) in jump.args.iter().enumerate() {
+            if let Operand::Value(v) = *a {
+                if jump_pos[v.index()] == NONE {
+                    jump_pos[v.index()] = k as u32;
+                }
+            }
+        }
+    }
     let mut a = Alloc {
+        jump_pos,
         trace,
         live,
         regs,
@@ -386,9 +400,11 @@ impl Alloc<'_> {
     /// The register of the loop label's place for `v`, when the trace's jump passes `v` to
     /// it and it is free (and kept by calls, if `v` lives across one).
     fn jump_hint(&self, v: Value, class: RegClass, callee_saved: bool) -> Option<Reg> {
-        let jump = self.trace.ops.last().filter(|o| o.opcode == Opcode::Jump)?;
-        let k = jump.args.iter().position(|a| *a == Operand::Value(v))?;
-        let Some(&Loc::Reg(p)) = self.out.label_locs.get(k) else {
+        let k = self.jump_pos[v.index()];
+        if k == NONE {
+            return None;
+        }
+        let Some(&Loc::Reg(p)) = self.out.label_locs.get(k as usize) else {
             return None;
         };
         let usable = p.class == class

@@ -367,7 +367,7 @@ pub fn import_log(log: &Log) -> ImportedLog {
         }
     }
     let all: Vec<usize> = (0..log.parts.len()).collect();
-    let hints = hints(log, &decls, &all);
+    let log_hints = hints(log, &decls, &all);
     let mut tree_index: Vec<Option<usize>> = vec![None; roots];
     for (k, part) in log.parts.iter().enumerate() {
         let Some(t) = part_tree[k] else {
@@ -457,7 +457,7 @@ pub fn import_log(log: &Log) -> ImportedLog {
         .map(|(mut tree, state)| {
             tree.extras = state.extras;
             tree.standins = state.standins;
-            tree.hints = hints_of(log, &decls, &tree.log_parts);
+            tree.hints = hints(log, &decls, &tree.log_parts);
             tree
         })
         .collect();
@@ -465,7 +465,7 @@ pub fn import_log(log: &Log) -> ImportedLog {
         decls,
         trees,
         failures,
-        hints,
+        hints: log_hints,
     }
 }
 
@@ -580,11 +580,6 @@ pub fn class_of(part: &Part, var: &str, decls: &Declarations) -> Option<usize> {
             _ => None,
         }
     })
-}
-
-/// The heap's hints from parts `parts` of `log`.
-fn hints_of(log: &Log, decls: &Declarations, parts: &[usize]) -> Hints {
-    hints(log, decls, parts)
 }
 
 /// The heap's hints from parts `parts` of `log`.
@@ -1131,6 +1126,27 @@ impl Importer<'_> {
         Ok(())
     }
 
+    /// Field `field` of struct `decl` of `obj`, widened as PyPy's variables hold it.
+    fn read_field(
+        &mut self,
+        opcode: Opcode,
+        obj: Operand,
+        decl: u32,
+        field: u32,
+        t: FieldType,
+    ) -> Value {
+        let v = self
+            .b
+            .raw(
+                opcode,
+                &[obj],
+                Some(t.value_type()),
+                Extra::Field { decl, field },
+            )
+            .expect("a field read has a result");
+        self.widen(v, t)
+    }
+
     /// Item `index` (an i64) of array `arr` of type `k`, widened as PyPy's variables hold it.
     fn item(
         &mut self,
@@ -1443,16 +1459,7 @@ impl Importer<'_> {
                     return Ok(());
                 };
                 let opcode = Opcode::from_name(name).expect("the IR has it");
-                let v = self
-                    .b
-                    .raw(
-                        opcode,
-                        &args,
-                        Some(t.value_type()),
-                        Extra::Field { decl, field },
-                    )
-                    .expect("a field read has a result");
-                let v = self.widen(v, t);
+                let v = self.read_field(opcode, args[0], decl, field, t);
                 self.define(op, v);
             }
             "setfield_gc" => {
@@ -1608,16 +1615,7 @@ impl Importer<'_> {
                 } else {
                     let opcode =
                         Opcode::from_name(&format!("getfield_gc_{suffix}")).expect("the IR has it");
-                    let v = self
-                        .b
-                        .raw(
-                            opcode,
-                            &[item.into()],
-                            Some(t.value_type()),
-                            Extra::Field { decl, field },
-                        )
-                        .expect("a field read has a result");
-                    let v = self.widen(v, t);
+                    let v = self.read_field(opcode, item.into(), decl, field, t);
                     self.define(op, v);
                 }
             }
