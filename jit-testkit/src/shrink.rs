@@ -22,7 +22,12 @@ pub fn divergence(
         Ok(w) => compare_to(target, t, inputs, memory, options, &w).err(),
         Err(_) => None,
     };
-    let small = shrink(trace, 2_000, |t| diverges(t).is_some());
+    // The smaller trace must fail the same way: a shrinker that keeps any failure trades a
+    // bug for whatever its deletions break first (a jump left without its label).
+    let kind = diverges(trace).map(|w| failure_kind(&w));
+    let small = shrink(trace, 2_000, |t| {
+        kind.is_some() && diverges(t).map(|w| failure_kind(&w)) == kind
+    });
     let why = diverges(&small).unwrap_or_default();
     let args: Vec<String> = inputs.iter().map(|x| x.to_string()).collect();
     format!(
@@ -32,6 +37,22 @@ pub fn divergence(
         args.join(", "),
         print(&small)
     )
+}
+
+/// What kind of failure a divergence message reports, for shrinking to keep: its first
+/// line without digits (which op, which value), or just that results differed. A compile
+/// error stays the same compile error, a run error the same run error.
+pub fn failure_kind(why: &str) -> String {
+    let first = why.trim_start_matches('\n').lines().next().unwrap_or("");
+    if first.trim_start().starts_with("interpreter:") {
+        return "results differ".into();
+    }
+    let head = match first.strip_prefix("run error: ") {
+        // A run error's kind is its name, not the addresses and values after it.
+        Some(rest) => format!("run error: {}", rest.split(':').next().unwrap_or(rest)),
+        None => first.to_string(),
+    };
+    head.chars().filter(|c| !c.is_ascii_digit()).collect()
 }
 
 /// The zero constant of a value named like `i3`, `l4`, `f5` or `p6`, in the text format.

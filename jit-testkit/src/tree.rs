@@ -807,7 +807,8 @@ pub fn tree_divergence(
 }
 
 /// Shrinks a tree that diverges on `target`: each part in turn, the last first, while the
-/// tree still diverges (at most `budget` candidates per part). Returns the parts.
+/// tree still diverges the same way (at most `budget` candidates per part). Returns the
+/// parts (unchanged if the tree does not diverge).
 pub fn shrink_tree(
     target: &dyn crate::Target,
     parts: &[Trace],
@@ -817,12 +818,20 @@ pub fn shrink_tree(
     options: RunOptions,
     budget: usize,
 ) -> Vec<Trace> {
+    use crate::shrink::failure_kind;
     let mut parts = parts.to_vec();
+    // Every smaller tree must fail as this one does (see `shrink::divergence`).
+    let Some(kind) =
+        tree_divergence(target, &parts, bridges, inputs, memory, options).map(|w| failure_kind(&w))
+    else {
+        return parts;
+    };
     for k in (0..parts.len()).rev() {
         let small = crate::shrink::shrink(&parts[k], budget, |t| {
             let mut p = parts.clone();
             p[k] = t.clone();
-            tree_divergence(target, &p, bridges, inputs, memory, options).is_some()
+            tree_divergence(target, &p, bridges, inputs, memory, options)
+                .is_some_and(|w| failure_kind(&w) == kind)
         });
         parts[k] = small;
     }

@@ -33,3 +33,33 @@ fn a_trace_shrinks_to_the_ops_the_failure_needs() {
     let barely = shrink(&trace, 1, has_div);
     assert!(barely.ops.len() >= 20);
 }
+
+#[test]
+fn shrinking_keeps_the_kind_of_failure() {
+    use jit_testkit::shrink::failure_kind;
+    // The same compile error at another op, or the same run error with other values, is one
+    // kind; another error, or results that differ, is not.
+    let alloc = "compile error: register allocation is wrong: op 9: no Int register left";
+    assert_eq!(
+        failure_kind(alloc),
+        failure_kind("compile error: register allocation is wrong: op 3: no Int register left")
+    );
+    assert_ne!(
+        failure_kind(alloc),
+        failure_kind(
+            "compile error: op 12: jump is not supported by this target: a root's jump needs a label of its own"
+        )
+    );
+    assert_eq!(
+        failure_kind("run error: the code faulted: read at 0x10\n  interpreter: finish(1)"),
+        failure_kind("run error: the code faulted: read at 0x2000\n  interpreter: finish(7)")
+    );
+    assert_eq!(
+        failure_kind("\n  interpreter: finish(1)\n  target:      finish(2)"),
+        failure_kind("\n  interpreter: guard 3 [4]\n  target:      finish(2)")
+    );
+    assert_ne!(
+        failure_kind("\n  interpreter: finish(1)\n  target:      finish(2)"),
+        failure_kind(alloc)
+    );
+}

@@ -531,7 +531,17 @@ fn grow(
                     Ok(c) => c.code,
                     // A bridge whose calls need more stack than the root reserved.
                     Err(CompileError::BridgeMismatch(_)) => return Ok(grown),
-                    Err(e) => return Err(report(&parts, &map, format!("{}: {e}", target.name()))),
+                    // The tree file holds the bridge that failed, on its guard.
+                    Err(e) => {
+                        let (mut parts, mut map) = (parts.clone(), map.clone());
+                        parts.push(b.clone());
+                        map.insert((part, out.exit), parts.len() - 1);
+                        return Err(report(
+                            &parts,
+                            &map,
+                            format!("{}: bridge {}: {e}", target.name(), parts.len() - 1),
+                        ));
+                    }
                 };
                 tree.attach(at, code).map_err(|e| {
                     report(&parts, &map, format!("{}: attaching: {e}", target.name()))
