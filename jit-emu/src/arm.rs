@@ -45,6 +45,20 @@ impl ArmTarget {
         }
     }
 
+    /// This target calling the functions of `externs`, sharing this one's machines: a
+    /// target per trace, each with functions of its own, without a machine of its own to
+    /// create and load (a run sets its machine's trap handler for its target's functions).
+    pub fn sharing_machines(&self, externs: Externs) -> ArmTarget {
+        ArmTarget {
+            backend: self.backend.clone(),
+            externs,
+            machines: self.machines.clone(),
+            fixture: self.fixture.clone(),
+            counting: self.counting,
+            executed: Default::default(),
+        }
+    }
+
     /// ARMv5TE soft-float code (backend-armv5) on the emulated ARM926 with VFP off; every
     /// compiled trace is also run through backend-armv5's ARMv5TE checker.
     pub fn armv5te() -> ArmTarget {

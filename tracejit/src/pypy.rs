@@ -47,24 +47,28 @@ pub fn run_options() -> RunOptions {
 /// x86-64 natively, the three ARM ones emulated.
 pub fn targets(externs: &Externs) -> Vec<(&'static str, Box<dyn Target>)> {
     let s = crate::targets::SUPPORTED;
-    vec![
-        (
-            s[0],
-            Box::new(NativeTarget::new(Box::new(X86Backend::new()))),
-        ),
-        (
-            s[1],
-            Box::new(ArmTarget::new(FloatAbi::Hard).with_externs(externs.clone())),
-        ),
-        (
-            s[2],
-            Box::new(ArmTarget::new(FloatAbi::Softfp).with_externs(externs.clone())),
-        ),
-        (
-            s[3],
-            Box::new(ArmTarget::armv5te().with_externs(externs.clone())),
-        ),
-    ]
+    // The emulated targets of a thread share their machines across trees (a fresh machine
+    // costs far more than a corpus tree's run).
+    ARM_TARGETS.with(|[hard, softfp, v5]| {
+        vec![
+            (
+                s[0],
+                Box::new(NativeTarget::new(Box::new(X86Backend::new()))) as Box<dyn Target>,
+            ),
+            (s[1], Box::new(hard.sharing_machines(externs.clone()))),
+            (s[2], Box::new(softfp.sharing_machines(externs.clone()))),
+            (s[3], Box::new(v5.sharing_machines(externs.clone()))),
+        ]
+    })
+}
+
+thread_local! {
+    /// The emulated targets whose machines [`targets`] shares, per thread.
+    static ARM_TARGETS: [ArmTarget; 3] = [
+        ArmTarget::new(FloatAbi::Hard),
+        ArmTarget::new(FloatAbi::Softfp),
+        ArmTarget::armv5te(),
+    ];
 }
 
 /// Every function an imported tree may call: the test kit's (the legalization helpers
