@@ -180,6 +180,13 @@ struct Emitter<'a> {
     /// Per op, whether it is a shift folded into the next op's shifted operand
     /// ([`shift_fuses_into_next`]), and how: it emits nothing.
     fused_shifts: Vec<Option<Fold>>,
+    /// The veneer of each external function called so far (its call slot and label),
+    /// placed at the end.
+    veneers: Vec<(u32, Label)>,
+    /// Per op, whether it is an `int_mul` whose product's only use is the next op.
+    product_feeds_next: Vec<bool>,
+    /// The op [`Emitter::multiply_pair`] made with the one before it: it emits nothing.
+    fused_next: Option<usize>,
 }
 
 /// How a shift folds into the next op as its shifted register operand.
@@ -563,6 +570,80 @@ impl Emitter<'_> {
         }
     }
 
+    /// Op `i`, an `int_mul`, made together with the op after it as one instruction when
+    /// they pair: `umull` with the `uint_mul_high` of the same operands (an i64 multiply's
+    /// low word and its carry), or `mla` with the `int_add` that is the product's only
+    /// use. The second op's result register is written here, one op early. It holds
+    /// nothing the pair still needs: no move comes between the two, a value live past the
+    /// second op is not in it, and a value dying at either op is one this instruction reads
+    /// before it writes. Returns whether it emitted the pair.
+    fn multiply_pair(&mut self, i: usize) -> bool {
+        use jit_core::ir::Operand;
+        let trace = self.c.trace;
+        let alloc = self.c.alloc;
+        let op = &trace.ops[i];
+        let Some(next) = trace.ops.get(i + 1) else {
+            return false;
+        };
+        if !alloc.edits(i + 1).is_empty() || self.folded_operand(i + 1).is_some() {
+            return false;
+        }
+        let (Some(Loc::Reg(rd)), &[Loc::Reg(ra), Loc::Reg(rb)]) =
+            (alloc.result(i + 1), alloc.args(i))
+        else {
+            return false;
+        };
+        let (rd, ra, rb) = (rd.hw, ra.hw, rb.hw);
+        let v5 = self.profile == Profile::V5te;
+        // The multiplicand in bits 3:0, which ARMv5 wants apart from the destinations.
+        let first = |dests: &[u8]| {
+            if !dests.contains(&ra) {
+                Some((ra, rb))
+            } else if !dests.contains(&rb) || !v5 {
+                Some((rb, ra))
+            } else {
+                None
+            }
+        };
+        match next.opcode {
+            Opcode::UintMulHigh => {
+                let swapped = [op.args[1], op.args[0]];
+                if next.args[..] != op.args[..] && next.args[..] != swapped[..] {
+                    return false;
+                }
+                let Some(Loc::Reg(rl)) = alloc.result(i) else {
+                    return false;
+                };
+                if rl.hw == rd {
+                    return false;
+                }
+                let Some((x, y)) = first(&[rl.hw, rd]) else {
+                    return false;
+                };
+                self.put(enc::mull(Cond::Al, false, rl.hw, rd, x, y));
+                true
+            }
+            Opcode::IntAdd if self.product_feeds_next[i] => {
+                let product = op.result.map(Operand::Value);
+                let k = match (Some(next.args[0]) == product, Some(next.args[1]) == product) {
+                    (true, false) => 1,
+                    (false, true) => 0,
+                    _ => return false,
+                };
+                let (Operand::Value(_), Loc::Reg(acc)) = (next.args[k], alloc.args(i + 1)[k])
+                else {
+                    return false;
+                };
+                let Some((x, y)) = first(&[rd]) else {
+                    return false;
+                };
+                self.put(enc::mla(Cond::Al, rd, x, y, acc.hw));
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Op `i`, an `add`, `sub`, `and`, `or` or `xor` one of whose operands is op
     /// `shift_op`'s folded shift: one data-processing instruction with that operand shifted.
     /// The folded shift op `i` uses as an operand, if any, and how it folds.
@@ -893,27 +974,36 @@ impl Emitter<'_> {
         }
     }
 
-    /// `blx` to external function `name` through ip: its trap slot, which a relocation
-    /// keeps.
+    /// Calls external function `name`: `bl` to the trace's veneer for it, which loads pc
+    /// from a word after it (`ldr pc, [pc, #-4]; .word callee`, placed at the end by
+    /// [`Emitter::veneers`]; a relocation keeps the word). Two instructions run per call,
+    /// one word per call site, wherever the callee is and in either instruction set (a
+    /// load into pc interworks), where building the address took MOVW/MOVT and `blx` (3)
+    /// or, on ARMv5TE, MOV and three ORRs.
     fn call_extern(&mut self, name: &str) {
         let slot = self.c.call_target(name);
-        let address = TRAP_BASE + 4 * slot;
-        if self.profile.vfp() {
-            self.mov_address(IP, address, RelocTarget::Extern(slot));
-            self.put(enc::blx(Cond::Al, IP));
-            return;
+        let veneer = match self.veneers.iter().find(|v| v.0 == slot) {
+            Some(&(_, l)) => l,
+            None => {
+                let l = self.c.buf.label();
+                self.veneers.push((slot, l));
+                l
+            }
+        };
+        self.branch_to(Cond::Al, true, veneer);
+    }
+
+    /// The veneers of the trace's calls ([`Emitter::call_extern`]), one per callee.
+    fn place_veneers(&mut self) {
+        for (slot, l) in std::mem::take(&mut self.veneers) {
+            self.c.buf.bind(l);
+            let back = MemOffset::new(-4, 4095).expect("small");
+            self.put(enc::mem_imm(Cond::Al, true, false, PC, PC, back));
+            let at = self.c.buf.offset();
+            self.c.buf.put_u32(TRAP_BASE + 4 * slot);
+            self.c.reloc(at, ADDR32, RelocTarget::Extern(slot));
+            self.c.data_ranges.push((at, at + 4));
         }
-        // ARMv5TE has no MOVW/MOVT: rather than build the address in four instructions
-        // and `blx` it, set the return address and load pc from the word after the load
-        // (`add lr, pc, #4; ldr pc, [pc, #-4]; .word callee`), two instructions.
-        let four = ArmImm::encode(4).expect("4");
-        self.put(enc::dp_imm(Cond::Al, Dp::Add, false, LR, PC, four));
-        let back = MemOffset::new(-4, 4095).expect("small");
-        self.put(enc::mem_imm(Cond::Al, true, false, PC, PC, back));
-        let at = self.c.buf.offset();
-        self.c.buf.put_u32(address);
-        self.c.reloc(at, ADDR32, RelocTarget::Extern(slot));
-        self.c.data_ranges.push((at, at + 4));
     }
 
     fn call(&mut self, i: usize) -> Result<(), CompileError> {
@@ -1249,6 +1339,15 @@ impl Emitter<'_> {
         }
         if let Some((shift_op, fold)) = self.folded_operand(i) {
             self.with_shifted_operand(i, shift_op, fold);
+            return Ok(());
+        }
+        // The second op of a multiply pair: made with the first.
+        if self.fused_next == Some(i) {
+            self.fused_next = None;
+            return Ok(());
+        }
+        if op.opcode == IntMul && self.multiply_pair(i) {
+            self.fused_next = Some(i + 1);
             return Ok(());
         }
         match op.opcode.sig() {
@@ -1870,12 +1969,14 @@ impl<'a> Isa<'a> for Emitter<'a> {
     }
 
     fn end(&mut self) {
-        // The last constants go after the epilogue, where nothing runs into them.
+        // The last constants go after the epilogue, where nothing runs into them, then the
+        // calls' veneers (a `bl` reaches them from anywhere in the code).
         if self.c.buf.pool_first_use().is_some() {
             let start = self.c.buf.offset();
             self.c.buf.place_pool(0);
             self.c.data_ranges.push((start, self.c.buf.offset()));
         }
+        self.place_veneers();
     }
 
     fn patch(kind: u8, code: &mut [u8], at: u32, target: u32) -> Result<(), FixupError> {
@@ -1939,12 +2040,23 @@ pub fn emit(
     let fused_shifts = (0..trace.ops.len())
         .map(|i| shift_fuses_into_next(trace, live, i))
         .collect();
+    let product_feeds_next = (0..trace.ops.len())
+        .map(|i| {
+            trace.ops[i].opcode == Opcode::IntMul
+                && trace.ops[i]
+                    .result
+                    .is_some_and(|r| live.uses(r) == [i as u32 + 1])
+        })
+        .collect();
     let mut e = Emitter {
         c: Emission::new(trace, alloc, contract, stack_bytes(trace, float), 8, kind),
         profile,
         float,
         flags: None,
         fused_shifts,
+        veneers: Vec::new(),
+        product_feeds_next,
+        fused_next: None,
     };
     jit_core::emit::emit(&mut e, triple)
 }

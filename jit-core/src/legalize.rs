@@ -807,11 +807,14 @@ impl Splitter<'_> {
             }
             IntMul => {
                 let ((alo, ahi), (blo, bhi)) = (a[0].halves(), a[1].halves());
+                // Each product next to the op that takes it, where a backend can make the
+                // two one instruction: the low word with its carry (`umull`), and each
+                // cross product with its sum (`mla`).
                 let l = self.bin(IntMul, alo, blo);
                 let t = self.bin(UintMulHigh, alo, blo);
                 let c1 = self.bin(IntMul, alo, bhi);
-                let c2 = self.bin(IntMul, ahi, blo);
                 let h = self.bin(IntAdd, t, c1);
+                let c2 = self.bin(IntMul, ahi, blo);
                 let h = self.bin(IntAdd, h, c2);
                 two(l, h)
             }

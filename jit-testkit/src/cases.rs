@@ -54,6 +54,7 @@ pub fn all_cases() -> Vec<Case> {
     v.extend(big());
     v.extend(constants());
     v.extend(shifted_operands());
+    v.extend(multiply_pairs());
     v
 }
 
@@ -1121,6 +1122,101 @@ pub fn shifted_operands() -> Vec<Case> {
     v.push(Case::new(
         "an xorshift32 loop of shifted operands",
         "# args: 1000, 2463534242\n[i0, i1]\nlabel(i0, i1)\ni2 = int_lshift(i1, 13)\ni3 = int_xor(i1, i2)\ni4 = uint_rshift(i3, 17)\ni5 = int_xor(i3, i4)\ni6 = int_lshift(i5, 5)\ni7 = int_xor(i6, i5)\ni8 = int_sub(i0, 1)\ni9 = int_gt(i8, 0)\nguard_true(i9) [i8, i7]\njump(i8, i7)\n",
+    ));
+    v
+}
+
+/// A multiply and the op after it, which ARM makes one instruction: `int_mul` with the
+/// `uint_mul_high` of the same operands (`umull`, an i64 multiply's low word and carry) and
+/// with the `int_add` that is the product's only use (`mla`). Operands that die or live
+/// on, squares, the accumulator being a multiplicand, a product used twice (no pair), the
+/// pairs under register pressure, i64 multiplies of edge values, and an xorshift64* loop.
+pub fn multiply_pairs() -> Vec<Case> {
+    let mut v = Vec::new();
+    let args = "# args: -123456789, 987654321, 2147483647, -2147483648\n[i0, i1, i2, i3]\n";
+    let mla = [
+        ("mla, operands die", "i4 = int_mul(i0, i1)\ni5 = int_add(i4, i2)\nfinish(i5)"),
+        ("mla, accumulator first", "i4 = int_mul(i0, i1)\ni5 = int_add(i2, i4)\nfinish(i5)"),
+        ("mla, operands live on", "i4 = int_mul(i0, i1)\ni5 = int_add(i4, i2)\nfinish(i5, i0, i1, i2)"),
+        ("mla of a square", "i4 = int_mul(i3, i3)\ni5 = int_add(i4, i1)\nfinish(i5)"),
+        ("mla, accumulator a multiplicand", "i4 = int_mul(i0, i1)\ni5 = int_add(i4, i0)\nfinish(i5)"),
+        ("mla, accumulator both", "i4 = int_mul(i0, i0)\ni5 = int_add(i0, i4)\nfinish(i5, i0)"),
+        ("mla, product used twice", "i4 = int_mul(i0, i1)\ni5 = int_add(i4, i2)\nfinish(i5, i4)"),
+        ("mla, product added to itself", "i4 = int_mul(i0, i1)\ni5 = int_add(i4, i4)\nfinish(i5)"),
+        ("two mlas in a row", "i4 = int_mul(i0, i1)\ni5 = int_add(i4, i2)\ni6 = int_mul(i2, i3)\ni7 = int_add(i5, i6)\nfinish(i7)"),
+        ("mla with a constant accumulator", "i4 = int_mul(i0, i1)\ni5 = int_add(i4, 77)\nfinish(i5)"),
+        ("umull", "i4 = int_mul(i0, i1)\ni5 = uint_mul_high(i0, i1)\nfinish(i4, i5)"),
+        ("umull, operands swapped", "i4 = int_mul(i2, i3)\ni5 = uint_mul_high(i3, i2)\nfinish(i5, i4, i2)"),
+        ("umull, low word unused", "i4 = int_mul(i0, i3)\ni5 = uint_mul_high(i0, i3)\nfinish(i5)"),
+        ("umull of a square", "i4 = int_mul(i3, i3)\ni5 = uint_mul_high(i3, i3)\nfinish(i4, i5, i3)"),
+        ("umull then mla", "i4 = int_mul(i0, i1)\ni5 = uint_mul_high(i0, i1)\ni6 = int_mul(i2, i1)\ni7 = int_add(i5, i6)\nfinish(i4, i7)"),
+    ];
+    for (name, body) in mla {
+        v.push(Case::new(name, format!("{args}{body}\n")));
+    }
+    // The same under pressure: every input and many products live to the end.
+    let mut wide = String::from("# args: ");
+    wide.push_str(
+        &(0..12)
+            .map(|k| {
+                format!(
+                    "{}",
+                    1_000_003i64 * (k + 1) * if k % 2 == 0 { 1 } else { -1 }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    wide.push_str("\n[");
+    wide.push_str(
+        &(0..12)
+            .map(|k| format!("i{k}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    wide.push_str("]\n");
+    let mut results = Vec::new();
+    for k in 0..6 {
+        let (a, b, c) = (k, k + 6, (k + 3) % 12);
+        let (p, q) = (12 + 2 * k, 13 + 2 * k);
+        wide.push_str(&format!(
+            "i{p} = int_mul(i{a}, i{b})\ni{q} = int_add(i{p}, i{c})\n"
+        ));
+        results.push(format!("i{q}"));
+    }
+    let finish: Vec<String> = (0..12).map(|k| format!("i{k}")).chain(results).collect();
+    wide.push_str(&format!("finish({})\n", finish.join(", ")));
+    v.push(Case::new("mlas under register pressure", wide));
+    // i64 multiplies, split into umull and mlas on 32-bit ARM.
+    let values = [
+        "0L",
+        "1L",
+        "-1L",
+        "4294967295L",
+        "4294967296L",
+        "-9223372036854775808L",
+        "9223372036854775807L",
+        "2685821657736338717L",
+        "-20015998343868L",
+    ];
+    for (k, a) in values.iter().enumerate() {
+        let b = values[(k * 4 + 3) % values.len()];
+        v.push(Case::new(
+            format!("i64 multiply {a} * {b}"),
+            format!("# args: {a}, {b}\n[l0, l1]\nl2 = int_mul(l0, l1)\nfinish(l2)\n"),
+        ));
+        v.push(Case::new(
+            format!("i64 multiply {a} * {b}, operands live on"),
+            format!("# args: {a}, {b}\n[l0, l1]\nl2 = int_mul(l0, l1)\nl3 = int_mul(l2, l0)\nfinish(l2, l3, l1)\n"),
+        ));
+        v.push(Case::new(
+            format!("i64 square of {a}"),
+            format!("# args: {a}\n[l0]\nl1 = int_mul(l0, l0)\nfinish(l1)\n"),
+        ));
+    }
+    v.push(Case::new(
+        "an xorshift64* loop",
+        "# args: 300, 88172645463325252L\n[i0, l1]\nlabel(i0, l1)\nl2 = uint_rshift(l1, 12L)\nl3 = int_xor(l1, l2)\nl4 = int_lshift(l3, 25L)\nl5 = int_xor(l3, l4)\nl6 = uint_rshift(l5, 27L)\nl7 = int_xor(l5, l6)\nl8 = int_mul(l7, 2685821657736338717L)\ni9 = int_sub(i0, 1)\ni10 = int_gt(i9, 0)\nguard_true(i10) [l7, l8]\njump(i9, l7)\n",
     ));
     v
 }

@@ -132,25 +132,49 @@ fn the_driver_records_what_attached_code_needs_on_every_target() {
                 }
                 None => assert!(code.labels.is_empty() && code.budget_word.is_none(), "{at}"),
             }
-            // One relocation per call site and `func_addr` (the GC primitives' slow paths
-            // call the collector), and per function an indirect call checks its callee
-            // against; relinking to the same addresses is the identity.
-            let sites: usize = t
-                .ops
-                .iter()
-                .map(|o| match o.func() {
+            // One relocation per `func_addr`, per function an indirect call checks its
+            // callee against, and per call site (a direct call or a GC primitive, whose slow
+            // path calls the collector) on x86-64; ARM calls through one veneer per callee,
+            // whose word is the relocation (`ADDR32`). Relinking to the same addresses is
+            // the identity.
+            let (mut addresses, mut calls) = (0, 0);
+            for o in &t.ops {
+                match o.func() {
                     Some(f) if o.opcode.is_indirect_call() => {
                         let sig = &t.funcs[f];
-                        t.funcs
+                        addresses += t
+                            .funcs
                             .values()
                             .filter(|d| d.params == sig.params && d.ret == sig.ret)
                             .count()
                     }
-                    Some(_) => 1,
-                    None => matches!(o.opcode, Opcode::GcAlloc | Opcode::GcWb) as usize,
-                })
-                .sum();
-            assert_eq!(code.relocs.len(), sites, "{at}");
+                    Some(_) if o.opcode == Opcode::FuncAddr => addresses += 1,
+                    Some(_) => calls += 1,
+                    None => calls += matches!(o.opcode, Opcode::GcAlloc | Opcode::GcWb) as usize,
+                }
+            }
+            if backend.name() == "x86-64" {
+                assert_eq!(code.relocs.len(), addresses + calls, "{at}");
+            } else {
+                let veneers: Vec<_> = code
+                    .relocs
+                    .iter()
+                    .filter(|r| r.kind == backend_arm::ADDR32)
+                    .map(|r| r.target)
+                    .collect();
+                assert_eq!(code.relocs.len() - veneers.len(), addresses, "{at}");
+                let distinct: std::collections::BTreeSet<_> =
+                    veneers.iter().map(|t| format!("{t:?}")).collect();
+                assert_eq!(
+                    distinct.len(),
+                    veneers.len(),
+                    "{at}: a callee with two veneers"
+                );
+                assert!(
+                    veneers.len() <= calls && (calls == 0) == veneers.is_empty(),
+                    "{at}"
+                );
+            }
             let mut bytes = code.code.clone();
             for r in &code.relocs {
                 let RelocTarget::Extern(k) = r.target else {
@@ -182,10 +206,10 @@ fn arm_relocations_rewrite_only_their_instructions() {
     let externs = jit_testkit::externs();
     let src = "extern @gcd(i32, i32) -> i32\n[i0, i1]\ni2 = call(@gcd, i0, i1)\nfinish(i2)\n";
     let trace = parse_verified(src).unwrap();
-    // ARMv7 builds a callee's address with MOVW/MOVT (8 bytes); ARMv5TE loads pc from a
-    // data word after the call (`add lr, pc, #4; ldr pc, [pc, #-4]; .word callee`: 4).
+    // Both profiles call through a veneer that loads pc from the data word after it
+    // (`bl veneer` ... `veneer: ldr pc, [pc, #-4]; .word callee`): the word is relocated.
     for (backend, width) in [
-        (ArmBackend::new(FloatAbi::Hard), 8),
+        (ArmBackend::new(FloatAbi::Hard), 4),
         (ArmBackend::with_profile(FloatAbi::Softfp, Profile::V5te), 4),
     ] {
         let code = compile(&backend, &trace, &externs, CompileOptions::default())
