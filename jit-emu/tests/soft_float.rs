@@ -67,7 +67,7 @@ fn soft_float_routines_agree_with_the_host() {
 /// of the larger ones just above the subnormals, so the smaller is often subnormal.
 fn near_cancellation(next: &mut impl FnMut() -> u64) -> (f64, f64) {
     let frac = 0xf_ffff_ffff_ffffu64;
-    let ea = if next() % 4 == 0 {
+    let ea = if next().is_multiple_of(4) {
         1 + (next() % 70) as i64
     } else {
         923 + (next() % 200) as i64
