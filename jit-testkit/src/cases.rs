@@ -990,6 +990,27 @@ finish({p}5, {p}6, {p}7, {p}8)
     out
 }
 
+/// [`big`]'s long trace (mixed int/float arithmetic with a guard every five ops) cut to
+/// about `ops` operations (at least 2), ending in a `finish` of its last integer: the
+/// trace compile times are measured on (`tracejit bench`, the `compile` benchmark).
+pub fn long_trace(ops: usize) -> jit_core::Trace {
+    let src = &big()[0].src;
+    let body: Vec<&str> = src.lines().skip(2).take(ops.max(2) - 1).collect();
+    let last_int = body
+        .iter()
+        .rev()
+        .find_map(|l| l.split(" = ").next().filter(|n| n.starts_with('i')))
+        .unwrap_or("i0");
+    let mut head = src.lines();
+    let text = format!(
+        "{}\n{}\n{}\nfinish({last_int})\n",
+        head.next().unwrap_or_default(),
+        head.next().unwrap_or_default(),
+        body.join("\n")
+    );
+    jit_core::text::parse_verified(&text).expect("the cut trace verifies")
+}
+
 /// A 10,000-op trace: a long chain of mixed arithmetic with guards.
 pub fn big() -> Vec<Case> {
     let mut s = String::from("# args: 12345, 678, 0.5\n[i0, i1, f2]\n");

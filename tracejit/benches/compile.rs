@@ -10,27 +10,7 @@ use backend_x86::X86Backend;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use jit_core::backend::Backend;
 use jit_core::compile::{compile, CompileOptions};
-use jit_core::text::parse_verified;
 use jit_core::Trace;
-
-/// The conformance suite's long trace (mixed int/float arithmetic with a guard every five
-/// ops), cut to about `ops` operations.
-fn trace(ops: usize) -> Trace {
-    let src = &jit_testkit::cases::big()[0].src;
-    let body: Vec<&str> = src.lines().skip(2).take(ops - 1).collect();
-    let last_int = body
-        .iter()
-        .rev()
-        .find_map(|l| l.split(" = ").next().filter(|n| n.starts_with('i')))
-        .unwrap_or("i0");
-    let text = format!(
-        "{}\n{}\n{}\nfinish({last_int})\n",
-        src.lines().next().unwrap(),
-        src.lines().nth(1).unwrap(),
-        body.join("\n")
-    );
-    parse_verified(&text).expect("the cut trace verifies")
-}
 
 fn bench(c: &mut Criterion) {
     let backends: Vec<Box<dyn Backend>> = vec![
@@ -42,7 +22,10 @@ fn bench(c: &mut Criterion) {
     let options = CompileOptions {
         check_allocation: false,
     };
-    let traces: Vec<Trace> = [10, 100, 1_000, 10_000].into_iter().map(trace).collect();
+    let traces: Vec<Trace> = [10, 100, 1_000, 10_000]
+        .into_iter()
+        .map(jit_testkit::cases::long_trace)
+        .collect();
     for backend in &backends {
         let mut g = c.benchmark_group(format!("compile {}", backend.name()));
         for t in &traces {

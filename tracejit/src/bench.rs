@@ -1253,3 +1253,133 @@ pub fn tree_table(rows: &[TreeRow]) -> String {
     }
     s
 }
+
+/// Compile time on long traces for one compiler: per op, medians.
+#[derive(Clone, Debug)]
+pub struct LongRow {
+    /// A target triple, or the Cranelift configuration.
+    pub compiler: String,
+    /// Microseconds to compile the 10-op trace: the fixed cost of a trace.
+    pub short_us: f64,
+    /// Nanoseconds per op, by trace length ([`LONG_SIZES`]); `None` where not measured.
+    pub ns_per_op: Vec<Option<f64>>,
+}
+
+/// The lengths of the long traces compile time is measured on.
+pub const LONG_SIZES: [usize; 2] = [1_000, 10_000];
+
+/// Compile time per op on the conformance suite's long trace cut to 10, 1,000 and 10,000
+/// ops ([`jit_testkit::cases::long_trace`]), the whole pipeline without the allocation
+/// checker, on every target and in Cranelift 0.135 at `opt_level=none` and `speed`
+/// (`speed` only at 1,000 ops: it takes seconds on the longer one).
+pub fn long_traces(targets: &[String]) -> Result<Vec<LongRow>, String> {
+    use crate::cranelift::{compile as clif, isa, translate, OptLevel};
+    let externs = jit_testkit::externs();
+    let options = CompileOptions {
+        check_allocation: false,
+    };
+    let short = jit_testkit::cases::long_trace(10);
+    let long: Vec<Trace> = LONG_SIZES
+        .iter()
+        .map(|&n| jit_testkit::cases::long_trace(n))
+        .collect();
+    let per_op = |t: &Trace, secs: f64| secs * 1e9 / t.ops.len() as f64;
+    let mut rows = Vec::new();
+    for triple in targets {
+        let target = crate::targets::target(triple).map_err(|e| e.to_string())?;
+        let b = target.backend();
+        let once = |t: &Trace| -> Result<f64, String> {
+            compile(b, t, &externs, options).map_err(|e| format!("{triple}: {e}"))?;
+            Ok(time(|| drop(compile(b, t, &externs, options))))
+        };
+        let short_us = once(&short)? * 1e6;
+        let ns_per_op = long
+            .iter()
+            .map(|t| once(t).map(|s| Some(per_op(t, s))))
+            .collect::<Result<_, _>>()?;
+        rows.push(LongRow {
+            compiler: triple.clone(),
+            short_us,
+            ns_per_op,
+        });
+    }
+    for (level, name, upto) in [
+        (OptLevel::None, "none", 10_000),
+        (OptLevel::Speed, "speed", 1_000),
+    ] {
+        let isa = isa(level)?;
+        let once = |t: &Trace| -> Result<f64, String> {
+            let go = || translate(t, &externs, &isa).and_then(|f| clif(f, &isa));
+            go().map_err(|e| format!("Cranelift: {e}"))?;
+            Ok(time(|| drop(go())))
+        };
+        let short_us = once(&short)? * 1e6;
+        let ns_per_op = LONG_SIZES
+            .iter()
+            .zip(&long)
+            .map(|(&n, t)| match n <= upto {
+                true => once(t).map(|s| Some(per_op(t, s))),
+                false => Ok(None),
+            })
+            .collect::<Result<_, _>>()?;
+        rows.push(LongRow {
+            compiler: format!("Cranelift 0.135 opt_level={name}"),
+            short_us,
+            ns_per_op,
+        });
+    }
+    Ok(rows)
+}
+
+/// [`long_traces`] as a table, with issue 18's compile-time goals: at most 100 ns per op
+/// at 10,000 ops, linear (10,000 within 1.2x of 1,000 per op) and at most 5 µs per trace.
+pub fn long_table(rows: &[LongRow]) -> String {
+    use std::fmt::Write;
+    let mut out = String::from(
+        "Compile time on long traces (the conformance suite's long trace cut to N ops: int and f64 arithmetic, a guard every 5 ops; whole pipeline, medians)\n",
+    );
+    let _ = writeln!(
+        out,
+        "{:<36} {:>12} {:>14} {:>15} {:>8}",
+        "compiler", "10 ops (us)", "1,000 (ns/op)", "10,000 (ns/op)", "10k/1k"
+    );
+    let ours: Vec<&LongRow> = rows
+        .iter()
+        .filter(|r| !r.compiler.starts_with("Cranelift"))
+        .collect();
+    for r in rows {
+        let (a, b) = (r.ns_per_op[0], r.ns_per_op[1]);
+        let _ = writeln!(
+            out,
+            "{:<36} {:>12.1} {:>14} {:>15} {:>8}",
+            r.compiler,
+            r.short_us,
+            opt(a, 0),
+            b.map_or("(not run)".to_string(), |x| format!("{x:.0}")),
+            opt(a.zip(b).map(|(a, b)| b / a), 2)
+        );
+    }
+    let slow: Vec<String> = ours
+        .iter()
+        .filter_map(|r| Some((r, r.ns_per_op[1]?)))
+        .filter(|&(_, x)| x > 100.0)
+        .map(|(r, x)| format!("{} {x:.0}", r.compiler))
+        .collect();
+    let nonlinear = ours
+        .iter()
+        .filter(|r| matches!((r.ns_per_op[0], r.ns_per_op[1]), (Some(a), Some(b)) if b > 1.2 * a))
+        .count();
+    let fixed = ours.iter().all(|r| r.short_us <= 5.0);
+    let _ = writeln!(
+        out,
+        "  goal: at most 100 ns per op at 10,000 ops: {}; linear (10k within 1.2x of 1k): {}; at most 5 us per trace: {}",
+        if slow.is_empty() {
+            "met".to_string()
+        } else {
+            format!("not met ({})", slow.join(", "))
+        },
+        if nonlinear == 0 { "met" } else { "not met" },
+        if fixed { "met" } else { "not met" }
+    );
+    out
+}

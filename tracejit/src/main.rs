@@ -282,6 +282,10 @@ fn main() -> ExitCode {
                     if !trees.is_empty() {
                         say!("{}", tracejit::bench::tree_table(&trees));
                     }
+                    match tracejit::bench::long_traces(&targets) {
+                        Ok(long) => say!("{}", tracejit::bench::long_table(&long)),
+                        Err(e) => eprintln!("tracejit: long traces: {e}"),
+                    }
                     match tracejit::bench::gc_fast_paths(&targets) {
                         Ok(gc) => say!("{}", tracejit::bench::gc_table(&gc)),
                         Err(e) => eprintln!("tracejit: GC fast paths: {e}"),
