@@ -1369,17 +1369,26 @@ pub fn long_table(rows: &[LongRow]) -> String {
         .iter()
         .filter(|r| matches!((r.ns_per_op[0], r.ns_per_op[1]), (Some(a), Some(b)) if b > 1.2 * a))
         .count();
-    let fixed = ours.iter().all(|r| r.short_us <= 5.0);
+    // The fixed cost of a trace: the 10-op trace's time less ten ops at the 1,000-op rate.
+    let fixed: Vec<String> = ours
+        .iter()
+        .filter_map(|r| Some((r, r.short_us - 10.0 * r.ns_per_op[0]? / 1000.0)))
+        .map(|(r, f)| format!("{} {f:.1}", r.compiler))
+        .collect();
+    let fixed_met = ours
+        .iter()
+        .all(|r| r.ns_per_op[0].is_some_and(|a| r.short_us - 10.0 * a / 1000.0 <= 5.0));
     let _ = writeln!(
         out,
-        "  goal: at most 100 ns per op at 10,000 ops: {}; linear (10k within 1.2x of 1k): {}; at most 5 us per trace: {}",
+        "  goal: at most 100 ns per op at 10,000 ops: {}; linear (10k within 1.2x of 1k): {}; at most 5 us fixed per trace (the 10-op trace less 10 ops at the 1,000-op rate: {}): {}",
         if slow.is_empty() {
             "met".to_string()
         } else {
             format!("not met ({})", slow.join(", "))
         },
         if nonlinear == 0 { "met" } else { "not met" },
-        if fixed { "met" } else { "not met" }
+        fixed.join(", "),
+        if fixed_met { "met" } else { "not met" }
     );
     out
 }
