@@ -7,6 +7,7 @@
 //! loads on ARM, using [`CodeBuffer::pool_first_use`] to know when one is due).
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// A position in the code, bound once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -78,6 +79,32 @@ impl std::error::Error for FixupError {}
 
 const UNBOUND: u32 = u32::MAX;
 
+/// A hasher for the pool's keys (a constant's bits and size): one multiply per word.
+/// The keys come from the trace being compiled; a trace that made its constants collide
+/// would slow only its own compilation.
+#[derive(Clone, Copy, Debug, Default)]
+struct ConstantHasher(u64);
+
+impl Hasher for ConstantHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+
+    fn write_u8(&mut self, x: u8) {
+        self.write_u64(x as u64);
+    }
+
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
 /// Bytes being assembled, with labels, fixups and pending constants.
 #[derive(Clone, Debug, Default)]
 pub struct CodeBuffer {
@@ -86,7 +113,7 @@ pub struct CodeBuffer {
     labels: Vec<u32>,
     fixups: Vec<Fixup>,
     pending: Vec<(u64, u8, Label)>,
-    pending_index: HashMap<(u64, u8), Label>,
+    pending_index: HashMap<(u64, u8), Label, BuildHasherDefault<ConstantHasher>>,
     first_use: Option<u32>,
 }
 

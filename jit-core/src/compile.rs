@@ -282,7 +282,9 @@ fn compile_kind(
         }
     }
     let live = Liveness::compute(trace);
-    let mut constraints = vec![OpConstraints::default(); trace.ops.len()];
+    let mut constraints: Vec<OpConstraints> = (0..trace.ops.len())
+        .map(|_| OpConstraints::default())
+        .collect();
     for (i, c) in constraints.iter_mut().enumerate() {
         if !matches!(trace.ops[i].opcode, Opcode::Label | Opcode::Jump) {
             backend.constraints(trace, &live, i, c)?;
