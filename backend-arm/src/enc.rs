@@ -378,15 +378,21 @@ pub enum Vop {
     Sub,
     Mul,
     Div,
+    /// `dd = dd + dn * dm`, the product rounded first (not fused).
+    Mla,
+    /// `dd = dd - dn * dm`, the product rounded first (not fused).
+    Mls,
 }
 
-/// `vadd`/`vsub`/`vmul`/`vdiv.f64 dd, dn, dm`.
+/// `vadd`/`vsub`/`vmul`/`vdiv`/`vmla`/`vmls.f64 dd, dn, dm`.
 pub fn vop(c: Cond, op: Vop, dd: D, dn: D, dm: D) -> u32 {
     let base = match op {
         Vop::Add => 0x0e30_0b00,
         Vop::Sub => 0x0e30_0b40,
         Vop::Mul => 0x0e20_0b00,
         Vop::Div => 0x0e80_0b00,
+        Vop::Mla => 0x0e00_0b00,
+        Vop::Mls => 0x0e00_0b40,
     };
     c.bits() | base | d(dn) << 16 | d(dd) << 12 | d(dm)
 }

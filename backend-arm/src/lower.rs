@@ -79,7 +79,12 @@ pub fn constraints(
         Sig::IntUnary => (&[Reg], Def::Reg),
         Sig::IntCompare | Sig::RefCompare => (&[Reg, Any], cmp_def),
         Sig::IntTest => (&[Reg], cmp_def),
-        Sig::FloatBinary => (&[Reg, Reg], Def::Reg),
+        // The add of a multiply-accumulate pair writes its accumulator's register, which
+        // `vmla`/`vmls` need ([`float_accumulate`]).
+        Sig::FloatBinary => match float_accumulate(trace, live, i) {
+            Some((k, _)) => (&[Reg, Reg], Def::ReuseInput(k as u8)),
+            None => (&[Reg, Reg], Def::Reg),
+        },
         Sig::FloatUnary => (&[Reg], Def::Reg),
         Sig::FloatCompare => (&[Reg, Reg], cmp_def),
         Sig::Convert(..) => (&[Reg], Def::Reg),
@@ -187,6 +192,9 @@ struct Emitter<'a> {
     product_feeds_next: Vec<bool>,
     /// The op [`Emitter::multiply_pair`] made with the one before it: it emits nothing.
     fused_next: Option<usize>,
+    /// Per op, for a `float_mul` that pairs with the next op ([`float_accumulate`]): the
+    /// accumulator's argument index there, and whether it subtracts.
+    accumulates: Vec<Option<(usize, bool)>>,
 }
 
 /// How a shift folds into the next op as its shifted register operand.
@@ -198,6 +206,37 @@ enum Fold {
     /// The shift's input is the next op's other operand (`x ^ (x << k)`): the next op reads
     /// it for both (`eor rd, rx, rx, lsl #k`); the result's register is not written.
     OtherOperand,
+}
+
+/// Whether f64 op `i` and the `float_mul` before it can be one `vmla` (`acc + a * b`, in
+/// either order) or `vmls` (`acc - a * b`): the product's only use is op `i`, and the
+/// accumulator is another value, which dies at op `i`. VFP's multiply-accumulate rounds
+/// the product before the sum (it is not fused), so its value is `vmul`'s then
+/// `vadd`'s/`vsub`'s; a NaN it makes is made canonical where one is observed, as theirs
+/// are. Returns the accumulator's argument index and whether it subtracts.
+fn float_accumulate(trace: &Trace, live: &Liveness, i: usize) -> Option<(usize, bool)> {
+    use jit_core::ir::Operand;
+    let op = trace.ops.get(i)?;
+    let prev = trace.ops.get(i.checked_sub(1)?)?;
+    let product = prev.result?;
+    if prev.opcode != Opcode::FloatMul || live.uses(product) != [i as u32] {
+        return None;
+    }
+    let k = match (op.opcode, op.args.as_slice()) {
+        (Opcode::FloatAdd, [Operand::Value(a), Operand::Value(b)]) if *a == product => {
+            (*b != product).then_some(1)?
+        }
+        (Opcode::FloatAdd | Opcode::FloatSub, [Operand::Value(a), Operand::Value(b)])
+            if *b == product && *a != product =>
+        {
+            0
+        }
+        _ => return None,
+    };
+    let Operand::Value(acc) = op.args[k] else {
+        return None;
+    };
+    (live.uses(acc).last() == Some(&(i as u32))).then_some((k, op.opcode == Opcode::FloatSub))
 }
 
 /// Whether shift op `i` folds into the op that uses it ([`Fold`]): a shift of a value by a
@@ -642,6 +681,31 @@ impl Emitter<'_> {
             }
             _ => false,
         }
+    }
+
+    /// Op `i`, a `float_mul`, made with the add or subtract after it as one `vmla`/`vmls`
+    /// when they pair ([`float_accumulate`]) and the add's result is in its accumulator's
+    /// register, as its constraint asks. That register is written here, one op early: the
+    /// accumulator dies at the add, and every other value live there is elsewhere.
+    fn multiply_accumulate(&mut self, i: usize) -> bool {
+        let alloc = self.c.alloc;
+        let Some(k) = self.accumulates[i] else {
+            return false;
+        };
+        if !alloc.edits(i + 1).is_empty() {
+            return false;
+        }
+        let (Some(Loc::Reg(rd)), Loc::Reg(acc), &[Loc::Reg(x), Loc::Reg(y)]) =
+            (alloc.result(i + 1), alloc.args(i + 1)[k.0], alloc.args(i))
+        else {
+            return false;
+        };
+        if rd != acc {
+            return false;
+        }
+        let v = if k.1 { Vop::Mls } else { Vop::Mla };
+        self.put(enc::vop(Cond::Al, v, rd.hw, x.hw, y.hw));
+        true
     }
 
     /// Op `i`, an `add`, `sub`, `and`, `or` or `xor` one of whose operands is op
@@ -1350,6 +1414,10 @@ impl Emitter<'_> {
             self.fused_next = Some(i + 1);
             return Ok(());
         }
+        if op.opcode == FloatMul && self.multiply_accumulate(i) {
+            self.fused_next = Some(i + 1);
+            return Ok(());
+        }
         match op.opcode.sig() {
             Sig::IntBinary | Sig::IntOverflow | Sig::CarryOut | Sig::CarryIn => {
                 let rd = gpr(res.expect("verified"));
@@ -2048,6 +2116,12 @@ pub fn emit(
                     .is_some_and(|r| live.uses(r) == [i as u32 + 1])
         })
         .collect();
+    let accumulates = (0..trace.ops.len())
+        .map(|i| match profile.vfp() {
+            true if trace.ops[i].opcode == Opcode::FloatMul => float_accumulate(trace, live, i + 1),
+            _ => None,
+        })
+        .collect();
     let mut e = Emitter {
         c: Emission::new(trace, alloc, contract, stack_bytes(trace, float), 8, kind),
         profile,
@@ -2057,6 +2131,7 @@ pub fn emit(
         veneers: Vec::new(),
         product_feeds_next,
         fused_next: None,
+        accumulates,
     };
     jit_core::emit::emit(&mut e, triple)
 }

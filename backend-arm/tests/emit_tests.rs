@@ -87,6 +87,8 @@ const TABLE: &[Row] = &[
     (|| vop(Al, Vop::Sub, 3, 4, 5), "ee343b45", "vsub.f64 d3, d4, d5"),
     (|| vop(Al, Vop::Mul, 6, 7, 8), "ee276b08", "vmul.f64 d6, d7, d8"),
     (|| vop(Al, Vop::Div, 9, 10, 11), "ee8a9b0b", "vdiv.f64 d9, d10, d11"),
+    (|| vop(Al, Vop::Mla, 0, 1, 2), "ee010b02", "vmla.f64 d0, d1, d2"),
+    (|| vop(Al, Vop::Mls, 3, 4, 5), "ee043b45", "vmls.f64 d3, d4, d5"),
     (|| vun(Al, Vun::Mov, 12, 13), "eeb0cb4d", "vmov.f64 d12, d13"),
     (|| vun(Al, Vun::Abs, 0, 1), "eeb00bc1", "vabs.f64 d0, d1"),
     (|| vun(Al, Vun::Neg, 2, 3), "eeb12b43", "vneg.f64 d2, d3"),

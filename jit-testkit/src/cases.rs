@@ -1151,7 +1151,9 @@ pub fn shifted_operands() -> Vec<Case> {
 /// `uint_mul_high` of the same operands (`umull`, an i64 multiply's low word and carry) and
 /// with the `int_add` that is the product's only use (`mla`). Operands that die or live
 /// on, squares, the accumulator being a multiplicand, a product used twice (no pair), the
-/// pairs under register pressure, i64 multiplies of edge values, and an xorshift64* loop.
+/// pairs under register pressure, i64 multiplies of edge values, an xorshift64* loop; and
+/// f64 products with their add or subtract (`vmla`/`vmls` on VFP) on infinities, NaNs,
+/// signed zeros and rounding.
 pub fn multiply_pairs() -> Vec<Case> {
     let mut v = Vec::new();
     let args = "# args: -123456789, 987654321, 2147483647, -2147483648\n[i0, i1, i2, i3]\n";
@@ -1235,6 +1237,37 @@ pub fn multiply_pairs() -> Vec<Case> {
             format!("# args: {a}\n[l0]\nl1 = int_mul(l0, l0)\nfinish(l1)\n"),
         ));
     }
+    // f64: `vmla`/`vmls` on VFP, which round the product before the sum as IR does.
+    let fargs = [
+        ("1.5, -2.25, 1e308", "finite"),
+        ("inf, 0.0, 1.0", "inf times zero"),
+        ("-0.0, 1.0, 0.0", "signed zeros"),
+        ("1e308, 10.0, -inf", "overflow against -inf"),
+        ("nan, 2.0, 3.0", "a NaN operand"),
+        ("0.1, 0.2, 0.3", "rounding of the product"),
+    ];
+    let fbodies = [
+        ("vmla", "f3 = float_mul(f0, f1)\nf4 = float_add(f3, f2)\nfinish(f4)"),
+        ("vmla, accumulator first", "f3 = float_mul(f0, f1)\nf4 = float_add(f2, f3)\nfinish(f4)"),
+        ("vmls", "f3 = float_mul(f0, f1)\nf4 = float_sub(f2, f3)\nfinish(f4)"),
+        ("product minus accumulator", "f3 = float_mul(f0, f1)\nf4 = float_sub(f3, f2)\nfinish(f4)"),
+        ("accumulator lives on", "f3 = float_mul(f0, f1)\nf4 = float_add(f3, f2)\nfinish(f4, f2)"),
+        ("accumulator a multiplicand", "f3 = float_mul(f0, f1)\nf4 = float_add(f3, f0)\nfinish(f4, f1)"),
+        ("f64 product used twice", "f3 = float_mul(f0, f1)\nf4 = float_add(f3, f2)\nfinish(f4, f3)"),
+        ("f64 product stored", "f3 = float_mul(f0, f1)\nf4 = float_sub(f2, f3)\nf5 = float_mul(f4, f4)\nf6 = float_add(f5, f4)\nfinish(f6)"),
+    ];
+    for (args, what) in fargs {
+        for (name, body) in fbodies {
+            v.push(Case::new(
+                format!("{name}, {what}"),
+                format!("# args: {args}\n[f0, f1, f2]\n{body}\n"),
+            ));
+        }
+    }
+    v.push(Case::new(
+        "an f64 dot-product loop of vmla",
+        "# args: 300, 0.5, 1.25, 0.0, 0.0\n[i0, f1, f2, f3, f4]\nlabel(i0, f1, f2, f3, f4)\nf5 = float_mul(f1, f2)\nf6 = float_add(f3, f5)\nf7 = float_mul(f2, f2)\nf8 = float_sub(f6, f7)\nf9 = float_add(f1, 0.125)\ni10 = int_sub(i0, 1)\ni11 = int_gt(i10, 0)\nguard_true(i11) [f8]\njump(i10, f9, f2, f8, f4)\n",
+    ));
     v.push(Case::new(
         "an xorshift64* loop",
         "# args: 300, 88172645463325252L\n[i0, l1]\nlabel(i0, l1)\nl2 = uint_rshift(l1, 12L)\nl3 = int_xor(l1, l2)\nl4 = int_lshift(l3, 25L)\nl5 = int_xor(l3, l4)\nl6 = uint_rshift(l5, 27L)\nl7 = int_xor(l5, l6)\nl8 = int_mul(l7, 2685821657736338717L)\ni9 = int_sub(i0, 1)\ni10 = int_gt(i9, 0)\nguard_true(i10) [l7, l8]\njump(i9, l7)\n",
