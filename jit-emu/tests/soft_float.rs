@@ -7,18 +7,29 @@
 use backend_arm::{FloatAbi, Profile};
 use jit_emu::{CallRegs, Cpu, Machine};
 
-#[test]
-fn soft_float_routines_agree_with_the_host() {
+/// An emulated ARM926 with the ARMv5TE runtime (runtime.c on libgcc) loaded, and its
+/// symbols.
+fn arm926_with_runtime() -> (Machine, std::collections::HashMap<String, u64>) {
     let (elf, _) = jit_emu::arm::runtime_fixture(Profile::V5te, FloatAbi::Softfp).unwrap();
     let mut m = Machine::new(Cpu::Arm926).unwrap();
     let symbols = m.load_elf(elf).unwrap();
-    let mut s: u64 = 0x1234_5678_9abc_def1;
-    let mut next = move || {
+    (m, symbols)
+}
+
+/// A xorshift64 sequence from `seed`.
+fn xorshift(mut s: u64) -> impl FnMut() -> u64 {
+    move || {
         s ^= s << 13;
         s ^= s >> 7;
         s ^= s << 17;
         s
-    };
+    }
+}
+
+#[test]
+fn soft_float_routines_agree_with_the_host() {
+    let (mut m, symbols) = arm926_with_runtime();
+    let mut next = xorshift(0x1234_5678_9abc_def1);
     type Op = fn(f64, f64) -> f64;
     let ops: [(&str, Op); 4] = [
         ("tracejit_dadd", |a, b| a + b),
@@ -99,16 +110,8 @@ fn near_cancellation(next: &mut impl FnMut() -> u64) -> (f64, f64) {
 /// cancellations is at a difference of exactly 33, and the shape does occur.
 #[test]
 fn libgcc_misrounds_only_where_tracejit_dadd_does_not_call_it() {
-    let (elf, _) = jit_emu::arm::runtime_fixture(Profile::V5te, FloatAbi::Softfp).unwrap();
-    let mut m = Machine::new(Cpu::Arm926).unwrap();
-    let symbols = m.load_elf(elf).unwrap();
-    let mut s: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = move || {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        s
-    };
+    let (mut m, symbols) = arm926_with_runtime();
+    let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
     let exponent = |v: u64| ((v >> 52) & 0x7ff).max(1) as i64;
     let (mut libgcc_wrong, mut ours_wrong) = (Vec::new(), Vec::new());
     for _ in 0..400_000 {
