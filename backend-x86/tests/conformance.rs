@@ -48,6 +48,7 @@ fn conformance_suite_passes_with_soft_float_and_division_helpers() {
         name: "x86-64 with soft-float and division helpers",
         capabilities: Some(caps),
         max_frame_slots: None,
+        refuse: None,
     };
     let n = jit_testkit::assert_conformance(&NativeTarget::new(Box::new(backend)));
     assert!(n >= 150);
@@ -71,6 +72,7 @@ fn conformance_suite_passes_with_i64_split_into_pairs() {
         name: "x86-64 with i64 split into pairs",
         capabilities: Some(caps),
         max_frame_slots: None,
+        refuse: None,
     };
     let target = NativeTarget::new(Box::new(backend));
     let (mut passed, mut left, mut failures) = (0, 0, Vec::new());
@@ -92,4 +94,45 @@ fn conformance_suite_passes_with_i64_split_into_pairs() {
         passed >= 600,
         "{passed} cases passed, {left} left to 32-bit backends"
     );
+}
+
+/// The suite by operation family, on a backend brought up without f64 arithmetic: every
+/// case runs; the refused operations are charged to their family and nowhere else; every
+/// case that uses none of them passes.
+#[test]
+fn the_family_report_shows_what_a_partial_backend_lacks() {
+    use jit_core::ir::{Opcode, Sig};
+    use jit_testkit::families::{family, report};
+    let backend = jit_testkit::Tweaked {
+        inner: X86Backend::new(),
+        name: "x86-64 without f64 arithmetic",
+        capabilities: None,
+        max_frame_slots: None,
+        refuse: Some(|op: Opcode| matches!(op.sig(), Sig::FloatBinary | Sig::FloatUnary)),
+    };
+    let cases = jit_testkit::cases::all_cases();
+    let r = report(&NativeTarget::new(Box::new(backend)), &cases);
+    let text = r.to_string();
+    assert!(!r.all_pass(), "{text}");
+    for (name, row) in &r.rows {
+        if *name == "f64 arithmetic" {
+            assert!(row.unsupported.contains_key(&Opcode::FloatAdd), "{text}");
+            assert!(row.passed < row.cases, "{text}");
+        } else {
+            assert!(row.unsupported.is_empty(), "{name}: {text}");
+        }
+        assert_eq!(row.other.0, 0, "{name}: {text}");
+    }
+    assert!(r.rows.iter().all(|(_, row)| row
+        .unsupported
+        .keys()
+        .all(|&op| family(op) == "f64 arithmetic")));
+    // The cases without f64 arithmetic all pass: the refusals stop only their own.
+    let integer = r
+        .rows
+        .iter()
+        .find(|(n, _)| *n == "integer arithmetic")
+        .unwrap();
+    assert!(integer.1.passed > integer.1.cases / 2, "{text}");
+    assert!(text.contains("float_add ("), "{text}");
 }

@@ -15,6 +15,7 @@ fn small_frame() -> Tweaked<X86Backend> {
         name: "x86-64 with 8 frame slots",
         capabilities: None,
         max_frame_slots: Some(8),
+        refuse: None,
     }
 }
 
@@ -29,6 +30,7 @@ fn narrow() -> Tweaked<X86Backend> {
         name: "x86-64 claiming 32-bit words",
         capabilities: Some(caps),
         max_frame_slots: None,
+        refuse: None,
     }
 }
 

@@ -16,6 +16,7 @@
 
 pub mod callees;
 pub mod cases;
+pub mod families;
 pub mod garbage;
 pub mod gen;
 pub mod shapes;
@@ -394,6 +395,8 @@ pub struct Tweaked<B> {
     pub capabilities: Option<jit_core::backend::Capabilities>,
     /// A frame limit to claim instead of the backend's.
     pub max_frame_slots: Option<u32>,
+    /// Operations to refuse as unsupported, as a backend being brought up does.
+    pub refuse: Option<fn(jit_core::ir::Opcode) -> bool>,
 }
 
 impl<B: Backend> Backend for Tweaked<B> {
@@ -421,6 +424,14 @@ impl<B: Backend> Backend for Tweaked<B> {
         index: usize,
         out: &mut jit_core::backend::OpConstraints,
     ) -> Result<(), jit_core::backend::CompileError> {
+        let opcode = trace.ops[index].opcode;
+        if self.refuse.is_some_and(|refuse| refuse(opcode)) {
+            return Err(jit_core::backend::CompileError::Unsupported {
+                op: index,
+                opcode,
+                reason: "refused by this test's backend".into(),
+            });
+        }
         self.inner.constraints(trace, live, index, out)
     }
     fn relocate(

@@ -132,6 +132,14 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Run the conformance suite on a target and report by operation family: how many of
+    /// the cases using each family pass, which of its operations the target refuses, and
+    /// where other failures are (for bringing up a new ISA op by op)
+    Conformance {
+        /// The target triple
+        #[arg(long = "target")]
+        target: String,
+    },
     /// Print a trace in the canonical text form.
     Fmt {
         /// The trace file.
@@ -411,6 +419,17 @@ fn main() -> ExitCode {
             }
         }
         Command::ImportPypy { logs, out, check } => import_pypy(&logs, out.as_deref(), check),
+        Command::Conformance { target } => match tracejit::targets::target(&target) {
+            Ok(t) => {
+                let r = jit_testkit::families::report(&*t, &jit_testkit::cases::all_cases());
+                println!("{r}");
+                r.all_pass()
+            }
+            Err(e) => {
+                eprintln!("tracejit: {e}");
+                false
+            }
+        },
         Command::Fmt { file } => match load(&file) {
             Some(l) => {
                 // The inputs line is part of the file's meaning: keep it.
