@@ -511,7 +511,10 @@ fn arm_decode(cs: &Capstone, word: u32) -> Result<Insn, String> {
         .next()
         .ok_or_else(|| format!("capstone decodes nothing from {word:08x}"))?;
     let detail = cs.insn_detail(i).map_err(|e| format!("capstone: {e}"))?;
-    let ArchDetail::ArmDetail(arm) = detail.arch_detail();
+    // (Other architectures' details exist when a crate in the build enables them.)
+    let ArchDetail::ArmDetail(arm) = detail.arch_detail() else {
+        return Err(format!("capstone gives no A32 detail for {word:08x}"));
+    };
     let name = |r: RegId| cs.reg_name(r).unwrap_or_else(|| format!("reg{}", r.0));
     let shift = |s: ArmShift| match s {
         ArmShift::Invalid => String::new(),
