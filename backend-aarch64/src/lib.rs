@@ -1,8 +1,12 @@
 //! tracejit's AArch64 backend, being written by following docs/adding-an-isa.md (issue 19).
 //!
-//! Step 2 of the guide is done: [`enc`], the pure A64 encoder, with its emit table checked
-//! against GNU as and read back by capstone (`tests/emit_tests.rs`). The register file,
-//! the AAPCS64 ABI, the lowering and the emulated executor come next; until then nothing
-//! compiles traces for AArch64, and `tracejit::targets` does not list it.
+//! Steps 1 to 3 of the guide are done: [`regs`], the register file and frame; [`enc`], the
+//! pure A64 encoder, with its emit table checked against GNU as and read back by capstone
+//! (`tests/emit_tests.rs`); and [`abi`], AAPCS64's argument placement, from the standard
+//! (its check against GCC's own code waits for the executor). The lowering and the
+//! emulated executor come next; until then nothing compiles traces for AArch64, and
+//! `tracejit::targets` does not list it.
 
+pub mod abi;
 pub mod enc;
+pub mod regs;
