@@ -7,7 +7,8 @@
 #     generates their bindings with bindgen);
 #   - GNU binutils (as) for scripts/x86-emit-table.py;
 #   - the Debian ARM cross compilers, which build the C fixtures the ARM tests call
-#     (hard-float: gcc-arm-linux-gnueabihf; soft-float/softfp: gcc-arm-linux-gnueabi).
+#     (hard-float: gcc-arm-linux-gnueabihf; soft-float/softfp: gcc-arm-linux-gnueabi),
+#     and the AArch64 one (gcc-aarch64-linux-gnu), for the AArch64 calling-convention test.
 set -euo pipefail
 
 need=()
@@ -18,6 +19,7 @@ command -v cmake >/dev/null 2>&1 || need+=(cmake)
 command -v as >/dev/null 2>&1 || need+=(binutils)
 command -v arm-linux-gnueabihf-gcc >/dev/null 2>&1 || need+=(gcc-arm-linux-gnueabihf)
 command -v arm-linux-gnueabi-gcc >/dev/null 2>&1 || need+=(gcc-arm-linux-gnueabi)
+command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || need+=(gcc-aarch64-linux-gnu)
 # Exactly the files bindgen loads: libclang-cpp alone is not enough.
 bash "$(dirname "$0")/has-libclang.sh" || need+=(libclang-dev)
 if [ ${#need[@]} -gt 0 ]; then

@@ -664,6 +664,27 @@ pub fn build_c_for(
     args.push(format!("-Wl,-Ttext-segment={base:#x}"));
     args.push("-Wl,-e,0".into());
     args.extend(keep.iter().map(|k| format!("-Wl,--undefined={k}")));
+    build_cached(
+        gcc,
+        &args,
+        sources,
+        &format!("{file}-{profile:?}-{float:?}"),
+    )
+}
+
+/// Runs cross compiler `gcc` with `args` on `sources` (then `-lgcc`), the image cached on
+/// disk under a key of the compiler's version, the flags and the sources; `what` names
+/// the build in temporary files.
+pub(crate) fn build_cached(
+    gcc: &str,
+    args: &[String],
+    sources: &[std::path::PathBuf],
+    what: &str,
+) -> Result<Vec<u8>, String> {
+    let file = sources
+        .first()
+        .and_then(|s| s.file_name())
+        .map_or("c".into(), |f| f.to_string_lossy().into_owned());
     // The image is cached on disk, keyed by the compiler's version, the flags and the
     // sources: a build costs about half a second, a cached one the compiler's --version.
     let version = std::process::Command::new(gcc)
@@ -672,7 +693,7 @@ pub fn build_c_for(
         .map_err(|e| format!("{gcc} is needed (scripts/setup.sh installs it): {e}"))?;
     let mut key = Fnv::default();
     key.add(&version.stdout);
-    for a in &args {
+    for a in args {
         key.add(a.as_bytes());
     }
     for src in sources {
@@ -686,9 +707,9 @@ pub fn build_c_for(
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let tag = format!("{:?}", std::thread::current().id())
         .replace(|c: char| !c.is_ascii_alphanumeric(), "");
-    let out = dir.join(format!("{file}-{profile:?}-{float:?}-{tag}.elf"));
+    let out = dir.join(format!("{what}-{tag}.elf"));
     let status = std::process::Command::new(gcc)
-        .args(&args)
+        .args(args)
         .arg("-o")
         .arg(&out)
         .args(sources)

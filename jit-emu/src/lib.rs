@@ -23,6 +23,7 @@
 
 use std::fmt;
 
+pub mod aarch64;
 pub mod arm;
 pub mod x86;
 
