@@ -273,6 +273,31 @@ pub struct Heap {
     stats: GcStats,
 }
 
+/// What the collector knows of each type of `decls` under `layout`.
+fn type_table(decls: &[ObjectDecl], layout: TargetLayout) -> Vec<TypeInfo> {
+    decls
+        .iter()
+        .map(|d| match &d.kind {
+            ObjectKind::Struct(fields) => {
+                let l = layout.struct_layout(fields);
+                TypeInfo::Struct {
+                    size: l.size,
+                    refs: fields
+                        .iter()
+                        .zip(&l.offsets)
+                        .filter(|(f, _)| f.ty == FieldType::Ref)
+                        .map(|(_, &o)| o)
+                        .collect(),
+                }
+            }
+            ObjectKind::Array(item) => TypeInfo::Array {
+                layout: layout.array_layout(*item),
+                refs: *item == FieldType::Ref,
+            },
+        })
+        .collect()
+}
+
 impl Heap {
     /// A heap of objects declared by `decls`, laid out for a target by `layout`, at `base`
     /// in `mem` (which must hold [`GcConfig::total_bytes`] from there). The nursery is
@@ -284,27 +309,7 @@ impl Heap {
         base: u64,
         mem: &mut dyn HeapMemory,
     ) -> Result<Heap, GcError> {
-        let types = decls
-            .iter()
-            .map(|d| match &d.kind {
-                ObjectKind::Struct(fields) => {
-                    let l = layout.struct_layout(fields);
-                    TypeInfo::Struct {
-                        size: l.size,
-                        refs: fields
-                            .iter()
-                            .zip(&l.offsets)
-                            .filter(|(f, _)| f.ty == FieldType::Ref)
-                            .map(|(_, &o)| o)
-                            .collect(),
-                    }
-                }
-                ObjectKind::Array(item) => TypeInfo::Array {
-                    layout: layout.array_layout(*item),
-                    refs: *item == FieldType::Ref,
-                },
-            })
-            .collect();
+        let types = type_table(decls, layout);
         let nursery = config.nursery_bytes.next_multiple_of(OBJECT_ALIGN as u64);
         let old = config.old_bytes.next_multiple_of(OBJECT_ALIGN as u64);
         let heap = Heap {
@@ -348,6 +353,21 @@ impl Heap {
         self.old_free = self.old_start;
         self.remembered.clear();
         self.stats = GcStats::default();
+        Ok(())
+    }
+
+    /// Empties the heap ([`Heap::reset`]) and gives it the object types `decls` laid out
+    /// by `layout`: a heap for another run of other types, without zeroing and poisoning
+    /// memory a new one would.
+    pub fn retype(
+        &mut self,
+        decls: &[ObjectDecl],
+        layout: TargetLayout,
+        mem: &mut dyn HeapMemory,
+    ) -> Result<(), GcError> {
+        self.reset(mem)?;
+        self.types = type_table(decls, layout);
+        self.layout = layout;
         Ok(())
     }
 

@@ -559,13 +559,21 @@ pub(crate) fn start_native_gc(
     }
     let gc_err = |e: crate::gc::GcError| RunError::Gc(e.to_string());
     let config = crate::gcrun::gc_config();
-    // The last run's heap, emptied, when it has this configuration and these types.
-    let reused = cache
-        .take()
-        .filter(|g| g.decls == decls && g.layout == layout && g.heap.config() == config.rounded());
+    // The last run's heap, emptied, when it has this configuration; given these types if
+    // it had others (a new heap would zero and, in stress mode, poison all its memory).
+    let reused = cache.take().filter(|g| g.heap.config() == config.rounded());
     let mut g = match reused {
-        Some(mut g) => {
+        Some(mut g) if g.decls == decls => {
             g.heap.reset(&mut g.mem).map_err(gc_err)?;
+            g.layout = layout;
+            g.error = None;
+            g
+        }
+        Some(mut g) => {
+            let target = crate::objects::TargetLayout::LP64;
+            g.heap.retype(decls, target, &mut g.mem).map_err(gc_err)?;
+            g.decls = decls.to_vec();
+            g.layout = layout;
             g.error = None;
             g
         }

@@ -466,3 +466,48 @@ fn one_target_object_cannot_stand_for_two() {
         "equal boxes in either order are the same graph"
     );
 }
+
+/// A heap given other types after a run is the heap a new one of those types would be:
+/// its nursery zero where the old run allocated, stress mode's old space poisoned again,
+/// objects of the new types sized by them, and their collections sound.
+#[test]
+fn a_retyped_heap_is_a_new_one_of_its_new_types() {
+    for (layout, config) in configs() {
+        let mut w = world(layout, config);
+        let mut roots = [0u64];
+        for k in 0..500 {
+            let head = roots[0];
+            let mut live = vec![head];
+            roots[0] = w.node(k, head, &mut live);
+        }
+        // New types: one struct of three i64 fields.
+        let decls = parse("struct Wide(i64 a, i64 b, i64 c)\n[i0]\nfinish(i0)\n")
+            .unwrap()
+            .objects;
+        w.heap.retype(&decls, layout, &mut w.mem).unwrap();
+        let fresh_mem = &mut BlockMemory::new(BASE, config.total_bytes() as usize);
+        let fresh = Heap::new(&decls, layout, config, BASE, fresh_mem).unwrap();
+        assert_eq!(w.heap.nursery(), fresh.nursery());
+        assert_eq!(w.heap.old_space(), fresh.old_space());
+        let span = (BASE, config.total_bytes() as usize);
+        let (mut a, mut b) = (vec![0u8; span.1], vec![0u8; span.1]);
+        w.mem.read(span.0, &mut a).unwrap();
+        fresh_mem.read(span.0, &mut b).unwrap();
+        let nursery = w.heap.nursery();
+        let n = (nursery.end - nursery.start) as usize;
+        assert_eq!(a[..n], b[..n], "the nursery is zero again");
+        if config.stress {
+            assert!(a == b, "both old halves poisoned again, as a new heap's");
+        }
+        // Objects of the new type, through collections.
+        let mut roots = vec![];
+        for _ in 0..200 {
+            let o = w.heap.allocate(&mut w.mem, 1, None, &mut roots).unwrap();
+            roots.push(o);
+            if roots.len() > 20 {
+                roots.remove(0);
+            }
+        }
+        w.heap.verify(&w.mem, &roots).unwrap();
+    }
+}
