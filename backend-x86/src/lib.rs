@@ -83,13 +83,13 @@ impl Backend for X86Backend {
 
     fn hoist_constant(&self, c: jit_core::ir::Scalar, _op: &jit_core::ir::Op, _arg: usize) -> bool {
         use jit_core::ir::Scalar;
-        // A 64-bit integer or address no sign-extended imm32 holds costs a MOVABS into the
-        // scratch register every iteration; everything else is an immediate, or (an f64) a
-        // RIP-relative pool operand.
+        // A 64-bit integer no sign-extended imm32 holds costs a MOVABS into the scratch
+        // register every iteration; everything else is an immediate, or (an f64) a
+        // RIP-relative pool operand. A ref stays a constant, as on ARM: hoisted, it would
+        // be a loop value of type ref, which a safepoint's GC map lists as a root.
         match c {
             Scalar::I64(v) => i32::try_from(v).is_err(),
-            Scalar::Ref(a) => i32::try_from(a as i64).is_err(),
-            Scalar::I32(_) | Scalar::F64(_) => false,
+            Scalar::Ref(_) | Scalar::I32(_) | Scalar::F64(_) => false,
         }
     }
 
