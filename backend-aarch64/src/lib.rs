@@ -1,12 +1,115 @@
-//! tracejit's AArch64 backend, being written by following docs/adding-an-isa.md (issue 19).
+//! tracejit's AArch64 backend (A64, AAPCS64), being written by following
+//! docs/adding-an-isa.md (issue 19).
 //!
-//! Steps 1 to 3 of the guide are done: [`regs`], the register file and frame; [`enc`], the
-//! pure A64 encoder, with its emit table checked against GNU as and read back by capstone
-//! (`tests/emit_tests.rs`); and [`abi`], AAPCS64's argument placement, checked against
-//! GCC's own code on the emulated CPU (`jit-emu/tests/abi_aarch64.rs`). The lowering and
-//! the rest of the executor come next; until then nothing compiles traces for AArch64, and
-//! `tracejit::targets` does not list it.
+//! [`regs`] is the register file and frame; [`enc`] the pure A64 encoder, with its emit
+//! table checked against GNU as and read back by capstone (`tests/emit_tests.rs`); [`abi`]
+//! AAPCS64's argument placement, checked against GCC's own code on the emulated CPU
+//! (`jit-emu/tests/abi_aarch64.rs`); [`lower`] the constraints and lowering, brought up
+//! family by family (`tracejit conformance` shows which; the rest are refused as
+//! unsupported). `tracejit::targets` does not list AArch64 until every family passes.
 
 pub mod abi;
 pub mod enc;
+pub mod lower;
 pub mod regs;
+
+use jit_core::backend::{
+    Backend, Capabilities, CompileError, CompiledTrace, OpConstraints, RegisterInfo,
+};
+use jit_core::liveness::Liveness;
+use jit_core::regalloc::Allocation;
+use jit_core::Trace;
+use target_lexicon::Triple;
+
+/// The AArch64 backend.
+pub struct A64Backend {
+    regs: RegisterInfo,
+}
+
+impl A64Backend {
+    /// The backend for `aarch64-unknown-linux-gnu`.
+    pub fn new() -> A64Backend {
+        A64Backend {
+            regs: regs::register_info(),
+        }
+    }
+}
+
+impl Default for A64Backend {
+    fn default() -> A64Backend {
+        A64Backend::new()
+    }
+}
+
+impl Backend for A64Backend {
+    fn name(&self) -> &'static str {
+        "aarch64"
+    }
+
+    fn triple(&self) -> Triple {
+        "aarch64-unknown-linux-gnu".parse().expect("a known triple")
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            word_bits: 64,
+            fpu: true,
+            hw_divide: true,
+        }
+    }
+
+    fn registers(&self) -> &RegisterInfo {
+        &self.regs
+    }
+
+    fn max_frame_slots(&self) -> u32 {
+        // A slot's offset from x28 is made in x17 past an immediate's reach.
+        1 << 24
+    }
+
+    fn constraints(
+        &self,
+        trace: &Trace,
+        live: &Liveness,
+        index: usize,
+        out: &mut OpConstraints,
+    ) -> Result<(), CompileError> {
+        lower::constraints(trace, live, index, out)
+    }
+
+    fn relocate(
+        &self,
+        reloc: &jit_core::emit::Reloc,
+        code: &mut [u8],
+        code_address: u64,
+        address: u64,
+    ) -> Result<(), jit_core::codebuf::FixupError> {
+        lower::relocate(reloc.kind, code, reloc.at, code_address, address)
+    }
+
+    fn jump_patch(&self, at: u64, target: u64) -> Result<Vec<u8>, jit_core::codebuf::FixupError> {
+        lower::jump_patch(at, target)
+    }
+
+    fn branch_patch(
+        &self,
+        kind: u8,
+        old: &[u8],
+        at: u64,
+        target: u64,
+    ) -> Result<Vec<u8>, jit_core::codebuf::FixupError> {
+        lower::branch_patch(kind, old, at, target)
+    }
+
+    fn emit(
+        &self,
+        trace: &Trace,
+        _live: &Liveness,
+        alloc: &Allocation,
+        _externs: &jit_core::externs::Externs,
+        kind: jit_core::emit::EmitKind,
+    ) -> Result<CompiledTrace, CompileError> {
+        let contract = jit_core::frame::FrameContract::new(&self.regs);
+        lower::emit(trace, alloc, &contract, kind, self.triple())
+    }
+}

@@ -193,8 +193,11 @@ fn encoder_matches_gnu_as_and_capstone_reads_it_back() {
 /// immediate stands for at width `bits`, if the fields are valid.
 fn decode_bitmask(n: u32, immr: u32, imms: u32, bits: u32) -> Option<u64> {
     let combined = (n << 6) | (!imms & 0x3f);
+    if combined == 0 {
+        return None;
+    }
     let len = 31 - combined.leading_zeros();
-    if combined == 0 || len < 1 {
+    if len < 1 {
         return None;
     }
     let size = 1u32 << len;

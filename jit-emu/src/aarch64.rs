@@ -1,15 +1,26 @@
-//! AArch64 on unicorn's AArch64 model: the executor of backend-aarch64 (issue 19), as far
-//! as it goes before the lowering. A machine loads a GCC-built static image and calls its
-//! functions with AAPCS64 arguments, so `tests/abi_aarch64.rs` can check
-//! `backend_aarch64::abi` against GCC's own code. Running compiled traces comes with the
-//! backend's lowering.
+//! AArch64 on unicorn's AArch64 model: the executor of backend-aarch64 (issue 19). A
+//! machine has tracejit's memory map (code, frame, stack, the interpreter's buffers at
+//! their own addresses), loads GCC-built static images and calls their functions with
+//! AAPCS64 arguments (`tests/abi_aarch64.rs` checks `backend_aarch64::abi` against GCC's
+//! own code with it), and runs compiled traces: [`A64Target`] is the backend as a test-kit
+//! target, for the families the lowering has brought up (no calls, objects or trees yet).
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
+use backend_aarch64::A64Backend;
+use jit_core::backend::{Backend, CompiledTrace};
+use jit_core::interp::{Outcome, RunOptions};
+use jit_core::ir::{Scalar, Type};
+use jit_core::runtime::{fill_frame, read_exit, RunError, Runner};
+use jit_core::{Memory, Trace};
 use unicorn_engine::unicorn_const::{Arch, HookType, MemType, Mode, Prot};
 use unicorn_engine::{RegisterARM64, Unicorn};
 
-use crate::{access_kind, setup, EmuError, RETURN_ADDR, STACK_BASE, STACK_SIZE};
+use crate::{
+    access_kind, read_frame, read_memory, setup, EmuError, Regions, CODE_BASE, FRAME_BASE,
+    RETURN_ADDR, STACK_BASE, STACK_SIZE,
+};
 
 const PAGE: u64 = 4096;
 
@@ -32,9 +43,11 @@ pub struct A64Regs {
     pub d: [u64; 8],
 }
 
-/// One emulated AArch64 CPU with a stack and a return page.
+/// One emulated AArch64 CPU with tracejit's memory map and a return page.
 pub struct A64Machine {
     uc: Unicorn<'static, Data>,
+    /// Code, frame and buffers (dropped after `uc`, which maps the code's host memory).
+    regions: Regions,
 }
 
 impl A64Machine {
@@ -47,7 +60,7 @@ impl A64Machine {
         ))?;
         // SIMD and floating point trap until CPACR_EL1.FPEN lets EL1 and EL0 use them.
         setup(uc.reg_write(RegisterARM64::CPACR_EL1, 3 << 20))?;
-        setup(uc.mem_map(STACK_BASE, STACK_SIZE, Prot::READ | Prot::WRITE))?;
+        let regions = Regions::map(&mut uc)?;
         setup(uc.mem_map(RETURN_ADDR, PAGE, Prot::READ | Prot::EXEC))?;
         let hook = |uc: &mut Unicorn<'_, Data>, t: MemType, addr: u64, _size: usize, _v: i64| {
             uc.get_data_mut().fault = Some((access_kind(t), addr));
@@ -63,7 +76,7 @@ impl A64Machine {
             }
         };
         setup(uc.add_block_hook(0, u64::MAX, count))?;
-        Ok(A64Machine { uc })
+        Ok(A64Machine { uc, regions })
     }
 
     /// Loads a static AArch64 ELF64 image and returns its symbols.
@@ -114,6 +127,117 @@ impl A64Machine {
                 None => EmuError::Setup(format!("{e:?} at {pc:#x}")),
             }),
         }
+    }
+}
+
+/// A compiled trace loaded into an emulated AArch64 machine: a [`Runner`].
+pub struct A64EmuTrace {
+    machine: A64Machine,
+    code: CompiledTrace,
+    input_types: Vec<Type>,
+}
+
+impl A64EmuTrace {
+    /// Loads `code` into `machine`. Code that calls out, allocates objects or has
+    /// invalidation sites is not run here yet (the lowering refuses what makes it).
+    pub fn load(
+        mut machine: A64Machine,
+        code: CompiledTrace,
+        input_types: Vec<Type>,
+    ) -> Result<A64EmuTrace, RunError> {
+        if !code.calls.is_empty() || !code.objects.is_empty() {
+            return Err(RunError::Inputs(
+                "calls and objects are not brought up on AArch64 yet".into(),
+            ));
+        }
+        machine
+            .regions
+            .load_code(&mut machine.uc, &code.code)
+            .map_err(|e| RunError::Fault(e.to_string()))?;
+        Ok(A64EmuTrace {
+            machine,
+            code,
+            input_types,
+        })
+    }
+}
+
+impl Runner for A64EmuTrace {
+    fn run(
+        &mut self,
+        inputs: &[Scalar],
+        memory: &mut Memory,
+        options: RunOptions,
+    ) -> Result<Outcome, RunError> {
+        let fault = |e: EmuError| RunError::Fault(e.to_string());
+        let m = &mut self.machine;
+        m.regions.write_memory(&mut m.uc, memory).map_err(fault)?;
+        let frame = fill_frame(&self.code, inputs, &self.input_types, options, |a| a)?;
+        m.regions.write_frame(&mut m.uc, &frame).map_err(fault)?;
+        let budget = options
+            .step_budget
+            .saturating_mul(crate::BLOCKS_PER_STEP)
+            .max(10_000);
+        let regs = A64Regs {
+            x: [FRAME_BASE, 0, 0, 0, 0, 0, 0, 0],
+            d: [0; 8],
+        };
+        let out = m.call_at(CODE_BASE, &regs, &[], budget).map_err(fault)?;
+        let words = read_frame(&m.uc, frame.len()).map_err(fault)?;
+        read_memory(&m.uc, memory).map_err(fault)?;
+        read_exit(&self.code, out.x[0] & 0xffff_ffff, &words, options, |a| a)
+    }
+}
+
+/// backend-aarch64 as a test-kit target, its code run on the emulated CPU: for the
+/// families its lowering has brought up (`tracejit conformance`); trees wait for it.
+pub struct A64Target {
+    backend: A64Backend,
+    machines: RefCell<Vec<A64Machine>>,
+}
+
+impl A64Target {
+    /// The target.
+    pub fn new() -> A64Target {
+        A64Target {
+            backend: A64Backend::new(),
+            machines: RefCell::new(Vec::new()),
+        }
+    }
+}
+
+impl Default for A64Target {
+    fn default() -> A64Target {
+        A64Target::new()
+    }
+}
+
+impl jit_testkit::Target for A64Target {
+    fn name(&self) -> String {
+        format!("{} (emulated)", self.backend.name())
+    }
+
+    fn backend(&self) -> &dyn Backend {
+        &self.backend
+    }
+
+    fn load(&self, code: CompiledTrace, trace: &Trace) -> Result<Box<dyn Runner>, RunError> {
+        let machine = match self.machines.borrow_mut().pop() {
+            Some(m) => m,
+            None => A64Machine::new().map_err(|e| RunError::Fault(e.to_string()))?,
+        };
+        let types = trace.inputs.iter().map(|&v| trace.ty(v)).collect();
+        Ok(Box::new(A64EmuTrace::load(machine, code, types)?))
+    }
+
+    fn load_tree(
+        &self,
+        _root: CompiledTrace,
+        _trace: &Trace,
+    ) -> Result<Box<dyn jit_testkit::tree::TreeRunner + '_>, RunError> {
+        Err(RunError::Inputs(
+            "trees are not brought up on AArch64 yet".into(),
+        ))
     }
 }
 

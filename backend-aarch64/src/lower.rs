@@ -1,0 +1,751 @@
+//! Constraints and lowering (step 4 of docs/adding-an-isa.md), brought up family by
+//! family: control, integer arithmetic (division and the high multiply included),
+//! comparisons and guards so far. Every other operation is refused as
+//! `CompileError::Unsupported`, which `tracejit conformance` lists per family.
+
+use jit_core::backend::{
+    CompileError, CompiledTrace, Def, Loc, OpConstraints, Reg as PReg, RegClass, Use,
+};
+use jit_core::codebuf::{FixupError, Label};
+use jit_core::emit::{Emission, EmitKind, Isa, RelocTarget};
+use jit_core::frame::{FrameContract, NativeFrame};
+use jit_core::ir::{Opcode, Scalar, Sig, Trace, Type};
+use jit_core::liveness::Liveness;
+use jit_core::regalloc::{Allocation, Move};
+use target_lexicon::Triple;
+
+use crate::enc::{self, AddSub, Cond, Logic, Mem, MoveWide, Shift, TwoSource, Width, ZR};
+use crate::regs::{BUDGET, FRAME, FRAME_REG};
+
+/// Fixup kind: a `b`/`bl` word offset (26 bits).
+const B26: u8 = 0;
+/// Fixup kind: a `b.cond`/`cbz` word offset (19 bits at bit 5).
+const B19: u8 = 1;
+/// Relocation kind: a `b` to an address outside the code.
+pub const B_FAR: u8 = 0;
+
+/// The data scratch register (moves between slots, materialized constants, exit index).
+const X16: u8 = 16;
+/// The address scratch register (frame offsets past an immediate's reach).
+const X17: u8 = 17;
+
+fn width(t: Type) -> Width {
+    match t {
+        Type::I32 => Width::W,
+        _ => Width::X,
+    }
+}
+
+fn gpr(l: Loc) -> u8 {
+    match l {
+        Loc::Reg(r) => r.hw,
+        other => panic!("a register operand in {other:?}"),
+    }
+}
+
+/// The constraints of op `i` for the allocator, or why AArch64 does not compile it yet.
+pub fn constraints(
+    trace: &Trace,
+    live: &Liveness,
+    i: usize,
+    out: &mut OpConstraints,
+) -> Result<(), CompileError> {
+    use Use::*;
+    let op = &trace.ops[i];
+    out.uses.clear();
+    out.clobbers = jit_core::backend::RegSet::EMPTY;
+    out.live_across = false;
+    let cmp_def = if live.fuses_with_next_guard(trace, i) {
+        Def::Flags
+    } else {
+        Def::Reg
+    };
+    let (uses, def): (&[Use], Def) = match op.opcode.sig() {
+        Sig::IntBinary => match op.opcode {
+            Opcode::IntMul
+            | Opcode::IntDiv
+            | Opcode::IntRem
+            | Opcode::UintDiv
+            | Opcode::UintRem
+            | Opcode::UintMulHigh => (&[Reg, Reg], Def::Reg),
+            _ => (&[Reg, Any], Def::Reg),
+        },
+        Sig::IntUnary => (&[Reg], Def::Reg),
+        Sig::IntCompare | Sig::RefCompare => (&[Reg, Any], cmp_def),
+        Sig::IntTest => (&[Reg], cmp_def),
+        Sig::SameAs => (&[Any], Def::ReuseInput(0)),
+        Sig::GuardCond => (&[Any], Def::None),
+        Sig::GuardValue => (&[Reg, Any], Def::None),
+        Sig::GuardRef => (&[Reg], Def::None),
+        Sig::Finish => {
+            out.uses.extend(op.args.iter().map(|_| Any));
+            out.def = Some(Def::None);
+            return Ok(());
+        }
+        _ => {
+            return Err(CompileError::Unsupported {
+                op: i,
+                opcode: op.opcode,
+                reason: "not lowered on AArch64 yet (docs/adding-an-isa.md: brought up \
+                         family by family)"
+                    .into(),
+            })
+        }
+    };
+    out.uses.extend_from_slice(uses);
+    out.def = Some(def);
+    Ok(())
+}
+
+/// Whether a comparison's flags are in a register or wait for the next guard.
+struct Emitter<'a> {
+    c: Emission<'a>,
+    /// The condition the previous op left in the flags for its guard.
+    flags: Option<Cond>,
+}
+
+impl Emitter<'_> {
+    fn put(&mut self, w: u32) {
+        self.c.buf.put_u32(w);
+    }
+
+    /// A branch (`b`, or `b.cond` when `cond` is not `Al`) to `l`.
+    fn branch_to(&mut self, cond: Cond, l: Label) {
+        let at = self.c.buf.offset();
+        if cond == Cond::Al {
+            self.put(enc::branch(false, 0));
+            self.c.buf.fixup(at, l, B26);
+        } else {
+            self.put(enc::branch_cond(cond, 0));
+            self.c.buf.fixup(at, l, B19);
+        }
+    }
+
+    /// `cbz`/`cbnz` of `r` to `l`.
+    fn cbz_to(&mut self, w: Width, nonzero: bool, r: u8, l: Label) {
+        let at = self.c.buf.offset();
+        self.put(enc::cbz(w, nonzero, r, 0));
+        self.c.buf.fixup(at, l, B19);
+    }
+
+    /// `rd = v` in the fewest move-wide instructions (from zero or from all ones).
+    fn mov_imm(&mut self, w: Width, rd: u8, v: u64) {
+        let halves = if w == Width::X { 4 } else { 2 };
+        let v = if w == Width::X { v } else { v & 0xffff_ffff };
+        let part = |x: u64, k: u32| (x >> (16 * k)) as u16;
+        let ones = (0..halves).filter(|&k| part(v, k) == 0xffff).count();
+        let zeros = (0..halves).filter(|&k| part(v, k) == 0).count();
+        let (fill, first) = if ones > zeros {
+            (0xffff, MoveWide::Movn)
+        } else {
+            (0, MoveWide::Movz)
+        };
+        let mut started = false;
+        for k in 0..halves {
+            let h = part(v, k);
+            if h == fill {
+                continue;
+            }
+            if started {
+                self.put(enc::move_wide(w, MoveWide::Movk, rd, h, k));
+            } else {
+                let imm = if first == MoveWide::Movn { !h } else { h };
+                self.put(enc::move_wide(w, first, rd, imm, k));
+                started = true;
+            }
+        }
+        if !started {
+            // Every half is the filler: movz #0 or movn #0 (all ones).
+            self.put(enc::move_wide(w, first, rd, 0, 0));
+        }
+    }
+
+    /// A load or store of frame word `word` (any distance from the frame register).
+    fn frame_mem(&mut self, load: bool, m: Mem, rt: u8, word: u32) {
+        let off = word * 8;
+        if off < 4096 * 8 {
+            self.put(enc::mem_imm(load, m, rt, FRAME_REG, off));
+        } else {
+            self.mov_imm(Width::X, X17, off as u64);
+            self.put(enc::mem_reg(load, m, rt, FRAME_REG, X17, false, false));
+        }
+    }
+
+    fn slot_mem(&mut self, load: bool, m: Mem, rt: u8, s: u32) {
+        let word = self.c.layout.slot_word(s);
+        self.frame_mem(load, m, rt, word);
+    }
+
+    /// An integer operand in a register: its own, or `scratch` loaded from its slot or
+    /// made from its constant.
+    fn int_src(&mut self, l: Loc, w: Width, scratch: u8) -> u8 {
+        match l {
+            Loc::Reg(r) => r.hw,
+            Loc::Slot(s) => {
+                self.slot_mem(true, Mem::X64, scratch, s);
+                scratch
+            }
+            Loc::Const(c) => {
+                self.mov_imm(w, scratch, c.bits() as u64);
+                scratch
+            }
+            Loc::Flags => panic!("an operand in the flags"),
+        }
+    }
+
+    fn emit_move(&mut self, m: &Move) {
+        match (m.from, m.to, m.class) {
+            (Loc::Reg(a), Loc::Reg(b), RegClass::Int) => self.put(enc::logic_reg(
+                Width::X,
+                Logic::Orr,
+                b.hw,
+                ZR,
+                a.hw,
+                Shift::Lsl,
+                0,
+            )),
+            (Loc::Reg(a), Loc::Reg(b), RegClass::Float) => {
+                self.put(enc::funary(enc::Funary::Mov, b.hw, a.hw))
+            }
+            (Loc::Reg(a), Loc::Slot(s), class) => {
+                let m = if class == RegClass::Float {
+                    Mem::D64
+                } else {
+                    Mem::X64
+                };
+                self.slot_mem(false, m, a.hw, s);
+            }
+            (Loc::Slot(s), Loc::Reg(b), class) => {
+                let m = if class == RegClass::Float {
+                    Mem::D64
+                } else {
+                    Mem::X64
+                };
+                self.slot_mem(true, m, b.hw, s);
+            }
+            (Loc::Slot(s), Loc::Slot(t), _) => {
+                self.slot_mem(true, Mem::X64, X16, s);
+                self.slot_mem(false, Mem::X64, X16, t);
+            }
+            (Loc::Const(c), Loc::Reg(b), RegClass::Int) => {
+                self.mov_imm(Width::X, b.hw, c.bits() as u64)
+            }
+            (Loc::Const(c), Loc::Reg(b), RegClass::Float) => {
+                self.mov_imm(Width::X, X16, c.bits() as u64);
+                self.put(enc::fmov_bits(true, b.hw, X16));
+            }
+            (Loc::Const(c), Loc::Slot(t), _) => {
+                self.mov_imm(Width::X, X16, c.bits() as u64);
+                self.slot_mem(false, Mem::X64, X16, t);
+            }
+            (from, to, class) => {
+                panic!("the allocator asked for an impossible move {from:?} -> {to:?} ({class:?})")
+            }
+        }
+    }
+
+    /// `rd = rn op b` for add and subtract, with an immediate where one fits.
+    fn add_sub(&mut self, w: Width, sub: bool, flags: bool, rd: u8, rn: u8, b: Loc) {
+        let op = |sub: bool| match (sub, flags) {
+            (false, false) => AddSub::Add,
+            (false, true) => AddSub::Adds,
+            (true, false) => AddSub::Sub,
+            (true, true) => AddSub::Subs,
+        };
+        if let Loc::Const(c) = b {
+            let v = match w {
+                Width::W => c.bits() as i32 as i64,
+                Width::X => c.bits(),
+            };
+            // The inverse operation takes a negative constant (not for flag-setting ones:
+            // their carry would differ).
+            let (sub, v) = if v < 0 && !flags && v != i64::MIN {
+                (!sub, -v)
+            } else {
+                (sub, v)
+            };
+            if (0..4096).contains(&v) {
+                self.put(enc::add_sub_imm(w, op(sub), rd, rn, v as u32, false));
+                return;
+            }
+            if v > 0 && v % 4096 == 0 && v / 4096 < 4096 {
+                self.put(enc::add_sub_imm(
+                    w,
+                    op(sub),
+                    rd,
+                    rn,
+                    (v / 4096) as u32,
+                    true,
+                ));
+                return;
+            }
+        }
+        let rm = self.int_src(b, w, X16);
+        self.put(enc::add_sub_reg(w, op(sub), rd, rn, rm, Shift::Lsl, 0));
+    }
+
+    /// `cmp rn, b`.
+    fn cmp(&mut self, w: Width, rn: u8, b: Loc) {
+        if let Loc::Const(c) = b {
+            let v = match w {
+                Width::W => c.bits() as i32 as i64,
+                Width::X => c.bits(),
+            };
+            if (0..4096).contains(&v) {
+                self.put(enc::add_sub_imm(w, AddSub::Subs, ZR, rn, v as u32, false));
+                return;
+            }
+        }
+        let rm = self.int_src(b, w, X16);
+        self.put(enc::add_sub_reg(w, AddSub::Subs, ZR, rn, rm, Shift::Lsl, 0));
+    }
+
+    fn compare_cond(op: Opcode) -> Cond {
+        match op {
+            Opcode::IntEq | Opcode::PtrEq | Opcode::IntIsZero => Cond::Eq,
+            Opcode::IntNe | Opcode::PtrNe | Opcode::IntIsTrue => Cond::Ne,
+            Opcode::IntLt => Cond::Lt,
+            Opcode::IntLe => Cond::Le,
+            Opcode::IntGt => Cond::Gt,
+            Opcode::IntGe => Cond::Ge,
+            Opcode::UintLt => Cond::Lo,
+            Opcode::UintLe => Cond::Ls,
+            Opcode::UintGt => Cond::Hi,
+            _ => Cond::Hs,
+        }
+    }
+
+    fn op(&mut self, i: usize) -> Result<(), CompileError> {
+        use Opcode::*;
+        let trace = self.c.trace;
+        let op = &trace.ops[i];
+        let alloc = self.c.alloc;
+        let args = alloc.args(i);
+        let res = alloc.result(i);
+        match op.opcode.sig() {
+            Sig::IntBinary => {
+                let w = width(trace.operand_type(op.args[0]));
+                let rd = gpr(res.expect("verified"));
+                let rn = gpr(args[0]);
+                match op.opcode {
+                    IntAdd => self.add_sub(w, false, false, rd, rn, args[1]),
+                    IntSub => self.add_sub(w, true, false, rd, rn, args[1]),
+                    IntAnd | IntOr | IntXor => {
+                        let l = match op.opcode {
+                            IntAnd => Logic::And,
+                            IntOr => Logic::Orr,
+                            _ => Logic::Eor,
+                        };
+                        let mask = match args[1] {
+                            Loc::Const(c) => enc::BitMask::encode(c.bits() as u64, w),
+                            _ => None,
+                        };
+                        match mask {
+                            Some(m) => self.put(enc::logic_imm(w, l, rd, rn, m)),
+                            None => {
+                                let rm = self.int_src(args[1], w, X16);
+                                self.put(enc::logic_reg(w, l, rd, rn, rm, Shift::Lsl, 0));
+                            }
+                        }
+                    }
+                    IntLshift | IntRshift | UintRshift => match args[1] {
+                        Loc::Const(c) => {
+                            let bits = if w == Width::X { 64 } else { 32 };
+                            let k = (c.bits() as u64 % bits) as u32;
+                            let word = match (op.opcode, k) {
+                                (_, 0) => enc::logic_reg(w, Logic::Orr, rd, ZR, rn, Shift::Lsl, 0),
+                                (IntLshift, k) => enc::lsl_imm(w, rd, rn, k),
+                                (IntRshift, k) => enc::shr_imm(w, true, rd, rn, k),
+                                (_, k) => enc::shr_imm(w, false, rd, rn, k),
+                            };
+                            self.put(word);
+                        }
+                        other => {
+                            let rm = self.int_src(other, w, X16);
+                            let t = match op.opcode {
+                                IntLshift => TwoSource::Lslv,
+                                IntRshift => TwoSource::Asrv,
+                                _ => TwoSource::Lsrv,
+                            };
+                            self.put(enc::two_source(w, t, rd, rn, rm));
+                        }
+                    },
+                    IntMul => self.put(enc::madd(w, false, rd, rn, gpr(args[1]), ZR)),
+                    // The hardware's division is the IR's: x / 0 = 0, MIN / -1 = MIN, and
+                    // the remainder x - (x / y) * y gives x % 0 = x and MIN % -1 = 0.
+                    IntDiv | UintDiv => {
+                        let t = if op.opcode == IntDiv {
+                            TwoSource::Sdiv
+                        } else {
+                            TwoSource::Udiv
+                        };
+                        self.put(enc::two_source(w, t, rd, rn, gpr(args[1])));
+                    }
+                    IntRem | UintRem => {
+                        let t = if op.opcode == IntRem {
+                            TwoSource::Sdiv
+                        } else {
+                            TwoSource::Udiv
+                        };
+                        let rm = gpr(args[1]);
+                        self.put(enc::two_source(w, t, X16, rn, rm));
+                        self.put(enc::madd(w, true, rd, X16, rm, rn));
+                    }
+                    UintMulHigh => match w {
+                        Width::X => self.put(enc::mulh(false, rd, rn, gpr(args[1]))),
+                        Width::W => {
+                            self.put(enc::maddl(false, X16, rn, gpr(args[1]), ZR));
+                            self.put(enc::shr_imm(Width::X, false, rd, X16, 32));
+                        }
+                    },
+                    other => unreachable!("{other} is not an integer binary op"),
+                }
+            }
+            Sig::IntUnary => {
+                let w = width(trace.operand_type(op.args[0]));
+                let (rd, rn) = (gpr(res.expect("verified")), gpr(args[0]));
+                let word = match op.opcode {
+                    IntNeg => enc::add_sub_reg(w, AddSub::Sub, rd, ZR, rn, Shift::Lsl, 0),
+                    _ => enc::logic_reg(w, Logic::Orn, rd, ZR, rn, Shift::Lsl, 0),
+                };
+                self.put(word);
+            }
+            Sig::IntCompare | Sig::RefCompare | Sig::IntTest => {
+                let w = width(trace.operand_type(op.args[0]));
+                let b = args.get(1).copied().unwrap_or(Loc::Const(Scalar::I32(0)));
+                self.cmp(w, gpr(args[0]), b);
+                let cond = Self::compare_cond(op.opcode);
+                match res {
+                    Some(Loc::Flags) => self.flags = Some(cond),
+                    Some(Loc::Reg(r)) => self.put(enc::select(
+                        Width::W,
+                        enc::Select::Csinc,
+                        r.hw,
+                        ZR,
+                        ZR,
+                        cond.invert(),
+                    )),
+                    other => panic!("a comparison result in {other:?}"),
+                }
+            }
+            Sig::SameAs => {}
+            Sig::GuardCond | Sig::GuardValue | Sig::GuardRef => self.guard(i),
+            _ => {
+                return Err(CompileError::Unsupported {
+                    op: i,
+                    opcode: op.opcode,
+                    reason: "not lowered on AArch64 yet".into(),
+                })
+            }
+        }
+        Ok(())
+    }
+
+    fn guard(&mut self, i: usize) {
+        let trace = self.c.trace;
+        let op = &trace.ops[i];
+        let args = self.c.alloc.args(i);
+        let exit = self.c.exit(i);
+        match op.opcode {
+            Opcode::GuardTrue | Opcode::GuardFalse => {
+                let fail_if_true = op.opcode == Opcode::GuardFalse;
+                match args[0] {
+                    Loc::Flags => {
+                        let c = self.flags.take().expect("flags set by the previous op");
+                        self.branch_to(if fail_if_true { c } else { c.invert() }, exit);
+                    }
+                    Loc::Const(c) => {
+                        if (c.bits() != 0) == fail_if_true {
+                            self.branch_to(Cond::Al, exit);
+                        }
+                    }
+                    other => {
+                        let r = self.int_src(other, Width::W, X16);
+                        self.cbz_to(Width::W, fail_if_true, r, exit);
+                    }
+                }
+            }
+            Opcode::GuardValue => {
+                let w = width(trace.operand_type(op.args[0]));
+                self.cmp(w, gpr(args[0]), args[1]);
+                self.branch_to(Cond::Ne, exit);
+            }
+            Opcode::GuardNonnull | Opcode::GuardIsnull => {
+                let nonzero = op.opcode == Opcode::GuardIsnull;
+                self.cbz_to(Width::X, nonzero, gpr(args[0]), exit);
+            }
+            other => unreachable!("{other} is not a guard lowered here"),
+        }
+    }
+
+    /// The callee-saved registers the prologue saves, as pairs: integers, a lone one
+    /// with the zero register (stored as zero, loaded nowhere), then floats, a lone one
+    /// with the float scratch d31.
+    fn saved_pairs(frame: &NativeFrame) -> (Vec<[u8; 2]>, Vec<[u8; 2]>) {
+        let pairs = |class: RegClass, filler: u8| {
+            let regs: Vec<u8> = frame
+                .saved
+                .iter()
+                .filter(|r| r.class == class)
+                .map(|r| r.hw)
+                .collect();
+            regs.chunks(2)
+                .map(|c| [c[0], c.get(1).copied().unwrap_or(filler)])
+                .collect::<Vec<_>>()
+        };
+        (
+            pairs(RegClass::Int, ZR),
+            pairs(RegClass::Float, crate::regs::FSCRATCH[0]),
+        )
+    }
+}
+
+impl<'a> Isa<'a> for Emitter<'a> {
+    fn emission(&mut self) -> &mut Emission<'a> {
+        &mut self.c
+    }
+
+    fn prologue(&mut self) -> Result<(), CompileError> {
+        use enc::PairIndex::Pre;
+        self.put(enc::pair(false, false, Pre, 29, 30, enc::SP, -16));
+        self.put(enc::add_sub_imm(
+            Width::X,
+            AddSub::Add,
+            29,
+            enc::SP,
+            0,
+            false,
+        ));
+        self.put(enc::pair(
+            false,
+            false,
+            Pre,
+            BUDGET,
+            FRAME_REG,
+            enc::SP,
+            -16,
+        ));
+        let (ints, floats) = Self::saved_pairs(&self.c.frame);
+        for [a, b] in ints {
+            self.put(enc::pair(false, false, Pre, a, b, enc::SP, -16));
+        }
+        for [a, b] in floats {
+            self.put(enc::pair(false, true, Pre, a, b, enc::SP, -16));
+        }
+        let out = self.c.frame.outgoing_bytes;
+        if out > 0 {
+            if out >= 4096 {
+                return Err(CompileError::Unsupported {
+                    op: 0,
+                    opcode: Opcode::Label,
+                    reason: format!("{out} bytes of outgoing arguments"),
+                });
+            }
+            self.put(enc::add_sub_imm(
+                Width::X,
+                AddSub::Sub,
+                enc::SP,
+                enc::SP,
+                out,
+                false,
+            ));
+        }
+        self.put(enc::logic_reg(
+            Width::X,
+            Logic::Orr,
+            FRAME_REG,
+            ZR,
+            0,
+            Shift::Lsl,
+            0,
+        ));
+        self.frame_mem(true, Mem::X64, BUDGET, FRAME.budget);
+        Ok(())
+    }
+
+    fn emit_move(&mut self, m: &Move) {
+        Emitter::emit_move(self, m)
+    }
+
+    fn op(&mut self, i: usize) -> Result<(), CompileError> {
+        Emitter::op(self, i)
+    }
+
+    const JUMP_PATCH_BYTES: u32 = 4;
+
+    fn nop(&mut self) {
+        self.put(enc::nop());
+    }
+
+    fn jump(&mut self, l: Label) {
+        self.branch_to(Cond::Al, l);
+    }
+
+    fn jump_far(&mut self, target: RelocTarget) {
+        let at = self.c.buf.offset();
+        self.put(enc::branch(false, 0));
+        self.c.reloc(at, B_FAR, target);
+    }
+
+    fn loop_back(&mut self, header: Label, out_of_budget: Label) {
+        // The count of jumps left: taken while it was not zero (no borrow).
+        self.put(enc::add_sub_imm(
+            Width::X,
+            AddSub::Subs,
+            BUDGET,
+            BUDGET,
+            1,
+            false,
+        ));
+        self.branch_to(Cond::Hs, header);
+        self.branch_to(Cond::Al, out_of_budget);
+    }
+
+    fn loop_back_far(&mut self, target: RelocTarget, out_of_budget: Label) {
+        self.put(enc::add_sub_imm(
+            Width::X,
+            AddSub::Subs,
+            BUDGET,
+            BUDGET,
+            1,
+            false,
+        ));
+        self.branch_to(Cond::Lo, out_of_budget);
+        self.jump_far(target);
+    }
+
+    fn set_exit_index(&mut self, k: u32) {
+        self.mov_imm(Width::X, X16, k as u64);
+    }
+
+    fn save_register(&mut self, r: PReg, word: u32) {
+        let m = match r.class {
+            RegClass::Int => Mem::X64,
+            RegClass::Float => Mem::D64,
+        };
+        self.frame_mem(false, m, r.hw, word);
+    }
+
+    fn epilogue(&mut self) {
+        use enc::PairIndex::Post;
+        // Every part leaves here: the budget goes back to its frame word.
+        self.frame_mem(false, Mem::X64, BUDGET, FRAME.budget);
+        self.put(enc::logic_reg(
+            Width::X,
+            Logic::Orr,
+            0,
+            ZR,
+            X16,
+            Shift::Lsl,
+            0,
+        ));
+        let out = self.c.frame.outgoing_bytes;
+        if out > 0 {
+            self.put(enc::add_sub_imm(
+                Width::X,
+                AddSub::Add,
+                enc::SP,
+                enc::SP,
+                out,
+                false,
+            ));
+        }
+        let (ints, floats) = Self::saved_pairs(&self.c.frame);
+        for [a, b] in floats.into_iter().rev() {
+            self.put(enc::pair(true, true, Post, a, b, enc::SP, 16));
+        }
+        for [a, b] in ints.into_iter().rev() {
+            self.put(enc::pair(true, false, Post, a, b, enc::SP, 16));
+        }
+        self.put(enc::pair(true, false, Post, BUDGET, FRAME_REG, enc::SP, 16));
+        self.put(enc::pair(true, false, Post, 29, 30, enc::SP, 16));
+        self.put(enc::ret());
+    }
+
+    fn patch(kind: u8, code: &mut [u8], at: u32, target: u32) -> Result<(), FixupError> {
+        let o = at as usize;
+        let old = u32::from_le_bytes(code[o..o + 4].try_into().expect("4 bytes"));
+        let new = rebranch(kind, old, (target as i64 - at as i64) / 4)
+            .ok_or(FixupError::OutOfRange { at, target })?;
+        code[o..o + 4].copy_from_slice(&new.to_le_bytes());
+        Ok(())
+    }
+}
+
+/// Branch word `old` of fixup `kind` with its offset set to `words` instructions, if it
+/// reaches.
+fn rebranch(kind: u8, old: u32, words: i64) -> Option<u32> {
+    match kind {
+        B26 if (-(1 << 25)..1 << 25).contains(&words) => {
+            Some((old & 0xfc00_0000) | (words as u32 & 0x03ff_ffff))
+        }
+        B19 if (-(1 << 18)..1 << 18).contains(&words) => {
+            Some((old & 0xff00_001f) | (words as u32 & 0x7ffff) << 5)
+        }
+        _ => None,
+    }
+}
+
+/// A `b` at `at` to `target`, if `b` reaches it.
+fn branch_word(at: u64, target: u64) -> Option<u32> {
+    let words = (target as i64).wrapping_sub(at as i64) / 4;
+    (-(1 << 25)..1 << 25)
+        .contains(&words)
+        .then(|| enc::branch(false, words as i32))
+}
+
+/// Writes `address` into relocation `kind` at `at` of code loaded at `code_address`.
+pub fn relocate(
+    kind: u8,
+    code: &mut [u8],
+    at: u32,
+    code_address: u64,
+    address: u64,
+) -> Result<(), FixupError> {
+    debug_assert_eq!(kind, B_FAR);
+    let word = branch_word(code_address + at as u64, address)
+        .ok_or(FixupError::AddressTooWide { at, address })?;
+    code[at as usize..at as usize + 4].copy_from_slice(&word.to_le_bytes());
+    Ok(())
+}
+
+/// The `b` that attaching a bridge patches into an exit stub at `at`.
+pub fn jump_patch(at: u64, target: u64) -> Result<Vec<u8>, FixupError> {
+    branch_word(at, target)
+        .map(|w| w.to_le_bytes().to_vec())
+        .ok_or(FixupError::AddressTooWide {
+            at: at as u32,
+            address: target,
+        })
+}
+
+/// Retargets the branch fixup `kind` at `at` (its word `old`) to `target`.
+pub fn branch_patch(kind: u8, old: &[u8], at: u64, target: u64) -> Result<Vec<u8>, FixupError> {
+    let out_of_range = FixupError::OutOfRange {
+        at: at as u32,
+        target: target as u32,
+    };
+    let old: [u8; 4] = old
+        .get(..4)
+        .and_then(|b| b.try_into().ok())
+        .ok_or(out_of_range.clone())?;
+    let words = (target as i64).wrapping_sub(at as i64) / 4;
+    rebranch(kind, u32::from_le_bytes(old), words)
+        .map(|w| w.to_le_bytes().to_vec())
+        .ok_or(out_of_range)
+}
+
+/// Lowers and encodes the allocated trace.
+pub fn emit(
+    trace: &Trace,
+    alloc: &Allocation,
+    contract: &FrameContract,
+    kind: EmitKind,
+    triple: Triple,
+) -> Result<CompiledTrace, CompileError> {
+    let mut e = Emitter {
+        c: Emission::new(trace, alloc, contract, 0, 16, kind),
+        flags: None,
+    };
+    jit_core::emit::emit(&mut e, triple)
+}
