@@ -642,3 +642,21 @@ pub fn scvtf(w: Width, rd: R, rn: R) -> u32 {
 pub fn fmov_bits(to_fp: bool, rd: R, rn: R) -> u32 {
     0x9e66_0000 | (to_fp as u32) << 16 | r(rn) << 5 | r(rd)
 }
+
+/// `adc`/`sbc rd, rn, rm`: with the carry (`sbc` subtracts the borrow, NOT carry).
+pub fn carry(w: Width, sub: bool, rd: R, rn: R, rm: R) -> u32 {
+    w.sf() | (sub as u32) << 30 | 0x1a00_0000 | r(rm) << 16 | r(rn) << 5 | r(rd)
+}
+
+/// `fcvt sd, dn` (f64 to f32, rounded as FPCR says: to nearest) or, with `widen`,
+/// `fcvt dd, sn` (exact).
+pub fn fcvt(widen: bool, rd: R, rn: R) -> u32 {
+    let base = if widen { 0x1e22_c000 } else { 0x1e62_4000 };
+    base | r(rn) << 5 | r(rd)
+}
+
+/// `fmov wd, sn` (the bits of an f32 to a general register) or, with `to_fp`, `fmov sd,
+/// wn`.
+pub fn fmov_bits32(to_fp: bool, rd: R, rn: R) -> u32 {
+    0x1e26_0000 | (to_fp as u32) << 16 | r(rn) << 5 | r(rd)
+}

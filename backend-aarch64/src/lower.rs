@@ -1,7 +1,8 @@
 //! Constraints and lowering (step 4 of docs/adding-an-isa.md), brought up family by
 //! family: control, integer arithmetic (division and the high multiply included),
-//! comparisons and guards so far. Every other operation is refused as
-//! `CompileError::Unsupported`, which `tracejit conformance` lists per family.
+//! comparisons, guards, overflow checks and carries, memory, f64 arithmetic and
+//! comparisons, and conversions so far. Calls, GC objects and invalidation are refused
+//! as `CompileError::Unsupported`, which `tracejit conformance` lists per family.
 
 use jit_core::backend::{
     CompileError, CompiledTrace, Def, Loc, OpConstraints, Reg as PReg, RegClass, Use,
@@ -43,6 +44,41 @@ fn gpr(l: Loc) -> u8 {
     }
 }
 
+/// Where a memory access's address is, besides its base register.
+#[derive(Clone, Copy, Debug)]
+enum Address {
+    /// A byte displacement.
+    Disp(i64),
+    /// A 32-bit index register, sign-extended, times a scale.
+    Index(u8, u8),
+    /// The byte offset in x17.
+    X17,
+}
+
+/// The load form of a memory type (narrow ones into a `w` register).
+fn mem_of(m: jit_core::ir::MemType) -> Mem {
+    use jit_core::ir::MemType;
+    match m {
+        MemType::I8 => Mem::I8,
+        MemType::U8 => Mem::U8,
+        MemType::I16 => Mem::I16,
+        MemType::U16 => Mem::U16,
+        MemType::I32 => Mem::W32,
+        MemType::I64 => Mem::X64,
+        MemType::F64 => Mem::D64,
+    }
+}
+
+/// The store form of a load form (a store does not extend).
+fn store_mem(m: Mem) -> Mem {
+    match m {
+        Mem::I8 => Mem::U8,
+        Mem::I16 => Mem::U16,
+        Mem::I32 => Mem::W32,
+        other => other,
+    }
+}
+
 /// The constraints of op `i` for the allocator, or why AArch64 does not compile it yet.
 pub fn constraints(
     trace: &Trace,
@@ -70,7 +106,19 @@ pub fn constraints(
             | Opcode::UintMulHigh => (&[Reg, Reg], Def::Reg),
             _ => (&[Reg, Any], Def::Reg),
         },
+        Sig::IntOverflow => match op.opcode {
+            Opcode::IntMulOvf => (&[Reg, Reg], Def::Reg),
+            _ => (&[Reg, Any], Def::Reg),
+        },
+        Sig::CarryOut | Sig::CarryIn => (&[Reg, Reg], Def::Reg),
         Sig::IntUnary => (&[Reg], Def::Reg),
+        Sig::FloatBinary => (&[Reg, Reg], Def::Reg),
+        Sig::FloatUnary => (&[Reg], Def::Reg),
+        Sig::FloatCompare => (&[Reg, Reg], cmp_def),
+        Sig::Convert(..) => (&[Reg], Def::Reg),
+        Sig::Load(_) => (&[Reg, Any], Def::Reg),
+        Sig::Store(_) => (&[Reg, Any, Any], Def::None),
+        Sig::GuardFlag if op.opcode != Opcode::GuardNotInvalidated => (&[], Def::None),
         Sig::IntCompare | Sig::RefCompare => (&[Reg, Any], cmp_def),
         Sig::IntTest => (&[Reg], cmp_def),
         Sig::SameAs => (&[Any], Def::ReuseInput(0)),
@@ -97,11 +145,13 @@ pub fn constraints(
     Ok(())
 }
 
-/// Whether a comparison's flags are in a register or wait for the next guard.
+/// The lowering's state over one trace.
 struct Emitter<'a> {
     c: Emission<'a>,
     /// The condition the previous op left in the flags for its guard.
     flags: Option<Cond>,
+    /// The condition meaning "overflowed" that the previous overflow-checked op left.
+    overflow: Option<Cond>,
 }
 
 impl Emitter<'_> {
@@ -300,6 +350,82 @@ impl Emitter<'_> {
         self.put(enc::add_sub_reg(w, AddSub::Subs, ZR, rn, rm, Shift::Lsl, 0));
     }
 
+    /// Where `base + index * scale + offset` is: the base register and the rest as an
+    /// [`Address`] (computing it into x17 when no addressing mode holds it).
+    fn address(&mut self, base: Loc, index: Loc, scale: u8, offset: i32) -> (u8, Address) {
+        let base = gpr(base);
+        match index {
+            Loc::Const(c) => {
+                let disp = c.bits() as i32 as i64 * scale as i64 + offset as i64;
+                (base, Address::Disp(disp))
+            }
+            Loc::Reg(r) if offset == 0 => (base, Address::Index(r.hw, scale)),
+            other => {
+                // x17 = sxtw(index) * scale + offset.
+                let idx = self.int_src(other, Width::W, X17);
+                self.put(enc::bitfield(Width::X, true, X17, idx, 0, 31));
+                if scale > 1 {
+                    self.put(enc::lsl_imm(Width::X, X17, X17, scale.trailing_zeros()));
+                }
+                if offset != 0 {
+                    self.add_sub(
+                        Width::X,
+                        false,
+                        false,
+                        X17,
+                        X17,
+                        Loc::Const(Scalar::I64(offset as i64)),
+                    );
+                }
+                (base, Address::X17)
+            }
+        }
+    }
+
+    /// A load or store of `m` between `rt` and an [`Emitter::address`].
+    fn at_address(&mut self, load: bool, m: Mem, rt: u8, base: u8, a: Address) {
+        let size = m.bytes() as i64;
+        let word = match a {
+            Address::Disp(d) if d >= 0 && d % size == 0 && d / size < 4096 => {
+                enc::mem_imm(load, m, rt, base, d as u32)
+            }
+            Address::Disp(d) if (-256..256).contains(&d) => {
+                enc::mem_unscaled(load, m, rt, base, d as i32)
+            }
+            Address::Disp(d) => {
+                self.mov_imm(Width::X, X17, d as u64);
+                enc::mem_reg(load, m, rt, base, X17, false, false)
+            }
+            Address::Index(r, scale) if scale as i64 == size => {
+                enc::mem_reg(load, m, rt, base, r, true, true)
+            }
+            Address::Index(r, 1) => enc::mem_reg(load, m, rt, base, r, true, false),
+            Address::Index(r, scale) => {
+                self.put(enc::bitfield(Width::X, true, X17, r, 0, 31));
+                self.put(enc::lsl_imm(Width::X, X17, X17, scale.trailing_zeros()));
+                enc::mem_reg(load, m, rt, base, X17, false, false)
+            }
+            Address::X17 => enc::mem_reg(load, m, rt, base, X17, false, false),
+        };
+        self.put(word);
+    }
+
+    /// A load of `m` into `rt` (or store from it) at `base + index * scale + offset`.
+    #[allow(clippy::too_many_arguments)]
+    fn access(
+        &mut self,
+        load: bool,
+        m: Mem,
+        rt: u8,
+        base: Loc,
+        index: Loc,
+        scale: u8,
+        offset: i32,
+    ) {
+        let (b, a) = self.address(base, index, scale, offset);
+        self.at_address(load, m, rt, b, a);
+    }
+
     fn compare_cond(op: Opcode) -> Cond {
         match op {
             Opcode::IntEq | Opcode::PtrEq | Opcode::IntIsZero => Cond::Eq,
@@ -427,6 +553,192 @@ impl Emitter<'_> {
                     )),
                     other => panic!("a comparison result in {other:?}"),
                 }
+            }
+            Sig::IntOverflow => {
+                let w = width(trace.operand_type(op.args[0]));
+                let rd = gpr(res.expect("verified"));
+                let rn = gpr(args[0]);
+                match op.opcode {
+                    IntAddOvf | IntSubOvf => {
+                        self.add_sub(w, op.opcode == IntSubOvf, true, rd, rn, args[1]);
+                        self.overflow = Some(Cond::Vs);
+                    }
+                    _ => {
+                        // The product is exact when its double-width form is the
+                        // sign-extension of its low half.
+                        let rm = gpr(args[1]);
+                        match w {
+                            Width::W => {
+                                self.put(enc::maddl(true, X16, rn, rm, ZR));
+                                self.put(enc::bitfield(Width::X, true, X17, X16, 0, 31));
+                                self.put(enc::logic_reg(
+                                    Width::W,
+                                    Logic::Orr,
+                                    rd,
+                                    ZR,
+                                    X16,
+                                    Shift::Lsl,
+                                    0,
+                                ));
+                                self.put(enc::add_sub_reg(
+                                    Width::X,
+                                    AddSub::Subs,
+                                    ZR,
+                                    X16,
+                                    X17,
+                                    Shift::Lsl,
+                                    0,
+                                ));
+                            }
+                            Width::X => {
+                                self.put(enc::mulh(true, X16, rn, rm));
+                                self.put(enc::madd(Width::X, false, rd, rn, rm, ZR));
+                                self.put(enc::add_sub_reg(
+                                    Width::X,
+                                    AddSub::Subs,
+                                    ZR,
+                                    X16,
+                                    rd,
+                                    Shift::Asr,
+                                    63,
+                                ));
+                            }
+                        }
+                        self.overflow = Some(Cond::Ne);
+                    }
+                }
+            }
+            Sig::CarryOut => {
+                let rd = gpr(res.expect("verified"));
+                let sub = op.opcode == IntSubBo;
+                self.add_sub(Width::W, sub, true, rd, gpr(args[0]), args[1]);
+            }
+            Sig::CarryIn => {
+                let rd = gpr(res.expect("verified"));
+                let sub = op.opcode == IntSubBi;
+                self.put(enc::carry(Width::W, sub, rd, gpr(args[0]), gpr(args[1])));
+            }
+            Sig::FloatBinary => {
+                let f = match op.opcode {
+                    FloatAdd => enc::Fop::Add,
+                    FloatSub => enc::Fop::Sub,
+                    FloatMul => enc::Fop::Mul,
+                    _ => enc::Fop::Div,
+                };
+                let rd = gpr(res.expect("verified"));
+                self.put(enc::fop(f, rd, gpr(args[0]), gpr(args[1])));
+            }
+            Sig::FloatUnary => {
+                let (rd, rn) = (gpr(res.expect("verified")), gpr(args[0]));
+                match op.opcode {
+                    FloatCanon => {
+                        // Any NaN as the canonical one: its bits, or those of the quiet
+                        // NaN with no payload, chosen on the unordered flag.
+                        self.put(enc::fcmp(rn, rn));
+                        self.put(enc::fmov_bits(false, X16, rn));
+                        self.mov_imm(Width::X, X17, jit_core::ir::CANONICAL_NAN_BITS);
+                        self.put(enc::select(
+                            Width::X,
+                            enc::Select::Csel,
+                            X16,
+                            X17,
+                            X16,
+                            Cond::Vs,
+                        ));
+                        self.put(enc::fmov_bits(true, rd, X16));
+                    }
+                    _ => {
+                        let u = match op.opcode {
+                            FloatNeg => enc::Funary::Neg,
+                            FloatAbs => enc::Funary::Abs,
+                            _ => enc::Funary::Sqrt,
+                        };
+                        self.put(enc::funary(u, rd, rn));
+                    }
+                }
+            }
+            Sig::FloatCompare => {
+                self.put(enc::fcmp(gpr(args[0]), gpr(args[1])));
+                // Unordered sets C and V: these conditions are false for it, but `ne`.
+                let cond = match op.opcode {
+                    FloatEq => Cond::Eq,
+                    FloatNe => Cond::Ne,
+                    FloatLt => Cond::Mi,
+                    FloatLe => Cond::Ls,
+                    FloatGt => Cond::Gt,
+                    _ => Cond::Ge,
+                };
+                match res {
+                    Some(Loc::Flags) => self.flags = Some(cond),
+                    Some(Loc::Reg(r)) => self.put(enc::select(
+                        Width::W,
+                        enc::Select::Csinc,
+                        r.hw,
+                        ZR,
+                        ZR,
+                        cond.invert(),
+                    )),
+                    other => panic!("a comparison result in {other:?}"),
+                }
+            }
+            Sig::Convert(..) => {
+                let (rd, rn) = (gpr(res.expect("verified")), gpr(args[0]));
+                let orr_w = enc::logic_reg(Width::W, Logic::Orr, rd, ZR, rn, Shift::Lsl, 0);
+                let s31 = crate::regs::FSCRATCH[0];
+                match op.opcode {
+                    CastI32ToI64 => self.put(enc::bitfield(Width::X, true, rd, rn, 0, 31)),
+                    CastU32ToI64 | CastI64ToI32 => self.put(orr_w),
+                    CastI32ToF64 => self.put(enc::scvtf(Width::W, rd, rn)),
+                    CastI64ToF64 => self.put(enc::scvtf(Width::X, rd, rn)),
+                    CastF64ToI32 => self.put(enc::fcvtzs(Width::W, rd, rn)),
+                    CastF64ToI64 => self.put(enc::fcvtzs(Width::X, rd, rn)),
+                    CastF64ToF32 => {
+                        self.put(enc::fcvt(false, s31, rn));
+                        self.put(enc::fmov_bits32(false, rd, s31));
+                    }
+                    CastF32ToF64 => {
+                        self.put(enc::fmov_bits32(true, s31, rn));
+                        self.put(enc::fcvt(true, rd, s31));
+                    }
+                    other => {
+                        return Err(CompileError::Unsupported {
+                            op: i,
+                            opcode: other,
+                            reason: "not lowered on AArch64 yet".into(),
+                        })
+                    }
+                }
+            }
+            Sig::Load(m) => {
+                let mem = op.mem().expect("verified");
+                let rt = gpr(res.expect("verified"));
+                self.access(true, mem_of(m), rt, args[0], args[1], mem.scale, mem.offset);
+            }
+            Sig::Store(m) => {
+                let mem = op.mem().expect("verified");
+                let mm = mem_of(m);
+                // The address first: it may use x16 and x17 before the value takes x16.
+                let (base, index) = self.address(args[0], args[1], mem.scale, mem.offset);
+                let rt = match (args[2], mm) {
+                    (Loc::Reg(r), _) => r.hw,
+                    (other, Mem::D64) => {
+                        self.int_src(other, Width::X, X16);
+                        self.put(enc::fmov_bits(true, crate::regs::FSCRATCH[0], X16));
+                        crate::regs::FSCRATCH[0]
+                    }
+                    (other, _) => self.int_src(other, Width::X, X16),
+                };
+                self.at_address(false, store_mem(mm), rt, base, index);
+            }
+            Sig::GuardFlag => {
+                let c = self.overflow.take().expect("an overflow-checked op before");
+                let exit = self.c.exit(i);
+                let fail_if = if op.opcode == GuardNoOverflow {
+                    c
+                } else {
+                    c.invert()
+                };
+                self.branch_to(fail_if, exit);
             }
             Sig::SameAs => {}
             Sig::GuardCond | Sig::GuardValue | Sig::GuardRef => self.guard(i),
@@ -746,6 +1058,7 @@ pub fn emit(
     let mut e = Emitter {
         c: Emission::new(trace, alloc, contract, 0, 16, kind),
         flags: None,
+        overflow: None,
     };
     jit_core::emit::emit(&mut e, triple)
 }

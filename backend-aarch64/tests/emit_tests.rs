@@ -142,6 +142,12 @@ const TABLE: &[Row] = &[
     (|| scvtf(X, 6, 7), "9e6200e6", "scvtf d6, x7"),
     (|| fmov_bits(false, 8, 9), "9e660128", "fmov x8, d9"),
     (|| fmov_bits(true, 10, 11), "9e67016a", "fmov d10, x11"),
+    (|| carry(W, false, 0, 1, 2), "1a020020", "adc w0, w1, w2"),
+    (|| carry(X, true, 3, 4, 5), "da050083", "sbc x3, x4, x5"),
+    (|| fcvt(false, 31, 1), "1e62403f", "fcvt s31, d1"),
+    (|| fcvt(true, 2, 31), "1e22c3e2", "fcvt d2, s31"),
+    (|| fmov_bits32(false, 3, 31), "1e2603e3", "fmov w3, s31"),
+    (|| fmov_bits32(true, 31, 4), "1e27009f", "fmov s31, w4"),
     // END TABLE
 ];
 
