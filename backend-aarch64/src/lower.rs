@@ -1,8 +1,8 @@
 //! Constraints and lowering (step 4 of docs/adding-an-isa.md), brought up family by
 //! family: control, integer arithmetic (division and the high multiply included),
 //! comparisons, guards, overflow checks and carries, memory, f64 arithmetic and
-//! comparisons, and conversions so far. Calls, GC objects and invalidation are refused
-//! as `CompileError::Unsupported`, which `tracejit conformance` lists per family.
+//! comparisons, conversions and calls so far. GC objects and invalidation are refused as
+//! `CompileError::Unsupported`, which `tracejit conformance` lists per family.
 
 use jit_core::backend::{
     CompileError, CompiledTrace, Def, Loc, OpConstraints, Reg as PReg, RegClass, Use,
@@ -15,6 +15,7 @@ use jit_core::liveness::Liveness;
 use jit_core::regalloc::{Allocation, Move};
 use target_lexicon::Triple;
 
+use crate::abi::ArgLoc;
 use crate::enc::{self, AddSub, Cond, Logic, Mem, MoveWide, Shift, TwoSource, Width, ZR};
 use crate::regs::{BUDGET, FRAME, FRAME_REG};
 
@@ -24,6 +25,13 @@ const B26: u8 = 0;
 const B19: u8 = 1;
 /// Relocation kind: a `b` to an address outside the code.
 pub const B_FAR: u8 = 0;
+/// Relocation kind: a 64-bit address as a data word (a callee's, loaded by `ldr`).
+pub const ADDR64: u8 = 1;
+
+/// Where the emulator's trap slot `k` (a callee) is until a relocation says otherwise.
+pub const TRAP_BASE: u64 = 0x0e00_0000;
+/// Bytes per trap slot (`svc #k; ret`).
+pub const TRAP_SLOT_BYTES: u64 = 8;
 
 /// The data scratch register (moves between slots, materialized constants, exit index).
 const X16: u8 = 16;
@@ -119,6 +127,32 @@ pub fn constraints(
         Sig::Load(_) => (&[Reg, Any], Def::Reg),
         Sig::Store(_) => (&[Reg, Any, Any], Def::None),
         Sig::GuardFlag if op.opcode != Opcode::GuardNotInvalidated => (&[], Def::None),
+        Sig::FuncAddr => (&[], Def::Reg),
+        Sig::Call => {
+            let decl = &trace.funcs[op.func().expect("verified")];
+            let (locs, _) = crate::abi::assign(&decl.params);
+            for loc in locs {
+                out.uses.push(match loc {
+                    ArgLoc::Int(r) => Fixed(PReg::int(r)),
+                    ArgLoc::Double(d) => Fixed(PReg::float(d)),
+                    // An f32's bits go to its s register, a stacked value to its slot,
+                    // just before the call.
+                    ArgLoc::Single(_) | ArgLoc::Stack(_) => Any,
+                });
+            }
+            // An indirect call's callee (last) is in a register the call keeps.
+            if op.opcode.is_indirect_call() {
+                out.uses.push(Reg);
+            }
+            out.clobbers = crate::regs::CALLER_SAVED;
+            out.def = Some(match (op.result, decl.ret) {
+                (None, _) => Def::None,
+                (Some(_), Some(jit_core::ir::CType::F64)) => Def::Fixed(PReg::float(0)),
+                (Some(_), Some(jit_core::ir::CType::F32)) => Def::Reg,
+                (Some(_), _) => Def::Fixed(PReg::int(0)),
+            });
+            return Ok(());
+        }
         Sig::IntCompare | Sig::RefCompare => (&[Reg, Any], cmp_def),
         Sig::IntTest => (&[Reg], cmp_def),
         Sig::SameAs => (&[Any], Def::ReuseInput(0)),
@@ -152,6 +186,9 @@ struct Emitter<'a> {
     flags: Option<Cond>,
     /// The condition meaning "overflowed" that the previous overflow-checked op left.
     overflow: Option<Cond>,
+    /// The address word of each function called or taken so far (its call slot and the
+    /// label of its word in the pool at the end).
+    literals: Vec<(u32, Label)>,
 }
 
 impl Emitter<'_> {
@@ -424,6 +461,122 @@ impl Emitter<'_> {
     ) {
         let (b, a) = self.address(base, index, scale, offset);
         self.at_address(load, m, rt, b, a);
+    }
+
+    /// `rd` = the address of function `name`: an `ldr` of its word in the literal pool
+    /// (one per function, placed at the end), which a relocation keeps.
+    fn load_function_address(&mut self, rd: u8, name: &str) {
+        let slot = self.c.call_target(name);
+        let l = match self.literals.iter().find(|x| x.0 == slot) {
+            Some(&(_, l)) => l,
+            None => {
+                let l = self.c.buf.label();
+                self.literals.push((slot, l));
+                l
+            }
+        };
+        let at = self.c.buf.offset();
+        self.put(enc::ldr_literal(Mem::X64, rd, 0));
+        self.c.buf.fixup(at, l, B19);
+    }
+
+    /// The literal pool: each function's address as a data word, 8-byte aligned.
+    fn place_literals(&mut self) {
+        if self.literals.is_empty() {
+            return;
+        }
+        if !self.c.buf.offset().is_multiple_of(8) {
+            self.put(enc::nop());
+        }
+        for (slot, l) in std::mem::take(&mut self.literals) {
+            self.c.buf.bind(l);
+            let at = self.c.buf.offset();
+            let address = TRAP_BASE + TRAP_SLOT_BYTES * slot as u64;
+            self.put(address as u32);
+            self.put((address >> 32) as u32);
+            self.c.reloc(at, ADDR64, RelocTarget::Extern(slot));
+            self.c.data_ranges.push((at, at + 8));
+        }
+    }
+
+    /// A call (AAPCS64, `abi::assign`): register arguments are where the constraints put
+    /// them; f32 bits go to their s registers and stacked values to the outgoing area
+    /// here. An indirect call first checks its callee is one of the functions the trace
+    /// declares with its signature (anything else leaves by the bad-callee exit). A
+    /// narrow integer result is extended (AAPCS64 leaves its upper bits to the callee);
+    /// an f32 result's bits come back from s0.
+    fn call(&mut self, i: usize) {
+        use jit_core::ir::CType;
+        let trace = self.c.trace;
+        let op = &trace.ops[i];
+        let func = op.func().expect("verified");
+        let decl = &trace.funcs[func];
+        let args = self.c.alloc.args(i);
+        let callee = match op.callee() {
+            Some(_) => {
+                let reg = gpr(args[op.args.len() - 1]);
+                let ok = self.c.buf.label();
+                for name in self.c.callees_like(func) {
+                    self.load_function_address(X16, &name);
+                    self.put(enc::add_sub_reg(
+                        Width::X,
+                        AddSub::Subs,
+                        ZR,
+                        reg,
+                        X16,
+                        Shift::Lsl,
+                        0,
+                    ));
+                    self.branch_to(Cond::Eq, ok);
+                }
+                let bad = self.c.bad_callee();
+                self.branch_to(Cond::Al, bad);
+                self.c.buf.bind(ok);
+                Some(reg)
+            }
+            None => None,
+        };
+        let (locs, _) = crate::abi::assign(&decl.params);
+        for (k, loc) in locs.iter().enumerate() {
+            match *loc {
+                ArgLoc::Stack(off) => {
+                    let ty = trace.operand_type(op.args[k]);
+                    match (args[k], ty) {
+                        (Loc::Reg(r), Type::F64) => {
+                            self.put(enc::mem_imm(false, Mem::D64, r.hw, enc::SP, off))
+                        }
+                        (other, _) => {
+                            let r = self.int_src(other, Width::X, X16);
+                            self.put(enc::mem_imm(false, Mem::X64, r, enc::SP, off));
+                        }
+                    }
+                }
+                ArgLoc::Single(sreg) => {
+                    let r = self.int_src(args[k], Width::W, X16);
+                    self.put(enc::fmov_bits32(true, sreg, r));
+                }
+                ArgLoc::Int(_) | ArgLoc::Double(_) => {}
+            }
+        }
+        match callee {
+            Some(reg) => self.put(enc::branch_reg(true, reg)),
+            None => {
+                self.load_function_address(X16, &decl.name);
+                self.put(enc::branch_reg(true, X16));
+            }
+        }
+        let Some(res) = self.c.alloc.result(i) else {
+            return;
+        };
+        match decl.ret {
+            Some(CType::F32) => self.put(enc::fmov_bits32(false, gpr(res), 0)),
+            Some(t) => {
+                if let Some((bits, signed)) = t.narrow() {
+                    self.put(enc::bitfield(Width::W, signed, 0, 0, 0, bits - 1));
+                }
+            }
+            None => {}
+        }
     }
 
     fn compare_cond(op: Opcode) -> Cond {
@@ -740,6 +893,12 @@ impl Emitter<'_> {
                 };
                 self.branch_to(fail_if, exit);
             }
+            Sig::FuncAddr => {
+                let rd = gpr(res.expect("verified"));
+                let name = &trace.funcs[op.func().expect("verified")].name;
+                self.load_function_address(rd, name);
+            }
+            Sig::Call => self.call(i),
             Sig::SameAs => {}
             Sig::GuardCond | Sig::GuardValue | Sig::GuardRef => self.guard(i),
             _ => {
@@ -974,6 +1133,10 @@ impl<'a> Isa<'a> for Emitter<'a> {
         self.put(enc::ret());
     }
 
+    fn end(&mut self) {
+        self.place_literals();
+    }
+
     fn patch(kind: u8, code: &mut [u8], at: u32, target: u32) -> Result<(), FixupError> {
         let o = at as usize;
         let old = u32::from_le_bytes(code[o..o + 4].try_into().expect("4 bytes"));
@@ -1014,10 +1177,15 @@ pub fn relocate(
     code_address: u64,
     address: u64,
 ) -> Result<(), FixupError> {
+    let o = at as usize;
+    if kind == ADDR64 {
+        code[o..o + 8].copy_from_slice(&address.to_le_bytes());
+        return Ok(());
+    }
     debug_assert_eq!(kind, B_FAR);
     let word = branch_word(code_address + at as u64, address)
         .ok_or(FixupError::AddressTooWide { at, address })?;
-    code[at as usize..at as usize + 4].copy_from_slice(&word.to_le_bytes());
+    code[o..o + 4].copy_from_slice(&word.to_le_bytes());
     Ok(())
 }
 
@@ -1047,6 +1215,17 @@ pub fn branch_patch(kind: u8, old: &[u8], at: u64, target: u64) -> Result<Vec<u8
         .ok_or(out_of_range)
 }
 
+/// The bytes the trace's calls stack, at most.
+fn outgoing_bytes(trace: &Trace) -> u32 {
+    trace
+        .ops
+        .iter()
+        .filter_map(|o| o.func().filter(|_| o.opcode.is_call()))
+        .map(|f| crate::abi::assign(&trace.funcs[f].params).1)
+        .max()
+        .unwrap_or(0)
+}
+
 /// Lowers and encodes the allocated trace.
 pub fn emit(
     trace: &Trace,
@@ -1056,9 +1235,10 @@ pub fn emit(
     triple: Triple,
 ) -> Result<CompiledTrace, CompileError> {
     let mut e = Emitter {
-        c: Emission::new(trace, alloc, contract, 0, 16, kind),
+        c: Emission::new(trace, alloc, contract, outgoing_bytes(trace), 16, kind),
         flags: None,
         overflow: None,
+        literals: Vec::new(),
     };
     jit_core::emit::emit(&mut e, triple)
 }

@@ -27,10 +27,20 @@ const PAGE: u64 = 4096;
 /// Where [`build_fixture`] links images.
 pub const FIXTURE_BASE: u64 = 0x0200_0000;
 
+/// What a call out of JIT code runs: the slot, x0–x7, d0–d7 and the stack above `sp`;
+/// it returns x0 and d0.
+pub type A64HostCall =
+    Box<dyn FnMut(u32, &[u64; 8], &[u64; 8], &[u8]) -> Result<(u64, u64), String>>;
+
+/// Trap slots mapped (`svc #k; ret` each).
+const TRAP_SLOTS: u64 = 4096;
+
 #[derive(Default)]
 struct Data {
     blocks_left: u64,
     fault: Option<(&'static str, u64)>,
+    trap: Option<A64HostCall>,
+    trap_error: Option<String>,
 }
 
 /// The argument and result registers of a call: `x0`–`x7` and the low 64 bits of
@@ -76,7 +86,24 @@ impl A64Machine {
             }
         };
         setup(uc.add_block_hook(0, u64::MAX, count))?;
+        let trap_base = backend_aarch64::lower::TRAP_BASE;
+        let slot_bytes = backend_aarch64::lower::TRAP_SLOT_BYTES;
+        setup(uc.mem_map(trap_base, TRAP_SLOTS * slot_bytes, Prot::READ | Prot::EXEC))?;
+        let slots: Vec<u8> = (0..TRAP_SLOTS as u16)
+            .flat_map(|k| {
+                let mut w = backend_aarch64::enc::svc(k).to_le_bytes().to_vec();
+                w.extend(backend_aarch64::enc::ret().to_le_bytes());
+                w
+            })
+            .collect();
+        setup(uc.mem_write(trap_base, &slots))?;
+        setup(uc.add_intr_hook(trap))?;
         Ok(A64Machine { uc, regions })
+    }
+
+    /// Sets what calls to the trap slots run.
+    pub fn set_host_calls(&mut self, host: A64HostCall) {
+        self.uc.get_data_mut().trap = Some(host);
     }
 
     /// Loads a static AArch64 ELF64 image and returns its symbols.
@@ -109,8 +136,12 @@ impl A64Machine {
             let d = self.uc.get_data_mut();
             d.blocks_left = budget;
             d.fault = None;
+            d.trap_error = None;
         }
         let r = self.uc.emu_start(addr, RETURN_ADDR, 0, 0);
+        if let Some(e) = self.uc.get_data_mut().trap_error.take() {
+            return Err(EmuError::HostCall(e));
+        }
         let pc = self.uc.pc_read().unwrap_or(0);
         match r {
             Ok(()) if pc == RETURN_ADDR => {
@@ -130,34 +161,170 @@ impl A64Machine {
     }
 }
 
+/// The interrupt hook: `svc #k` in trap slot k runs the host call for k with the
+/// AAPCS64 registers and stack; the slot's `ret` then returns to the caller.
+fn trap(uc: &mut Unicorn<'_, Data>, _intno: u32) {
+    use RegisterARM64::*;
+    let fail = |uc: &mut Unicorn<'_, Data>, e: String| {
+        uc.get_data_mut().trap_error = Some(e);
+        let _ = uc.emu_stop();
+    };
+    let base = backend_aarch64::lower::TRAP_BASE;
+    let bytes = backend_aarch64::lower::TRAP_SLOT_BYTES;
+    let pc = uc.pc_read().unwrap_or(0);
+    let at = [pc.wrapping_sub(4), pc].into_iter().find(|a| {
+        (base..base + TRAP_SLOTS * bytes).contains(a) && (a - base).is_multiple_of(bytes)
+    });
+    let Some(at) = at else {
+        return fail(uc, format!("an unexpected exception at {pc:#x}"));
+    };
+    let (mut x, mut d) = ([0u64; 8], [0u64; 8]);
+    for (k, r) in [X0, X1, X2, X3, X4, X5, X6, X7].into_iter().enumerate() {
+        x[k] = uc.reg_read(r).unwrap_or(0);
+    }
+    for (k, r) in [D0, D1, D2, D3, D4, D5, D6, D7].into_iter().enumerate() {
+        d[k] = uc.reg_read(r).unwrap_or(0);
+    }
+    let sp = uc.reg_read(SP).unwrap_or(0);
+    if !sp.is_multiple_of(16) {
+        return fail(uc, format!("a call with sp = {sp:#x}: not 16-byte aligned"));
+    }
+    let avail = (STACK_BASE + STACK_SIZE)
+        .saturating_sub(sp)
+        .min(crate::TRAP_STACK_BYTES as u64) as usize;
+    let stack = uc.mem_read_as_vec(sp, avail).unwrap_or_default();
+    let Some(mut host) = uc.get_data_mut().trap.take() else {
+        return fail(
+            uc,
+            "a call reached a trap slot, but no handler is set".into(),
+        );
+    };
+    let out = host(((at - base) / bytes) as u32, &x, &d, &stack);
+    uc.get_data_mut().trap = Some(host);
+    match out {
+        Ok((x0, d0)) => {
+            let _ = uc.reg_write(X0, x0);
+            let _ = uc.reg_write(D0, d0);
+        }
+        Err(e) => fail(uc, e),
+    }
+}
+
+/// A handler running `names[slot]` of `externs` with AAPCS64 argument placement
+/// (`backend_aarch64::abi`), each call logged in `log` as the interpreter logs it.
+pub fn host_calls(
+    names: Vec<String>,
+    externs: jit_core::Externs,
+    log: std::rc::Rc<RefCell<CallLog>>,
+) -> A64HostCall {
+    use backend_aarch64::abi::{assign, ArgLoc};
+    Box::new(move |slot, x, d, stack| {
+        let name = names
+            .get(slot as usize)
+            .ok_or("no function for the trap slot")?;
+        let f = externs
+            .get(name)
+            .ok_or_else(|| format!("no function @{name}"))?;
+        let mut args = Vec::with_capacity(f.params.len());
+        for (place, &t) in assign(&f.params).0.into_iter().zip(&f.params) {
+            let bits = match place {
+                ArgLoc::Int(r) => x[r as usize],
+                ArgLoc::Double(k) => d[k as usize],
+                ArgLoc::Single(k) => d[k as usize] & 0xffff_ffff,
+                ArgLoc::Stack(off) => {
+                    let o = off as usize;
+                    let w = stack
+                        .get(o..o + 8)
+                        .ok_or("stacked arguments past the trap's view")?;
+                    u64::from_le_bytes(w.try_into().expect("8 bytes"))
+                }
+            };
+            let v = match t.value() {
+                Type::I32 => Scalar::I32(bits as u32 as i32),
+                Type::I64 => Scalar::I64(bits as i64),
+                Type::F64 => Scalar::F64(bits),
+                Type::Ref => Scalar::Ref(bits),
+            };
+            // AAPCS64 has the callee extend a narrow argument: it sees its low bits.
+            args.push(t.fit(v));
+        }
+        let r = (f.body)(&args);
+        if !jit_core::legalize::is_helper(name) {
+            let mut log = log.borrow_mut();
+            log.count += 1;
+            if log.records.len() < jit_core::interp::CALL_LOG_LIMIT {
+                log.records.push(jit_core::interp::CallRecord {
+                    name: name.clone(),
+                    args,
+                    result: r.zip(f.ret).map(|(v, t)| t.fit(v)),
+                });
+            }
+        }
+        Ok(match (r, f.ret) {
+            (Some(Scalar::F64(b)), _) => (0, b),
+            (Some(v), Some(jit_core::ir::CType::F32)) => (0, v.bits() as u32 as u64),
+            (Some(v), _) => (v.bits() as u64, 0),
+            (None, _) => (0, 0),
+        })
+    })
+}
+
 /// A compiled trace loaded into an emulated AArch64 machine: a [`Runner`].
 pub struct A64EmuTrace {
     machine: A64Machine,
     code: CompiledTrace,
     input_types: Vec<Type>,
+    /// The calls of the run going on.
+    log: std::rc::Rc<RefCell<CallLog>>,
+}
+
+/// The calls a run made, as the interpreter logs them: the first
+/// [`jit_core::interp::CALL_LOG_LIMIT`], and how many in all.
+#[derive(Default)]
+pub struct CallLog {
+    records: Vec<jit_core::interp::CallRecord>,
+    count: u64,
 }
 
 impl A64EmuTrace {
-    /// Loads `code` into `machine`. Code that calls out, allocates objects or has
-    /// invalidation sites is not run here yet (the lowering refuses what makes it).
+    /// Loads `code` into `machine`, its calls linked to the trap slots and run from
+    /// `externs`. Code that allocates objects is not run here yet (the lowering refuses
+    /// what makes it).
     pub fn load(
         mut machine: A64Machine,
-        code: CompiledTrace,
+        mut code: CompiledTrace,
         input_types: Vec<Type>,
+        externs: jit_core::Externs,
     ) -> Result<A64EmuTrace, RunError> {
-        if !code.calls.is_empty() || !code.objects.is_empty() {
+        if !code.objects.is_empty() {
             return Err(RunError::Inputs(
-                "calls and objects are not brought up on AArch64 yet".into(),
+                "objects are not brought up on AArch64 yet".into(),
             ));
+        }
+        let backend = A64Backend::new();
+        for r in code.relocs.clone() {
+            let jit_core::emit::RelocTarget::Extern(k) = r.target else {
+                return Err(RunError::Inputs(
+                    "trees are not brought up on AArch64 yet".into(),
+                ));
+            };
+            let slot = backend_aarch64::lower::TRAP_BASE
+                + backend_aarch64::lower::TRAP_SLOT_BYTES * k as u64;
+            backend
+                .relocate(&r, &mut code.code, CODE_BASE, slot)
+                .map_err(|e| RunError::Map(format!("linking the code: {e}")))?;
         }
         machine
             .regions
             .load_code(&mut machine.uc, &code.code)
             .map_err(|e| RunError::Fault(e.to_string()))?;
+        let log = std::rc::Rc::new(RefCell::new(CallLog::default()));
+        machine.set_host_calls(host_calls(code.calls.clone(), externs, log.clone()));
         Ok(A64EmuTrace {
             machine,
             code,
             input_types,
+            log,
         })
     }
 }
@@ -182,10 +349,15 @@ impl Runner for A64EmuTrace {
             x: [FRAME_BASE, 0, 0, 0, 0, 0, 0, 0],
             d: [0; 8],
         };
+        *self.log.borrow_mut() = CallLog::default();
         let out = m.call_at(CODE_BASE, &regs, &[], budget).map_err(fault)?;
         let words = read_frame(&m.uc, frame.len()).map_err(fault)?;
         read_memory(&m.uc, memory).map_err(fault)?;
-        read_exit(&self.code, out.x[0] & 0xffff_ffff, &words, options, |a| a)
+        let mut outcome = read_exit(&self.code, out.x[0] & 0xffff_ffff, &words, options, |a| a)?;
+        let log = std::mem::take(&mut *self.log.borrow_mut());
+        outcome.call_count = log.count;
+        outcome.calls = log.records;
+        Ok(outcome)
     }
 }
 
@@ -193,6 +365,7 @@ impl Runner for A64EmuTrace {
 /// families its lowering has brought up (`tracejit conformance`); trees wait for it.
 pub struct A64Target {
     backend: A64Backend,
+    externs: jit_core::Externs,
     machines: RefCell<Vec<A64Machine>>,
 }
 
@@ -201,6 +374,7 @@ impl A64Target {
     pub fn new() -> A64Target {
         A64Target {
             backend: A64Backend::new(),
+            externs: jit_testkit::externs(),
             machines: RefCell::new(Vec::new()),
         }
     }
@@ -227,7 +401,12 @@ impl jit_testkit::Target for A64Target {
             None => A64Machine::new().map_err(|e| RunError::Fault(e.to_string()))?,
         };
         let types = trace.inputs.iter().map(|&v| trace.ty(v)).collect();
-        Ok(Box::new(A64EmuTrace::load(machine, code, types)?))
+        Ok(Box::new(A64EmuTrace::load(
+            machine,
+            code,
+            types,
+            self.externs.clone(),
+        )?))
     }
 
     fn load_tree(
