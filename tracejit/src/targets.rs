@@ -41,6 +41,18 @@ pub const SUPPORTED: &[&str] = &[
     "armv5te-unknown-linux-gnueabi",
 ];
 
+/// Triples whose backends are being brought up (docs/adding-an-isa.md): `tracejit
+/// conformance` runs them, nothing else does until they join [`SUPPORTED`].
+pub const BRINGING_UP: &[&str] = &["aarch64-unknown-linux-gnu"];
+
+/// The target for `triple`, supported or being brought up ([`BRINGING_UP`]).
+pub fn target_or_bring_up(triple: &str) -> Result<Box<dyn Target>, TargetError> {
+    match triple {
+        "aarch64-unknown-linux-gnu" => Ok(Box::new(jit_emu::aarch64::A64Target::new())),
+        _ => target(triple),
+    }
+}
+
 /// The target for `triple`: its backend and where its code runs. On ARM, calls to the test
 /// kit's functions that `abi.c` defines run that file's GCC-built code (JIT code and GCC
 /// code meet at the calling convention); on x86-64 they run the host's.
