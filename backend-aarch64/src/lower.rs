@@ -579,6 +579,22 @@ impl Emitter<'_> {
         }
     }
 
+    /// A comparison's result: the flags the next guard branches on, or 0/1 by `cset`.
+    fn set_result(&mut self, cond: Cond, res: Option<Loc>) {
+        match res {
+            Some(Loc::Flags) => self.flags = Some(cond),
+            Some(Loc::Reg(r)) => self.put(enc::select(
+                Width::W,
+                enc::Select::Csinc,
+                r.hw,
+                ZR,
+                ZR,
+                cond.invert(),
+            )),
+            other => panic!("a comparison result in {other:?}"),
+        }
+    }
+
     fn compare_cond(op: Opcode) -> Cond {
         match op {
             Opcode::IntEq | Opcode::PtrEq | Opcode::IntIsZero => Cond::Eq,
@@ -694,18 +710,7 @@ impl Emitter<'_> {
                 let b = args.get(1).copied().unwrap_or(Loc::Const(Scalar::I32(0)));
                 self.cmp(w, gpr(args[0]), b);
                 let cond = Self::compare_cond(op.opcode);
-                match res {
-                    Some(Loc::Flags) => self.flags = Some(cond),
-                    Some(Loc::Reg(r)) => self.put(enc::select(
-                        Width::W,
-                        enc::Select::Csinc,
-                        r.hw,
-                        ZR,
-                        ZR,
-                        cond.invert(),
-                    )),
-                    other => panic!("a comparison result in {other:?}"),
-                }
+                self.set_result(cond, res);
             }
             Sig::IntOverflow => {
                 let w = width(trace.operand_type(op.args[0]));
@@ -821,18 +826,7 @@ impl Emitter<'_> {
                     FloatGt => Cond::Gt,
                     _ => Cond::Ge,
                 };
-                match res {
-                    Some(Loc::Flags) => self.flags = Some(cond),
-                    Some(Loc::Reg(r)) => self.put(enc::select(
-                        Width::W,
-                        enc::Select::Csinc,
-                        r.hw,
-                        ZR,
-                        ZR,
-                        cond.invert(),
-                    )),
-                    other => panic!("a comparison result in {other:?}"),
-                }
+                self.set_result(cond, res);
             }
             Sig::Convert(..) => {
                 let (rd, rn) = (gpr(res.expect("verified")), gpr(args[0]));

@@ -14,12 +14,12 @@ use jit_core::interp::{Outcome, RunOptions};
 use jit_core::ir::{Scalar, Type};
 use jit_core::runtime::{fill_frame, read_exit, RunError, Runner};
 use jit_core::{Memory, Trace};
-use unicorn_engine::unicorn_const::{Arch, HookType, MemType, Mode, Prot};
+use unicorn_engine::unicorn_const::{Arch, Mode, Prot};
 use unicorn_engine::{RegisterARM64, Unicorn};
 
 use crate::{
-    access_kind, read_frame, read_memory, setup, EmuError, Regions, CODE_BASE, FRAME_BASE,
-    RETURN_ADDR, STACK_BASE, STACK_SIZE,
+    read_frame, read_memory, setup, EmuError, Regions, CODE_BASE, FRAME_BASE, RETURN_ADDR,
+    STACK_BASE, STACK_SIZE,
 };
 
 const PAGE: u64 = 4096;
@@ -41,6 +41,16 @@ struct Data {
     fault: Option<(&'static str, u64)>,
     trap: Option<A64HostCall>,
     trap_error: Option<String>,
+}
+
+impl crate::HookData for Data {
+    fn fault(&mut self) -> &mut Option<(&'static str, u64)> {
+        &mut self.fault
+    }
+
+    fn blocks_left(&mut self) -> &mut u64 {
+        &mut self.blocks_left
+    }
 }
 
 /// The argument and result registers of a call: `x0`–`x7` and the low 64 bits of
@@ -72,20 +82,7 @@ impl A64Machine {
         setup(uc.reg_write(RegisterARM64::CPACR_EL1, 3 << 20))?;
         let regions = Regions::map(&mut uc)?;
         setup(uc.mem_map(RETURN_ADDR, PAGE, Prot::READ | Prot::EXEC))?;
-        let hook = |uc: &mut Unicorn<'_, Data>, t: MemType, addr: u64, _size: usize, _v: i64| {
-            uc.get_data_mut().fault = Some((access_kind(t), addr));
-            false
-        };
-        setup(uc.add_mem_hook(HookType::MEM_INVALID, 0, u64::MAX, hook))?;
-        let count = |uc: &mut Unicorn<'_, Data>, _addr: u64, _size: u32| {
-            let data = uc.get_data_mut();
-            if data.blocks_left == 0 {
-                let _ = uc.emu_stop();
-            } else {
-                data.blocks_left -= 1;
-            }
-        };
-        setup(uc.add_block_hook(0, u64::MAX, count))?;
+        crate::fault_and_budget_hooks(&mut uc)?;
         let trap_base = backend_aarch64::lower::TRAP_BASE;
         let slot_bytes = backend_aarch64::lower::TRAP_SLOT_BYTES;
         setup(uc.mem_map(trap_base, TRAP_SLOTS * slot_bytes, Prot::READ | Prot::EXEC))?;

@@ -192,6 +192,36 @@ pub(crate) struct EmuGc {
     pub(crate) error: Option<jit_core::gc::GcError>,
 }
 
+/// The hook data every machine keeps for its fault and budget hooks.
+pub(crate) trait HookData {
+    /// The bad access that stopped the run, if one did.
+    fn fault(&mut self) -> &mut Option<(&'static str, u64)>;
+    /// Basic blocks the run may still enter.
+    fn blocks_left(&mut self) -> &mut u64;
+}
+
+/// Installs on `uc` the hooks that turn a bad access into a recorded fault and stop a
+/// run past its basic-block budget (the backstop for runaway code).
+pub(crate) fn fault_and_budget_hooks<D: HookData + 'static>(
+    uc: &mut Unicorn<'static, D>,
+) -> Result<(), EmuError> {
+    let fault = |uc: &mut Unicorn<'_, D>, t: MemType, addr: u64, _size: usize, _v: i64| {
+        *uc.get_data_mut().fault() = Some((access_kind(t), addr));
+        false
+    };
+    setup(uc.add_mem_hook(HookType::MEM_INVALID, 0, u64::MAX, fault))?;
+    let blocks = |uc: &mut Unicorn<'_, D>, _addr: u64, _size: u32| {
+        let left = uc.get_data_mut().blocks_left();
+        if *left == 0 {
+            let _ = uc.emu_stop();
+        } else {
+            *left -= 1;
+        }
+    };
+    setup(uc.add_block_hook(0, u64::MAX, blocks))?;
+    Ok(())
+}
+
 /// The hook data of a machine whose runs may have a heap.
 pub(crate) trait GcData {
     /// The heap of the run going on.

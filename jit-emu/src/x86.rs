@@ -16,12 +16,12 @@ use jit_core::interp::{Outcome, RunOptions};
 use jit_core::ir::{CType, Scalar, Type};
 use jit_core::runtime::{fill_frame, read_exit, RunError, Runner};
 use jit_core::Memory;
-use unicorn_engine::unicorn_const::{Arch, HookType, MemType, Mode, Prot};
+use unicorn_engine::unicorn_const::{Arch, Mode, Prot};
 use unicorn_engine::{RegisterX86, Unicorn};
 
 use crate::{
-    access_kind, read_frame, read_memory, setup, EmuError, Executed, Regions, CODE_BASE,
-    CODE_LIMIT, FRAME_BASE, RETURN_ADDR, STACK_BASE, STACK_SIZE,
+    read_frame, read_memory, setup, EmuError, Executed, Regions, CODE_BASE, CODE_LIMIT, FRAME_BASE,
+    RETURN_ADDR, STACK_BASE, STACK_SIZE,
 };
 
 /// Where the trap slots of calls out of x86-64 code start (16 bytes each).
@@ -44,6 +44,16 @@ struct Data {
     trap_error: Option<String>,
     /// The heap of the run going on, when its code allocates.
     gc: Option<crate::EmuGc>,
+}
+
+impl crate::HookData for Data {
+    fn fault(&mut self) -> &mut Option<(&'static str, u64)> {
+        &mut self.fault
+    }
+
+    fn blocks_left(&mut self) -> &mut u64 {
+        &mut self.blocks_left
+    }
 }
 
 impl crate::GcData for Data {
@@ -214,20 +224,7 @@ impl X86Machine {
             })
             .collect();
         setup(uc.mem_write(X86_TRAP_BASE, &slots))?;
-        let fault = |uc: &mut Unicorn<'_, Data>, t: MemType, addr: u64, _: usize, _: i64| {
-            uc.get_data_mut().fault = Some((access_kind(t), addr));
-            false
-        };
-        setup(uc.add_mem_hook(HookType::MEM_INVALID, 0, u64::MAX, fault))?;
-        let blocks = |uc: &mut Unicorn<'_, Data>, _: u64, _: u32| {
-            let d = uc.get_data_mut();
-            if d.blocks_left == 0 {
-                let _ = uc.emu_stop();
-            } else {
-                d.blocks_left -= 1;
-            }
-        };
-        setup(uc.add_block_hook(0, u64::MAX, blocks))?;
+        crate::fault_and_budget_hooks(&mut uc)?;
         let count = |uc: &mut Unicorn<'_, Data>, addr: u64, _: u32| {
             let d = uc.get_data_mut();
             if d.counting {
