@@ -1,8 +1,8 @@
 //! Constraints and lowering (step 4 of docs/adding-an-isa.md), brought up family by
 //! family: control, integer arithmetic (division and the high multiply included),
 //! comparisons, guards, overflow checks and carries, memory, f64 arithmetic and
-//! comparisons, conversions and calls so far. GC objects and invalidation are refused as
-//! `CompileError::Unsupported`, which `tracejit conformance` lists per family.
+//! comparisons, conversions, calls and invalidation sites so far. GC objects are refused
+//! as `CompileError::Unsupported`, which `tracejit conformance` lists per family.
 
 use jit_core::backend::{
     CompileError, CompiledTrace, Def, Loc, OpConstraints, Reg as PReg, RegClass, Use,
@@ -126,7 +126,8 @@ pub fn constraints(
         Sig::Convert(..) => (&[Reg], Def::Reg),
         Sig::Load(_) => (&[Reg, Any], Def::Reg),
         Sig::Store(_) => (&[Reg, Any, Any], Def::None),
-        Sig::GuardFlag if op.opcode != Opcode::GuardNotInvalidated => (&[], Def::None),
+        // (guard_not_invalidated is the driver's: an invalidation site.)
+        Sig::GuardFlag => (&[], Def::None),
         Sig::FuncAddr => (&[], Def::Reg),
         Sig::Call => {
             let decl = &trace.funcs[op.func().expect("verified")];

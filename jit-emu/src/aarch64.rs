@@ -273,6 +273,29 @@ pub struct A64EmuTrace {
     input_types: Vec<Type>,
     /// The calls of the run going on.
     log: std::rc::Rc<RefCell<CallLog>>,
+    /// Whether the invalidation sites are patched now.
+    invalidated: bool,
+}
+
+/// The machine's code region as a code space: writes land in memory the CPU reads, and
+/// only a flush drops the translations QEMU made of the old bytes.
+impl jit_core::codespace::CodeSpace for A64Machine {
+    fn allocate(&mut self, len: usize) -> Result<u64, jit_core::codespace::CodeSpaceError> {
+        self.regions.allocate(len)
+    }
+    fn write(
+        &mut self,
+        addr: u64,
+        bytes: &[u8],
+    ) -> Result<(), jit_core::codespace::CodeSpaceError> {
+        self.regions.write(addr, bytes)
+    }
+    fn flush(&mut self, addr: u64, len: usize) -> Result<(), jit_core::codespace::CodeSpaceError> {
+        self.regions.flush(&mut self.uc, addr, len)
+    }
+    fn read(&self, addr: u64, len: usize) -> Result<Vec<u8>, jit_core::codespace::CodeSpaceError> {
+        self.regions.read(addr, len)
+    }
 }
 
 /// The calls a run made, as the interpreter logs them: the first
@@ -298,6 +321,12 @@ impl A64EmuTrace {
                 "objects are not brought up on AArch64 yet".into(),
             ));
         }
+        if code.calls.iter().any(|c| c == jit_core::interp::INVALIDATE) {
+            return Err(RunError::Inputs(format!(
+                "the AArch64 emulator does not patch code in the middle of a run yet (@{})",
+                jit_core::interp::INVALIDATE
+            )));
+        }
         let backend = A64Backend::new();
         for r in code.relocs.clone() {
             let jit_core::emit::RelocTarget::Extern(k) = r.target else {
@@ -322,6 +351,7 @@ impl A64EmuTrace {
             code,
             input_types,
             log,
+            invalidated: false,
         })
     }
 }
@@ -334,6 +364,13 @@ impl Runner for A64EmuTrace {
         options: RunOptions,
     ) -> Result<Outcome, RunError> {
         let fault = |e: EmuError| RunError::Fault(e.to_string());
+        jit_core::tree::sync_invalidated(
+            &mut self.machine,
+            &self.code,
+            CODE_BASE,
+            &mut self.invalidated,
+            options,
+        )?;
         let m = &mut self.machine;
         m.regions.write_memory(&mut m.uc, memory).map_err(fault)?;
         let frame = fill_frame(&self.code, inputs, &self.input_types, options, |a| a)?;
