@@ -277,26 +277,7 @@ pub struct A64EmuTrace {
     invalidated: bool,
 }
 
-/// The machine's code region as a code space: writes land in memory the CPU reads, and
-/// only a flush drops the translations QEMU made of the old bytes.
-impl jit_core::codespace::CodeSpace for A64Machine {
-    fn allocate(&mut self, len: usize) -> Result<u64, jit_core::codespace::CodeSpaceError> {
-        self.regions.allocate(len)
-    }
-    fn write(
-        &mut self,
-        addr: u64,
-        bytes: &[u8],
-    ) -> Result<(), jit_core::codespace::CodeSpaceError> {
-        self.regions.write(addr, bytes)
-    }
-    fn flush(&mut self, addr: u64, len: usize) -> Result<(), jit_core::codespace::CodeSpaceError> {
-        self.regions.flush(&mut self.uc, addr, len)
-    }
-    fn read(&self, addr: u64, len: usize) -> Result<Vec<u8>, jit_core::codespace::CodeSpaceError> {
-        self.regions.read(addr, len)
-    }
-}
+crate::regions_code_space!(A64Machine);
 
 /// The calls a run made, as the interpreter logs them: the first
 /// [`jit_core::interp::CALL_LOG_LIMIT`], and how many in all.

@@ -23,6 +23,41 @@
 
 use std::fmt;
 
+/// Implements `CodeSpace` for a machine type with `uc` and `regions` fields: its code
+/// region as a code space, where writes land in memory the CPU reads and only a flush
+/// drops the translations QEMU made of the old bytes.
+macro_rules! regions_code_space {
+    ($machine:ty) => {
+        impl jit_core::codespace::CodeSpace for $machine {
+            fn allocate(&mut self, len: usize) -> Result<u64, jit_core::codespace::CodeSpaceError> {
+                self.regions.allocate(len)
+            }
+            fn write(
+                &mut self,
+                addr: u64,
+                bytes: &[u8],
+            ) -> Result<(), jit_core::codespace::CodeSpaceError> {
+                self.regions.write(addr, bytes)
+            }
+            fn flush(
+                &mut self,
+                addr: u64,
+                len: usize,
+            ) -> Result<(), jit_core::codespace::CodeSpaceError> {
+                self.regions.flush(&mut self.uc, addr, len)
+            }
+            fn read(
+                &self,
+                addr: u64,
+                len: usize,
+            ) -> Result<Vec<u8>, jit_core::codespace::CodeSpaceError> {
+                self.regions.read(addr, len)
+            }
+        }
+    };
+}
+pub(crate) use regions_code_space;
+
 pub mod aarch64;
 pub mod arm;
 pub mod x86;
@@ -900,26 +935,7 @@ impl Machine {
     }
 }
 
-/// The machine's code region as a code space: writes land in memory the CPU reads, and
-/// only a flush drops the translations QEMU made of the old bytes.
-impl jit_core::codespace::CodeSpace for Machine {
-    fn allocate(&mut self, len: usize) -> Result<u64, jit_core::codespace::CodeSpaceError> {
-        self.regions.allocate(len)
-    }
-    fn write(
-        &mut self,
-        addr: u64,
-        bytes: &[u8],
-    ) -> Result<(), jit_core::codespace::CodeSpaceError> {
-        self.regions.write(addr, bytes)
-    }
-    fn flush(&mut self, addr: u64, len: usize) -> Result<(), jit_core::codespace::CodeSpaceError> {
-        self.regions.flush(&mut self.uc, addr, len)
-    }
-    fn read(&self, addr: u64, len: usize) -> Result<Vec<u8>, jit_core::codespace::CodeSpaceError> {
-        self.regions.read(addr, len)
-    }
-}
+regions_code_space!(Machine);
 
 /// The registers the AAPCS says a function preserves (sp aside), checked after every
 /// [`Machine::call`].

@@ -104,26 +104,7 @@ fn insert_at_slot(out: &mut Externs, name: &str, f: &jit_core::externs::ExternFn
     );
 }
 
-/// The machine's code region as a code space: writes land in memory the CPU reads, and
-/// only a flush drops the translations QEMU made of the old bytes.
-impl jit_core::codespace::CodeSpace for X86Machine {
-    fn allocate(&mut self, len: usize) -> Result<u64, jit_core::codespace::CodeSpaceError> {
-        self.regions.allocate(len)
-    }
-    fn write(
-        &mut self,
-        addr: u64,
-        bytes: &[u8],
-    ) -> Result<(), jit_core::codespace::CodeSpaceError> {
-        self.regions.write(addr, bytes)
-    }
-    fn flush(&mut self, addr: u64, len: usize) -> Result<(), jit_core::codespace::CodeSpaceError> {
-        self.regions.flush(&mut self.uc, addr, len)
-    }
-    fn read(&self, addr: u64, len: usize) -> Result<Vec<u8>, jit_core::codespace::CodeSpaceError> {
-        self.regions.read(addr, len)
-    }
-}
+crate::regions_code_space!(X86Machine);
 
 /// A handler running `names[slot]` from `externs` with System V argument placement.
 pub fn host_calls(names: Vec<String>, externs: Externs) -> X86HostCall {

@@ -10,15 +10,6 @@ use backend_aarch64::abi::{assign, result, ArgLoc};
 use jit_core::ir::{Scalar, Type};
 use jit_emu::aarch64::{build_abi_fixture, A64Machine, A64Regs};
 
-/// A value for argument `k` of type `t` (negative, large, fractional).
-fn value(t: Type, k: usize) -> Scalar {
-    match t {
-        Type::I32 => Scalar::I32(-(k as i32) * 1_000_003 + 17),
-        Type::I64 => Scalar::I64((k as i64 + 1) * 0x1_0000_0001 * if k % 2 == 1 { -1 } else { 1 }),
-        _ => Scalar::f64(k as f64 - 5.25),
-    }
-}
-
 #[test]
 fn gcc_aarch64_code_agrees_with_the_abi_module() {
     let elf = build_abi_fixture().unwrap_or_else(|e| panic!("{e}"));
@@ -27,19 +18,13 @@ fn gcc_aarch64_code_agrees_with_the_abi_module() {
     let externs = jit_testkit::externs();
     let mut checked = 0;
     for (name, f) in externs.iter() {
-        let family = name.trim_end_matches(|c: char| c.is_ascii_digit());
-        if !matches!(family, "c" | "ci" | "cl" | "cf" | "cm") {
+        if !jit_testkit::callees::is_mixed_callee(name) {
             continue;
         }
         let addr = *symbols
             .get(name)
             .unwrap_or_else(|| panic!("the fixture lacks {name}"));
-        let args: Vec<Scalar> = f
-            .params
-            .iter()
-            .enumerate()
-            .map(|(k, &t)| value(t.value(), k))
-            .collect();
+        let args = jit_testkit::callees::sample_args(&f.params);
         let (locs, stack_bytes) = assign(&f.params);
         let mut regs = A64Regs::default();
         let mut stack = vec![0u8; stack_bytes as usize];

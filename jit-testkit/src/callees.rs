@@ -6,6 +6,31 @@
 
 use jit_core::externs::ExternType;
 
+/// Whether `name` is one of these functions (`c`, `ci`, `cl`, `cf`, `cm` and a count):
+/// the ones `jit-fixtures/c/abi.c` also defines, which calling-convention tests call.
+pub fn is_mixed_callee(name: &str) -> bool {
+    let family = name.trim_end_matches(|c: char| c.is_ascii_digit());
+    family != name && matches!(family, "c" | "ci" | "cl" | "cf" | "cm")
+}
+
+/// Arguments for a call with parameters `params`: for argument `k` a value of its type that
+/// is negative, large or fractional, and differs from its neighbours'.
+pub fn sample_args(params: &[jit_core::ir::CType]) -> Vec<jit_core::Scalar> {
+    use jit_core::ir::Type;
+    use jit_core::Scalar;
+    params
+        .iter()
+        .enumerate()
+        .map(|(k, &t)| match t.value() {
+            Type::I32 => Scalar::I32(-(k as i32) * 1_000_003 + 17),
+            Type::I64 => {
+                Scalar::I64((k as i64 + 1) * 0x1_0000_0001 * if k % 2 == 1 { -1 } else { 1 })
+            }
+            _ => Scalar::f64(k as f64 - 5.25),
+        })
+        .collect()
+}
+
 /// The i64 "fingerprint" of argument `k`: its bits times its position.
 fn mix(k: u64, bits: i64) -> i64 {
     (bits as u64)
