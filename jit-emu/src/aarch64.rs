@@ -381,7 +381,6 @@ impl Runner for A64EmuTrace {
 pub struct A64Target {
     backend: A64Backend,
     externs: jit_core::Externs,
-    machines: RefCell<Vec<A64Machine>>,
 }
 
 impl A64Target {
@@ -390,7 +389,6 @@ impl A64Target {
         A64Target {
             backend: A64Backend::new(),
             externs: jit_testkit::externs(),
-            machines: RefCell::new(Vec::new()),
         }
     }
 }
@@ -411,10 +409,8 @@ impl jit_testkit::Target for A64Target {
     }
 
     fn load(&self, code: CompiledTrace, trace: &Trace) -> Result<Box<dyn Runner>, RunError> {
-        let machine = match self.machines.borrow_mut().pop() {
-            Some(m) => m,
-            None => A64Machine::new().map_err(|e| RunError::Fault(e.to_string()))?,
-        };
+        // A machine per trace: the bring-up suite runs in seconds without reuse.
+        let machine = A64Machine::new().map_err(|e| RunError::Fault(e.to_string()))?;
         let types = trace.inputs.iter().map(|&v| trace.ty(v)).collect();
         Ok(Box::new(A64EmuTrace::load(
             machine,
