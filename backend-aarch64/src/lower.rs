@@ -1,16 +1,18 @@
 //! Constraints and lowering (step 4 of docs/adding-an-isa.md), brought up family by
 //! family: control, integer arithmetic (division and the high multiply included),
 //! comparisons, guards, overflow checks and carries, memory, f64 arithmetic and
-//! comparisons, conversions, calls and invalidation sites so far. GC objects are refused
-//! as `CompileError::Unsupported`, which `tracejit conformance` lists per family.
+//! comparisons, conversions, calls, invalidation sites, and the GC rewrite's primitives
+//! (the nursery bump inline, the collector's slow paths out of line). What a backend is
+//! never handed (object operations before the GC rewrite) is refused as
+//! `CompileError::Unsupported`, which `tracejit conformance` lists per family.
 
 use jit_core::backend::{
     CompileError, CompiledTrace, Def, Loc, OpConstraints, Reg as PReg, RegClass, Use,
 };
 use jit_core::codebuf::{FixupError, Label};
-use jit_core::emit::{Emission, EmitKind, Isa, RelocTarget};
+use jit_core::emit::{Deferred, Emission, EmitKind, Isa, RelocTarget};
 use jit_core::frame::{FrameContract, NativeFrame};
-use jit_core::ir::{Opcode, Scalar, Sig, Trace, Type};
+use jit_core::ir::{GcOp, ObjOp, Opcode, Scalar, Sig, Trace, Type};
 use jit_core::liveness::Liveness;
 use jit_core::regalloc::{Allocation, Move};
 use target_lexicon::Triple;
@@ -37,6 +39,12 @@ pub const TRAP_SLOT_BYTES: u64 = 8;
 const X16: u8 = 16;
 /// The address scratch register (frame offsets past an immediate's reach).
 const X17: u8 = 17;
+/// The link register: a third scratch inside an op that makes no call (the prologue saved
+/// it, and only calls write it).
+const LR: u8 = 30;
+
+// The nursery's free and top words load as one `ldp`, whose offset reaches 504 bytes.
+const _: () = assert!(FRAME.gc * 8 + 8 <= 504);
 
 fn width(t: Type) -> Width {
     match t {
@@ -165,6 +173,22 @@ pub fn constraints(
             out.def = Some(Def::None);
             return Ok(());
         }
+        Sig::Object(ObjOp::GuardClass | ObjOp::GuardNonnullClass) => (&[Reg, Any], Def::None),
+        Sig::Gc(GcOp::Alloc) => {
+            // A safepoint: what lives across it is in the GC map or saved around the call.
+            out.live_across = true;
+            if op.args.len() == 2 {
+                (&[Any, Any], Def::Reg)
+            } else {
+                (&[Any], Def::Reg)
+            }
+        }
+        Sig::Gc(GcOp::WriteBarrier) => {
+            out.live_across = true;
+            (&[Reg], Def::None)
+        }
+        Sig::Gc(GcOp::LoadRef) => (&[Reg, Any], Def::Reg),
+        Sig::Gc(GcOp::StoreRef) => (&[Reg, Any, Any], Def::None),
         _ => {
             return Err(CompileError::Unsupported {
                 op: i,
@@ -896,6 +920,34 @@ impl Emitter<'_> {
             Sig::Call => self.call(i),
             Sig::SameAs => {}
             Sig::GuardCond | Sig::GuardValue | Sig::GuardRef => self.guard(i),
+            Sig::Object(ObjOp::GuardClass | ObjOp::GuardNonnullClass) => self.guard(i),
+            Sig::Gc(GcOp::LoadRef) => {
+                let mem = op.mem().expect("verified");
+                let rd = gpr(res.expect("verified"));
+                self.access(true, Mem::X64, rd, args[0], args[1], mem.scale, mem.offset);
+            }
+            Sig::Gc(GcOp::StoreRef) => {
+                let mem = op.mem().expect("verified");
+                // The address first: it may use x16 and x17 before the value takes x16.
+                let (base, index) = self.address(args[0], args[1], mem.scale, mem.offset);
+                let rt = self.int_src(args[2], Width::X, X16);
+                self.at_address(false, Mem::X64, rt, base, index);
+            }
+            Sig::Gc(GcOp::Alloc) => self.gc_alloc(i),
+            Sig::Gc(GcOp::WriteBarrier) => {
+                // Fast path: the object's flags have no FLAG_TRACK_YOUNG_PTRS.
+                let p = gpr(args[0]);
+                let resume = self.c.buf.label();
+                let slow = self.c.defer(i, resume);
+                let flags = jit_core::objects::GC_FLAGS_OFFSET;
+                self.put(enc::mem_imm(true, Mem::W32, X16, p, flags));
+                let bit =
+                    enc::BitMask::encode(jit_core::gc::FLAG_TRACK_YOUNG_PTRS as u64, Width::W)
+                        .expect("one bit");
+                self.put(enc::logic_imm(Width::W, Logic::Ands, ZR, X16, bit));
+                self.branch_to(Cond::Ne, slow);
+                self.c.buf.bind(resume);
+            }
             _ => {
                 return Err(CompileError::Unsupported {
                     op: i,
@@ -940,8 +992,197 @@ impl Emitter<'_> {
                 let nonzero = op.opcode == Opcode::GuardIsnull;
                 self.cbz_to(Width::X, nonzero, gpr(args[0]), exit);
             }
+            Opcode::GuardClass | Opcode::GuardNonnullClass => {
+                let p = gpr(args[0]);
+                if op.opcode == Opcode::GuardNonnullClass {
+                    self.cbz_to(Width::X, false, p, exit);
+                }
+                let tid = jit_core::objects::TYPE_ID_OFFSET;
+                // (x17: a type id past an immediate's reach goes to x16.)
+                self.put(enc::mem_imm(true, Mem::W32, X17, p, tid));
+                self.cmp(Width::W, X17, args[1]);
+                self.branch_to(Cond::Ne, exit);
+            }
             other => unreachable!("{other} is not a guard lowered here"),
         }
+    }
+
+    /// `gc_alloc`: the nursery bump inline (the free and top words of the frame loaded as
+    /// a pair), the collector out of line. The result register is written only once the
+    /// bump succeeded, so the slow path still finds the operands (one may share it); x30,
+    /// which only calls write, is the third scratch.
+    fn gc_alloc(&mut self, i: usize) {
+        let args = self.c.alloc.args(i);
+        let rd = gpr(self.c.alloc.result(i).expect("verified"));
+        let free = FRAME.gc * 8;
+        let resume = self.c.buf.label();
+        let slow = self.c.defer(i, resume);
+        // An array longer than the collector allows goes to the slow path, which refuses it.
+        if let Some(&len) = args.get(1) {
+            let max = jit_core::gc::MAX_ARRAY_LENGTH;
+            debug_assert!(max.is_multiple_of(1 << 12) && max >> 12 < 4096);
+            match len {
+                Loc::Const(c) if c.bits() as u32 <= max => {}
+                Loc::Const(_) => self.branch_to(Cond::Al, slow),
+                other => {
+                    let r = self.int_src(other, Width::W, X16);
+                    self.put(enc::add_sub_imm(
+                        Width::W,
+                        AddSub::Subs,
+                        ZR,
+                        r,
+                        max >> 12,
+                        true,
+                    ));
+                    self.branch_to(Cond::Hi, slow);
+                }
+            }
+        }
+        // x16 = free, x17 = top.
+        self.put(enc::pair(
+            true,
+            false,
+            enc::PairIndex::Offset,
+            X16,
+            X17,
+            FRAME_REG,
+            free as i32,
+        ));
+        // x30 = free + size (the size zero-extended).
+        match args[0] {
+            Loc::Const(c) if (c.bits() as u32) < 4096 => self.put(enc::add_sub_imm(
+                Width::X,
+                AddSub::Add,
+                LR,
+                X16,
+                c.bits() as u32,
+                false,
+            )),
+            other => {
+                match other {
+                    Loc::Reg(r) => self.put(enc::logic_reg(
+                        Width::W,
+                        Logic::Orr,
+                        LR,
+                        ZR,
+                        r.hw,
+                        Shift::Lsl,
+                        0,
+                    )),
+                    Loc::Slot(s) => self.slot_mem(true, Mem::W32, LR, s),
+                    Loc::Const(c) => self.mov_imm(Width::W, LR, c.bits() as u64),
+                    Loc::Flags => panic!("an allocation size in the flags"),
+                }
+                self.put(enc::add_sub_reg(
+                    Width::X,
+                    AddSub::Add,
+                    LR,
+                    X16,
+                    LR,
+                    Shift::Lsl,
+                    0,
+                ));
+            }
+        }
+        self.put(enc::add_sub_reg(
+            Width::X,
+            AddSub::Subs,
+            ZR,
+            LR,
+            X17,
+            Shift::Lsl,
+            0,
+        ));
+        self.branch_to(Cond::Hi, slow);
+        self.put(enc::mem_imm(false, Mem::X64, LR, FRAME_REG, free));
+        self.put(enc::logic_reg(
+            Width::X,
+            Logic::Orr,
+            rd,
+            ZR,
+            X16,
+            Shift::Lsl,
+            0,
+        ));
+        self.c.buf.bind(resume);
+    }
+
+    /// The slow path of a GC primitive: the operands into scratch registers (they may live
+    /// in argument registers), the registers live across it that a call may destroy and
+    /// those holding refs saved in their frame words (the collector updates the refs there
+    /// and in the slots the GC map names), the collector called through its literal, the
+    /// registers reloaded. An allocation's GC map sits at the start, jumped over.
+    fn gc_slow_path(&mut self, d: Deferred) -> Result<(), CompileError> {
+        let i = d.op;
+        let op = &self.c.trace.ops[i];
+        let alloc = self.c.alloc;
+        let args = alloc.args(i);
+        let layout = self.c.layout;
+        let alloc_op = op.opcode == Opcode::GcAlloc;
+        let map_at = if alloc_op {
+            let blob = self.c.gc_map(i);
+            let over = self.c.buf.label();
+            self.branch_to(Cond::Al, over);
+            let start = self.c.buf.offset();
+            self.c.buf.bytes.extend_from_slice(&blob);
+            while !self.c.buf.offset().is_multiple_of(4) {
+                self.c.buf.bytes.push(0);
+            }
+            self.c.data_range(start, self.c.buf.offset() - start);
+            self.c.buf.bind(over);
+            Some(start)
+        } else {
+            None
+        };
+        let mov = |e: &mut Self, w: Width, rd: u8, rm: u8| {
+            e.put(enc::logic_reg(w, Logic::Orr, rd, ZR, rm, Shift::Lsl, 0))
+        };
+        if alloc_op {
+            // w16 = size, w17 = length (zero-extended to x).
+            let size = self.int_src(args[0], Width::W, X16);
+            mov(self, Width::W, X16, size);
+            match args.get(1) {
+                Some(&len) => {
+                    let len = self.int_src(len, Width::W, X17);
+                    mov(self, Width::W, X17, len);
+                }
+                None => mov(self, Width::X, X17, ZR),
+            }
+        } else {
+            mov(self, Width::X, X16, gpr(args[0]));
+        }
+        let saved = self.c.slow_path_saves(i, crate::regs::CALLER_SAVED);
+        for &r in &saved {
+            self.save_register(r, layout.save_word(r));
+        }
+        mov(self, Width::X, 0, FRAME_REG);
+        mov(self, Width::X, 1, X16);
+        let helper = match map_at {
+            Some(map) => {
+                mov(self, Width::X, 2, X17);
+                let back = map as i32 - self.c.buf.offset() as i32;
+                self.put(enc::adr(3, back));
+                jit_core::gcrun::ALLOC_HELPER
+            }
+            None => jit_core::gcrun::BARRIER_HELPER,
+        };
+        self.load_function_address(X16, helper);
+        self.put(enc::branch_reg(true, X16));
+        if alloc_op {
+            let rd = gpr(alloc.result(i).expect("verified"));
+            let failed = self.c.gc_failed();
+            self.cbz_to(Width::X, false, 0, failed);
+            mov(self, Width::X, rd, 0);
+        }
+        for &r in &saved {
+            let m = match r.class {
+                RegClass::Int => Mem::X64,
+                RegClass::Float => Mem::D64,
+            };
+            self.frame_mem(true, m, r.hw, layout.save_word(r));
+        }
+        self.branch_to(Cond::Al, d.resume);
+        Ok(())
     }
 
     /// The callee-saved registers the prologue saves, as pairs: integers, a lone one
@@ -1035,6 +1276,10 @@ impl<'a> Isa<'a> for Emitter<'a> {
 
     fn op(&mut self, i: usize) -> Result<(), CompileError> {
         Emitter::op(self, i)
+    }
+
+    fn slow_path(&mut self, d: Deferred) -> Result<(), CompileError> {
+        self.gc_slow_path(d)
     }
 
     const JUMP_PATCH_BYTES: u32 = 4;

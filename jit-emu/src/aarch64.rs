@@ -1,25 +1,28 @@
 //! AArch64 on unicorn's AArch64 model: the executor of backend-aarch64 (issue 19). A
 //! machine has tracejit's memory map (code, frame, stack, the interpreter's buffers at
-//! their own addresses), loads GCC-built static images and calls their functions with
-//! AAPCS64 arguments (`tests/abi_aarch64.rs` checks `backend_aarch64::abi` against GCC's
-//! own code with it), and runs compiled traces: [`A64Target`] is the backend as a test-kit
-//! target, for the families the lowering has brought up (no calls, objects or trees yet).
+//! their own addresses, a GC heap), loads GCC-built static images and calls their functions
+//! with AAPCS64 arguments (`tests/abi_aarch64.rs` checks `backend_aarch64::abi` against
+//! GCC's own code with it), and runs compiled traces and trees: [`A64Target`] is the
+//! backend as a test-kit target. Calls out of JIT code go to trap slots (`svc #k; ret`)
+//! that run the host's function, jump into a GCC-built one, or run the collector's slow
+//! paths on the machine's heap.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use backend_aarch64::A64Backend;
 use jit_core::backend::{Backend, CompiledTrace};
-use jit_core::interp::{Outcome, RunOptions};
+use jit_core::interp::{CallRecord, Outcome, RunOptions};
 use jit_core::ir::{Scalar, Type};
-use jit_core::runtime::{fill_frame, read_exit, RunError, Runner};
+use jit_core::runtime::{RunError, Runner};
 use jit_core::{Memory, Trace};
 use unicorn_engine::unicorn_const::{Arch, Mode, Prot};
 use unicorn_engine::{RegisterARM64, Unicorn};
 
 use crate::{
-    read_frame, read_memory, setup, EmuError, Regions, CODE_BASE, FRAME_BASE, RETURN_ADDR,
-    STACK_BASE, STACK_SIZE,
+    read_frame, read_memory, setup, EmuError, EmuGc, EmuTrace, EmuTree, Executed, GcCall, Regions,
+    TrapPatches, CODE_BASE, CODE_LIMIT, FRAME_BASE, RETURN_ADDR, STACK_BASE, STACK_SIZE,
 };
 
 const PAGE: u64 = 4096;
@@ -27,10 +30,26 @@ const PAGE: u64 = 4096;
 /// Where [`build_fixture`] links images.
 pub const FIXTURE_BASE: u64 = 0x0200_0000;
 
-/// What a call out of JIT code runs: the slot, x0–x7, d0–d7 and the stack above `sp`;
-/// it returns x0 and d0.
+/// What a call through a trap slot does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum A64Action {
+    /// Return to the caller with these `x0` and `d0`.
+    Return {
+        /// The integer result.
+        x0: u64,
+        /// The floating-point result's bits.
+        d0: u64,
+    },
+    /// Continue at this address with every register untouched: a tail jump into a
+    /// GCC-built function, which returns to the caller itself.
+    Jump(u64),
+    /// A slow path of the collector, run on the machine's heap; its result in `x0`.
+    Gc(GcCall),
+}
+
+/// What a call out of JIT code runs: the slot, x0–x7, d0–d7 and the stack above `sp`.
 pub type A64HostCall =
-    Box<dyn FnMut(u32, &[u64; 8], &[u64; 8], &[u8]) -> Result<(u64, u64), String>>;
+    Box<dyn FnMut(u32, &[u64; 8], &[u64; 8], &[u8]) -> Result<A64Action, String>>;
 
 /// Trap slots mapped (`svc #k; ret` each).
 const TRAP_SLOTS: u64 = 4096;
@@ -41,6 +60,12 @@ struct Data {
     fault: Option<(&'static str, u64)>,
     trap: Option<A64HostCall>,
     trap_error: Option<String>,
+    /// The heap of the run going on, when its code allocates.
+    gc: Option<EmuGc>,
+    /// What a host call through one trap slot patches (`@tracejit_invalidate`).
+    patches: Option<TrapPatches>,
+    /// Instructions executed by the current call, when counting is on.
+    executed: Executed,
 }
 
 impl crate::HookData for Data {
@@ -50,6 +75,12 @@ impl crate::HookData for Data {
 
     fn blocks_left(&mut self) -> &mut u64 {
         &mut self.blocks_left
+    }
+}
+
+impl crate::GcData for Data {
+    fn gc(&mut self) -> &mut Option<EmuGc> {
+        &mut self.gc
     }
 }
 
@@ -63,11 +94,41 @@ pub struct A64Regs {
     pub d: [u64; 8],
 }
 
+/// The registers AAPCS64 has a function preserve (sp aside), checked after every call of
+/// compiled code.
+const CALLEE_SAVED: [(RegisterARM64, &str); 18] = {
+    use RegisterARM64::*;
+    [
+        (X19, "x19"),
+        (X20, "x20"),
+        (X21, "x21"),
+        (X22, "x22"),
+        (X23, "x23"),
+        (X24, "x24"),
+        (X25, "x25"),
+        (X26, "x26"),
+        (X27, "x27"),
+        (X28, "x28"),
+        (D8, "d8"),
+        (D9, "d9"),
+        (D10, "d10"),
+        (D11, "d11"),
+        (D12, "d12"),
+        (D13, "d13"),
+        (D14, "d14"),
+        (D15, "d15"),
+    ]
+};
+
 /// One emulated AArch64 CPU with tracejit's memory map and a return page.
 pub struct A64Machine {
     uc: Unicorn<'static, Data>,
     /// Code, frame and buffers (dropped after `uc`, which maps the code's host memory).
     regions: Regions,
+    /// Bytes mapped for a GC heap at [`crate::HEAP_BASE`].
+    heap_mapped: u64,
+    /// Whether the instruction-counting hook is installed.
+    counting: bool,
 }
 
 impl A64Machine {
@@ -78,6 +139,7 @@ impl A64Machine {
             Mode::ARM,
             Data::default(),
         ))?;
+        crate::small_tcg_buffer(&mut uc)?;
         // SIMD and floating point trap until CPACR_EL1.FPEN lets EL1 and EL0 use them.
         setup(uc.reg_write(RegisterARM64::CPACR_EL1, 3 << 20))?;
         let regions = Regions::map(&mut uc)?;
@@ -95,7 +157,12 @@ impl A64Machine {
             .collect();
         setup(uc.mem_write(trap_base, &slots))?;
         setup(uc.add_intr_hook(trap))?;
-        Ok(A64Machine { uc, regions })
+        Ok(A64Machine {
+            uc,
+            regions,
+            heap_mapped: 0,
+            counting: false,
+        })
     }
 
     /// Sets what calls to the trap slots run.
@@ -106,6 +173,32 @@ impl A64Machine {
     /// Loads a static AArch64 ELF64 image and returns its symbols.
     pub fn load_elf(&mut self, elf: &[u8]) -> Result<HashMap<String, u64>, EmuError> {
         crate::x86::map_elf64(&mut self.uc, elf)
+    }
+
+    /// Counts every instruction from now on (a hook per instruction: for measuring);
+    /// [`A64Machine::executed`] reads the count of the last call.
+    pub fn count_instructions(&mut self) -> Result<(), EmuError> {
+        if self.counting {
+            return Ok(());
+        }
+        let hook = |uc: &mut Unicorn<'_, Data>, addr: u64, _size: u32| {
+            let e = &mut uc.get_data_mut().executed;
+            if (CODE_BASE..CODE_BASE + CODE_LIMIT).contains(&addr) {
+                e.jit += 1;
+            } else {
+                e.other += 1;
+            }
+        };
+        setup(self.uc.add_code_hook(0, u64::MAX, hook))?;
+        // Blocks translated before the hook existed would not call it.
+        setup(self.uc.ctl_flush_tb())?;
+        self.counting = true;
+        Ok(())
+    }
+
+    /// Instructions the last call executed (zero unless counting is on).
+    pub fn executed(&self) -> Executed {
+        self.uc.get_data().executed
     }
 
     /// Calls code at `addr` with `regs` and `stack` (the bytes above `sp` at the call, `sp`
@@ -134,6 +227,7 @@ impl A64Machine {
             d.blocks_left = budget;
             d.fault = None;
             d.trap_error = None;
+            d.executed = Executed::default();
         }
         let r = self.uc.emu_start(addr, RETURN_ADDR, 0, 0);
         if let Some(e) = self.uc.get_data_mut().trap_error.take() {
@@ -152,14 +246,124 @@ impl A64Machine {
             Ok(()) => Err(EmuError::Budget { blocks: budget, pc }),
             Err(e) => Err(match self.uc.get_data().fault {
                 Some((kind, addr)) => EmuError::BadAccess { kind, addr, pc },
+                None if format!("{e:?}").contains("INSN_INVALID") => {
+                    EmuError::BadInstruction { pc }
+                }
                 None => EmuError::Setup(format!("{e:?} at {pc:#x}")),
             }),
         }
     }
 }
 
-/// The interrupt hook: `svc #k` in trap slot k runs the host call for k with the
-/// AAPCS64 registers and stack; the slot's `ret` then returns to the caller.
+impl jit_core::gc::HeapMemory for A64Machine {
+    fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), jit_core::gc::GcError> {
+        crate::uc_read(&self.uc, addr, buf)
+    }
+
+    fn write(&mut self, addr: u64, bytes: &[u8]) -> Result<(), jit_core::gc::GcError> {
+        crate::uc_write(&mut self.uc, addr, bytes)
+    }
+}
+
+/// A value unlikely to come about by chance for callee-saved register `k`.
+fn callee_saved_pattern(k: usize) -> u64 {
+    0x5a5a_0000_0000_5a00 | (k as u64) << 16 | k as u64
+}
+
+impl crate::EmuMachine for A64Machine {
+    fn load_code(&mut self, code: &[u8]) -> Result<(), EmuError> {
+        self.regions.load_code(&mut self.uc, code)
+    }
+
+    fn trap_slot(&self, k: u32) -> u64 {
+        backend_aarch64::lower::TRAP_BASE + backend_aarch64::lower::TRAP_SLOT_BYTES * k as u64
+    }
+
+    fn patch_on_trap(&mut self, slot: Option<u32>, patches: Vec<(u64, Vec<u8>)>) {
+        self.uc.get_data_mut().patches = slot.map(|slot| TrapPatches {
+            slot,
+            patches,
+            fired: false,
+        });
+    }
+
+    fn patched_on_trap(&mut self) -> bool {
+        self.uc
+            .get_data_mut()
+            .patches
+            .take()
+            .is_some_and(|p| p.fired)
+    }
+
+    fn write_memory(&mut self, memory: &Memory) -> Result<(), EmuError> {
+        self.regions.write_memory(&mut self.uc, memory)
+    }
+
+    fn read_memory(&self, memory: &mut Memory) -> Result<(), EmuError> {
+        read_memory(&self.uc, memory)
+    }
+
+    fn write_frame(&mut self, words: &[u64]) -> Result<(), EmuError> {
+        self.regions.write_frame(&mut self.uc, words)
+    }
+
+    fn read_frame(&self, n: usize) -> Result<Vec<u64>, EmuError> {
+        read_frame(&self.uc, n)
+    }
+
+    fn map_heap(&mut self, bytes: u64) -> Result<(), EmuError> {
+        if bytes > crate::HEAP_LIMIT {
+            return Err(EmuError::Setup(format!(
+                "a GC heap of {bytes} bytes is larger than {}",
+                crate::HEAP_LIMIT
+            )));
+        }
+        let len = bytes.next_multiple_of(PAGE);
+        if len > self.heap_mapped {
+            setup(self.uc.mem_map(
+                crate::HEAP_BASE + self.heap_mapped,
+                len - self.heap_mapped,
+                Prot::READ | Prot::WRITE,
+            ))?;
+            self.heap_mapped = len;
+        }
+        Ok(())
+    }
+
+    fn object_layout(&self) -> jit_core::objects::TargetLayout {
+        jit_core::objects::TargetLayout::LP64
+    }
+
+    fn gc(&mut self) -> &mut Option<EmuGc> {
+        &mut self.uc.get_data_mut().gc
+    }
+
+    fn call_code(&mut self, entry: u64, budget: u64) -> Result<u64, EmuError> {
+        for (k, &(reg, _)) in CALLEE_SAVED.iter().enumerate() {
+            setup(self.uc.reg_write(reg, callee_saved_pattern(k)))?;
+        }
+        let regs = A64Regs {
+            x: [FRAME_BASE, 0, 0, 0, 0, 0, 0, 0],
+            d: [0; 8],
+        };
+        let out = self.call_at(CODE_BASE + entry, &regs, &[], budget)?;
+        for (k, &(reg, name)) in CALLEE_SAVED.iter().enumerate() {
+            if setup(self.uc.reg_read(reg))? != callee_saved_pattern(k) {
+                return Err(EmuError::CalleeSavedClobbered { reg: name });
+            }
+        }
+        Ok(out.x[0])
+    }
+}
+
+/// A value left in a register a call may destroy: code relying on one surviving a call
+/// shows up at once.
+const CLOBBER: u64 = 0xdead_beef_dead_beef;
+
+/// The interrupt hook: `svc #k` in trap slot k runs the host call for k with the AAPCS64
+/// registers and stack, writes the patches due on slot k, and then returns (through the
+/// slot's `ret`) with every other register a call may destroy clobbered, jumps into GCC's
+/// code, or runs the collector.
 fn trap(uc: &mut Unicorn<'_, Data>, _intno: u32) {
     use RegisterARM64::*;
     let fail = |uc: &mut Unicorn<'_, Data>, e: String| {
@@ -175,6 +379,7 @@ fn trap(uc: &mut Unicorn<'_, Data>, _intno: u32) {
     let Some(at) = at else {
         return fail(uc, format!("an unexpected exception at {pc:#x}"));
     };
+    let index = ((at - base) / bytes) as u32;
     let (mut x, mut d) = ([0u64; 8], [0u64; 8]);
     for (k, r) in [X0, X1, X2, X3, X4, X5, X6, X7].into_iter().enumerate() {
         x[k] = uc.reg_read(r).unwrap_or(0);
@@ -196,85 +401,159 @@ fn trap(uc: &mut Unicorn<'_, Data>, _intno: u32) {
             "a call reached a trap slot, but no handler is set".into(),
         );
     };
-    let out = host(((at - base) / bytes) as u32, &x, &d, &stack);
+    let out = host(index, &x, &d, &stack);
     uc.get_data_mut().trap = Some(host);
-    match out {
-        Ok((x0, d0)) => {
-            let _ = uc.reg_write(X0, x0);
-            let _ = uc.reg_write(D0, d0);
-        }
-        Err(e) => fail(uc, e),
+    if let Err(e) = crate::fire_patches(uc, |d| &mut d.patches, index) {
+        return fail(uc, e);
     }
+    let (x0, d0) = match out {
+        Ok(A64Action::Return { x0, d0 }) => (x0, d0),
+        Ok(A64Action::Gc(call)) => match crate::gc_trap(uc, call) {
+            Ok(x0) => (x0, CLOBBER),
+            Err(e) => return fail(uc, e),
+        },
+        Ok(A64Action::Jump(addr)) => {
+            let _ = uc.set_pc(addr);
+            return;
+        }
+        Err(e) => return fail(uc, e),
+    };
+    let _ = uc.reg_write(X0, x0);
+    let _ = uc.reg_write(D0, d0);
+    const INTS: [RegisterARM64; 17] = {
+        use RegisterARM64::*;
+        [
+            X1, X2, X3, X4, X5, X6, X7, X8, X9, X10, X11, X12, X13, X14, X15, X16, X17,
+        ]
+    };
+    const FLOATS: [RegisterARM64; 23] = {
+        use RegisterARM64::*;
+        [
+            D1, D2, D3, D4, D5, D6, D7, D16, D17, D18, D19, D20, D21, D22, D23, D24, D25, D26, D27,
+            D28, D29, D30, D31,
+        ]
+    };
+    for r in INTS.into_iter().chain(FLOATS) {
+        let _ = uc.reg_write(r, CLOBBER);
+    }
+    let nzcv = uc.reg_read(NZCV).unwrap_or(0);
+    let _ = uc.reg_write(NZCV, nzcv ^ 0xf000_0000);
 }
 
-/// A handler running `names[slot]` of `externs` with AAPCS64 argument placement
-/// (`backend_aarch64::abi`), each call logged in `log` as the interpreter logs it.
-pub fn host_calls(
-    names: Vec<String>,
-    externs: jit_core::Externs,
-    log: std::rc::Rc<RefCell<CallLog>>,
-) -> A64HostCall {
+/// The arguments of a call to `f` as AAPCS64 placed them in `x`, `d` and `stack`.
+fn call_args(
+    f: &jit_core::externs::ExternFn,
+    x: &[u64; 8],
+    d: &[u64; 8],
+    stack: &[u8],
+) -> Result<Vec<Scalar>, String> {
     use backend_aarch64::abi::{assign, ArgLoc};
+    let mut args = Vec::with_capacity(f.params.len());
+    for (place, &t) in assign(&f.params).0.into_iter().zip(&f.params) {
+        let bits = match place {
+            ArgLoc::Int(r) => x[r as usize],
+            ArgLoc::Double(k) => d[k as usize],
+            ArgLoc::Single(k) => d[k as usize] & 0xffff_ffff,
+            ArgLoc::Stack(off) => {
+                let o = off as usize;
+                let w = stack
+                    .get(o..o + 8)
+                    .ok_or("stacked arguments past the trap's view")?;
+                u64::from_le_bytes(w.try_into().expect("8 bytes"))
+            }
+        };
+        let v = match t.value() {
+            Type::I32 => Scalar::I32(bits as u32 as i32),
+            Type::I64 => Scalar::I64(bits as i64),
+            Type::F64 => Scalar::F64(bits),
+            Type::Ref => Scalar::Ref(bits),
+        };
+        // AAPCS64 has the callee extend a narrow argument: it sees its low bits.
+        args.push(t.fit(v));
+    }
+    Ok(args)
+}
+
+/// A handler for the functions of `names` (trap slot k calls `names[k]`): the collector's
+/// slow paths on the machine's heap; a function the GCC-built image of `gcc` (its symbols)
+/// defines, by jumping to it; any other of `externs` (or a legalization helper) on the
+/// host, with AAPCS64 argument placement. Every call but a helper's is logged in `log`
+/// as the interpreter logs it.
+pub fn host_calls(
+    names: Rc<RefCell<Vec<String>>>,
+    externs: jit_core::Externs,
+    gcc: Option<HashMap<String, u64>>,
+    log: Rc<RefCell<CallLog>>,
+) -> A64HostCall {
     Box::new(move |slot, x, d, stack| {
         let name = names
+            .borrow()
             .get(slot as usize)
-            .ok_or("no function for the trap slot")?;
+            .cloned()
+            .ok_or_else(|| format!("no function for trap slot {slot}"))?;
+        if name == jit_core::gcrun::ALLOC_HELPER {
+            return Ok(A64Action::Gc(GcCall::Alloc {
+                frame: x[0] as u32,
+                size: x[1] as u32,
+                len: x[2] as u32,
+                map: x[3] as u32,
+            }));
+        }
+        if name == jit_core::gcrun::BARRIER_HELPER {
+            return Ok(A64Action::Gc(GcCall::Barrier { obj: x[1] as u32 }));
+        }
+        let helper = jit_core::legalize::is_helper(&name)
+            .then(|| jit_core::legalize::helpers().get(&name).cloned())
+            .flatten();
         let f = externs
-            .get(name)
+            .get(&name)
+            .or(helper.as_ref())
             .ok_or_else(|| format!("no function @{name}"))?;
-        let mut args = Vec::with_capacity(f.params.len());
-        for (place, &t) in assign(&f.params).0.into_iter().zip(&f.params) {
-            let bits = match place {
-                ArgLoc::Int(r) => x[r as usize],
-                ArgLoc::Double(k) => d[k as usize],
-                ArgLoc::Single(k) => d[k as usize] & 0xffff_ffff,
-                ArgLoc::Stack(off) => {
-                    let o = off as usize;
-                    let w = stack
-                        .get(o..o + 8)
-                        .ok_or("stacked arguments past the trap's view")?;
-                    u64::from_le_bytes(w.try_into().expect("8 bytes"))
-                }
-            };
-            let v = match t.value() {
-                Type::I32 => Scalar::I32(bits as u32 as i32),
-                Type::I64 => Scalar::I64(bits as i64),
-                Type::F64 => Scalar::F64(bits),
-                Type::Ref => Scalar::Ref(bits),
-            };
-            // AAPCS64 has the callee extend a narrow argument: it sees its low bits.
-            args.push(t.fit(v));
-        }
+        let args = call_args(f, x, d, stack)?;
+        let gcc_addr = gcc.as_ref().and_then(|g| g.get(&name)).copied();
+        // GCC's code computes the result of a function it defines; the log gets what the
+        // function is defined to return for the arguments as they were passed.
         let r = (f.body)(&args);
-        if !jit_core::legalize::is_helper(name) {
-            let mut log = log.borrow_mut();
-            log.count += 1;
-            if log.records.len() < jit_core::interp::CALL_LOG_LIMIT {
-                log.records.push(jit_core::interp::CallRecord {
-                    name: name.clone(),
-                    args,
-                    result: r.zip(f.ret).map(|(v, t)| t.fit(v)),
-                });
-            }
+        if r.map(|v| v.ty()) != f.ret.map(jit_core::ir::CType::value) {
+            return Err(format!("@{name} returned the wrong type"));
         }
+        let r = r.zip(f.ret).map(|(v, t)| t.fit(v));
+        if helper.is_none() {
+            log.borrow_mut().push(CallRecord {
+                name: name.clone(),
+                args,
+                result: r,
+            });
+        }
+        if let Some(addr) = gcc_addr {
+            return Ok(A64Action::Jump(addr));
+        }
+        // What AAPCS64 leaves undefined is garbage: the bits above a narrow result.
+        const GARBAGE: u64 = 0xdead_beef_5a5a_5a5a;
         Ok(match (r, f.ret) {
-            (Some(Scalar::F64(b)), _) => (0, b),
-            (Some(v), Some(jit_core::ir::CType::F32)) => (0, v.bits() as u32 as u64),
-            (Some(v), _) => (v.bits() as u64, 0),
-            (None, _) => (0, 0),
+            (Some(Scalar::F64(b)), _) => A64Action::Return { x0: GARBAGE, d0: b },
+            (Some(v), Some(jit_core::ir::CType::F32)) => A64Action::Return {
+                x0: GARBAGE,
+                d0: GARBAGE << 32 | v.bits() as u32 as u64,
+            },
+            (Some(v), Some(t)) if t.value() == Type::I32 => {
+                let keep = t.narrow().map_or(32, |(bits, _)| bits);
+                let mask = (1u64 << keep) - 1;
+                A64Action::Return {
+                    x0: GARBAGE & !mask | v.bits() as u64 & mask,
+                    d0: GARBAGE,
+                }
+            }
+            (Some(v), _) => A64Action::Return {
+                x0: v.bits() as u64,
+                d0: GARBAGE,
+            },
+            (None, _) => A64Action::Return {
+                x0: GARBAGE,
+                d0: GARBAGE,
+            },
         })
     })
-}
-
-/// A compiled trace loaded into an emulated AArch64 machine: a [`Runner`].
-pub struct A64EmuTrace {
-    machine: A64Machine,
-    code: CompiledTrace,
-    input_types: Vec<Type>,
-    /// The calls of the run going on.
-    log: std::rc::Rc<RefCell<CallLog>>,
-    /// Whether the invalidation sites are patched now.
-    invalidated: bool,
 }
 
 crate::regions_code_space!(A64Machine);
@@ -283,119 +562,210 @@ crate::regions_code_space!(A64Machine);
 /// [`jit_core::interp::CALL_LOG_LIMIT`], and how many in all.
 #[derive(Default)]
 pub struct CallLog {
-    records: Vec<jit_core::interp::CallRecord>,
+    records: Vec<CallRecord>,
     count: u64,
 }
 
-impl A64EmuTrace {
-    /// Loads `code` into `machine`, its calls linked to the trap slots and run from
-    /// `externs`. Code that allocates objects is not run here yet (the lowering refuses
-    /// what makes it).
-    pub fn load(
-        mut machine: A64Machine,
-        mut code: CompiledTrace,
-        input_types: Vec<Type>,
-        externs: jit_core::Externs,
-    ) -> Result<A64EmuTrace, RunError> {
-        if !code.objects.is_empty() {
-            return Err(RunError::Inputs(
-                "objects are not brought up on AArch64 yet".into(),
-            ));
+impl CallLog {
+    fn push(&mut self, r: CallRecord) {
+        self.count += 1;
+        if self.records.len() < jit_core::interp::CALL_LOG_LIMIT {
+            self.records.push(r);
         }
-        if code.calls.iter().any(|c| c == jit_core::interp::INVALIDATE) {
-            return Err(RunError::Inputs(format!(
-                "the AArch64 emulator does not patch code in the middle of a run yet (@{})",
-                jit_core::interp::INVALIDATE
-            )));
-        }
-        let backend = A64Backend::new();
-        for r in code.relocs.clone() {
-            let jit_core::emit::RelocTarget::Extern(k) = r.target else {
-                return Err(RunError::Inputs(
-                    "trees are not brought up on AArch64 yet".into(),
-                ));
-            };
-            let slot = backend_aarch64::lower::TRAP_BASE
-                + backend_aarch64::lower::TRAP_SLOT_BYTES * k as u64;
-            backend
-                .relocate(&r, &mut code.code, CODE_BASE, slot)
-                .map_err(|e| RunError::Map(format!("linking the code: {e}")))?;
-        }
-        machine
-            .regions
-            .load_code(&mut machine.uc, &code.code)
-            .map_err(|e| RunError::Fault(e.to_string()))?;
-        let log = std::rc::Rc::new(RefCell::new(CallLog::default()));
-        machine.set_host_calls(host_calls(code.calls.clone(), externs, log.clone()));
-        Ok(A64EmuTrace {
-            machine,
-            code,
-            input_types,
-            log,
-            invalidated: false,
-        })
+    }
+
+    /// Moves the log into `out` (emptying it).
+    fn take_into(&mut self, out: &mut Outcome) {
+        let log = std::mem::take(self);
+        out.calls = log.records;
+        out.call_count = log.count;
     }
 }
 
-impl Runner for A64EmuTrace {
-    fn run(
-        &mut self,
-        inputs: &[Scalar],
-        memory: &mut Memory,
-        options: RunOptions,
-    ) -> Result<Outcome, RunError> {
-        let fault = |e: EmuError| RunError::Fault(e.to_string());
-        jit_core::tree::sync_invalidated(
-            &mut self.machine,
-            &self.code,
-            CODE_BASE,
-            &mut self.invalidated,
-            options,
-        )?;
-        let m = &mut self.machine;
-        m.regions.write_memory(&mut m.uc, memory).map_err(fault)?;
-        let frame = fill_frame(&self.code, inputs, &self.input_types, options, |a| a)?;
-        m.regions.write_frame(&mut m.uc, &frame).map_err(fault)?;
-        let budget = options
-            .step_budget
-            .saturating_mul(crate::BLOCKS_PER_STEP)
-            .max(10_000);
-        let regs = A64Regs {
-            x: [FRAME_BASE, 0, 0, 0, 0, 0, 0, 0],
-            d: [0; 8],
-        };
-        *self.log.borrow_mut() = CallLog::default();
-        let out = m.call_at(CODE_BASE, &regs, &[], budget).map_err(fault)?;
-        let words = read_frame(&m.uc, frame.len()).map_err(fault)?;
-        read_memory(&m.uc, memory).map_err(fault)?;
-        let mut outcome = read_exit(&self.code, out.x[0] & 0xffff_ffff, &words, options, |a| a)?;
-        let log = std::mem::take(&mut *self.log.borrow_mut());
-        outcome.call_count = log.count;
-        outcome.calls = log.records;
-        Ok(outcome)
-    }
-}
-
-/// backend-aarch64 as a test-kit target, its code run on the emulated CPU: for the
-/// families its lowering has brought up (`tracejit conformance`); trees wait for it.
+/// backend-aarch64 as a test-kit target, its code run on the emulated CPU.
 pub struct A64Target {
     backend: A64Backend,
     externs: jit_core::Externs,
+    /// Machines of finished runs, reused by the next ones (creating one costs far more
+    /// than running a short trace).
+    machines: Rc<RefCell<Vec<A64Machine>>>,
+    /// A GCC-built image whose functions calls go to instead of the host's, and its
+    /// symbols.
+    fixture: Option<Rc<crate::arm::Image>>,
+    /// Whether runs count the instructions they execute.
+    counting: bool,
+    /// What the last run executed, when counting.
+    executed: Rc<std::cell::Cell<Executed>>,
 }
 
 impl A64Target {
-    /// The target.
+    /// The target; calls run the test kit's functions on the host.
     pub fn new() -> A64Target {
         A64Target {
             backend: A64Backend::new(),
             externs: jit_testkit::externs(),
+            machines: Default::default(),
+            fixture: None,
+            counting: false,
+            executed: Default::default(),
         }
+    }
+
+    /// The same target, but calls to the test kit's functions that [`abi_fixture`] defines
+    /// (`abi.c`'s 0 to 16 mixed arguments, the generated call shapes) run GCC-built code:
+    /// JIT code and GCC code meet at the calling convention.
+    pub fn calling_gcc(self) -> Result<A64Target, String> {
+        self.calling_image_with(abi_fixture()?.clone())
+    }
+
+    /// The same target, but calls to functions the static AArch64 image `elf` defines
+    /// (linked away from the code region, as [`build_fixture`] does) run its code.
+    pub fn calling_image(self, elf: Vec<u8>) -> Result<A64Target, String> {
+        let symbols = A64Machine::new()
+            .and_then(|mut m| m.load_elf(&elf))
+            .map_err(|e| e.to_string())?;
+        self.calling_image_with((elf, symbols))
+    }
+
+    fn calling_image_with(
+        self,
+        image: (Vec<u8>, HashMap<String, u64>),
+    ) -> Result<A64Target, String> {
+        Ok(A64Target {
+            fixture: Some(Rc::new(image)),
+            machines: Default::default(),
+            ..self
+        })
+    }
+
+    /// The same target with calls resolved in `externs` instead of the test kit's table.
+    pub fn with_externs(self, externs: jit_core::Externs) -> A64Target {
+        A64Target { externs, ..self }
+    }
+
+    /// This target calling the functions of `externs`, sharing this one's machines.
+    pub fn sharing_machines(&self, externs: jit_core::Externs) -> A64Target {
+        A64Target {
+            backend: A64Backend::new(),
+            externs,
+            machines: self.machines.clone(),
+            fixture: self.fixture.clone(),
+            counting: self.counting,
+            executed: Default::default(),
+        }
+    }
+
+    /// The same target, counting the instructions every run executes (slower: for
+    /// measuring); [`A64Target::last_executed`] reads the last run's count.
+    pub fn counting(self) -> A64Target {
+        A64Target {
+            counting: true,
+            ..self
+        }
+    }
+
+    /// What the last run executed (zero unless counting).
+    pub fn last_executed(&self) -> Executed {
+        self.executed.get()
+    }
+
+    /// A machine (from the pool, or new with the fixture loaded) whose trap slot `k` runs
+    /// function `calls[k]` and logs calls in `log`.
+    fn machine(
+        &self,
+        calls: Rc<RefCell<Vec<String>>>,
+        log: Rc<RefCell<CallLog>>,
+    ) -> Result<A64Machine, RunError> {
+        let fault = |e: EmuError| RunError::Fault(e.to_string());
+        let spare = self.machines.borrow_mut().pop();
+        let fresh = spare.is_none();
+        let mut machine = match spare {
+            Some(m) => m,
+            None => A64Machine::new().map_err(fault)?,
+        };
+        if let (true, Some(image)) = (fresh, &self.fixture) {
+            machine.load_elf(&image.0).map_err(fault)?;
+        }
+        let gcc = self.fixture.as_ref().map(|f| f.1.clone());
+        machine.set_host_calls(host_calls(calls, self.externs.clone(), gcc, log));
+        if self.counting {
+            machine.count_instructions().map_err(fault)?;
+        }
+        Ok(machine)
+    }
+
+    /// Loads `root` (compiled from `trace` by this target's backend) as the root of a tree
+    /// that bridges, further loops and entries can be added to.
+    pub fn load_a64_tree(
+        &self,
+        root: CompiledTrace,
+        trace: &Trace,
+    ) -> Result<A64Tree<'_>, RunError> {
+        let log = Rc::new(RefCell::new(CallLog::default()));
+        let calls = Rc::new(RefCell::new(Vec::new()));
+        let machine = self.machine(calls.clone(), log.clone())?;
+        let types = trace.inputs.iter().map(|&v| trace.ty(v)).collect();
+        let tree = EmuTree::load(machine, root, types, calls)?;
+        Ok(A64Tree {
+            target: self,
+            tree: Some(tree),
+            log,
+        })
     }
 }
 
 impl Default for A64Target {
     fn default() -> A64Target {
         A64Target::new()
+    }
+}
+
+/// A trace on an [`A64Target`]'s machine; the machine goes back to the pool when dropped.
+struct A64Runner {
+    inner: Option<EmuTrace<A64Machine>>,
+    log: Rc<RefCell<CallLog>>,
+    /// Where each run's instruction count goes, when counting.
+    executed: Option<Rc<std::cell::Cell<Executed>>>,
+    /// The target's machines.
+    pool: Rc<RefCell<Vec<A64Machine>>>,
+}
+
+/// Gives `machine` back to `pool`: a few spare machines are enough, as each holds its
+/// own guest memory.
+fn give_back(pool: &RefCell<Vec<A64Machine>>, machine: A64Machine) {
+    let mut pool = pool.borrow_mut();
+    if pool.len() < 4 {
+        pool.push(machine);
+    }
+}
+
+impl Drop for A64Runner {
+    fn drop(&mut self) {
+        if let Some(inner) = self.inner.take() {
+            give_back(&self.pool, inner.into_machine());
+        }
+    }
+}
+
+impl Runner for A64Runner {
+    fn run(
+        &mut self,
+        inputs: &[Scalar],
+        memory: &mut Memory,
+        options: RunOptions,
+    ) -> Result<Outcome, RunError> {
+        *self.log.borrow_mut() = CallLog::default();
+        let inner = self
+            .inner
+            .as_mut()
+            .expect("the machine is only taken on drop");
+        let ran = inner.run(inputs, memory, options);
+        if let Some(cell) = &self.executed {
+            cell.set(inner.machine().executed());
+        }
+        let mut out = ran?;
+        self.log.borrow_mut().take_into(&mut out);
+        Ok(out)
     }
 }
 
@@ -409,25 +779,117 @@ impl jit_testkit::Target for A64Target {
     }
 
     fn load(&self, code: CompiledTrace, trace: &Trace) -> Result<Box<dyn Runner>, RunError> {
-        // A machine per trace: the bring-up suite runs in seconds without reuse.
-        let machine = A64Machine::new().map_err(|e| RunError::Fault(e.to_string()))?;
+        let log = Rc::new(RefCell::new(CallLog::default()));
+        // The code's call k goes to trap slot k (the backend's default).
+        let calls = Rc::new(RefCell::new(code.calls.clone()));
+        let machine = self.machine(calls, log.clone())?;
         let types = trace.inputs.iter().map(|&v| trace.ty(v)).collect();
-        Ok(Box::new(A64EmuTrace::load(
-            machine,
-            code,
-            types,
-            self.externs.clone(),
-        )?))
+        let inner = EmuTrace::load_into(machine, code, types)?;
+        Ok(Box::new(A64Runner {
+            inner: Some(inner),
+            log,
+            executed: self.counting.then(|| self.executed.clone()),
+            pool: self.machines.clone(),
+        }))
     }
 
     fn load_tree(
         &self,
-        _root: CompiledTrace,
-        _trace: &Trace,
+        root: CompiledTrace,
+        trace: &Trace,
     ) -> Result<Box<dyn jit_testkit::tree::TreeRunner + '_>, RunError> {
-        Err(RunError::Inputs(
-            "trees are not brought up on AArch64 yet".into(),
-        ))
+        Ok(Box::new(self.load_a64_tree(root, trace)?))
+    }
+}
+
+/// A tree on an [`A64Target`]'s emulated CPU (see [`EmuTree`]); its machine goes back to
+/// the target's pool when dropped.
+pub struct A64Tree<'a> {
+    target: &'a A64Target,
+    tree: Option<EmuTree<A64Machine>>,
+    log: Rc<RefCell<CallLog>>,
+}
+
+impl A64Tree<'_> {
+    /// The emulated tree.
+    pub fn tree(&mut self) -> &mut EmuTree<A64Machine> {
+        self.tree.as_mut().expect("the tree is only taken on drop")
+    }
+
+    /// After a run: records what it executed, when counting.
+    fn ran(&mut self) {
+        if self.target.counting {
+            let e = self.tree().machine().executed();
+            self.target.executed.set(e);
+        }
+    }
+}
+
+impl Drop for A64Tree<'_> {
+    fn drop(&mut self) {
+        if let Some(tree) = self.tree.take() {
+            give_back(&self.target.machines, tree.into_machine());
+        }
+    }
+}
+
+impl jit_testkit::tree::TreeRunner for A64Tree<'_> {
+    fn exits(&self) -> &jit_core::tree::Exits {
+        self.tree
+            .as_ref()
+            .expect("the tree is only taken on drop")
+            .exits()
+    }
+
+    fn attach(&mut self, at: u32, bridge: CompiledTrace) -> Result<(), RunError> {
+        let backend = &self.target.backend;
+        self.tree().attach(backend, at, bridge)
+    }
+
+    fn add_loop(&mut self, code: CompiledTrace) -> Result<usize, RunError> {
+        let backend = &self.target.backend;
+        self.tree().add_loop(backend, code)
+    }
+
+    fn add_entry(&mut self, code: CompiledTrace) -> Result<usize, RunError> {
+        let backend = &self.target.backend;
+        self.tree().add_entry(backend, code)
+    }
+
+    fn run_from(
+        &mut self,
+        part: usize,
+        inputs: &[Scalar],
+        memory: &mut Memory,
+        options: RunOptions,
+        jumps: Option<u64>,
+    ) -> Result<jit_core::tree::Stop, RunError> {
+        *self.log.borrow_mut() = CallLog::default();
+        let ran = self.tree().run_from(part, inputs, memory, options, jumps);
+        self.ran();
+        let mut stop = ran?;
+        if let jit_core::tree::Stop::Exit(_, out) = &mut stop {
+            self.log.borrow_mut().take_into(out);
+        }
+        Ok(stop)
+    }
+
+    fn invalidate(&mut self) {
+        self.tree().invalidate();
+    }
+
+    fn run(
+        &mut self,
+        inputs: &[Scalar],
+        memory: &mut Memory,
+        options: RunOptions,
+    ) -> Result<(usize, Outcome), RunError> {
+        *self.log.borrow_mut() = CallLog::default();
+        let ran = self.tree().run(inputs, memory, options);
+        self.ran();
+        let (part, mut out) = ran?;
+        self.log.borrow_mut().take_into(&mut out);
+        Ok((part, out))
     }
 }
 
@@ -435,6 +897,11 @@ impl jit_testkit::Target for A64Target {
 /// static, libgcc linked, floating-point contraction off) into one image at
 /// [`FIXTURE_BASE`] that [`A64Machine::load_elf`] takes.
 pub fn build_fixture(sources: &[std::path::PathBuf]) -> Result<Vec<u8>, String> {
+    build_image(sources, FIXTURE_BASE)
+}
+
+/// [`build_fixture`] linked at `base` (clear of the machine's other regions).
+pub fn build_image(sources: &[std::path::PathBuf], base: u64) -> Result<Vec<u8>, String> {
     let mut args: Vec<String> = [
         "-O2",
         "-fno-math-errno",
@@ -446,14 +913,37 @@ pub fn build_fixture(sources: &[std::path::PathBuf]) -> Result<Vec<u8>, String> 
     .iter()
     .map(|s| s.to_string())
     .collect();
-    args.push(format!("-Wl,-Ttext-segment={FIXTURE_BASE:#x}"));
+    args.push(format!("-Wl,-Ttext-segment={base:#x}"));
     args.push("-Wl,-e,0".into());
-    crate::arm::build_cached("aarch64-linux-gnu-gcc", &args, sources, "aarch64")
+    crate::arm::build_cached(
+        "aarch64-linux-gnu-gcc",
+        &args,
+        sources,
+        &format!("aarch64-{base:#x}"),
+    )
 }
 
-/// `jit-fixtures/c/abi.c` for AArch64: the test kit's functions of 0 to 16 arguments of
-/// mixed types.
+/// `jit-fixtures/c/abi.c` (functions of 0 to 16 mixed arguments) and the test kit's
+/// generated callees (`jit_testkit::shapes`: narrow integers, floats, up to 40 arguments,
+/// ...) for AArch64, at [`FIXTURE_BASE`].
 pub fn build_abi_fixture() -> Result<Vec<u8>, String> {
     let abi = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../jit-fixtures/c/abi.c");
-    build_fixture(&[abi])
+    let shapes = crate::arm::generated_source("shapes.c", jit_testkit::shapes::C_SOURCE)?;
+    build_fixture(&[abi, shapes])
+}
+
+/// [`build_abi_fixture`] with its symbols, built once per process.
+pub fn abi_fixture() -> Result<&'static crate::arm::Image, String> {
+    static IMAGE: std::sync::OnceLock<Result<crate::arm::Image, String>> =
+        std::sync::OnceLock::new();
+    IMAGE
+        .get_or_init(|| {
+            let elf = build_abi_fixture()?;
+            let symbols = A64Machine::new()
+                .and_then(|mut m| m.load_elf(&elf))
+                .map_err(|e| e.to_string())?;
+            Ok((elf, symbols))
+        })
+        .as_ref()
+        .map_err(Clone::clone)
 }

@@ -778,7 +778,7 @@ fn build_abi_fixture_for(profile: Profile, float: FloatAbi) -> Result<Vec<u8>, S
 
 /// `text` written to a file named `name` where the compiler can read it (the cache
 /// directory, else the temporary one), rewritten only if it differs.
-fn generated_source(name: &str, text: &str) -> Result<std::path::PathBuf, String> {
+pub(crate) fn generated_source(name: &str, text: &str) -> Result<std::path::PathBuf, String> {
     let dir = cache_dir().unwrap_or_else(std::env::temp_dir);
     let mut key = Fnv::default();
     key.add(text.as_bytes());

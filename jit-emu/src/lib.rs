@@ -220,7 +220,7 @@ pub enum GcCall {
 }
 
 /// A run's heap on an emulated machine: in its memory at [`HEAP_BASE`].
-pub(crate) struct EmuGc {
+pub struct EmuGc {
     pub(crate) heap: jit_core::gc::Heap,
     pub(crate) decls: Vec<jit_core::objects::ObjectDecl>,
     pub(crate) layout: jit_core::frame::FrameLayout,
@@ -423,6 +423,16 @@ pub type TrapHandler = Box<dyn FnMut(u32, &CallRegs, &[u8]) -> Result<TrapAction
 
 /// Bytes of QEMU's translation buffer per machine.
 const TCG_BUFFER_BYTES: u32 = 16 << 20;
+
+/// Gives a fresh engine a small translation buffer ([`TCG_BUFFER_BYTES`]): when it fills,
+/// QEMU starts over in pages it already has, where the default (about 1 GiB, touched
+/// lazily) keeps faulting in fresh, zeroed pages for every new trace's code.
+pub(crate) fn small_tcg_buffer<D>(uc: &mut Unicorn<'static, D>) -> Result<(), EmuError> {
+    let size = ControlType(ControlType::TCG_BUFFER_SIZE.0 | ControlType::IO_WRITE.0);
+    // SAFETY: `uc_ctl` with TCG_BUFFER_SIZE|WRITE reads exactly one u32 vararg, and the
+    // handle is the live engine `uc` owns; it runs before the engine initializes.
+    setup(unsafe { uc_ctl(uc.get_handle(), size, TCG_BUFFER_BYTES) }.into())
+}
 
 /// Bytes of stacked arguments a trap handler sees.
 pub const TRAP_STACK_BYTES: usize = 512;
@@ -690,13 +700,7 @@ impl Machine {
             MachineData::default(),
         ))?;
         setup(uc.ctl_set_cpu_model(cpu.model() as i32))?;
-        // A small translation buffer: when it fills, QEMU starts over in pages it already
-        // has, where the default (about 1 GiB, touched lazily) keeps faulting in fresh,
-        // zeroed pages for every new trace's code.
-        let size = ControlType(ControlType::TCG_BUFFER_SIZE.0 | ControlType::IO_WRITE.0);
-        // SAFETY: `uc_ctl` with TCG_BUFFER_SIZE|WRITE reads exactly one u32 vararg, and the
-        // handle is the live engine `uc` owns; it runs before the engine initializes.
-        setup(unsafe { uc_ctl(uc.get_handle(), size, TCG_BUFFER_BYTES) }.into())?;
+        small_tcg_buffer(&mut uc)?;
         let regions = Regions::map(&mut uc)?;
         if cpu.has_vfp() {
             setup(uc.reg_write(RegisterARM::FPEXC, 1 << 30))?;
@@ -754,44 +758,6 @@ impl Machine {
         setup(self.uc.mem_map(HEAP_BASE, len, Prot::READ | Prot::WRITE))?;
         self.heap_mapped = len;
         Ok(())
-    }
-
-    /// Makes the heap of a run of code laid out by `layout` allocating objects of `decls`
-    /// (`jit_core::gcrun::gc_config`'s size, at [`HEAP_BASE`]), with the interpreter's
-    /// objects in `memory` copied in; returns their addresses.
-    fn start_gc(
-        &mut self,
-        decls: &[jit_core::objects::ObjectDecl],
-        layout: jit_core::frame::FrameLayout,
-        memory: &Memory,
-    ) -> Result<Vec<u64>, RunError> {
-        let config = jit_core::gcrun::gc_config();
-        if self.heap_mapped < config.total_bytes() {
-            self.map_heap(config.total_bytes())
-                .map_err(|e| RunError::Gc(e.to_string()))?;
-        }
-        let target = jit_core::objects::TargetLayout::AAPCS32;
-        let (gc, addrs) = new_emu_gc(self, target, decls, layout, memory)?;
-        self.uc.get_data_mut().gc = Some(gc);
-        Ok(addrs)
-    }
-
-    /// The collector's failure in the run that returned `index`, as an error.
-    fn gc_failure(&mut self, index: u64) -> Result<(), RunError> {
-        emu_gc_failure(self.uc.get_data_mut().gc.as_mut(), index)
-    }
-
-    /// After a run: the objects `values` reach read from the heap into `memory`.
-    fn gc_reify(
-        &mut self,
-        frame: &[u64],
-        values: &mut [Scalar],
-        memory: &mut Memory,
-    ) -> Result<(), RunError> {
-        match self.uc.get_data_mut().gc.take() {
-            Some(gc) => emu_gc_reify(gc, self, frame, values, memory),
-            None => Ok(()),
-        }
     }
 
     /// The CPU model.
@@ -937,6 +903,126 @@ impl Machine {
 
 regions_code_space!(Machine);
 
+/// What [`EmuTrace`] and [`EmuTree`] need of an emulated machine: a code space, trap slots
+/// (one of which may patch the code in the middle of a run), tracejit's memory map, a GC
+/// heap, and a call of compiled code with the frame.
+pub trait EmuMachine: jit_core::codespace::CodeSpace + jit_core::gc::HeapMemory {
+    /// Puts `code` at [`CODE_BASE`], dropping whatever the code space held.
+    fn load_code(&mut self, code: &[u8]) -> Result<(), EmuError>;
+    /// The address of trap slot `k`: calling it runs the host call for `k`.
+    fn trap_slot(&self, k: u32) -> u64;
+    /// For the next call: a host call through trap slot `slot` (if any) writes `patches`
+    /// into the code, once, and drops their translations.
+    fn patch_on_trap(&mut self, slot: Option<u32>, patches: Vec<(u64, Vec<u8>)>);
+    /// Whether the last call wrote the patches [`EmuMachine::patch_on_trap`] set.
+    fn patched_on_trap(&mut self) -> bool;
+    /// Maps and fills the pages of every buffer of `memory` at its own address.
+    fn write_memory(&mut self, memory: &Memory) -> Result<(), EmuError>;
+    /// Copies every buffer of `memory` back from the machine.
+    fn read_memory(&self, memory: &mut Memory) -> Result<(), EmuError>;
+    /// Writes the frame (64-bit words) at [`FRAME_BASE`].
+    fn write_frame(&mut self, words: &[u64]) -> Result<(), EmuError>;
+    /// Reads `n` frame words back.
+    fn read_frame(&self, n: usize) -> Result<Vec<u64>, EmuError>;
+    /// Maps at least `bytes` of zeroed memory for a GC heap at [`HEAP_BASE`].
+    fn map_heap(&mut self, bytes: u64) -> Result<(), EmuError>;
+    /// How objects are laid out on this machine.
+    fn object_layout(&self) -> jit_core::objects::TargetLayout;
+    /// The heap of the run going on (the trap hook's).
+    fn gc(&mut self) -> &mut Option<EmuGc>;
+    /// Calls the code at `CODE_BASE + entry` with the frame's address as its argument, for
+    /// at most `budget` basic blocks; returns what it returns (the exit index).
+    fn call_code(&mut self, entry: u64, budget: u64) -> Result<u64, EmuError>;
+
+    /// Makes the heap of a run of code laid out by `layout` allocating objects of `decls`
+    /// (`jit_core::gcrun::gc_config`'s size), with the interpreter's objects in `memory`
+    /// copied in; returns their addresses. No heap when `decls` is empty.
+    fn start_gc(
+        &mut self,
+        decls: &[jit_core::objects::ObjectDecl],
+        layout: jit_core::frame::FrameLayout,
+        memory: &Memory,
+    ) -> Result<Vec<u64>, RunError>
+    where
+        Self: Sized,
+    {
+        *self.gc() = None;
+        if decls.is_empty() {
+            return Ok(Vec::new());
+        }
+        let config = jit_core::gcrun::gc_config();
+        self.map_heap(config.total_bytes())
+            .map_err(|e| RunError::Gc(e.to_string()))?;
+        let target = self.object_layout();
+        let (gc, addrs) = new_emu_gc(self, target, decls, layout, memory)?;
+        *self.gc() = Some(gc);
+        Ok(addrs)
+    }
+
+    /// The collector's failure in the run that returned `index`, as an error.
+    fn gc_failure(&mut self, index: u64) -> Result<(), RunError> {
+        emu_gc_failure(self.gc().as_mut(), index)
+    }
+
+    /// After a run: the objects `values` reach read from the heap into `memory`.
+    fn gc_reify(
+        &mut self,
+        frame: &[u64],
+        values: &mut [Scalar],
+        memory: &mut Memory,
+    ) -> Result<(), RunError>
+    where
+        Self: Sized,
+    {
+        match self.gc().take() {
+            Some(gc) => emu_gc_reify(gc, self, frame, values, memory),
+            None => Ok(()),
+        }
+    }
+}
+
+impl EmuMachine for Machine {
+    fn load_code(&mut self, code: &[u8]) -> Result<(), EmuError> {
+        Machine::load_code(self, code)
+    }
+    fn trap_slot(&self, k: u32) -> u64 {
+        Machine::trap_address(k)
+    }
+    fn patch_on_trap(&mut self, slot: Option<u32>, patches: Vec<(u64, Vec<u8>)>) {
+        Machine::patch_on_trap(self, slot, patches)
+    }
+    fn patched_on_trap(&mut self) -> bool {
+        Machine::patched_on_trap(self)
+    }
+    fn write_memory(&mut self, memory: &Memory) -> Result<(), EmuError> {
+        Machine::write_memory(self, memory)
+    }
+    fn read_memory(&self, memory: &mut Memory) -> Result<(), EmuError> {
+        Machine::read_memory(self, memory)
+    }
+    fn write_frame(&mut self, words: &[u64]) -> Result<(), EmuError> {
+        Machine::write_frame(self, words)
+    }
+    fn read_frame(&self, n: usize) -> Result<Vec<u64>, EmuError> {
+        Machine::read_frame(self, n)
+    }
+    fn map_heap(&mut self, bytes: u64) -> Result<(), EmuError> {
+        if self.heap_mapped >= bytes {
+            return Ok(());
+        }
+        Machine::map_heap(self, bytes)
+    }
+    fn object_layout(&self) -> jit_core::objects::TargetLayout {
+        jit_core::objects::TargetLayout::AAPCS32
+    }
+    fn gc(&mut self) -> &mut Option<EmuGc> {
+        &mut self.uc.get_data_mut().gc
+    }
+    fn call_code(&mut self, entry: u64, budget: u64) -> Result<u64, EmuError> {
+        self.call(entry, FRAME_BASE as u32, budget).map(u64::from)
+    }
+}
+
 /// The registers the AAPCS says a function preserves (sp aside), checked after every
 /// [`Machine::call`].
 const CALLEE_SAVED: [(RegisterARM, &str); 16] = {
@@ -975,10 +1061,35 @@ fn callee_saved_pattern(k: usize) -> u64 {
     }
 }
 
+/// Writes the patches a host call through trap slot `index` is due to write (once), and
+/// drops their translations; `patches` finds them in the hook data.
+pub(crate) fn fire_patches<D>(
+    uc: &mut Unicorn<'_, D>,
+    patches: fn(&mut D) -> &mut Option<TrapPatches>,
+    index: u32,
+) -> Result<(), String> {
+    let due = match patches(uc.get_data_mut()) {
+        Some(p) if p.slot == index && !p.fired => {
+            p.fired = true;
+            std::mem::take(&mut p.patches)
+        }
+        _ => Vec::new(),
+    };
+    for (addr, bytes) in due {
+        // The code region is mapped read-execute for the CPU; the host writes it, and the
+        // translations of the patched words are dropped before the code goes on.
+        let end = addr + bytes.len() as u64;
+        uc.mem_write(addr, &bytes)
+            .and_then(|()| uc.ctl_remove_cache(addr, end))
+            .map_err(|e| format!("patching {addr:#x} in a host call: {e:?}"))?;
+    }
+    Ok(())
+}
+
 /// Code patched when a host call goes through trap slot `slot`: how `@tracejit_invalidate`
 /// patches the running tree's invalidation sites in the middle of a run.
 #[derive(Clone, Debug, Default)]
-struct TrapPatches {
+pub(crate) struct TrapPatches {
     /// The trap slot.
     slot: u32,
     /// Addresses and bytes.
@@ -1044,23 +1155,8 @@ fn trap_hook(uc: &mut Unicorn<'_, MachineData>, intno: u32) {
     };
     let out = handler(index, &regs, &stack);
     uc.get_data_mut().trap = Some(handler);
-    let due = match &mut uc.get_data_mut().patches {
-        Some(p) if p.slot == index && !p.fired => {
-            p.fired = true;
-            std::mem::take(&mut p.patches)
-        }
-        _ => Vec::new(),
-    };
-    for (addr, bytes) in due {
-        // The code region is mapped read-execute for the CPU; the host writes it, and the
-        // translations of the patched words are dropped before the code goes on.
-        let end = addr + bytes.len() as u64;
-        if let Err(e) = uc
-            .mem_write(addr, &bytes)
-            .and_then(|()| uc.ctl_remove_cache(addr, end))
-        {
-            return fail(uc, format!("patching {addr:#x} in a host call: {e:?}"));
-        }
+    if let Err(e) = fire_patches(uc, |d| &mut d.patches, index) {
+        return fail(uc, e);
     }
     let out = match out {
         Ok(TrapAction::Gc(call)) => gc_trap(uc, call).map(|r0| {
@@ -1235,21 +1331,21 @@ impl Machine {
 pub const BLOCKS_PER_STEP: u64 = 1024;
 
 /// A compiled trace loaded into an emulated machine: a [`Runner`] like native code.
-pub struct EmuTrace {
-    machine: Machine,
+pub struct EmuTrace<M: EmuMachine = Machine> {
+    machine: M,
     code: CompiledTrace,
     input_types: Vec<Type>,
     /// Whether the invalidation sites are patched now.
     invalidated: bool,
 }
 
-impl EmuTrace {
-    /// Loads ARM code into an existing machine (reusing it for another trace).
+impl<M: EmuMachine> EmuTrace<M> {
+    /// Loads code into an existing machine (reusing it for another trace).
     pub fn load_into(
-        mut machine: Machine,
+        mut machine: M,
         code: CompiledTrace,
         input_types: Vec<Type>,
-    ) -> Result<EmuTrace, RunError> {
+    ) -> Result<EmuTrace<M>, RunError> {
         machine
             .load_code(&code.code)
             .map_err(|e| RunError::Fault(e.to_string()))?;
@@ -1262,10 +1358,17 @@ impl EmuTrace {
     }
 
     /// The machine back, for the next trace.
-    pub fn into_machine(self) -> Machine {
+    pub fn into_machine(self) -> M {
         self.machine
     }
 
+    /// The machine, for tests that look inside.
+    pub fn machine(&mut self) -> &mut M {
+        &mut self.machine
+    }
+}
+
+impl EmuTrace<Machine> {
     /// Loads ARM code compiled for `cpu`; `input_types` are the trace's input types.
     pub fn load(
         cpu: Cpu,
@@ -1282,14 +1385,9 @@ impl EmuTrace {
             invalidated: false,
         })
     }
-
-    /// The machine, for tests that look inside.
-    pub fn machine(&mut self) -> &mut Machine {
-        &mut self.machine
-    }
 }
 
-impl Runner for EmuTrace {
+impl<M: EmuMachine> Runner for EmuTrace<M> {
     fn run(
         &mut self,
         inputs: &[Scalar],
@@ -1345,8 +1443,8 @@ fn invalidate_slot(calls: &[String]) -> Option<u32> {
 /// from `options` (with a heap for objects of `decls`, if any), reads frame and memory
 /// back. Returns the exit index and the frame.
 #[allow(clippy::too_many_arguments)]
-fn run_code(
-    machine: &mut Machine,
+fn run_code<M: EmuMachine>(
+    machine: &mut M,
     root: &CompiledTrace,
     frame_words: u32,
     entry: u64,
@@ -1364,19 +1462,14 @@ fn run_code(
         other => RunError::Fault(other.to_string()),
     };
     machine.write_memory(memory).map_err(fault)?;
-    machine.uc.get_data_mut().gc = None;
-    let objects = if decls.is_empty() {
-        Vec::new()
-    } else {
-        machine.start_gc(decls, root.layout, memory)?
-    };
+    let objects = machine.start_gc(decls, root.layout, memory)?;
     let mut frame = fill_frame(root, inputs, input_types, options, |a| {
         jit_core::memory::object_index(a)
             .and_then(|k| objects.get(k).copied())
             .unwrap_or(a)
     })?;
     frame.resize(frame.len().max(frame_words as usize), 0);
-    if let Some(gc) = &machine.uc.get_data().gc {
+    if let Some(gc) = machine.gc() {
         jit_core::gcrun::fill_nursery_words(&gc.heap, &root.layout, &mut frame);
     }
     if let Some(j) = jumps {
@@ -1387,12 +1480,10 @@ fn run_code(
         .step_budget
         .saturating_mul(BLOCKS_PER_STEP)
         .max(10_000);
-    let index = machine
-        .call(entry, FRAME_BASE as u32, budget)
-        .map_err(fault)?;
+    let index = machine.call_code(entry, budget).map_err(fault)?;
     let frame = machine.read_frame(frame.len()).map_err(fault)?;
     machine.read_memory(memory).map_err(fault)?;
-    Ok((index as u64, frame))
+    Ok((index, frame))
 }
 
 impl jit_core::gc::HeapMemory for Machine {
@@ -1409,27 +1500,28 @@ impl jit_core::gc::HeapMemory for Machine {
 /// machine's code space, exits numbered tree-wide, and calls numbered tree-wide too — a
 /// bridge's call relocations are pointed at the tree's trap slots as it is attached, so
 /// [`EmuTree::calls`] names the function of every trap slot any part calls.
-pub struct EmuTree {
-    machine: Machine,
+pub struct EmuTree<M: EmuMachine = Machine> {
+    machine: M,
     exits: jit_core::tree::Exits,
     addrs: Vec<u64>,
     calls: std::rc::Rc<std::cell::RefCell<Vec<String>>>,
     input_types: Vec<Type>,
 }
 
-impl EmuTree {
+impl<M: EmuMachine> EmuTree<M> {
     /// Loads `root` into `machine` (dropping whatever code it held); `calls` becomes the
     /// tree's trap-slot names, starting as the root's.
     pub fn load(
-        mut machine: Machine,
+        mut machine: M,
         root: CompiledTrace,
         input_types: Vec<Type>,
         calls: std::rc::Rc<std::cell::RefCell<Vec<String>>>,
-    ) -> Result<EmuTree, RunError> {
+    ) -> Result<EmuTree<M>, RunError> {
+        // The root's call k already goes to trap slot k (each backend's default).
+        *calls.borrow_mut() = root.calls.clone();
         machine
             .load_code(&root.code)
             .map_err(|e| RunError::Fault(e.to_string()))?;
-        *calls.borrow_mut() = root.calls.clone();
         Ok(EmuTree {
             machine,
             exits: jit_core::tree::Exits::new(root),
@@ -1440,12 +1532,12 @@ impl EmuTree {
     }
 
     /// The machine, to set handlers or take it back.
-    pub fn machine(&mut self) -> &mut Machine {
+    pub fn machine(&mut self) -> &mut M {
         &mut self.machine
     }
 
     /// The machine back, for the next tree or trace.
-    pub fn into_machine(self) -> Machine {
+    pub fn into_machine(self) -> M {
         self.machine
     }
 
@@ -1469,34 +1561,6 @@ impl EmuTree {
         self.calls.clone()
     }
 
-    /// Points the call relocations of `code` (a bridge or further loop) at the tree's trap
-    /// slots, adding a slot for each function the tree did not call yet.
-    fn link_calls(
-        &mut self,
-        backend: &dyn jit_core::backend::Backend,
-        code: &mut CompiledTrace,
-    ) -> Result<(), RunError> {
-        let link =
-            |e: jit_core::codebuf::FixupError| RunError::Map(format!("linking the code: {e}"));
-        for r in code.relocs.clone() {
-            if let jit_core::emit::RelocTarget::Extern(k) = r.target {
-                let name = &code.calls[k as usize];
-                let mut calls = self.calls.borrow_mut();
-                let slot = match calls.iter().position(|c| c == name) {
-                    Some(g) => g,
-                    None => {
-                        calls.push(name.clone());
-                        calls.len() - 1
-                    }
-                };
-                backend
-                    .relocate(&r, &mut code.code, 0, Machine::trap_address(slot as u32))
-                    .map_err(link)?;
-            }
-        }
-        Ok(())
-    }
-
     /// Attaches `bridge` (compiled by `backend` for tree-wide exit `at`): renumbers its
     /// calls into the tree's trap slots, loads it, links it to the root's epilogue, and
     /// patches the guard's stub into a branch to it (flushing the patched word).
@@ -1506,7 +1570,7 @@ impl EmuTree {
         at: u32,
         mut bridge: CompiledTrace,
     ) -> Result<(), RunError> {
-        self.link_calls(backend, &mut bridge)?;
+        link_calls(&self.machine, &self.calls, backend, &mut bridge)?;
         jit_core::tree::attach(
             &mut self.machine,
             backend,
@@ -1525,7 +1589,7 @@ impl EmuTree {
         backend: &dyn jit_core::backend::Backend,
         mut code: CompiledTrace,
     ) -> Result<usize, RunError> {
-        self.link_calls(backend, &mut code)?;
+        link_calls(&self.machine, &self.calls, backend, &mut code)?;
         jit_core::tree::add_root(
             &mut self.machine,
             backend,
@@ -1555,7 +1619,7 @@ impl EmuTree {
         backend: &dyn jit_core::backend::Backend,
         mut code: CompiledTrace,
     ) -> Result<usize, RunError> {
-        self.link_calls(backend, &mut code)?;
+        link_calls(&self.machine, &self.calls, backend, &mut code)?;
         jit_core::tree::add_root(
             &mut self.machine,
             backend,
@@ -1608,4 +1672,32 @@ impl EmuTree {
         self.machine.gc_reify(&frame, values, memory)?;
         Ok(stop)
     }
+}
+
+/// Points the call relocations of `code` (a tree's part) at the trap slots of `machine`
+/// named in `calls`, adding a slot for each function the tree did not call yet.
+fn link_calls<M: EmuMachine>(
+    machine: &M,
+    calls: &std::cell::RefCell<Vec<String>>,
+    backend: &dyn jit_core::backend::Backend,
+    code: &mut CompiledTrace,
+) -> Result<(), RunError> {
+    let link = |e: jit_core::codebuf::FixupError| RunError::Map(format!("linking the code: {e}"));
+    for r in code.relocs.clone() {
+        if let jit_core::emit::RelocTarget::Extern(k) = r.target {
+            let name = &code.calls[k as usize];
+            let mut calls = calls.borrow_mut();
+            let slot = match calls.iter().position(|c| c == name) {
+                Some(g) => g,
+                None => {
+                    calls.push(name.clone());
+                    calls.len() - 1
+                }
+            };
+            backend
+                .relocate(&r, &mut code.code, 0, machine.trap_slot(slot as u32))
+                .map_err(link)?;
+        }
+    }
+    Ok(())
 }

@@ -365,6 +365,10 @@ pub(crate) fn map_elf64<D>(
         let start = vaddr / PAGE * PAGE;
         let end = (vaddr + memsz).next_multiple_of(PAGE);
         setup(uc.mem_map(start, end - start, Prot::ALL))?;
+        if filesz == 0 {
+            // Only zeroes (.bss): its file offset may lie past the file's end.
+            continue;
+        }
         let bytes = elf
             .get(off as usize..(off + filesz) as usize)
             .ok_or_else(|| bad("segment"))?;
