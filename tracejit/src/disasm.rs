@@ -36,11 +36,27 @@ fn x86_lines(code: &[u8], start: u32, end: u32, out: &mut String) {
     }
 }
 
-/// One A32 instruction per line: offset, word, text (capstone).
-fn arm_lines(code: &[u8], start: u32, end: u32, data: &[(u32, u32)], out: &mut String) {
-    use capstone::arch::arm::ArchMode;
+/// Capstone for A32 or, with `a64`, A64.
+fn capstone_for(a64: bool) -> Option<capstone::Capstone> {
     use capstone::prelude::*;
-    let Ok(cs) = Capstone::new().arm().mode(ArchMode::Arm).build() else {
+    if a64 {
+        Capstone::new()
+            .arm64()
+            .mode(capstone::arch::arm64::ArchMode::Arm)
+            .build()
+            .ok()
+    } else {
+        Capstone::new()
+            .arm()
+            .mode(capstone::arch::arm::ArchMode::Arm)
+            .build()
+            .ok()
+    }
+}
+
+/// One A32 (or, with `a64`, A64) instruction per line: offset, word, text (capstone).
+fn arm_lines(code: &[u8], start: u32, end: u32, data: &[(u32, u32)], a64: bool, out: &mut String) {
+    let Some(cs) = capstone_for(a64) else {
         let _ = writeln!(out, "  (capstone is unavailable)");
         return;
     };
@@ -73,7 +89,10 @@ pub fn disassemble(trace: &Trace, compiled: &CompiledTrace) -> String {
     let mut out = String::new();
     let lines = |out: &mut String, a: u32, b: u32| match compiled.triple.architecture {
         Architecture::X86_64 => x86_lines(&compiled.code, a, b, out),
-        Architecture::Arm(_) => arm_lines(&compiled.code, a, b, &compiled.data_ranges, out),
+        Architecture::Arm(_) => arm_lines(&compiled.code, a, b, &compiled.data_ranges, false, out),
+        Architecture::Aarch64(_) => {
+            arm_lines(&compiled.code, a, b, &compiled.data_ranges, true, out)
+        }
         other => {
             let _ = writeln!(out, "  (no disassembler for {other})");
         }
@@ -123,7 +142,8 @@ pub fn disassemble(trace: &Trace, compiled: &CompiledTrace) -> String {
 /// constant pools skipped): how many make constants, and how many there are. Constants are
 /// made by, on x86-64, `mov` of an immediate into a register and loads from the constant
 /// pool (`[rip+…]`); on ARM, `movw`/`movt`, unconditional `mov`/`mvn` of an immediate, and
-/// literal loads (`ldr`/`vldr` from `[pc, …]`).
+/// literal loads (`ldr`/`vldr` from `[pc, …]`); on AArch64, `movz`/`movk`/`movn` (and
+/// capstone's `mov` of an immediate) and literal loads.
 pub fn constant_instructions(compiled: &CompiledTrace) -> (usize, usize) {
     let start = compiled.op_offsets.first().copied().unwrap_or(0) as usize;
     let end = (compiled.op_offsets.last().copied().unwrap_or(0) as usize).min(compiled.code.len());
@@ -159,10 +179,9 @@ pub fn constant_instructions(compiled: &CompiledTrace) -> (usize, usize) {
                 }
             }
         }
-        Architecture::Arm(_) => {
-            use capstone::arch::arm::ArchMode;
-            use capstone::prelude::*;
-            let Ok(cs) = Capstone::new().arm().mode(ArchMode::Arm).build() else {
+        Architecture::Arm(_) | Architecture::Aarch64(_) => {
+            let a64 = matches!(compiled.triple.architecture, Architecture::Aarch64(_));
+            let Some(cs) = capstone_for(a64) else {
                 return (0, 0);
             };
             for at in (start..end).step_by(4) {
@@ -183,9 +202,10 @@ pub fn constant_instructions(compiled: &CompiledTrace) -> (usize, usize) {
                 };
                 let (m, ops) = (i.mnemonic().unwrap_or(""), i.op_str().unwrap_or(""));
                 let made = match m {
-                    "movw" | "movt" => true,
+                    "movw" | "movt" | "movz" | "movk" | "movn" => true,
                     "mov" | "mvn" => ops.contains('#'),
-                    "ldr" | "vldr" => ops.contains("[pc"),
+                    // A64's literal loads are `ldr x, #address` (no brackets).
+                    "ldr" | "vldr" => ops.contains("[pc") || (a64 && !ops.contains('[')),
                     _ => false,
                 };
                 if made {

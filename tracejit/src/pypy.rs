@@ -43,12 +43,13 @@ pub fn run_options() -> RunOptions {
     }
 }
 
-/// The four targets by triple (`targets::SUPPORTED`'s order), calls resolved in `externs`:
-/// x86-64 natively, the three ARM ones emulated.
+/// The five targets by triple (`targets::SUPPORTED`'s order), calls resolved in `externs`:
+/// x86-64 natively, the three 32-bit ARM ones and AArch64 emulated.
 pub fn targets(externs: &Externs) -> Vec<(&'static str, Box<dyn Target>)> {
     let s = crate::targets::SUPPORTED;
     // The emulated targets of a thread share their machines across trees (a fresh machine
     // costs far more than a corpus tree's run).
+    let a64 = A64_TARGET.with(|t| t.sharing_machines(externs.clone()));
     ARM_TARGETS.with(|[hard, softfp, v5]| {
         vec![
             (
@@ -58,6 +59,7 @@ pub fn targets(externs: &Externs) -> Vec<(&'static str, Box<dyn Target>)> {
             (s[1], Box::new(hard.sharing_machines(externs.clone()))),
             (s[2], Box::new(softfp.sharing_machines(externs.clone()))),
             (s[3], Box::new(v5.sharing_machines(externs.clone()))),
+            (s[4], Box::new(a64)),
         ]
     })
 }
@@ -69,6 +71,8 @@ thread_local! {
         ArmTarget::new(FloatAbi::Softfp),
         ArmTarget::armv5te(),
     ];
+    /// The AArch64 target whose machines [`targets`] shares, per thread.
+    static A64_TARGET: jit_emu::aarch64::A64Target = jit_emu::aarch64::A64Target::new();
 }
 
 /// Every function an imported tree may call: the test kit's (the legalization helpers

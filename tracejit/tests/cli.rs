@@ -253,7 +253,7 @@ fn unsupported_targets_are_reported() {
         text(&out.stderr).trim(),
         "tracejit: no backend for riscv64gc-unknown-linux-gnu; supported: x86_64-unknown-linux-gnu, \
          armv7-unknown-linux-gnueabihf, armv7-unknown-linux-gnueabi, \
-         armv5te-unknown-linux-gnueabi"
+         armv5te-unknown-linux-gnueabi, aarch64-unknown-linux-gnu"
     );
 }
 
@@ -295,6 +295,7 @@ fn a_short_differential_fuzzing_run_finds_no_divergence() {
         "armv7-unknown-linux-gnueabihf",
         "armv7-unknown-linux-gnueabi",
         "armv5te-unknown-linux-gnueabi",
+        "aarch64-unknown-linux-gnu",
     ] {
         assert!(s.contains(&format!("  {t}: ")), "{t} is fuzzed:\n{s}");
     }
@@ -322,14 +323,15 @@ fn bench_checks_every_kernel_on_every_target_and_writes_the_report() {
         "armv7-unknown-linux-gnueabihf (emulated)",
         "armv7-unknown-linux-gnueabi (emulated)",
         "armv5te-unknown-linux-gnueabi (emulated)",
+        "aarch64-unknown-linux-gnu (emulated)",
     ] {
         assert!(stdout.contains(t), "{t}\n{stdout}");
     }
-    assert_eq!(stdout.matches("geometric mean").count(), 4, "{stdout}");
+    assert_eq!(stdout.matches("geometric mean").count(), 5, "{stdout}");
     for k in tracejit::bench::KERNELS {
         assert_eq!(
             stdout.matches(&format!("\n  {} ", k.name)).count(),
-            4,
+            5,
             "{}\n{stdout}",
             k.name
         );
@@ -342,19 +344,19 @@ fn bench_checks_every_kernel_on_every_target_and_writes_the_report() {
             .lines()
             .filter(|l| l.starts_with(&format!("{} ", k.name)))
             .collect();
-        assert_eq!(rows.len(), 4, "{stdout}");
+        assert_eq!(rows.len(), 5, "{stdout}");
         for r in rows {
             let cols: Vec<&str> = r.split_whitespace().collect();
             assert_eq!(cols[3], "1", "{r}");
         }
     }
     let csv = std::fs::read_to_string(out_dir.join("bench.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 1 + 4 * tracejit::bench::KERNELS.len());
+    assert_eq!(csv.lines().count(), 1 + 5 * tracejit::bench::KERNELS.len());
     let svg = std::fs::read_to_string(out_dir.join("bench.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
     assert_eq!(
         svg.matches("<title>").count(),
-        4 * tracejit::bench::KERNELS.len()
+        5 * tracejit::bench::KERNELS.len()
     );
 }
 
