@@ -107,6 +107,15 @@ pub fn constraints(
     out.uses.clear();
     out.clobbers = jit_core::backend::RegSet::EMPTY;
     out.live_across = false;
+    if let Some(fold) = shift_folds(trace, live, i) {
+        // The shift emits nothing: its user shifts the operand.
+        out.uses.extend([Reg, Any]);
+        out.def = Some(match fold {
+            Fold::Dies => Def::ReuseInput(0),
+            Fold::OtherOperand => Def::Reg,
+        });
+        return Ok(());
+    }
     let cmp_def = if live.fuses_with_next_guard(trace, i) {
         Def::Flags
     } else {
@@ -204,6 +213,138 @@ pub fn constraints(
     Ok(())
 }
 
+/// How a shift by a constant folds into its user as the user's shifted register operand
+/// (`eor x0, x1, x2, lsr #12`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fold {
+    /// The shift's input dies at the shift: the result takes its register
+    /// (`Def::ReuseInput`), still unshifted, and the user shifts it.
+    Dies,
+    /// The shift's input is the user's other operand (`x ^ (x >> k)`): the user reads it for
+    /// both; the result's register is never written.
+    OtherOperand,
+}
+
+/// Whether shift op `i` folds into its user ([`Fold`]): a shift by a constant (not a
+/// multiple of the width) whose only use is an operand of an `add`, `and`, `or` or `xor` of
+/// two different values, or the second operand of a `sub`, and whose input dies at the
+/// shift or is the user's other operand. When both operands of the user could fold, the
+/// later shift does.
+fn shift_folds(trace: &Trace, live: &Liveness, i: usize) -> Option<Fold> {
+    let (fold, user) = shift_candidate(trace, live, i)?;
+    let other = trace.ops[user].args.iter().find_map(|a| match a {
+        jit_core::ir::Operand::Value(v) if Some(*v) != trace.ops[i].result => Some(*v),
+        _ => None,
+    })?;
+    let other_wins = match trace.values[other].def {
+        jit_core::ir::ValueDef::Op(k) => {
+            k as usize > i && shift_candidate(trace, live, k as usize).map(|c| c.1) == Some(user)
+        }
+        jit_core::ir::ValueDef::Input(_) => false,
+    };
+    (!other_wins).then_some(fold)
+}
+
+/// [`shift_folds`] without the choice between two shifts: how the shift would fold, and
+/// the op that uses it.
+fn shift_candidate(trace: &Trace, live: &Liveness, i: usize) -> Option<(Fold, usize)> {
+    use jit_core::ir::Operand;
+    let op = &trace.ops[i];
+    if !matches!(
+        op.opcode,
+        Opcode::IntLshift | Opcode::IntRshift | Opcode::UintRshift
+    ) {
+        return None;
+    }
+    let (Some(&Operand::Value(a)), Some(Operand::Const(c)), Some(r)) =
+        (op.args.first(), op.args.get(1), op.result)
+    else {
+        return None;
+    };
+    let bits = if trace.ty(r) == Type::I64 { 64 } else { 32 };
+    if trace.ty(r) == Type::Ref || (c.bits() as u64).is_multiple_of(bits) {
+        return None;
+    }
+    let &[user] = live.uses(r) else {
+        return None;
+    };
+    let user = user as usize;
+    let next = &trace.ops[user];
+    let fusable = match next.opcode {
+        Opcode::IntAdd | Opcode::IntAnd | Opcode::IntOr | Opcode::IntXor => true,
+        // A64 has no reverse subtract: only `x - (y << k)`.
+        Opcode::IntSub => next.args.get(1) == Some(&Operand::Value(r)),
+        _ => false,
+    };
+    let both_values = next.args.len() == 2
+        && next.args.iter().all(|a| matches!(a, Operand::Value(_)))
+        && next.args[0] != next.args[1];
+    if !(fusable && both_values && next.args.contains(&Operand::Value(r))) {
+        return None;
+    }
+    if next.args.contains(&Operand::Value(a)) {
+        Some((Fold::OtherOperand, user))
+    } else if live.uses(a).last() == Some(&(i as u32)) {
+        Some((Fold::Dies, user))
+    } else {
+        None
+    }
+}
+
+/// Whether an add or subtract (flag-setting with `flags`) of `v` takes it as an immediate
+/// (`add_sub`: 12 bits, optionally shifted by 12, or the inverse operation's).
+fn add_sub_immediate(v: i64, flags: bool) -> bool {
+    let v = if v < 0 && !flags && v != i64::MIN {
+        -v
+    } else {
+        v
+    };
+    (0..4096).contains(&v) || (v > 0 && v % 4096 == 0 && v / 4096 < 4096)
+}
+
+/// Instructions `mov_imm` takes to make `v` (1 to 4).
+fn mov_imm_len(w: Width, v: u64) -> usize {
+    let halves = if w == Width::X { 4 } else { 2 };
+    let part = |k: u32| (v >> (16 * k)) as u16;
+    let ones = (0..halves).filter(|&k| part(k) == 0xffff).count();
+    let zeros = (0..halves).filter(|&k| part(k) == 0).count();
+    (halves as usize - ones.max(zeros)).max(1)
+}
+
+/// Whether argument `arg` of `op`, the constant `c`, costs nothing to make each time the op
+/// runs: the lowering takes it as an immediate, folds it into an address, or (a call's
+/// argument) makes it in one instruction as a register move would. `Backend::hoist_constant`
+/// hoists the rest out of loops.
+pub fn immediate_operand(op: &jit_core::ir::Op, arg: usize, c: Scalar) -> bool {
+    use Opcode::*;
+    let (w, v) = match c {
+        Scalar::I32(x) => (Width::W, x as i64),
+        Scalar::I64(x) => (Width::X, x),
+        Scalar::Ref(_) | Scalar::F64(_) => return false,
+    };
+    let compare = (-4095..4096).contains(&v);
+    match op.opcode.sig() {
+        Sig::IntBinary => {
+            arg == 1
+                && match op.opcode {
+                    IntAdd | IntSub => add_sub_immediate(v, false),
+                    IntAnd | IntOr | IntXor => enc::BitMask::encode(v as u64, w).is_some(),
+                    IntLshift | IntRshift | UintRshift => true,
+                    _ => false,
+                }
+        }
+        Sig::IntOverflow => {
+            arg == 1 && matches!(op.opcode, IntAddOvf | IntSubOvf) && add_sub_immediate(v, true)
+        }
+        Sig::IntCompare | Sig::RefCompare | Sig::IntTest | Sig::GuardValue => arg == 1 && compare,
+        Sig::Object(ObjOp::GuardClass | ObjOp::GuardNonnullClass) => arg == 1 && compare,
+        Sig::Load(_) | Sig::Store(_) | Sig::Gc(GcOp::LoadRef | GcOp::StoreRef) => arg == 1,
+        Sig::GuardCond | Sig::Gc(GcOp::Alloc) | Sig::Jump | Sig::Finish => true,
+        Sig::Call => mov_imm_len(w, v as u64) == 1,
+        _ => false,
+    }
+}
+
 /// The lowering's state over one trace.
 struct Emitter<'a> {
     c: Emission<'a>,
@@ -214,6 +355,9 @@ struct Emitter<'a> {
     /// The address word of each function called or taken so far (its call slot and the
     /// label of its word in the pool at the end).
     literals: Vec<(u32, Label)>,
+    /// Per op, whether it is a shift folded into its user ([`shift_folds`]): it emits
+    /// nothing.
+    folded_shifts: Vec<Option<Fold>>,
 }
 
 impl Emitter<'_> {
@@ -405,6 +549,19 @@ impl Emitter<'_> {
             };
             if (0..4096).contains(&v) {
                 self.put(enc::add_sub_imm(w, AddSub::Subs, ZR, rn, v as u32, false));
+                return;
+            }
+            // `cmn rn, #-v` sets the flags `cmp rn, #v` would for any v but 0 and MIN:
+            // rn + (2^n - v) carries exactly when rn >= v, and overflows when rn - v does.
+            if (-4095..0).contains(&v) {
+                self.put(enc::add_sub_imm(
+                    w,
+                    AddSub::Adds,
+                    ZR,
+                    rn,
+                    (-v) as u32,
+                    false,
+                ));
                 return;
             }
         }
@@ -635,6 +792,62 @@ impl Emitter<'_> {
         }
     }
 
+    /// The folded shift among op `i`'s operands, if any: its op and how it folded.
+    fn folded_operand(&self, i: usize) -> Option<(usize, Fold)> {
+        let trace = self.c.trace;
+        trace.ops[i].args.iter().find_map(|a| match a {
+            jit_core::ir::Operand::Value(v) => match trace.values[*v].def {
+                jit_core::ir::ValueDef::Op(k) => {
+                    self.folded_shifts[k as usize].map(|f| (k as usize, f))
+                }
+                jit_core::ir::ValueDef::Input(_) => None,
+            },
+            jit_core::ir::Operand::Const(_) => None,
+        })
+    }
+
+    /// Op `i` (an add, subtract or logical op) with the shift `shift_op` folded into its
+    /// second register operand.
+    fn with_shifted_operand(&mut self, i: usize, shift_op: usize, fold: Fold) {
+        use jit_core::ir::Operand;
+        let trace = self.c.trace;
+        let shifted = trace.ops[shift_op].result.expect("a shift has a result");
+        let op = &trace.ops[i];
+        let w = width(trace.ty(shifted));
+        let bits = if w == Width::X { 64 } else { 32 };
+        let sh = match trace.ops[shift_op].opcode {
+            Opcode::IntLshift => Shift::Lsl,
+            Opcode::IntRshift => Shift::Asr,
+            _ => Shift::Lsr,
+        };
+        let n = match trace.ops[shift_op].args[1] {
+            Operand::Const(c) => (c.bits() as u64 % bits) as u32,
+            Operand::Value(_) => unreachable!("a folded shift is by a constant"),
+        };
+        let args = self.c.alloc.args(i);
+        let rd = gpr(self.c.alloc.result(i).expect("verified"));
+        let (shifted_loc, other_loc) = if op.args[0] == Operand::Value(shifted) {
+            (args[0], args[1])
+        } else {
+            (args[1], args[0])
+        };
+        let rn = self.int_src(other_loc, w, X16);
+        // The shift's input: the unshifted value where the shift's result is, or the other
+        // operand itself.
+        let rm = match fold {
+            Fold::OtherOperand => rn,
+            Fold::Dies => self.int_src(shifted_loc, w, X17),
+        };
+        let word = match op.opcode {
+            Opcode::IntAdd => enc::add_sub_reg(w, AddSub::Add, rd, rn, rm, sh, n),
+            Opcode::IntSub => enc::add_sub_reg(w, AddSub::Sub, rd, rn, rm, sh, n),
+            Opcode::IntAnd => enc::logic_reg(w, Logic::And, rd, rn, rm, sh, n),
+            Opcode::IntOr => enc::logic_reg(w, Logic::Orr, rd, rn, rm, sh, n),
+            _ => enc::logic_reg(w, Logic::Eor, rd, rn, rm, sh, n),
+        };
+        self.put(word);
+    }
+
     fn op(&mut self, i: usize) -> Result<(), CompileError> {
         use Opcode::*;
         let trace = self.c.trace;
@@ -642,6 +855,13 @@ impl Emitter<'_> {
         let alloc = self.c.alloc;
         let args = alloc.args(i);
         let res = alloc.result(i);
+        if self.folded_shifts[i].is_some() {
+            return Ok(());
+        }
+        if let Some((shift_op, fold)) = self.folded_operand(i) {
+            self.with_shifted_operand(i, shift_op, fold);
+            return Ok(());
+        }
         match op.opcode.sig() {
             Sig::IntBinary => {
                 let w = width(trace.operand_type(op.args[0]));
@@ -815,20 +1035,16 @@ impl Emitter<'_> {
                 let (rd, rn) = (gpr(res.expect("verified")), gpr(args[0]));
                 match op.opcode {
                     FloatCanon => {
-                        // Any NaN as the canonical one: its bits, or those of the quiet
-                        // NaN with no payload, chosen on the unordered flag.
-                        self.put(enc::fcmp(rn, rn));
-                        self.put(enc::fmov_bits(false, X16, rn));
-                        self.mov_imm(Width::X, X17, jit_core::ir::CANONICAL_NAN_BITS);
-                        self.put(enc::select(
-                            Width::X,
-                            enc::Select::Csel,
-                            X16,
-                            X17,
-                            X16,
-                            Cond::Vs,
-                        ));
-                        self.put(enc::fmov_bits(true, rd, X16));
+                        // The value, unless it is a NaN (unordered with itself): then the
+                        // canonical NaN, made out of line.
+                        if rd != rn {
+                            self.put(enc::funary(enc::Funary::Mov, rd, rn));
+                        }
+                        self.put(enc::fcmp(rd, rd));
+                        let resume = self.c.buf.label();
+                        let nan = self.c.defer(i, resume);
+                        self.branch_to(Cond::Vs, nan);
+                        self.c.buf.bind(resume);
                     }
                     _ => {
                         let u = match op.opcode {
@@ -1008,9 +1224,9 @@ impl Emitter<'_> {
     }
 
     /// `gc_alloc`: the nursery bump inline (the free and top words of the frame loaded as
-    /// a pair), the collector out of line. The result register is written only once the
-    /// bump succeeded, so the slow path still finds the operands (one may share it); x30,
-    /// which only calls write, is the third scratch.
+    /// a pair), the collector out of line. With an operand in a register, the result
+    /// register is written only once the bump succeeded, so the slow path still finds the
+    /// operands (one may share it); x30, which only calls write, is the third scratch.
     fn gc_alloc(&mut self, i: usize) {
         let args = self.c.alloc.args(i);
         let rd = gpr(self.c.alloc.result(i).expect("verified"));
@@ -1036,6 +1252,43 @@ impl Emitter<'_> {
                     ));
                     self.branch_to(Cond::Hi, slow);
                 }
+            }
+        }
+        // A struct of a constant size: the result register takes the free pointer at once
+        // (the slow path needs no operand from a register), x17 the top.
+        if let [Loc::Const(c)] = args {
+            if (c.bits() as u32) < 4096 {
+                let pair = enc::pair(
+                    true,
+                    false,
+                    enc::PairIndex::Offset,
+                    rd,
+                    X17,
+                    FRAME_REG,
+                    free as i32,
+                );
+                self.put(pair);
+                self.put(enc::add_sub_imm(
+                    Width::X,
+                    AddSub::Add,
+                    LR,
+                    rd,
+                    c.bits() as u32,
+                    false,
+                ));
+                self.put(enc::add_sub_reg(
+                    Width::X,
+                    AddSub::Subs,
+                    ZR,
+                    LR,
+                    X17,
+                    Shift::Lsl,
+                    0,
+                ));
+                self.branch_to(Cond::Hi, slow);
+                self.put(enc::mem_imm(false, Mem::X64, LR, FRAME_REG, free));
+                self.c.buf.bind(resume);
+                return;
             }
         }
         // x16 = free, x17 = top.
@@ -1279,6 +1532,14 @@ impl<'a> Isa<'a> for Emitter<'a> {
     }
 
     fn slow_path(&mut self, d: Deferred) -> Result<(), CompileError> {
+        if self.c.trace.ops[d.op].opcode == Opcode::FloatCanon {
+            // A NaN: the canonical one's bits into the result.
+            let rd = gpr(self.c.alloc.result(d.op).expect("verified"));
+            self.mov_imm(Width::X, X16, jit_core::ir::CANONICAL_NAN_BITS);
+            self.put(enc::fmov_bits(true, rd, X16));
+            self.branch_to(Cond::Al, d.resume);
+            return Ok(());
+        }
         self.gc_slow_path(d)
     }
 
@@ -1469,6 +1730,7 @@ fn outgoing_bytes(trace: &Trace) -> u32 {
 /// Lowers and encodes the allocated trace.
 pub fn emit(
     trace: &Trace,
+    live: &Liveness,
     alloc: &Allocation,
     contract: &FrameContract,
     kind: EmitKind,
@@ -1479,6 +1741,9 @@ pub fn emit(
         flags: None,
         overflow: None,
         literals: Vec::new(),
+        folded_shifts: (0..trace.ops.len())
+            .map(|i| shift_folds(trace, live, i))
+            .collect(),
     };
     jit_core::emit::emit(&mut e, triple)
 }

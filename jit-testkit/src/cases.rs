@@ -1091,55 +1091,73 @@ pub fn constants() -> Vec<Case> {
     )]
 }
 
-/// A shift by a constant feeding an `add`, `sub`, `and`, `or` or `xor`, which ARM folds into
-/// a shifted register operand (`orr rd, rn, rm, lsl #k`): every shift, each operand order
-/// (a shifted first operand of `sub` is ARM's `rsb`), shift counts 1, 13 and 31, with the
-/// shift's input dying at the shift, being the other operand (`x ^ (x << k)`), or both
-/// operands shifts; and an xorshift32 loop.
+/// A shift by a constant feeding an `add`, `sub`, `and`, `or` or `xor`, which ARM and
+/// AArch64 fold into a shifted register operand (`orr rd, rn, rm, lsl #k`): every shift,
+/// each operand order (a shifted first operand of `sub` is ARM's `rsb`, and AArch64 does
+/// not fold it), shift counts 1, 13 and 31 on i32 and 1, 33 and 63 on i64, with the shift's
+/// input dying at the shift, being the other operand (`x ^ (x << k)`), or both operands
+/// shifts; and xorshift32 and xorshift64 loops.
 pub fn shifted_operands() -> Vec<Case> {
     let mut v = Vec::new();
     let shifts = ["int_lshift", "uint_rshift", "int_rshift"];
     let ops = ["int_add", "int_sub", "int_and", "int_or", "int_xor"];
-    for sh in shifts {
-        for op in ops {
-            for k in [1, 13, 31] {
-                for first in [false, true] {
-                    let pair = |a: &str, b: &str| {
-                        if first {
-                            format!("{a}, {b}")
-                        } else {
-                            format!("{b}, {a}")
-                        }
-                    };
-                    let dies = format!(
-                        "# args: -123456789, 987654321\n[i0, i1]\ni2 = {sh}(i0, {k})\ni3 = {op}({})\nfinish(i3)\n",
-                        pair("i2", "i1")
-                    );
-                    let other = format!(
-                        "# args: -123456789, 5\n[i0, i1]\ni2 = {sh}(i0, {k})\ni3 = {op}({})\nfinish(i3, i1)\n",
-                        pair("i2", "i0")
-                    );
-                    let both = format!(
-                        "# args: -123456789, 987654321\n[i0, i1]\ni2 = {sh}(i0, {k})\ni3 = int_lshift(i1, 7)\ni4 = {op}({})\nfinish(i4)\n",
-                        pair("i2", "i3")
-                    );
-                    let at = if first { "first" } else { "second" };
-                    v.push(Case::new(
-                        format!("{op} of {sh} by {k} ({at}), input dies"),
-                        dies,
-                    ));
-                    v.push(Case::new(
-                        format!("{op} of {sh} by {k} ({at}), of itself"),
-                        other,
-                    ));
-                    v.push(Case::new(
-                        format!("{op} of two shifts, {sh} by {k} ({at})"),
-                        both,
-                    ));
+    // (value prefix, literal suffix, the inputs, the shift counts, a name's tag)
+    let widths = [
+        ("i", "", ["-123456789", "987654321", "5"], [1, 13, 31], ""),
+        (
+            "l",
+            "L",
+            ["-1234567890123456789L", "987654321987654321L", "5L"],
+            [1, 33, 63],
+            " (i64)",
+        ),
+    ];
+    for (p, sfx, [a, b, small], counts, tag) in widths {
+        for sh in shifts {
+            for op in ops {
+                for k in counts {
+                    for first in [false, true] {
+                        let pair = |x: &str, y: &str| {
+                            if first {
+                                format!("{x}, {y}")
+                            } else {
+                                format!("{y}, {x}")
+                            }
+                        };
+                        let dies = format!(
+                            "# args: {a}, {b}\n[{p}0, {p}1]\n{p}2 = {sh}({p}0, {k}{sfx})\n{p}3 = {op}({})\nfinish({p}3)\n",
+                            pair(&format!("{p}2"), &format!("{p}1"))
+                        );
+                        let other = format!(
+                            "# args: {a}, {small}\n[{p}0, {p}1]\n{p}2 = {sh}({p}0, {k}{sfx})\n{p}3 = {op}({})\nfinish({p}3, {p}1)\n",
+                            pair(&format!("{p}2"), &format!("{p}0"))
+                        );
+                        let both = format!(
+                            "# args: {a}, {b}\n[{p}0, {p}1]\n{p}2 = {sh}({p}0, {k}{sfx})\n{p}3 = int_lshift({p}1, 7{sfx})\n{p}4 = {op}({})\nfinish({p}4)\n",
+                            pair(&format!("{p}2"), &format!("{p}3"))
+                        );
+                        let at = if first { "first" } else { "second" };
+                        v.push(Case::new(
+                            format!("{op} of {sh} by {k} ({at}), input dies{tag}"),
+                            dies,
+                        ));
+                        v.push(Case::new(
+                            format!("{op} of {sh} by {k} ({at}), of itself{tag}"),
+                            other,
+                        ));
+                        v.push(Case::new(
+                            format!("{op} of two shifts, {sh} by {k} ({at}){tag}"),
+                            both,
+                        ));
+                    }
                 }
             }
         }
     }
+    v.push(Case::new(
+        "an xorshift64 loop of shifted operands",
+        "# args: 1000, 88172645463325252L\n[i0, l1]\nlabel(i0, l1)\nl2 = uint_rshift(l1, 12L)\nl3 = int_xor(l1, l2)\nl4 = int_lshift(l3, 25L)\nl5 = int_xor(l4, l3)\nl6 = int_rshift(l5, 27L)\nl7 = int_sub(l5, l6)\ni8 = int_sub(i0, 1)\ni9 = int_gt(i8, 0)\nguard_true(i9) [i8, l7]\njump(i8, l7)\n",
+    ));
     v.push(Case::new(
         "an xorshift32 loop of shifted operands",
         "# args: 1000, 2463534242\n[i0, i1]\nlabel(i0, i1)\ni2 = int_lshift(i1, 13)\ni3 = int_xor(i1, i2)\ni4 = uint_rshift(i3, 17)\ni5 = int_xor(i3, i4)\ni6 = int_lshift(i5, 5)\ni7 = int_xor(i6, i5)\ni8 = int_sub(i0, 1)\ni9 = int_gt(i8, 0)\nguard_true(i9) [i8, i7]\njump(i8, i7)\n",
