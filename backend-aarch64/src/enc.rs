@@ -135,6 +135,11 @@ pub fn add_sub_reg(w: Width, op: AddSub, rd: R, rn: R, rm: R, shift: Shift, amou
 }
 
 /// `add`/`adds`/`sub`/`subs rd, rn, #imm12 (, lsl #12)` (register 31 is `sp` for `rn`, and
+/// `cmp rn, rm` (`subs zr, rn, rm`).
+pub fn cmp(w: Width, rn: R, rm: R) -> u32 {
+    add_sub_reg(w, AddSub::Subs, ZR, rn, rm, Shift::Lsl, 0)
+}
+
 /// for `rd` of `add`/`sub`).
 pub fn add_sub_imm(w: Width, op: AddSub, rd: R, rn: R, imm12: u32, lsl12: bool) -> u32 {
     assert!(imm12 < 4096, "imm12 {imm12}");
@@ -240,6 +245,11 @@ impl BitMask {
             imms: ((!(size - 1) << 1) & 0x3f) | (ones - 1),
         })
     }
+}
+
+/// `mov rd, rm` (`orr rd, zr, rm`; a `w` move clears the upper half).
+pub fn mov(w: Width, rd: R, rm: R) -> u32 {
+    logic_reg(w, Logic::Orr, rd, ZR, rm, Shift::Lsl, 0)
 }
 
 /// `and`/`orr`/`eor`/`ands rd, rn, #mask` (register 31 is `sp` for `rd`, but for `ands`).

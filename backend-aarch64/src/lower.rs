@@ -13,7 +13,7 @@ use jit_core::codebuf::{FixupError, Label};
 use jit_core::emit::{Deferred, Emission, EmitKind, Isa, RelocTarget};
 use jit_core::frame::{FrameContract, NativeFrame};
 use jit_core::ir::{GcOp, ObjOp, Opcode, Scalar, Sig, Trace, Type};
-use jit_core::liveness::Liveness;
+use jit_core::liveness::{Liveness, ShiftFold as Fold};
 use jit_core::regalloc::{Allocation, Move};
 use target_lexicon::Triple;
 
@@ -213,82 +213,18 @@ pub fn constraints(
     Ok(())
 }
 
-/// How a shift by a constant folds into its user as the user's shifted register operand
-/// (`eor x0, x1, x2, lsr #12`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Fold {
-    /// The shift's input dies at the shift: the result takes its register
-    /// (`Def::ReuseInput`), still unshifted, and the user shifts it.
-    Dies,
-    /// The shift's input is the user's other operand (`x ^ (x >> k)`): the user reads it for
-    /// both; the result's register is never written.
-    OtherOperand,
-}
-
-/// Whether shift op `i` folds into its user ([`Fold`]): a shift by a constant (not a
-/// multiple of the width) whose only use is an operand of an `add`, `and`, `or` or `xor` of
-/// two different values, or the second operand of a `sub`, and whose input dies at the
-/// shift or is the user's other operand. When both operands of the user could fold, the
-/// later shift does.
+/// Whether shift op `i` folds into its user ([`Liveness::shift_fold`]) as the shifted
+/// register operand of an `add`, `and`, `orr` or `eor`, or the second operand of a `sub`
+/// (A64 has no reverse subtract), of either width.
 fn shift_folds(trace: &Trace, live: &Liveness, i: usize) -> Option<Fold> {
-    let (fold, user) = shift_candidate(trace, live, i)?;
-    let other = trace.ops[user].args.iter().find_map(|a| match a {
-        jit_core::ir::Operand::Value(v) if Some(*v) != trace.ops[i].result => Some(*v),
-        _ => None,
-    })?;
-    let other_wins = match trace.values[other].def {
-        jit_core::ir::ValueDef::Op(k) => {
-            k as usize > i && shift_candidate(trace, live, k as usize).map(|c| c.1) == Some(user)
-        }
-        jit_core::ir::ValueDef::Input(_) => false,
-    };
-    (!other_wins).then_some(fold)
-}
-
-/// [`shift_folds`] without the choice between two shifts: how the shift would fold, and
-/// the op that uses it.
-fn shift_candidate(trace: &Trace, live: &Liveness, i: usize) -> Option<(Fold, usize)> {
-    use jit_core::ir::Operand;
-    let op = &trace.ops[i];
-    if !matches!(
-        op.opcode,
-        Opcode::IntLshift | Opcode::IntRshift | Opcode::UintRshift
-    ) {
-        return None;
-    }
-    let (Some(&Operand::Value(a)), Some(Operand::Const(c)), Some(r)) =
-        (op.args.first(), op.args.get(1), op.result)
-    else {
-        return None;
-    };
-    let bits = if trace.ty(r) == Type::I64 { 64 } else { 32 };
-    if trace.ty(r) == Type::Ref || (c.bits() as u64).is_multiple_of(bits) {
-        return None;
-    }
-    let &[user] = live.uses(r) else {
-        return None;
-    };
-    let user = user as usize;
-    let next = &trace.ops[user];
-    let fusable = match next.opcode {
-        Opcode::IntAdd | Opcode::IntAnd | Opcode::IntOr | Opcode::IntXor => true,
-        // A64 has no reverse subtract: only `x - (y << k)`.
-        Opcode::IntSub => next.args.get(1) == Some(&Operand::Value(r)),
-        _ => false,
-    };
-    let both_values = next.args.len() == 2
-        && next.args.iter().all(|a| matches!(a, Operand::Value(_)))
-        && next.args[0] != next.args[1];
-    if !(fusable && both_values && next.args.contains(&Operand::Value(r))) {
-        return None;
-    }
-    if next.args.contains(&Operand::Value(a)) {
-        Some((Fold::OtherOperand, user))
-    } else if live.uses(a).last() == Some(&(i as u32)) {
-        Some((Fold::Dies, user))
-    } else {
-        None
-    }
+    live.shift_fold(trace, i, &|user, ty, first| {
+        ty != Type::Ref
+            && match user.opcode {
+                Opcode::IntAdd | Opcode::IntAnd | Opcode::IntOr | Opcode::IntXor => true,
+                Opcode::IntSub => !first,
+                _ => false,
+            }
+    })
 }
 
 /// Whether an add or subtract (flag-setting with `flags`) of `v` takes it as an immediate
@@ -302,13 +238,33 @@ fn add_sub_immediate(v: i64, flags: bool) -> bool {
     (0..4096).contains(&v) || (v > 0 && v % 4096 == 0 && v / 4096 < 4096)
 }
 
-/// Instructions `mov_imm` takes to make `v` (1 to 4).
-fn mov_imm_len(w: Width, v: u64) -> usize {
+/// The move-wide instructions that make `v` in `rd`, fewest first (from zero or from all
+/// ones), and how many there are (1 to 4).
+fn move_wides(w: Width, rd: u8, v: u64) -> ([u32; 4], usize) {
     let halves = if w == Width::X { 4 } else { 2 };
     let part = |k: u32| (v >> (16 * k)) as u16;
     let ones = (0..halves).filter(|&k| part(k) == 0xffff).count();
     let zeros = (0..halves).filter(|&k| part(k) == 0).count();
-    (halves as usize - ones.max(zeros)).max(1)
+    let (fill, first) = if ones > zeros {
+        (0xffff, MoveWide::Movn)
+    } else {
+        (0, MoveWide::Movz)
+    };
+    let (mut words, mut n) = ([0u32; 4], 0);
+    for k in (0..halves).filter(|&k| part(k) != fill) {
+        words[n] = match (n, first) {
+            (0, MoveWide::Movn) => enc::move_wide(w, first, rd, !part(k), k),
+            (0, _) => enc::move_wide(w, first, rd, part(k), k),
+            _ => enc::move_wide(w, MoveWide::Movk, rd, part(k), k),
+        };
+        n += 1;
+    }
+    if n == 0 {
+        // Every half is the filler: movz #0 or movn #0 (all ones).
+        words[0] = enc::move_wide(w, first, rd, 0, 0);
+        n = 1;
+    }
+    (words, n)
 }
 
 /// Whether argument `arg` of `op`, the constant `c`, costs nothing to make each time the op
@@ -340,7 +296,7 @@ pub fn immediate_operand(op: &jit_core::ir::Op, arg: usize, c: Scalar) -> bool {
         Sig::Object(ObjOp::GuardClass | ObjOp::GuardNonnullClass) => arg == 1 && compare,
         Sig::Load(_) | Sig::Store(_) | Sig::Gc(GcOp::LoadRef | GcOp::StoreRef) => arg == 1,
         Sig::GuardCond | Sig::Gc(GcOp::Alloc) | Sig::Jump | Sig::Finish => true,
-        Sig::Call => mov_imm_len(w, v as u64) == 1,
+        Sig::Call => move_wides(w, 0, v as u64).1 == 1,
         _ => false,
     }
 }
@@ -365,6 +321,11 @@ impl Emitter<'_> {
         self.c.buf.put_u32(w);
     }
 
+    /// `add`/`adds`/`sub`/`subs rd, rn, #imm` (12 bits).
+    fn add_imm(&mut self, w: Width, op: AddSub, rd: u8, rn: u8, imm: u32) {
+        self.put(enc::add_sub_imm(w, op, rd, rn, imm, false));
+    }
+
     /// A branch (`b`, or `b.cond` when `cond` is not `Al`) to `l`.
     fn branch_to(&mut self, cond: Cond, l: Label) {
         let at = self.c.buf.offset();
@@ -384,35 +345,11 @@ impl Emitter<'_> {
         self.c.buf.fixup(at, l, B19);
     }
 
-    /// `rd = v` in the fewest move-wide instructions (from zero or from all ones).
+    /// `rd = v` in the fewest move-wide instructions ([`move_wides`]).
     fn mov_imm(&mut self, w: Width, rd: u8, v: u64) {
-        let halves = if w == Width::X { 4 } else { 2 };
-        let v = if w == Width::X { v } else { v & 0xffff_ffff };
-        let part = |x: u64, k: u32| (x >> (16 * k)) as u16;
-        let ones = (0..halves).filter(|&k| part(v, k) == 0xffff).count();
-        let zeros = (0..halves).filter(|&k| part(v, k) == 0).count();
-        let (fill, first) = if ones > zeros {
-            (0xffff, MoveWide::Movn)
-        } else {
-            (0, MoveWide::Movz)
-        };
-        let mut started = false;
-        for k in 0..halves {
-            let h = part(v, k);
-            if h == fill {
-                continue;
-            }
-            if started {
-                self.put(enc::move_wide(w, MoveWide::Movk, rd, h, k));
-            } else {
-                let imm = if first == MoveWide::Movn { !h } else { h };
-                self.put(enc::move_wide(w, first, rd, imm, k));
-                started = true;
-            }
-        }
-        if !started {
-            // Every half is the filler: movz #0 or movn #0 (all ones).
-            self.put(enc::move_wide(w, first, rd, 0, 0));
+        let (words, n) = move_wides(w, rd, v);
+        for &x in &words[..n] {
+            self.put(x);
         }
     }
 
@@ -451,15 +388,7 @@ impl Emitter<'_> {
 
     fn emit_move(&mut self, m: &Move) {
         match (m.from, m.to, m.class) {
-            (Loc::Reg(a), Loc::Reg(b), RegClass::Int) => self.put(enc::logic_reg(
-                Width::X,
-                Logic::Orr,
-                b.hw,
-                ZR,
-                a.hw,
-                Shift::Lsl,
-                0,
-            )),
+            (Loc::Reg(a), Loc::Reg(b), RegClass::Int) => self.put(enc::mov(Width::X, b.hw, a.hw)),
             (Loc::Reg(a), Loc::Reg(b), RegClass::Float) => {
                 self.put(enc::funary(enc::Funary::Mov, b.hw, a.hw))
             }
@@ -548,25 +477,18 @@ impl Emitter<'_> {
                 Width::X => c.bits(),
             };
             if (0..4096).contains(&v) {
-                self.put(enc::add_sub_imm(w, AddSub::Subs, ZR, rn, v as u32, false));
+                self.add_imm(w, AddSub::Subs, ZR, rn, v as u32);
                 return;
             }
             // `cmn rn, #-v` sets the flags `cmp rn, #v` would for any v but 0 and MIN:
             // rn + (2^n - v) carries exactly when rn >= v, and overflows when rn - v does.
             if (-4095..0).contains(&v) {
-                self.put(enc::add_sub_imm(
-                    w,
-                    AddSub::Adds,
-                    ZR,
-                    rn,
-                    (-v) as u32,
-                    false,
-                ));
+                self.add_imm(w, AddSub::Adds, ZR, rn, (-v) as u32);
                 return;
             }
         }
         let rm = self.int_src(b, w, X16);
-        self.put(enc::add_sub_reg(w, AddSub::Subs, ZR, rn, rm, Shift::Lsl, 0));
+        self.put(enc::cmp(w, rn, rm));
     }
 
     /// Where `base + index * scale + offset` is: the base register and the rest as an
@@ -700,15 +622,7 @@ impl Emitter<'_> {
                 let ok = self.c.buf.label();
                 for name in self.c.callees_like(func) {
                     self.load_function_address(X16, &name);
-                    self.put(enc::add_sub_reg(
-                        Width::X,
-                        AddSub::Subs,
-                        ZR,
-                        reg,
-                        X16,
-                        Shift::Lsl,
-                        0,
-                    ));
+                    self.put(enc::cmp(Width::X, reg, X16));
                     self.branch_to(Cond::Eq, ok);
                 }
                 let bad = self.c.bad_callee();
@@ -893,7 +807,7 @@ impl Emitter<'_> {
                             let bits = if w == Width::X { 64 } else { 32 };
                             let k = (c.bits() as u64 % bits) as u32;
                             let word = match (op.opcode, k) {
-                                (_, 0) => enc::logic_reg(w, Logic::Orr, rd, ZR, rn, Shift::Lsl, 0),
+                                (_, 0) => enc::mov(w, rd, rn),
                                 (IntLshift, k) => enc::lsl_imm(w, rd, rn, k),
                                 (IntRshift, k) => enc::shr_imm(w, true, rd, rn, k),
                                 (_, k) => enc::shr_imm(w, false, rd, rn, k),
@@ -974,24 +888,8 @@ impl Emitter<'_> {
                             Width::W => {
                                 self.put(enc::maddl(true, X16, rn, rm, ZR));
                                 self.put(enc::bitfield(Width::X, true, X17, X16, 0, 31));
-                                self.put(enc::logic_reg(
-                                    Width::W,
-                                    Logic::Orr,
-                                    rd,
-                                    ZR,
-                                    X16,
-                                    Shift::Lsl,
-                                    0,
-                                ));
-                                self.put(enc::add_sub_reg(
-                                    Width::X,
-                                    AddSub::Subs,
-                                    ZR,
-                                    X16,
-                                    X17,
-                                    Shift::Lsl,
-                                    0,
-                                ));
+                                self.put(enc::mov(Width::W, rd, X16));
+                                self.put(enc::cmp(Width::X, X16, X17));
                             }
                             Width::X => {
                                 self.put(enc::mulh(true, X16, rn, rm));
@@ -1071,7 +969,7 @@ impl Emitter<'_> {
             }
             Sig::Convert(..) => {
                 let (rd, rn) = (gpr(res.expect("verified")), gpr(args[0]));
-                let orr_w = enc::logic_reg(Width::W, Logic::Orr, rd, ZR, rn, Shift::Lsl, 0);
+                let orr_w = enc::mov(Width::W, rd, rn);
                 let s31 = crate::regs::FSCRATCH[0];
                 match op.opcode {
                     CastI32ToI64 => self.put(enc::bitfield(Width::X, true, rd, rn, 0, 31)),
@@ -1254,74 +1152,29 @@ impl Emitter<'_> {
                 }
             }
         }
-        // A struct of a constant size: the result register takes the free pointer at once
-        // (the slow path needs no operand from a register), x17 the top.
-        if let [Loc::Const(c)] = args {
-            if (c.bits() as u32) < 4096 {
-                let pair = enc::pair(
-                    true,
-                    false,
-                    enc::PairIndex::Offset,
-                    rd,
-                    X17,
-                    FRAME_REG,
-                    free as i32,
-                );
-                self.put(pair);
-                self.put(enc::add_sub_imm(
-                    Width::X,
-                    AddSub::Add,
-                    LR,
-                    rd,
-                    c.bits() as u32,
-                    false,
-                ));
-                self.put(enc::add_sub_reg(
-                    Width::X,
-                    AddSub::Subs,
-                    ZR,
-                    LR,
-                    X17,
-                    Shift::Lsl,
-                    0,
-                ));
-                self.branch_to(Cond::Hi, slow);
-                self.put(enc::mem_imm(false, Mem::X64, LR, FRAME_REG, free));
-                self.c.buf.bind(resume);
-                return;
-            }
-        }
-        // x16 = free, x17 = top.
-        self.put(enc::pair(
+        // x16 = free (or, with only constant operands, which the slow path makes again,
+        // the result register at once), x17 = top.
+        let consts = args.iter().all(|a| matches!(a, Loc::Const(_)));
+        let free_reg = if consts { rd } else { X16 };
+        let ldp = enc::pair(
             true,
             false,
             enc::PairIndex::Offset,
-            X16,
+            free_reg,
             X17,
             FRAME_REG,
             free as i32,
-        ));
+        );
+        self.put(ldp);
         // x30 = free + size (the size zero-extended).
         match args[0] {
-            Loc::Const(c) if (c.bits() as u32) < 4096 => self.put(enc::add_sub_imm(
-                Width::X,
-                AddSub::Add,
-                LR,
-                X16,
-                c.bits() as u32,
-                false,
-            )),
+            Loc::Const(c) if (c.bits() as u32) < 4096 => {
+                let size = c.bits() as u32;
+                self.add_imm(Width::X, AddSub::Add, LR, free_reg, size);
+            }
             other => {
                 match other {
-                    Loc::Reg(r) => self.put(enc::logic_reg(
-                        Width::W,
-                        Logic::Orr,
-                        LR,
-                        ZR,
-                        r.hw,
-                        Shift::Lsl,
-                        0,
-                    )),
+                    Loc::Reg(r) => self.put(enc::mov(Width::W, LR, r.hw)),
                     Loc::Slot(s) => self.slot_mem(true, Mem::W32, LR, s),
                     Loc::Const(c) => self.mov_imm(Width::W, LR, c.bits() as u64),
                     Loc::Flags => panic!("an allocation size in the flags"),
@@ -1330,33 +1183,19 @@ impl Emitter<'_> {
                     Width::X,
                     AddSub::Add,
                     LR,
-                    X16,
+                    free_reg,
                     LR,
                     Shift::Lsl,
                     0,
                 ));
             }
         }
-        self.put(enc::add_sub_reg(
-            Width::X,
-            AddSub::Subs,
-            ZR,
-            LR,
-            X17,
-            Shift::Lsl,
-            0,
-        ));
+        self.put(enc::cmp(Width::X, LR, X17));
         self.branch_to(Cond::Hi, slow);
         self.put(enc::mem_imm(false, Mem::X64, LR, FRAME_REG, free));
-        self.put(enc::logic_reg(
-            Width::X,
-            Logic::Orr,
-            rd,
-            ZR,
-            X16,
-            Shift::Lsl,
-            0,
-        ));
+        if free_reg != rd {
+            self.put(enc::mov(Width::X, rd, X16));
+        }
         self.c.buf.bind(resume);
     }
 
@@ -1387,9 +1226,7 @@ impl Emitter<'_> {
         } else {
             None
         };
-        let mov = |e: &mut Self, w: Width, rd: u8, rm: u8| {
-            e.put(enc::logic_reg(w, Logic::Orr, rd, ZR, rm, Shift::Lsl, 0))
-        };
+        let mov = |e: &mut Self, w: Width, rd: u8, rm: u8| e.put(enc::mov(w, rd, rm));
         if alloc_op {
             // w16 = size, w17 = length (zero-extended to x).
             let size = self.int_src(args[0], Width::W, X16);
@@ -1468,14 +1305,7 @@ impl<'a> Isa<'a> for Emitter<'a> {
     fn prologue(&mut self) -> Result<(), CompileError> {
         use enc::PairIndex::Pre;
         self.put(enc::pair(false, false, Pre, 29, 30, enc::SP, -16));
-        self.put(enc::add_sub_imm(
-            Width::X,
-            AddSub::Add,
-            29,
-            enc::SP,
-            0,
-            false,
-        ));
+        self.add_imm(Width::X, AddSub::Add, 29, enc::SP, 0);
         self.put(enc::pair(
             false,
             false,
@@ -1501,24 +1331,9 @@ impl<'a> Isa<'a> for Emitter<'a> {
                     reason: format!("{out} bytes of outgoing arguments"),
                 });
             }
-            self.put(enc::add_sub_imm(
-                Width::X,
-                AddSub::Sub,
-                enc::SP,
-                enc::SP,
-                out,
-                false,
-            ));
+            self.add_imm(Width::X, AddSub::Sub, enc::SP, enc::SP, out);
         }
-        self.put(enc::logic_reg(
-            Width::X,
-            Logic::Orr,
-            FRAME_REG,
-            ZR,
-            0,
-            Shift::Lsl,
-            0,
-        ));
+        self.put(enc::mov(Width::X, FRAME_REG, 0));
         self.frame_mem(true, Mem::X64, BUDGET, FRAME.budget);
         Ok(())
     }
@@ -1561,27 +1376,13 @@ impl<'a> Isa<'a> for Emitter<'a> {
 
     fn loop_back(&mut self, header: Label, out_of_budget: Label) {
         // The count of jumps left: taken while it was not zero (no borrow).
-        self.put(enc::add_sub_imm(
-            Width::X,
-            AddSub::Subs,
-            BUDGET,
-            BUDGET,
-            1,
-            false,
-        ));
+        self.add_imm(Width::X, AddSub::Subs, BUDGET, BUDGET, 1);
         self.branch_to(Cond::Hs, header);
         self.branch_to(Cond::Al, out_of_budget);
     }
 
     fn loop_back_far(&mut self, target: RelocTarget, out_of_budget: Label) {
-        self.put(enc::add_sub_imm(
-            Width::X,
-            AddSub::Subs,
-            BUDGET,
-            BUDGET,
-            1,
-            false,
-        ));
+        self.add_imm(Width::X, AddSub::Subs, BUDGET, BUDGET, 1);
         self.branch_to(Cond::Lo, out_of_budget);
         self.jump_far(target);
     }
@@ -1602,25 +1403,10 @@ impl<'a> Isa<'a> for Emitter<'a> {
         use enc::PairIndex::Post;
         // Every part leaves here: the budget goes back to its frame word.
         self.frame_mem(false, Mem::X64, BUDGET, FRAME.budget);
-        self.put(enc::logic_reg(
-            Width::X,
-            Logic::Orr,
-            0,
-            ZR,
-            X16,
-            Shift::Lsl,
-            0,
-        ));
+        self.put(enc::mov(Width::X, 0, X16));
         let out = self.c.frame.outgoing_bytes;
         if out > 0 {
-            self.put(enc::add_sub_imm(
-                Width::X,
-                AddSub::Add,
-                enc::SP,
-                enc::SP,
-                out,
-                false,
-            ));
+            self.add_imm(Width::X, AddSub::Add, enc::SP, enc::SP, out);
         }
         let (ints, floats) = Self::saved_pairs(&self.c.frame);
         for [a, b] in floats.into_iter().rev() {

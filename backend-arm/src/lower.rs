@@ -14,7 +14,7 @@ use jit_core::codebuf::{FixupError, Label};
 use jit_core::emit::{Deferred, Emission, EmitKind, Isa, RelocTarget};
 use jit_core::frame::{FrameContract, NativeFrame};
 use jit_core::ir::{GcOp, MemType, ObjOp, Opcode, Scalar, Sig, Trace, Type};
-use jit_core::liveness::Liveness;
+use jit_core::liveness::{Liveness, ShiftFold as Fold};
 use jit_core::regalloc::{Allocation, Move};
 use target_lexicon::Triple;
 
@@ -197,17 +197,6 @@ struct Emitter<'a> {
     accumulates: Vec<Option<(usize, bool)>>,
 }
 
-/// How a shift folds into the next op as its shifted register operand.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Fold {
-    /// The shift's input dies at the shift: the result takes its register
-    /// (`Def::ReuseInput`), still unshifted, and the next op shifts it.
-    Dies,
-    /// The shift's input is the next op's other operand (`x ^ (x << k)`): the next op reads
-    /// it for both (`eor rd, rx, rx, lsl #k`); the result's register is not written.
-    OtherOperand,
-}
-
 /// Whether f64 op `i` and the `float_mul` before it can be one `vmla` (`acc + a * b`, in
 /// either order) or `vmls` (`acc - a * b`): the product's only use is op `i`, and the
 /// accumulator is another value, which dies at op `i`. VFP's multiply-accumulate rounds
@@ -239,66 +228,17 @@ fn float_accumulate(trace: &Trace, live: &Liveness, i: usize) -> Option<(usize, 
     (live.uses(acc).last() == Some(&(i as u32))).then_some((k, op.opcode == Opcode::FloatSub))
 }
 
-/// Whether shift op `i` folds into the op that uses it ([`Fold`]): a shift of a value by a
-/// constant whose only use is an operand of an `add`, `sub`, `and`, `or` or `xor` of two
-/// values, and whose input dies at the shift or is that op's other operand. When both
-/// operands of that op could fold, the later shift does.
+/// Whether shift op `i` folds into its user ([`Liveness::shift_fold`]): an i32 shift whose
+/// user is an `add`, `sub` (either operand: a shifted first one is `rsb`), `and`, `orr` or
+/// `eor`.
 fn shift_fuses_into_next(trace: &Trace, live: &Liveness, i: usize) -> Option<Fold> {
-    let (fold, user) = shift_candidate(trace, live, i)?;
-    let other = trace.ops[user].args.iter().find_map(|a| match a {
-        jit_core::ir::Operand::Value(v) if Some(*v) != trace.ops[i].result => Some(*v),
-        _ => None,
-    })?;
-    let other_wins = match trace.values[other].def {
-        jit_core::ir::ValueDef::Op(k) => {
-            k as usize > i && shift_candidate(trace, live, k as usize).map(|c| c.1) == Some(user)
-        }
-        jit_core::ir::ValueDef::Input(_) => false,
-    };
-    (!other_wins).then_some(fold)
-}
-
-/// [`shift_fuses_into_next`] without the choice between two shifts: how the shift would
-/// fold, and the op that uses it.
-fn shift_candidate(trace: &Trace, live: &Liveness, i: usize) -> Option<(Fold, usize)> {
-    use jit_core::ir::Operand;
-    let op = &trace.ops[i];
-    if !matches!(
-        op.opcode,
-        Opcode::IntLshift | Opcode::IntRshift | Opcode::UintRshift
-    ) {
-        return None;
-    }
-    let (Some(&Operand::Value(a)), Some(Operand::Const(c)), Some(r)) =
-        (op.args.first(), op.args.get(1), op.result)
-    else {
-        return None;
-    };
-    if trace.ty(r) != Type::I32 || c.bits() & 31 == 0 {
-        return None;
-    }
-    let &[user] = live.uses(r) else {
-        return None;
-    };
-    let user = user as usize;
-    let next = &trace.ops[user];
-    let fusable = matches!(
-        next.opcode,
-        Opcode::IntAdd | Opcode::IntSub | Opcode::IntAnd | Opcode::IntOr | Opcode::IntXor
-    );
-    let both_values = next.args.len() == 2
-        && next.args.iter().all(|a| matches!(a, Operand::Value(_)))
-        && next.args[0] != next.args[1];
-    if !(fusable && both_values && next.args.contains(&Operand::Value(r))) {
-        return None;
-    }
-    if next.args.contains(&Operand::Value(a)) {
-        Some((Fold::OtherOperand, user))
-    } else if live.uses(a).last() == Some(&(i as u32)) {
-        Some((Fold::Dies, user))
-    } else {
-        None
-    }
+    live.shift_fold(trace, i, &|user, ty, _| {
+        ty == Type::I32
+            && matches!(
+                user.opcode,
+                Opcode::IntAdd | Opcode::IntSub | Opcode::IntAnd | Opcode::IntOr | Opcode::IntXor
+            )
+    })
 }
 
 /// Fixup kind: a B/BL word offset.

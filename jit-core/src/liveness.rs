@@ -132,4 +132,87 @@ impl Liveness {
             && self.uses(r) == [i as u32 + 1]
             && !next.fail_args().contains(&r)
     }
+    /// Whether shift op `i` folds into its only user as that op's shifted register operand
+    /// (`eor rd, rn, rm, lsr #k` on ARM and AArch64): a shift of a value by a constant that
+    /// is not a multiple of its width, whose only use is an operand of a two-value op
+    /// `forms(user, type, shifted_first)` says the target has, and whose input dies at the
+    /// shift or is the user's other operand. When both of the user's operands could fold,
+    /// the later shift does.
+    pub fn shift_fold(
+        &self,
+        trace: &Trace,
+        i: usize,
+        forms: &dyn Fn(&crate::ir::Op, crate::ir::Type, bool) -> bool,
+    ) -> Option<ShiftFold> {
+        let (fold, user) = self.shift_candidate(trace, i, forms)?;
+        let other = trace.ops[user].args.iter().find_map(|a| match a {
+            Operand::Value(v) if Some(*v) != trace.ops[i].result => Some(*v),
+            _ => None,
+        })?;
+        let other_wins = match trace.values[other].def {
+            crate::ir::ValueDef::Op(k) => {
+                k as usize > i
+                    && self.shift_candidate(trace, k as usize, forms).map(|c| c.1) == Some(user)
+            }
+            crate::ir::ValueDef::Input(_) => false,
+        };
+        (!other_wins).then_some(fold)
+    }
+
+    /// [`Liveness::shift_fold`] without the choice between two shifts: how the shift would
+    /// fold, and the op that uses it.
+    fn shift_candidate(
+        &self,
+        trace: &Trace,
+        i: usize,
+        forms: &dyn Fn(&crate::ir::Op, crate::ir::Type, bool) -> bool,
+    ) -> Option<(ShiftFold, usize)> {
+        let op = &trace.ops[i];
+        if !matches!(
+            op.opcode,
+            Opcode::IntLshift | Opcode::IntRshift | Opcode::UintRshift
+        ) {
+            return None;
+        }
+        let (Some(&Operand::Value(a)), Some(Operand::Const(c)), Some(r)) =
+            (op.args.first(), op.args.get(1), op.result)
+        else {
+            return None;
+        };
+        let ty = trace.ty(r);
+        let bits = if ty == crate::ir::Type::I64 { 64 } else { 32 };
+        if (c.bits() as u64).is_multiple_of(bits) {
+            return None;
+        }
+        let &[user] = self.uses(r) else {
+            return None;
+        };
+        let user = user as usize;
+        let next = &trace.ops[user];
+        let both_values = next.args.len() == 2
+            && next.args.iter().all(|a| matches!(a, Operand::Value(_)))
+            && next.args[0] != next.args[1];
+        let first = next.args.first() == Some(&Operand::Value(r));
+        if !(both_values && next.args.contains(&Operand::Value(r)) && forms(next, ty, first)) {
+            return None;
+        }
+        if next.args.contains(&Operand::Value(a)) {
+            Some((ShiftFold::OtherOperand, user))
+        } else if self.uses(a).last() == Some(&(i as u32)) {
+            Some((ShiftFold::Dies, user))
+        } else {
+            None
+        }
+    }
+}
+
+/// How a shift by a constant folds into its user ([`Liveness::shift_fold`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShiftFold {
+    /// The shift's input dies at the shift: the result takes its register
+    /// (`Def::ReuseInput`), still unshifted, and the user shifts it.
+    Dies,
+    /// The shift's input is the user's other operand (`x ^ (x << k)`): the user reads it for
+    /// both; the result's register is never written.
+    OtherOperand,
 }
