@@ -11,93 +11,17 @@
 //! GCC's `shape_sink`).
 
 use backend_arm::FloatAbi;
-use jit_core::compile::{compile, CompileOptions};
-use jit_core::interp::{run, RunOptions};
-use jit_core::text::{default_args, parse_args, parse_verified, resolve_args};
-use jit_core::Memory;
 use jit_emu::arm::{abi_fixture, ArmTarget};
-use jit_testkit::Target;
+use jit_testkit::callees::{check_gcc_calls, garbage_for};
 
 fn check(base: ArmTarget) -> usize {
     let (profile, float) = (base.arm_backend().profile(), base.arm_backend().float_abi());
     let (elf, symbols) = abi_fixture(profile, float).unwrap();
-    let externs = jit_testkit::externs();
-    let mut garbage = externs.clone();
-    for (name, f) in externs.iter() {
-        if symbols.contains_key(name) {
-            let ret = f.ret;
-            garbage.insert(name, &f.params, f.ret, move |_| {
-                use jit_core::ir::{Scalar, Type};
-                ret.map(|t| match t.value() {
-                    Type::I32 => Scalar::I32(0x5a5a_5a5a),
-                    Type::I64 => Scalar::I64(0x5a5a_5a5a_5a5a),
-                    Type::F64 => Scalar::f64(-1234.5),
-                    Type::Ref => Scalar::NULL,
-                })
-            });
-        }
-    }
     let target = base
         .calling_image(elf.clone())
         .unwrap()
-        .with_externs(garbage);
-    let mut checked = 0;
-    let cases = jit_testkit::cases::calls()
-        .into_iter()
-        .chain(jit_testkit::cases::call_shapes());
-    for case in cases {
-        let trace = parse_verified(&case.src).unwrap();
-        let specs = parse_args(default_args(&case.src).unwrap_or("")).unwrap();
-        let mut memory = Memory::new();
-        let inputs = resolve_args(&specs, &trace, &mut memory).unwrap();
-        let want = run(
-            &trace,
-            &inputs.values,
-            &mut memory.clone(),
-            &externs,
-            RunOptions::default(),
-        )
-        .unwrap();
-        let compiled = compile(
-            target.backend(),
-            &trace,
-            &externs,
-            CompileOptions {
-                check_allocation: true,
-            },
-        )
-        .unwrap_or_else(|e| panic!("{}: {e}", case.name));
-        let mut runner = target.load(compiled.code, &trace).unwrap();
-        let got = runner
-            .run(&inputs.values, &mut memory, RunOptions::default())
-            .unwrap_or_else(|e| panic!("{} under {float:?}: {e}", case.name));
-        let same = want.same_exit_and_values(&got);
-        assert!(
-            same,
-            "{} under {float:?}: interpreter {want}, JIT calling GCC {got}",
-            case.name
-        );
-        // The same calls with the same arguments (the results logged are the garbage).
-        let args = |calls: &[jit_core::interp::CallRecord]| -> Vec<(String, usize)> {
-            calls
-                .iter()
-                .map(|c| (c.name.clone(), c.args.len()))
-                .collect()
-        };
-        assert_eq!(args(&got.calls), args(&want.calls), "{}", case.name);
-        for (g, w) in got.calls.iter().zip(&want.calls) {
-            assert!(
-                g.args.iter().zip(&w.args).all(|(a, b)| a.same_result(*b)),
-                "{}: @{} got {:?}, interpreter passed {:?}",
-                case.name,
-                g.name,
-                g.args,
-                w.args
-            );
-        }
-        checked += 1;
-    }
-    checked
+        .with_externs(garbage_for(|name| symbols.contains_key(name)));
+    check_gcc_calls(&target, &format!("{float:?}"))
 }
 
 #[test]

@@ -22,7 +22,7 @@ use unicorn_engine::{RegisterARM64, Unicorn};
 
 use crate::{
     read_frame, read_memory, setup, EmuError, EmuGc, EmuTrace, EmuTree, Executed, GcCall, Regions,
-    TrapPatches, CODE_BASE, CODE_LIMIT, FRAME_BASE, RETURN_ADDR, STACK_BASE, STACK_SIZE,
+    TrapPatches, CODE_BASE, FRAME_BASE, RETURN_ADDR, STACK_BASE, STACK_SIZE,
 };
 
 const PAGE: u64 = 4096;
@@ -125,8 +125,6 @@ pub struct A64Machine {
     uc: Unicorn<'static, Data>,
     /// Code, frame and buffers (dropped after `uc`, which maps the code's host memory).
     regions: Regions,
-    /// Bytes mapped for a GC heap at [`crate::HEAP_BASE`].
-    heap_mapped: u64,
     /// Whether the instruction-counting hook is installed.
     counting: bool,
 }
@@ -160,7 +158,6 @@ impl A64Machine {
         Ok(A64Machine {
             uc,
             regions,
-            heap_mapped: 0,
             counting: false,
         })
     }
@@ -181,17 +178,7 @@ impl A64Machine {
         if self.counting {
             return Ok(());
         }
-        let hook = |uc: &mut Unicorn<'_, Data>, addr: u64, _size: u32| {
-            let e = &mut uc.get_data_mut().executed;
-            if (CODE_BASE..CODE_BASE + CODE_LIMIT).contains(&addr) {
-                e.jit += 1;
-            } else {
-                e.other += 1;
-            }
-        };
-        setup(self.uc.add_code_hook(0, u64::MAX, hook))?;
-        // Blocks translated before the hook existed would not call it.
-        setup(self.uc.ctl_flush_tb())?;
+        crate::count_hook(&mut self.uc, |d| &mut d.executed)?;
         self.counting = true;
         Ok(())
     }
@@ -312,22 +299,7 @@ impl crate::EmuMachine for A64Machine {
     }
 
     fn map_heap(&mut self, bytes: u64) -> Result<(), EmuError> {
-        if bytes > crate::HEAP_LIMIT {
-            return Err(EmuError::Setup(format!(
-                "a GC heap of {bytes} bytes is larger than {}",
-                crate::HEAP_LIMIT
-            )));
-        }
-        let len = bytes.next_multiple_of(PAGE);
-        if len > self.heap_mapped {
-            setup(self.uc.mem_map(
-                crate::HEAP_BASE + self.heap_mapped,
-                len - self.heap_mapped,
-                Prot::READ | Prot::WRITE,
-            ))?;
-            self.heap_mapped = len;
-        }
-        Ok(())
+        self.regions.map_heap(&mut self.uc, bytes)
     }
 
     fn object_layout(&self) -> jit_core::objects::TargetLayout {

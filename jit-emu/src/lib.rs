@@ -502,6 +502,8 @@ struct Regions {
     /// The buffers' pages, as mapped runs (start, bytes): one region per run of
     /// contiguous pages, since QEMU allows only a few thousand regions.
     data_runs: Vec<(u64, u64)>,
+    /// Bytes mapped for a GC heap at [`HEAP_BASE`].
+    heap_mapped: u64,
 }
 
 impl Regions {
@@ -530,7 +532,25 @@ impl Regions {
             },
             frame_mapped: 0,
             data_runs: Vec::new(),
+            heap_mapped: 0,
         })
+    }
+
+    /// Maps at least `bytes` (at most [`HEAP_LIMIT`]) of memory for a GC heap at
+    /// [`HEAP_BASE`]: once, a larger heap mapping the rest.
+    fn map_heap<D>(&mut self, uc: &mut Unicorn<'static, D>, bytes: u64) -> Result<(), EmuError> {
+        if bytes > HEAP_LIMIT {
+            return Err(EmuError::Setup(format!(
+                "a GC heap of {bytes} bytes is larger than {HEAP_LIMIT}"
+            )));
+        }
+        let len = bytes.next_multiple_of(PAGE);
+        if len > self.heap_mapped {
+            let more = len - self.heap_mapped;
+            setup(uc.mem_map(HEAP_BASE + self.heap_mapped, more, Prot::READ | Prot::WRITE))?;
+            self.heap_mapped = len;
+        }
+        Ok(())
     }
 
     fn load_code<D>(&mut self, uc: &mut Unicorn<'static, D>, code: &[u8]) -> Result<(), EmuError> {
@@ -687,8 +707,6 @@ pub struct Machine {
     counting: bool,
     /// ELF images loaded so far, by a hash of their bytes, with their symbols.
     elves: Vec<(u64, std::collections::HashMap<String, u64>)>,
-    /// Bytes mapped for the GC heap at [`HEAP_BASE`].
-    heap_mapped: u64,
 }
 
 impl Machine {
@@ -737,27 +755,14 @@ impl Machine {
             cpu,
             counting: false,
             elves: Vec::new(),
-            heap_mapped: 0,
         })
     }
 
-    /// Maps `bytes` (rounded up to pages, at most [`HEAP_LIMIT`]) of zeroed memory for a GC
-    /// heap at [`HEAP_BASE`], dropping the heap mapped before if any; the collector
-    /// (`jit_core::gc::Heap`) works on it through this machine's `HeapMemory`.
+    /// Maps at least `bytes` (at most [`HEAP_LIMIT`]) of memory for a GC heap at
+    /// [`HEAP_BASE`]; the collector (`jit_core::gc::Heap`) works on it through this
+    /// machine's `HeapMemory`.
     pub fn map_heap(&mut self, bytes: u64) -> Result<(), EmuError> {
-        if bytes > HEAP_LIMIT {
-            return Err(EmuError::Setup(format!(
-                "a GC heap of {bytes} bytes is larger than {HEAP_LIMIT}"
-            )));
-        }
-        if self.heap_mapped > 0 {
-            setup(self.uc.mem_unmap(HEAP_BASE, self.heap_mapped))?;
-            self.heap_mapped = 0;
-        }
-        let len = bytes.next_multiple_of(PAGE).max(PAGE);
-        setup(self.uc.mem_map(HEAP_BASE, len, Prot::READ | Prot::WRITE))?;
-        self.heap_mapped = len;
-        Ok(())
+        self.regions.map_heap(&mut self.uc, bytes)
     }
 
     /// The CPU model.
@@ -838,17 +843,7 @@ impl Machine {
         if self.counting {
             return Ok(());
         }
-        let hook = |uc: &mut Unicorn<'_, FaultInfo>, addr: u64, _size: u32| {
-            let e = &mut uc.get_data_mut().executed;
-            if (CODE_BASE..CODE_BASE + CODE_LIMIT).contains(&addr) {
-                e.jit += 1;
-            } else {
-                e.other += 1;
-            }
-        };
-        setup(self.uc.add_code_hook(0, u64::MAX, hook))?;
-        // Blocks translated before the hook existed would not call it.
-        setup(self.uc.ctl_flush_tb())?;
+        count_hook(&mut self.uc, |d| &mut d.executed)?;
         self.counting = true;
         Ok(())
     }
@@ -1007,9 +1002,6 @@ impl EmuMachine for Machine {
         Machine::read_frame(self, n)
     }
     fn map_heap(&mut self, bytes: u64) -> Result<(), EmuError> {
-        if self.heap_mapped >= bytes {
-            return Ok(());
-        }
         Machine::map_heap(self, bytes)
     }
     fn object_layout(&self) -> jit_core::objects::TargetLayout {
@@ -1084,6 +1076,25 @@ pub(crate) fn fire_patches<D>(
             .map_err(|e| format!("patching {addr:#x} in a host call: {e:?}"))?;
     }
     Ok(())
+}
+
+/// Installs a hook counting every instruction into the `Executed` that `executed` finds in
+/// the hook data (the JIT's code region apart from the rest), and drops the translations
+/// made before it, which would not call it.
+pub(crate) fn count_hook<D: 'static>(
+    uc: &mut Unicorn<'static, D>,
+    executed: fn(&mut D) -> &mut Executed,
+) -> Result<(), EmuError> {
+    let hook = move |uc: &mut Unicorn<'_, D>, addr: u64, _size: u32| {
+        let e = executed(uc.get_data_mut());
+        if (CODE_BASE..CODE_BASE + CODE_LIMIT).contains(&addr) {
+            e.jit += 1;
+        } else {
+            e.other += 1;
+        }
+    };
+    setup(uc.add_code_hook(0, u64::MAX, hook))?;
+    setup(uc.ctl_flush_tb())
 }
 
 /// Code patched when a host call goes through trap slot `slot`: how `@tracejit_invalidate`

@@ -172,8 +172,6 @@ pub struct X86Machine {
     uc: Unicorn<'static, Data>,
     /// Code, frame and buffers (dropped after `uc`, which maps the code's host memory).
     regions: Regions,
-    /// Bytes mapped for a GC heap at [`crate::HEAP_BASE`].
-    heap_mapped: u64,
 }
 
 impl jit_core::gc::HeapMemory for X86Machine {
@@ -218,32 +216,13 @@ impl X86Machine {
         };
         setup(uc.add_code_hook(0, u64::MAX, count))?;
         setup(uc.add_intr_hook(trap))?;
-        Ok(X86Machine {
-            uc,
-            regions,
-            heap_mapped: 0,
-        })
+        Ok(X86Machine { uc, regions })
     }
 
     /// Maps at least `bytes` of memory for a GC heap at [`crate::HEAP_BASE`] (once: a
     /// larger heap maps the rest).
     fn map_heap(&mut self, bytes: u64) -> Result<(), EmuError> {
-        if bytes > crate::HEAP_LIMIT {
-            return Err(EmuError::Setup(format!(
-                "a GC heap of {bytes} bytes is larger than {}",
-                crate::HEAP_LIMIT
-            )));
-        }
-        let len = bytes.next_multiple_of(PAGE);
-        if len > self.heap_mapped {
-            setup(self.uc.mem_map(
-                crate::HEAP_BASE + self.heap_mapped,
-                len - self.heap_mapped,
-                Prot::READ | Prot::WRITE,
-            ))?;
-            self.heap_mapped = len;
-        }
-        Ok(())
+        self.regions.map_heap(&mut self.uc, bytes)
     }
 
     /// Counts the instructions of each call from now on ([`X86Machine::executed`]).

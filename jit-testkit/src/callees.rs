@@ -13,6 +13,90 @@ pub fn is_mixed_callee(name: &str) -> bool {
     family != name && matches!(family, "c" | "ci" | "cl" | "cf" | "cm")
 }
 
+/// The test kit's functions, except that each one `gcc_defines` names returns garbage: a
+/// target whose calls to those run GCC-built code gets a right result only from GCC's code.
+pub fn garbage_for(gcc_defines: impl Fn(&str) -> bool) -> jit_core::Externs {
+    use jit_core::ir::Type;
+    use jit_core::Scalar;
+    let externs = crate::externs();
+    let mut garbage = externs.clone();
+    for (name, f) in externs.iter() {
+        if gcc_defines(name) {
+            let ret = f.ret;
+            garbage.insert(name, &f.params, f.ret, move |_| {
+                ret.map(|t| match t.value() {
+                    Type::I32 => Scalar::I32(0x5a5a_5a5a),
+                    Type::I64 => Scalar::I64(0x5a5a_5a5a_5a5a),
+                    Type::F64 => Scalar::f64(-1234.5),
+                    Type::Ref => Scalar::NULL,
+                })
+            });
+        }
+    }
+    garbage
+}
+
+/// Runs every call case and generated call shape (`cases::calls`, `cases::call_shapes`) on
+/// `target`, whose calls go to GCC's code (with [`garbage_for`] as its own table): each
+/// result must be the interpreter's with the true functions, and the call log (the
+/// arguments as they arrived at GCC's entry) the interpreter's arguments. Returns how many
+/// cases ran; `what` names the target in failures.
+pub fn check_gcc_calls(target: &dyn crate::Target, what: &str) -> usize {
+    use jit_core::compile::{compile, CompileOptions};
+    use jit_core::interp::{run, CallRecord, RunOptions};
+    use jit_core::text::{default_args, parse_args, parse_verified, resolve_args};
+    let externs = crate::externs();
+    let cases = crate::cases::calls()
+        .into_iter()
+        .chain(crate::cases::call_shapes());
+    let mut checked = 0;
+    for case in cases {
+        let name = format!("{} on {what}", case.name);
+        let trace = parse_verified(&case.src).unwrap();
+        let specs = parse_args(default_args(&case.src).unwrap_or("")).unwrap();
+        let mut memory = jit_core::Memory::new();
+        let inputs = resolve_args(&specs, &trace, &mut memory).unwrap();
+        let options = RunOptions::default();
+        let want = run(
+            &trace,
+            &inputs.values,
+            &mut memory.clone(),
+            &externs,
+            options,
+        )
+        .unwrap();
+        let checked_alloc = CompileOptions {
+            check_allocation: true,
+        };
+        let compiled = compile(target.backend(), &trace, &externs, checked_alloc)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut runner = target.load(compiled.code, &trace).unwrap();
+        let got = runner
+            .run(&inputs.values, &mut memory, options)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(
+            want.same_exit_and_values(&got),
+            "{name}: interpreter {want}, JIT calling GCC {got}"
+        );
+        // The same calls with the same arguments (the results logged are the garbage).
+        let calls = |c: &[CallRecord]| -> Vec<(String, usize)> {
+            c.iter().map(|c| (c.name.clone(), c.args.len())).collect()
+        };
+        assert_eq!(calls(&got.calls), calls(&want.calls), "{name}");
+        for (g, w) in got.calls.iter().zip(&want.calls) {
+            assert!(
+                g.args.iter().zip(&w.args).all(|(a, b)| a.same_result(*b)),
+                "{name}: @{} got {:?}, interpreter passed {:?}",
+                g.name,
+                g.args,
+                w.args
+            );
+        }
+        checked += 1;
+    }
+    checked
+}
+
 /// Arguments for a call with parameters `params`: for argument `k` a value of its type that
 /// is negative, large or fractional, and differs from its neighbours'.
 pub fn sample_args(params: &[jit_core::ir::CType]) -> Vec<jit_core::Scalar> {
