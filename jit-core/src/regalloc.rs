@@ -759,10 +759,19 @@ impl Alloc<'_> {
             let Operand::Value(v) = arg else {
                 return self.err("label argument is not a value");
             };
-            // Run the loop from registers where there are free ones.
-            if self.vreg[v.index()].is_none() && self.live.live_after(v, i) {
+            // Run the loop from registers where there are free ones: a callee-saved one for
+            // a value that lives across a call in the loop, which a caller-saved register
+            // would have copied out and back every iteration.
+            let callee = self.live.crosses_call(v, i);
+            let caller_saved = |r: Reg| self.regs.caller_saved.contains(r);
+            let (wants_reg, wants_callee) = match self.vreg[v.index()] {
+                None => (true, callee),
+                Some(r) => (callee && caller_saved(r), true),
+            };
+            if wants_reg && self.live.live_after(v, i) {
                 let class = self.class(v);
-                if let Some(r) = self.free_reg(class, RegSet::EMPTY, false) {
+                let r = self.free_reg(class, RegSet::EMPTY, wants_callee);
+                if let Some(r) = r.filter(|&r| self.vreg[v.index()].is_none() || !caller_saved(r)) {
                     let from = self.loc(v);
                     self.emit(from, Loc::Reg(r), class);
                     self.set_reg(v, r);

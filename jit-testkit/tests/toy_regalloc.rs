@@ -114,6 +114,29 @@ fn a_hand_written_trace_allocates_and_checks() {
     );
 }
 
+/// A loop value that lives across a call in the loop enters the loop in a register the
+/// call keeps, so the body moves nothing around the call (a caller-saved label register
+/// had it copied out before the call and back at the jump, every iteration).
+#[test]
+fn loop_values_living_across_a_call_start_in_callee_saved_registers() {
+    let src = "extern @f(i32) -> i32\n[i0, i1]\nlabel(i0, i1)\ni2 = call(@f, i1)\n\
+               i3 = int_sub(i0, 1)\ni4 = int_add(i3, i2)\njump(i4, i1)\n";
+    let trace = parse_verified(src).unwrap();
+    let (constraints, a) = alloc(&trace);
+    check(&trace, &constraints, &a).unwrap();
+    let caller_saved = toy::registers().caller_saved;
+    let label = a.args(0);
+    for l in label {
+        let Loc::Reg(r) = *l else {
+            panic!("a loop value in {l:?}: two callee-saved registers are free")
+        };
+        assert!(!caller_saved.contains(r), "{label:?}");
+    }
+    // The toy's calls take their arguments anywhere: the body moves nothing at all.
+    let body_moves: usize = (1..trace.ops.len()).map(|i| a.edits(i).len()).sum();
+    assert_eq!(body_moves, 0, "{a:?}");
+}
+
 #[test]
 fn the_checker_rejects_every_kind_of_wrong_allocation() {
     let trace = parse_verified(TRACE).unwrap();
