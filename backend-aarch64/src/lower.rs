@@ -708,16 +708,7 @@ impl Emitter<'_> {
 
     /// The folded shift among op `i`'s operands, if any: its op and how it folded.
     fn folded_operand(&self, i: usize) -> Option<(usize, Fold)> {
-        let trace = self.c.trace;
-        trace.ops[i].args.iter().find_map(|a| match a {
-            jit_core::ir::Operand::Value(v) => match trace.values[*v].def {
-                jit_core::ir::ValueDef::Op(k) => {
-                    self.folded_shifts[k as usize].map(|f| (k as usize, f))
-                }
-                jit_core::ir::ValueDef::Input(_) => None,
-            },
-            jit_core::ir::Operand::Const(_) => None,
-        })
+        jit_core::liveness::folded_shift(self.c.trace, &self.folded_shifts, i)
     }
 
     /// Op `i` (an add, subtract or logical op) with the shift `shift_op` folded into its

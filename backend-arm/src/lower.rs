@@ -648,22 +648,13 @@ impl Emitter<'_> {
         true
     }
 
-    /// Op `i`, an `add`, `sub`, `and`, `or` or `xor` one of whose operands is op
-    /// `shift_op`'s folded shift: one data-processing instruction with that operand shifted.
-    /// The folded shift op `i` uses as an operand, if any, and how it folds.
+    /// The folded shift among op `i`'s operands, if any: its op and how it folded.
     fn folded_operand(&self, i: usize) -> Option<(usize, Fold)> {
-        let trace = self.c.trace;
-        trace.ops[i].args.iter().find_map(|a| match a {
-            jit_core::ir::Operand::Value(v) => match trace.values[*v].def {
-                jit_core::ir::ValueDef::Op(k) => {
-                    self.fused_shifts[k as usize].map(|f| (k as usize, f))
-                }
-                jit_core::ir::ValueDef::Input(_) => None,
-            },
-            jit_core::ir::Operand::Const(_) => None,
-        })
+        jit_core::liveness::folded_shift(self.c.trace, &self.fused_shifts, i)
     }
 
+    /// Op `i`, an `add`, `sub`, `and`, `or` or `xor` one of whose operands is op
+    /// `shift_op`'s folded shift: one data-processing instruction with that operand shifted.
     fn with_shifted_operand(&mut self, i: usize, shift_op: usize, fold: Fold) {
         use jit_core::ir::Operand;
         let trace = self.c.trace;

@@ -6,21 +6,11 @@
 //! with the interpreter running root and bridges in turn.
 
 use backend_arm::FloatAbi;
-use jit_core::backend::Backend;
 use jit_emu::arm::ArmTarget;
-use jit_testkit::tree::grow_trees;
 use jit_testkit::Target;
 
 fn grow(target: &ArmTarget) {
-    let backend: &dyn Backend = target.backend();
-    let grown = grow_trees(backend, 6, |root, trace| {
-        target.load_tree(root, trace).expect("the root loads")
-    });
-    eprintln!("{}: {grown:?}", target.name());
-    assert!(
-        grown.trees > 150 && grown.bridges > 190 && grown.loops > 80 && grown.rejoined > 80,
-        "{grown:?}"
-    );
+    jit_testkit::tree::assert_trees_grow(target);
 }
 
 #[test]

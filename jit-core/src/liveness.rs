@@ -206,6 +206,22 @@ impl Liveness {
     }
 }
 
+/// The shift folded into op `i` (its op and how it folded), given `folded`, the
+/// [`Liveness::shift_fold`] of every op: what the user emits in the shift's place.
+pub fn folded_shift(
+    trace: &Trace,
+    folded: &[Option<ShiftFold>],
+    i: usize,
+) -> Option<(usize, ShiftFold)> {
+    trace.ops[i].args.iter().find_map(|a| match a {
+        Operand::Value(v) => match trace.values[*v].def {
+            crate::ir::ValueDef::Op(k) => folded[k as usize].map(|f| (k as usize, f)),
+            crate::ir::ValueDef::Input(_) => None,
+        },
+        Operand::Const(_) => None,
+    })
+}
+
 /// How a shift by a constant folds into its user ([`Liveness::shift_fold`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ShiftFold {

@@ -468,6 +468,22 @@ pub struct Grown {
     pub budget: usize,
 }
 
+/// [`grow_trees`] six bridges deep on `target` (its trees loaded by `Target::load_tree`),
+/// held to what every target reaches: more than 150 trees, 190 bridges, 80 bridges looping
+/// back and 80 runs rejoining the root's loop. Returns the counts.
+pub fn assert_trees_grow(target: &dyn crate::Target) -> Grown {
+    let grown = grow_trees(target.backend(), 6, |root, trace| {
+        target.load_tree(root, trace).expect("the root loads")
+    });
+    eprintln!("{}: {grown:?}", target.name());
+    assert!(
+        grown.trees > 150 && grown.bridges > 190 && grown.loops > 80 && grown.rejoined > 80,
+        "{}: {grown:?}",
+        target.name()
+    );
+    grown
+}
+
 /// For every conformance case whose run leaves through a guard: compiles it for `backend`,
 /// loads it with `load`, and up to `depth` times attaches a bridge ([`bridge`]) to the guard
 /// the last run failed at, runs the tree again and checks it against the interpreter
