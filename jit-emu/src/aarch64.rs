@@ -13,13 +13,14 @@ use std::rc::Rc;
 
 use backend_aarch64::A64Backend;
 use jit_core::backend::{Backend, CompiledTrace};
-use jit_core::interp::{CallRecord, Outcome, RunOptions};
+use jit_core::interp::CallRecord;
 use jit_core::ir::{Scalar, Type};
 use jit_core::runtime::{RunError, Runner};
 use jit_core::{Memory, Trace};
 use unicorn_engine::unicorn_const::{Arch, Mode, Prot};
 use unicorn_engine::{RegisterARM64, Unicorn};
 
+use crate::pooled::{CallLog, Pool, PooledTrace, PooledTree};
 use crate::{
     read_frame, read_memory, setup, EmuError, EmuGc, EmuTrace, EmuTree, Executed, GcCall, Regions,
     TrapPatches, CODE_BASE, FRAME_BASE, RETURN_ADDR, STACK_BASE, STACK_SIZE,
@@ -326,6 +327,10 @@ impl crate::EmuMachine for A64Machine {
         }
         Ok(out.x[0])
     }
+
+    fn executed(&self) -> Executed {
+        A64Machine::executed(self)
+    }
 }
 
 /// A value left in a register a call may destroy: code relying on one surviving a call
@@ -530,30 +535,6 @@ pub fn host_calls(
 
 crate::regions_code_space!(A64Machine);
 
-/// The calls a run made, as the interpreter logs them: the first
-/// [`jit_core::interp::CALL_LOG_LIMIT`], and how many in all.
-#[derive(Default)]
-pub struct CallLog {
-    records: Vec<CallRecord>,
-    count: u64,
-}
-
-impl CallLog {
-    fn push(&mut self, r: CallRecord) {
-        self.count += 1;
-        if self.records.len() < jit_core::interp::CALL_LOG_LIMIT {
-            self.records.push(r);
-        }
-    }
-
-    /// Moves the log into `out` (emptying it).
-    fn take_into(&mut self, out: &mut Outcome) {
-        let log = std::mem::take(self);
-        out.calls = log.records;
-        out.call_count = log.count;
-    }
-}
-
 /// backend-aarch64 as a test-kit target, its code run on the emulated CPU.
 pub struct A64Target {
     backend: A64Backend,
@@ -641,6 +622,14 @@ impl A64Target {
         self.executed.get()
     }
 
+    /// Where this target's runners take their machines from and put what they executed.
+    fn pool(&self) -> Pool<A64Machine> {
+        Pool {
+            machines: self.machines.clone(),
+            executed: self.counting.then(|| self.executed.clone()),
+        }
+    }
+
     /// A machine (from the pool, or new with the fixture loaded) whose trap slot `k` runs
     /// function `calls[k]` and logs calls in `log`.
     fn machine(
@@ -678,66 +667,20 @@ impl A64Target {
         let machine = self.machine(calls.clone(), log.clone())?;
         let types = trace.inputs.iter().map(|&v| trace.ty(v)).collect();
         let tree = EmuTree::load(machine, root, types, calls)?;
-        Ok(A64Tree {
-            target: self,
-            tree: Some(tree),
+        let check = Box::new(|_: &CompiledTrace| Ok(()));
+        Ok(PooledTree::new(
+            &self.backend,
+            check,
+            tree,
             log,
-        })
+            self.pool(),
+        ))
     }
 }
 
 impl Default for A64Target {
     fn default() -> A64Target {
         A64Target::new()
-    }
-}
-
-/// A trace on an [`A64Target`]'s machine; the machine goes back to the pool when dropped.
-struct A64Runner {
-    inner: Option<EmuTrace<A64Machine>>,
-    log: Rc<RefCell<CallLog>>,
-    /// Where each run's instruction count goes, when counting.
-    executed: Option<Rc<std::cell::Cell<Executed>>>,
-    /// The target's machines.
-    pool: Rc<RefCell<Vec<A64Machine>>>,
-}
-
-/// Gives `machine` back to `pool`: a few spare machines are enough, as each holds its
-/// own guest memory.
-fn give_back(pool: &RefCell<Vec<A64Machine>>, machine: A64Machine) {
-    let mut pool = pool.borrow_mut();
-    if pool.len() < 4 {
-        pool.push(machine);
-    }
-}
-
-impl Drop for A64Runner {
-    fn drop(&mut self) {
-        if let Some(inner) = self.inner.take() {
-            give_back(&self.pool, inner.into_machine());
-        }
-    }
-}
-
-impl Runner for A64Runner {
-    fn run(
-        &mut self,
-        inputs: &[Scalar],
-        memory: &mut Memory,
-        options: RunOptions,
-    ) -> Result<Outcome, RunError> {
-        *self.log.borrow_mut() = CallLog::default();
-        let inner = self
-            .inner
-            .as_mut()
-            .expect("the machine is only taken on drop");
-        let ran = inner.run(inputs, memory, options);
-        if let Some(cell) = &self.executed {
-            cell.set(inner.machine().executed());
-        }
-        let mut out = ran?;
-        self.log.borrow_mut().take_into(&mut out);
-        Ok(out)
     }
 }
 
@@ -757,12 +700,7 @@ impl jit_testkit::Target for A64Target {
         let machine = self.machine(calls, log.clone())?;
         let types = trace.inputs.iter().map(|&v| trace.ty(v)).collect();
         let inner = EmuTrace::load_into(machine, code, types)?;
-        Ok(Box::new(A64Runner {
-            inner: Some(inner),
-            log,
-            executed: self.counting.then(|| self.executed.clone()),
-            pool: self.machines.clone(),
-        }))
+        Ok(Box::new(PooledTrace::new(inner, log, self.pool())))
     }
 
     fn load_tree(
@@ -776,94 +714,7 @@ impl jit_testkit::Target for A64Target {
 
 /// A tree on an [`A64Target`]'s emulated CPU (see [`EmuTree`]); its machine goes back to
 /// the target's pool when dropped.
-pub struct A64Tree<'a> {
-    target: &'a A64Target,
-    tree: Option<EmuTree<A64Machine>>,
-    log: Rc<RefCell<CallLog>>,
-}
-
-impl A64Tree<'_> {
-    /// The emulated tree.
-    pub fn tree(&mut self) -> &mut EmuTree<A64Machine> {
-        self.tree.as_mut().expect("the tree is only taken on drop")
-    }
-
-    /// After a run: records what it executed, when counting.
-    fn ran(&mut self) {
-        if self.target.counting {
-            let e = self.tree().machine().executed();
-            self.target.executed.set(e);
-        }
-    }
-}
-
-impl Drop for A64Tree<'_> {
-    fn drop(&mut self) {
-        if let Some(tree) = self.tree.take() {
-            give_back(&self.target.machines, tree.into_machine());
-        }
-    }
-}
-
-impl jit_testkit::tree::TreeRunner for A64Tree<'_> {
-    fn exits(&self) -> &jit_core::tree::Exits {
-        self.tree
-            .as_ref()
-            .expect("the tree is only taken on drop")
-            .exits()
-    }
-
-    fn attach(&mut self, at: u32, bridge: CompiledTrace) -> Result<(), RunError> {
-        let backend = &self.target.backend;
-        self.tree().attach(backend, at, bridge)
-    }
-
-    fn add_loop(&mut self, code: CompiledTrace) -> Result<usize, RunError> {
-        let backend = &self.target.backend;
-        self.tree().add_loop(backend, code)
-    }
-
-    fn add_entry(&mut self, code: CompiledTrace) -> Result<usize, RunError> {
-        let backend = &self.target.backend;
-        self.tree().add_entry(backend, code)
-    }
-
-    fn run_from(
-        &mut self,
-        part: usize,
-        inputs: &[Scalar],
-        memory: &mut Memory,
-        options: RunOptions,
-        jumps: Option<u64>,
-    ) -> Result<jit_core::tree::Stop, RunError> {
-        *self.log.borrow_mut() = CallLog::default();
-        let ran = self.tree().run_from(part, inputs, memory, options, jumps);
-        self.ran();
-        let mut stop = ran?;
-        if let jit_core::tree::Stop::Exit(_, out) = &mut stop {
-            self.log.borrow_mut().take_into(out);
-        }
-        Ok(stop)
-    }
-
-    fn invalidate(&mut self) {
-        self.tree().invalidate();
-    }
-
-    fn run(
-        &mut self,
-        inputs: &[Scalar],
-        memory: &mut Memory,
-        options: RunOptions,
-    ) -> Result<(usize, Outcome), RunError> {
-        *self.log.borrow_mut() = CallLog::default();
-        let ran = self.tree().run(inputs, memory, options);
-        self.ran();
-        let (part, mut out) = ran?;
-        self.log.borrow_mut().take_into(&mut out);
-        Ok((part, out))
-    }
-}
+pub type A64Tree<'a> = PooledTree<'a, A64Machine>;
 
 /// `sources` built by the Debian cross compiler `aarch64-linux-gnu-gcc` (-O2, freestanding,
 /// static, libgcc linked, floating-point contraction off) into one image at

@@ -9,12 +9,13 @@ use backend_arm::abi::{assign, result, ArgLoc};
 use backend_arm::{ArmBackend, FloatAbi, Profile};
 use jit_core::backend::{Backend, CompiledTrace};
 use jit_core::externs::Externs;
-use jit_core::interp::{CallRecord, Outcome, RunOptions};
+use jit_core::interp::CallRecord;
 use jit_core::ir::{CType, Scalar, Type};
 use jit_core::runtime::{RunError, Runner};
-use jit_core::{Memory, Trace};
+use jit_core::Trace;
 use jit_testkit::Target;
 
+use crate::pooled::{CallLog, Pool, PooledTrace, PooledTree};
 use crate::{CallRegs, Cpu, EmuTrace, TrapAction, TrapHandler};
 
 /// ARMv7-A code of backend-arm running on the emulated Cortex-A8.
@@ -207,7 +208,7 @@ pub fn host_calls(
     calls: Rc<RefCell<Vec<String>>>,
     externs: Externs,
     float: FloatAbi,
-    log: Rc<RefCell<Vec<CallRecord>>>,
+    log: Rc<RefCell<CallLog>>,
 ) -> TrapHandler {
     Box::new(move |index, regs, stack| {
         let name = calls
@@ -278,50 +279,6 @@ pub fn host_calls(
     })
 }
 
-struct ArmRunner {
-    inner: Option<EmuTrace>,
-    /// Where the instructions of each run go, when counting.
-    executed: Option<Rc<std::cell::Cell<crate::Executed>>>,
-    log: Rc<RefCell<Vec<CallRecord>>>,
-    /// Where the machine goes back when the runner is dropped.
-    pool: Rc<RefCell<Vec<crate::Machine>>>,
-}
-
-impl Drop for ArmRunner {
-    fn drop(&mut self) {
-        if let Some(inner) = self.inner.take() {
-            let mut pool = self.pool.borrow_mut();
-            // A few spare machines are enough; each holds its own guest memory.
-            if pool.len() < 4 {
-                pool.push(inner.into_machine());
-            }
-        }
-    }
-}
-
-impl Runner for ArmRunner {
-    fn run(
-        &mut self,
-        inputs: &[Scalar],
-        memory: &mut Memory,
-        options: RunOptions,
-    ) -> Result<Outcome, RunError> {
-        self.log.borrow_mut().clear();
-        let inner = self
-            .inner
-            .as_mut()
-            .expect("the machine is only taken on drop");
-        let result = inner.run(inputs, memory, options);
-        if let Some(cell) = &self.executed {
-            cell.set(inner.machine().executed());
-        }
-        let mut out = result?;
-        out.calls = std::mem::take(&mut *self.log.borrow_mut());
-        out.call_count = out.calls.len() as u64;
-        Ok(out)
-    }
-}
-
 impl Target for ArmTarget {
     fn name(&self) -> String {
         let cpu = match self.backend.profile() {
@@ -344,18 +301,13 @@ impl Target for ArmTarget {
     }
 
     fn load(&self, code: CompiledTrace, trace: &Trace) -> Result<Box<dyn Runner>, RunError> {
-        let log = Rc::new(RefCell::new(Vec::new()));
+        let log = Rc::new(RefCell::new(CallLog::default()));
         let calls = Rc::new(RefCell::new(code.calls.clone()));
         self.check_code(&code)?;
         let machine = self.machine(calls, log.clone())?;
         let types = trace.inputs.iter().map(|&v| trace.ty(v)).collect();
         let inner = EmuTrace::load_into(machine, code, types)?;
-        Ok(Box::new(ArmRunner {
-            inner: Some(inner),
-            executed: self.counting.then(|| self.executed.clone()),
-            log,
-            pool: self.machines.clone(),
-        }))
+        Ok(Box::new(PooledTrace::new(inner, log, self.pool())))
     }
 }
 
@@ -380,7 +332,7 @@ impl ArmTarget {
     fn machine(
         &self,
         calls: Rc<RefCell<Vec<String>>>,
-        log: Rc<RefCell<Vec<CallRecord>>>,
+        log: Rc<RefCell<CallLog>>,
     ) -> Result<crate::Machine, RunError> {
         let mut host = host_calls(
             calls.clone(),
@@ -464,127 +416,33 @@ impl ArmTarget {
         trace: &Trace,
     ) -> Result<ArmTree<'_>, RunError> {
         self.check_code(&root)?;
-        let log = Rc::new(RefCell::new(Vec::new()));
+        let log = Rc::new(RefCell::new(CallLog::default()));
         let calls = Rc::new(RefCell::new(Vec::new()));
         let machine = self.machine(calls.clone(), log.clone())?;
         let types = trace.inputs.iter().map(|&v| trace.ty(v)).collect();
         let tree = crate::EmuTree::load(machine, root, types, calls)?;
-        Ok(ArmTree {
-            target: self,
-            tree: Some(tree),
+        let check = Box::new(move |code: &CompiledTrace| self.check_code(code));
+        Ok(PooledTree::new(
+            &self.backend,
+            check,
+            tree,
             log,
-        })
+            self.pool(),
+        ))
+    }
+
+    /// Where this target's runners take their machines from and put what they executed.
+    fn pool(&self) -> Pool<crate::Machine> {
+        Pool {
+            machines: self.machines.clone(),
+            executed: self.counting.then(|| self.executed.clone()),
+        }
     }
 }
 
 /// A tree on this target's emulated CPU (see [`crate::EmuTree`]); its machine goes back to
 /// the target's pool when dropped.
-pub struct ArmTree<'a> {
-    target: &'a ArmTarget,
-    tree: Option<crate::EmuTree>,
-    log: Rc<RefCell<Vec<CallRecord>>>,
-}
-
-impl ArmTree<'_> {
-    /// The emulated tree.
-    pub fn tree(&mut self) -> &mut crate::EmuTree {
-        self.tree.as_mut().expect("the tree is only taken on drop")
-    }
-}
-
-impl Drop for ArmTree<'_> {
-    fn drop(&mut self) {
-        if let Some(tree) = self.tree.take() {
-            let mut pool = self.target.machines.borrow_mut();
-            if pool.len() < 4 {
-                pool.push(tree.into_machine());
-            }
-        }
-    }
-}
-
-impl jit_testkit::tree::TreeRunner for ArmTree<'_> {
-    fn exits(&self) -> &jit_core::tree::Exits {
-        self.tree
-            .as_ref()
-            .expect("the tree is only taken on drop")
-            .exits()
-    }
-
-    fn attach(&mut self, at: u32, bridge: CompiledTrace) -> Result<(), RunError> {
-        self.target.check_code(&bridge)?;
-        let backend = &self.target.backend;
-        self.tree
-            .as_mut()
-            .expect("the tree is only taken on drop")
-            .attach(backend, at, bridge)
-    }
-
-    fn add_loop(&mut self, code: CompiledTrace) -> Result<usize, RunError> {
-        self.target.check_code(&code)?;
-        let backend = &self.target.backend;
-        self.tree
-            .as_mut()
-            .expect("the tree is only taken on drop")
-            .add_loop(backend, code)
-    }
-
-    fn add_entry(&mut self, code: CompiledTrace) -> Result<usize, RunError> {
-        self.target.check_code(&code)?;
-        let backend = &self.target.backend;
-        self.tree
-            .as_mut()
-            .expect("the tree is only taken on drop")
-            .add_entry(backend, code)
-    }
-
-    fn run_from(
-        &mut self,
-        part: usize,
-        inputs: &[Scalar],
-        memory: &mut Memory,
-        options: RunOptions,
-        jumps: Option<u64>,
-    ) -> Result<jit_core::tree::Stop, RunError> {
-        self.log.borrow_mut().clear();
-        let ran = self.tree().run_from(part, inputs, memory, options, jumps);
-        if self.target.counting {
-            let e = self.tree().machine().executed();
-            self.target.executed.set(e);
-        }
-        let mut stop = ran?;
-        if let jit_core::tree::Stop::Exit(_, out) = &mut stop {
-            out.calls = std::mem::take(&mut *self.log.borrow_mut());
-            out.call_count = out.calls.len() as u64;
-        }
-        Ok(stop)
-    }
-
-    fn invalidate(&mut self) {
-        self.tree
-            .as_mut()
-            .expect("the tree is only taken on drop")
-            .invalidate();
-    }
-
-    fn run(
-        &mut self,
-        inputs: &[Scalar],
-        memory: &mut Memory,
-        options: RunOptions,
-    ) -> Result<(usize, Outcome), RunError> {
-        self.log.borrow_mut().clear();
-        let ran = self.tree().run(inputs, memory, options);
-        if self.target.counting {
-            let e = self.tree().machine().executed();
-            self.target.executed.set(e);
-        }
-        let (part, mut out) = ran?;
-        out.calls = std::mem::take(&mut *self.log.borrow_mut());
-        out.call_count = out.calls.len() as u64;
-        Ok((part, out))
-    }
-}
+pub type ArmTree<'a> = PooledTree<'a, crate::Machine>;
 
 /// Builds a C file of `jit-fixtures/c/` for ARMv7 and `float` with the Debian cross
 /// compiler (`arm-linux-gnueabihf-gcc` or `arm-linux-gnueabi-gcc`) into a static

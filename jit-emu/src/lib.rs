@@ -60,6 +60,7 @@ pub(crate) use regions_code_space;
 
 pub mod aarch64;
 pub mod arm;
+pub mod pooled;
 pub mod x86;
 
 use jit_core::backend::CompiledTrace;
@@ -928,6 +929,8 @@ pub trait EmuMachine: jit_core::codespace::CodeSpace + jit_core::gc::HeapMemory 
     /// Calls the code at `CODE_BASE + entry` with the frame's address as its argument, for
     /// at most `budget` basic blocks; returns what it returns (the exit index).
     fn call_code(&mut self, entry: u64, budget: u64) -> Result<u64, EmuError>;
+    /// Instructions the last call executed (zero unless counting is on).
+    fn executed(&self) -> Executed;
 
     /// Makes the heap of a run of code laid out by `layout` allocating objects of `decls`
     /// (`jit_core::gcrun::gc_config`'s size), with the interpreter's objects in `memory`
@@ -1012,6 +1015,9 @@ impl EmuMachine for Machine {
     }
     fn call_code(&mut self, entry: u64, budget: u64) -> Result<u64, EmuError> {
         self.call(entry, FRAME_BASE as u32, budget).map(u64::from)
+    }
+    fn executed(&self) -> Executed {
+        Machine::executed(self)
     }
 }
 
