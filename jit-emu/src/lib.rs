@@ -1,7 +1,10 @@
-//! Runs ARM (A32) code in-process on QEMU's CPU models, through unicorn-engine, so the ARM
-//! backends' code runs on every test run on this x86 machine.
+//! Runs ARM (A32) and AArch64 code in-process on QEMU's CPU models, through
+//! unicorn-engine, so the ARM backends' code runs on every test run on this x86 machine
+//! (and x86-64 code, to count its instructions the same way: [`x86`]).
 //!
-//! A [`Machine`] is one emulated CPU with tracejit's memory map:
+//! A [`Machine`] (ARM) or [`aarch64::A64Machine`] is one emulated CPU with tracejit's
+//! memory map; [`EmuMachine`] is what both give the trace and tree runners ([`EmuTrace`],
+//! [`EmuTree`]) and the test kit's pooled runners ([`pooled`]):
 //!
 //! ```text
 //! 0x0001_0000  code (read + execute), up to 16 MiB
@@ -9,6 +12,7 @@
 //! 0x0800_0000  the stack, 1 MiB, growing down from 0x0810_0000
 //! 0x0f00_0000  the return address: reaching it ends a run (never mapped)
 //! 0x1000_0000  the interpreter's buffers, at the interpreter's own addresses
+//! 0x3000_0000  a run's GC heap, when its code allocates
 //! ```
 //!
 //! Buffers live at the same addresses as in the interpreter, so refs need no translation.

@@ -1,10 +1,10 @@
-//! `tracejit bench`: the ARM-vs-x86 report. Eleven kernels shaped like a tracing JIT's
+//! `tracejit bench`: the ARM-vs-x86 report. Thirteen kernels shaped like a tracing JIT's
 //! loops (`bench/kernels/*.trace`, each with a C twin in `bench/kernels.c`) run on every
 //! target after their results are checked against the interpreter. Per kernel and target
 //! it measures compile time per IR op, code bytes, and the instructions our code executes
-//! per loop iteration next to gcc -O2's code for the same loop (ARM targets: counted in the
-//! emulator, helper and soft-float code included); on x86-64 it times our code, gcc's and
-//! the interpreter natively.
+//! per loop iteration next to gcc -O2's code for the same loop (counted in the emulator on
+//! every target — ARM, AArch64 and x86-64 — helper and soft-float code included); on
+//! x86-64 it also times our code, gcc's and the interpreter natively.
 
 use std::time::Instant;
 
