@@ -68,15 +68,10 @@ impl Backend for A64Backend {
     }
 
     fn hoist_constant(&self, c: jit_core::ir::Scalar, op: &jit_core::ir::Op, arg: usize) -> bool {
-        use jit_core::ir::Scalar;
         // An f64 costs a move-wide sequence and an `fmov` every time; an integer no
         // immediate field takes costs one to four move-wides. A ref stays a constant: hoisted,
         // it would be a loop value of type ref, which a safepoint's GC map lists as a root.
-        match c {
-            Scalar::Ref(_) => false,
-            Scalar::F64(_) => true,
-            Scalar::I32(_) | Scalar::I64(_) => !lower::immediate_operand(op, arg, c),
-        }
+        !matches!(c, jit_core::ir::Scalar::Ref(_)) && !lower::immediate_operand(op, arg, c)
     }
 
     fn constraints(

@@ -314,6 +314,10 @@ struct Emitter<'a> {
     /// Per op, whether it is a shift folded into its user ([`shift_folds`]): it emits
     /// nothing.
     folded_shifts: Vec<Option<Fold>>,
+    /// Per op, whether it is an `int_mul` whose product's only use is the next op.
+    product_feeds_next: Vec<bool>,
+    /// The op [`Emitter::multiply_add`] made with the one before it: it emits nothing.
+    fused_next: Option<usize>,
 }
 
 impl Emitter<'_> {
@@ -711,6 +715,36 @@ impl Emitter<'_> {
         jit_core::liveness::folded_shift(self.c.trace, &self.folded_shifts, i)
     }
 
+    /// Op `i`, an `int_mul` whose product's only use is the next op, made with that op as
+    /// one `madd` (`acc + product`, either order) or `msub` (`acc - product`) when the
+    /// accumulator is in a register. The next op's result register is written here, one op
+    /// early. It holds nothing the pair still needs: no move comes between the two, a value
+    /// live past the next op is not in it, and a value dying at either op is one this
+    /// instruction reads before it writes. Returns whether it emitted the pair.
+    fn multiply_add(&mut self, i: usize) -> bool {
+        use jit_core::ir::Operand;
+        let (trace, alloc) = (self.c.trace, self.c.alloc);
+        let (op, next) = (&trace.ops[i], &trace.ops[i + 1]);
+        let k = match (next.opcode, op.result.map(Operand::Value)) {
+            (Opcode::IntAdd, Some(p)) if next.args[0] == p => 1,
+            (Opcode::IntAdd | Opcode::IntSub, Some(p)) if next.args[1] == p => 0,
+            _ => return false,
+        };
+        let alone = next.args[0] != next.args[1] && alloc.edits(i + 1).is_empty();
+        if !alone || self.folded_operand(i + 1).is_some() {
+            return false;
+        }
+        let (Some(Loc::Reg(rd)), Loc::Reg(acc), &[Loc::Reg(x), Loc::Reg(y)]) =
+            (alloc.result(i + 1), alloc.args(i + 1)[k], alloc.args(i))
+        else {
+            return false;
+        };
+        let w = width(trace.operand_type(op.args[0]));
+        let sub = next.opcode == Opcode::IntSub;
+        self.put(enc::madd(w, sub, rd.hw, x.hw, y.hw, acc.hw));
+        true
+    }
+
     /// Op `i` (an add, subtract or logical op) with the shift `shift_op` folded into its
     /// second register operand.
     fn with_shifted_operand(&mut self, i: usize, shift_op: usize, fold: Fold) {
@@ -760,7 +794,11 @@ impl Emitter<'_> {
         let alloc = self.c.alloc;
         let args = alloc.args(i);
         let res = alloc.result(i);
-        if self.folded_shifts[i].is_some() {
+        if self.folded_shifts[i].is_some() || self.fused_next.take() == Some(i) {
+            return Ok(());
+        }
+        if self.product_feeds_next[i] && self.multiply_add(i) {
+            self.fused_next = Some(i + 1);
             return Ok(());
         }
         if let Some((shift_op, fold)) = self.folded_operand(i) {
@@ -1297,17 +1335,8 @@ impl<'a> Isa<'a> for Emitter<'a> {
         use enc::PairIndex::Pre;
         self.put(enc::pair(false, false, Pre, 29, 30, enc::SP, -16));
         self.add_imm(Width::X, AddSub::Add, 29, enc::SP, 0);
-        self.put(enc::pair(
-            false,
-            false,
-            Pre,
-            BUDGET,
-            FRAME_REG,
-            enc::SP,
-            -16,
-        ));
         let (ints, floats) = Self::saved_pairs(&self.c.frame);
-        for [a, b] in ints {
+        for [a, b] in std::iter::once([BUDGET, FRAME_REG]).chain(ints) {
             self.put(enc::pair(false, false, Pre, a, b, enc::SP, -16));
         }
         for [a, b] in floats {
@@ -1521,6 +1550,10 @@ pub fn emit(
         folded_shifts: (0..trace.ops.len())
             .map(|i| shift_folds(trace, live, i))
             .collect(),
+        product_feeds_next: (0..trace.ops.len())
+            .map(|i| trace.ops[i].opcode == Opcode::IntMul && live.feeds_only_next(trace, i))
+            .collect(),
+        fused_next: None,
     };
     jit_core::emit::emit(&mut e, triple)
 }

@@ -2040,12 +2040,7 @@ pub fn emit(
         .map(|i| shift_fuses_into_next(trace, live, i))
         .collect();
     let product_feeds_next = (0..trace.ops.len())
-        .map(|i| {
-            trace.ops[i].opcode == Opcode::IntMul
-                && trace.ops[i]
-                    .result
-                    .is_some_and(|r| live.uses(r) == [i as u32 + 1])
-        })
+        .map(|i| trace.ops[i].opcode == Opcode::IntMul && live.feeds_only_next(trace, i))
         .collect();
     let accumulates = (0..trace.ops.len())
         .map(|i| match profile.vfp() {

@@ -114,6 +114,14 @@ impl Liveness {
         c != u32::MAX && c < self.last_use[v.index()]
     }
 
+    /// Whether op `i`'s result has exactly one use, by the op right after it (so a
+    /// backend may make the two as one instruction: ARM's `mla`, AArch64's `madd`).
+    pub fn feeds_only_next(&self, trace: &Trace, i: usize) -> bool {
+        trace.ops[i]
+            .result
+            .is_some_and(|r| self.uses(r) == [i as u32 + 1])
+    }
+
     /// Whether op `i` is a comparison whose result only feeds the condition of the guard
     /// right after it, so a backend may leave it in the condition flags.
     pub fn fuses_with_next_guard(&self, trace: &Trace, i: usize) -> bool {
