@@ -1,5 +1,6 @@
-//! Encoder round trips: the bytes pick an A32/VFP or x86-64 instruction and its operands;
-//! what our encoder makes must decode (capstone, iced-x86) to exactly that instruction.
+//! Encoder round trips: the bytes pick an A32/VFP, A64 or x86-64 instruction and its
+//! operands; what our encoder makes must decode (capstone, iced-x86) to exactly that
+//! instruction.
 //! `cargo test -p tracejit --test fuzz_targets` runs the same bodies on 20,000 inputs each.
 #![no_main]
 
@@ -9,10 +10,10 @@ fuzz_target!(|data: &[u8]| {
     let Some((&which, rest)) = data.split_first() else {
         return;
     };
-    let r = if which & 1 == 0 {
-        tracejit::encoders::arm(rest)
-    } else {
-        tracejit::encoders::x86(rest)
+    let r = match which % 3 {
+        0 => tracejit::encoders::arm(rest),
+        1 => tracejit::encoders::x86(rest),
+        _ => tracejit::encoders::a64(rest),
     };
     if let Err(e) = r {
         panic!("{e}");

@@ -1,6 +1,7 @@
 //! Encoder round trips, for fuzzing: bytes pick an instruction form and its operands, our
-//! encoder (backend-arm's A32/VFP or backend-x86's) encodes it, and an independent decoder
-//! (capstone for ARM, iced-x86 for x86-64) must read back exactly that instruction — the
+//! encoder (backend-arm's A32/VFP, backend-aarch64's A64 or backend-x86's) encodes it, and
+//! an independent decoder (capstone for ARM and AArch64, iced-x86 for x86-64) must read
+//! back exactly that instruction — the
 //! same operation, condition, flag setting, registers, immediates and addressing — from
 //! exactly the bytes produced. The emit tables pin one row per form; these functions range
 //! over every operand the encoders' APIs accept.
@@ -8,6 +9,7 @@
 //! Both sides are reduced to a mnemonic and operand strings in one spelling of our own, so
 //! a disagreement reads like `expected add r0, r1, #0x10, decoded add r0, r1, #0x1`.
 
+use backend_aarch64::enc as a64;
 use backend_arm::enc as a32;
 use backend_x86::enc as x64;
 use capstone::arch::arm::{ArchMode, ArmOperandType, ArmShift};
@@ -1060,6 +1062,266 @@ pub fn x86(data: &[u8]) -> Result<(), String> {
             "x86-64 encoder: {} should be {}, iced-x86 reads `{got}`",
             hex(&bytes),
             want.join(" or ")
+        ));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- AArch64 (A64)
+
+/// A general register of width `w` (0–30; 31 is `sp` or the zero register by form, and
+/// the forms here stay clear of the aliases capstone prints for it).
+fn a64_reg(w: a64::Width, r: u8) -> String {
+    match w {
+        a64::Width::X => format!("x{r}"),
+        a64::Width::W => format!("w{r}"),
+    }
+}
+
+/// An immediate as capstone prints it: decimal up to 9, hex above.
+fn a64_imm(v: i64) -> String {
+    match v.unsigned_abs() {
+        m if m > 9 => format!("#{}0x{m:x}", if v < 0 { "-" } else { "" }),
+        _ => format!("#{v}"),
+    }
+}
+
+/// A logical immediate of width `w`: a rotated run of ones in a power-of-two element,
+/// repeated (every such value encodes).
+fn a64_bitmask(c: &mut Choices, w: a64::Width) -> u64 {
+    let width = if w == a64::Width::X { 64 } else { 32 };
+    let size = [2u32, 4, 8, 16, 32, 64][c.below(if width == 64 { 6 } else { 5 })];
+    let ones = 1 + c.below(size as usize - 1) as u32;
+    let rot = c.below(size as usize) as u32;
+    let run = (1u64 << ones) - 1;
+    let elem_mask = if size == 64 {
+        u64::MAX
+    } else {
+        (1u64 << size) - 1
+    };
+    let elem = (run >> rot | run << ((size - rot) % size)) & elem_mask;
+    let mut v = 0u64;
+    for k in 0..width / size {
+        v |= elem << (k * size);
+    }
+    v
+}
+
+/// A random A64 instruction of the forms backend-aarch64 emits: its word and the text
+/// capstone must print for it.
+fn a64_case(c: &mut Choices) -> (u32, String) {
+    use a64::{AddSub, Logic, Mem, Shift, Width};
+    let w = if c.chance(50) { Width::X } else { Width::W };
+    let bits = if w == Width::X { 64 } else { 32 };
+    let reg = |c: &mut Choices| c.below(31) as u8;
+    let (rd, rn, rm) = (reg(c), reg(c), reg(c));
+    let (d, n, m) = (a64_reg(w, rd), a64_reg(w, rn), a64_reg(w, rm));
+    let shifts = [
+        (Shift::Lsl, "lsl"),
+        (Shift::Lsr, "lsr"),
+        (Shift::Asr, "asr"),
+    ];
+    match c.below(11) {
+        0 => {
+            let ops = [
+                (AddSub::Add, "add"),
+                (AddSub::Adds, "adds"),
+                (AddSub::Sub, "sub"),
+                (AddSub::Subs, "subs"),
+            ];
+            let (op, name) = ops[c.below(4)];
+            let (sh, sname) = shifts[c.below(3)];
+            let k = c.below(bits) as u32;
+            // Capstone leaves out only `lsl #0`.
+            let tail = if k == 0 && sh == Shift::Lsl {
+                String::new()
+            } else {
+                format!(", {sname} #{k}")
+            };
+            (
+                a64::add_sub_reg(w, op, rd, rn, rm, sh, k),
+                format!("{name} {d}, {n}, {m}{tail}"),
+            )
+        }
+        1 => {
+            let ops = [(AddSub::Add, "add"), (AddSub::Sub, "sub")];
+            let (op, name) = ops[c.below(2)];
+            // Not 0: `add xd, xn, #0` may print as `mov` for sp.
+            let imm = 1 + c.below(4095) as u32;
+            let lsl12 = c.chance(30);
+            let tail = if lsl12 { ", lsl #12" } else { "" };
+            let text = format!("{name} {d}, {n}, {}{tail}", a64_imm(imm as i64));
+            (a64::add_sub_imm(w, op, rd, rn, imm, lsl12), text)
+        }
+        2 => {
+            let ops = [
+                (Logic::And, "and"),
+                (Logic::Eor, "eor"),
+                (Logic::Bic, "bic"),
+                (Logic::Eon, "eon"),
+                (Logic::Bics, "bics"),
+            ];
+            let (op, name) = ops[c.below(ops.len())];
+            let (sh, sname) = [shifts[0], shifts[1], shifts[2], (Shift::Ror, "ror")][c.below(4)];
+            let k = c.below(bits) as u32;
+            // Capstone leaves out only `lsl #0`.
+            let tail = if k == 0 && sh == Shift::Lsl {
+                String::new()
+            } else {
+                format!(", {sname} #{k}")
+            };
+            (
+                a64::logic_reg(w, op, rd, rn, rm, sh, k),
+                format!("{name} {d}, {n}, {m}{tail}"),
+            )
+        }
+        3 => {
+            let ops = [
+                (Logic::And, "and"),
+                (Logic::Eor, "eor"),
+                (Logic::Ands, "ands"),
+            ];
+            let (op, name) = ops[c.below(3)];
+            let v = a64_bitmask(c, w);
+            let mask = a64::BitMask::encode(v, w).expect("a rotated run of ones");
+            let shown = if w == Width::W { v & 0xffff_ffff } else { v };
+            // Capstone prints a 64-bit `ands` immediate signed, every other one unsigned.
+            let imm = match (op, w) {
+                (Logic::Ands, Width::X) => a64_imm(shown as i64),
+                _ if shown <= 9 => format!("#{shown}"),
+                _ => format!("#0x{shown:x}"),
+            };
+            let text = format!("{name} {d}, {n}, {imm}");
+            (a64::logic_imm(w, op, rd, rn, mask), text)
+        }
+        4 => {
+            let ra = reg(c);
+            let sub = c.chance(50);
+            let name = if sub { "msub" } else { "madd" };
+            let a = a64_reg(w, ra);
+            (
+                a64::madd(w, sub, rd, rn, rm, ra),
+                format!("{name} {d}, {n}, {m}, {a}"),
+            )
+        }
+        5 => {
+            let ops = [
+                (a64::TwoSource::Udiv, "udiv"),
+                (a64::TwoSource::Sdiv, "sdiv"),
+                (a64::TwoSource::Lslv, "lsl"),
+                (a64::TwoSource::Lsrv, "lsr"),
+                (a64::TwoSource::Asrv, "asr"),
+                (a64::TwoSource::Rorv, "ror"),
+            ];
+            let (op, name) = ops[c.below(ops.len())];
+            (
+                a64::two_source(w, op, rd, rn, rm),
+                format!("{name} {d}, {n}, {m}"),
+            )
+        }
+        6 => {
+            let forms = [
+                (Mem::U8, true, "ldrb", Width::W),
+                (Mem::U8, false, "strb", Width::W),
+                (Mem::I8, true, "ldrsb", Width::W),
+                (Mem::U16, true, "ldrh", Width::W),
+                (Mem::U16, false, "strh", Width::W),
+                (Mem::I16, true, "ldrsh", Width::W),
+                (Mem::W32, true, "ldr", Width::W),
+                (Mem::W32, false, "str", Width::W),
+                (Mem::I32, true, "ldrsw", Width::X),
+                (Mem::X64, true, "ldr", Width::X),
+                (Mem::X64, false, "str", Width::X),
+            ];
+            let (mem, load, name, rw) = forms[c.below(forms.len())];
+            let off = c.below(4096) as u32 * mem.bytes();
+            let addr = if off == 0 {
+                format!("[x{rn}]")
+            } else {
+                format!("[x{rn}, {}]", a64_imm(off as i64))
+            };
+            let t = a64_reg(rw, rd);
+            (
+                a64::mem_imm(load, mem, rd, rn, off),
+                format!("{name} {t}, {addr}"),
+            )
+        }
+        7 => {
+            // ldp/stp at an offset; a load's two registers differ (else UNPREDICTABLE).
+            let load = c.chance(50);
+            let fp = c.chance(30);
+            let rt2 = if load && rn == rm { (rm + 1) % 31 } else { rm };
+            let off = (c.below(128) as i32 - 64) * 8;
+            let name = if load { "ldp" } else { "stp" };
+            let r = |x: u8| if fp { format!("d{x}") } else { format!("x{x}") };
+            let addr = if off == 0 {
+                format!("[x{rd}]")
+            } else {
+                format!("[x{rd}, {}]", a64_imm(off as i64))
+            };
+            let word = a64::pair(load, fp, a64::PairIndex::Offset, rn, rt2, rd, off);
+            (word, format!("{name} {}, {}, {addr}", r(rn), r(rt2)))
+        }
+        8 => {
+            let ops = [
+                (a64::Fop::Add, "fadd"),
+                (a64::Fop::Sub, "fsub"),
+                (a64::Fop::Mul, "fmul"),
+                (a64::Fop::Div, "fdiv"),
+            ];
+            let (op, name) = ops[c.below(4)];
+            (
+                a64::fop(op, rd, rn, rm),
+                format!("{name} d{rd}, d{rn}, d{rm}"),
+            )
+        }
+        9 => {
+            let ops = [
+                (a64::Funary::Mov, "fmov"),
+                (a64::Funary::Abs, "fabs"),
+                (a64::Funary::Neg, "fneg"),
+                (a64::Funary::Sqrt, "fsqrt"),
+            ];
+            let (op, name) = ops[c.below(4)];
+            (a64::funary(op, rd, rn), format!("{name} d{rd}, d{rn}"))
+        }
+        _ => match c.below(3) {
+            0 => (a64::fcmp(rn, rm), format!("fcmp d{rn}, d{rm}")),
+            1 => (a64::fcvtzs(w, rd, rn), format!("fcvtzs {d}, d{rn}")),
+            _ => (a64::scvtf(w, rd, rn), format!("scvtf d{rd}, {n}")),
+        },
+    }
+}
+
+thread_local! {
+    static CAPSTONE_A64: Capstone = Capstone::new()
+        .arm64()
+        .mode(capstone::arch::arm64::ArchMode::Arm)
+        .build()
+        .expect("capstone builds for AArch64");
+}
+
+/// One AArch64 round trip drawn from `data`: `Err` describes a disagreement.
+pub fn a64(data: &[u8]) -> Result<(), String> {
+    let mut c = Choices::new(data);
+    let (word, want) = a64_case(&mut c);
+    let got = CAPSTONE_A64.with(|cs| {
+        let insns = cs
+            .disasm_count(&word.to_le_bytes(), 0, 1)
+            .map_err(|e| format!("capstone: {e}"))?;
+        let i = insns
+            .iter()
+            .next()
+            .ok_or_else(|| format!("capstone decodes nothing from {word:08x}"))?;
+        Ok::<_, String>(format!(
+            "{} {}",
+            i.mnemonic().unwrap_or("?"),
+            i.op_str().unwrap_or("")
+        ))
+    })?;
+    if got.trim() != want {
+        return Err(format!(
+            "A64 encoder: {word:08x} should be `{want}`, capstone reads `{got}`"
         ));
     }
     Ok(())

@@ -44,6 +44,11 @@ fn a32_encoder_output_decodes_to_the_same_instruction_in_capstone() {
 }
 
 #[test]
+fn a64_encoder_output_decodes_to_the_same_instruction_in_capstone() {
+    run("A64", tracejit::encoders::a64);
+}
+
+#[test]
 fn x86_encoder_output_decodes_to_the_same_instruction_in_iced() {
     run("x86-64", tracejit::encoders::x86);
 }
