@@ -1107,7 +1107,24 @@ fn a64_bitmask(c: &mut Choices, w: a64::Width) -> u64 {
     v
 }
 
-/// A random A64 instruction of the forms backend-aarch64 emits: its word and the text
+/// A shift of a register operand drawn from `shifts` by an amount below `bits`, and the
+/// text capstone appends for it (nothing for `lsl #0` alone).
+fn a64_shift(
+    c: &mut Choices,
+    shifts: &[(a64::Shift, &str)],
+    bits: usize,
+) -> (a64::Shift, u32, String) {
+    let (sh, name) = shifts[c.below(shifts.len())];
+    let k = c.below(bits) as u32;
+    let tail = if k == 0 && sh == a64::Shift::Lsl {
+        String::new()
+    } else {
+        format!(", {name} #{k}")
+    };
+    (sh, k, tail)
+}
+
+/// A random A64 instruction of most forms backend-aarch64 emits: its word and the text
 /// capstone must print for it.
 fn a64_case(c: &mut Choices) -> (u32, String) {
     use a64::{AddSub, Logic, Mem, Shift, Width};
@@ -1130,14 +1147,7 @@ fn a64_case(c: &mut Choices) -> (u32, String) {
                 (AddSub::Subs, "subs"),
             ];
             let (op, name) = ops[c.below(4)];
-            let (sh, sname) = shifts[c.below(3)];
-            let k = c.below(bits) as u32;
-            // Capstone leaves out only `lsl #0`.
-            let tail = if k == 0 && sh == Shift::Lsl {
-                String::new()
-            } else {
-                format!(", {sname} #{k}")
-            };
+            let (sh, k, tail) = a64_shift(c, &shifts[..3], bits);
             (
                 a64::add_sub_reg(w, op, rd, rn, rm, sh, k),
                 format!("{name} {d}, {n}, {m}{tail}"),
@@ -1162,14 +1172,7 @@ fn a64_case(c: &mut Choices) -> (u32, String) {
                 (Logic::Bics, "bics"),
             ];
             let (op, name) = ops[c.below(ops.len())];
-            let (sh, sname) = [shifts[0], shifts[1], shifts[2], (Shift::Ror, "ror")][c.below(4)];
-            let k = c.below(bits) as u32;
-            // Capstone leaves out only `lsl #0`.
-            let tail = if k == 0 && sh == Shift::Lsl {
-                String::new()
-            } else {
-                format!(", {sname} #{k}")
-            };
+            let (sh, k, tail) = a64_shift(c, &shifts, bits);
             (
                 a64::logic_reg(w, op, rd, rn, rm, sh, k),
                 format!("{name} {d}, {n}, {m}{tail}"),
