@@ -368,6 +368,17 @@ impl Scalar {
         }
     }
 
+    /// The scalar of type `ty` a 64-bit register or word holds as `bits` (an `i32` is its
+    /// low half): what [`Scalar::bits`] undoes.
+    pub fn from_bits(ty: Type, bits: u64) -> Scalar {
+        match ty {
+            Type::I32 => Scalar::I32(bits as u32 as i32),
+            Type::I64 => Scalar::I64(bits as i64),
+            Type::F64 => Scalar::F64(bits),
+            Type::Ref => Scalar::Ref(bits),
+        }
+    }
+
     /// The float held by an `F64` scalar (`None` for other types).
     pub fn as_f64(self) -> Option<f64> {
         match self {

@@ -439,12 +439,7 @@ fn call_args(
                 u64::from_le_bytes(w.try_into().expect("8 bytes"))
             }
         };
-        let v = match t.value() {
-            Type::I32 => Scalar::I32(bits as u32 as i32),
-            Type::I64 => Scalar::I64(bits as i64),
-            Type::F64 => Scalar::F64(bits),
-            Type::Ref => Scalar::Ref(bits),
-        };
+        let v = Scalar::from_bits(t.value(), bits);
         // AAPCS64 has the callee extend a narrow argument: it sees its low bits.
         args.push(t.fit(v));
     }

@@ -149,10 +149,9 @@ impl ArmTarget {
 /// A scalar of C type `ty` from its bits.
 fn scalar(ty: CType, bits: u64) -> Scalar {
     match ty.value() {
-        Type::I32 => Scalar::I32(bits as u32 as i32),
-        Type::I64 => Scalar::I64(bits as i64),
-        Type::F64 => Scalar::F64(bits),
+        // A 32-bit machine's pointer.
         Type::Ref => Scalar::Ref(bits as u32 as u64),
+        t => Scalar::from_bits(t, bits),
     }
 }
 

@@ -130,12 +130,7 @@ pub fn host_calls(names: Vec<String>, externs: Externs) -> X86HostCall {
                     .get(at as usize / 8)
                     .ok_or("stacked arguments past the trap's view")?,
             };
-            let x = match t.value() {
-                Type::I32 => Scalar::I32(bits as u32 as i32),
-                Type::I64 => Scalar::I64(bits as i64),
-                Type::F64 => Scalar::F64(bits),
-                Type::Ref => Scalar::Ref(bits),
-            };
+            let x = Scalar::from_bits(t.value(), bits);
             // System V leaves a narrow argument's upper bits undefined, but callers extend
             // it to 32 bits by convention (clang's callees count on it) and tracejit
             // promises to: a caller that does not is caught here.

@@ -66,11 +66,7 @@ fn check_abi(abi: FloatAbi) -> usize {
             ArgLoc::VfpSingle(s) => out.d[s as usize / 2] >> (32 * (s % 2)) & 0xffff_ffff,
             ArgLoc::Stack(_) => unreachable!("results come back in registers"),
         };
-        let got = match ret.value() {
-            Type::I32 => Scalar::I32(bits as u32 as i32),
-            Type::I64 => Scalar::I64(bits as i64),
-            _ => Scalar::F64(bits),
-        };
+        let got = Scalar::from_bits(ret.value(), bits);
         let want = (f.body)(&args).expect("a result");
         assert!(
             got.same_result(want),

@@ -431,12 +431,7 @@ fn run_gcc_a64(p: &Prepared, elf: &[u8]) -> Result<(Option<Scalar>, u64), String
             ArgLoc::Int(x) => out.x[x as usize],
             _ => 0,
         };
-        match r.ty() {
-            Type::I32 => Scalar::I32(bits as u32 as i32),
-            Type::I64 => Scalar::I64(bits as i64),
-            Type::F64 => Scalar::F64(bits),
-            Type::Ref => Scalar::Ref(bits),
-        }
+        Scalar::from_bits(r.ty(), bits)
     });
     Ok((value, m.executed().total()))
 }
@@ -468,15 +463,7 @@ fn cranelift_row(p: &Prepared, externs: &Externs, row: &mut Row) -> Result<(), S
     let mut outputs = vec![0u64; 64];
     code.call(&inputs, &mut outputs);
     let n = p.want.values.len();
-    let value = result_of(&p.want).map(|w| {
-        let bits = outputs[n - 1];
-        match w.ty() {
-            Type::I32 => Scalar::I32(bits as u32 as i32),
-            Type::I64 => Scalar::I64(bits as i64),
-            Type::F64 => Scalar::F64(bits),
-            Type::Ref => Scalar::Ref(bits),
-        }
-    });
+    let value = result_of(&p.want).map(|w| Scalar::from_bits(w.ty(), outputs[n - 1]));
     check_c(p, value).map_err(|e| format!("Cranelift's code: {e}"))?;
     row.cl_ns_per_iter = Some(
         time(|| {
@@ -649,10 +636,9 @@ fn run_gcc_arm(p: &Prepared, t: &ArmTarget, elf: &[u8]) -> Result<(Option<Scalar
             ArgLoc::Stack(_) => 0,
         };
         match ty {
-            Type::I32 => Scalar::I32(bits as u32 as i32),
-            Type::I64 => Scalar::I64(bits as i64),
-            Type::F64 => Scalar::F64(bits),
+            // A 32-bit machine's pointer.
             Type::Ref => Scalar::Ref(bits as u32 as u64),
+            t => Scalar::from_bits(t, bits),
         }
     });
     Ok((value, m.executed().total()))
