@@ -8,7 +8,8 @@
 #   - GNU binutils (as) for scripts/x86-emit-table.py;
 #   - the Debian ARM cross compilers, which build the C fixtures the ARM tests call
 #     (hard-float: gcc-arm-linux-gnueabihf; soft-float/softfp: gcc-arm-linux-gnueabi),
-#     and the AArch64 one (gcc-aarch64-linux-gnu), for the AArch64 calling-convention test.
+#     and the AArch64 one (gcc-aarch64-linux-gnu), which builds the same fixtures, the
+#     generated call shapes and the bench's kernels for AArch64.
 set -euo pipefail
 
 need=()

@@ -1,12 +1,12 @@
-//! tracejit's AArch64 backend (A64, AAPCS64), being written by following
+//! tracejit's AArch64 backend (A64, AAPCS64), written by following
 //! docs/adding-an-isa.md (issue 19).
 //!
 //! [`regs`] is the register file and frame; [`enc`] the pure A64 encoder, with its emit
 //! table checked against GNU as and read back by capstone (`tests/emit_tests.rs`); [`abi`]
 //! AAPCS64's argument placement, checked against GCC's own code on the emulated CPU
-//! (`jit-emu/tests/abi_aarch64.rs`); [`lower`] the constraints and lowering, brought up
-//! family by family (`tracejit conformance` shows which; the rest are refused as
-//! unsupported). `tracejit::targets` does not list AArch64 until every family passes.
+//! (`jit-emu/tests/abi_aarch64.rs`); [`lower`] the constraints and lowering of every
+//! operation, brought up family by family. `tests/conformance.rs` runs the suite, random
+//! traces, grown trees and calls into GCC's code on unicorn's AArch64 model.
 
 pub mod abi;
 pub mod enc;

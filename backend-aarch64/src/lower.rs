@@ -95,7 +95,7 @@ fn store_mem(m: Mem) -> Mem {
     }
 }
 
-/// The constraints of op `i` for the allocator, or why AArch64 does not compile it yet.
+/// The constraints of op `i` for the allocator, or why AArch64 does not compile it.
 pub fn constraints(
     trace: &Trace,
     live: &Liveness,
@@ -202,8 +202,9 @@ pub fn constraints(
             return Err(CompileError::Unsupported {
                 op: i,
                 opcode: op.opcode,
-                reason: "not lowered on AArch64 yet (docs/adding-an-isa.md: brought up \
-                         family by family)"
+                reason: "never handed to a 64-bit target with an FPU: object operations are \
+                         the GC rewrite's, split calls a 32-bit target's, label and jump the \
+                         allocator's"
                     .into(),
             })
         }
@@ -1015,13 +1016,7 @@ impl Emitter<'_> {
                         self.put(enc::fmov_bits32(true, s31, rn));
                         self.put(enc::fcvt(true, rd, s31));
                     }
-                    other => {
-                        return Err(CompileError::Unsupported {
-                            op: i,
-                            opcode: other,
-                            reason: "not lowered on AArch64 yet".into(),
-                        })
-                    }
+                    other => unreachable!("{other} is not a conversion"),
                 }
             }
             Sig::Load(m) => {
@@ -1091,13 +1086,8 @@ impl Emitter<'_> {
                 self.branch_to(Cond::Ne, slow);
                 self.c.buf.bind(resume);
             }
-            _ => {
-                return Err(CompileError::Unsupported {
-                    op: i,
-                    opcode: op.opcode,
-                    reason: "not lowered on AArch64 yet".into(),
-                })
-            }
+            Sig::Finish | Sig::Label | Sig::Jump => unreachable!("the driver's"),
+            Sig::Object(_) | Sig::CallSplit | Sig::CallHi => unreachable!("refused by constraints"),
         }
         Ok(())
     }

@@ -34,7 +34,10 @@ impl fmt::Display for TargetError {
 
 impl std::error::Error for TargetError {}
 
-/// The triples there are backends for.
+/// The triples there are backends for: everything that runs every target (the fuzzer, the
+/// bench, the tree and object tests) runs these. A backend being brought up
+/// (docs/adding-an-isa.md) has its triple in [`target`] first, where `tracejit conformance`
+/// finds it, and joins this list when every family passes.
 pub const SUPPORTED: &[&str] = &[
     "x86_64-unknown-linux-gnu",
     "armv7-unknown-linux-gnueabihf",
@@ -42,17 +45,6 @@ pub const SUPPORTED: &[&str] = &[
     "armv5te-unknown-linux-gnueabi",
     "aarch64-unknown-linux-gnu",
 ];
-
-/// Triples whose backends are being brought up (docs/adding-an-isa.md): `tracejit
-/// conformance` runs them, nothing else does until they join [`SUPPORTED`]. AArch64 was
-/// here until every family passed; none is now.
-pub const BRINGING_UP: &[&str] = &[];
-
-/// The target for `triple`, supported or being brought up ([`BRINGING_UP`]): a backend
-/// being brought up is listed here, its target without GCC's code behind its calls.
-pub fn target_or_bring_up(triple: &str) -> Result<Box<dyn Target>, TargetError> {
-    target(triple)
-}
 
 /// The target for `triple`: its backend and where its code runs. On ARM and AArch64, calls
 /// to the test kit's functions that `abi.c` defines run that file's GCC-built code (JIT
