@@ -170,7 +170,7 @@ impl A64Machine {
 
     /// Loads a static AArch64 ELF64 image and returns its symbols.
     pub fn load_elf(&mut self, elf: &[u8]) -> Result<HashMap<String, u64>, EmuError> {
-        crate::x86::map_elf64(&mut self.uc, elf)
+        crate::map_elf64(&mut self.uc, elf)
     }
 
     /// Counts every instruction from now on (a hook per instruction: for measuring);

@@ -253,7 +253,7 @@ impl X86Machine {
     /// Loads a static little-endian ELF64 image (its PT_LOAD segments at their addresses,
     /// away from the regions above) and returns its symbols.
     pub fn load_elf64(&mut self, elf: &[u8]) -> Result<HashMap<String, u64>, EmuError> {
-        map_elf64(&mut self.uc, elf)
+        crate::map_elf64(&mut self.uc, elf)
     }
 
     /// Calls code at `addr` with System V arguments (`ints` in rdi.., `floats` as bits in
@@ -309,70 +309,6 @@ impl X86Machine {
             }),
         }
     }
-}
-
-/// Maps the PT_LOAD segments of a static little-endian ELF64 image (x86-64 or AArch64) into
-/// `uc` at their addresses and returns its symbols.
-pub(crate) fn map_elf64<D>(
-    uc: &mut Unicorn<'static, D>,
-    elf: &[u8],
-) -> Result<HashMap<String, u64>, EmuError> {
-    let bad = |what: &str| EmuError::Setup(format!("not a usable ELF64: {what}"));
-    let le = |at: usize, n: usize| -> Result<u64, EmuError> {
-        let b = elf.get(at..at + n).ok_or_else(|| bad("truncated"))?;
-        let mut w = [0u8; 8];
-        w[..n].copy_from_slice(b);
-        Ok(u64::from_le_bytes(w))
-    };
-    if elf.get(0..6) != Some(b"\x7fELF\x02\x01") {
-        return Err(bad("not ELF64 little-endian"));
-    }
-    let (phoff, shoff) = (le(0x20, 8)? as usize, le(0x28, 8)? as usize);
-    let (phnum, shnum) = (le(0x38, 2)? as usize, le(0x3c, 2)? as usize);
-    for k in 0..phnum {
-        let ph = phoff + 56 * k;
-        if le(ph, 4)? != 1 {
-            continue;
-        }
-        let (off, vaddr) = (le(ph + 8, 8)?, le(ph + 16, 8)?);
-        let (filesz, memsz) = (le(ph + 32, 8)?, le(ph + 40, 8)?);
-        let start = vaddr / PAGE * PAGE;
-        let end = (vaddr + memsz).next_multiple_of(PAGE);
-        setup(uc.mem_map(start, end - start, Prot::ALL))?;
-        if filesz == 0 {
-            // Only zeroes (.bss): its file offset may lie past the file's end.
-            continue;
-        }
-        let bytes = elf
-            .get(off as usize..(off + filesz) as usize)
-            .ok_or_else(|| bad("segment"))?;
-        setup(uc.mem_write(vaddr, bytes))?;
-    }
-    let mut symbols = HashMap::new();
-    for k in 0..shnum {
-        let sh = shoff + 64 * k;
-        if le(sh + 4, 4)? != 2 {
-            continue; // SHT_SYMTAB only.
-        }
-        let (off, size, link) = (
-            le(sh + 24, 8)? as usize,
-            le(sh + 32, 8)? as usize,
-            le(sh + 40, 4)? as usize,
-        );
-        let strtab = le(shoff + 64 * link + 24, 8)? as usize;
-        for s in (off..off + size).step_by(24) {
-            let at = strtab + le(s, 4)? as usize;
-            let len = elf
-                .get(at..)
-                .and_then(|t| t.iter().position(|&c| c == 0))
-                .unwrap_or(0);
-            let name = String::from_utf8_lossy(&elf[at..at + len]).into_owned();
-            if !name.is_empty() {
-                symbols.insert(name, le(s + 8, 8)?);
-            }
-        }
-    }
-    Ok(symbols)
 }
 
 /// The interrupt hook: `int 0x80` in trap slot k runs the host call for k; the slot's
